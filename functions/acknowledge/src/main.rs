@@ -1,0 +1,16 @@
+//! `acknowledge`: the SQS consumer that sends the instant acknowledgement text. All logic lives
+//! in `leadflow::handlers::acknowledge`; the function is wired with `ReportBatchItemFailures`.
+
+use aws_lambda_events::sqs::SqsEvent;
+use lambda_runtime::{run, service_fn, Error, LambdaEvent};
+
+#[tokio::main]
+async fn main() -> Result<(), Error> {
+    leadflow::runtime::logging::init();
+    let services = leadflow::runtime::aws::init_from_env().await?;
+    run(service_fn(|event: LambdaEvent<SqsEvent>| {
+        let services = &services;
+        async move { Ok::<_, Error>(leadflow::handlers::acknowledge::handle(services, event.payload).await) }
+    }))
+    .await
+}

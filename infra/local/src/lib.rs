@@ -1,0 +1,111 @@
+//! The local runner as a library, so tests can start it on a free port.
+
+mod convert;
+mod router;
+
+use anyhow::Context;
+use hyper::server::conn::http1;
+use hyper_util::rt::TokioIo;
+use leadflow::config::Config;
+use leadflow::ports::{Clock, SystemClock};
+use leadflow::runtime::embedded::EmbeddedSystem;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use tokio::net::TcpListener;
+use tracing::{info, warn};
+
+pub use router::Router;
+
+/// How to run.
+#[derive(Debug, Clone)]
+pub struct Options {
+    pub host: String,
+    pub port: u16,
+    /// A configuration file; the embedded default (`infra/leadflow.toml`) when absent.
+    pub config: Option<PathBuf>,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options { host: "127.0.0.1".into(), port: 3000, config: None }
+    }
+}
+
+/// A started runner.
+pub struct Running {
+    pub addr: SocketAddr,
+    pub system: EmbeddedSystem,
+    tasks: Vec<tokio::task::JoinHandle<()>>,
+}
+
+impl Running {
+    /// `http://host:port`.
+    pub fn base_url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        for t in &self.tasks {
+            t.abort();
+        }
+    }
+}
+
+/// Loads the configuration named by the options (or the default).
+pub fn load_config(options: &Options) -> anyhow::Result<Config> {
+    Ok(match &options.config {
+        Some(path) => Config::from_file(path)?,
+        None => Config::from_env()?,
+    })
+}
+
+/// Starts the runner in the background and returns once it listens.
+pub async fn start(options: Options, clock: Arc<dyn Clock>) -> anyhow::Result<Running> {
+    let config = load_config(&options)?;
+    let system = EmbeddedSystem::new(config, clock);
+    let listener = TcpListener::bind((options.host.as_str(), options.port))
+        .await
+        .with_context(|| format!("cannot listen on {}:{}", options.host, options.port))?;
+    let addr = listener.local_addr()?;
+    let mut tasks = system.start_consumers();
+    let router = Arc::new(Router::new(system.clone()));
+    tasks.push(tokio::spawn(accept_loop(listener, router)));
+    Ok(Running { addr, system, tasks })
+}
+
+async fn accept_loop(listener: TcpListener, router: Arc<Router>) {
+    loop {
+        let (stream, peer) = match listener.accept().await {
+            Ok(c) => c,
+            Err(e) => {
+                warn!(error = %e, "accept failed");
+                continue;
+            }
+        };
+        let _ = stream.set_nodelay(true);
+        let router = router.clone();
+        tokio::spawn(async move {
+            let service = hyper::service::service_fn(move |req| {
+                let router = router.clone();
+                async move { Ok::<_, std::convert::Infallible>(router.route(req, peer).await) }
+            });
+            if let Err(e) = http1::Builder::new().serve_connection(TokioIo::new(stream), service).await {
+                tracing::debug!(error = %e, "connection ended with an error");
+            }
+        });
+    }
+}
+
+/// Runs until interrupted.
+pub async fn serve(options: Options) -> anyhow::Result<()> {
+    let running = start(options, Arc::new(SystemClock)).await?;
+    info!(url = %running.base_url(), "leadflow-local is listening; POST /leads, GET /local/outbox");
+    println!("leadflow-local listening on {}", running.base_url());
+    println!("  POST {}/leads           submit a lead (JSON or form)", running.base_url());
+    println!("  GET  {}/local/outbox    messages that would have been sent", running.base_url());
+    tokio::signal::ctrl_c().await.context("waiting for Ctrl-C")?;
+    Ok(())
+}

@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# Creates, in a running moto server, the table and queues that template.yaml declares, so the
+# Lambda binaries can be invoked locally with `cargo lambda watch` / `cargo lambda invoke`.
+# Usage: infra/sam/moto-setup.sh            (moto at $AWS_ENDPOINT_URL, default http://127.0.0.1:5000)
+# Prints the environment for the functions (also in infra/sam/local.env).
+set -euo pipefail
+
+export AWS_ENDPOINT_URL="${AWS_ENDPOINT_URL:-http://127.0.0.1:5000}"
+export AWS_REGION="${AWS_REGION:-us-east-1}" AWS_DEFAULT_REGION="${AWS_REGION:-us-east-1}"
+export AWS_ACCESS_KEY_ID="${AWS_ACCESS_KEY_ID:-test}" AWS_SECRET_ACCESS_KEY="${AWS_SECRET_ACCESS_KEY:-test}"
+aws_() { aws --endpoint-url "$AWS_ENDPOINT_URL" "$@"; }   # AWS CLI v1 ignores AWS_ENDPOINT_URL
+
+table="${LEADFLOW_TABLE:-leadflow-local}"
+
+# Same keys and indexes as LeadsTable in template.yaml.
+aws_ dynamodb create-table --table-name "$table" --billing-mode PAY_PER_REQUEST \
+  --attribute-definitions \
+    AttributeName=PK,AttributeType=S AttributeName=SK,AttributeType=S \
+    AttributeName=GSI1PK,AttributeType=S AttributeName=GSI1SK,AttributeType=S \
+    AttributeName=GSI2PK,AttributeType=S AttributeName=GSI2SK,AttributeType=S \
+  --key-schema AttributeName=PK,KeyType=HASH AttributeName=SK,KeyType=RANGE \
+  --global-secondary-indexes '[
+    {"IndexName":"GSI1","KeySchema":[{"AttributeName":"GSI1PK","KeyType":"HASH"},{"AttributeName":"GSI1SK","KeyType":"RANGE"}],"Projection":{"ProjectionType":"KEYS_ONLY"}},
+    {"IndexName":"GSI2","KeySchema":[{"AttributeName":"GSI2PK","KeyType":"HASH"},{"AttributeName":"GSI2SK","KeyType":"RANGE"}],"Projection":{"ProjectionType":"KEYS_ONLY"}}]' \
+  >/dev/null
+aws_ dynamodb update-time-to-live --table-name "$table" \
+  --time-to-live-specification Enabled=true,AttributeName=expires_at >/dev/null
+
+# AcknowledgeQueue with its dead-letter queue (maxReceiveCount 3), as in the template.
+dlq_url=$(aws_ sqs create-queue --queue-name leadflow-local-acknowledge-dlq \
+  --attributes MessageRetentionPeriod=1209600 --query QueueUrl --output text)
+dlq_arn=$(aws_ sqs get-queue-attributes --queue-url "$dlq_url" --attribute-names QueueArn \
+  --query Attributes.QueueArn --output text)
+queue_url=$(aws_ sqs create-queue --queue-name leadflow-local-acknowledge \
+  --attributes "{\"VisibilityTimeout\":\"120\",\"RedrivePolicy\":\"{\\\"deadLetterTargetArn\\\":\\\"$dlq_arn\\\",\\\"maxReceiveCount\\\":\\\"3\\\"}\"}" \
+  --query QueueUrl --output text)
+
+cat <<ENV
+LEADFLOW_TABLE=$table
+LEADFLOW_QUEUE_ACKNOWLEDGE=$queue_url
+AWS_ENDPOINT_URL=$AWS_ENDPOINT_URL
+AWS_REGION=$AWS_REGION
+AWS_ACCESS_KEY_ID=$AWS_ACCESS_KEY_ID
+AWS_SECRET_ACCESS_KEY=$AWS_SECRET_ACCESS_KEY
+ENV

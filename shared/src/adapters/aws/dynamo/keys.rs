@@ -1,0 +1,91 @@
+//! The single-table layout: every item's key and index attributes, in one place.
+//!
+//! | item              | PK                              | SK              |
+//! |-------------------|---------------------------------|-----------------|
+//! | lead              | `LEAD#{lead_id}`                | `LEAD`          |
+//! | timeline entry    | `LEAD#{lead_id}`                | `TL#{event_id}` |
+//! | once-only marker  | `LEAD#{lead_id}`                | `ONCE#{action}` |
+//! | unique claim      | `CLAIM#PHONE#{e164}` / `CLAIM#EMAIL#{email}` | `CLAIM` |
+//! | idempotency key   | `IDEM#{sha256 hex of key}`      | `IDEM`          |
+//! | suppression       | `SUPPRESS#{channel}#{address}`  | `SUPPRESS`      |
+//!
+//! Leads also carry `GSI1PK = PHONE#{e164}` and `GSI2PK = EMAIL#{email}`, both sorted by
+//! `{created_at}#{lead_id}` so an index query in reverse gives the newest lead first.
+
+use super::item::Item;
+use crate::domain::{ContactChannel, Email, EventId, Lead, LeadId, Phone};
+use crate::ports::StoreError;
+use aws_sdk_dynamodb::types::AttributeValue;
+use chrono::SecondsFormat;
+use sha2::Digest;
+
+pub(crate) const PK: &str = "PK";
+pub(crate) const SK: &str = "SK";
+pub(crate) const GSI1: &str = "GSI1";
+pub(crate) const GSI1_PK: &str = "GSI1PK";
+pub(crate) const GSI1_SK: &str = "GSI1SK";
+pub(crate) const GSI2: &str = "GSI2";
+pub(crate) const GSI2_PK: &str = "GSI2PK";
+pub(crate) const GSI2_SK: &str = "GSI2SK";
+/// The TTL attribute (epoch seconds); DynamoDB deletes expired items, lazily.
+pub(crate) const EXPIRES_AT: &str = "expires_at";
+
+pub(crate) const LEAD_SK: &str = "LEAD";
+pub(crate) const CLAIM_SK: &str = "CLAIM";
+pub(crate) const IDEM_SK: &str = "IDEM";
+pub(crate) const SUPPRESS_SK: &str = "SUPPRESS";
+pub(crate) const TIMELINE_PREFIX: &str = "TL#";
+
+/// A primary key.
+pub(crate) fn key(pk: String, sk: impl Into<String>) -> Item {
+    Item::from([(PK.to_string(), AttributeValue::S(pk)), (SK.to_string(), AttributeValue::S(sk.into()))])
+}
+
+pub(crate) fn lead_pk(id: LeadId) -> String {
+    format!("LEAD#{id}")
+}
+
+/// Reads a lead id back from its partition key (index queries return keys only).
+pub(crate) fn lead_id_from_pk(pk: &str) -> Result<LeadId, StoreError> {
+    pk.strip_prefix("LEAD#").and_then(|id| id.parse().ok()).ok_or_else(|| StoreError::Invalid(format!("not a lead key: {pk}")))
+}
+
+pub(crate) fn phone_claim_pk(phone: &Phone) -> String {
+    format!("CLAIM#PHONE#{}", phone.as_e164())
+}
+
+pub(crate) fn email_claim_pk(email: &Email) -> String {
+    format!("CLAIM#EMAIL#{}", email.as_str())
+}
+
+pub(crate) fn phone_index_pk(phone: &Phone) -> String {
+    format!("PHONE#{}", phone.as_e164())
+}
+
+pub(crate) fn email_index_pk(email: &Email) -> String {
+    format!("EMAIL#{}", email.as_str())
+}
+
+/// The index sort key: creation time (fixed width, millisecond precision), then the id to break
+/// ties, so lexical order is time order.
+pub(crate) fn created_sort_key(lead: &Lead) -> String {
+    format!("{}#{}", lead.created_at.to_rfc3339_opts(SecondsFormat::Millis, true), lead.id)
+}
+
+pub(crate) fn timeline_sk(id: EventId) -> String {
+    format!("{TIMELINE_PREFIX}{id}")
+}
+
+/// Idempotency keys are caller-chosen text: hashing bounds their length and keeps them out of
+/// the table's keys.
+pub(crate) fn idempotency_pk(key: &str) -> String {
+    format!("IDEM#{}", hex::encode(sha2::Sha256::digest(key.as_bytes())))
+}
+
+pub(crate) fn once_sk(action: &str) -> String {
+    format!("ONCE#{action}")
+}
+
+pub(crate) fn suppression_pk(channel: ContactChannel, address: &str) -> String {
+    format!("SUPPRESS#{}#{address}", channel.as_str())
+}

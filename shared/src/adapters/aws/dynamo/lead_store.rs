@@ -1,0 +1,265 @@
+//! Leads, deduplicated at capture through unique claims.
+//!
+//! A claim item (`CLAIM#PHONE#…`, `CLAIM#EMAIL#…`) names the lead that owns a phone or email.
+//! A new lead and its claims are written in one transaction whose conditions say "nobody holds
+//! this claim, or only the closed lead we saw": two concurrent captures of one person cannot
+//! both succeed, and the loser re-reads and matches the winner.
+
+use super::item::{from_map, get_n, get_s, n, s, store_error, to_map, Expr, Item};
+use super::keys::{
+    created_sort_key, email_claim_pk, email_index_pk, key, lead_id_from_pk, lead_pk, phone_claim_pk, phone_index_pk, CLAIM_SK, GSI1,
+    GSI1_PK, GSI1_SK, GSI2, GSI2_PK, GSI2_SK, LEAD_SK, PK,
+};
+use super::DynamoStore;
+use crate::domain::{Email, Lead, LeadId, LeadStatus, Phone};
+use crate::ports::{CaptureOutcome, LeadStore, StoreError};
+use async_trait::async_trait;
+use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
+use aws_sdk_dynamodb::types::{Put, TransactWriteItem};
+
+const DATA: &str = "data";
+const STATUS: &str = "status";
+const VERSION: &str = "version";
+const LEAD_ID: &str = "lead_id";
+
+/// Rounds of read-then-transact before giving up with `Conflict` (each lost round means another
+/// writer made progress, so a few rounds settle any realistic race).
+const ATTEMPTS: usize = 5;
+
+/// Who holds a claim, as seen by the lead about to take it.
+enum Holder {
+    Free,
+    /// The lead itself (an earlier attempt of the same write).
+    Mine,
+    /// An open lead: the claim stays with it.
+    Open(LeadId),
+    /// A closed (or vanished) lead: the claim may be taken over from it.
+    Stale(LeadId),
+}
+
+/// What a lead finds when it goes to take its claims.
+#[derive(Default)]
+struct ClaimPlan {
+    /// Conditional puts for the claims it may take: free ones, and those a closed lead holds.
+    puts: Vec<TransactWriteItem>,
+    /// A claim already names this lead.
+    mine: bool,
+    /// The first open lead (phone before email) holding one of them.
+    held_by: Option<LeadId>,
+}
+
+/// A transaction lost a race: a condition failed or another transaction got in the way.
+struct Canceled;
+
+impl DynamoStore {
+    async fn holder(&self, claim_pk: String, me: LeadId) -> Result<Holder, StoreError> {
+        let Some(item) = self.read(key(claim_pk, CLAIM_SK), None).await? else {
+            return Ok(Holder::Free);
+        };
+        let holder: LeadId = get_s(&item, LEAD_ID)?.parse().map_err(|_| StoreError::Invalid("malformed claim holder".into()))?;
+        if holder == me {
+            return Ok(Holder::Mine);
+        }
+        Ok(match self.lead_status(holder).await? {
+            Some(status) if status.is_open() => Holder::Open(holder),
+            _ => Holder::Stale(holder),
+        })
+    }
+
+    async fn lead_status(&self, id: LeadId) -> Result<Option<LeadStatus>, StoreError> {
+        let Some(item) = self.read(key(lead_pk(id), LEAD_SK), Some(("#status", Expr::new().name("#status", STATUS)))).await? else {
+            return Ok(None);
+        };
+        let raw = get_s(&item, STATUS)?;
+        LeadStatus::parse(raw).map(Some).ok_or_else(|| StoreError::Invalid(format!("unknown lead status {raw:?}")))
+    }
+
+    async fn stored_version(&self, id: LeadId) -> Result<Option<i64>, StoreError> {
+        let projection = Some(("#version", Expr::new().name("#version", VERSION)));
+        self.read(key(lead_pk(id), LEAD_SK), projection).await?.map(|item| get_n(&item, VERSION)).transpose()
+    }
+
+    /// Which claims `lead` may take now. Each put is conditional on the holder seen here, so
+    /// the transaction fails if any claim changed hands in between.
+    async fn plan_claims(&self, lead: &Lead) -> Result<ClaimPlan, StoreError> {
+        let mut plan = ClaimPlan::default();
+        for claim_pk in claim_pks(lead) {
+            match self.holder(claim_pk.clone(), lead.id).await? {
+                Holder::Free => plan.puts.push(self.claim_put(claim_pk, lead.id, None)?),
+                Holder::Stale(old) => plan.puts.push(self.claim_put(claim_pk, lead.id, Some(old))?),
+                Holder::Mine => plan.mine = true,
+                Holder::Open(other) => plan.held_by = plan.held_by.or(Some(other)),
+            }
+        }
+        Ok(plan)
+    }
+
+    fn claim_put(&self, claim_pk: String, holder: LeadId, stale: Option<LeadId>) -> Result<TransactWriteItem, StoreError> {
+        let mut item = key(claim_pk, CLAIM_SK);
+        item.insert(LEAD_ID.into(), s(holder.to_string()));
+        let put = Put::builder().table_name(&self.table).set_item(Some(item));
+        let put = match stale {
+            None => put.condition_expression("attribute_not_exists(PK)"),
+            Some(old) => put
+                .condition_expression("attribute_not_exists(PK) OR #lead_id = :stale")
+                .expression_attribute_names("#lead_id", LEAD_ID)
+                .expression_attribute_values(":stale", s(old.to_string())),
+        };
+        Ok(TransactWriteItem::builder().put(put.build().map_err(build_error)?).build())
+    }
+
+    fn lead_put(&self, lead: &Lead, condition: &str, expr: Expr) -> Result<TransactWriteItem, StoreError> {
+        let put = Put::builder()
+            .table_name(&self.table)
+            .set_item(Some(lead_item(lead)?))
+            .condition_expression(condition)
+            .set_expression_attribute_names(expr.names())
+            .set_expression_attribute_values(expr.values())
+            .build()
+            .map_err(build_error)?;
+        Ok(TransactWriteItem::builder().put(put).build())
+    }
+
+    /// Runs a transaction; `Err(Canceled)` inside `Ok` when a condition failed or another
+    /// transaction got in the way, so the caller re-reads and decides again.
+    async fn transact(&self, items: Vec<TransactWriteItem>) -> Result<Result<(), Canceled>, StoreError> {
+        let Err(e) = self.client.transact_write_items().set_transact_items(Some(items)).send().await else {
+            return Ok(Ok(()));
+        };
+        let Some(TransactWriteItemsError::TransactionCanceledException(canceled)) = e.as_service_error() else {
+            return Err(store_error("TransactWriteItems", e));
+        };
+        let reasons: Vec<&str> = canceled.cancellation_reasons().iter().map(|r| r.code().unwrap_or("None")).collect();
+        match reasons.iter().find(|c| !matches!(**c, "None" | "ConditionalCheckFailed" | "TransactionConflict")) {
+            Some(&("ThrottlingError" | "ProvisionedThroughputExceeded" | "RequestLimitExceeded")) => {
+                Err(StoreError::Unavailable(format!("DynamoDB TransactWriteItems throttled: {reasons:?}")))
+            }
+            Some(_) => Err(StoreError::Invalid(format!("DynamoDB TransactWriteItems refused: {reasons:?}"))),
+            None => Ok(Err(Canceled)),
+        }
+    }
+
+    async fn query_index(&self, index: &str, hash_attribute: &str, value: String) -> Result<Vec<LeadId>, StoreError> {
+        let mut ids = Vec::new();
+        let mut start = None;
+        loop {
+            let page = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .index_name(index)
+                .key_condition_expression("#pk = :pk")
+                .expression_attribute_names("#pk", hash_attribute)
+                .expression_attribute_values(":pk", s(value.clone()))
+                .scan_index_forward(false)
+                .set_exclusive_start_key(start)
+                .send()
+                .await
+                .map_err(|e| store_error("Query", e))?;
+            for item in page.items() {
+                ids.push(lead_id_from_pk(get_s(item, PK)?)?);
+            }
+            match page.last_evaluated_key {
+                Some(last) if !last.is_empty() => start = Some(last),
+                _ => return Ok(ids),
+            }
+        }
+    }
+}
+
+/// The unique claims a lead's contact details make: phone first, then email.
+fn claim_pks(lead: &Lead) -> Vec<String> {
+    let phone = lead.contact.phone.as_ref().map(phone_claim_pk);
+    let email = lead.contact.email.as_ref().map(email_claim_pk);
+    phone.into_iter().chain(email).collect()
+}
+
+/// The lead item: the whole lead under `data`, plus the attributes conditions and indexes use.
+fn lead_item(lead: &Lead) -> Result<Item, StoreError> {
+    let mut item = key(lead_pk(lead.id), LEAD_SK);
+    item.insert(STATUS.into(), s(lead.status.as_str()));
+    item.insert(VERSION.into(), n(lead.version));
+    item.insert(DATA.into(), to_map(lead)?);
+    let sort = created_sort_key(lead);
+    if let Some(phone) = &lead.contact.phone {
+        item.insert(GSI1_PK.into(), s(phone_index_pk(phone)));
+        item.insert(GSI1_SK.into(), s(sort.clone()));
+    }
+    if let Some(email) = &lead.contact.email {
+        item.insert(GSI2_PK.into(), s(email_index_pk(email)));
+        item.insert(GSI2_SK.into(), s(sort));
+    }
+    Ok(item)
+}
+
+fn build_error(e: aws_sdk_dynamodb::error::BuildError) -> StoreError {
+    StoreError::Invalid(format!("cannot build a DynamoDB request: {e}"))
+}
+
+#[async_trait]
+impl LeadStore for DynamoStore {
+    async fn create_or_match(&self, lead: &Lead) -> Result<CaptureOutcome, StoreError> {
+        for _ in 0..ATTEMPTS {
+            let plan = self.plan_claims(lead).await?;
+            if plan.mine {
+                // A claim names this lead: an earlier attempt stored it (with its claims, atomically).
+                return Ok(CaptureOutcome::Created);
+            }
+            if let Some(holder) = plan.held_by {
+                // An open lead holds the phone or email, unless this very lead was stored by an
+                // earlier attempt (and a newer lead took the claim over after this one closed).
+                let stored = self.stored_version(lead.id).await?.is_some();
+                return Ok(if stored { CaptureOutcome::Created } else { CaptureOutcome::Matched(holder) });
+            }
+            let mut items = vec![self.lead_put(lead, "attribute_not_exists(PK)", Expr::new())?];
+            items.extend(plan.puts);
+            match self.transact(items).await? {
+                Ok(()) => return Ok(CaptureOutcome::Created),
+                Err(Canceled) if self.stored_version(lead.id).await?.is_some() => return Ok(CaptureOutcome::Created),
+                Err(Canceled) => continue,
+            }
+        }
+        Err(StoreError::Conflict)
+    }
+
+    async fn get(&self, id: LeadId) -> Result<Option<Lead>, StoreError> {
+        let Some(mut item) = self.read(key(lead_pk(id), LEAD_SK), None).await? else {
+            return Ok(None);
+        };
+        from_map(&mut item, DATA).map(Some)
+    }
+
+    async fn save(&self, lead: &Lead) -> Result<(), StoreError> {
+        let expected = lead.version.checked_sub(1).ok_or(StoreError::Conflict)?;
+        let condition = "#version = :expected";
+        let expr = || Expr::new().name("#version", VERSION).value(":expected", n(expected));
+        for _ in 0..ATTEMPTS {
+            // Point the claims at this lead where no open lead holds them (a closed lead leaves
+            // them be: a closed holder counts as none anyway).
+            let claims = if lead.status.is_open() { self.plan_claims(lead).await?.puts } else { Vec::new() };
+            if claims.is_empty() {
+                return match self.put_if(lead_item(lead)?, Some((condition, expr()))).await? {
+                    true => Ok(()),
+                    false => Err(StoreError::Conflict),
+                };
+            }
+            let mut items = vec![self.lead_put(lead, condition, expr())?];
+            items.extend(claims);
+            match self.transact(items).await? {
+                Ok(()) => return Ok(()),
+                Err(Canceled) if self.stored_version(lead.id).await? != i64::try_from(expected).ok() => return Err(StoreError::Conflict),
+                // Only a claim changed hands meanwhile: look again.
+                Err(Canceled) => continue,
+            }
+        }
+        Err(StoreError::Conflict)
+    }
+
+    async fn find_by_phone(&self, phone: &Phone) -> Result<Vec<LeadId>, StoreError> {
+        self.query_index(GSI1, GSI1_PK, phone_index_pk(phone)).await
+    }
+
+    async fn find_by_email(&self, email: &Email) -> Result<Vec<LeadId>, StoreError> {
+        self.query_index(GSI2, GSI2_PK, email_index_pk(email)).await
+    }
+}

@@ -1,0 +1,95 @@
+//! Creating the table, for tests and for the local runner pointed at an emulator. In AWS the
+//! SAM template creates it with the same definition.
+
+use super::item::store_error;
+use super::keys::{EXPIRES_AT, GSI1, GSI1_PK, GSI1_SK, GSI2, GSI2_PK, GSI2_SK, PK, SK};
+use crate::ports::StoreError;
+use aws_sdk_dynamodb::types::{
+    AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection, ProjectionType, ScalarAttributeType,
+    TableStatus, TimeToLiveSpecification, TimeToLiveStatus,
+};
+use aws_sdk_dynamodb::Client;
+use std::time::Duration;
+
+/// How long to wait for a new table to become usable.
+const ACTIVE_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// Creates the table `name` (PK/SK, the phone index GSI1 and the email index GSI2, keys only;
+/// on-demand; TTL on `expires_at`) and waits until it is ACTIVE. An existing table is accepted,
+/// so the call can run at every start.
+pub async fn create_table(client: &Client, name: &str) -> Result<(), StoreError> {
+    let created = client
+        .create_table()
+        .table_name(name)
+        .billing_mode(BillingMode::PayPerRequest)
+        .set_attribute_definitions(Some(
+            [PK, SK, GSI1_PK, GSI1_SK, GSI2_PK, GSI2_SK].into_iter().map(string_attribute).collect::<Result<_, _>>()?,
+        ))
+        .set_key_schema(Some(key_schema(PK, SK)?))
+        .global_secondary_indexes(index(GSI1, GSI1_PK, GSI1_SK)?)
+        .global_secondary_indexes(index(GSI2, GSI2_PK, GSI2_SK)?)
+        .send()
+        .await;
+    match created {
+        Ok(_) => {}
+        Err(e) if e.as_service_error().is_some_and(|s| s.is_resource_in_use_exception()) => {}
+        Err(e) => return Err(store_error("CreateTable", e)),
+    }
+    wait_until_active(client, name).await?;
+    enable_ttl(client, name).await
+}
+
+async fn wait_until_active(client: &Client, name: &str) -> Result<(), StoreError> {
+    let deadline = tokio::time::Instant::now() + ACTIVE_TIMEOUT;
+    loop {
+        let out = client.describe_table().table_name(name).send().await.map_err(|e| store_error("DescribeTable", e))?;
+        if out.table().and_then(|t| t.table_status()) == Some(&TableStatus::Active) {
+            return Ok(());
+        }
+        if tokio::time::Instant::now() >= deadline {
+            return Err(StoreError::Unavailable(format!("table {name} did not become active")));
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+}
+
+async fn enable_ttl(client: &Client, name: &str) -> Result<(), StoreError> {
+    let current = client.describe_time_to_live().table_name(name).send().await.map_err(|e| store_error("DescribeTimeToLive", e))?;
+    let status = current.time_to_live_description().and_then(|d| d.time_to_live_status());
+    if matches!(status, Some(TimeToLiveStatus::Enabled | TimeToLiveStatus::Enabling)) {
+        return Ok(());
+    }
+    let spec = TimeToLiveSpecification::builder().attribute_name(EXPIRES_AT).enabled(true).build().map_err(invalid)?;
+    client
+        .update_time_to_live()
+        .table_name(name)
+        .time_to_live_specification(spec)
+        .send()
+        .await
+        .map_err(|e| store_error("UpdateTimeToLive", e))?;
+    Ok(())
+}
+
+fn string_attribute(name: &str) -> Result<AttributeDefinition, StoreError> {
+    AttributeDefinition::builder().attribute_name(name).attribute_type(ScalarAttributeType::S).build().map_err(invalid)
+}
+
+fn key_schema(hash: &str, range: &str) -> Result<Vec<KeySchemaElement>, StoreError> {
+    Ok(vec![
+        KeySchemaElement::builder().attribute_name(hash).key_type(KeyType::Hash).build().map_err(invalid)?,
+        KeySchemaElement::builder().attribute_name(range).key_type(KeyType::Range).build().map_err(invalid)?,
+    ])
+}
+
+fn index(name: &str, hash: &str, range: &str) -> Result<GlobalSecondaryIndex, StoreError> {
+    GlobalSecondaryIndex::builder()
+        .index_name(name)
+        .set_key_schema(Some(key_schema(hash, range)?))
+        .projection(Projection::builder().projection_type(ProjectionType::KeysOnly).build())
+        .build()
+        .map_err(invalid)
+}
+
+fn invalid(e: aws_sdk_dynamodb::error::BuildError) -> StoreError {
+    StoreError::Invalid(format!("cannot build the table definition: {e}"))
+}

@@ -1,0 +1,16 @@
+//! AWS adapters: the store ports on one DynamoDB table, the event queue on SQS, texts on SNS.
+//!
+//! Every adapter takes an SDK client built from [`sdk::sdk_config`], so the same code talks to
+//! AWS in Lambda and to a local emulator (moto) in tests and in the local runner.
+
+mod error;
+
+pub mod dynamo;
+pub mod sdk;
+pub mod sns;
+pub mod sqs;
+
+pub use dynamo::{create_table, DynamoStore};
+pub use sdk::{sdk_config, AwsOptions};
+pub use sns::SnsSms;
+pub use sqs::SqsQueue;

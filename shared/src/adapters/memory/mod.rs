@@ -1,0 +1,12 @@
+//! Embedded in-process adapters: the default for the local runner and for fast tests. They keep
+//! the same guarantees as the AWS adapters (atomic dedupe, conditional claims, idempotent
+//! appends), checked by the shared contract suite.
+
+pub mod event_source;
+mod outbox;
+mod queue;
+mod store;
+
+pub use outbox::{MemoryOutbox, OutboxEntry};
+pub use queue::{MemoryQueue, QueueSettings, QueuedMessage};
+pub use store::MemoryStore;

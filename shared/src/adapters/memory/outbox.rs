@@ -1,0 +1,97 @@
+//! The embedded message sender: every "sent" message lands in an outbox that the local runner
+//! shows at `GET /local/outbox` and tests read directly.
+
+use crate::domain::LeadId;
+use crate::ports::{Clock, OutboundSms, SendError, SentMessage, SmsSender};
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::sync::Notify;
+
+/// One message that would have gone out.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct OutboxEntry {
+    pub channel: String,
+    pub recipient: String,
+    pub text: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub lead_id: Option<LeadId>,
+    pub purpose: String,
+    pub provider_message_id: String,
+    pub at: DateTime<Utc>,
+}
+
+/// The outbox. Cloning shares it.
+#[derive(Clone)]
+pub struct MemoryOutbox {
+    entries: Arc<Mutex<Vec<OutboxEntry>>>,
+    clock: Arc<dyn Clock>,
+    notify: Arc<Notify>,
+    failing: Arc<AtomicU32>,
+}
+
+impl MemoryOutbox {
+    pub fn new(clock: Arc<dyn Clock>) -> Self {
+        MemoryOutbox { entries: Arc::default(), clock, notify: Arc::new(Notify::new()), failing: Arc::default() }
+    }
+
+    /// Everything sent so far, oldest first.
+    pub fn entries(&self) -> Vec<OutboxEntry> {
+        self.entries.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    pub fn len(&self) -> usize {
+        self.entries.lock().unwrap_or_else(|p| p.into_inner()).len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Makes the next `n` sends fail as retryable (a provider outage).
+    pub fn fail_next(&self, n: u32) {
+        self.failing.store(n, Ordering::SeqCst);
+    }
+
+    /// Waits until the outbox holds at least `n` entries; false on timeout.
+    pub async fn wait_for(&self, n: usize, timeout: Duration) -> bool {
+        let deadline = tokio::time::Instant::now() + timeout;
+        loop {
+            let notified = self.notify.notified();
+            if self.len() >= n {
+                return true;
+            }
+            if tokio::time::timeout_at(deadline, notified).await.is_err() {
+                return self.len() >= n;
+            }
+        }
+    }
+
+    fn push(&self, entry: OutboxEntry) {
+        self.entries.lock().unwrap_or_else(|p| p.into_inner()).push(entry);
+        self.notify.notify_waiters();
+    }
+}
+
+#[async_trait]
+impl SmsSender for MemoryOutbox {
+    async fn send(&self, sms: &OutboundSms) -> Result<SentMessage, SendError> {
+        if self.failing.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1)).is_ok() {
+            return Err(SendError::Retryable("injected failure".into()));
+        }
+        let id = format!("local-sms-{}", ulid::Ulid::new());
+        self.push(OutboxEntry {
+            channel: "sms".into(),
+            recipient: sms.to.as_e164().to_string(),
+            text: sms.body.clone(),
+            lead_id: sms.lead_id,
+            purpose: sms.purpose.as_str().into(),
+            provider_message_id: id.clone(),
+            at: self.clock.now(),
+        });
+        Ok(SentMessage { provider_message_id: id })
+    }
+}

@@ -1,0 +1,291 @@
+//! One in-memory store behind every store port, guarded by a single lock so each operation is
+//! atomic (as a DynamoDB conditional write or transaction is).
+
+use crate::domain::{ContactChannel, Email, EventId, Lead, LeadId, Phone, TimelineEntry};
+use crate::ports::idempotency::Begin;
+use crate::ports::lead_store::CaptureOutcome;
+use crate::ports::once::Claim;
+use crate::ports::timeline::Page;
+use crate::ports::{IdempotencyStore, LeadStore, OnceStore, StoreError, SuppressionStore, TimelineStore};
+use async_trait::async_trait;
+use chrono::{DateTime, Duration, Utc};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+#[derive(Debug, Clone)]
+enum IdemState {
+    Pending { first_seen: DateTime<Utc>, locked_until: DateTime<Utc> },
+    Completed { status: u16, body: String },
+}
+
+#[derive(Debug, Clone)]
+struct IdemRecord {
+    fingerprint: String,
+    state: IdemState,
+    expires_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone)]
+enum OnceState {
+    Claimed { until: DateTime<Utc> },
+    Done { outcome: String },
+}
+
+#[derive(Default)]
+struct State {
+    leads: HashMap<LeadId, Lead>,
+    /// Unique claims: normalized phone/email -> the lead that holds it.
+    phone_claims: HashMap<String, LeadId>,
+    email_claims: HashMap<String, LeadId>,
+    /// Secondary indexes (like the GSIs): every lead per phone/email, in creation order.
+    by_phone: HashMap<String, BTreeSet<(DateTime<Utc>, LeadId)>>,
+    by_email: HashMap<String, BTreeSet<(DateTime<Utc>, LeadId)>>,
+    timelines: HashMap<LeadId, BTreeMap<EventId, TimelineEntry>>,
+    idempotency: HashMap<String, IdemRecord>,
+    once: HashMap<(LeadId, String), OnceState>,
+    suppressions: HashMap<(ContactChannel, String), (String, DateTime<Utc>)>,
+}
+
+/// The embedded store. Cloning shares the data.
+#[derive(Clone, Default)]
+pub struct MemoryStore {
+    state: Arc<Mutex<State>>,
+}
+
+impl MemoryStore {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    fn lock(&self) -> MutexGuard<'_, State> {
+        // A panic while holding the lock cannot leave a half-applied write (each operation
+        // mutates only after its checks), so a poisoned lock is still consistent.
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Number of leads held (for tests and the local runner's status).
+    pub fn lead_count(&self) -> usize {
+        self.lock().leads.len()
+    }
+}
+
+impl State {
+    fn open_holder(&self, claims: &HashMap<String, LeadId>, key: &str) -> Option<LeadId> {
+        let id = claims.get(key)?;
+        self.leads.get(id).filter(|l| l.status.is_open()).map(|l| l.id)
+    }
+
+    fn index(&mut self, lead: &Lead) {
+        if let Some(p) = &lead.contact.phone {
+            self.by_phone.entry(p.as_e164().to_string()).or_default().insert((lead.created_at, lead.id));
+        }
+        if let Some(e) = &lead.contact.email {
+            self.by_email.entry(e.as_str().to_string()).or_default().insert((lead.created_at, lead.id));
+        }
+    }
+
+    fn unindex(&mut self, lead: &Lead) {
+        if let Some(p) = &lead.contact.phone {
+            if let Some(s) = self.by_phone.get_mut(p.as_e164()) {
+                s.remove(&(lead.created_at, lead.id));
+            }
+        }
+        if let Some(e) = &lead.contact.email {
+            if let Some(s) = self.by_email.get_mut(e.as_str()) {
+                s.remove(&(lead.created_at, lead.id));
+            }
+        }
+    }
+
+    /// Points the unique claims at `lead` where no open lead holds them.
+    fn claim_keys(&mut self, lead: &Lead) {
+        if let Some(p) = &lead.contact.phone {
+            if self.open_holder(&self.phone_claims, p.as_e164()).is_none_or(|h| h == lead.id) {
+                self.phone_claims.insert(p.as_e164().to_string(), lead.id);
+            }
+        }
+        if let Some(e) = &lead.contact.email {
+            if self.open_holder(&self.email_claims, e.as_str()).is_none_or(|h| h == lead.id) {
+                self.email_claims.insert(e.as_str().to_string(), lead.id);
+            }
+        }
+    }
+}
+
+fn newest_first(ids: Option<&BTreeSet<(DateTime<Utc>, LeadId)>>) -> Vec<LeadId> {
+    ids.map(|s| s.iter().rev().map(|(_, id)| *id).collect()).unwrap_or_default()
+}
+
+#[async_trait]
+impl LeadStore for MemoryStore {
+    async fn create_or_match(&self, lead: &Lead) -> Result<CaptureOutcome, StoreError> {
+        let mut s = self.lock();
+        if s.leads.contains_key(&lead.id) {
+            // An earlier attempt of the same request stored it.
+            return Ok(CaptureOutcome::Created);
+        }
+        if let Some(p) = &lead.contact.phone {
+            if let Some(id) = s.open_holder(&s.phone_claims, p.as_e164()) {
+                return Ok(CaptureOutcome::Matched(id));
+            }
+        }
+        if let Some(e) = &lead.contact.email {
+            if let Some(id) = s.open_holder(&s.email_claims, e.as_str()) {
+                return Ok(CaptureOutcome::Matched(id));
+            }
+        }
+        s.claim_keys(lead);
+        s.index(lead);
+        s.leads.insert(lead.id, lead.clone());
+        Ok(CaptureOutcome::Created)
+    }
+
+    async fn get(&self, id: LeadId) -> Result<Option<Lead>, StoreError> {
+        Ok(self.lock().leads.get(&id).cloned())
+    }
+
+    async fn save(&self, lead: &Lead) -> Result<(), StoreError> {
+        let mut s = self.lock();
+        let Some(old) = s.leads.get(&lead.id).cloned() else {
+            return Err(StoreError::Conflict);
+        };
+        if old.version + 1 != lead.version {
+            return Err(StoreError::Conflict);
+        }
+        s.unindex(&old);
+        s.index(lead);
+        s.leads.insert(lead.id, lead.clone());
+        s.claim_keys(lead);
+        Ok(())
+    }
+
+    async fn find_by_phone(&self, phone: &Phone) -> Result<Vec<LeadId>, StoreError> {
+        Ok(newest_first(self.lock().by_phone.get(phone.as_e164())))
+    }
+
+    async fn find_by_email(&self, email: &Email) -> Result<Vec<LeadId>, StoreError> {
+        Ok(newest_first(self.lock().by_email.get(email.as_str())))
+    }
+}
+
+#[async_trait]
+impl TimelineStore for MemoryStore {
+    async fn append(&self, entry: &TimelineEntry) -> Result<bool, StoreError> {
+        let mut s = self.lock();
+        let tl = s.timelines.entry(entry.lead_id).or_default();
+        if tl.contains_key(&entry.id) {
+            return Ok(false);
+        }
+        tl.insert(entry.id, entry.clone());
+        Ok(true)
+    }
+
+    async fn list(&self, lead_id: LeadId, after: Option<EventId>, limit: usize) -> Result<Page<TimelineEntry>, StoreError> {
+        let s = self.lock();
+        let Some(tl) = s.timelines.get(&lead_id) else {
+            return Ok(Page { items: Vec::new(), next: None });
+        };
+        let range: Box<dyn Iterator<Item = &TimelineEntry>> = match after {
+            Some(a) => Box::new(tl.range((std::ops::Bound::Excluded(a), std::ops::Bound::Unbounded)).map(|(_, e)| e)),
+            None => Box::new(tl.values()),
+        };
+        let mut items: Vec<TimelineEntry> = range.take(limit + 1).cloned().collect();
+        let next = if items.len() > limit {
+            items.truncate(limit);
+            items.last().map(|e| e.id)
+        } else {
+            None
+        };
+        Ok(Page { items, next })
+    }
+}
+
+#[async_trait]
+impl IdempotencyStore for MemoryStore {
+    async fn begin(&self, key: &str, fingerprint: &str, now: DateTime<Utc>, lease: Duration) -> Result<Begin, StoreError> {
+        let mut s = self.lock();
+        let fresh = IdemRecord {
+            fingerprint: fingerprint.to_string(),
+            state: IdemState::Pending { first_seen: now, locked_until: now + lease },
+            expires_at: now + Duration::hours(24),
+        };
+        let Some(rec) = s.idempotency.get_mut(key).filter(|r| r.expires_at > now) else {
+            s.idempotency.insert(key.to_string(), fresh);
+            return Ok(Begin::Started { first_seen: now });
+        };
+        if rec.fingerprint != fingerprint {
+            return Ok(Begin::Mismatch);
+        }
+        match &mut rec.state {
+            IdemState::Completed { status, body } => Ok(Begin::Completed { status: *status, body: body.clone() }),
+            IdemState::Pending { locked_until, .. } if *locked_until > now => Ok(Begin::InProgress),
+            IdemState::Pending { first_seen, locked_until } => {
+                *locked_until = now + lease;
+                Ok(Begin::Started { first_seen: *first_seen })
+            }
+        }
+    }
+
+    async fn complete(&self, key: &str, status: u16, body: &str, now: DateTime<Utc>) -> Result<(), StoreError> {
+        let mut s = self.lock();
+        let rec = s.idempotency.get_mut(key).ok_or(StoreError::Conflict)?;
+        rec.state = IdemState::Completed { status, body: body.to_string() };
+        rec.expires_at = now + Duration::hours(24);
+        Ok(())
+    }
+
+    async fn release(&self, key: &str) -> Result<(), StoreError> {
+        let mut s = self.lock();
+        if let Some(IdemState::Pending { locked_until, .. }) = s.idempotency.get_mut(key).map(|r| &mut r.state) {
+            *locked_until = DateTime::<Utc>::MIN_UTC;
+        }
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl OnceStore for MemoryStore {
+    async fn claim(&self, lead_id: LeadId, action: &str, now: DateTime<Utc>, lease: Duration) -> Result<Claim, StoreError> {
+        let mut s = self.lock();
+        let key = (lead_id, action.to_string());
+        match s.once.get(&key) {
+            Some(OnceState::Done { outcome }) => Ok(Claim::Done { outcome: outcome.clone() }),
+            Some(OnceState::Claimed { until }) if *until > now => Ok(Claim::Held),
+            _ => {
+                s.once.insert(key, OnceState::Claimed { until: now + lease });
+                Ok(Claim::Acquired)
+            }
+        }
+    }
+
+    async fn finish(&self, lead_id: LeadId, action: &str, outcome: &str, _now: DateTime<Utc>) -> Result<(), StoreError> {
+        self.lock().once.insert((lead_id, action.to_string()), OnceState::Done { outcome: outcome.to_string() });
+        Ok(())
+    }
+
+    async fn abandon(&self, lead_id: LeadId, action: &str) -> Result<(), StoreError> {
+        let mut s = self.lock();
+        let key = (lead_id, action.to_string());
+        if matches!(s.once.get(&key), Some(OnceState::Claimed { .. })) {
+            s.once.remove(&key);
+        }
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl SuppressionStore for MemoryStore {
+    async fn is_suppressed(&self, channel: ContactChannel, address: &str) -> Result<bool, StoreError> {
+        Ok(self.lock().suppressions.contains_key(&(channel, address.to_string())))
+    }
+
+    async fn suppress(&self, channel: ContactChannel, address: &str, reason: &str, at: DateTime<Utc>) -> Result<(), StoreError> {
+        self.lock().suppressions.insert((channel, address.to_string()), (reason.to_string(), at));
+        Ok(())
+    }
+
+    async fn lift(&self, channel: ContactChannel, address: &str) -> Result<(), StoreError> {
+        self.lock().suppressions.remove(&(channel, address.to_string()));
+        Ok(())
+    }
+}

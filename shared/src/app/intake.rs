@@ -1,0 +1,170 @@
+//! Capturing an inquiry: validate, dedupe against open leads, record the touchpoint, and hand
+//! the lead to the queue. With an `Idempotency-Key` every id is derived from the key, so a
+//! retry after any failure finishes the first attempt's work rather than duplicating it.
+
+use super::Services;
+use crate::domain::intake_form::{parse_submission, FieldError, RawSubmission};
+use crate::domain::{Actor, EventId, Lead, LeadEvent, LeadEventKind, LeadId, TimelineEntry, TimelineKind};
+use crate::ports::{Begin, CaptureOutcome, QueueError, StoreError};
+use chrono::Duration;
+use serde::{Deserialize, Serialize};
+use tracing::{info, warn};
+
+/// How long a request holds its idempotency key before a retry may take over.
+const IDEMPOTENCY_LEASE_SECONDS: i64 = 30;
+
+/// An inquiry as received.
+#[derive(Debug, Clone)]
+pub struct IntakeRequest {
+    pub submission: RawSubmission,
+    pub idempotency_key: Option<String>,
+}
+
+/// The answer to an accepted inquiry. The same shape whether the person was new or already had
+/// an open lead, so the public route does not reveal which.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Receipt {
+    pub id: LeadId,
+    pub status: String,
+}
+
+/// Why an inquiry was not accepted.
+#[derive(Debug, thiserror::Error)]
+pub enum IntakeError {
+    #[error("the submission has invalid fields")]
+    Invalid(Vec<FieldError>),
+    #[error("the Idempotency-Key was used with a different request")]
+    KeyReused,
+    #[error("a request with this Idempotency-Key is still being handled")]
+    InProgress,
+    #[error("storage failed: {0}")]
+    Store(#[from] StoreError),
+    #[error("the lead was stored but could not be queued: {0}")]
+    Queue(#[from] QueueError),
+}
+
+/// The outcome, with whether it was replayed from an earlier attempt.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Accepted {
+    pub receipt: Receipt,
+    pub replayed: bool,
+}
+
+/// Captures one inquiry.
+pub async fn capture(services: &Services, request: IntakeRequest) -> Result<Accepted, IntakeError> {
+    let now = services.clock.now();
+    let new_lead = parse_submission(&request.submission, services.config.as_ref(), now).map_err(IntakeError::Invalid)?;
+
+    // Claim the idempotency key; its first-use time seeds every id below.
+    let key = request.idempotency_key.as_deref();
+    let first_seen = match key {
+        None => now,
+        Some(k) => {
+            let fingerprint = fingerprint(&request.submission);
+            match services.idempotency.begin(k, &fingerprint, now, Duration::seconds(IDEMPOTENCY_LEASE_SECONDS)).await? {
+                Begin::Started { first_seen } => first_seen,
+                Begin::Completed { body, .. } => {
+                    let receipt: Receipt = serde_json::from_str(&body).map_err(|e| StoreError::Invalid(e.to_string()))?;
+                    return Ok(Accepted { receipt, replayed: true });
+                }
+                Begin::InProgress => return Err(IntakeError::InProgress),
+                Begin::Mismatch => return Err(IntakeError::KeyReused),
+            }
+        }
+    };
+
+    let result = store_and_publish(services, new_lead, key, first_seen).await;
+    match (&result, key) {
+        (Ok(receipt), Some(k)) => {
+            let body = serde_json::to_string(receipt).expect("a receipt serializes");
+            services.idempotency.complete(k, 202, &body, services.clock.now()).await?;
+        }
+        (Err(_), Some(k)) => {
+            // Let the caller's retry proceed at once; the derived ids make it finish this work.
+            if let Err(e) = services.idempotency.release(k).await {
+                warn!(error = %e, "could not release the idempotency key; a retry waits for its lease");
+            }
+        }
+        _ => {}
+    }
+    result.map(|receipt| Accepted { receipt, replayed: false })
+}
+
+async fn store_and_publish(
+    services: &Services,
+    new_lead: crate::domain::intake_form::NewLead,
+    key: Option<&str>,
+    first_seen: chrono::DateTime<chrono::Utc>,
+) -> Result<Receipt, IntakeError> {
+    let now = services.clock.now();
+    let seed = |part: &str| key.map(|k| format!("{k}:{part}"));
+    let lead_id = match key {
+        Some(k) => LeadId::derived(k.as_bytes()),
+        None => LeadId::random(),
+    };
+    let touchpoint = new_lead.touchpoint(first_seen);
+    let lead = Lead::capture(lead_id, new_lead.clone(), first_seen);
+
+    let (lead_id, kind, entry_kind) = match services.leads.create_or_match(&lead).await? {
+        CaptureOutcome::Created => {
+            (lead.id, LeadEventKind::Captured, TimelineKind::LeadCaptured { channel: lead.source.channel, touchpoint })
+        }
+        CaptureOutcome::Matched(existing) => {
+            absorb(services, existing, &new_lead).await?;
+            (existing, LeadEventKind::InquiryRepeated, TimelineKind::RepeatInquiry { touchpoint })
+        }
+    };
+    let span = tracing::info_span!("intake", lead_id = %lead_id, event = kind.as_str());
+    let _enter = span.enter();
+
+    let entry = match seed("timeline") {
+        Some(s) => TimelineEntry::derived(lead_id, first_seen, &s, Actor::Lead, entry_kind),
+        None => TimelineEntry::new(lead_id, first_seen, Actor::Lead, entry_kind),
+    };
+    services.timeline.append(&entry).await?;
+
+    let event = LeadEvent {
+        id: match seed("event") {
+            Some(s) => EventId::derived(first_seen, s.as_bytes()),
+            None => EventId::new_at(now),
+        },
+        kind,
+        lead_id,
+        occurred_at: first_seen,
+    };
+    services.queue.publish(&event).await?;
+    info!("inquiry accepted");
+    Ok(Receipt { id: lead_id, status: "accepted".into() })
+}
+
+/// Folds a repeat inquiry into the open lead it matched, retrying on concurrent changes.
+async fn absorb(services: &Services, id: LeadId, inquiry: &crate::domain::intake_form::NewLead) -> Result<(), StoreError> {
+    for _ in 0..5 {
+        let Some(mut lead) = services.leads.get(id).await? else {
+            return Err(StoreError::Invalid(format!("matched lead {id} is missing")));
+        };
+        if !lead.absorb_inquiry(inquiry, services.clock.now()) {
+            return Ok(());
+        }
+        lead.version += 1;
+        match services.leads.save(&lead).await {
+            Err(StoreError::Conflict) => continue,
+            other => return other,
+        }
+    }
+    Err(StoreError::Conflict)
+}
+
+/// A stable hash of the submitted fields: the same form posted twice has the same fingerprint
+/// whatever the field order or JSON formatting.
+fn fingerprint(s: &RawSubmission) -> String {
+    use sha2::{Digest, Sha256};
+    let mut h = Sha256::new();
+    for (k, v) in &s.fields {
+        h.update((k.len() as u64).to_be_bytes());
+        h.update(k.as_bytes());
+        h.update((v.len() as u64).to_be_bytes());
+        h.update(v.as_bytes());
+    }
+    hex::encode(h.finalize())
+}

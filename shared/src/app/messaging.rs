@@ -1,0 +1,72 @@
+//! The consent gate. Every automated text to a person goes through [`send_sms_to_lead`], which
+//! checks channel consent, revocation, line type and the opt-out list before the sender is
+//! called; a blocked message is reported with its reason, never silently dropped.
+
+use super::Services;
+use crate::domain::timeline::SkipReason;
+use crate::domain::{ContactChannel, Lead, Phone};
+use crate::ports::{MessagePurpose, OutboundSms, SendError, SentMessage, StoreError};
+
+/// Whether a text may go to this lead now.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SmsGate {
+    Allowed(Phone),
+    Blocked(SkipReason),
+}
+
+/// Checks everything that must hold before texting `lead`.
+pub async fn sms_gate(services: &Services, lead: &Lead) -> Result<SmsGate, StoreError> {
+    let Some(phone) = lead.contact.phone.clone() else {
+        return Ok(SmsGate::Blocked(SkipReason::NoPhone));
+    };
+    match lead.consent.get(ContactChannel::Sms) {
+        None => return Ok(SmsGate::Blocked(SkipReason::NoConsent)),
+        Some(c) if !c.granted => return Ok(SmsGate::Blocked(SkipReason::NoConsent)),
+        Some(c) if c.revoked_at.is_some() => return Ok(SmsGate::Blocked(SkipReason::ConsentRevoked)),
+        Some(_) => {}
+    }
+    if !phone.line_type().can_receive_sms() {
+        return Ok(SmsGate::Blocked(SkipReason::NotMobile));
+    }
+    if services.suppressions.is_suppressed(ContactChannel::Sms, phone.as_e164()).await? {
+        return Ok(SmsGate::Blocked(SkipReason::OptedOut));
+    }
+    Ok(SmsGate::Allowed(phone))
+}
+
+/// What happened to a text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Delivery {
+    Sent(SentMessage),
+    Blocked(SkipReason),
+}
+
+/// Why a text could not be attempted or was not accepted.
+#[derive(Debug, thiserror::Error)]
+pub enum MessagingError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Send(#[from] SendError),
+}
+
+impl MessagingError {
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            MessagingError::Store(e) => e.is_retryable(),
+            MessagingError::Send(SendError::Retryable(_)) => true,
+            MessagingError::Send(SendError::Rejected(_)) => false,
+        }
+    }
+}
+
+/// Sends `body` to the lead's phone if the gate allows it.
+pub async fn send_sms_to_lead(services: &Services, lead: &Lead, purpose: MessagePurpose, body: String) -> Result<Delivery, MessagingError> {
+    match sms_gate(services, lead).await? {
+        SmsGate::Blocked(reason) => Ok(Delivery::Blocked(reason)),
+        SmsGate::Allowed(to) => {
+            let sent = services.sms.send(&OutboundSms { lead_id: Some(lead.id), to, body, purpose }).await?;
+            Ok(Delivery::Sent(sent))
+        }
+    }
+}

@@ -1,0 +1,154 @@
+//! Operator configuration: one TOML file (`infra/leadflow.toml`) holding the organization,
+//! business hours, consent texts, service lines and message templates. It is loaded and fully
+//! validated at start-up; an invalid file stops the process with errors that name the key and
+//! line. Secrets never live here.
+
+mod error;
+mod locate;
+mod raw;
+mod validate;
+
+pub use error::{ConfigError, ConfigProblem};
+pub use locate::KeyPath;
+
+use crate::domain::business_hours::BusinessHours;
+use crate::domain::intake_form::{ConsentTextLookup, IntakeRules};
+use crate::domain::money::Currency;
+use crate::domain::template::Template;
+use crate::domain::{ContactChannel, Region, ServiceLineId};
+use chrono_tz::Tz;
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+
+/// The configuration shipped with the code, used when no file is named.
+pub const DEFAULT_CONFIG: &str = include_str!("../../../infra/leadflow.toml");
+
+/// Placeholders an acknowledgement text may use. None of them can carry health details.
+pub const ACKNOWLEDGEMENT_PLACEHOLDERS: &[&str] = &["first_name", "org_name", "callback_promise", "service_line_name"];
+
+/// Who the messages come from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Organization {
+    pub name: String,
+    pub time_zone: Tz,
+    pub phone_region: Region,
+    pub currency: Currency,
+}
+
+/// What intake accepts beyond the standard fields.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct IntakeSettings {
+    pub default_service_line: Option<ServiceLineId>,
+    pub ignored_fields: BTreeSet<String>,
+    /// Origins (`https://host[:port]`) a browser form post may be redirected back to.
+    pub redirect_origins: Vec<String>,
+}
+
+/// One version of the consent disclosure shown on forms.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConsentText {
+    pub version: String,
+    pub channels: BTreeSet<ContactChannel>,
+    pub text: String,
+    pub sha256: String,
+}
+
+/// Patient care or franchise development: they are scored and followed up differently.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ServiceLineKind {
+    Patient,
+    Franchise,
+}
+
+/// A service line and its message templates.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServiceLine {
+    pub id: ServiceLineId,
+    pub name: String,
+    pub kind: ServiceLineKind,
+    pub acknowledgement_sms: Template,
+}
+
+/// The validated configuration.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Config {
+    pub organization: Organization,
+    pub business_hours: BusinessHours,
+    pub intake: IntakeSettings,
+    pub consent_texts: Vec<ConsentText>,
+    pub service_lines: BTreeMap<ServiceLineId, ServiceLine>,
+}
+
+impl Config {
+    /// Parses and validates TOML text; `origin` names it in errors.
+    pub fn from_toml(source: &str, origin: &str) -> Result<Config, ConfigError> {
+        validate::load(source, origin)
+    }
+
+    /// Reads and validates a file.
+    pub fn from_file(path: &Path) -> Result<Config, ConfigError> {
+        let origin = path.display().to_string();
+        let source = std::fs::read_to_string(path).map_err(|e| ConfigError {
+            origin: origin.clone(),
+            problems: vec![ConfigProblem { key: String::new(), line: None, column: None, message: format!("cannot read the file: {e}") }],
+        })?;
+        Config::from_toml(&source, &origin)
+    }
+
+    /// The file named by `LEADFLOW_CONFIG`, or the embedded default.
+    pub fn from_env() -> Result<Config, ConfigError> {
+        match std::env::var_os("LEADFLOW_CONFIG") {
+            Some(p) if !p.is_empty() => Config::from_file(Path::new(&p)),
+            _ => Config::embedded_default(),
+        }
+    }
+
+    /// The configuration shipped in `infra/leadflow.toml`.
+    pub fn embedded_default() -> Result<Config, ConfigError> {
+        Config::from_toml(DEFAULT_CONFIG, "<embedded infra/leadflow.toml>")
+    }
+
+    pub fn service_line(&self, id: &ServiceLineId) -> Option<&ServiceLine> {
+        self.service_lines.get(id)
+    }
+}
+
+impl IntakeRules for Config {
+    fn region(&self) -> Region {
+        self.organization.phone_region
+    }
+
+    fn currency(&self) -> &Currency {
+        &self.organization.currency
+    }
+
+    fn knows_service_line(&self, id: &ServiceLineId) -> bool {
+        self.service_lines.contains_key(id)
+    }
+
+    fn default_service_line(&self) -> Option<&ServiceLineId> {
+        self.intake.default_service_line.as_ref()
+    }
+
+    fn consent_text(&self, version: Option<&str>, channel: ContactChannel) -> ConsentTextLookup {
+        let found = match version {
+            Some(v) => match self.consent_texts.iter().find(|t| t.version == v) {
+                Some(t) => t,
+                None => return ConsentTextLookup::UnknownVersion,
+            },
+            // The current text for a channel is the last one listed that covers it.
+            None => match self.consent_texts.iter().rev().find(|t| t.channels.contains(&channel)) {
+                Some(t) => t,
+                None => return ConsentTextLookup::NoneConfigured,
+            },
+        };
+        if !found.channels.contains(&channel) {
+            return ConsentTextLookup::NotForChannel;
+        }
+        ConsentTextLookup::Found { version: found.version.clone(), sha256: found.sha256.clone() }
+    }
+
+    fn is_ignored_field(&self, name: &str) -> bool {
+        self.intake.ignored_fields.contains(name)
+    }
+}

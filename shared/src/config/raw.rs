@@ -1,0 +1,79 @@
+//! The configuration file as written: plain serde structs that refuse unknown keys. Meaning
+//! (time zones, templates, references between sections) is checked in `validate`.
+
+use serde::Deserialize;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawConfig {
+    pub organization: RawOrganization,
+    pub business_hours: RawBusinessHours,
+    #[serde(default)]
+    pub intake: RawIntake,
+    #[serde(default)]
+    pub consent_texts: Vec<RawConsentText>,
+    #[serde(default)]
+    pub service_lines: Vec<RawServiceLine>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawOrganization {
+    pub name: String,
+    pub time_zone: String,
+    #[serde(default = "default_region")]
+    pub phone_region: String,
+    #[serde(default = "default_currency")]
+    pub currency: String,
+}
+
+fn default_region() -> String {
+    "US".into()
+}
+
+fn default_currency() -> String {
+    "USD".into()
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawBusinessHours {
+    pub response_minutes: u32,
+    pub monday: String,
+    pub tuesday: String,
+    pub wednesday: String,
+    pub thursday: String,
+    pub friday: String,
+    pub saturday: String,
+    pub sunday: String,
+    #[serde(default)]
+    pub holidays: Vec<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawIntake {
+    #[serde(default)]
+    pub default_service_line: Option<String>,
+    #[serde(default)]
+    pub ignored_fields: Vec<String>,
+    #[serde(default)]
+    pub redirect_origins: Vec<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawConsentText {
+    pub version: String,
+    pub channels: Vec<String>,
+    pub text: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawServiceLine {
+    pub id: String,
+    pub name: String,
+    pub kind: String,
+    pub acknowledgement_sms: String,
+}

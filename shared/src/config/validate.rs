@@ -1,0 +1,297 @@
+//! Turns the raw file into a `Config`, collecting every problem with its key path and line.
+
+use super::error::{ConfigError, ConfigProblem};
+use super::locate::{KeyPath, Locator};
+use super::raw::RawConfig;
+use super::{Config, ConsentText, IntakeSettings, Organization, ServiceLine, ServiceLineKind, ACKNOWLEDGEMENT_PLACEHOLDERS};
+use crate::domain::business_hours::{BusinessHours, DayHours};
+use crate::domain::money::Currency;
+use crate::domain::template::Template;
+use crate::domain::{ContactChannel, Region, ServiceLineId};
+use chrono::{NaiveDate, NaiveTime};
+use sha2::{Digest, Sha256};
+use std::collections::{BTreeMap, BTreeSet};
+
+struct Problems<'a> {
+    locator: Locator<'a>,
+    list: Vec<ConfigProblem>,
+}
+
+impl Problems<'_> {
+    fn add(&mut self, path: &KeyPath, message: impl Into<String>) {
+        let at = self.locator.locate(path);
+        self.list.push(ConfigProblem { key: path.to_string(), line: at.map(|p| p.0), column: at.map(|p| p.1), message: message.into() });
+    }
+}
+
+pub(super) fn load(source: &str, origin: &str) -> Result<Config, ConfigError> {
+    let locator = Locator::new(source);
+    let raw: RawConfig = match toml::from_str(source) {
+        Ok(r) => r,
+        Err(e) => {
+            let (line, column, key) = match e.span() {
+                Some(span) => {
+                    let (l, c) = locator.line_col(span.start);
+                    (Some(l), Some(c), locator.path_at(span.start).to_string())
+                }
+                None => (None, None, String::new()),
+            };
+            return Err(ConfigError {
+                origin: origin.to_string(),
+                problems: vec![ConfigProblem { key, line, column, message: e.message().trim().to_string() }],
+            });
+        }
+    };
+    let mut p = Problems { locator, list: Vec::new() };
+    let root = KeyPath::root();
+
+    // Organization.
+    let org = root.key("organization");
+    let time_zone = raw.organization.time_zone.parse::<chrono_tz::Tz>().unwrap_or_else(|_| {
+        p.add(&org.key("time_zone"), "is not an IANA time zone name (for example America/New_York)");
+        chrono_tz::UTC
+    });
+    let phone_region = raw.organization.phone_region.parse::<Region>().unwrap_or_else(|_| {
+        p.add(&org.key("phone_region"), "is not a region code (for example US)");
+        Region::US
+    });
+    let currency = Currency::try_from(raw.organization.currency.clone()).unwrap_or_else(|_| {
+        p.add(&org.key("currency"), "is not a three-letter currency code (for example USD)");
+        Currency::usd()
+    });
+    if raw.organization.name.trim().is_empty() {
+        p.add(&org.key("name"), "must not be empty");
+    }
+
+    // Business hours.
+    let bh = root.key("business_hours");
+    let days = [
+        ("monday", &raw.business_hours.monday),
+        ("tuesday", &raw.business_hours.tuesday),
+        ("wednesday", &raw.business_hours.wednesday),
+        ("thursday", &raw.business_hours.thursday),
+        ("friday", &raw.business_hours.friday),
+        ("saturday", &raw.business_hours.saturday),
+        ("sunday", &raw.business_hours.sunday),
+    ];
+    let mut week = [None; 7];
+    for (i, (name, value)) in days.iter().enumerate() {
+        match parse_day(value) {
+            Ok(h) => week[i] = h,
+            Err(msg) => p.add(&bh.key(name), msg),
+        }
+    }
+    if week.iter().all(Option::is_none) {
+        p.add(&bh, "the practice must be open on at least one day");
+    }
+    let mut holidays = BTreeSet::new();
+    for (i, h) in raw.business_hours.holidays.iter().enumerate() {
+        match NaiveDate::parse_from_str(h, "%Y-%m-%d") {
+            Ok(d) => {
+                holidays.insert(d);
+            }
+            Err(_) => p.add(&bh.key("holidays").index(i), "must be a date written YYYY-MM-DD"),
+        }
+    }
+    if !(1..=1440).contains(&raw.business_hours.response_minutes) {
+        p.add(&bh.key("response_minutes"), "must be between 1 and 1440");
+    }
+    let business_hours = BusinessHours { time_zone, week, holidays, response_minutes: raw.business_hours.response_minutes };
+
+    // Consent texts.
+    let mut consent_texts = Vec::new();
+    let mut versions = BTreeSet::new();
+    for (i, t) in raw.consent_texts.iter().enumerate() {
+        let here = root.key("consent_texts").index(i);
+        if t.version.trim().is_empty() || t.version.len() > 64 {
+            p.add(&here.key("version"), "must be 1 to 64 characters");
+        }
+        if !versions.insert(t.version.clone()) {
+            p.add(&here.key("version"), "repeats a version listed earlier");
+        }
+        let mut channels = BTreeSet::new();
+        for (j, c) in t.channels.iter().enumerate() {
+            match ContactChannel::parse(c) {
+                Some(ch) => {
+                    channels.insert(ch);
+                }
+                None => p.add(&here.key("channels").index(j), "must be one of sms, call, email"),
+            }
+        }
+        if t.text.trim().is_empty() {
+            p.add(&here.key("text"), "must not be empty");
+        }
+        let sha256 = format!("{:x}", Sha256::digest(t.text.as_bytes()));
+        consent_texts.push(ConsentText { version: t.version.clone(), channels, text: t.text.clone(), sha256 });
+    }
+
+    // Service lines.
+    let mut service_lines = BTreeMap::new();
+    for (i, s) in raw.service_lines.iter().enumerate() {
+        let here = root.key("service_lines").index(i);
+        let Some(id) = ServiceLineId::parse(&s.id) else {
+            p.add(&here.key("id"), "must be a lower-case slug (letters, digits, underscores)");
+            continue;
+        };
+        let kind = match s.kind.as_str() {
+            "patient" => ServiceLineKind::Patient,
+            "franchise" => ServiceLineKind::Franchise,
+            _ => {
+                p.add(&here.key("kind"), "must be patient or franchise");
+                ServiceLineKind::Patient
+            }
+        };
+        let ack = match Template::parse(&s.acknowledgement_sms, ACKNOWLEDGEMENT_PLACEHOLDERS) {
+            Ok(t) => Some(t),
+            Err(e) => {
+                p.add(&here.key("acknowledgement_sms"), format!("template {e}"));
+                None
+            }
+        };
+        if service_lines.contains_key(&id) {
+            p.add(&here.key("id"), "repeats a service line listed earlier");
+        }
+        if let Some(acknowledgement_sms) = ack {
+            service_lines.insert(id.clone(), ServiceLine { id, name: s.name.clone(), kind, acknowledgement_sms });
+        }
+    }
+    if raw.service_lines.is_empty() {
+        p.add(&root, "at least one [[service_lines]] entry is required");
+    }
+
+    // Intake.
+    let intake_path = root.key("intake");
+    let default_service_line = raw.intake.default_service_line.as_ref().and_then(|d| match ServiceLineId::parse(d) {
+        Some(id) if service_lines.contains_key(&id) => Some(id),
+        _ => {
+            p.add(&intake_path.key("default_service_line"), "names no configured service line");
+            None
+        }
+    });
+    for (i, o) in raw.intake.redirect_origins.iter().enumerate() {
+        let ok = (o.starts_with("https://") || o.starts_with("http://localhost") || o.starts_with("http://127.0.0.1"))
+            && !o.trim_end_matches('/').split_once("://").is_some_and(|(_, rest)| rest.contains('/'));
+        if !ok {
+            p.add(&intake_path.key("redirect_origins").index(i), "must be an https origin such as https://www.example.com (no path)");
+        }
+    }
+
+    if !p.list.is_empty() {
+        return Err(ConfigError { origin: origin.to_string(), problems: p.list });
+    }
+    Ok(Config {
+        organization: Organization { name: raw.organization.name, time_zone, phone_region, currency },
+        business_hours,
+        intake: IntakeSettings {
+            default_service_line,
+            ignored_fields: raw.intake.ignored_fields.into_iter().collect(),
+            redirect_origins: raw.intake.redirect_origins.into_iter().map(|o| o.trim_end_matches('/').to_string()).collect(),
+        },
+        consent_texts,
+        service_lines,
+    })
+}
+
+/// `"08:00-17:30"` or `"closed"`.
+fn parse_day(value: &str) -> Result<Option<DayHours>, String> {
+    let v = value.trim();
+    if v.eq_ignore_ascii_case("closed") {
+        return Ok(None);
+    }
+    let bad = || "must be \"HH:MM-HH:MM\" (24-hour clock) or \"closed\"".to_string();
+    let (open, close) = v.split_once('-').ok_or_else(bad)?;
+    let open = NaiveTime::parse_from_str(open.trim(), "%H:%M").map_err(|_| bad())?;
+    let close = NaiveTime::parse_from_str(close.trim(), "%H:%M").map_err(|_| bad())?;
+    if close <= open {
+        return Err("closing time must be after opening time".into());
+    }
+    Ok(Some(DayHours { open, close }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const GOOD: &str = r#"
+[organization]
+name = "Harbor Health"
+time_zone = "America/New_York"
+
+[business_hours]
+response_minutes = 5
+monday = "08:00-18:00"
+tuesday = "08:00-18:00"
+wednesday = "08:00-18:00"
+thursday = "08:00-18:00"
+friday = "08:00-17:00"
+saturday = "closed"
+sunday = "closed"
+
+[[consent_texts]]
+version = "2026-01"
+channels = ["sms", "email"]
+text = "You agree Harbor Health may text and email you."
+
+[[service_lines]]
+id = "med_spa"
+name = "Med spa"
+kind = "patient"
+acknowledgement_sms = "Hi {first_name|there}, {org_name} will call you {callback_promise}."
+"#;
+
+    fn problems(src: &str) -> Vec<String> {
+        load(src, "test.toml").unwrap_err().problems.iter().map(|p| p.to_string()).collect()
+    }
+
+    #[test]
+    fn a_good_file_loads() {
+        let c = load(GOOD, "test.toml").unwrap();
+        assert_eq!(c.organization.time_zone, chrono_tz::America::New_York);
+        assert_eq!(c.consent_texts[0].sha256.len(), 64);
+        assert!(c.service_lines.contains_key(&ServiceLineId::parse("med_spa").unwrap()));
+    }
+
+    #[test]
+    fn the_shipped_default_loads() {
+        Config::embedded_default().unwrap();
+    }
+
+    #[test]
+    fn an_unknown_placeholder_names_key_and_line() {
+        let src = GOOD.replace("{first_name|there}", "{frist_name}");
+        assert_eq!(
+            problems(&src),
+            vec!["line 25, column 23: `service_lines[0].acknowledgement_sms`: template uses unknown placeholder `{frist_name}` (known: first_name, org_name, callback_promise, service_line_name)"]
+        );
+    }
+
+    #[test]
+    fn a_bad_time_zone_and_hours_are_all_reported() {
+        let src = GOOD.replace("America/New_York", "Mars/Olympus").replace("\"08:00-17:00\"", "\"17:00-08:00\"");
+        let got = problems(&src);
+        assert_eq!(got.len(), 2, "{got:?}");
+        assert!(got[0].starts_with("line 4, column 13: `organization.time_zone`"), "{got:?}");
+        assert!(got[1].starts_with("line 12, column 10: `business_hours.friday`: closing time"), "{got:?}");
+    }
+
+    #[test]
+    fn an_unknown_key_is_a_parse_error_with_its_line() {
+        let src = GOOD.replace("response_minutes = 5", "response_minutes = 5\nrespons_minutes = 6");
+        let got = problems(&src);
+        assert_eq!(got.len(), 1);
+        assert!(got[0].starts_with("line 8, column 1: `business_hours.respons_minutes`: unknown field `respons_minutes`"), "{got:?}");
+    }
+
+    #[test]
+    fn a_wrong_type_is_a_parse_error_with_its_line() {
+        let src = GOOD.replace("response_minutes = 5", "response_minutes = \"five\"");
+        let got = problems(&src);
+        assert!(got[0].starts_with("line 7, column 20: `business_hours.response_minutes`"), "{got:?}");
+    }
+
+    #[test]
+    fn the_error_display_names_the_file() {
+        let err = load(&GOOD.replace("patient", "patients"), "infra/leadflow.toml").unwrap_err();
+        assert_eq!(err.to_string(), "invalid configuration in infra/leadflow.toml\n  infra/leadflow.toml: line 24, column 8: `service_lines[0].kind`: must be patient or franchise");
+    }
+}

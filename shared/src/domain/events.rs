@@ -1,0 +1,67 @@
+//! Messages on the lead queue. They carry ids only: consumers read the lead from the store, so
+//! no personal data sits in a queue or a dead-letter queue.
+
+use super::ids::{EventId, LeadId};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+/// What happened to the lead.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum LeadEventKind {
+    /// A new lead was stored.
+    #[serde(rename = "lead.captured")]
+    Captured,
+    /// An open lead received another inquiry from the same person.
+    #[serde(rename = "lead.inquiry_repeated")]
+    InquiryRepeated,
+}
+
+impl LeadEventKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LeadEventKind::Captured => "lead.captured",
+            LeadEventKind::InquiryRepeated => "lead.inquiry_repeated",
+        }
+    }
+}
+
+/// One message on the queue.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LeadEvent {
+    pub id: EventId,
+    #[serde(rename = "type")]
+    pub kind: LeadEventKind,
+    pub lead_id: LeadId,
+    pub occurred_at: DateTime<Utc>,
+}
+
+impl LeadEvent {
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(self).expect("a LeadEvent always serializes")
+    }
+
+    pub fn from_json(s: &str) -> Result<Self, serde_json::Error> {
+        serde_json::from_str(s)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    #[test]
+    fn the_wire_form_is_stable() {
+        let at = Utc.with_ymd_and_hms(2026, 1, 2, 3, 4, 5).unwrap();
+        let e = LeadEvent {
+            id: EventId::from_ulid(ulid::Ulid::from_parts(1, 2)),
+            kind: LeadEventKind::Captured,
+            lead_id: LeadId::from_ulid(ulid::Ulid::from_parts(1, 3)),
+            occurred_at: at,
+        };
+        let v: serde_json::Value = serde_json::from_str(&e.to_json()).unwrap();
+        assert_eq!(v["type"], "lead.captured");
+        assert_eq!(v["occurred_at"], "2026-01-02T03:04:05Z");
+        assert_eq!(LeadEvent::from_json(&e.to_json()).unwrap(), e);
+    }
+}

@@ -1,0 +1,104 @@
+//! The lead: one person's inquiry thread, with everything the team needs to answer it.
+
+use super::consent::Consents;
+use super::context::LeadContext;
+use super::email::Email;
+use super::ids::LeadId;
+use super::phone::Phone;
+use super::source::Source;
+use super::status::LeadStatus;
+use super::text::PersonName;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+/// How to reach the person. At least one of phone and email is present on every lead.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Contact {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub first_name: Option<PersonName>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_name: Option<PersonName>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phone: Option<Phone>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<Email>,
+}
+
+/// A lead as stored.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Lead {
+    pub id: LeadId,
+    pub status: LeadStatus,
+    pub contact: Contact,
+    pub context: LeadContext,
+    pub source: Source,
+    #[serde(default)]
+    pub consent: Consents,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    /// When the instant acknowledgement went out; speed-to-lead is measured to this.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub acknowledged_at: Option<DateTime<Utc>>,
+    /// Bumped on every stored change; writers use it for optimistic concurrency.
+    #[serde(default)]
+    pub version: u64,
+}
+
+impl Lead {
+    /// Folds a repeat inquiry from the same person into this open lead: contact details the
+    /// lead lacked are filled in, and a consent decision given now for a channel replaces the
+    /// older one when it concerns the same address (a person who ticks "text me" on their
+    /// second form expects texts). Returns whether anything changed.
+    pub fn absorb_inquiry(&mut self, inquiry: &super::intake_form::NewLead, now: DateTime<Utc>) -> bool {
+        use super::channel::ContactChannel;
+        let before = self.clone();
+        let c = &mut self.contact;
+        if c.first_name.is_none() {
+            c.first_name = inquiry.contact.first_name.clone();
+        }
+        if c.last_name.is_none() {
+            c.last_name = inquiry.contact.last_name.clone();
+        }
+        if c.phone.is_none() {
+            c.phone = inquiry.contact.phone.clone();
+        }
+        if c.email.is_none() {
+            c.email = inquiry.contact.email.clone();
+        }
+        for channel in ContactChannel::ALL {
+            let same_address = match channel {
+                ContactChannel::Sms | ContactChannel::Call => {
+                    inquiry.contact.phone.is_some() && inquiry.contact.phone == self.contact.phone
+                }
+                ContactChannel::Email => inquiry.contact.email.is_some() && inquiry.contact.email == self.contact.email,
+            };
+            if let Some(new) = inquiry.consent.get(channel) {
+                let newer = self.consent.get(channel).is_none_or(|old| old.at <= new.at);
+                if same_address && newer {
+                    *self.consent.get_mut(channel) = Some(new.clone());
+                }
+            }
+        }
+        let changed = *self != before;
+        if changed {
+            self.updated_at = now;
+        }
+        changed
+    }
+
+    /// Builds a new lead from a validated submission, captured at `now`.
+    pub fn capture(id: LeadId, submission: super::intake_form::NewLead, now: DateTime<Utc>) -> Lead {
+        Lead {
+            id,
+            status: LeadStatus::New,
+            contact: submission.contact,
+            context: submission.context,
+            source: submission.source,
+            consent: submission.consent,
+            created_at: now,
+            updated_at: now,
+            acknowledged_at: None,
+            version: 1,
+        }
+    }
+}

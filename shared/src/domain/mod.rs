@@ -1,0 +1,35 @@
+//! The pure domain: leads, their parts, and the rules about them. No AWS types, no I/O; time
+//! comes in as arguments from an injected clock.
+
+pub(crate) mod redact;
+
+pub mod business_hours;
+pub mod channel;
+pub mod consent;
+pub mod context;
+pub mod email;
+pub mod events;
+pub mod ids;
+pub mod intake_form;
+pub mod lead;
+pub mod money;
+pub mod phone;
+pub mod source;
+pub mod status;
+pub mod template;
+pub mod text;
+pub mod timeline;
+pub mod touchpoint;
+
+pub use channel::ContactChannel;
+pub use consent::{ChannelConsent, Consents};
+pub use context::{LeadContext, ServiceLineId};
+pub use email::Email;
+pub use events::{LeadEvent, LeadEventKind};
+pub use ids::{EventId, LeadId};
+pub use lead::{Contact, Lead};
+pub use phone::{Phone, Region};
+pub use source::{Source, SourceChannel, SourceDetail};
+pub use status::LeadStatus;
+pub use timeline::{Actor, TimelineEntry, TimelineKind};
+pub use touchpoint::{Touchpoint, TouchpointKind};

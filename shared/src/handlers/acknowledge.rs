@@ -1,0 +1,86 @@
+//! The acknowledge consumer: one SQS batch in, the ids of failed messages out
+//! (`ReportBatchItemFailures`), so a bad message is retried alone and, after the queue's
+//! `maxReceiveCount`, lands in the dead-letter queue instead of replaying its neighbours.
+
+use crate::app::acknowledge::{acknowledge, AckError, AckOutcome};
+use crate::app::Services;
+use crate::domain::{LeadEvent, LeadId};
+use aws_lambda_events::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent, SqsMessage};
+use futures::future::join_all;
+use std::collections::HashMap;
+use tracing::{info, warn, Instrument};
+
+/// Handles one batch. Leads are processed concurrently; several records about the same lead
+/// (a capture and a repeat inquiry) are handled once and share the outcome, instead of racing
+/// for the lead's claim and sending the loser back for a full visibility timeout.
+pub async fn handle(services: &Services, event: SqsEvent) -> SqsBatchResponse {
+    let parsed: Vec<Option<LeadEvent>> =
+        event.records.iter().map(|r| r.body.as_deref().and_then(|b| LeadEvent::from_json(b).ok())).collect();
+    let mut first_for_lead: HashMap<LeadId, usize> = HashMap::new();
+    for (i, e) in parsed.iter().enumerate() {
+        if let Some(e) = e {
+            first_for_lead.entry(e.lead_id).or_insert(i);
+        }
+    }
+    let leaders: Vec<usize> = {
+        let mut v: Vec<usize> = first_for_lead.values().copied().collect();
+        v.sort_unstable();
+        v
+    };
+    let results =
+        join_all(leaders.iter().map(|&i| process(services, &event.records[i], parsed[i].as_ref().expect("leaders parsed")))).await;
+    let ok_by_lead: HashMap<LeadId, bool> =
+        leaders.iter().zip(results).map(|(&i, ok)| (parsed[i].as_ref().expect("leaders parsed").lead_id, ok)).collect();
+
+    let mut response = SqsBatchResponse::default();
+    for (record, event) in event.records.iter().zip(&parsed) {
+        let ok = match event {
+            Some(e) => ok_by_lead[&e.lead_id],
+            None => {
+                // Retries cannot fix a malformed body; failing it routes it to the dead-letter
+                // queue where it can be inspected, rather than dropping it.
+                warn!(message_id = record.message_id.as_deref().unwrap_or(""), "message is not a lead event");
+                false
+            }
+        };
+        if !ok {
+            let mut failure = BatchItemFailure::default();
+            failure.item_identifier = record.message_id.clone().unwrap_or_default();
+            response.batch_item_failures.push(failure);
+        }
+    }
+    response
+}
+
+/// Handles one lead's event; `false` sends its records back to the queue.
+async fn process(services: &Services, record: &SqsMessage, event: &LeadEvent) -> bool {
+    let message_id = record.message_id.as_deref().unwrap_or("");
+    let span = tracing::info_span!("acknowledge", lead_id = %event.lead_id, event_id = %event.id, message_id);
+    async {
+        match acknowledge(services, event).await {
+            Ok(AckOutcome::Sent { .. }) => true,
+            Ok(AckOutcome::AlreadyDone) => {
+                info!("already acknowledged");
+                true
+            }
+            Ok(AckOutcome::Skipped(reason)) => {
+                info!(reason = reason.as_str(), "acknowledgement not sent");
+                true
+            }
+            Ok(AckOutcome::Rejected) => {
+                warn!("the SMS provider refused the acknowledgement");
+                true
+            }
+            Err(AckError::Busy) => {
+                info!("another copy holds the acknowledgement; retrying later");
+                false
+            }
+            Err(e) => {
+                warn!(error = %e, "acknowledgement failed; the message will be retried");
+                false
+            }
+        }
+    }
+    .instrument(span)
+    .await
+}

@@ -1,0 +1,18 @@
+//! Lambda entry points. Each takes the event exactly as Lambda delivers it (a `lambda_http`
+//! request, an `SqsEvent`) and the process's [`Services`](crate::app::Services); the Lambda
+//! binaries and the local runner call these same functions.
+
+pub mod acknowledge;
+pub mod intake;
+pub mod request;
+
+use crate::app::Services;
+use crate::ports::Consumer;
+use aws_lambda_events::sqs::{SqsBatchResponse, SqsEvent};
+
+/// Runs the handler of a queue consumer (the local runner and tests route batches here).
+pub async fn consume(services: &Services, consumer: Consumer, event: SqsEvent) -> SqsBatchResponse {
+    match consumer {
+        Consumer::Acknowledge => acknowledge::handle(services, event).await,
+    }
+}

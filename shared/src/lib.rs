@@ -1,0 +1,16 @@
+//! leadflow: capture every lead, answer it in seconds, follow it up until it converts.
+//!
+//! * [`domain`] is pure Rust: leads and the rules about them, with time injected.
+//! * [`ports`] are the small traits the application talks through (store, queue, SMS, clock).
+//! * [`adapters`] implement each port twice: on AWS and embedded in-process.
+//! * [`app`] holds the use cases, written once against the ports.
+//! * [`handlers`] are the Lambda entry points (also driven by the local runner).
+
+pub mod adapters;
+pub mod app;
+pub mod config;
+pub mod domain;
+pub mod handlers;
+pub mod http;
+pub mod ports;
+pub mod runtime;

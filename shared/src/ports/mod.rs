@@ -1,0 +1,23 @@
+//! The small traits the application talks through. Each has two adapters: AWS (DynamoDB, SQS,
+//! SNS) and embedded in-process; one contract suite (in `tests/`) holds both to the same
+//! behaviour.
+
+pub mod clock;
+pub mod error;
+pub mod idempotency;
+pub mod lead_store;
+pub mod once;
+pub mod queue;
+pub mod sms;
+pub mod suppression;
+pub mod timeline;
+
+pub use clock::{Clock, ManualClock, SystemClock};
+pub use error::StoreError;
+pub use idempotency::{Begin, IdempotencyStore};
+pub use lead_store::{CaptureOutcome, LeadStore};
+pub use once::{Claim, OnceStore};
+pub use queue::{Consumer, EventQueue, QueueError};
+pub use sms::{MessagePurpose, OutboundSms, SendError, SentMessage, SmsSender};
+pub use suppression::SuppressionStore;
+pub use timeline::{Page, TimelineStore};

@@ -1,0 +1,44 @@
+//! The lead event queue. Events fan out to the consumers that need them; each consumer has its
+//! own queue (and dead-letter queue), so a slow or failing consumer never holds up another.
+
+use crate::domain::{LeadEvent, LeadEventKind};
+use async_trait::async_trait;
+
+/// A function that consumes lead events.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Consumer {
+    /// Sends the instant acknowledgement.
+    Acknowledge,
+}
+
+impl Consumer {
+    pub const ALL: [Consumer; 1] = [Consumer::Acknowledge];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Consumer::Acknowledge => "acknowledge",
+        }
+    }
+
+    /// Consumers of an event kind.
+    pub fn of(kind: LeadEventKind) -> &'static [Consumer] {
+        match kind {
+            LeadEventKind::Captured | LeadEventKind::InquiryRepeated => &[Consumer::Acknowledge],
+        }
+    }
+}
+
+/// Publishing failed; nothing guarantees any consumer got the event.
+#[derive(Debug, thiserror::Error)]
+pub enum QueueError {
+    #[error("the queue is unavailable: {0}")]
+    Unavailable(String),
+    #[error("no queue is configured for consumer {0}")]
+    NotConfigured(&'static str),
+}
+
+/// Publishes lead events to every consumer of their kind.
+#[async_trait]
+pub trait EventQueue: Send + Sync {
+    async fn publish(&self, event: &LeadEvent) -> Result<(), QueueError>;
+}

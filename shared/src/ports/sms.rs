@@ -1,0 +1,56 @@
+//! Sending text messages. Only the consent gate (`app::messaging`) calls this for leads.
+
+use crate::domain::{LeadId, Phone};
+use async_trait::async_trait;
+
+/// Why a text is sent; providers treat transactional and promotional traffic differently.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MessagePurpose {
+    /// The instant answer to the person's own inquiry.
+    Acknowledgement,
+}
+
+impl MessagePurpose {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MessagePurpose::Acknowledgement => "acknowledgement",
+        }
+    }
+
+    /// Transactional messages answer the person's own request.
+    pub fn is_transactional(self) -> bool {
+        matches!(self, MessagePurpose::Acknowledgement)
+    }
+}
+
+/// A text to send.
+#[derive(Debug, Clone)]
+pub struct OutboundSms {
+    pub lead_id: Option<LeadId>,
+    pub to: Phone,
+    pub body: String,
+    pub purpose: MessagePurpose,
+}
+
+/// The provider accepted the message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SentMessage {
+    pub provider_message_id: String,
+}
+
+/// The provider did not accept the message.
+#[derive(Debug, thiserror::Error)]
+pub enum SendError {
+    /// Throttling or an outage: try again later.
+    #[error("the SMS provider is unavailable: {0}")]
+    Retryable(String),
+    /// The provider refused this message for good (invalid number, opted out at the carrier).
+    #[error("the SMS provider refused the message: {0}")]
+    Rejected(String),
+}
+
+/// Sends texts.
+#[async_trait]
+pub trait SmsSender: Send + Sync {
+    async fn send(&self, sms: &OutboundSms) -> Result<SentMessage, SendError>;
+}

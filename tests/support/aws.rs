@@ -1,0 +1,101 @@
+//! SDK clients pointed at the test process's moto server, and fresh resources per test.
+//!
+//! Build a [`MotoAws`] inside each test: SDK clients keep connections bound to the runtime
+//! that made them, and every `#[tokio::test]` has its own runtime.
+
+use crate::moto;
+use leadflow::adapters::aws::sdk::{load, AwsOptions};
+use leadflow::adapters::aws::sqs::{create_queue_with_dlq, QueuePair};
+use leadflow::adapters::aws::{create_table, DynamoStore, SnsSms, SqsQueue};
+use leadflow::ports::Consumer;
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+/// The region every test uses.
+pub const REGION: &str = "us-east-1";
+
+/// The redrive setting of test queues, as in the SAM template.
+pub const MAX_RECEIVE_COUNT: u32 = 3;
+
+/// Clients for moto.
+#[derive(Debug, Clone)]
+pub struct MotoAws {
+    pub endpoint: String,
+    pub config: aws_config::SdkConfig,
+    pub dynamodb: aws_sdk_dynamodb::Client,
+    pub sqs: aws_sdk_sqs::Client,
+    pub sns: aws_sdk_sns::Client,
+}
+
+/// Each consumer's queue pair, and the publisher over them.
+#[derive(Debug, Clone)]
+pub struct TestQueues {
+    pub queue: SqsQueue,
+    pub pairs: BTreeMap<Consumer, QueuePair>,
+}
+
+impl TestQueues {
+    pub fn pair(&self, consumer: Consumer) -> &QueuePair {
+        &self.pairs[&consumer]
+    }
+}
+
+impl MotoAws {
+    /// Clients for this process's moto server (started on first use), with region `us-east-1`
+    /// and dummy static credentials.
+    pub async fn connect() -> MotoAws {
+        let endpoint = moto::endpoint().to_string();
+        let config = load(AwsOptions {
+            endpoint_url: Some(endpoint.clone()),
+            region: Some(REGION.into()),
+            static_credentials: Some(("testing".into(), "testing".into())),
+        })
+        .await;
+        MotoAws {
+            dynamodb: aws_sdk_dynamodb::Client::new(&config),
+            sqs: aws_sdk_sqs::Client::new(&config),
+            sns: aws_sdk_sns::Client::new(&config),
+            endpoint,
+            config,
+        }
+    }
+
+    /// A store on a new, empty table of its own.
+    pub async fn fresh_store(&self) -> DynamoStore {
+        let name = unique_name("leadflow");
+        create_table(&self.dynamodb, &name).await.expect("create the test table");
+        DynamoStore::new(self.dynamodb.clone(), name)
+    }
+
+    /// New queue pairs for every consumer, and a publisher over them. `visibility_timeout` is
+    /// the queues' own (a receive may override it).
+    pub async fn fresh_queues(&self, visibility_timeout: Duration) -> TestQueues {
+        let mut pairs = BTreeMap::new();
+        for consumer in Consumer::ALL {
+            let name = unique_name(&format!("leadflow-{}", consumer.as_str()));
+            let pair =
+                create_queue_with_dlq(&self.sqs, &name, visibility_timeout, MAX_RECEIVE_COUNT).await.expect("create the test queues");
+            pairs.insert(consumer, pair);
+        }
+        let queue = SqsQueue::new(self.sqs.clone(), pairs.iter().map(|(c, p)| (*c, p.main.url.clone())));
+        TestQueues { queue, pairs }
+    }
+
+    /// A sender with the account's default origination identity.
+    pub fn sms(&self) -> SnsSms {
+        SnsSms::new(self.sns.clone(), None, None)
+    }
+
+    /// Texts moto's SNS accepted for `e164`.
+    pub async fn sms_sent_to(&self, e164: &str) -> Vec<moto::SmsRecord> {
+        moto::sms_sent_to(&self.endpoint, e164).await.expect("read moto's SMS record")
+    }
+}
+
+/// A resource name no other test of any process uses: `{prefix}-{pid}-{time}-{n}`.
+pub fn unique_name(prefix: &str) -> String {
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or_default();
+    format!("{prefix}-{}-{}-{}", std::process::id(), nanos % 1_000_000_000_000, NEXT.fetch_add(1, Ordering::Relaxed))
+}

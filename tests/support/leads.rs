@@ -1,0 +1,134 @@
+//! Domain values for tests.
+
+use chrono::{DateTime, TimeZone, Utc};
+use leadflow::domain::consent::{ChannelConsent, ConsentEvidence};
+use leadflow::domain::text::PersonName;
+use leadflow::domain::touchpoint::TouchpointKind;
+use leadflow::domain::{
+    Actor, Consents, Contact, Email, EventId, Lead, LeadContext, LeadId, LeadStatus, Phone, Region, Source, SourceChannel, TimelineEntry,
+    TimelineKind, Touchpoint,
+};
+use std::sync::atomic::{AtomicU32, Ordering};
+
+/// A fixed, ordinary moment (a weekday morning in New York) that tests start from.
+pub fn base_time() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 3, 3, 15, 30, 0).unwrap()
+}
+
+/// Parses a phone number (US rules for numbers without `+1`).
+pub fn phone(input: &str) -> Phone {
+    Phone::parse(input, Region::US).expect("a valid test phone number")
+}
+
+pub fn email(input: &str) -> Email {
+    Email::parse(input).expect("a valid test email")
+}
+
+/// A random valid US number in the `555` exchange, so tests sharing one moto server (even
+/// across test processes) can count the texts sent to "their" number. Never ends in 99 (moto
+/// reports such numbers as opted out). Only numbers whose area code can take texts: some
+/// 5xx codes are personal-communication or non-geographic numbers the consent gate refuses.
+pub fn unique_phone() -> Phone {
+    use std::hash::{BuildHasher, Hasher};
+    static SEED: std::sync::OnceLock<std::collections::hash_map::RandomState> = std::sync::OnceLock::new();
+    static NEXT: AtomicU32 = AtomicU32::new(0);
+    loop {
+        let mut hasher = SEED.get_or_init(Default::default).build_hasher();
+        hasher.write_u32(NEXT.fetch_add(1, Ordering::Relaxed));
+        let bits = hasher.finish();
+        let (area, line) = (200 + bits % 800, (bits >> 16) % 10_000);
+        if line % 100 == 99 {
+            continue;
+        }
+        if let Ok(p) = Phone::parse(&format!("+1{area}555{line:04}"), Region::US) {
+            if p.line_type().can_receive_sms() {
+                return p;
+            }
+        }
+    }
+}
+
+/// A new lead with this phone and/or email, captured at [`base_time`].
+pub fn sample_lead(phone_number: Option<&str>, email_address: Option<&str>) -> Lead {
+    sample_lead_at(phone_number, email_address, base_time())
+}
+
+/// A new lead with this phone and/or email, captured at `at`.
+pub fn sample_lead_at(phone_number: Option<&str>, email_address: Option<&str>, at: DateTime<Utc>) -> Lead {
+    Lead {
+        id: LeadId::random(),
+        status: LeadStatus::New,
+        contact: Contact { first_name: None, last_name: None, phone: phone_number.map(phone), email: email_address.map(email) },
+        context: context(serde_json::json!({ "service_line": "med_spa" })),
+        source: Source { channel: SourceChannel::WebForm, detail: Default::default() },
+        consent: Consents::default(),
+        created_at: at,
+        updated_at: at,
+        acknowledged_at: None,
+        version: 1,
+    }
+}
+
+/// A lead with every optional part filled in (names, consent, nested context, money, dates,
+/// sub-second times), to prove a store keeps all of it.
+pub fn rich_lead() -> Lead {
+    let at = base_time() + chrono::Duration::nanoseconds(123_456_789);
+    let consent = ChannelConsent {
+        granted: true,
+        text_version: "2026-01".into(),
+        text_sha256: "ab".repeat(32),
+        at,
+        evidence: ConsentEvidence { captured_via: "web_form".into(), page: None, ip: Some("203.0.113.7".into()), user_agent: None },
+        revoked_at: None,
+        revoked_via: None,
+    };
+    let mut lead = sample_lead_at(Some("(201) 555-0123"), Some("Ann.Lee@Example.com"), at);
+    lead.contact.first_name = Some(PersonName::parse("Zoë").unwrap());
+    lead.contact.last_name = Some(PersonName::parse("O'Brien").unwrap());
+    lead.consent = Consents { sms: Some(consent.clone()), call: None, email: Some(consent) };
+    lead.context = context(serde_json::json!({
+        "service_line": "franchise_inquiry",
+        "service_interest": "Territory in Austin",
+        "concern": "line one\nline two",
+        "insurance": "self_pay",
+        "location": { "postal_code": "78701", "city": "Austin", "state": "TX" },
+        "preferences": { "preferred_channel": "sms", "language": "es" },
+        "stated_urgency": "soon",
+        "date_of_birth": "1980-02-29",
+        "franchise": {
+            "liquid_capital": { "minor": 25_000_000, "currency": "USD" },
+            "industry_experience": ["veterinary", "retail"],
+            "investment_timeline": "three_to_six_months"
+        }
+    }));
+    lead.source.detail.utm_source = "google".to_string().try_into().ok();
+    lead.acknowledged_at = Some(at + chrono::Duration::seconds(4));
+    lead.version = 1;
+    lead
+}
+
+fn context(value: serde_json::Value) -> LeadContext {
+    serde_json::from_value(value).expect("a valid test lead context")
+}
+
+/// `lead` as the next stored version, changed by `change`.
+pub fn next_version(lead: &Lead, change: impl FnOnce(&mut Lead)) -> Lead {
+    let mut next = lead.clone();
+    change(&mut next);
+    next.version = lead.version + 1;
+    next.updated_at = lead.updated_at + chrono::Duration::seconds(1);
+    next
+}
+
+/// A timeline entry at `at` (an inquiry touchpoint, recorded by the system).
+pub fn timeline_entry(lead_id: LeadId, at: DateTime<Utc>) -> TimelineEntry {
+    let touchpoint =
+        Touchpoint { at, kind: TouchpointKind::FormSubmission, channel: SourceChannel::WebForm, detail: Default::default(), page: None };
+    TimelineEntry {
+        id: EventId::new_at(at),
+        lead_id,
+        at,
+        actor: Actor::System("intake".into()),
+        kind: TimelineKind::RepeatInquiry { touchpoint },
+    }
+}

@@ -1,0 +1,14 @@
+//! Shared helpers for the workspace-level tests.
+//!
+//! * [`moto`] starts one moto server per test process (or uses `LEADFLOW_MOTO_ENDPOINT`) and
+//!   reads what it recorded.
+//! * [`aws`] points the SDK at it and makes fresh, uniquely named tables and queues, so tests
+//!   run in parallel against one server without resetting it.
+//! * [`leads`] builds domain values for tests.
+//! * [`contract_suite!`] runs one set of contract test bodies against several adapters.
+
+pub mod aws;
+pub mod leads;
+pub mod moto;
+
+mod suite;
