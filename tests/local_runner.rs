@@ -269,3 +269,42 @@ async fn unknown_routes_and_methods_are_refused() {
     let resp = client.get(format!("{}/nowhere", r.base_url()).parse().unwrap()).await.unwrap();
     assert_eq!(resp.status(), 404);
 }
+
+#[tokio::test]
+async fn dev_tokens_are_issued_and_verified_like_api_gateway_would() {
+    let (r, _) = runner().await;
+    let client: Client<_, Full<Bytes>> = Client::builder(TokioExecutor::new()).build_http();
+    let call = |method: &str, path: &str, token: Option<String>, body: &str| {
+        let mut req = hyper::Request::builder().method(method).uri(format!("{}{path}", r.base_url()));
+        if let Some(t) = token {
+            req = req.header("authorization", format!("Bearer {t}"));
+        }
+        client.request(req.body(Full::new(Bytes::from(body.to_string()))).unwrap())
+    };
+    let resp = call("POST", "/local/dev-token", None, r#"{"user":"u-7","role":"manager","facilities":["hoboken"]}"#).await.unwrap();
+    assert_eq!(resp.status(), 200);
+    let token = serde_json::from_slice::<Value>(&resp.into_body().collect().await.unwrap().to_bytes()).unwrap()["token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+
+    let who = call("GET", "/local/whoami", Some(token.clone()), "").await.unwrap();
+    assert_eq!(who.status(), 200);
+    let p: Value = serde_json::from_slice(&who.into_body().collect().await.unwrap().to_bytes()).unwrap();
+    assert_eq!((p["user_id"].as_str(), p["role"].as_str()), (Some("u-7"), Some("manager")));
+
+    assert_eq!(call("GET", "/local/whoami", None, "").await.unwrap().status(), 401);
+    assert_eq!(call("GET", "/local/whoami", Some(format!("{token}x")), "").await.unwrap().status(), 401);
+    assert_eq!(call("POST", "/local/dev-token", None, r#"{"user":"u","role":"root"}"#).await.unwrap().status(), 422);
+}
+
+/// The non-negotiable: only `POST /leads` and signed webhooks are public.
+#[test]
+fn only_the_form_route_and_webhooks_are_public() {
+    for route in leadflow_local::api_routes() {
+        let public_allowed = (route.method == http::Method::POST && route.pattern == "/leads") || route.pattern.starts_with("/webhooks/");
+        if route.access == leadflow_local::Access::Public {
+            assert!(public_allowed, "{} {} must sit behind the authorizer", route.method, route.pattern);
+        }
+    }
+}

@@ -5,7 +5,9 @@
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::Incoming;
-use lambda_http::aws_lambda_events::apigw::ApiGatewayV2httpRequestContext;
+use lambda_http::aws_lambda_events::apigw::{
+    ApiGatewayRequestAuthorizer, ApiGatewayRequestAuthorizerJwtDescription, ApiGatewayV2httpRequestContext,
+};
 use lambda_http::request::RequestContext;
 use lambda_http::{Body, RequestExt};
 use std::collections::HashMap;
@@ -20,6 +22,7 @@ pub async fn to_lambda(
     req: hyper::Request<Incoming>,
     peer: SocketAddr,
     path_params: HashMap<String, String>,
+    claims: Option<HashMap<String, String>>,
 ) -> Option<lambda_http::Request> {
     let (parts, body) = req.into_parts();
     let bytes = Limited::new(body, MAX_GATEWAY_BODY).collect().await.ok()?.to_bytes();
@@ -41,6 +44,14 @@ pub async fn to_lambda(
     ctx.http.path = Some(parts.uri.path().to_string());
     ctx.http.source_ip = Some(peer.ip().to_string());
     ctx.http.user_agent = parts.headers.get("user-agent").and_then(|v| v.to_str().ok()).map(str::to_string);
+    if let Some(claims) = claims {
+        // Where API Gateway's JWT authorizer puts the verified claims.
+        let mut jwt = ApiGatewayRequestAuthorizerJwtDescription::default();
+        jwt.claims = claims;
+        let mut authorizer = ApiGatewayRequestAuthorizer::default();
+        authorizer.jwt = Some(jwt);
+        ctx.authorizer = Some(authorizer);
+    }
     let body = if bytes.is_empty() {
         Body::Empty
     } else {

@@ -1,5 +1,6 @@
 //! The local runner as a library, so tests can start it on a free port.
 
+pub mod authorizer;
 mod convert;
 mod router;
 
@@ -15,7 +16,7 @@ use std::sync::Arc;
 use tokio::net::TcpListener;
 use tracing::{info, warn};
 
-pub use router::Router;
+pub use router::{api_routes, Access, Route, Router};
 
 /// How to run.
 #[derive(Debug, Clone)]
@@ -71,7 +72,7 @@ pub async fn start(options: Options, clock: Arc<dyn Clock>) -> anyhow::Result<Ru
         .with_context(|| format!("cannot listen on {}:{}", options.host, options.port))?;
     let addr = listener.local_addr()?;
     let mut tasks = system.start_consumers();
-    let router = Arc::new(Router::new(system.clone()));
+    let router = Arc::new(Router::new(system.clone(), authorizer::DevAuthority::from_env()));
     tasks.push(tokio::spawn(accept_loop(listener, router)));
     Ok(Running { addr, system, tasks })
 }
@@ -106,6 +107,7 @@ pub async fn serve(options: Options) -> anyhow::Result<()> {
     println!("leadflow-local listening on {}", running.base_url());
     println!("  POST {}/leads           submit a lead (JSON or form)", running.base_url());
     println!("  GET  {}/local/outbox    messages that would have been sent", running.base_url());
+    println!("  POST {}/local/dev-token {{\"user\":\"u1\",\"role\":\"admin\"}} -> a dev bearer token", running.base_url());
     tokio::signal::ctrl_c().await.context("waiting for Ctrl-C")?;
     Ok(())
 }

@@ -1,42 +1,166 @@
-//! The routes of the HTTP API (as in `template.yaml`) plus the runner's own `/local/...`
-//! inspection routes.
+//! The routes of the HTTP API (as in `template.yaml`) plus the runner's own `/local/...` routes.
+//! Protected routes pass the local JWT authorizer first, exactly where API Gateway's would run.
 
+use crate::authorizer::{DevAuthority, TokenRequest};
 use crate::convert::{from_lambda, to_lambda};
 use bytes::Bytes;
-use http_body_util::Full;
+use futures::future::BoxFuture;
+use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::Incoming;
 use hyper::{Method, Request, Response};
+use lambda_http::Body;
 use leadflow::handlers;
 use leadflow::http::{error_response, json_response};
 use leadflow::runtime::embedded::EmbeddedSystem;
 use std::collections::HashMap;
 use std::net::SocketAddr;
 
+/// Who may call a route.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    /// `POST /leads` and signed webhooks: open, the handler verifies what it needs.
+    Public,
+    /// Everything that reads or changes lead data: a valid token is required.
+    Authorized,
+}
+
+type Handler = for<'a> fn(&'a EmbeddedSystem, lambda_http::Request) -> BoxFuture<'a, lambda_http::Response<Body>>;
+
+/// One API route: the same method, path pattern and access as in `template.yaml`.
+pub struct Route {
+    pub method: Method,
+    /// `/leads/{id}` style pattern.
+    pub pattern: &'static str,
+    pub access: Access,
+    pub handler: Handler,
+}
+
+/// The API routes served in AWS by API Gateway.
+pub fn api_routes() -> Vec<Route> {
+    vec![Route {
+        method: Method::POST,
+        pattern: "/leads",
+        access: Access::Public,
+        handler: |s, r| Box::pin(handlers::intake::handle(&s.services, r)),
+    }]
+}
+
+/// Path parameters if `path` matches `pattern`.
+fn matches(pattern: &str, path: &str) -> Option<HashMap<String, String>> {
+    let (p, q): (Vec<&str>, Vec<&str>) = (pattern.split('/').collect(), path.split('/').collect());
+    if p.len() != q.len() {
+        return None;
+    }
+    let mut params = HashMap::new();
+    for (a, b) in p.iter().zip(&q) {
+        match a.strip_prefix('{').and_then(|x| x.strip_suffix('}')) {
+            Some(name) if !b.is_empty() => {
+                params.insert(name.to_string(), b.to_string());
+            }
+            Some(_) => return None,
+            None if a == b => {}
+            None => return None,
+        }
+    }
+    Some(params)
+}
+
 /// Dispatches requests to the Lambda handlers.
 pub struct Router {
     system: EmbeddedSystem,
+    authority: DevAuthority,
+    routes: Vec<Route>,
 }
 
 impl Router {
-    pub fn new(system: EmbeddedSystem) -> Self {
-        Router { system }
+    pub fn new(system: EmbeddedSystem, authority: DevAuthority) -> Self {
+        Router { system, authority, routes: api_routes() }
     }
 
     pub async fn route(&self, req: Request<Incoming>, peer: SocketAddr) -> Response<Full<Bytes>> {
-        let method = req.method().clone();
         let path = req.uri().path().trim_end_matches('/').to_string();
-        let services = &self.system.services;
-        match (method.clone(), path.as_str()) {
-            (Method::POST, "/leads") => match to_lambda(req, peer, HashMap::new()).await {
-                Some(r) => from_lambda(handlers::intake::handle(services, r).await),
-                None => from_lambda(error_response(413, "payload_too_large", "the body is too large", None)),
-            },
-            (Method::GET, "/local/outbox") => from_lambda(json_response(200, &self.system.outbox.entries())),
-            (Method::GET, "/local/health") => from_lambda(json_response(200, &serde_json::json!({"status": "ok"}))),
-            (_, "/leads" | "/local/outbox" | "/local/health") => {
-                from_lambda(error_response(405, "method_not_allowed", &format!("{method} is not allowed here"), None))
-            }
-            _ => from_lambda(error_response(404, "not_found", "no such route", None)),
+        let path = if path.is_empty() { "/".to_string() } else { path };
+        if path.starts_with("/local/") {
+            return from_lambda(self.local(req).await);
         }
+        let mut path_known = false;
+        for route in &self.routes {
+            let Some(params) = matches(route.pattern, &path) else { continue };
+            path_known = true;
+            if route.method != req.method() {
+                continue;
+            }
+            let claims = match route.access {
+                Access::Public => None,
+                Access::Authorized => {
+                    let header = req.headers().get("authorization").and_then(|v| v.to_str().ok());
+                    match self.authority.verify(header) {
+                        Some(c) => Some(c),
+                        // API Gateway's own answer when its authorizer refuses a token.
+                        None => return from_lambda(json_response(401, &serde_json::json!({"message": "Unauthorized"}))),
+                    }
+                }
+            };
+            return match to_lambda(req, peer, params, claims).await {
+                Some(r) => from_lambda((route.handler)(&self.system, r).await),
+                None => from_lambda(error_response(413, "payload_too_large", "the body is too large", None)),
+            };
+        }
+        if path_known {
+            from_lambda(error_response(405, "method_not_allowed", "this method is not allowed here", None))
+        } else {
+            from_lambda(error_response(404, "not_found", "no such route", None))
+        }
+    }
+
+    /// The runner's own routes (not part of the deployed API).
+    async fn local(&self, req: Request<Incoming>) -> lambda_http::Response<Body> {
+        let path = req.uri().path().trim_end_matches('/').to_string();
+        match (req.method().clone(), path.as_str()) {
+            (Method::GET, "/local/outbox") => json_response(200, &self.system.outbox.entries()),
+            (Method::GET, "/local/health") => json_response(200, &serde_json::json!({"status": "ok"})),
+            (Method::POST, "/local/dev-token") => {
+                let Ok(body) = Limited::new(req.into_body(), 4096).collect().await.map(|b| b.to_bytes()) else {
+                    return error_response(413, "payload_too_large", "the body is too large", None);
+                };
+                let Ok(token_req) = serde_json::from_slice::<TokenRequest>(&body) else {
+                    return error_response(
+                        400,
+                        "malformed_body",
+                        "send {\"user\": \"...\", \"role\": \"admin|manager|agent|analyst\"}",
+                        None,
+                    );
+                };
+                match self.authority.issue(&token_req) {
+                    Ok(token) => json_response(200, &serde_json::json!({"token": token, "token_type": "Bearer"})),
+                    Err(msg) => error_response(422, "invalid_token_request", &msg, None),
+                }
+            }
+            (Method::GET, "/local/whoami") => {
+                let header = req.headers().get("authorization").and_then(|v| v.to_str().ok());
+                match self.authority.verify(header).map(|c| leadflow::auth::Principal::from_claims(&c)) {
+                    Some(Ok(p)) => json_response(200, &p),
+                    Some(Err(e)) => error_response(e.status(), "forbidden", &e.to_string(), None),
+                    None => json_response(401, &serde_json::json!({"message": "Unauthorized"})),
+                }
+            }
+            (_, "/local/outbox" | "/local/health" | "/local/dev-token" | "/local/whoami") => {
+                error_response(405, "method_not_allowed", "this method is not allowed here", None)
+            }
+            _ => error_response(404, "not_found", "no such route", None),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::matches;
+
+    #[test]
+    fn patterns_bind_path_parameters() {
+        assert_eq!(matches("/leads", "/leads"), Some(Default::default()));
+        assert_eq!(matches("/leads/{id}", "/leads/abc").unwrap()["id"], "abc");
+        assert_eq!(matches("/leads/{id}", "/leads"), None);
+        assert_eq!(matches("/leads/{id}/contacts", "/leads/abc/notes"), None);
     }
 }
