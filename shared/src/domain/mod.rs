@@ -3,6 +3,8 @@
 
 pub(crate) mod redact;
 
+pub mod apportion;
+pub mod attribution;
 pub mod business_hours;
 pub mod channel;
 pub mod consent;
