@@ -15,3 +15,4 @@ pub mod handlers;
 pub mod http;
 pub mod ports;
 pub mod runtime;
+pub mod synthetic;

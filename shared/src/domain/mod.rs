@@ -14,6 +14,7 @@ pub mod events;
 pub mod ids;
 pub mod intake_form;
 pub mod lead;
+pub mod matching;
 pub mod money;
 pub mod phone;
 pub mod source;

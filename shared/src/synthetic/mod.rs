@@ -1,0 +1,5 @@
+//! Deterministic generators of realistic data, for tests with known answers, benchmarks and
+//! demos. Same seed, same data, on every machine.
+
+pub mod people;
+pub mod rng;
