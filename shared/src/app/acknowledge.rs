@@ -134,9 +134,14 @@ async fn record(services: &Services, mut lead: Lead, recorded: &Recorded) -> Res
     let seed = format!("{}:{ACTION}", lead.id);
     services.timeline.append(&TimelineEntry::derived(lead.id, at, &seed, Actor::System("acknowledge".into()), kind)).await?;
     if let Recorded::Sent { at, .. } = recorded {
-        for _ in 0..5 {
+        for attempt in 0.. {
             if lead.acknowledged_at.is_some() {
                 break;
+            }
+            if attempt == 5 {
+                // Busy lead: the queue retries the message, and the marker makes it a no-op
+                // apart from this bookkeeping.
+                return Err(StoreError::Conflict);
             }
             lead.acknowledged_at = Some(*at);
             lead.updated_at = *at;
