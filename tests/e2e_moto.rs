@@ -22,6 +22,7 @@ struct World {
     aws: MotoAws,
     queues: TestQueues,
     services: Services,
+    clock: Arc<ManualClock>,
 }
 
 async fn world() -> World {
@@ -29,18 +30,24 @@ async fn world() -> World {
     let store = Arc::new(aws.fresh_store().await);
     let queues = aws.fresh_queues(Duration::from_secs(30)).await;
     let open = chrono_tz::America::New_York.with_ymd_and_hms(2026, 3, 3, 10, 30, 0).unwrap().with_timezone(&Utc);
+    let config = Config::embedded_default().unwrap();
+    let notifier = aws.team_notifier(&config).await;
+    let clock = Arc::new(ManualClock::new(open));
     let services = Services {
-        config: Arc::new(Config::embedded_default().unwrap()),
-        clock: Arc::new(ManualClock::new(open)),
+        config: Arc::new(config),
+        clock: clock.clone(),
         leads: store.clone(),
         timeline: store.clone(),
         idempotency: store.clone(),
         once: store.clone(),
-        suppressions: store,
+        suppressions: store.clone(),
         queue: Arc::new(queues.queue.clone()),
         sms: Arc::new(aws.sms()),
+        due: store.clone(),
+        team: store,
+        notifier: Arc::new(notifier),
     };
-    World { aws, queues, services }
+    World { aws, queues, services, clock }
 }
 
 /// An API Gateway (HTTP API v2) form post, as Lambda would hand it to the intake function.
@@ -177,4 +184,55 @@ async fn a_message_that_keeps_failing_moves_to_the_dead_letter_queue() {
         .unwrap();
     assert_eq!(dead.len(), 1);
     assert_eq!(dead[0].body.as_deref(), Some("{not a lead event"));
+}
+
+/// Scoring, routing and the SLA ladder on AWS adapters: the score consumer reads its own SQS
+/// queue, stores the score and the assignment in DynamoDB, notifies the assignee's SNS topic and
+/// schedules the deadline in the due-item index; the scheduled `sla` handler escalates from there.
+#[tokio::test]
+async fn a_lead_is_scored_assigned_and_escalated_through_dynamodb_sqs_and_sns() {
+    let w = world().await;
+    let phone = unique_phone();
+    let resp = handlers::intake::handle(&w.services, form_post(&form(phone.as_e164()))).await;
+    assert_eq!(resp.status(), 202);
+    let Body::Text(body) = resp.body() else { panic!("json body") };
+    let id: leadflow::domain::LeadId = serde_json::from_str::<serde_json::Value>(body).unwrap()["id"].as_str().unwrap().parse().unwrap();
+    let opts = ReceiveOptions { max_messages: 10, wait: Duration::from_secs(1), visibility_timeout: Some(Duration::ZERO) };
+    let records = receive_records(&w.aws.sqs, &w.queues.pair(Consumer::Score).main, opts).await.unwrap();
+    assert_eq!(records.len(), 1);
+    let mut event = SqsEvent::default();
+    event.records = records;
+    assert!(handlers::score::handle(&w.services, event).await.batch_item_failures.is_empty());
+    let lead = w.services.leads.get(id).await.unwrap().unwrap();
+    assert_eq!(lead.score.as_ref().unwrap().model, "patient-standard");
+    let assignee = lead.assignment.clone().unwrap().member;
+    assert!(w.services.due.get("sla", &id.to_string()).await.unwrap().is_some());
+
+    let tick = || handlers::sla::handle(&w.services, Default::default());
+    w.clock.advance(chrono::Duration::seconds(119));
+    assert_eq!(tick().await.unwrap().handled, 0);
+    w.clock.advance(chrono::Duration::seconds(1));
+    assert_eq!(tick().await.unwrap().handled, 1);
+    w.clock.advance(chrono::Duration::minutes(2));
+    assert_eq!(tick().await.unwrap().handled, 1);
+    let page = w.services.timeline.list(id, None, 100).await.unwrap();
+    let escalated: Vec<u32> = page
+        .items
+        .iter()
+        .filter_map(|e| match &e.kind {
+            leadflow::domain::TimelineKind::Escalated { level, .. } => Some(*level),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(escalated, [0, 1]);
+    let notified: Vec<String> = page
+        .items
+        .iter()
+        .filter_map(|e| match &e.kind {
+            leadflow::domain::TimelineKind::TeamNotified { member, .. } => Some(member.to_string()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(notified.len(), 3, "assigned, overdue to the assignee, overdue to the backup: {notified:?}");
+    assert_eq!(notified.iter().filter(|m| **m == assignee.to_string()).count(), 2);
 }

@@ -35,9 +35,29 @@ queue_url=$(aws_ sqs create-queue --queue-name leadflow-local-acknowledge \
   --attributes "{\"VisibilityTimeout\":\"120\",\"RedrivePolicy\":\"{\\\"deadLetterTargetArn\\\":\\\"$dlq_arn\\\",\\\"maxReceiveCount\\\":\\\"3\\\"}\"}" \
   --query QueueUrl --output text)
 
+# ScoreQueue with its dead-letter queue, as in the template.
+score_dlq_url=$(aws_ sqs create-queue --queue-name leadflow-local-score-dlq \
+  --attributes MessageRetentionPeriod=1209600 --query QueueUrl --output text)
+score_dlq_arn=$(aws_ sqs get-queue-attributes --queue-url "$score_dlq_url" --attribute-names QueueArn \
+  --query Attributes.QueueArn --output text)
+score_url=$(aws_ sqs create-queue --queue-name leadflow-local-score \
+  --attributes "{\"VisibilityTimeout\":\"120\",\"RedrivePolicy\":\"{\\\"deadLetterTargetArn\\\":\\\"$score_dlq_arn\\\",\\\"maxReceiveCount\\\":\\\"3\\\"}\"}" \
+  --query QueueUrl --output text)
+
+# One notification topic per team member of the configuration (`{prefix}{member id}`).
+topic_prefix="leadflow-local-team-"
+members="${LEADFLOW_TEAM_MEMBERS:-$(sed -n '/^\[\[team\]\]/,/^id = /s/^id = "\(.*\)"/\1/p' "$(dirname "$0")/../leadflow.toml")}"
+topic_arn_prefix=""
+for m in $members; do
+  arn=$(aws_ sns create-topic --name "$topic_prefix$m" --query TopicArn --output text)
+  topic_arn_prefix="${arn%"$m"}"
+done
+
 cat <<ENV
 LEADFLOW_TABLE=$table
 LEADFLOW_QUEUE_ACKNOWLEDGE=$queue_url
+LEADFLOW_QUEUE_SCORE=$score_url
+LEADFLOW_TEAM_TOPIC_ARN_PREFIX=$topic_arn_prefix
 AWS_ENDPOINT_URL=$AWS_ENDPOINT_URL
 AWS_REGION=$AWS_REGION
 AWS_ACCESS_KEY_ID=$AWS_ACCESS_KEY_ID

@@ -6,7 +6,7 @@
 use crate::moto;
 use leadflow::adapters::aws::sdk::{load, AwsOptions};
 use leadflow::adapters::aws::sqs::{create_queue_with_dlq, QueuePair};
-use leadflow::adapters::aws::{create_table, DynamoStore, SnsSms, SqsQueue};
+use leadflow::adapters::aws::{create_table, DynamoStore, SnsSms, SnsTeamNotifier, SqsQueue};
 use leadflow::ports::Consumer;
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -85,6 +85,19 @@ impl MotoAws {
     /// A sender with the account's default origination identity.
     pub fn sms(&self) -> SnsSms {
         SnsSms::new(self.sns.clone(), None, None)
+    }
+
+    /// A team notifier over fresh per-member topics (`{unique prefix}{member_id}`) for every
+    /// member of `config`, as an administrator would create them.
+    pub async fn team_notifier(&self, config: &leadflow::config::Config) -> SnsTeamNotifier {
+        let prefix = unique_name("team") + "-";
+        let mut arn_prefix = None;
+        for member in config.team.members.keys() {
+            let out = self.sns.create_topic().name(format!("{prefix}{member}")).send().await.expect("create a team topic");
+            let arn = out.topic_arn.expect("topic arn");
+            arn_prefix = Some(arn.trim_end_matches(member.as_str()).to_string());
+        }
+        SnsTeamNotifier::new(self.sns.clone(), arn_prefix)
     }
 
     /// Texts moto's SNS accepted for `e164`.

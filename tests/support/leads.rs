@@ -66,6 +66,10 @@ pub fn sample_lead_at(phone_number: Option<&str>, email_address: Option<&str>, a
         updated_at: at,
         acknowledged_at: None,
         version: 1,
+        score: None,
+        assignment: None,
+        first_contact_due_at: None,
+        first_contact_at: None,
     }
 }
 

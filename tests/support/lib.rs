@@ -5,10 +5,12 @@
 //! * [`aws`] points the SDK at it and makes fresh, uniquely named tables and queues, so tests
 //!   run in parallel against one server without resetting it.
 //! * [`leads`] builds domain values for tests.
+//! * [`response`] drives scoring, routing and SLA scenarios on the embedded system.
 //! * [`contract_suite!`] runs one set of contract test bodies against several adapters.
 
 pub mod aws;
 pub mod leads;
 pub mod moto;
+pub mod response;
 
 mod suite;

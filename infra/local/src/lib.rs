@@ -1,6 +1,7 @@
 //! The local runner as a library, so tests can start it on a free port.
 
 pub mod authorizer;
+pub mod clock;
 mod convert;
 mod router;
 
@@ -25,11 +26,22 @@ pub struct Options {
     pub port: u16,
     /// A configuration file; the embedded default (`infra/leadflow.toml`) when absent.
     pub config: Option<PathBuf>,
+    /// How often the background ticker runs the SLA checker (EventBridge runs it every
+    /// minute in AWS); `None` for no ticker (tests tick by hand with `POST /local/tick`).
+    pub tick_every: Option<std::time::Duration>,
+    /// Serve with a clock that `POST /local/tick {"advance_seconds": N}` moves forward.
+    pub time_travel: bool,
 }
 
 impl Default for Options {
     fn default() -> Self {
-        Options { host: "127.0.0.1".into(), port: 3000, config: None }
+        Options {
+            host: "127.0.0.1".into(),
+            port: 3000,
+            config: None,
+            tick_every: Some(std::time::Duration::from_secs(10)),
+            time_travel: false,
+        }
     }
 }
 
@@ -65,6 +77,16 @@ pub fn load_config(options: &Options) -> anyhow::Result<Config> {
 
 /// Starts the runner in the background and returns once it listens.
 pub async fn start(options: Options, clock: Arc<dyn Clock>) -> anyhow::Result<Running> {
+    start_with(options, clock, None).await
+}
+
+/// Starts the runner on a time-travel clock that `POST /local/tick {"advance_seconds": N}` moves.
+pub async fn start_time_travel(options: Options) -> anyhow::Result<Running> {
+    let travel = Arc::new(clock::TravelClock::new());
+    start_with(options, travel.clone(), Some(travel)).await
+}
+
+async fn start_with(options: Options, clock: Arc<dyn Clock>, travel: Option<Arc<clock::TravelClock>>) -> anyhow::Result<Running> {
     let config = load_config(&options)?;
     let system = EmbeddedSystem::new(config, clock);
     let listener = TcpListener::bind((options.host.as_str(), options.port))
@@ -72,7 +94,10 @@ pub async fn start(options: Options, clock: Arc<dyn Clock>) -> anyhow::Result<Ru
         .with_context(|| format!("cannot listen on {}:{}", options.host, options.port))?;
     let addr = listener.local_addr()?;
     let mut tasks = system.start_consumers();
-    let router = Arc::new(Router::new(system.clone(), authorizer::DevAuthority::from_env()));
+    if let Some(every) = options.tick_every {
+        tasks.push(system.start_ticker(every));
+    }
+    let router = Arc::new(Router::new(system.clone(), authorizer::DevAuthority::from_env()).with_travel(travel));
     tasks.push(tokio::spawn(accept_loop(listener, router)));
     Ok(Running { addr, system, tasks })
 }
@@ -102,12 +127,13 @@ async fn accept_loop(listener: TcpListener, router: Arc<Router>) {
 
 /// Runs until interrupted.
 pub async fn serve(options: Options) -> anyhow::Result<()> {
-    let running = start(options, Arc::new(SystemClock)).await?;
+    let running = if options.time_travel { start_time_travel(options).await? } else { start(options, Arc::new(SystemClock)).await? };
     info!(url = %running.base_url(), "leadflow-local is listening; POST /leads, GET /local/outbox");
     println!("leadflow-local listening on {}", running.base_url());
     println!("  POST {}/leads           submit a lead (JSON or form)", running.base_url());
     println!("  GET  {}/local/outbox    messages that would have been sent", running.base_url());
     println!("  POST {}/local/dev-token {{\"user\":\"u1\",\"role\":\"admin\"}} -> a dev bearer token", running.base_url());
+    println!("  POST {}/local/tick      run the SLA checker now ({{\"advance_seconds\":120}} with --time-travel)", running.base_url());
     tokio::signal::ctrl_c().await.context("waiting for Ctrl-C")?;
     Ok(())
 }

@@ -4,6 +4,7 @@
 //!
 //! ```text
 //! cargo run -p leadflow-local -- [--port 3000] [--host 127.0.0.1] [--config infra/leadflow.toml]
+//!                                [--tick-seconds 10] [--time-travel]
 //! cargo run -p leadflow-local -- check-config infra/leadflow.toml
 //! ```
 
@@ -13,7 +14,7 @@ use leadflow_local::{serve, Options};
 use std::path::PathBuf;
 
 fn usage() -> &'static str {
-    "usage: leadflow-local [--host HOST] [--port PORT] [--config FILE]\n       leadflow-local check-config FILE"
+    "usage: leadflow-local [--host HOST] [--port PORT] [--config FILE] [--tick-seconds N|0] [--time-travel]\n       leadflow-local check-config FILE"
 }
 
 fn parse_args() -> anyhow::Result<Command> {
@@ -24,6 +25,11 @@ fn parse_args() -> anyhow::Result<Command> {
             "--port" | "-p" => options.port = args.next().context("--port needs a value")?.parse().context("--port must be a number")?,
             "--host" => options.host = args.next().context("--host needs a value")?,
             "--config" | "-c" => options.config = Some(PathBuf::from(args.next().context("--config needs a value")?)),
+            "--tick-seconds" => {
+                let n: u64 = args.next().context("--tick-seconds needs a value")?.parse().context("--tick-seconds must be a number")?;
+                options.tick_every = (n > 0).then(|| std::time::Duration::from_secs(n));
+            }
+            "--time-travel" => options.time_travel = true,
             "check-config" => return Ok(Command::CheckConfig(PathBuf::from(args.next().context("check-config needs a file")?))),
             "--help" | "-h" => return Ok(Command::Help),
             other => bail!("unknown argument {other:?}\n{}", usage()),
@@ -48,7 +54,14 @@ async fn main() -> anyhow::Result<()> {
         }
         Command::CheckConfig(path) => {
             let config = Config::from_file(&path)?;
-            println!("{}: valid ({} service lines)", path.display(), config.service_lines.len());
+            println!(
+                "{}: valid ({} service lines, {} scoring models, {} team members, {} routing rules)",
+                path.display(),
+                config.service_lines.len(),
+                config.scoring.models.len(),
+                config.team.members.len(),
+                config.team.rules.len()
+            );
             Ok(())
         }
         Command::Serve(options) => serve(options).await,

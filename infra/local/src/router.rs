@@ -37,12 +37,39 @@ pub struct Route {
 
 /// The API routes served in AWS by API Gateway.
 pub fn api_routes() -> Vec<Route> {
-    vec![Route {
-        method: Method::POST,
-        pattern: "/leads",
-        access: Access::Public,
-        handler: |s, r| Box::pin(handlers::intake::handle(&s.services, r)),
-    }]
+    vec![
+        Route {
+            method: Method::POST,
+            pattern: "/leads",
+            access: Access::Public,
+            handler: |s, r| Box::pin(handlers::intake::handle(&s.services, r)),
+        },
+        // Scoring, routing, SLAs (issue 3).
+        Route {
+            method: Method::POST,
+            pattern: "/leads/{id}/contacts",
+            access: Access::Authorized,
+            handler: |s, r| Box::pin(handlers::contacts::handle(&s.services, r)),
+        },
+        Route {
+            method: Method::POST,
+            pattern: "/leads/{id}/touchpoints",
+            access: Access::Authorized,
+            handler: |s, r| Box::pin(handlers::touchpoints::handle(&s.services, r)),
+        },
+        Route {
+            method: Method::GET,
+            pattern: "/team",
+            access: Access::Authorized,
+            handler: |s, r| Box::pin(handlers::team::list(&s.services, r)),
+        },
+        Route {
+            method: Method::PUT,
+            pattern: "/team/{member}/availability",
+            access: Access::Authorized,
+            handler: |s, r| Box::pin(handlers::team::availability(&s.services, r)),
+        },
+    ]
 }
 
 /// Path parameters if `path` matches `pattern`.
@@ -70,11 +97,18 @@ pub struct Router {
     system: EmbeddedSystem,
     authority: DevAuthority,
     routes: Vec<Route>,
+    travel: Option<std::sync::Arc<crate::clock::TravelClock>>,
 }
 
 impl Router {
     pub fn new(system: EmbeddedSystem, authority: DevAuthority) -> Self {
-        Router { system, authority, routes: api_routes() }
+        Router { system, authority, routes: api_routes(), travel: None }
+    }
+
+    /// Lets `POST /local/tick` move this clock forward.
+    pub fn with_travel(mut self, travel: Option<std::sync::Arc<crate::clock::TravelClock>>) -> Self {
+        self.travel = travel;
+        self
     }
 
     pub async fn route(&self, req: Request<Incoming>, peer: SocketAddr) -> Response<Full<Bytes>> {
@@ -117,7 +151,18 @@ impl Router {
     async fn local(&self, req: Request<Incoming>) -> lambda_http::Response<Body> {
         let path = req.uri().path().trim_end_matches('/').to_string();
         match (req.method().clone(), path.as_str()) {
-            (Method::GET, "/local/outbox") => json_response(200, &self.system.outbox.entries()),
+            (Method::GET, "/local/outbox") => {
+                // What leads received and what team members were told, oldest first;
+                // `?channel=sms|team_sms|team_email` narrows it.
+                let channel = req.uri().query().and_then(|q| {
+                    serde_urlencoded::from_str::<Vec<(String, String)>>(q).ok()?.into_iter().find(|(k, _)| k == "channel").map(|(_, v)| v)
+                });
+                let mut all = self.system.outbox.entries();
+                all.extend(self.system.team_outbox.entries());
+                all.sort_by_key(|e| e.at);
+                all.retain(|e| channel.as_deref().is_none_or(|c| e.channel == c));
+                json_response(200, &all)
+            }
             (Method::GET, "/local/health") => json_response(200, &serde_json::json!({"status": "ok"})),
             (Method::POST, "/local/dev-token") => {
                 let Ok(body) = Limited::new(req.into_body(), 4096).collect().await.map(|b| b.to_bytes()) else {
@@ -144,10 +189,40 @@ impl Router {
                     None => json_response(401, &serde_json::json!({"message": "Unauthorized"})),
                 }
             }
-            (_, "/local/outbox" | "/local/health" | "/local/dev-token" | "/local/whoami") => {
+            (Method::POST, "/local/tick") => self.tick(req).await,
+            (_, "/local/outbox" | "/local/health" | "/local/dev-token" | "/local/whoami" | "/local/tick") => {
                 error_response(405, "method_not_allowed", "this method is not allowed here", None)
             }
             _ => error_response(404, "not_found", "no such route", None),
+        }
+    }
+}
+
+impl Router {
+    /// `POST /local/tick [{"advance_seconds": N}]`: lets the queue consumers finish, moves the
+    /// time-travel clock (when the runner has one), and runs the SLA checker once.
+    async fn tick(&self, req: Request<Incoming>) -> lambda_http::Response<Body> {
+        let Ok(body) = Limited::new(req.into_body(), 4096).collect().await.map(|b| b.to_bytes()) else {
+            return error_response(413, "payload_too_large", "the body is too large", None);
+        };
+        let advance = if body.iter().all(u8::is_ascii_whitespace) {
+            0
+        } else {
+            match serde_json::from_slice::<serde_json::Value>(&body).ok().and_then(|v| v.get("advance_seconds").and_then(|n| n.as_i64())) {
+                Some(n) if (0..=30 * 86_400).contains(&n) => n,
+                _ => return error_response(400, "malformed_body", "send {\"advance_seconds\": 0..2592000} or nothing", None),
+            }
+        };
+        if advance > 0 {
+            match &self.travel {
+                Some(t) => t.advance(chrono::Duration::seconds(advance)),
+                None => return error_response(409, "no_time_travel", "start the runner with --time-travel to move its clock", None),
+            }
+        }
+        self.system.drain_queues().await;
+        match self.system.tick().await {
+            Ok(report) => json_response(200, &serde_json::json!({"now": self.system.services.clock.now(), "report": report})),
+            Err(e) => error_response(503, "tick_failed", &e.to_string(), None),
         }
     }
 }

@@ -6,4 +6,14 @@ pub mod intake;
 pub mod messaging;
 pub mod services;
 
+// Scoring, routing, SLAs (issue 3).
+pub mod assign;
+pub mod contacts;
+pub mod notices;
+pub mod scheduler;
+pub mod score;
+pub mod sla;
+pub mod team;
+pub mod touchpoints;
+
 pub use services::Services;

@@ -17,4 +17,10 @@ pub struct Services {
     pub suppressions: Arc<dyn SuppressionStore>,
     pub queue: Arc<dyn EventQueue>,
     pub sms: Arc<dyn SmsSender>,
+    /// Due items (the SLA ladder; reusable for other timed work).
+    pub due: Arc<dyn crate::ports::DueStore>,
+    /// Availability and round-robin counters.
+    pub team: Arc<dyn crate::ports::TeamStore>,
+    /// Notifications to team members.
+    pub notifier: Arc<dyn crate::ports::Notifier>,
 }

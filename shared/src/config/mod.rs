@@ -8,6 +8,11 @@ mod locate;
 mod raw;
 mod validate;
 
+// Scoring, routing, SLAs (issue 3).
+pub mod scoring;
+pub mod sla;
+pub mod team;
+
 pub use error::{ConfigError, ConfigProblem};
 pub use locate::KeyPath;
 
@@ -77,6 +82,12 @@ pub struct Config {
     pub intake: IntakeSettings,
     pub consent_texts: Vec<ConsentText>,
     pub service_lines: BTreeMap<ServiceLineId, ServiceLine>,
+    /// Scoring models, urgency phrases, territories.
+    pub scoring: scoring::ScoringConfig,
+    /// Team members, facilities, on-call schedules, routing rules.
+    pub team: crate::domain::routing::Team,
+    /// Response-time SLAs, the escalation ladder, team notification texts.
+    pub sla: sla::SlaConfig,
 }
 
 impl Config {

@@ -14,6 +14,25 @@ pub struct RawConfig {
     pub consent_texts: Vec<RawConsentText>,
     #[serde(default)]
     pub service_lines: Vec<RawServiceLine>,
+    // Scoring, routing, SLAs (issue 3): the section types live in scoring.rs, team.rs, sla.rs.
+    #[serde(default)]
+    pub scoring_models: Vec<super::scoring::RawScoringModel>,
+    #[serde(default)]
+    pub urgency: super::scoring::RawUrgency,
+    #[serde(default)]
+    pub territories: Vec<super::scoring::RawTerritory>,
+    #[serde(default)]
+    pub team: Vec<super::team::RawMember>,
+    #[serde(default)]
+    pub facilities: Vec<super::team::RawFacility>,
+    #[serde(default)]
+    pub on_call: Vec<super::team::RawOnCall>,
+    #[serde(default)]
+    pub routing: super::team::RawRouting,
+    #[serde(default)]
+    pub sla: super::sla::RawSla,
+    #[serde(default)]
+    pub notifications: super::sla::RawNotifications,
 }
 
 #[derive(Debug, Deserialize)]

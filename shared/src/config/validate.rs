@@ -12,13 +12,13 @@ use chrono::{NaiveDate, NaiveTime};
 use sha2::{Digest, Sha256};
 use std::collections::{BTreeMap, BTreeSet};
 
-struct Problems<'a> {
+pub(super) struct Problems<'a> {
     locator: Locator<'a>,
     list: Vec<ConfigProblem>,
 }
 
 impl Problems<'_> {
-    fn add(&mut self, path: &KeyPath, message: impl Into<String>) {
+    pub(super) fn add(&mut self, path: &KeyPath, message: impl Into<String>) {
         let at = self.locator.locate(path);
         self.list.push(ConfigProblem { key: path.to_string(), line: at.map(|p| p.0), column: at.map(|p| p.1), message: message.into() });
     }
@@ -176,6 +176,11 @@ pub(super) fn load(source: &str, origin: &str) -> Result<Config, ConfigError> {
         }
     }
 
+    // Scoring, team and routing, SLAs (issue 3).
+    let scoring = super::scoring::validate(&raw.scoring_models, &raw.urgency, &raw.territories, &service_lines, &currency, &mut p);
+    let team = super::team::validate(&raw.team, &raw.facilities, &raw.on_call, &raw.routing, &service_lines, &business_hours, &mut p);
+    let sla = super::sla::validate(&raw.sla, &raw.notifications, &service_lines, &team, &mut p);
+
     if !p.list.is_empty() {
         return Err(ConfigError { origin: origin.to_string(), problems: p.list });
     }
@@ -189,6 +194,9 @@ pub(super) fn load(source: &str, origin: &str) -> Result<Config, ConfigError> {
         },
         consent_texts,
         service_lines,
+        scoring,
+        team,
+        sla,
     })
 }
 

@@ -14,6 +14,20 @@ pub enum LeadEventKind {
     /// An open lead received another inquiry from the same person.
     #[serde(rename = "lead.inquiry_repeated")]
     InquiryRepeated,
+    /// A touchpoint was recorded after capture (a page view, a download, an email open):
+    /// the lead is scored again.
+    #[serde(rename = "lead.touchpoint_added")]
+    TouchpointAdded,
+    /// The lead's data changed (a field edited by staff or an integration): scored again.
+    #[serde(rename = "lead.updated")]
+    Updated,
+    /// The lead was scored (and, when needed, assigned); its score and assignment are on the
+    /// lead. For follow-up cadences to pick the lead's track.
+    #[serde(rename = "lead.scored")]
+    Scored,
+    /// A team member recorded a contact attempt (`first_contact_at` is set on the first).
+    #[serde(rename = "lead.contact_recorded")]
+    ContactRecorded,
 }
 
 impl LeadEventKind {
@@ -21,6 +35,10 @@ impl LeadEventKind {
         match self {
             LeadEventKind::Captured => "lead.captured",
             LeadEventKind::InquiryRepeated => "lead.inquiry_repeated",
+            LeadEventKind::TouchpointAdded => "lead.touchpoint_added",
+            LeadEventKind::Updated => "lead.updated",
+            LeadEventKind::Scored => "lead.scored",
+            LeadEventKind::ContactRecorded => "lead.contact_recorded",
         }
     }
 }

@@ -42,6 +42,18 @@ pub struct Lead {
     /// Bumped on every stored change; writers use it for optimistic concurrency.
     #[serde(default)]
     pub version: u64,
+    /// The latest score with its explanation (model, version, per-factor contributions).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub score: Option<super::scoring::LeadScore>,
+    /// Who works the lead, by which routing rule and why.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub assignment: Option<super::routing::Assignment>,
+    /// When the first human contact is due (the response-time SLA).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub first_contact_due_at: Option<DateTime<Utc>>,
+    /// The first human contact attempt; first-response time is measured to it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub first_contact_at: Option<DateTime<Utc>>,
 }
 
 impl Lead {
@@ -99,6 +111,10 @@ impl Lead {
             updated_at: now,
             acknowledged_at: None,
             version: 1,
+            score: None,
+            assignment: None,
+            first_contact_due_at: None,
+            first_contact_at: None,
         }
     }
 }

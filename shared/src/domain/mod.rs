@@ -24,6 +24,15 @@ pub mod text;
 pub mod timeline;
 pub mod touchpoint;
 
+// Scoring, routing, response-time SLAs and escalation (issue 3).
+pub mod contact_attempt;
+pub mod routing;
+pub mod scoring;
+pub mod shift;
+pub mod sla;
+pub mod team_notice;
+pub mod urgency;
+
 pub use channel::ContactChannel;
 pub use consent::{ChannelConsent, Consents};
 pub use context::{LeadContext, ServiceLineId};

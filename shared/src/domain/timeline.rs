@@ -67,6 +67,42 @@ pub enum TimelineKind {
     AcknowledgementSkipped { reason: SkipReason },
     /// The provider refused the acknowledgement for good (an unreachable number).
     AcknowledgementFailed { channel: ContactChannel, error: String },
+    /// The lead was scored (again) and the result changed; the explanation is on the lead.
+    ScoreChanged {
+        model: String,
+        model_version: u32,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        from: Option<u32>,
+        to: u32,
+        band: super::scoring::ScoreBand,
+        tier: super::urgency::UrgencyTier,
+    },
+    /// The lead was assigned (or reassigned) by a routing rule.
+    Assigned {
+        member: super::routing::MemberId,
+        rule: String,
+        reason: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        previous: Option<super::routing::MemberId>,
+        on_call: bool,
+    },
+    /// Nobody could be assigned now; routing is tried again at `retry_at`.
+    AssignmentPending { reason: String, retry_at: DateTime<Utc> },
+    /// A team member was notified about the lead.
+    TeamNotified { member: super::routing::MemberId, notice: super::team_notice::NoticeKind },
+    /// The first contact was overdue and the escalation ladder reached step `level`.
+    Escalated { level: u32, target: String, members: Vec<super::routing::MemberId> },
+    /// A team member recorded a contact attempt.
+    ContactAttempted {
+        channel: ContactChannel,
+        outcome: super::contact_attempt::ContactOutcome,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        note: Option<super::text::FreeText>,
+        /// The lead's first human contact attempt.
+        first: bool,
+    },
+    /// A touchpoint recorded after capture (a page view, a download, an email open).
+    TouchpointRecorded { touchpoint: Touchpoint },
 }
 
 /// One entry on a lead's timeline.

@@ -6,6 +6,14 @@ pub mod acknowledge;
 pub mod intake;
 pub mod request;
 
+// Scoring, routing, SLAs (issue 3).
+pub mod contacts;
+pub mod score;
+pub mod sla;
+pub mod staff;
+pub mod team;
+pub mod touchpoints;
+
 use crate::app::Services;
 use crate::ports::Consumer;
 use aws_lambda_events::sqs::{SqsBatchResponse, SqsEvent};
@@ -14,5 +22,6 @@ use aws_lambda_events::sqs::{SqsBatchResponse, SqsEvent};
 pub async fn consume(services: &Services, consumer: Consumer, event: SqsEvent) -> SqsBatchResponse {
     match consumer {
         Consumer::Acknowledge => acknowledge::handle(services, event).await,
+        Consumer::Score => score::handle(services, event).await,
     }
 }

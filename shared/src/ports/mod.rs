@@ -12,6 +12,11 @@ pub mod sms;
 pub mod suppression;
 pub mod timeline;
 
+// Scoring, routing, SLAs (issue 3).
+pub mod notify;
+pub mod schedule;
+pub mod team;
+
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use error::StoreError;
 pub use idempotency::{Begin, IdempotencyStore};
@@ -21,3 +26,7 @@ pub use queue::{Consumer, EventQueue, QueueError};
 pub use sms::{MessagePurpose, OutboundSms, SendError, SentMessage, SmsSender};
 pub use suppression::SuppressionStore;
 pub use timeline::{Page, TimelineStore};
+
+pub use notify::{Notifier, NotifyError};
+pub use schedule::{DueClaim, DueItem, DueStore};
+pub use team::TeamStore;

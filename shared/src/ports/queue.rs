@@ -9,21 +9,26 @@ use async_trait::async_trait;
 pub enum Consumer {
     /// Sends the instant acknowledgement.
     Acknowledge,
+    /// Scores the lead, assigns it, starts its response-time clock.
+    Score,
 }
 
 impl Consumer {
-    pub const ALL: [Consumer; 1] = [Consumer::Acknowledge];
+    pub const ALL: [Consumer; 2] = [Consumer::Acknowledge, Consumer::Score];
 
     pub fn as_str(self) -> &'static str {
         match self {
             Consumer::Acknowledge => "acknowledge",
+            Consumer::Score => "score",
         }
     }
 
-    /// Consumers of an event kind.
+    /// Consumers of an event kind. Kinds nobody consumes yet publish nowhere.
     pub fn of(kind: LeadEventKind) -> &'static [Consumer] {
         match kind {
-            LeadEventKind::Captured | LeadEventKind::InquiryRepeated => &[Consumer::Acknowledge],
+            LeadEventKind::Captured | LeadEventKind::InquiryRepeated => &[Consumer::Acknowledge, Consumer::Score],
+            LeadEventKind::TouchpointAdded | LeadEventKind::Updated => &[Consumer::Score],
+            LeadEventKind::Scored | LeadEventKind::ContactRecorded => &[],
         }
     }
 }

@@ -2,7 +2,7 @@
 //! template passes in, the SDK configured for the function's region (or an emulator named by
 //! `AWS_ENDPOINT_URL`, for `cargo lambda watch` against moto).
 
-use crate::adapters::aws::{sdk, DynamoStore, SnsSms, SqsQueue};
+use crate::adapters::aws::{sdk, DynamoStore, SnsSms, SnsTeamNotifier, SqsQueue};
 use crate::app::Services;
 use crate::config::{Config, ConfigError};
 use crate::domain::LeadId;
@@ -30,6 +30,8 @@ pub struct AwsEnv {
     /// `LEADFLOW_SMS_ORIGINATION_NUMBER` / `LEADFLOW_SMS_SENDER_ID`.
     pub sms_origination_number: Option<String>,
     pub sms_sender_id: Option<String>,
+    /// `LEADFLOW_TEAM_TOPIC_ARN_PREFIX`: team notices go to `{prefix}{member_id}`.
+    pub team_topic_arn_prefix: Option<String>,
 }
 
 fn var(name: &str) -> Option<String> {
@@ -49,6 +51,7 @@ impl AwsEnv {
             endpoint_url: var("AWS_ENDPOINT_URL"),
             sms_origination_number: var("LEADFLOW_SMS_ORIGINATION_NUMBER"),
             sms_sender_id: var("LEADFLOW_SMS_SENDER_ID"),
+            team_topic_arn_prefix: var("LEADFLOW_TEAM_TOPIC_ARN_PREFIX"),
         })
     }
 }
@@ -59,6 +62,7 @@ pub async fn services(config: Config, env: &AwsEnv) -> Services {
     let store = DynamoStore::from_config(&sdk, env.table.clone());
     let queue = SqsQueue::new(aws_sdk_sqs::Client::new(&sdk), env.queues.clone());
     let sms = SnsSms::new(aws_sdk_sns::Client::new(&sdk), env.sms_origination_number.clone(), env.sms_sender_id.clone());
+    let notifier = SnsTeamNotifier::new(aws_sdk_sns::Client::new(&sdk), env.team_topic_arn_prefix.clone());
     let store = Arc::new(store);
     Services {
         config: Arc::new(config),
@@ -67,9 +71,12 @@ pub async fn services(config: Config, env: &AwsEnv) -> Services {
         timeline: store.clone(),
         idempotency: store.clone(),
         once: store.clone(),
-        suppressions: store,
+        suppressions: store.clone(),
         queue: Arc::new(queue),
         sms: Arc::new(sms),
+        due: store.clone(),
+        team: store,
+        notifier: Arc::new(notifier),
     }
 }
 

@@ -2,7 +2,7 @@
 //! what fast tests drive.
 
 use crate::adapters::memory::event_source;
-use crate::adapters::memory::{MemoryOutbox, MemoryQueue, MemoryStore, QueueSettings};
+use crate::adapters::memory::{MemoryDueStore, MemoryOutbox, MemoryQueue, MemoryStore, MemoryTeamStore, QueueSettings};
 use crate::app::Services;
 use crate::config::Config;
 use crate::handlers;
@@ -17,6 +17,8 @@ pub struct EmbeddedSystem {
     pub store: MemoryStore,
     pub queue: MemoryQueue,
     pub outbox: MemoryOutbox,
+    /// Team notifications (`team_sms`, `team_email`), kept apart from what leads receive.
+    pub team_outbox: MemoryOutbox,
 }
 
 impl EmbeddedSystem {
@@ -29,6 +31,7 @@ impl EmbeddedSystem {
         let store = MemoryStore::new();
         let queue = MemoryQueue::new(settings);
         let outbox = MemoryOutbox::new(clock.clone());
+        let team_outbox = MemoryOutbox::new(clock.clone());
         let services = Services {
             config: Arc::new(config),
             clock,
@@ -39,8 +42,11 @@ impl EmbeddedSystem {
             suppressions: Arc::new(store.clone()),
             queue: Arc::new(queue.clone()),
             sms: Arc::new(outbox.clone()),
+            due: Arc::new(MemoryDueStore::new()),
+            team: Arc::new(MemoryTeamStore::new()),
+            notifier: Arc::new(team_outbox.clone()),
         };
-        EmbeddedSystem { services, store, queue, outbox }
+        EmbeddedSystem { services, store, queue, outbox, team_outbox }
     }
 
     /// Starts one in-process event source per queue consumer (as Lambda's SQS triggers would).
@@ -56,6 +62,28 @@ impl EmbeddedSystem {
                 }))
             })
             .collect()
+    }
+
+    /// Runs one tick of the scheduled SLA checker at the clock's now (what EventBridge does every
+    /// minute in AWS), after letting the queue consumers finish what is visible.
+    pub async fn tick(&self) -> Result<crate::app::scheduler::TickReport, crate::ports::StoreError> {
+        crate::app::sla::tick(&self.services).await
+    }
+
+    /// Runs the SLA checker every `every` until the task is aborted (the local runner's stand-in
+    /// for the EventBridge schedule).
+    pub fn start_ticker(&self, every: std::time::Duration) -> JoinHandle<()> {
+        let system = self.clone();
+        tokio::spawn(async move {
+            let mut interval = tokio::time::interval(every);
+            interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                interval.tick().await;
+                if let Err(e) = system.tick().await {
+                    tracing::warn!(error = %e, "SLA tick failed");
+                }
+            }
+        })
     }
 
     /// Runs every consumer until no queue has anything visible (for tests that step by hand).

@@ -6,7 +6,10 @@
 //!
 //! * intake handler time per request (parse + validate + store + enqueue, embedded adapters);
 //! * acknowledge handler time per message (read + claim + render + send + record);
-//! * end-to-end local-runner latency from `POST /leads` to the outbox entry, over real HTTP.
+//! * end-to-end local-runner latency from `POST /leads` to the outbox entry, over real HTTP;
+//! * scoring alone per lead (urgency phrases + the model, pure domain), routing alone (rules,
+//!   availability, round-robin ticket), and the score consumer per event (read, score, route,
+//!   store, timeline, notify, schedule the SLA; embedded adapters).
 
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
@@ -123,6 +126,83 @@ async fn bench_end_to_end(n: usize) -> Stats {
     Stats(samples)
 }
 
+/// Leads of every service line with varied context, captured and scored once (not measured).
+async fn scored_system(n: usize) -> (EmbeddedSystem, Vec<leadflow::domain::LeadId>) {
+    // Tuesday 10:30 in New York (15:30 UTC): the team is on shift.
+    let open = chrono::TimeZone::with_ymd_and_hms(&chrono::Utc, 2026, 3, 3, 15, 30, 0).unwrap();
+    let system = EmbeddedSystem::new(Config::embedded_default().expect("config"), Arc::new(leadflow::ports::ManualClock::new(open)));
+    let lines = ["med_spa", "wound_care", "addiction_treatment", "mens_health", "franchise"];
+    let concerns = [
+        "laser hair removal, price?",
+        "not urgent, no bleeding, slow healing heel",
+        "need detox soon",
+        "appointment next week",
+        "want to open a clinic",
+    ];
+    let mut ids = Vec::with_capacity(n);
+    for i in 0..n {
+        let line = lines[i % lines.len()];
+        let body = format!(
+            "first_name=Ann&phone=%2B1201{:03}{:04}&service_line={line}&concern={}&state=NJ&postal_code=07030&insurance_status=insured&liquid_capital=200000&net_worth=600000&industry_experience=healthcare&desired_territory=Austin&investment_timeline=3_6_months",
+            300 + (i / 10_000) % 600,
+            i % 10_000,
+            concerns[i % concerns.len()].replace(' ', "+").replace(',', "%2C").replace('?', "%3F"),
+        );
+        let resp = handlers::intake::handle(&system.services, lambda_request(body)).await;
+        assert_eq!(resp.status(), 202);
+        let lambda_http::Body::Text(t) = resp.body() else { panic!("json") };
+        ids.push(serde_json::from_str::<serde_json::Value>(t).unwrap()["id"].as_str().unwrap().parse().unwrap());
+    }
+    system.drain_queues().await;
+    (system, ids)
+}
+
+async fn bench_scoring(n: usize) -> (Stats, Stats, Stats) {
+    let (system, ids) = scored_system(n.min(2000)).await;
+    let s = &system.services;
+    let mut leads = Vec::new();
+    for id in &ids {
+        let lead = s.leads.get(*id).await.unwrap().unwrap();
+        let tps = leadflow::app::score::touchpoints(s, *id).await.unwrap();
+        leads.push((lead, tps));
+    }
+    let now = s.clock.now();
+    // Scoring alone: urgency detection plus the model, per lead.
+    let mut scoring = Vec::with_capacity(n);
+    for i in 0..n {
+        let (lead, tps) = &leads[i % leads.len()];
+        let t = Instant::now();
+        let urgency = leadflow::app::score::urgency(s, lead);
+        let score = leadflow::app::score::score_of(s, lead, tps, &urgency, now);
+        scoring.push(t.elapsed());
+        std::hint::black_box(score);
+    }
+    // Routing alone: rules, availability (one store read), a round-robin ticket.
+    let mut routing = Vec::with_capacity(n);
+    for i in 0..n {
+        let (lead, _) = &leads[i % leads.len()];
+        let t = Instant::now();
+        let a = leadflow::app::assign::choose(s, lead, leadflow::domain::urgency::UrgencyTier::Routine, None, now).await.unwrap();
+        routing.push(t.elapsed());
+        std::hint::black_box(a.ok());
+    }
+    // The whole score consumer step per event (each lead already scored: a rescore).
+    let mut consumer = Vec::with_capacity(n);
+    for i in 0..n {
+        let id = ids[i % ids.len()];
+        let event = leadflow::domain::LeadEvent {
+            id: leadflow::domain::EventId::new_at(now),
+            kind: leadflow::domain::LeadEventKind::TouchpointAdded,
+            lead_id: id,
+            occurred_at: now,
+        };
+        let t = Instant::now();
+        leadflow::app::score::score(s, &event).await.expect("score");
+        consumer.push(t.elapsed());
+    }
+    (Stats(scoring), Stats(routing), Stats(consumer))
+}
+
 #[tokio::main]
 async fn main() {
     let mut args = std::env::args().skip(1);
@@ -139,4 +219,9 @@ async fn main() {
     let e2e = bench_end_to_end(n).await;
     println!("{}", e2e.line("local runner POST /leads -> outbox entry"));
     println!("target: end to end p99 < 10 ms -> {}", if e2e.pct(0.99) < Duration::from_millis(10) { "met" } else { "NOT met" });
+    let (scoring, routing, consumer) = bench_scoring(n).await;
+    println!("{}", scoring.line("scoring per lead (urgency + model)"));
+    println!("{}", routing.line("routing per lead (rules + availability + RR)"));
+    println!("{}", consumer.line("score consumer per event (embedded)"));
+    println!("target: scoring p99 < 50 us -> {}", if scoring.pct(0.99) < Duration::from_micros(50) { "met" } else { "NOT met" });
 }

@@ -9,8 +9,10 @@ pub mod dynamo;
 pub mod sdk;
 pub mod sns;
 pub mod sqs;
+pub mod team_sns;
 
 pub use dynamo::{create_table, DynamoStore};
 pub use sdk::{sdk_config, AwsOptions};
 pub use sns::SnsSms;
 pub use sqs::SqsQueue;
+pub use team_sns::SnsTeamNotifier;

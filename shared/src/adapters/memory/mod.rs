@@ -7,6 +7,13 @@ mod outbox;
 mod queue;
 mod store;
 
+// Scoring, routing, SLAs (issue 3).
+mod notifier;
+mod schedule;
+mod team;
+pub use schedule::MemoryDueStore;
+pub use team::MemoryTeamStore;
+
 pub use outbox::{MemoryOutbox, OutboxEntry};
 pub use queue::{MemoryQueue, QueueSettings, QueuedMessage};
 pub use store::MemoryStore;

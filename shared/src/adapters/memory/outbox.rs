@@ -51,6 +51,10 @@ impl MemoryOutbox {
         self.len() == 0
     }
 
+    pub(super) fn clock(&self) -> &dyn Clock {
+        self.clock.as_ref()
+    }
+
     /// Makes the next `n` sends fail as retryable (a provider outage).
     pub fn fail_next(&self, n: u32) {
         self.failing.store(n, Ordering::SeqCst);
@@ -70,7 +74,7 @@ impl MemoryOutbox {
         }
     }
 
-    fn push(&self, entry: OutboxEntry) {
+    pub(super) fn push(&self, entry: OutboxEntry) {
         self.entries.lock().unwrap_or_else(|p| p.into_inner()).push(entry);
         self.notify.notify_waiters();
     }

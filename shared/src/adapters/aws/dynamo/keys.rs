@@ -8,6 +8,9 @@
 //! | unique claim      | `CLAIM#PHONE#{e164}` / `CLAIM#EMAIL#{email}` | `CLAIM` |
 //! | idempotency key   | `IDEM#{sha256 hex of key}`      | `IDEM`          |
 //! | suppression       | `SUPPRESS#{channel}#{address}`  | `SUPPRESS`      |
+//! | due item / index / cursor | `DUEKEY#…`, `DUE#{kind}#{minute}`, `DUECURSOR#…` (see `schedule.rs`) | |
+//! | round-robin counter | `RR#{pool}`                   | `RR`            |
+//! | availability      | `TEAM`                          | `AVAIL#{member}`|
 //!
 //! Leads also carry `GSI1PK = PHONE#{e164}` and `GSI2PK = EMAIL#{email}`, both sorted by
 //! `{created_at}#{lead_id}` so an index query in reverse gives the newest lead first.

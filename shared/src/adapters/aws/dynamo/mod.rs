@@ -1,7 +1,7 @@
 //! DynamoDB adapter: every store port on one table (the layout is in `keys`).
 //!
 //! Only GetItem, PutItem, UpdateItem, Query and TransactWriteItems are used (and DeleteItem to
-//! lift a suppression): the functions' IAM policies grant exactly these. Nothing scans.
+//! lift a suppression and to remove due items and their index entries): the functions' IAM policies grant exactly these. Nothing scans.
 
 mod idempotency;
 mod item;
@@ -11,6 +11,10 @@ mod once;
 mod suppression;
 mod table;
 mod timeline;
+
+// Scoring, routing, SLAs (issue 3).
+mod schedule;
+mod team;
 
 pub use table::create_table;
 

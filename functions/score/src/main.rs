@@ -1,0 +1,17 @@
+//! `score`: the SQS consumer that scores, assigns and starts the response-time clock of each
+//! lead event. All logic lives in `leadflow::handlers::score`; wired with
+//! `ReportBatchItemFailures`.
+
+use aws_lambda_events::sqs::SqsEvent;
+use lambda_runtime::{run, service_fn, Error, LambdaEvent};
+
+#[tokio::main]
+async fn main() -> Result<(), Error> {
+    leadflow::runtime::logging::init();
+    let services = leadflow::runtime::aws::init_from_env().await?;
+    run(service_fn(|event: LambdaEvent<SqsEvent>| {
+        let services = &services;
+        async move { Ok::<_, Error>(leadflow::handlers::score::handle(services, event.payload).await) }
+    }))
+    .await
+}

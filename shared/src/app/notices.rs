@@ -1,0 +1,113 @@
+//! Team notifications about a lead, rendered from the configured templates (ids, short code,
+//! link, service line, tier, score only) and sent once: a once-only marker per notice makes a
+//! redelivered event or an overlapping tick notify nobody twice.
+
+use super::Services;
+use crate::domain::routing::MemberId;
+use crate::domain::team_notice::{short_code, NoticeKind, TeamNotice};
+use crate::domain::{Actor, Lead, TimelineEntry, TimelineKind};
+use crate::ports::{Claim, NotifyError, StoreError};
+use chrono::Duration;
+use tracing::warn;
+
+/// Why a notice could not be sent now.
+#[derive(Debug, thiserror::Error)]
+pub enum NoticeError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Notify(#[from] NotifyError),
+    #[error("another copy is sending this notice")]
+    Busy,
+}
+
+/// Renders the notice for `member` (`level` for ladder steps).
+pub fn render(services: &Services, lead: &Lead, member: &MemberId, kind: NoticeKind, level: Option<usize>) -> Option<TeamNotice> {
+    let config = &services.config;
+    let m = config.team.members.get(member)?;
+    let templates = &config.sla.notices;
+    let code = short_code(lead.id);
+    let id = lead.id.to_string();
+    let link = templates.link.render(|n| match n {
+        "lead_id" => Some(id.clone()),
+        "short_code" => Some(code.clone()),
+        _ => None,
+    });
+    let line = config.service_line(&lead.context.service_line);
+    let tier = lead.score.as_ref().map_or("routine", |s| s.urgency.tier.as_str());
+    let now = services.clock.now();
+    let overdue = lead.first_contact_due_at.map(|d| (now - d).num_minutes().max(0)).unwrap_or(0);
+    let value = |n: &str| -> Option<String> {
+        match n {
+            "lead_id" => Some(id.clone()),
+            "short_code" => Some(code.clone()),
+            "link" => Some(link.clone()),
+            "service_line" => Some(lead.context.service_line.to_string()),
+            "service_line_name" => Some(line.map_or_else(|| lead.context.service_line.to_string(), |l| l.name.clone())),
+            "tier" => Some(tier.to_string()),
+            "score" => Some(lead.score.as_ref().map_or_else(|| "n/a".to_string(), |s| s.score.to_string())),
+            "band" => lead.score.as_ref().map(|s| s.band.as_str().to_string()),
+            "minutes_overdue" => Some(overdue.to_string()),
+            "level" => level.map(|l| (l + 1).to_string()),
+            _ => None,
+        }
+    };
+    let template = match kind {
+        NoticeKind::Assigned => &templates.assigned,
+        NoticeKind::CrisisPage => &templates.crisis_page,
+        NoticeKind::Overdue => &templates.overdue,
+    };
+    let subject = match kind {
+        NoticeKind::Assigned => format!("leadflow: new lead {code}"),
+        NoticeKind::CrisisPage => format!("leadflow CRISIS: lead {code} needs a call now"),
+        NoticeKind::Overdue => format!("leadflow: lead {code} is waiting for a first contact"),
+    };
+    Some(TeamNotice { member: member.clone(), channels: m.notify, kind, lead_id: lead.id, subject, text: template.render(value) })
+}
+
+/// Sends a notice once per `seed`; `Ok(false)` when it was already sent (or the member is not
+/// configured any more).
+pub async fn send_once(
+    services: &Services,
+    lead: &Lead,
+    member: &MemberId,
+    kind: NoticeKind,
+    level: Option<usize>,
+    seed: &str,
+) -> Result<bool, NoticeError> {
+    let Some(notice) = render(services, lead, member, kind, level) else {
+        warn!(lead_id = %lead.id, member = %member, "notice for a member no longer configured: skipped");
+        return Ok(false);
+    };
+    let action = format!("notice:{seed}");
+    let now = services.clock.now();
+    match services.once.claim(lead.id, &action, now, Duration::seconds(60)).await? {
+        Claim::Done { .. } => return Ok(false),
+        Claim::Held => return Err(NoticeError::Busy),
+        Claim::Acquired => {}
+    }
+    let outcome = match services.notifier.notify(&notice).await {
+        Ok(id) => id,
+        Err(NotifyError::NotConfigured(why)) => {
+            // Retrying cannot help; the timeline and logs show it was not delivered.
+            warn!(lead_id = %lead.id, member = %member, why = %why, "team notification not configured; notice dropped");
+            "not_configured".to_string()
+        }
+        Err(e) => {
+            if let Err(a) = services.once.abandon(lead.id, &action).await {
+                warn!(error = %a, "could not release the notice claim; the retry waits for its lease");
+            }
+            return Err(e.into());
+        }
+    };
+    services.once.finish(lead.id, &action, &outcome, services.clock.now()).await?;
+    let entry = TimelineEntry::derived(
+        lead.id,
+        now,
+        &format!("{}:{action}", lead.id),
+        Actor::System("notify".into()),
+        TimelineKind::TeamNotified { member: member.clone(), notice: kind },
+    );
+    services.timeline.append(&entry).await?;
+    Ok(true)
+}

@@ -1,0 +1,408 @@
+//! `[[team]]`, `[[facilities]]`, `[[on_call]]` and `[routing]`: who works leads, where, when,
+//! and which rule sends a lead to whom. Availability ("away") is not here: it changes at runtime
+//! through `PUT /team/{member}/availability` and lives in the store.
+
+use super::locate::KeyPath;
+use super::validate::Problems;
+use super::ServiceLine;
+use crate::domain::business_hours::BusinessHours;
+use crate::domain::routing::{
+    language_key, Conditions, Facility, MemberId, NotifyChannels, OnCallSchedule, RoutingRule, Target, Team, TeamMember,
+};
+use crate::domain::scoring::ScoreBand;
+use crate::domain::shift::{Shift, WeeklySchedule};
+use crate::domain::urgency::UrgencyTier;
+use crate::domain::{ServiceLineId, SourceChannel};
+use chrono::Timelike;
+use chrono_tz::Tz;
+use serde::Deserialize;
+use std::collections::{BTreeMap, BTreeSet};
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawMember {
+    pub id: String,
+    pub name: String,
+    #[serde(default)]
+    pub specialties: Vec<String>,
+    #[serde(default)]
+    pub facilities: Vec<String>,
+    #[serde(default)]
+    pub languages: Vec<String>,
+    /// IANA zone of the hours below; the organization's when absent.
+    pub time_zone: Option<String>,
+    /// `days` + `hours`, or `shifts`; the business hours when neither is given.
+    #[serde(default)]
+    pub days: Vec<String>,
+    pub hours: Option<String>,
+    #[serde(default)]
+    pub shifts: Vec<RawShift>,
+    #[serde(default = "one")]
+    pub weight: u32,
+    pub backup: Option<String>,
+    pub manager: Option<String>,
+    /// `sms`, `email`: the subscriptions of the member's notification topic.
+    #[serde(default = "sms_only")]
+    pub notify: Vec<String>,
+    /// `false` keeps the member out of specialists pools (a manager who takes escalations).
+    #[serde(default = "yes")]
+    pub takes_new_leads: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+fn one() -> u32 {
+    1
+}
+
+fn sms_only() -> Vec<String> {
+    vec!["sms".into()]
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawShift {
+    pub days: Vec<String>,
+    pub hours: String,
+    /// Only in `[[on_call]]` shifts: who is on call.
+    pub member: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawFacility {
+    pub id: String,
+    pub name: String,
+    #[serde(default)]
+    pub states: Vec<String>,
+    #[serde(default)]
+    pub postal_prefixes: Vec<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawOnCall {
+    pub id: String,
+    pub time_zone: Option<String>,
+    pub shifts: Vec<RawShift>,
+    pub backup: Option<String>,
+    pub manager: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawRouting {
+    #[serde(default)]
+    pub rules: Vec<RawRule>,
+    pub default: Option<RawTarget>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawRule {
+    pub name: String,
+    #[serde(default)]
+    pub service_lines: Vec<String>,
+    #[serde(default)]
+    pub tiers: Vec<String>,
+    #[serde(default)]
+    pub bands: Vec<String>,
+    #[serde(default)]
+    pub languages: Vec<String>,
+    #[serde(default)]
+    pub states: Vec<String>,
+    #[serde(default)]
+    pub postal_prefixes: Vec<String>,
+    #[serde(default)]
+    pub facilities: Vec<String>,
+    #[serde(default)]
+    pub sources: Vec<String>,
+    #[serde(default)]
+    pub members: Vec<String>,
+    pub on_call: Option<String>,
+    #[serde(default)]
+    pub specialists: bool,
+    #[serde(default)]
+    pub same_facility: bool,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawTarget {
+    #[serde(default)]
+    pub members: Vec<String>,
+    pub on_call: Option<String>,
+    #[serde(default)]
+    pub specialists: bool,
+    #[serde(default)]
+    pub same_facility: bool,
+}
+
+/// The business hours as a weekly schedule (a member without hours works them).
+fn business_schedule(hours: &BusinessHours) -> WeeklySchedule {
+    let shifts = hours
+        .week
+        .iter()
+        .enumerate()
+        .filter_map(|(i, d)| {
+            let d = (*d)?;
+            let start = d.open.hour() * 60 + d.open.minute();
+            let end = d.close.hour() * 60 + d.close.minute();
+            let mut days = [false; 7];
+            days[i] = true;
+            Some(Shift { days, start_minute: start, minutes: end.saturating_sub(start).max(1) })
+        })
+        .collect();
+    WeeklySchedule { time_zone: hours.time_zone, shifts }
+}
+
+fn zone(raw: Option<&str>, default: Tz, at: &KeyPath, p: &mut Problems<'_>) -> Tz {
+    match raw {
+        None => default,
+        Some(z) => z.parse().unwrap_or_else(|_| {
+            p.add(at, "is not an IANA time zone name (for example America/New_York)");
+            default
+        }),
+    }
+}
+
+fn shifts(raw: &[RawShift], at: &KeyPath, p: &mut Problems<'_>) -> Vec<Shift> {
+    let mut out = Vec::new();
+    for (i, s) in raw.iter().enumerate() {
+        match Shift::parse(&s.days, &s.hours) {
+            Ok(shift) => out.push(shift),
+            Err(e) => p.add(&at.index(i).key("hours"), e.to_string()),
+        }
+    }
+    out
+}
+
+/// Validates the team sections. References between them (a backup, a rule's members, an
+/// on-call schedule) must name something configured.
+pub(super) fn validate(
+    members: &[RawMember],
+    facilities: &[RawFacility],
+    on_call: &[RawOnCall],
+    routing: &RawRouting,
+    lines: &BTreeMap<ServiceLineId, ServiceLine>,
+    hours: &BusinessHours,
+    p: &mut Problems<'_>,
+) -> Team {
+    let root = KeyPath::root();
+    let mut team = Team::default();
+    let facility_ids: BTreeSet<String> = facilities.iter().map(|f| f.id.clone()).collect();
+    let line_id = |s: &str| ServiceLineId::parse(s).filter(|id| lines.contains_key(id));
+
+    for (i, f) in facilities.iter().enumerate() {
+        let here = root.key("facilities").index(i);
+        if f.id.trim().is_empty() || team.facilities.iter().any(|x| x.id == f.id) {
+            p.add(&here.key("id"), "must be a non-empty id no other facility uses");
+        }
+        team.facilities.push(Facility {
+            id: f.id.clone(),
+            name: f.name.clone(),
+            states: f.states.iter().map(|s| s.trim().to_ascii_uppercase()).collect(),
+            postal_prefixes: f.postal_prefixes.iter().map(|s| s.trim().to_string()).collect(),
+        });
+    }
+
+    // Members first (others refer to them), then their references.
+    let ids: BTreeSet<String> = members.iter().map(|m| m.id.clone()).collect();
+    let member_ref = |s: &str, at: &KeyPath, p: &mut Problems<'_>| -> Option<MemberId> {
+        match MemberId::parse(s).filter(|_| ids.contains(s)) {
+            Some(id) => Some(id),
+            None => {
+                p.add(at, "names no configured team member");
+                None
+            }
+        }
+    };
+    for (i, m) in members.iter().enumerate() {
+        let here = root.key("team").index(i);
+        let Some(id) = MemberId::parse(&m.id) else {
+            p.add(&here.key("id"), "must be a lower-case slug (letters, digits, _ and -)");
+            continue;
+        };
+        if team.members.contains_key(&id) {
+            p.add(&here.key("id"), "repeats a team member listed earlier");
+        }
+        let mut specialties = BTreeSet::new();
+        for (j, s) in m.specialties.iter().enumerate() {
+            match line_id(s) {
+                Some(l) => {
+                    specialties.insert(l);
+                }
+                None => p.add(&here.key("specialties").index(j), "names no configured service line"),
+            }
+        }
+        for (j, f) in m.facilities.iter().enumerate() {
+            if !facility_ids.contains(f) {
+                p.add(&here.key("facilities").index(j), "names no configured facility");
+            }
+        }
+        let tz = zone(m.time_zone.as_deref(), hours.time_zone, &here.key("time_zone"), p);
+        let daily = ["daily".to_string()];
+        let days: &[String] = if m.days.is_empty() { &daily } else { &m.days };
+        let schedule = match (&m.hours, m.shifts.is_empty()) {
+            (Some(h), true) => match Shift::parse(days, h) {
+                Ok(s) => WeeklySchedule { time_zone: tz, shifts: vec![s] },
+                Err(e) => {
+                    p.add(&here.key("hours"), e.to_string());
+                    WeeklySchedule { time_zone: tz, shifts: vec![] }
+                }
+            },
+            (None, false) => WeeklySchedule { time_zone: tz, shifts: shifts(&m.shifts, &here.key("shifts"), p) },
+            (None, true) => business_schedule(hours),
+            (Some(_), false) => {
+                p.add(&here.key("shifts"), "give either days + hours or shifts, not both");
+                business_schedule(hours)
+            }
+        };
+        if !(1..=10).contains(&m.weight) {
+            p.add(&here.key("weight"), "must be between 1 and 10");
+        }
+        let mut notify = NotifyChannels { sms: false, email: false };
+        for (j, c) in m.notify.iter().enumerate() {
+            match c.trim() {
+                "sms" => notify.sms = true,
+                "email" => notify.email = true,
+                _ => p.add(&here.key("notify").index(j), "must be sms or email"),
+            }
+        }
+        let backup = m.backup.as_deref().and_then(|b| member_ref(b, &here.key("backup"), p));
+        let manager = m.manager.as_deref().and_then(|b| member_ref(b, &here.key("manager"), p));
+        team.members.insert(
+            id.clone(),
+            TeamMember {
+                id,
+                name: m.name.clone(),
+                specialties,
+                facilities: m.facilities.iter().cloned().collect(),
+                languages: m.languages.iter().map(|l| language_key(l)).collect(),
+                schedule,
+                weight: m.weight.clamp(1, 10),
+                backup,
+                manager,
+                notify,
+                takes_new_leads: m.takes_new_leads,
+            },
+        );
+    }
+
+    for (i, o) in on_call.iter().enumerate() {
+        let here = root.key("on_call").index(i);
+        if o.id.trim().is_empty() || team.on_call.contains_key(&o.id) {
+            p.add(&here.key("id"), "must be a non-empty id no other schedule uses");
+        }
+        let tz = zone(o.time_zone.as_deref(), hours.time_zone, &here.key("time_zone"), p);
+        let parsed = shifts(&o.shifts, &here.key("shifts"), p);
+        let mut who = Vec::new();
+        for (j, s) in o.shifts.iter().enumerate() {
+            match s.member.as_deref() {
+                Some(m) => {
+                    if let Some(id) = member_ref(m, &here.key("shifts").index(j).key("member"), p) {
+                        who.push(id);
+                    }
+                }
+                None => p.add(&here.key("shifts").index(j), "an on-call shift names its `member`"),
+            }
+        }
+        if o.shifts.is_empty() {
+            p.add(&here.key("shifts"), "needs at least one shift");
+        }
+        let backup = o.backup.as_deref().and_then(|b| member_ref(b, &here.key("backup"), p));
+        let manager = o.manager.as_deref().and_then(|b| member_ref(b, &here.key("manager"), p));
+        team.on_call.insert(
+            o.id.clone(),
+            OnCallSchedule { id: o.id.clone(), schedule: WeeklySchedule { time_zone: tz, shifts: parsed }, members: who, backup, manager },
+        );
+    }
+
+    let target = |members: &[String], on_call: Option<&str>, specialists: bool, same_facility: bool, at: &KeyPath, p: &mut Problems<'_>| {
+        let given = usize::from(!members.is_empty()) + usize::from(on_call.is_some()) + usize::from(specialists);
+        if given != 1 {
+            p.add(at, "give exactly one of members, on_call or specialists = true");
+            return None;
+        }
+        if let Some(s) = on_call {
+            if !team.on_call.contains_key(s) {
+                p.add(&at.key("on_call"), "names no configured [[on_call]] schedule");
+                return None;
+            }
+            return Some(Target::OnCall(s.to_string()));
+        }
+        if specialists {
+            return Some(Target::Specialists { same_facility });
+        }
+        let ids: Vec<MemberId> = members.iter().enumerate().filter_map(|(j, m)| member_ref(m, &at.key("members").index(j), p)).collect();
+        Some(Target::Members(ids))
+    };
+
+    let mut names = BTreeSet::new();
+    let mut rules = Vec::new();
+    for (i, r) in routing.rules.iter().enumerate() {
+        let here = root.key("routing").key("rules").index(i);
+        if r.name.trim().is_empty() || r.name == crate::domain::routing::DEFAULT_RULE || !names.insert(r.name.clone()) {
+            p.add(&here.key("name"), "must be a non-empty name, not `default`, used by no other rule");
+        }
+        let mut when = Conditions::default();
+        for (j, s) in r.service_lines.iter().enumerate() {
+            match line_id(s) {
+                Some(l) => {
+                    when.service_lines.insert(l);
+                }
+                None => p.add(&here.key("service_lines").index(j), "names no configured service line"),
+            }
+        }
+        for (j, s) in r.tiers.iter().enumerate() {
+            match UrgencyTier::parse(s) {
+                Some(t) => {
+                    when.tiers.insert(t);
+                }
+                None => p.add(&here.key("tiers").index(j), "must be crisis, urgent or routine"),
+            }
+        }
+        for (j, s) in r.bands.iter().enumerate() {
+            match ScoreBand::parse(s) {
+                Some(b) => {
+                    when.bands.insert(b);
+                }
+                None => p.add(&here.key("bands").index(j), "must be hot, warm or cold"),
+            }
+        }
+        for (j, s) in r.sources.iter().enumerate() {
+            match SourceChannel::parse(s) {
+                Some(c) => {
+                    when.sources.insert(c);
+                }
+                None => p.add(&here.key("sources").index(j), "is not a source channel (web_form, phone_call, chat, ...)"),
+            }
+        }
+        for (j, f) in r.facilities.iter().enumerate() {
+            if !facility_ids.contains(f) {
+                p.add(&here.key("facilities").index(j), "names no configured facility");
+            }
+        }
+        when.languages = r.languages.iter().map(|l| language_key(l)).collect();
+        when.states = r.states.iter().map(|s| s.trim().to_ascii_uppercase()).collect();
+        when.postal_prefixes = r.postal_prefixes.iter().map(|s| s.trim().to_string()).collect();
+        when.facilities = r.facilities.iter().cloned().collect();
+        if let Some(t) = target(&r.members, r.on_call.as_deref(), r.specialists, r.same_facility, &here, p) {
+            rules.push(RoutingRule { name: r.name.clone(), when, target: t });
+        }
+    }
+    let default = match &routing.default {
+        Some(d) => target(&d.members, d.on_call.as_deref(), d.specialists, d.same_facility, &root.key("routing").key("default"), p),
+        None => {
+            if !routing.rules.is_empty() {
+                p.add(&root.key("routing"), "rules need a [routing.default] for leads no rule takes");
+            }
+            None
+        }
+    };
+    team.rules = rules;
+    team.default = default;
+    team
+}
