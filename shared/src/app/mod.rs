@@ -2,8 +2,13 @@
 //! runner.
 
 pub mod acknowledge;
+pub mod inbound;
+pub mod leads;
+pub mod lifecycle;
+pub mod matching;
 pub mod intake;
 pub mod messaging;
 pub mod services;
+pub mod webhook_context;
 
 pub use services::Services;

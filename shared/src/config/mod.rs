@@ -4,11 +4,13 @@
 //! line. Secrets never live here.
 
 mod error;
+mod integrations;
 mod locate;
 mod raw;
 mod validate;
 
 pub use error::{ConfigError, ConfigProblem};
+pub use integrations::{KeywordReplies, LifecycleSettings, SourceSettings, WebhookSettings, KEYWORD_PLACEHOLDERS, RATES_NOTICE};
 pub use locate::KeyPath;
 
 use crate::domain::business_hours::BusinessHours;
@@ -77,6 +79,9 @@ pub struct Config {
     pub intake: IntakeSettings,
     pub consent_texts: Vec<ConsentText>,
     pub service_lines: BTreeMap<ServiceLineId, ServiceLine>,
+    pub lifecycle: LifecycleSettings,
+    pub sms_keywords: KeywordReplies,
+    pub webhooks: WebhookSettings,
 }
 
 impl Config {

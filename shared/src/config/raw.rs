@@ -14,6 +14,12 @@ pub struct RawConfig {
     pub consent_texts: Vec<RawConsentText>,
     #[serde(default)]
     pub service_lines: Vec<RawServiceLine>,
+    #[serde(default)]
+    pub lifecycle: super::integrations::RawLifecycle,
+    #[serde(default)]
+    pub sms_keywords: super::integrations::RawSmsKeywords,
+    #[serde(default)]
+    pub webhooks: super::integrations::RawWebhooks,
 }
 
 #[derive(Debug, Deserialize)]

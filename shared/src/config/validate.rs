@@ -12,13 +12,13 @@ use chrono::{NaiveDate, NaiveTime};
 use sha2::{Digest, Sha256};
 use std::collections::{BTreeMap, BTreeSet};
 
-struct Problems<'a> {
+pub(super) struct Problems<'a> {
     locator: Locator<'a>,
     list: Vec<ConfigProblem>,
 }
 
 impl Problems<'_> {
-    fn add(&mut self, path: &KeyPath, message: impl Into<String>) {
+    pub(super) fn add(&mut self, path: &KeyPath, message: impl Into<String>) {
         let at = self.locator.locate(path);
         self.list.push(ConfigProblem { key: path.to_string(), line: at.map(|p| p.0), column: at.map(|p| p.1), message: message.into() });
     }
@@ -176,6 +176,10 @@ pub(super) fn load(source: &str, origin: &str) -> Result<Config, ConfigError> {
         }
     }
 
+    let lifecycle = super::integrations::lifecycle(raw.lifecycle, &mut p);
+    let sms_keywords = super::integrations::keywords(raw.sms_keywords, &mut p);
+    let webhooks = super::integrations::webhooks(raw.webhooks, &|id| service_lines.contains_key(id), &mut p);
+
     if !p.list.is_empty() {
         return Err(ConfigError { origin: origin.to_string(), problems: p.list });
     }
@@ -189,6 +193,9 @@ pub(super) fn load(source: &str, origin: &str) -> Result<Config, ConfigError> {
         },
         consent_texts,
         service_lines,
+        lifecycle,
+        sms_keywords: sms_keywords.expect("problems reported above"),
+        webhooks,
     })
 }
 

@@ -14,6 +14,19 @@ pub enum LeadEventKind {
     /// An open lead received another inquiry from the same person.
     #[serde(rename = "lead.inquiry_repeated")]
     InquiryRepeated,
+    /// The lifecycle status changed. The event's id is the id of the `status_changed` timeline
+    /// entry, which holds `from`, `to` and the cause.
+    #[serde(rename = "lead.status_changed")]
+    StatusChanged,
+    /// The person replied (a text that is not a keyword): cadences stop.
+    #[serde(rename = "lead.replied")]
+    Replied,
+    /// The person opted out of a channel.
+    #[serde(rename = "lead.opted_out")]
+    OptedOut,
+    /// An integration reported a touchpoint (call, email open or click, page view, chat...).
+    #[serde(rename = "lead.touchpoint_recorded")]
+    TouchpointRecorded,
 }
 
 impl LeadEventKind {
@@ -21,6 +34,10 @@ impl LeadEventKind {
         match self {
             LeadEventKind::Captured => "lead.captured",
             LeadEventKind::InquiryRepeated => "lead.inquiry_repeated",
+            LeadEventKind::StatusChanged => "lead.status_changed",
+            LeadEventKind::Replied => "lead.replied",
+            LeadEventKind::OptedOut => "lead.opted_out",
+            LeadEventKind::TouchpointRecorded => "lead.touchpoint_recorded",
         }
     }
 }

@@ -4,7 +4,10 @@
 
 pub mod acknowledge;
 pub mod intake;
+pub mod leads_api;
 pub mod request;
+pub mod webhook_worker;
+pub mod webhooks;
 
 use crate::app::Services;
 use crate::ports::Consumer;
@@ -14,5 +17,6 @@ use aws_lambda_events::sqs::{SqsBatchResponse, SqsEvent};
 pub async fn consume(services: &Services, consumer: Consumer, event: SqsEvent) -> SqsBatchResponse {
     match consumer {
         Consumer::Acknowledge => acknowledge::handle(services, event).await,
+        Consumer::Webhooks => webhook_worker::handle(services, event).await,
     }
 }

@@ -9,14 +9,18 @@ use async_trait::async_trait;
 pub enum Consumer {
     /// Sends the instant acknowledgement.
     Acknowledge,
+    /// Handles verified webhook events (inbound texts, calls, email events, appointments,
+    /// payments, source events). Its messages are `InboundJob`s, not lead events.
+    Webhooks,
 }
 
 impl Consumer {
-    pub const ALL: [Consumer; 1] = [Consumer::Acknowledge];
+    pub const ALL: [Consumer; 2] = [Consumer::Acknowledge, Consumer::Webhooks];
 
     pub fn as_str(self) -> &'static str {
         match self {
             Consumer::Acknowledge => "acknowledge",
+            Consumer::Webhooks => "webhooks",
         }
     }
 
@@ -24,6 +28,9 @@ impl Consumer {
     pub fn of(kind: LeadEventKind) -> &'static [Consumer] {
         match kind {
             LeadEventKind::Captured | LeadEventKind::InquiryRepeated => &[Consumer::Acknowledge],
+            // Published for the consumers that react to them (cadence stop rules, attribution
+            // and KPI aggregates); none in this tree yet, so they go nowhere.
+            LeadEventKind::StatusChanged | LeadEventKind::Replied | LeadEventKind::OptedOut | LeadEventKind::TouchpointRecorded => &[],
         }
     }
 }

@@ -5,12 +5,18 @@
 
 mod error;
 
+pub mod alerts;
 pub mod dynamo;
 pub mod sdk;
 pub mod sns;
+pub mod sns_https;
 pub mod sqs;
+pub mod ssm;
 
 pub use dynamo::{create_table, DynamoStore};
 pub use sdk::{sdk_config, AwsOptions};
 pub use sns::SnsSms;
 pub use sqs::SqsQueue;
+pub use alerts::SnsAlerts;
+pub use sns_https::HttpsSns;
+pub use ssm::SsmSecrets;

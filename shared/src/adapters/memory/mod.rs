@@ -5,8 +5,12 @@
 pub mod event_source;
 mod outbox;
 mod queue;
+mod secrets;
+mod sns_https;
 mod store;
 
 pub use outbox::{MemoryOutbox, OutboxEntry};
 pub use queue::{MemoryQueue, QueueSettings, QueuedMessage};
 pub use store::MemoryStore;
+pub use secrets::LocalSecrets;
+pub use sns_https::StaticSnsHttps;
