@@ -36,9 +36,14 @@ async fn world() -> World {
         timeline: store.clone(),
         idempotency: store.clone(),
         once: store.clone(),
-        suppressions: store,
+        suppressions: store.clone(),
         queue: Arc::new(queues.queue.clone()),
         sms: Arc::new(aws.sms()),
+        listing: store.clone(),
+        inbound: store,
+        jobs: Arc::new(queues.queue.clone()),
+        alerts: Arc::new(leadflow::adapters::aws::SnsAlerts::new(aws.sns.clone(), None)),
+        webhooks: Arc::new(leadflow::runtime::embedded::local_webhooks()),
     };
     World { aws, queues, services }
 }

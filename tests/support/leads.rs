@@ -66,6 +66,16 @@ pub fn sample_lead_at(phone_number: Option<&str>, email_address: Option<&str>, a
         updated_at: at,
         acknowledged_at: None,
         version: 1,
+        assigned_to: None,
+        assigned_team: None,
+        status_changed_at: None,
+        previous_status: None,
+        last_transition: None,
+        disqualification_reason: None,
+        converted_at: None,
+        payments: Vec::new(),
+        stakeholders: Vec::new(),
+        milestones: Vec::new(),
     }
 }
 

@@ -5,10 +5,12 @@
 //! * [`aws`] points the SDK at it and makes fresh, uniquely named tables and queues, so tests
 //!   run in parallel against one server without resetting it.
 //! * [`leads`] builds domain values for tests.
+//! * [`webhooks`] builds signed provider requests (with test secrets and a test SNS key).
 //! * [`contract_suite!`] runs one set of contract test bodies against several adapters.
 
 pub mod aws;
 pub mod leads;
 pub mod moto;
+pub mod webhooks;
 
 mod suite;

@@ -3,6 +3,7 @@
 pub mod authorizer;
 mod convert;
 mod router;
+pub mod sign;
 
 use anyhow::Context;
 use hyper::server::conn::http1;
@@ -10,6 +11,7 @@ use hyper_util::rt::TokioIo;
 use leadflow::config::Config;
 use leadflow::ports::{Clock, SystemClock};
 use leadflow::runtime::embedded::EmbeddedSystem;
+use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -25,11 +27,28 @@ pub struct Options {
     pub port: u16,
     /// A configuration file; the embedded default (`infra/leadflow.toml`) when absent.
     pub config: Option<PathBuf>,
+    /// Webhook secrets on top of `LEADFLOW_SECRET_*` / `LEADFLOW_SECRETS_FILE`.
+    pub secrets: BTreeMap<String, String>,
+    /// The URL providers call (Twilio signs it): `LEADFLOW_PUBLIC_BASE_URL`, else the address
+    /// the runner listens on.
+    pub public_base_url: Option<String>,
+    /// The SNS signing certificate (PEM) served for every SNS certificate URL, and the topics
+    /// accepted (`LEADFLOW_LOCAL_SNS_CERT`, `LEADFLOW_SNS_TOPIC_ARNS`).
+    pub sns_certificate: Option<Vec<u8>>,
+    pub sns_topics: Vec<String>,
 }
 
 impl Default for Options {
     fn default() -> Self {
-        Options { host: "127.0.0.1".into(), port: 3000, config: None }
+        Options {
+            host: "127.0.0.1".into(),
+            port: 3000,
+            config: None,
+            secrets: BTreeMap::new(),
+            public_base_url: None,
+            sns_certificate: None,
+            sns_topics: Vec::new(),
+        }
     }
 }
 
@@ -66,11 +85,23 @@ pub fn load_config(options: &Options) -> anyhow::Result<Config> {
 /// Starts the runner in the background and returns once it listens.
 pub async fn start(options: Options, clock: Arc<dyn Clock>) -> anyhow::Result<Running> {
     let config = load_config(&options)?;
-    let system = EmbeddedSystem::new(config, clock);
     let listener = TcpListener::bind((options.host.as_str(), options.port))
         .await
         .with_context(|| format!("cannot listen on {}:{}", options.host, options.port))?;
     let addr = listener.local_addr()?;
+    let mut webhooks = leadflow::runtime::embedded::local_webhooks();
+    if std::env::var_os("LEADFLOW_PUBLIC_BASE_URL").is_none() {
+        webhooks.public_base_url = format!("http://{addr}");
+    }
+    if let Some(url) = &options.public_base_url {
+        webhooks.public_base_url = url.trim_end_matches('/').to_string();
+    }
+    webhooks.add_secrets(options.secrets.clone());
+    if let Some(pem) = &options.sns_certificate {
+        webhooks.sns = Arc::new(leadflow::adapters::memory::StaticSnsHttps::new(Some(pem.clone())));
+    }
+    webhooks.sns_topics.extend(options.sns_topics.iter().cloned());
+    let system = EmbeddedSystem::new(config, clock).with_webhooks(webhooks);
     let mut tasks = system.start_consumers();
     let router = Arc::new(Router::new(system.clone(), authorizer::DevAuthority::from_env()));
     tasks.push(tokio::spawn(accept_loop(listener, router)));
@@ -108,6 +139,8 @@ pub async fn serve(options: Options) -> anyhow::Result<()> {
     println!("  POST {}/leads           submit a lead (JSON or form)", running.base_url());
     println!("  GET  {}/local/outbox    messages that would have been sent", running.base_url());
     println!("  POST {}/local/dev-token {{\"user\":\"u1\",\"role\":\"admin\"}} -> a dev bearer token", running.base_url());
+    println!("  GET  {}/leads?status=new   (token)   GET /leads/{{id}}   POST /leads/{{id}}/status", running.base_url());
+    println!("  POST {}/webhooks/...       signed webhooks (see `leadflow-local sign-webhook --help`)", running.base_url());
     tokio::signal::ctrl_c().await.context("waiting for Ctrl-C")?;
     Ok(())
 }

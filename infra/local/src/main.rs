@@ -5,6 +5,7 @@
 //! ```text
 //! cargo run -p leadflow-local -- [--port 3000] [--host 127.0.0.1] [--config infra/leadflow.toml]
 //! cargo run -p leadflow-local -- check-config infra/leadflow.toml
+//! cargo run -p leadflow-local -- sign-webhook stripe --secret whsec_test < events/webhook-stripe-body.json
 //! ```
 
 use anyhow::{bail, Context};
@@ -13,7 +14,7 @@ use leadflow_local::{serve, Options};
 use std::path::PathBuf;
 
 fn usage() -> &'static str {
-    "usage: leadflow-local [--host HOST] [--port PORT] [--config FILE]\n       leadflow-local check-config FILE"
+    "usage: leadflow-local [--host HOST] [--port PORT] [--config FILE]\n       leadflow-local check-config FILE\n       leadflow-local sign-webhook SCHEME [--secret S] [--url URL] [--key PEM] [--body FILE]"
 }
 
 fn parse_args() -> anyhow::Result<Command> {
@@ -25,6 +26,7 @@ fn parse_args() -> anyhow::Result<Command> {
             "--host" => options.host = args.next().context("--host needs a value")?,
             "--config" | "-c" => options.config = Some(PathBuf::from(args.next().context("--config needs a value")?)),
             "check-config" => return Ok(Command::CheckConfig(PathBuf::from(args.next().context("check-config needs a file")?))),
+            "sign-webhook" => return Ok(Command::Sign(args.collect())),
             "--help" | "-h" => return Ok(Command::Help),
             other => bail!("unknown argument {other:?}\n{}", usage()),
         }
@@ -35,6 +37,7 @@ fn parse_args() -> anyhow::Result<Command> {
 enum Command {
     Serve(Options),
     CheckConfig(PathBuf),
+    Sign(Vec<String>),
     Help,
 }
 
@@ -49,6 +52,10 @@ async fn main() -> anyhow::Result<()> {
         Command::CheckConfig(path) => {
             let config = Config::from_file(&path)?;
             println!("{}: valid ({} service lines)", path.display(), config.service_lines.len());
+            Ok(())
+        }
+        Command::Sign(args) => {
+            println!("{}", leadflow_local::sign::run(&args)?);
             Ok(())
         }
         Command::Serve(options) => serve(options).await,

@@ -56,6 +56,11 @@ impl WebhookContext {
         WebhookContext { secrets, public_base_url: public_base_url.trim_end_matches('/').to_string(), sns_topics, sns }
     }
 
+    /// Adds (or replaces) secrets.
+    pub fn add_secrets(&mut self, secrets: impl IntoIterator<Item = (String, String)>) {
+        self.secrets.extend(secrets);
+    }
+
     pub fn secret(&self, name: &str) -> Option<&str> {
         self.secrets.get(name).map(String::as_str)
     }

@@ -130,6 +130,10 @@ pub fn rule(from: LeadStatus, to: LeadStatus) -> Option<(Move, Option<ReopenBy>)
             None => (Move::Conversion, None),
         });
     }
+    if (from, to) == (Showed, Booked) {
+        // A follow-up appointment after a visit.
+        return Some((Move::Resume, None));
+    }
     if let (Some(a), Some(b)) = (main_index(from), main_index(to)) {
         return (b > a).then_some((Move::Forward, None));
     }
@@ -138,7 +142,7 @@ pub fn rule(from: LeadStatus, to: LeadStatus) -> Option<(Move, Option<ReopenBy>)
         (New | Contacted | Qualified | Booked | Showed | NoShow | Canceled, Disqualified) => Some((Move::SideExit, None)),
         (New | Contacted | Qualified | Showed | NoShow | Canceled, Unresponsive) => Some((Move::SideExit, None)),
         (New | Contacted | Qualified | Booked | Showed | NoShow | Canceled | Unresponsive, OptedOut) => Some((Move::SideExit, None)),
-        (NoShow | Canceled, Booked | Contacted) | (Showed, Booked) => Some((Move::Resume, None)),
+        (NoShow | Canceled, Booked | Contacted) => Some((Move::Resume, None)),
         (Disqualified, Contacted | Qualified) => Some((Move::Reopen, Some(ReopenBy::User))),
         (Unresponsive, Contacted | Qualified | Booked) => Some((Move::Reopen, Some(ReopenBy::UserOrLead))),
         (OptedOut, Contacted | Booked) => Some((Move::Reopen, Some(ReopenBy::Lead))),

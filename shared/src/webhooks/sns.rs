@@ -13,17 +13,17 @@ use x509_cert::der::referenced::OwnedToRef;
 use x509_cert::der::DecodePem;
 
 /// An SNS HTTP(S) delivery.
-#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Deserialize, serde::Serialize, PartialEq, Eq)]
 pub struct SnsMessage {
     #[serde(rename = "Type")]
     pub kind: String,
     #[serde(rename = "MessageId")]
     pub message_id: String,
-    #[serde(rename = "Token", default)]
+    #[serde(rename = "Token", default, skip_serializing_if = "Option::is_none")]
     pub token: Option<String>,
     #[serde(rename = "TopicArn")]
     pub topic_arn: String,
-    #[serde(rename = "Subject", default)]
+    #[serde(rename = "Subject", default, skip_serializing_if = "Option::is_none")]
     pub subject: Option<String>,
     #[serde(rename = "Message")]
     pub message: String,
@@ -35,7 +35,7 @@ pub struct SnsMessage {
     pub signature: String,
     #[serde(rename = "SigningCertURL")]
     pub signing_cert_url: String,
-    #[serde(rename = "SubscribeURL", default)]
+    #[serde(rename = "SubscribeURL", default, skip_serializing_if = "Option::is_none")]
     pub subscribe_url: Option<String>,
 }
 
@@ -125,4 +125,18 @@ pub async fn verify(message: &SnsMessage, https: &dyn SnsHttps, allowed_topics: 
     }
     let pem = https.certificate(&message.signing_cert_url).await.map_err(|_| SnsError::CertificateUnavailable)?;
     verify_with_key(message, &public_key(&pem)?)
+}
+
+/// Signs `message` (SignatureVersion 1, SHA1withRSA) with a PKCS#8 PEM private key, as SNS
+/// does. For the local runner's `sign-webhook sns` and for tests with a test key and
+/// certificate; production messages are signed by SNS.
+pub fn sign(message: &mut SnsMessage, private_key_pem: &str) -> Result<(), String> {
+    use rsa::pkcs8::DecodePrivateKey;
+    use rsa::signature::{SignatureEncoding, Signer};
+    let key = rsa::RsaPrivateKey::from_pkcs8_pem(private_key_pem).map_err(|e| format!("not a PKCS#8 PEM RSA key: {e}"))?;
+    message.signature_version = "1".into();
+    let data = message.string_to_sign().map_err(|e| e.to_string())?;
+    let signature = rsa::pkcs1v15::SigningKey::<sha1::Sha1>::new(key).sign(data.as_bytes());
+    message.signature = base64::engine::general_purpose::STANDARD.encode(signature.to_bytes());
+    Ok(())
 }
