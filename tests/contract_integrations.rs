@@ -89,12 +89,16 @@ mod listing {
             if i == 3 {
                 l.context.service_line = ServiceLineId::parse("franchise").unwrap();
             }
-            l.context.preferred_facility = Some(leadflow::domain::text::Label::parse(if i == 0 { "Hoboken" } else { "Newark" }, 100).unwrap());
+            l.context.preferred_facility =
+                Some(leadflow::domain::text::Label::parse(if i == 0 { "Hoboken" } else { "Newark" }, 100).unwrap());
         })
         .await;
         let ids = |page: leadflow::ports::LeadPage| page.items.iter().map(|l| l.id).collect::<Vec<_>>();
         assert_eq!(ids(store.list_leads(&LeadFilter::Assignee("u-1".into()), None, 10).await.unwrap()), vec![leads[1].id, leads[0].id]);
-        assert_eq!(ids(store.list_leads(&LeadFilter::ServiceLine(ServiceLineId::parse("franchise").unwrap()), None, 10).await.unwrap()), vec![leads[3].id]);
+        assert_eq!(
+            ids(store.list_leads(&LeadFilter::ServiceLine(ServiceLineId::parse("franchise").unwrap()), None, 10).await.unwrap()),
+            vec![leads[3].id]
+        );
         assert_eq!(ids(store.list_leads(&LeadFilter::Facility("hoboken".into()), None, 10).await.unwrap()), vec![leads[0].id]);
         assert_eq!(ids(store.list_leads(&LeadFilter::Facility(" HOBOKEN ".into()), None, 10).await.unwrap()), vec![leads[0].id]);
         // Reassigning moves the lead.
@@ -114,8 +118,9 @@ mod timeline {
     async fn five_hundred_entries_page_in_time_order<S: TimelineStore + ?Sized>(store: Arc<S>) {
         let lead = LeadId::random();
         // Appended out of order, some within the same millisecond.
-        let mut entries: Vec<_> =
-            (0..500).map(|i| timeline_entry(lead, base_time() + Duration::milliseconds((i * 7919) % 500) + Duration::nanoseconds(i))).collect();
+        let mut entries: Vec<_> = (0..500)
+            .map(|i| timeline_entry(lead, base_time() + Duration::milliseconds((i * 7919) % 500) + Duration::nanoseconds(i)))
+            .collect();
         for e in &entries {
             store.append(e).await.unwrap();
         }
@@ -256,7 +261,10 @@ mod secrets {
     use leadflow::ports::SecretSource;
 
     async fn local() -> Arc<LocalSecrets> {
-        Arc::new(LocalSecrets::new([("twilio_auth_token".to_string(), "tw-token".to_string()), ("stripe_webhook_secret".into(), "whsec_1".into())]))
+        Arc::new(LocalSecrets::new([
+            ("twilio_auth_token".to_string(), "tw-token".to_string()),
+            ("stripe_webhook_secret".into(), "whsec_1".into()),
+        ]))
     }
 
     async fn ssm() -> Arc<SsmSecrets> {
@@ -354,9 +362,14 @@ mod alerts {
     async fn sns() -> Arc<Sns> {
         let aws = MotoAws::connect().await;
         let topic = aws.sns.create_topic().name(leadflow_tests::aws::unique_name("alerts")).send().await.unwrap().topic_arn.unwrap();
-        let pair = leadflow::adapters::aws::sqs::create_queue_with_dlq(&aws.sqs, &leadflow_tests::aws::unique_name("alerts"), std::time::Duration::from_secs(30), 3)
-            .await
-            .unwrap();
+        let pair = leadflow::adapters::aws::sqs::create_queue_with_dlq(
+            &aws.sqs,
+            &leadflow_tests::aws::unique_name("alerts"),
+            std::time::Duration::from_secs(30),
+            3,
+        )
+        .await
+        .unwrap();
         aws.sns.subscribe().topic_arn(&topic).protocol("sqs").endpoint(&pair.main.arn).send().await.unwrap();
         Arc::new(Sns { alerts: SnsAlerts::new(aws.sns.clone(), Some(topic)), aws, queue: pair.main })
     }
@@ -380,7 +393,8 @@ mod sns_https {
     /// Both adapters refuse anything but an https URL on an SNS host, before any request.
     #[tokio::test]
     async fn both_adapters_only_talk_to_sns_hosts() {
-        let adapters: Vec<Box<dyn SnsHttps>> = vec![Box::new(StaticSnsHttps::new(Some(b"pem".to_vec()))), Box::new(HttpsSns::new().unwrap())];
+        let adapters: Vec<Box<dyn SnsHttps>> =
+            vec![Box::new(StaticSnsHttps::new(Some(b"pem".to_vec()))), Box::new(HttpsSns::new().unwrap())];
         for a in &adapters {
             for url in ["https://attacker.example/SimpleNotificationService.pem", "http://sns.us-east-1.amazonaws.com/x.pem"] {
                 assert!(matches!(a.certificate(url).await, Err(SnsHttpsError::NotSns)), "{url}");

@@ -13,12 +13,21 @@ use serde_json::{json, Value};
 use std::sync::Arc;
 
 async fn runner() -> (Running, Arc<ManualClock>) {
-    let clock = Arc::new(ManualClock::new(chrono_tz::America::New_York.with_ymd_and_hms(2026, 3, 3, 10, 30, 0).unwrap().with_timezone(&Utc)));
+    let clock =
+        Arc::new(ManualClock::new(chrono_tz::America::New_York.with_ymd_and_hms(2026, 3, 3, 10, 30, 0).unwrap().with_timezone(&Utc)));
     let options = Options { port: 0, secrets: leadflow_tests::webhooks::secrets(), ..Options::default() };
     (start(options, clock.clone()).await.unwrap(), clock)
 }
 
-async fn call(r: &Running, method: &str, path: &str, token: Option<&str>, body: Option<Value>, headers: &[(&str, String)], raw: Option<(&str, String)>) -> (u16, Value) {
+async fn call(
+    r: &Running,
+    method: &str,
+    path: &str,
+    token: Option<&str>,
+    body: Option<Value>,
+    headers: &[(&str, String)],
+    raw: Option<(&str, String)>,
+) -> (u16, Value) {
     let client: Client<_, Full<Bytes>> = Client::builder(TokioExecutor::new()).build_http();
     let mut req = hyper::Request::builder().method(method).uri(format!("{}{path}", r.base_url()));
     if let Some(t) = token {
@@ -115,7 +124,10 @@ async fn status_changes_are_validated_and_recorded_with_their_author() {
     let (_, lead) = call(&r, "GET", &format!("/leads/{id}"), Some(&admin), None, &[], None).await;
     let change = lead["timeline"]["items"].as_array().unwrap().iter().find(|e| e["type"] == "status_changed").unwrap().clone();
     assert_eq!(change["actor"], json!({"kind": "user", "id": "admin-1"}));
-    assert_eq!((change["from"].as_str(), change["to"].as_str(), change["note"].as_str()), (Some("new"), Some("qualified"), Some("good fit")));
+    assert_eq!(
+        (change["from"].as_str(), change["to"].as_str(), change["note"].as_str()),
+        (Some("new"), Some("qualified"), Some("good fit"))
+    );
     let (_, listed) = call(&r, "GET", "/leads?status=qualified", Some(&admin), None, &[], None).await;
     assert_eq!(listed["items"].as_array().unwrap().len(), 1);
 }
@@ -130,7 +142,10 @@ async fn franchise_leads_take_stakeholders_and_milestones_and_signing_converts()
     let (s, body) = call(&r, "POST", &format!("/leads/{id}/stakeholders"), Some(&admin), Some(spouse.clone()), &[], None).await;
     assert_eq!(s, 200, "{body}");
     assert_eq!(body["lead"]["stakeholders"][0]["role"], "spouse");
-    assert_eq!(call(&r, "POST", &format!("/leads/{id}/stakeholders"), Some(&admin), Some(json!({"name": "X", "role": "boss"})), &[], None).await.0, 422);
+    assert_eq!(
+        call(&r, "POST", &format!("/leads/{id}/stakeholders"), Some(&admin), Some(json!({"name": "X", "role": "boss"})), &[], None).await.0,
+        422
+    );
     assert_eq!(call(&r, "POST", &format!("/leads/{patient}/stakeholders"), Some(&admin), Some(spouse), &[], None).await.0, 409);
     for m in ["discovery_call", "fdd_sent", "validation", "discovery_day", "signed"] {
         let (s, body) = call(&r, "POST", &format!("/leads/{id}/milestones"), Some(&admin), Some(json!({"milestone": m})), &[], None).await;
@@ -138,7 +153,13 @@ async fn franchise_leads_take_stakeholders_and_milestones_and_signing_converts()
     }
     let (_, lead) = call(&r, "GET", &format!("/leads/{id}?timeline_limit=100"), Some(&admin), None, &[], None).await;
     assert_eq!(lead["lead"]["status"], "converted");
-    let milestones: Vec<&str> = lead["timeline"]["items"].as_array().unwrap().iter().filter(|e| e["type"] == "milestone_reached").map(|e| e["milestone"].as_str().unwrap()).collect();
+    let milestones: Vec<&str> = lead["timeline"]["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["type"] == "milestone_reached")
+        .map(|e| e["milestone"].as_str().unwrap())
+        .collect();
     assert_eq!(milestones.len(), 5);
     assert!(lead["timeline"]["items"].as_array().unwrap().iter().any(|e| e["type"] == "stakeholder_added"));
 }

@@ -176,7 +176,9 @@ async fn timestamped_webhooks_refuse_tampering_wrong_secrets_replays_and_missing
     ];
     for (path, header, secret, provider) in cases {
         let body = |id: &str| match provider {
-            Provider::Stripe => serde_json::json!({"id": id, "type": "customer.created", "created": now.timestamp(), "data": {"object": {}}}),
+            Provider::Stripe => {
+                serde_json::json!({"id": id, "type": "customer.created", "created": now.timestamp(), "data": {"object": {}}})
+            }
             Provider::Appointments => appointment_body(id, "invitee.created", &format!("apt-{id}"), "a@example.com", "+12015550151"),
             _ => serde_json::json!({"event_id": id, "type": "page_view", "page": "https://clinic.example/pricing"}),
         };
@@ -207,7 +209,12 @@ async fn callrail_and_sns_refuse_what_they_cannot_verify() {
     assert_eq!(w.hit(call(&body)).await.0, 200);
     assert_eq!(w.hit(tamper(call(&call_body("CAL-2", "+12015550152", true, 60)), "CAL-2", "CAL-3")).await.0, 401);
     let text = call_body("CAL-4", "+12015550152", true, 60).to_string();
-    let wrong = post("/webhooks/calls", "application/json", &text, &[("signature", leadflow::webhooks::signature::callrail_sign(text.as_bytes(), "x"))]);
+    let wrong = post(
+        "/webhooks/calls",
+        "application/json",
+        &text,
+        &[("signature", leadflow::webhooks::signature::callrail_sign(text.as_bytes(), "x"))],
+    );
     assert_eq!(w.hit(wrong).await.0, 401);
     assert_eq!(w.hit(without_header(call(&call_body("CAL-5", "+12015550152", true, 60)), "signature")).await.0, 401);
     assert!(w.stored(Provider::Calls, "CAL-ok").await);
@@ -260,8 +267,26 @@ async fn an_sns_subscription_is_confirmed_only_when_signed() {
 // ---------------------------------------------------------------------------------------------
 
 const STOP_VARIANTS: &[&str] = &[
-    "STOP", "stop", " Stop. ", "STOPALL", "stopall!", "UNSUBSCRIBE", "Unsubscribe", "END", "end.", "QUIT", "quit!!", "REVOKE", "revoke",
-    "OPTOUT", "OptOut", "CANCEL", "cancel", "OPT OUT", "opt out", "Opt-Out!",
+    "STOP",
+    "stop",
+    " Stop. ",
+    "STOPALL",
+    "stopall!",
+    "UNSUBSCRIBE",
+    "Unsubscribe",
+    "END",
+    "end.",
+    "QUIT",
+    "quit!!",
+    "REVOKE",
+    "revoke",
+    "OPTOUT",
+    "OptOut",
+    "CANCEL",
+    "cancel",
+    "OPT OUT",
+    "opt out",
+    "Opt-Out!",
 ];
 
 #[tokio::test]
@@ -272,7 +297,8 @@ async fn every_stop_keyword_revokes_consent_at_once_and_confirms_exactly_once() 
         let lead = w.lead(&phone, &format!("p{i}@example.com"), true).await;
         assert_eq!(w.sms_to(&phone).len(), 1, "the acknowledgement");
         // Twilio for half of them, End User Messaging via SNS for the other half.
-        let req = if i % 2 == 0 { twilio_sms(&format!("SMstop{i}"), &phone, word) } else { sns_sms(&format!("stop{i}"), &phone, word, w.now()) };
+        let req =
+            if i % 2 == 0 { twilio_sms(&format!("SMstop{i}"), &phone, word) } else { sns_sms(&format!("stop{i}"), &phone, word, w.now()) };
         assert_eq!(w.deliver(req).await, 200, "{word:?}");
         let after = w.get(lead.id).await;
         let consent = after.consent.sms.clone().unwrap();
@@ -305,9 +331,15 @@ async fn after_stop_no_sms_of_any_kind_goes_out() {
         let d = send_sms_to_lead(w.services(), &lead, purpose, "anything".into()).await.unwrap();
         assert!(matches!(d, Delivery::Blocked(SkipReason::ConsentRevoked | SkipReason::OptedOut)), "{d:?}");
     }
-    let d = send_keyword_reply(w.services(), lead.contact.phone.as_ref().unwrap(), Some(lead.id), MessagePurpose::ResubscribeConfirmation, "x".into())
-        .await
-        .unwrap();
+    let d = send_keyword_reply(
+        w.services(),
+        lead.contact.phone.as_ref().unwrap(),
+        Some(lead.id),
+        MessagePurpose::ResubscribeConfirmation,
+        "x".into(),
+    )
+    .await
+    .unwrap();
     assert_eq!(d, Delivery::Blocked(SkipReason::OptedOut));
     // The same STOP redelivered, a new inquiry, and an ordinary reply: still no text.
     assert_eq!(w.deliver(twilio_sms("SMs1", phone, "STOP")).await, 200);

@@ -12,7 +12,7 @@ use leadflow::handlers;
 use leadflow::ports::{Consumer, ManualClock};
 use leadflow_tests::aws::{MotoAws, TestQueues};
 use leadflow_tests::leads::unique_phone;
-use leadflow_tests::webhooks::{context, post, stripe, checkout_completed, twilio_sms};
+use leadflow_tests::webhooks::{checkout_completed, context, post, stripe, twilio_sms};
 use std::sync::Arc;
 use std::time::Duration;
 

@@ -111,7 +111,12 @@ pub fn sns_sms(message_id: &str, from: &str, text: &str, at: DateTime<Utc>) -> l
         "messageBody": text, "inboundMessageId": format!("in-{message_id}"), "previousPublishedMessageId": "prev-1"
     });
     let m = sns_notification(SMS_TOPIC, message_id, &inner.to_string(), at);
-    post("/webhooks/sns/sms", "text/plain; charset=UTF-8", &serde_json::to_string(&m).unwrap(), &[("x-amz-sns-message-type", "Notification".into())])
+    post(
+        "/webhooks/sns/sms",
+        "text/plain; charset=UTF-8",
+        &serde_json::to_string(&m).unwrap(),
+        &[("x-amz-sns-message-type", "Notification".into())],
+    )
 }
 
 /// An SES event through SNS.

@@ -79,7 +79,8 @@ pub async fn reach_milestone(
         true
     })
     .await?;
-    let reached_at = services.leads.get(lead_id).await?.and_then(|l| l.milestones.iter().find(|m| m.milestone == milestone).map(|m| m.at)).unwrap_or(at);
+    let reached_at =
+        services.leads.get(lead_id).await?.and_then(|l| l.milestones.iter().find(|m| m.milestone == milestone).map(|m| m.at)).unwrap_or(at);
     let entry = TimelineEntry {
         id: EventId::derived(reached_at, seed.as_bytes()),
         lead_id,

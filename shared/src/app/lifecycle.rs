@@ -20,11 +20,17 @@ const ATTEMPTS: usize = 5;
 /// What a transition did.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum TransitionOutcome {
-    Changed { from: LeadStatus, to: LeadStatus, entry: EventId },
+    Changed {
+        from: LeadStatus,
+        to: LeadStatus,
+        entry: EventId,
+    },
     /// The lead already had that status.
     Unchanged,
     /// The same cause was applied before (a redelivery); its bookkeeping is complete now.
-    AlreadyApplied { entry: EventId },
+    AlreadyApplied {
+        entry: EventId,
+    },
 }
 
 /// Why a transition did not happen.
@@ -58,13 +64,26 @@ fn entry_id(lead_id: LeadId, to: LeadStatus, cause: &Cause, at: chrono::DateTime
     }
 }
 
-fn entry(lead_id: LeadId, id: EventId, at: chrono::DateTime<chrono::Utc>, from: LeadStatus, to: LeadStatus, cause: &Cause) -> TimelineEntry {
+fn entry(
+    lead_id: LeadId,
+    id: EventId,
+    at: chrono::DateTime<chrono::Utc>,
+    from: LeadStatus,
+    to: LeadStatus,
+    cause: &Cause,
+) -> TimelineEntry {
     TimelineEntry {
         id,
         lead_id,
         at,
         actor: cause.actor.clone(),
-        kind: TimelineKind::StatusChanged { from, to, trigger: cause.trigger.clone(), reason: cause.reason.clone(), note: cause.note.clone() },
+        kind: TimelineKind::StatusChanged {
+            from,
+            to,
+            trigger: cause.trigger.clone(),
+            reason: cause.reason.clone(),
+            note: cause.note.clone(),
+        },
     }
 }
 
@@ -89,7 +108,8 @@ pub async fn transition(services: &Services, lead_id: LeadId, to: LeadStatus, ca
         apply(&mut next, to, &cause, id, at, services.clock.now());
         match services.leads.save(&next).await {
             Ok(()) => {
-                let span = tracing::info_span!("transition", lead_id = %lead_id, from = from.as_str(), to = to.as_str(), trigger = %cause.trigger);
+                let span =
+                    tracing::info_span!("transition", lead_id = %lead_id, from = from.as_str(), to = to.as_str(), trigger = %cause.trigger);
                 let _enter = span.enter();
                 finish(services, &next, entry(lead_id, id, at, from, to, &cause)).await?;
                 info!("status changed");
@@ -103,7 +123,14 @@ pub async fn transition(services: &Services, lead_id: LeadId, to: LeadStatus, ca
 }
 
 /// The lead after the move (not yet saved).
-fn apply(lead: &mut Lead, to: LeadStatus, cause: &Cause, id: EventId, at: chrono::DateTime<chrono::Utc>, now: chrono::DateTime<chrono::Utc>) {
+fn apply(
+    lead: &mut Lead,
+    to: LeadStatus,
+    cause: &Cause,
+    id: EventId,
+    at: chrono::DateTime<chrono::Utc>,
+    now: chrono::DateTime<chrono::Utc>,
+) {
     lead.previous_status = Some(lead.status);
     lead.status = to;
     lead.status_changed_at = Some(at);

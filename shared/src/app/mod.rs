@@ -3,10 +3,10 @@
 
 pub mod acknowledge;
 pub mod inbound;
+pub mod intake;
 pub mod leads;
 pub mod lifecycle;
 pub mod matching;
-pub mod intake;
 pub mod messaging;
 pub mod services;
 pub mod webhook_context;

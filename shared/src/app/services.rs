@@ -4,8 +4,8 @@
 use crate::app::webhook_context::WebhookContext;
 use crate::config::Config;
 use crate::ports::{
-    Clock, EventQueue, IdempotencyStore, InboundStore, JobQueue, LeadListing, LeadStore, OnceStore, SmsSender, SuppressionStore, TeamAlerts,
-    TimelineStore,
+    Clock, EventQueue, IdempotencyStore, InboundStore, JobQueue, LeadListing, LeadStore, OnceStore, SmsSender, SuppressionStore,
+    TeamAlerts, TimelineStore,
 };
 use std::sync::Arc;
 

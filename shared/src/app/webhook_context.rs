@@ -24,6 +24,7 @@ pub fn source_secret(id: &str) -> String {
 pub struct WebhookContext {
     secrets: BTreeMap<String, String>,
     /// `https://api.example.com` (no trailing slash): the URL providers call, for Twilio.
+    /// Empty: `https://` plus the request's Host header.
     pub public_base_url: String,
     /// SNS topic ARNs whose messages are accepted.
     pub sns_topics: Vec<String>,

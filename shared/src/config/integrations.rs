@@ -57,8 +57,8 @@ impl Default for RawSmsKeywords {
             help_contact: "call our office".into(),
             help_reply: "{program_name}: for help {help_contact}. Msg & data rates may apply. Reply STOP to opt out.".into(),
             stop_confirmation: "{program_name}: you are unsubscribed and will receive no more messages. Reply START to resubscribe.".into(),
-            start_confirmation: "{program_name}: you are subscribed again. Msg & data rates may apply. Reply HELP for help, STOP to opt out."
-                .into(),
+            start_confirmation:
+                "{program_name}: you are subscribed again. Msg & data rates may apply. Reply HELP for help, STOP to opt out.".into(),
         }
     }
 }

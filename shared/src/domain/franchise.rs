@@ -78,7 +78,8 @@ pub enum Milestone {
 }
 
 impl Milestone {
-    pub const ALL: [Milestone; 5] = [Milestone::DiscoveryCall, Milestone::FddSent, Milestone::Validation, Milestone::DiscoveryDay, Milestone::Signed];
+    pub const ALL: [Milestone; 5] =
+        [Milestone::DiscoveryCall, Milestone::FddSent, Milestone::Validation, Milestone::DiscoveryDay, Milestone::Signed];
 
     pub fn as_str(self) -> &'static str {
         match self {

@@ -33,8 +33,15 @@ pub enum Provider {
 }
 
 impl Provider {
-    pub const ALL: [Provider; 7] =
-        [Provider::Twilio, Provider::SnsSms, Provider::SesEvents, Provider::Calls, Provider::Appointments, Provider::Stripe, Provider::Source];
+    pub const ALL: [Provider; 7] = [
+        Provider::Twilio,
+        Provider::SnsSms,
+        Provider::SesEvents,
+        Provider::Calls,
+        Provider::Appointments,
+        Provider::Stripe,
+        Provider::Source,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -203,7 +210,9 @@ pub enum InboundKind {
     Source(SourceEvent),
     /// Verified and recorded, but nothing to act on (a Stripe event type leadflow ignores, an
     /// SNS subscription confirmation).
-    Ignored { what: String },
+    Ignored {
+        what: String,
+    },
 }
 
 /// One verified event from outside.

@@ -50,9 +50,15 @@ mod tests {
         for word in STOP_WORDS {
             let lower = word.to_lowercase();
             let title: String = lower.chars().enumerate().map(|(i, c)| if i == 0 { c.to_ascii_uppercase() } else { c }).collect();
-            for variant in
-                [word.to_string(), lower.clone(), title, format!("  {word}  "), format!("{lower}."), format!("{word}!!"), format!("\"{lower}\"\n")]
-            {
+            for variant in [
+                word.to_string(),
+                lower.clone(),
+                title,
+                format!("  {word}  "),
+                format!("{lower}."),
+                format!("{word}!!"),
+                format!("\"{lower}\"\n"),
+            ] {
                 assert_eq!(classify(&variant), Some(Keyword::Stop), "{variant:?}");
             }
         }

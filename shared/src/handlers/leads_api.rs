@@ -58,13 +58,20 @@ fn query(req: &Request, name: &str) -> Option<String> {
 }
 
 fn invalid(field: &str, message: &str) -> Response<Body> {
-    json_response(422, &json!({"error": "validation_failed", "message": message, "fields": [{"field": field, "code": "invalid", "message": message}]}))
+    json_response(
+        422,
+        &json!({"error": "validation_failed", "message": message, "fields": [{"field": field, "code": "invalid", "message": message}]}),
+    )
 }
 
+// The error is the HTTP answer itself, returned once per request.
+#[allow(clippy::result_large_err)]
 fn limit(req: &Request, name: &str) -> Result<usize, Response<Body>> {
     match query(req, name) {
         None => Ok(DEFAULT_LIMIT),
-        Some(v) => v.parse::<usize>().ok().filter(|n| (1..=MAX_LIMIT).contains(n)).ok_or_else(|| invalid(name, "must be a number from 1 to 100")),
+        Some(v) => {
+            v.parse::<usize>().ok().filter(|n| (1..=MAX_LIMIT).contains(n)).ok_or_else(|| invalid(name, "must be a number from 1 to 100"))
+        }
     }
 }
 
@@ -176,6 +183,7 @@ async fn get(services: &Services, req: &Request, caller: &Principal, id: &str, r
     )
 }
 
+#[allow(clippy::result_large_err)]
 fn json_body<T: serde::de::DeserializeOwned>(req: &Request) -> Result<T, Response<Body>> {
     let bytes: &[u8] = match req.body() {
         Body::Text(t) => t.as_bytes(),
@@ -185,7 +193,8 @@ fn json_body<T: serde::de::DeserializeOwned>(req: &Request) -> Result<T, Respons
     if bytes.len() > 16 * 1024 {
         return Err(error_response(413, "payload_too_large", "the body is too large", None));
     }
-    serde_json::from_slice(bytes).map_err(|_| error_response(400, "malformed_body", "the body must be a JSON object with the documented fields", None))
+    serde_json::from_slice(bytes)
+        .map_err(|_| error_response(400, "malformed_body", "the body must be a JSON object with the documented fields", None))
 }
 
 #[derive(Deserialize)]

@@ -11,7 +11,8 @@ use tracing::{info, warn};
 
 /// Handles one batch; records about the same event are handled once.
 pub async fn handle(services: &Services, event: SqsEvent) -> SqsBatchResponse {
-    let jobs: Vec<Option<InboundJob>> = event.records.iter().map(|r| r.body.as_deref().and_then(|b| InboundJob::from_json(b).ok())).collect();
+    let jobs: Vec<Option<InboundJob>> =
+        event.records.iter().map(|r| r.body.as_deref().and_then(|b| InboundJob::from_json(b).ok())).collect();
     let results = join_all(jobs.iter().map(|job| async move {
         match job {
             None => {

@@ -14,7 +14,9 @@
 //! | `/webhooks/sources/{id}` | configured generic sources | `X-Leadflow-Signature` |
 
 use crate::app::inbound::{accept, Accepted};
-use crate::app::webhook_context::{source_secret, APPOINTMENTS_SIGNING_SECRET, CALLRAIL_SIGNING_KEY, STRIPE_WEBHOOK_SECRET, TWILIO_AUTH_TOKEN};
+use crate::app::webhook_context::{
+    source_secret, APPOINTMENTS_SIGNING_SECRET, CALLRAIL_SIGNING_KEY, STRIPE_WEBHOOK_SECRET, TWILIO_AUTH_TOKEN,
+};
 use crate::app::Services;
 use crate::domain::inbound::{InboundEvent, InboundKind, Provider};
 use crate::handlers::request::{header, request_id};
@@ -118,7 +120,13 @@ async fn verify_and_read(services: &Services, req: &Request) -> Result<InboundEv
     match path.as_str() {
         "/webhooks/twilio/sms" => {
             let params: Vec<(String, String)> = serde_urlencoded::from_bytes(body).map_err(|_| Refusal::Payload(bad_body()))?;
-            let mut url = format!("{}{path}", ctx.public_base_url);
+            // The URL Twilio called: the configured public base, else the host it connected to
+            // (API Gateway is HTTPS only). A wrong host only makes the signature not match.
+            let base = match ctx.public_base_url.as_str() {
+                "" => format!("https://{}", header(req, "host").unwrap_or_default()),
+                configured => configured.to_string(),
+            };
+            let mut url = format!("{base}{path}");
             if let Some(q) = req.uri().query() {
                 url.push('?');
                 url.push_str(q);
@@ -151,7 +159,8 @@ async fn verify_and_read(services: &Services, req: &Request) -> Result<InboundEv
             payloads::appointment(body, region, now).map_err(Refusal::Payload)
         }
         "/webhooks/payments" => {
-            verify_timestamped(header(req, "stripe-signature"), body, ctx.secret(STRIPE_WEBHOOK_SECRET), now).map_err(Refusal::Signature)?;
+            verify_timestamped(header(req, "stripe-signature"), body, ctx.secret(STRIPE_WEBHOOK_SECRET), now)
+                .map_err(Refusal::Signature)?;
             payloads::stripe(body, region, now).map_err(Refusal::Payload)
         }
         other => {
@@ -169,5 +178,11 @@ fn bad_body() -> PayloadError {
 }
 
 fn ignored(provider: Provider, m: &SnsMessage, now: chrono::DateTime<chrono::Utc>, what: &str) -> InboundEvent {
-    InboundEvent { provider, event_id: m.message_id.clone(), occurred_at: now, received_at: now, kind: InboundKind::Ignored { what: what.into() } }
+    InboundEvent {
+        provider,
+        event_id: m.message_id.clone(),
+        occurred_at: now,
+        received_at: now,
+        kind: InboundKind::Ignored { what: what.into() },
+    }
 }

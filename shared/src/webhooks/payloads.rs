@@ -110,14 +110,21 @@ pub fn ses_event(message: &SnsMessage, now: DateTime<Utc>) -> Result<InboundEven
     let (kind, recipients, link) = match kind_name {
         "Delivery" => (EmailEventKind::Delivery, list("/mail/destination", None), None),
         "Bounce" => {
-            let kind = if str_at(&v, "/bounce/bounceType") == Some("Permanent") { EmailEventKind::HardBounce } else { EmailEventKind::SoftBounce };
+            let kind =
+                if str_at(&v, "/bounce/bounceType") == Some("Permanent") { EmailEventKind::HardBounce } else { EmailEventKind::SoftBounce };
             (kind, list("/bounce/bouncedRecipients", Some("emailAddress")), None)
         }
         "Complaint" => (EmailEventKind::Complaint, list("/complaint/complainedRecipients", Some("emailAddress")), None),
         "Open" => (EmailEventKind::Open, list("/mail/destination", None), None),
         "Click" => (EmailEventKind::Click, list("/mail/destination", None), str_at(&v, "/click/link").map(str::to_string)),
         other => {
-            return Ok(event(Provider::SesEvents, message.message_id.clone(), None, now, InboundKind::Ignored { what: format!("ses {other}") }))
+            return Ok(event(
+                Provider::SesEvents,
+                message.message_id.clone(),
+                None,
+                now,
+                InboundKind::Ignored { what: format!("ses {other}") },
+            ))
         }
     };
     let occurred = time_at(&v, "/mail/timestamp");
@@ -141,7 +148,8 @@ pub fn call_completed(body: &[u8], region: Region, now: DateTime<Utc>) -> Result
     }
     .and_then(|d| u32::try_from(d).ok())
     .ok_or(bad("duration", "must be a number of seconds"))?;
-    let recording_url = str_at(&v, "/recording").or_else(|| str_at(&v, "/recording_player")).filter(|u| u.starts_with("https://")).map(str::to_string);
+    let recording_url =
+        str_at(&v, "/recording").or_else(|| str_at(&v, "/recording_player")).filter(|u| u.starts_with("https://")).map(str::to_string);
     let started_at = time_at(&v, "/start_time");
     let call = CallCompleted {
         caller,
@@ -168,7 +176,8 @@ pub fn appointment(body: &[u8], region: Region, now: DateTime<Utc>) -> Result<In
         "invitee.showed" | "showed" => AppointmentEventKind::Showed,
         _ => return Err(bad("event", "is not an appointment event leadflow knows")),
     };
-    let appointment_id = event_id(str_at(&v, "/payload/appointment_id").or_else(|| str_at(&v, "/payload/scheduled_event/uri")), "payload.appointment_id")?;
+    let appointment_id =
+        event_id(str_at(&v, "/payload/appointment_id").or_else(|| str_at(&v, "/payload/scheduled_event/uri")), "payload.appointment_id")?;
     let id = event_id(str_at(&v, "/id"), "id")?;
     let occurred = time_at(&v, "/created_at");
     let appointment = AppointmentEvent {
@@ -208,8 +217,10 @@ pub fn stripe(body: &[u8], region: Region, now: DateTime<Utc>) -> Result<Inbound
         other => return Ok(event(Provider::Stripe, id, occurred, now, InboundKind::Ignored { what: format!("stripe {other}") })),
     };
     // Stripe amounts are integers in the currency's smallest unit: never parsed as floats.
-    let minor = o.pointer(amount_field).and_then(Value::as_i64).filter(|m| *m >= 0).ok_or(bad("amount", "must be a non-negative integer"))?;
-    let currency = Currency::try_from(str_at(o, "/currency").unwrap_or("").to_string()).map_err(|_| bad("currency", "is not a currency code"))?;
+    let minor =
+        o.pointer(amount_field).and_then(Value::as_i64).filter(|m| *m >= 0).ok_or(bad("amount", "must be a non-negative integer"))?;
+    let currency =
+        Currency::try_from(str_at(o, "/currency").unwrap_or("").to_string()).map_err(|_| bad("currency", "is not a currency code"))?;
     let payment = PaymentSucceeded {
         payment_id: event_id(Some(payment_id), "data.object.id")?,
         amount: Money { minor, currency },

@@ -166,7 +166,10 @@ mod tests {
         let mut tampered = params.clone();
         tampered[0].1 = "START".into();
         assert_eq!(verify_twilio(url, &tampered, Some(&sig), Some("secret")), Err(SignatureError::Mismatch));
-        assert_eq!(verify_twilio("https://other.example/webhooks/twilio/sms", &params, Some(&sig), Some("secret")), Err(SignatureError::Mismatch));
+        assert_eq!(
+            verify_twilio("https://other.example/webhooks/twilio/sms", &params, Some(&sig), Some("secret")),
+            Err(SignatureError::Mismatch)
+        );
         assert_eq!(verify_twilio(url, &params, Some(&sig), Some("wrong")), Err(SignatureError::Mismatch));
         assert_eq!(verify_twilio(url, &params, None, Some("secret")), Err(SignatureError::Missing));
         assert_eq!(verify_twilio(url, &params, Some("%%%"), Some("secret")), Err(SignatureError::Malformed));

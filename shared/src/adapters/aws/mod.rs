@@ -13,10 +13,10 @@ pub mod sns_https;
 pub mod sqs;
 pub mod ssm;
 
+pub use alerts::SnsAlerts;
 pub use dynamo::{create_table, DynamoStore};
 pub use sdk::{sdk_config, AwsOptions};
 pub use sns::SnsSms;
-pub use sqs::SqsQueue;
-pub use alerts::SnsAlerts;
 pub use sns_https::HttpsSns;
+pub use sqs::SqsQueue;
 pub use ssm::SsmSecrets;

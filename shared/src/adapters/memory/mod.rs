@@ -11,6 +11,6 @@ mod store;
 
 pub use outbox::{MemoryOutbox, OutboxEntry};
 pub use queue::{MemoryQueue, QueueSettings, QueuedMessage};
-pub use store::MemoryStore;
 pub use secrets::LocalSecrets;
 pub use sns_https::StaticSnsHttps;
+pub use store::MemoryStore;

@@ -2,8 +2,8 @@
 //! invisible for the visibility timeout and comes back unless deleted; after
 //! `max_receive_count` receives it moves to the consumer's dead-letter list.
 
-use crate::domain::LeadEvent;
 use crate::domain::inbound::InboundJob;
+use crate::domain::LeadEvent;
 use crate::ports::{Consumer, EventQueue, JobQueue, QueueError};
 use async_trait::async_trait;
 use std::collections::{HashMap, VecDeque};

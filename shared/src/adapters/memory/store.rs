@@ -3,14 +3,14 @@
 
 use crate::domain::inbound::{InboundEvent, Provider};
 use crate::domain::{ContactChannel, Email, EventId, Lead, LeadId, Phone, TimelineEntry};
+use crate::ports::idempotency::Begin;
 use crate::ports::inbound::{ProviderKey, Recorded, StoredInbound};
 use crate::ports::lead_listing::{index_partitions, index_sort_key, LeadFilter, LeadPage, ListCursor};
-use crate::ports::{InboundStore, LeadListing};
-use crate::ports::idempotency::Begin;
 use crate::ports::lead_store::CaptureOutcome;
 use crate::ports::once::Claim;
 use crate::ports::timeline::Page;
 use crate::ports::{IdempotencyStore, LeadStore, OnceStore, StoreError, SuppressionStore, TimelineStore};
+use crate::ports::{InboundStore, LeadListing};
 use async_trait::async_trait;
 use chrono::{DateTime, Duration, Utc};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -322,7 +322,8 @@ impl LeadListing for MemoryStore {
         let keys = &keys[..keys.len().min(limit)];
         let mut items = Vec::new();
         for k in keys {
-            let id: LeadId = k.rsplit('#').next().and_then(|i| i.parse().ok()).ok_or_else(|| StoreError::Invalid("bad index key".into()))?;
+            let id: LeadId =
+                k.rsplit('#').next().and_then(|i| i.parse().ok()).ok_or_else(|| StoreError::Invalid("bad index key".into()))?;
             if let Some(lead) = s.leads.get(&id) {
                 items.push(lead.clone());
             }
@@ -350,7 +351,8 @@ impl InboundStore for MemoryStore {
 
     async fn mark_processed(&self, provider: Provider, event_id: &str, outcome: &str, _at: DateTime<Utc>) -> Result<(), StoreError> {
         let mut s = self.lock();
-        let stored = s.inbound.get_mut(&(provider, event_id.to_string())).ok_or_else(|| StoreError::Invalid("no such inbound event".into()))?;
+        let stored =
+            s.inbound.get_mut(&(provider, event_id.to_string())).ok_or_else(|| StoreError::Invalid("no such inbound event".into()))?;
         stored.outcome = Some(outcome.to_string());
         Ok(())
     }

@@ -68,7 +68,8 @@ pub(crate) async fn alert_team(services: &Services, event: &InboundEvent, lead_i
         return Err(ProcessError::Step(e.to_string()));
     }
     services.once.finish(lead_id, &action, "sent", services.clock.now()).await?;
-    record(services, lead_id, event, reason, Actor::System("alerts".into()), TimelineKind::TeamAlerted { user_id, reason: reason.into() }).await?;
+    record(services, lead_id, event, reason, Actor::System("alerts".into()), TimelineKind::TeamAlerted { user_id, reason: reason.into() })
+        .await?;
     Ok(())
 }
 
@@ -86,8 +87,15 @@ fn touchpoint(event: &InboundEvent, kind: TouchpointKind, channel: SourceChannel
 }
 
 async fn touch(services: &Services, event: &InboundEvent, lead_id: LeadId, source: &str, tp: Touchpoint) -> Result<(), ProcessError> {
-    record(services, lead_id, event, "touchpoint", integration(event.provider), TimelineKind::TouchpointRecorded { source: source.into(), touchpoint: tp })
-        .await?;
+    record(
+        services,
+        lead_id,
+        event,
+        "touchpoint",
+        integration(event.provider),
+        TimelineKind::TouchpointRecorded { source: source.into(), touchpoint: tp },
+    )
+    .await?;
     announce(services, lead_id, event, LeadEventKind::TouchpointRecorded).await?;
     Ok(())
 }
@@ -143,7 +151,11 @@ pub(super) async fn email(services: &Services, event: &InboundEvent, email: &Ema
         }
         for lead in all_by_email(services, address).await? {
             touched += 1;
-            let entry = TimelineKind::EmailEngagement { provider_message_id: email.message_id.clone(), event: email.kind, link: email.link.clone() };
+            let entry = TimelineKind::EmailEngagement {
+                provider_message_id: email.message_id.clone(),
+                event: email.kind,
+                link: email.link.clone(),
+            };
             let step_name = format!("email:{}", address.as_str());
             record(services, lead.id, event, &step_name, integration(event.provider), entry).await?;
             if let Some(reason) = reason {
@@ -217,7 +229,8 @@ pub(super) async fn appointment(services: &Services, event: &InboundEvent, a: &A
     };
     let trigger = format!("appointment.{}", a.kind.as_str());
     if a.kind == AppointmentEventKind::Booked {
-        touch(services, event, lead_id, "scheduler", touchpoint(event, TouchpointKind::AppointmentRequest, SourceChannel::WebForm, None)).await?;
+        touch(services, event, lead_id, "scheduler", touchpoint(event, TouchpointKind::AppointmentRequest, SourceChannel::WebForm, None))
+            .await?;
     }
     let cause = Cause::new(actor, trigger.clone()).with_seed(seed(event, "appointment")).at(event.occurred_at);
     let result = transition(services, lead_id, to, cause).await;
@@ -225,8 +238,15 @@ pub(super) async fn appointment(services: &Services, event: &InboundEvent, a: &A
     step(result)?;
     if a.kind == AppointmentEventKind::NoShow && moved {
         let action = services.config.lifecycle.no_show_reengagement.clone();
-        record(services, lead_id, event, "reengagement", Actor::System("lifecycle".into()), TimelineKind::ReengagementTriggered { action, trigger })
-            .await?;
+        record(
+            services,
+            lead_id,
+            event,
+            "reengagement",
+            Actor::System("lifecycle".into()),
+            TimelineKind::ReengagementTriggered { action, trigger },
+        )
+        .await?;
         alert_team(services, event, lead_id, "appointment.no_show").await?;
     }
     Ok(format!("appointment:{}:{how}:{lead_id}", a.kind.as_str()))
@@ -235,7 +255,12 @@ pub(super) async fn appointment(services: &Services, event: &InboundEvent, a: &A
 /// A payment converts the lead and adds to its revenue (once per payment id).
 pub(super) async fn payment(services: &Services, event: &InboundEvent, p: &PaymentSucceeded) -> Result<String, ProcessError> {
     let customer = p.customer_id.as_ref().map(|c| ProviderKey::new(event.provider, "customer", c));
-    let hints = MatchHints { lead_id: p.lead_id, provider_keys: customer.iter().cloned().collect(), phone: p.phone.clone(), email: p.email.clone() };
+    let hints = MatchHints {
+        lead_id: p.lead_id,
+        provider_keys: customer.iter().cloned().collect(),
+        phone: p.phone.clone(),
+        email: p.email.clone(),
+    };
     let Some((lead, _)) = find_lead(services, &hints).await? else {
         return Ok("unmatched".into());
     };
@@ -256,10 +281,20 @@ pub(super) async fn payment(services: &Services, event: &InboundEvent, p: &Payme
         true
     })
     .await?;
-    let entry = TimelineKind::PaymentReceived { provider: event.provider.as_str().into(), payment_id: p.payment_id.clone(), amount: p.amount.clone() };
+    let entry = TimelineKind::PaymentReceived {
+        provider: event.provider.as_str().into(),
+        payment_id: p.payment_id.clone(),
+        amount: p.amount.clone(),
+    };
     // One entry per payment, even when both the checkout and its payment intent report it.
     let entry_seed = format!("payment:{}", p.payment_id);
-    let tl = crate::domain::TimelineEntry::derived(lead.id, event.occurred_at, &format!("{}:{entry_seed}", lead.id), integration(event.provider), entry);
+    let tl = crate::domain::TimelineEntry::derived(
+        lead.id,
+        event.occurred_at,
+        &format!("{}:{entry_seed}", lead.id),
+        integration(event.provider),
+        entry,
+    );
     services.timeline.append(&tl).await?;
     let cause = Cause::new(integration(event.provider), "payment.succeeded").with_seed(entry_seed).at(event.occurred_at);
     step(transition(services, lead.id, LeadStatus::Converted, cause).await)?;

@@ -69,8 +69,15 @@ async fn stop(services: &Services, event: &InboundEvent, sms: &InboundSms) -> Re
         })
         .await?;
         record(services, lead.id, event, "received", Actor::Lead, received(event, sms)).await?;
-        record(services, lead.id, event, "revoked", Actor::Lead, TimelineKind::ConsentRevoked { channel: ContactChannel::Sms, via: via.clone() })
-            .await?;
+        record(
+            services,
+            lead.id,
+            event,
+            "revoked",
+            Actor::Lead,
+            TimelineKind::ConsentRevoked { channel: ContactChannel::Sms, via: via.clone() },
+        )
+        .await?;
         if lead.status.is_open() {
             let cause = Cause::new(Actor::Lead, "sms.stop").with_seed(seed(event, "stop")).at(at);
             lifecycle_step(transition(services, lead.id, LeadStatus::OptedOut, cause).await)?;
@@ -112,8 +119,15 @@ async fn start(services: &Services, event: &InboundEvent, sms: &InboundSms) -> R
             .await?;
         }
         record(services, lead.id, event, "received", Actor::Lead, received(event, sms)).await?;
-        record(services, lead.id, event, "granted", Actor::Lead, TimelineKind::ConsentGranted { channel: ContactChannel::Sms, via: "keyword".into() })
-            .await?;
+        record(
+            services,
+            lead.id,
+            event,
+            "granted",
+            Actor::Lead,
+            TimelineKind::ConsentGranted { channel: ContactChannel::Sms, via: "keyword".into() },
+        )
+        .await?;
         if lead.status == LeadStatus::OptedOut {
             let cause = Cause::new(Actor::Lead, "sms.start").with_seed(seed(event, "start")).at(at);
             let back = match lead.previous_status {

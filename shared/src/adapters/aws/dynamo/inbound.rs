@@ -46,7 +46,11 @@ impl InboundStore for DynamoStore {
                 key(inbound_pk(provider, event_id), INBOUND_SK),
                 "SET #outcome = :outcome, #at = :at",
                 "attribute_exists(PK)",
-                Expr::new().name("#outcome", OUTCOME).name("#at", PROCESSED_AT).value(":outcome", s(outcome)).value(":at", s(at.to_rfc3339())),
+                Expr::new()
+                    .name("#outcome", OUTCOME)
+                    .name("#at", PROCESSED_AT)
+                    .value(":outcome", s(outcome))
+                    .value(":at", s(at.to_rfc3339())),
             )
             .await?;
         if done {
