@@ -585,3 +585,39 @@ async fn an_unknown_source_is_not_found_and_stores_nothing() {
     assert_eq!(w.hit(req).await.0, 404);
     assert!(!w.stored(Provider::Source, "x-1").await);
 }
+
+// ---------------------------------------------------------------------------------------------
+// The sample events in events/ are what the providers send, correctly signed.
+// ---------------------------------------------------------------------------------------------
+
+#[tokio::test]
+async fn every_sample_webhook_event_verifies_and_is_handled() {
+    let w = world();
+    // The samples were signed at 2026-03-03T15:30:00Z, with the test secrets; their SNS
+    // messages with the test key. Twilio's URL is https://<host header>: no base URL is set.
+    w.clock.set(Utc.with_ymd_and_hms(2026, 3, 3, 15, 30, 30).unwrap());
+    let mut ctx = context();
+    ctx.public_base_url = String::new();
+    let mut w = w;
+    w.system = w.system.with_webhooks(ctx);
+    w.lead("+12015550123", "ann.lee@example.com", true).await;
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("events");
+    let mut samples: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.file_name().unwrap().to_string_lossy().starts_with("webhook-") && !p.ends_with("webhook-worker-sqs.json"))
+        .collect();
+    samples.sort();
+    assert_eq!(samples.len(), 8, "{samples:?}");
+    for path in samples {
+        let req = lambda_http::request::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+        let (status, body) = w.hit(req).await;
+        assert_eq!(status, 200, "{}: {body}", path.display());
+        w.system.drain_queues().await;
+    }
+    assert_eq!(w.system.queue.dead_letters(Consumer::Webhooks).len(), 0);
+    // The worker sample names the Twilio sample's event: handled (already) without failure.
+    let sqs: aws_lambda_events::sqs::SqsEvent =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("webhook-worker-sqs.json")).unwrap()).unwrap();
+    assert!(handlers::webhook_worker::handle(w.services(), sqs).await.batch_item_failures.is_empty());
+}

@@ -119,3 +119,38 @@ async fn a_payment_converts_on_dynamodb_and_lists_under_converted() {
     let page = w.services.listing.list_leads(&leadflow::ports::LeadFilter::Status(LeadStatus::Converted), None, 10).await.unwrap();
     assert_eq!(page.items.iter().map(|l| l.id).collect::<Vec<_>>(), vec![id]);
 }
+
+#[tokio::test]
+async fn lambda_init_reads_the_webhook_secrets_from_ssm_once() {
+    use leadflow::runtime::aws::{services, webhook_context, AwsEnv};
+    let aws = MotoAws::connect().await;
+    let ssm = aws_sdk_ssm::Client::new(&aws.config);
+    let path = format!("/{}/webhooks", leadflow_tests::aws::unique_name("init"));
+    for (name, value) in [("stripe_webhook_secret", "whsec_from_ssm"), ("source_chat_widget", "chat-from-ssm")] {
+        ssm.put_parameter()
+            .name(format!("{path}/{name}"))
+            .value(value)
+            .r#type(aws_sdk_ssm::types::ParameterType::SecureString)
+            .send()
+            .await
+            .unwrap();
+    }
+    let env = AwsEnv {
+        table: "unused".into(),
+        queues: Vec::new(),
+        endpoint_url: Some(aws.endpoint.clone()),
+        sms_origination_number: None,
+        sms_sender_id: None,
+        secrets_path: Some(path),
+        public_base_url: Some("https://api.example.com/".into()),
+        sns_topic_arns: vec!["arn:aws:sns:us-east-1:123456789012:t".into()],
+        alert_topic_arn: None,
+    };
+    let s = services(Config::embedded_default().unwrap(), &env).await;
+    let ctx = webhook_context(&s, &env).await.unwrap();
+    assert_eq!(ctx.secret("stripe_webhook_secret"), Some("whsec_from_ssm"));
+    assert_eq!(ctx.secret("source_chat_widget"), Some("chat-from-ssm"));
+    assert_eq!(ctx.secret("twilio_auth_token"), None);
+    assert_eq!(ctx.public_base_url, "https://api.example.com");
+    assert_eq!(ctx.configured(), vec!["source_chat_widget", "stripe_webhook_secret"]);
+}
