@@ -6,6 +6,7 @@ use super::email::Email;
 use super::ids::LeadId;
 use super::money::Money;
 use super::phone::Phone;
+use super::redact::redacted_debug;
 use super::source::SourceChannel;
 use super::touchpoint::TouchpointKind;
 use chrono::{DateTime, Utc};
@@ -60,8 +61,8 @@ impl Provider {
     }
 }
 
-/// An inbound text message.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// An inbound text message. Its body may name a health concern: `Debug` never prints it.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct InboundSms {
     pub from: Phone,
     /// The practice's number it was sent to (E.164), when the provider says.
@@ -69,6 +70,7 @@ pub struct InboundSms {
     pub to: Option<String>,
     pub body: String,
 }
+redacted_debug!(InboundSms);
 
 /// A completed call from the phone system.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -148,8 +150,8 @@ impl AppointmentEventKind {
     }
 }
 
-/// An appointment event.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// An appointment event (`Debug` redacted: it carries a name and contact details).
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AppointmentEvent {
     pub kind: AppointmentEventKind,
     pub appointment_id: String,
@@ -165,6 +167,7 @@ pub struct AppointmentEvent {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
 }
+redacted_debug!(AppointmentEvent);
 
 /// A successful payment.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -182,8 +185,8 @@ pub struct PaymentSucceeded {
     pub phone: Option<Phone>,
 }
 
-/// What a generic source reported.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// What a generic source reported (`Debug` redacted: its fields are a person's details).
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SourceEvent {
     /// The configured source's id (`chat_widget`, `facebook_dm`, ...).
     pub source: String,
@@ -197,6 +200,7 @@ pub struct SourceEvent {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub page: Option<String>,
 }
+redacted_debug!(SourceEvent);
 
 /// The normalized content of an event.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -134,8 +134,14 @@ async fn bench_webhooks(n: usize) -> [Stats; 5] {
     use leadflow::adapters::memory::StaticSnsHttps;
     use leadflow::app::webhook_context::WebhookContext;
     use leadflow::webhooks::signature::{timestamped_sign, twilio_sign};
-    let secrets = [("twilio_auth_token", "bench-token"), ("stripe_webhook_secret", "whsec_bench")].map(|(k, v)| (k.to_string(), v.to_string()));
-    let ctx = WebhookContext::with_secrets(secrets.into_iter().collect(), "https://bench.example", Vec::new(), Arc::new(StaticSnsHttps::new(None)));
+    let secrets =
+        [("twilio_auth_token", "bench-token"), ("stripe_webhook_secret", "whsec_bench")].map(|(k, v)| (k.to_string(), v.to_string()));
+    let ctx = WebhookContext::with_secrets(
+        secrets.into_iter().collect(),
+        "https://bench.example",
+        Vec::new(),
+        Arc::new(StaticSnsHttps::new(None)),
+    );
     let system = EmbeddedSystem::new(Config::embedded_default().expect("config"), Arc::new(SystemClock)).with_webhooks(ctx);
     let mut ids = Vec::with_capacity(n);
     for i in 0..n {
@@ -150,12 +156,18 @@ async fn bench_webhooks(n: usize) -> [Stats; 5] {
     let (mut twilio, mut stripe, mut stop_jobs, mut pay_jobs) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
     let url = "https://bench.example/webhooks/twilio/sms";
     for (i, id) in ids.iter().enumerate() {
-        let form: Vec<(String, String)> = [("MessageSid", format!("SMbench{i}")), ("From", phone(i)), ("To", "+12015550100".into()), ("Body", "STOP".into())]
-            .into_iter()
-            .map(|(k, v)| (k.to_string(), v))
-            .collect();
+        let form: Vec<(String, String)> =
+            [("MessageSid", format!("SMbench{i}")), ("From", phone(i)), ("To", "+12015550100".into()), ("Body", "STOP".into())]
+                .into_iter()
+                .map(|(k, v)| (k.to_string(), v))
+                .collect();
         let sig = twilio_sign(url, &form, "bench-token");
-        let req = post("/webhooks/twilio/sms", "application/x-www-form-urlencoded", serde_urlencoded::to_string(&form).expect("form"), ("x-twilio-signature", sig));
+        let req = post(
+            "/webhooks/twilio/sms",
+            "application/x-www-form-urlencoded",
+            serde_urlencoded::to_string(&form).expect("form"),
+            ("x-twilio-signature", sig),
+        );
         let t = Instant::now();
         assert_eq!(handlers::webhooks::handle(&system.services, req).await.status(), 200);
         twilio.push(t.elapsed());
@@ -175,7 +187,11 @@ async fn bench_webhooks(n: usize) -> [Stats; 5] {
         let event = leadflow::adapters::memory::event_source::sqs_event(Consumer::Webhooks, &messages);
         let t = Instant::now();
         let resp = handlers::webhook_worker::handle(&system.services, event).await;
-        if stop { stop_jobs.push(t.elapsed()) } else { pay_jobs.push(t.elapsed()) }
+        if stop {
+            stop_jobs.push(t.elapsed())
+        } else {
+            pay_jobs.push(t.elapsed())
+        }
         assert!(resp.batch_item_failures.is_empty());
         system.queue.delete(Consumer::Webhooks, &m.receipt_handle);
     }
@@ -184,7 +200,12 @@ async fn bench_webhooks(n: usize) -> [Stats; 5] {
     let mut cursor = None;
     loop {
         let t = Instant::now();
-        let page = system.services.listing.list_leads(&leadflow::ports::LeadFilter::Status(leadflow::domain::LeadStatus::Converted), cursor.as_ref(), 25).await.expect("page");
+        let page = system
+            .services
+            .listing
+            .list_leads(&leadflow::ports::LeadFilter::Status(leadflow::domain::LeadStatus::Converted), cursor.as_ref(), 25)
+            .await
+            .expect("page");
         pages.push(t.elapsed());
         match page.next {
             Some(c) => cursor = Some(c),
