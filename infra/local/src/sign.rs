@@ -67,3 +67,35 @@ pub fn run(args: &[String]) -> anyhow::Result<String> {
         other => bail!("unknown scheme {other:?}\n{USAGE}"),
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::run;
+
+    fn with_body(body: &str, args: &[&str]) -> String {
+        let path = std::env::temp_dir().join(format!("leadflow-sign-{}.txt", ulid::Ulid::new()));
+        std::fs::write(&path, body).unwrap();
+        let mut all: Vec<String> = args.iter().map(|a| a.to_string()).collect();
+        all.extend(["--body".to_string(), path.display().to_string()]);
+        let out = run(&all).unwrap();
+        std::fs::remove_file(&path).ok();
+        out
+    }
+
+    #[test]
+    fn each_scheme_signs_as_the_verifiers_expect() {
+        use leadflow::webhooks::signature::{verify_callrail, verify_timestamped, verify_twilio};
+        let form = "Body=STOP&From=%2B12015550123&MessageSid=SM1";
+        let url = "http://127.0.0.1:3000/webhooks/twilio/sms";
+        let sig = with_body(form, &["twilio", "--secret", "tok", "--url", url]);
+        let params: Vec<(String, String)> = serde_urlencoded::from_str(form).unwrap();
+        assert_eq!(verify_twilio(url, &params, Some(&sig), Some("tok")), Ok(()));
+        let json = r#"{"id":"evt_1"}"#;
+        let header = with_body(json, &["stripe", "--secret", "whsec", "--t", "1772551800"]);
+        let now = chrono::DateTime::from_timestamp(1772551800, 0).unwrap();
+        assert_eq!(verify_timestamped(Some(&header), json.as_bytes(), Some("whsec"), now), Ok(1772551800));
+        let sig = with_body(json, &["callrail", "--secret", "key"]);
+        assert_eq!(verify_callrail(Some(&sig), json.as_bytes(), Some("key")), Ok(()));
+        assert!(run(&["nope".to_string()]).is_err());
+    }
+}
