@@ -44,8 +44,13 @@ async fn world() -> World {
         queue: Arc::new(queues.queue.clone()),
         sms: Arc::new(aws.sms()),
         due: store.clone(),
-        team: store,
+        team: store.clone(),
         notifier: Arc::new(notifier),
+        listing: store.clone(),
+        inbound: store,
+        jobs: Arc::new(queues.queue.clone()),
+        alerts: Arc::new(leadflow::adapters::aws::SnsAlerts::new(aws.sns.clone(), None)),
+        webhooks: Arc::new(leadflow::runtime::embedded::local_webhooks()),
     };
     World { aws, queues, services, clock }
 }

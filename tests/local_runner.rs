@@ -271,8 +271,11 @@ async fn bad_input_is_refused_with_the_field_named_and_nothing_stored() {
 async fn unknown_routes_and_methods_are_refused() {
     let (r, _) = runner().await;
     let client: Client<_, Full<Bytes>> = Client::builder(TokioExecutor::new()).build_http();
+    let delete = hyper::Request::delete(format!("{}/leads", r.base_url())).body(Full::new(Bytes::new())).unwrap();
+    assert_eq!(client.request(delete).await.unwrap().status(), 405);
+    // GET /leads exists (the team's listing) and, like every lead-data route, needs a token.
     let resp = client.get(format!("{}/leads", r.base_url()).parse().unwrap()).await.unwrap();
-    assert_eq!(resp.status(), 405);
+    assert_eq!(resp.status(), 401);
     let resp = client.get(format!("{}/nowhere", r.base_url()).parse().unwrap()).await.unwrap();
     assert_eq!(resp.status(), 404);
 }

@@ -203,11 +203,16 @@ mod on_moto {
             idempotency: store.clone(),
             once: store.clone(),
             suppressions: store.clone(),
-            queue: Arc::new(queue),
+            queue: Arc::new(queue.clone()),
             sms: Arc::new(team_outbox.clone()),
             due: store.clone(),
-            team: store,
+            team: store.clone(),
             notifier: Arc::new(team_outbox.clone()),
+            listing: store.clone(),
+            inbound: store,
+            jobs: Arc::new(queue),
+            alerts: Arc::new(team_outbox.clone()),
+            webhooks: Arc::new(leadflow::runtime::embedded::local_webhooks()),
         };
         (services, team_outbox)
     }

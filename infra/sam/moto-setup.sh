@@ -18,10 +18,18 @@ aws_ dynamodb create-table --table-name "$table" --billing-mode PAY_PER_REQUEST 
     AttributeName=PK,AttributeType=S AttributeName=SK,AttributeType=S \
     AttributeName=GSI1PK,AttributeType=S AttributeName=GSI1SK,AttributeType=S \
     AttributeName=GSI2PK,AttributeType=S AttributeName=GSI2SK,AttributeType=S \
+    AttributeName=GSI3PK,AttributeType=S AttributeName=GSI3SK,AttributeType=S \
+    AttributeName=GSI4PK,AttributeType=S AttributeName=GSI4SK,AttributeType=S \
+    AttributeName=GSI5PK,AttributeType=S AttributeName=GSI5SK,AttributeType=S \
+    AttributeName=GSI6PK,AttributeType=S AttributeName=GSI6SK,AttributeType=S \
   --key-schema AttributeName=PK,KeyType=HASH AttributeName=SK,KeyType=RANGE \
   --global-secondary-indexes '[
     {"IndexName":"GSI1","KeySchema":[{"AttributeName":"GSI1PK","KeyType":"HASH"},{"AttributeName":"GSI1SK","KeyType":"RANGE"}],"Projection":{"ProjectionType":"KEYS_ONLY"}},
-    {"IndexName":"GSI2","KeySchema":[{"AttributeName":"GSI2PK","KeyType":"HASH"},{"AttributeName":"GSI2SK","KeyType":"RANGE"}],"Projection":{"ProjectionType":"KEYS_ONLY"}}]' \
+    {"IndexName":"GSI2","KeySchema":[{"AttributeName":"GSI2PK","KeyType":"HASH"},{"AttributeName":"GSI2SK","KeyType":"RANGE"}],"Projection":{"ProjectionType":"KEYS_ONLY"}},
+    {"IndexName":"GSI3","KeySchema":[{"AttributeName":"GSI3PK","KeyType":"HASH"},{"AttributeName":"GSI3SK","KeyType":"RANGE"}],"Projection":{"ProjectionType":"KEYS_ONLY"}},
+    {"IndexName":"GSI4","KeySchema":[{"AttributeName":"GSI4PK","KeyType":"HASH"},{"AttributeName":"GSI4SK","KeyType":"RANGE"}],"Projection":{"ProjectionType":"KEYS_ONLY"}},
+    {"IndexName":"GSI5","KeySchema":[{"AttributeName":"GSI5PK","KeyType":"HASH"},{"AttributeName":"GSI5SK","KeyType":"RANGE"}],"Projection":{"ProjectionType":"KEYS_ONLY"}},
+    {"IndexName":"GSI6","KeySchema":[{"AttributeName":"GSI6PK","KeyType":"HASH"},{"AttributeName":"GSI6SK","KeyType":"RANGE"}],"Projection":{"ProjectionType":"KEYS_ONLY"}}]' \
   >/dev/null
 aws_ dynamodb update-time-to-live --table-name "$table" \
   --time-to-live-specification Enabled=true,AttributeName=expires_at >/dev/null
@@ -53,11 +61,30 @@ for m in $members; do
   topic_arn_prefix="${arn%"$m"}"
 done
 
+# WebhooksQueue with its dead-letter queue, as in the template.
+wdlq_url=$(aws_ sqs create-queue --queue-name leadflow-local-webhooks-dlq \
+  --attributes MessageRetentionPeriod=1209600 --query QueueUrl --output text)
+wdlq_arn=$(aws_ sqs get-queue-attributes --queue-url "$wdlq_url" --attribute-names QueueArn \
+  --query Attributes.QueueArn --output text)
+webhooks_url=$(aws_ sqs create-queue --queue-name leadflow-local-webhooks \
+  --attributes "{\"VisibilityTimeout\":\"180\",\"RedrivePolicy\":\"{\\\"deadLetterTargetArn\\\":\\\"$wdlq_arn\\\",\\\"maxReceiveCount\\\":\\\"3\\\"}\"}" \
+  --query QueueUrl --output text)
+
+# Webhook secrets as SecureString parameters (the test values of tests/support/webhooks.rs).
+secrets_path="${LEADFLOW_SECRETS_PATH:-/leadflow/local/webhooks}"
+for pair in twilio_auth_token=twilio-test-token callrail_signing_key=callrail-test-key \
+  appointments_signing_secret=appointments-test-secret stripe_webhook_secret=whsec_test_secret \
+  source_chat_widget=chat-widget-test-secret; do
+  aws_ ssm put-parameter --name "$secrets_path/${pair%%=*}" --value "${pair#*=}" --type SecureString --overwrite >/dev/null
+done
+
 cat <<ENV
 LEADFLOW_TABLE=$table
 LEADFLOW_QUEUE_ACKNOWLEDGE=$queue_url
 LEADFLOW_QUEUE_SCORE=$score_url
 LEADFLOW_TEAM_TOPIC_ARN_PREFIX=$topic_arn_prefix
+LEADFLOW_QUEUE_WEBHOOKS=$webhooks_url
+LEADFLOW_SECRETS_PATH=$secrets_path
 AWS_ENDPOINT_URL=$AWS_ENDPOINT_URL
 AWS_REGION=$AWS_REGION
 AWS_ACCESS_KEY_ID=$AWS_ACCESS_KEY_ID

@@ -16,3 +16,4 @@ pub mod http;
 pub mod ports;
 pub mod runtime;
 pub mod synthetic;
+pub mod webhooks;

@@ -70,6 +70,14 @@ pub fn sample_lead_at(phone_number: Option<&str>, email_address: Option<&str>, a
         assignment: None,
         first_contact_due_at: None,
         first_contact_at: None,
+        status_changed_at: None,
+        previous_status: None,
+        last_transition: None,
+        disqualification_reason: None,
+        converted_at: None,
+        payments: Vec::new(),
+        stakeholders: Vec::new(),
+        milestones: Vec::new(),
     }
 }
 
@@ -134,5 +142,17 @@ pub fn timeline_entry(lead_id: LeadId, at: DateTime<Utc>) -> TimelineEntry {
         at,
         actor: Actor::System("intake".into()),
         kind: TimelineKind::RepeatInquiry { touchpoint },
+    }
+}
+
+/// An assignment to `member` (as routing would make), for tests of listing and access.
+pub fn assignment(member: &str) -> leadflow::domain::routing::Assignment {
+    leadflow::domain::routing::Assignment {
+        member: leadflow::domain::routing::MemberId::parse(member).expect("a member id"),
+        rule: "test".into(),
+        reason: "assigned by the test".into(),
+        skipped: Vec::new(),
+        on_call: false,
+        at: base_time(),
     }
 }

@@ -6,11 +6,13 @@
 //!   run in parallel against one server without resetting it.
 //! * [`leads`] builds domain values for tests.
 //! * [`response`] drives scoring, routing and SLA scenarios on the embedded system.
+//! * [`webhooks`] builds signed provider requests (with test secrets and a test SNS key).
 //! * [`contract_suite!`] runs one set of contract test bodies against several adapters.
 
 pub mod aws;
 pub mod leads;
 pub mod moto;
 pub mod response;
+pub mod webhooks;
 
 mod suite;

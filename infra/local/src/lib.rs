@@ -4,6 +4,7 @@ pub mod authorizer;
 pub mod clock;
 mod convert;
 mod router;
+pub mod sign;
 
 use anyhow::Context;
 use hyper::server::conn::http1;
@@ -11,6 +12,7 @@ use hyper_util::rt::TokioIo;
 use leadflow::config::Config;
 use leadflow::ports::{Clock, SystemClock};
 use leadflow::runtime::embedded::EmbeddedSystem;
+use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -31,6 +33,15 @@ pub struct Options {
     pub tick_every: Option<std::time::Duration>,
     /// Serve with a clock that `POST /local/tick {"advance_seconds": N}` moves forward.
     pub time_travel: bool,
+    /// Webhook secrets on top of `LEADFLOW_SECRET_*` / `LEADFLOW_SECRETS_FILE`.
+    pub secrets: BTreeMap<String, String>,
+    /// The URL providers call (Twilio signs it): `LEADFLOW_PUBLIC_BASE_URL`, else the address
+    /// the runner listens on.
+    pub public_base_url: Option<String>,
+    /// The SNS signing certificate (PEM) served for every SNS certificate URL, and the topics
+    /// accepted (`LEADFLOW_LOCAL_SNS_CERT`, `LEADFLOW_SNS_TOPIC_ARNS`).
+    pub sns_certificate: Option<Vec<u8>>,
+    pub sns_topics: Vec<String>,
 }
 
 impl Default for Options {
@@ -41,6 +52,10 @@ impl Default for Options {
             config: None,
             tick_every: Some(std::time::Duration::from_secs(10)),
             time_travel: false,
+            secrets: BTreeMap::new(),
+            public_base_url: None,
+            sns_certificate: None,
+            sns_topics: Vec::new(),
         }
     }
 }
@@ -88,11 +103,23 @@ pub async fn start_time_travel(options: Options) -> anyhow::Result<Running> {
 
 async fn start_with(options: Options, clock: Arc<dyn Clock>, travel: Option<Arc<clock::TravelClock>>) -> anyhow::Result<Running> {
     let config = load_config(&options)?;
-    let system = EmbeddedSystem::new(config, clock);
     let listener = TcpListener::bind((options.host.as_str(), options.port))
         .await
         .with_context(|| format!("cannot listen on {}:{}", options.host, options.port))?;
     let addr = listener.local_addr()?;
+    let mut webhooks = leadflow::runtime::embedded::local_webhooks();
+    if std::env::var_os("LEADFLOW_PUBLIC_BASE_URL").is_none() {
+        webhooks.public_base_url = format!("http://{addr}");
+    }
+    if let Some(url) = &options.public_base_url {
+        webhooks.public_base_url = url.trim_end_matches('/').to_string();
+    }
+    webhooks.add_secrets(options.secrets.clone());
+    if let Some(pem) = &options.sns_certificate {
+        webhooks.sns = Arc::new(leadflow::adapters::memory::StaticSnsHttps::new(Some(pem.clone())));
+    }
+    webhooks.sns_topics.extend(options.sns_topics.iter().cloned());
+    let system = EmbeddedSystem::new(config, clock).with_webhooks(webhooks);
     let mut tasks = system.start_consumers();
     if let Some(every) = options.tick_every {
         tasks.push(system.start_ticker(every));
@@ -134,6 +161,8 @@ pub async fn serve(options: Options) -> anyhow::Result<()> {
     println!("  GET  {}/local/outbox    messages that would have been sent", running.base_url());
     println!("  POST {}/local/dev-token {{\"user\":\"u1\",\"role\":\"admin\"}} -> a dev bearer token", running.base_url());
     println!("  POST {}/local/tick      run the SLA checker now ({{\"advance_seconds\":120}} with --time-travel)", running.base_url());
+    println!("  GET  {}/leads?status=new   (token)   GET /leads/{{id}}   POST /leads/{{id}}/status", running.base_url());
+    println!("  POST {}/webhooks/...       signed webhooks (see `leadflow-local sign-webhook --help`)", running.base_url());
     tokio::signal::ctrl_c().await.context("waiting for Ctrl-C")?;
     Ok(())
 }

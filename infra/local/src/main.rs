@@ -6,6 +6,7 @@
 //! cargo run -p leadflow-local -- [--port 3000] [--host 127.0.0.1] [--config infra/leadflow.toml]
 //!                                [--tick-seconds 10] [--time-travel]
 //! cargo run -p leadflow-local -- check-config infra/leadflow.toml
+//! cargo run -p leadflow-local -- sign-webhook stripe --secret whsec_test < events/webhook-stripe-body.json
 //! ```
 
 use anyhow::{bail, Context};
@@ -14,7 +15,7 @@ use leadflow_local::{serve, Options};
 use std::path::PathBuf;
 
 fn usage() -> &'static str {
-    "usage: leadflow-local [--host HOST] [--port PORT] [--config FILE] [--tick-seconds N|0] [--time-travel]\n       leadflow-local check-config FILE"
+    "usage: leadflow-local [--host HOST] [--port PORT] [--config FILE] [--tick-seconds N|0] [--time-travel]\n       leadflow-local check-config FILE\n       leadflow-local sign-webhook SCHEME [--secret S] [--url URL] [--key PEM] [--body FILE]"
 }
 
 fn parse_args() -> anyhow::Result<Command> {
@@ -31,6 +32,7 @@ fn parse_args() -> anyhow::Result<Command> {
             }
             "--time-travel" => options.time_travel = true,
             "check-config" => return Ok(Command::CheckConfig(PathBuf::from(args.next().context("check-config needs a file")?))),
+            "sign-webhook" => return Ok(Command::Sign(args.collect())),
             "--help" | "-h" => return Ok(Command::Help),
             other => bail!("unknown argument {other:?}\n{}", usage()),
         }
@@ -41,6 +43,7 @@ fn parse_args() -> anyhow::Result<Command> {
 enum Command {
     Serve(Options),
     CheckConfig(PathBuf),
+    Sign(Vec<String>),
     Help,
 }
 
@@ -62,6 +65,10 @@ async fn main() -> anyhow::Result<()> {
                 config.team.members.len(),
                 config.team.rules.len()
             );
+            Ok(())
+        }
+        Command::Sign(args) => {
+            println!("{}", leadflow_local::sign::run(&args)?);
             Ok(())
         }
         Command::Serve(options) => serve(options).await,

@@ -37,7 +37,7 @@ pub struct Route {
 
 /// The API routes served in AWS by API Gateway.
 pub fn api_routes() -> Vec<Route> {
-    vec![
+    let mut routes = vec![
         Route {
             method: Method::POST,
             pattern: "/leads",
@@ -69,6 +69,46 @@ pub fn api_routes() -> Vec<Route> {
             access: Access::Authorized,
             handler: |s, r| Box::pin(handlers::team::availability(&s.services, r)),
         },
+    ];
+    // Lifecycle, timeline, webhooks (issue 5).
+    routes.extend(lead_routes());
+    routes.extend(webhook_routes());
+    routes
+}
+
+/// The team's lead routes (`functions/leads-api`): all need a token.
+fn lead_routes() -> Vec<Route> {
+    let route = |method: Method, pattern: &'static str| Route {
+        method,
+        pattern,
+        access: Access::Authorized,
+        handler: |s, r| Box::pin(handlers::leads_api::handle(&s.services, r)),
+    };
+    vec![
+        route(Method::GET, "/leads"),
+        route(Method::GET, "/leads/{id}"),
+        route(Method::POST, "/leads/{id}/status"),
+        route(Method::POST, "/leads/{id}/stakeholders"),
+        route(Method::POST, "/leads/{id}/milestones"),
+    ]
+}
+
+/// The signed webhooks (`functions/webhooks`): public, each verifies its sender.
+fn webhook_routes() -> Vec<Route> {
+    let route = |pattern: &'static str| Route {
+        method: Method::POST,
+        pattern,
+        access: Access::Public,
+        handler: |s, r| Box::pin(handlers::webhooks::handle(&s.services, r)),
+    };
+    vec![
+        route("/webhooks/twilio/sms"),
+        route("/webhooks/sns/sms"),
+        route("/webhooks/sns/email"),
+        route("/webhooks/calls"),
+        route("/webhooks/appointments"),
+        route("/webhooks/payments"),
+        route("/webhooks/sources/{source}"),
     ]
 }
 

@@ -70,3 +70,37 @@ pub async fn send_sms_to_lead(services: &Services, lead: &Lead, purpose: Message
         }
     }
 }
+
+/// Sends a reply to a keyword (STOP, START, HELP) to the number that sent it, lead or no lead.
+///
+/// This is the documented exception to the consent gate, and the only one:
+/// * [`MessagePurpose::OptOutConfirmation`] goes to a number that has just opted out (the
+///   opt-out list would block it): the single message allowed after an opt-out. Callers send it
+///   once per opt-out request (a once-only marker per provider event).
+/// * [`MessagePurpose::HelpReply`] answers the person's own HELP, even when they opted out.
+/// * [`MessagePurpose::ResubscribeConfirmation`] goes out only if the number is not on the
+///   opt-out list (START has just lifted it).
+///
+/// Any other purpose is refused here: everything else goes through [`send_sms_to_lead`].
+pub async fn send_keyword_reply(
+    services: &Services,
+    to: &Phone,
+    lead_id: Option<crate::domain::LeadId>,
+    purpose: MessagePurpose,
+    body: String,
+) -> Result<Delivery, MessagingError> {
+    if !to.line_type().can_receive_sms() {
+        return Ok(Delivery::Blocked(SkipReason::NotMobile));
+    }
+    match purpose {
+        MessagePurpose::OptOutConfirmation | MessagePurpose::HelpReply => {}
+        MessagePurpose::ResubscribeConfirmation => {
+            if services.suppressions.is_suppressed(ContactChannel::Sms, to.as_e164()).await? {
+                return Ok(Delivery::Blocked(SkipReason::OptedOut));
+            }
+        }
+        MessagePurpose::Acknowledgement => return Ok(Delivery::Blocked(SkipReason::NoConsent)),
+    }
+    let sent = services.sms.send(&OutboundSms { lead_id, to: to.clone(), body, purpose }).await?;
+    Ok(Delivery::Sent(sent))
+}

@@ -2,9 +2,14 @@
 //! runner.
 
 pub mod acknowledge;
+pub mod inbound;
 pub mod intake;
+pub mod leads;
+pub mod lifecycle;
+pub mod matching;
 pub mod messaging;
 pub mod services;
+pub mod webhook_context;
 
 // Scoring, routing, SLAs (issue 3).
 pub mod assign;

@@ -1,8 +1,12 @@
 //! The set of ports a handler works with, built once per process (Lambda init or the local
 //! runner) and shared by every invocation.
 
+use crate::app::webhook_context::WebhookContext;
 use crate::config::Config;
-use crate::ports::{Clock, EventQueue, IdempotencyStore, LeadStore, OnceStore, SmsSender, SuppressionStore, TimelineStore};
+use crate::ports::{
+    Clock, EventQueue, IdempotencyStore, InboundStore, JobQueue, LeadListing, LeadStore, OnceStore, SmsSender, SuppressionStore,
+    TeamAlerts, TimelineStore,
+};
 use std::sync::Arc;
 
 /// Everything a use case may touch.
@@ -23,4 +27,14 @@ pub struct Services {
     pub team: Arc<dyn crate::ports::TeamStore>,
     /// Notifications to team members.
     pub notifier: Arc<dyn crate::ports::Notifier>,
+    /// Listing leads through the status/assignee/service-line/facility indexes.
+    pub listing: Arc<dyn LeadListing>,
+    /// Verified webhook events and provider-id links.
+    pub inbound: Arc<dyn InboundStore>,
+    /// The webhook worker's queue.
+    pub jobs: Arc<dyn JobQueue>,
+    /// Alerts to the team.
+    pub alerts: Arc<dyn TeamAlerts>,
+    /// Webhook secrets and settings.
+    pub webhooks: Arc<WebhookContext>,
 }

@@ -4,6 +4,7 @@
 //! line. Secrets never live here.
 
 mod error;
+mod integrations;
 mod locate;
 mod raw;
 mod validate;
@@ -14,6 +15,7 @@ pub mod sla;
 pub mod team;
 
 pub use error::{ConfigError, ConfigProblem};
+pub use integrations::{KeywordReplies, LifecycleSettings, SourceSettings, WebhookSettings, KEYWORD_PLACEHOLDERS, RATES_NOTICE};
 pub use locate::KeyPath;
 
 use crate::domain::business_hours::BusinessHours;
@@ -88,6 +90,9 @@ pub struct Config {
     pub team: crate::domain::routing::Team,
     /// Response-time SLAs, the escalation ladder, team notification texts.
     pub sla: sla::SlaConfig,
+    pub lifecycle: LifecycleSettings,
+    pub sms_keywords: KeywordReplies,
+    pub webhooks: WebhookSettings,
 }
 
 impl Config {

@@ -33,6 +33,12 @@ pub struct RawConfig {
     pub sla: super::sla::RawSla,
     #[serde(default)]
     pub notifications: super::sla::RawNotifications,
+    #[serde(default)]
+    pub lifecycle: super::integrations::RawLifecycle,
+    #[serde(default)]
+    pub sms_keywords: super::integrations::RawSmsKeywords,
+    #[serde(default)]
+    pub webhooks: super::integrations::RawWebhooks,
 }
 
 #[derive(Debug, Deserialize)]

@@ -180,6 +180,9 @@ pub(super) fn load(source: &str, origin: &str) -> Result<Config, ConfigError> {
     let scoring = super::scoring::validate(&raw.scoring_models, &raw.urgency, &raw.territories, &service_lines, &currency, &mut p);
     let team = super::team::validate(&raw.team, &raw.facilities, &raw.on_call, &raw.routing, &service_lines, &business_hours, &mut p);
     let sla = super::sla::validate(&raw.sla, &raw.notifications, &service_lines, &team, &mut p);
+    let lifecycle = super::integrations::lifecycle(raw.lifecycle, &mut p);
+    let sms_keywords = super::integrations::keywords(raw.sms_keywords, &mut p);
+    let webhooks = super::integrations::webhooks(raw.webhooks, &|id| service_lines.contains_key(id), &mut p);
 
     if !p.list.is_empty() {
         return Err(ConfigError { origin: origin.to_string(), problems: p.list });
@@ -197,6 +200,9 @@ pub(super) fn load(source: &str, origin: &str) -> Result<Config, ConfigError> {
         scoring,
         team,
         sla,
+        lifecycle,
+        sms_keywords: sms_keywords.expect("problems reported above"),
+        webhooks,
     })
 }
 

@@ -28,6 +28,16 @@ pub enum LeadEventKind {
     /// A team member recorded a contact attempt (`first_contact_at` is set on the first).
     #[serde(rename = "lead.contact_recorded")]
     ContactRecorded,
+    /// The lifecycle status changed. The event's id is the id of the `status_changed` timeline
+    /// entry, which holds `from`, `to` and the cause.
+    #[serde(rename = "lead.status_changed")]
+    StatusChanged,
+    /// The person replied (a text that is not a keyword): cadences stop.
+    #[serde(rename = "lead.replied")]
+    Replied,
+    /// The person opted out of a channel.
+    #[serde(rename = "lead.opted_out")]
+    OptedOut,
 }
 
 impl LeadEventKind {
@@ -39,6 +49,9 @@ impl LeadEventKind {
             LeadEventKind::Updated => "lead.updated",
             LeadEventKind::Scored => "lead.scored",
             LeadEventKind::ContactRecorded => "lead.contact_recorded",
+            LeadEventKind::StatusChanged => "lead.status_changed",
+            LeadEventKind::Replied => "lead.replied",
+            LeadEventKind::OptedOut => "lead.opted_out",
         }
     }
 }

@@ -3,7 +3,9 @@
 use super::consent::Consents;
 use super::context::LeadContext;
 use super::email::Email;
-use super::ids::LeadId;
+use super::franchise::{MilestoneRecord, Stakeholder};
+use super::ids::{EventId, LeadId};
+use super::money::Money;
 use super::phone::Phone;
 use super::source::Source;
 use super::status::LeadStatus;
@@ -54,6 +56,39 @@ pub struct Lead {
     /// The first human contact attempt; first-response time is measured to it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub first_contact_at: Option<DateTime<Utc>>,
+    /// When the status last changed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status_changed_at: Option<DateTime<Utc>>,
+    /// The status before the last transition.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub previous_status: Option<LeadStatus>,
+    /// The timeline entry of the last transition: a redelivered cause finds it and finishes the
+    /// bookkeeping instead of transitioning twice.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_transition: Option<EventId>,
+    /// Why the lead was disqualified (a configured reason code).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub disqualification_reason: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub converted_at: Option<DateTime<Utc>>,
+    /// Payments received, each once (by payment id): the lead's revenue.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub payments: Vec<PaymentRecord>,
+    /// Franchise stakeholders besides the prospect.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub stakeholders: Vec<Stakeholder>,
+    /// Franchise milestones reached.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub milestones: Vec<MilestoneRecord>,
+}
+
+/// One payment on a lead.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PaymentRecord {
+    pub provider: String,
+    pub payment_id: String,
+    pub amount: Money,
+    pub at: DateTime<Utc>,
 }
 
 impl Lead {
@@ -115,6 +150,35 @@ impl Lead {
             assignment: None,
             first_contact_due_at: None,
             first_contact_at: None,
+            status_changed_at: None,
+            previous_status: None,
+            last_transition: None,
+            disqualification_reason: None,
+            converted_at: None,
+            payments: Vec::new(),
+            stakeholders: Vec::new(),
+            milestones: Vec::new(),
         }
     }
+
+    /// Revenue in `currency`: the sum of the payments made in it (integer minor units).
+    pub fn revenue(&self, currency: &super::money::Currency) -> Money {
+        let minor = self.payments.iter().filter(|p| &p.amount.currency == currency).map(|p| p.amount.minor).sum();
+        Money { minor, currency: currency.clone() }
+    }
+
+    /// The member the lead is assigned to (by routing), for listing and access checks.
+    pub fn assignee(&self) -> Option<&str> {
+        self.assignment.as_ref().map(|a| a.member.as_str())
+    }
+
+    /// The facility the lead belongs to, normalized for indexes and access checks.
+    pub fn facility(&self) -> Option<String> {
+        self.context.preferred_facility.as_ref().map(|f| normalize_key(f.as_str()))
+    }
+}
+
+/// Lower-cased, trimmed text for index keys and comparisons (`Hoboken ` = `hoboken`).
+pub fn normalize_key(s: &str) -> String {
+    s.trim().to_lowercase()
 }

@@ -1,8 +1,13 @@
 //! The lead's timeline: an append-only, time-ordered record of everything that happened to it.
 
 use super::channel::ContactChannel;
+use super::franchise::{Milestone, Stakeholder};
 use super::ids::{EventId, LeadId};
+use super::inbound::{AppointmentEventKind, EmailEventKind};
+use super::money::Money;
 use super::source::SourceChannel;
+use super::status::LeadStatus;
+use super::text::FreeText;
 use super::touchpoint::Touchpoint;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -103,6 +108,79 @@ pub enum TimelineKind {
     },
     /// A touchpoint recorded after capture (a page view, a download, an email open).
     TouchpointRecorded { touchpoint: Touchpoint },
+    /// The lifecycle status changed (`app::lifecycle::transition`, the only writer).
+    StatusChanged {
+        from: LeadStatus,
+        to: LeadStatus,
+        /// What caused it (`user`, `appointment.no_show`, `payment.succeeded`, `sms.stop`, ...).
+        trigger: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        reason: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        note: Option<FreeText>,
+    },
+    /// The person sent a message.
+    MessageReceived {
+        channel: ContactChannel,
+        provider: String,
+        provider_message_id: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        text: Option<FreeText>,
+    },
+    /// leadflow sent a message other than the acknowledgement (a keyword reply).
+    MessageSent { channel: ContactChannel, purpose: String, provider_message_id: String, text: String },
+    /// A message was not sent, and why.
+    MessageNotSent { channel: ContactChannel, purpose: String, reason: SkipReason },
+    /// The person revoked consent for a channel (`via`: `sms_keyword`, `hard_bounce`, `complaint`).
+    ConsentRevoked { channel: ContactChannel, via: String },
+    /// The person gave consent again (a START reply).
+    ConsentGranted { channel: ContactChannel, via: String },
+    /// The person asked for help (HELP); the answer is a `MessageSent`.
+    HelpRequested { channel: ContactChannel },
+    /// A call from the phone system. The recording stays with the phone system: only its link.
+    CallLogged {
+        provider: String,
+        call_id: String,
+        answered: bool,
+        duration_seconds: u32,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        recording_url: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        tracking_source: Option<String>,
+    },
+    /// What happened to an email.
+    EmailEngagement {
+        provider_message_id: String,
+        event: EmailEventKind,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        link: Option<String>,
+    },
+    /// An appointment event from the scheduler.
+    AppointmentChanged {
+        provider: String,
+        appointment_id: String,
+        event: AppointmentEventKind,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        starts_at: Option<DateTime<Utc>>,
+    },
+    /// A payment, in integer minor units.
+    PaymentReceived { provider: String, payment_id: String, amount: Money },
+    /// The configured re-engagement after a no-show (or another trigger) started.
+    ReengagementTriggered { action: String, trigger: String },
+    /// The team (the assignee, when there is one) was alerted.
+    TeamAlerted {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        user_id: Option<String>,
+        reason: String,
+    },
+    /// A franchise stakeholder joined the lead.
+    StakeholderAdded { stakeholder: Stakeholder },
+    /// A franchise milestone was reached.
+    MilestoneReached {
+        milestone: Milestone,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        note: Option<FreeText>,
+    },
 }
 
 /// One entry on a lead's timeline.

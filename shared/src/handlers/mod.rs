@@ -4,7 +4,10 @@
 
 pub mod acknowledge;
 pub mod intake;
+pub mod leads_api;
 pub mod request;
+pub mod webhook_worker;
+pub mod webhooks;
 
 // Scoring, routing, SLAs (issue 3).
 pub mod contacts;
@@ -23,5 +26,6 @@ pub async fn consume(services: &Services, consumer: Consumer, event: SqsEvent) -
     match consumer {
         Consumer::Acknowledge => acknowledge::handle(services, event).await,
         Consumer::Score => score::handle(services, event).await,
+        Consumer::Webhooks => webhook_worker::handle(services, event).await,
     }
 }

@@ -2,13 +2,19 @@
 //! SNS) and embedded in-process; one contract suite (in `tests/`) holds both to the same
 //! behaviour.
 
+pub mod alerts;
 pub mod clock;
 pub mod error;
 pub mod idempotency;
+pub mod inbound;
+pub mod jobs;
+pub mod lead_listing;
 pub mod lead_store;
 pub mod once;
 pub mod queue;
+pub mod secrets;
 pub mod sms;
+pub mod sns_https;
 pub mod suppression;
 pub mod timeline;
 
@@ -17,13 +23,19 @@ pub mod notify;
 pub mod schedule;
 pub mod team;
 
+pub use alerts::{AlertError, TeamAlert, TeamAlerts};
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use error::StoreError;
 pub use idempotency::{Begin, IdempotencyStore};
+pub use inbound::{InboundStore, ProviderKey, Recorded, StoredInbound};
+pub use jobs::JobQueue;
+pub use lead_listing::{LeadFilter, LeadListing, LeadPage, ListCursor};
 pub use lead_store::{CaptureOutcome, LeadStore};
 pub use once::{Claim, OnceStore};
 pub use queue::{Consumer, EventQueue, QueueError};
+pub use secrets::{SecretError, SecretSource};
 pub use sms::{MessagePurpose, OutboundSms, SendError, SentMessage, SmsSender};
+pub use sns_https::{SnsHttps, SnsHttpsError};
 pub use suppression::SuppressionStore;
 pub use timeline::{Page, TimelineStore};
 

@@ -11,15 +11,19 @@ pub enum Consumer {
     Acknowledge,
     /// Scores the lead, assigns it, starts its response-time clock.
     Score,
+    /// Handles verified webhook events (inbound texts, calls, email events, appointments,
+    /// payments, source events). Its messages are `InboundJob`s, not lead events.
+    Webhooks,
 }
 
 impl Consumer {
-    pub const ALL: [Consumer; 2] = [Consumer::Acknowledge, Consumer::Score];
+    pub const ALL: [Consumer; 3] = [Consumer::Acknowledge, Consumer::Score, Consumer::Webhooks];
 
     pub fn as_str(self) -> &'static str {
         match self {
             Consumer::Acknowledge => "acknowledge",
             Consumer::Score => "score",
+            Consumer::Webhooks => "webhooks",
         }
     }
 
@@ -29,6 +33,9 @@ impl Consumer {
             LeadEventKind::Captured | LeadEventKind::InquiryRepeated => &[Consumer::Acknowledge, Consumer::Score],
             LeadEventKind::TouchpointAdded | LeadEventKind::Updated => &[Consumer::Score],
             LeadEventKind::Scored | LeadEventKind::ContactRecorded => &[],
+            // Published for the consumers that react to them (cadence stop rules, attribution
+            // and KPI aggregates); none in this tree yet, so they go nowhere.
+            LeadEventKind::StatusChanged | LeadEventKind::Replied | LeadEventKind::OptedOut => &[],
         }
     }
 }

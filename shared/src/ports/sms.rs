@@ -8,18 +8,35 @@ use async_trait::async_trait;
 pub enum MessagePurpose {
     /// The instant answer to the person's own inquiry.
     Acknowledgement,
+    /// The one confirmation allowed after an opt-out (FCC 24-24, CTIA): sent to a number that
+    /// just opted out, so the consent gate's opt-out check does not apply to it. Nothing else.
+    OptOutConfirmation,
+    /// The answer to HELP: program name, contact, "Msg & data rates may apply". It answers the
+    /// person's own request and carriers require it, so it goes out even to opted-out numbers.
+    HelpReply,
+    /// The confirmation of a START: the number is subscribed again, so the normal gate applies.
+    ResubscribeConfirmation,
 }
 
 impl MessagePurpose {
     pub fn as_str(self) -> &'static str {
         match self {
             MessagePurpose::Acknowledgement => "acknowledgement",
+            MessagePurpose::OptOutConfirmation => "opt_out_confirmation",
+            MessagePurpose::HelpReply => "help_reply",
+            MessagePurpose::ResubscribeConfirmation => "resubscribe_confirmation",
         }
     }
 
     /// Transactional messages answer the person's own request.
     pub fn is_transactional(self) -> bool {
-        matches!(self, MessagePurpose::Acknowledgement)
+        matches!(
+            self,
+            MessagePurpose::Acknowledgement
+                | MessagePurpose::OptOutConfirmation
+                | MessagePurpose::HelpReply
+                | MessagePurpose::ResubscribeConfirmation
+        )
     }
 }
 

@@ -2,11 +2,12 @@
 //! template passes in, the SDK configured for the function's region (or an emulator named by
 //! `AWS_ENDPOINT_URL`, for `cargo lambda watch` against moto).
 
-use crate::adapters::aws::{sdk, DynamoStore, SnsSms, SnsTeamNotifier, SqsQueue};
+use crate::adapters::aws::{sdk, DynamoStore, HttpsSns, SnsAlerts, SnsSms, SnsTeamNotifier, SqsQueue, SsmSecrets};
+use crate::app::webhook_context::WebhookContext;
 use crate::app::Services;
 use crate::config::{Config, ConfigError};
 use crate::domain::LeadId;
-use crate::ports::{Consumer, SystemClock};
+use crate::ports::{Consumer, SecretError, SnsHttps, SnsHttpsError, SystemClock};
 use std::sync::Arc;
 
 /// Why the environment cannot be used.
@@ -16,6 +17,10 @@ pub enum EnvError {
     Missing(&'static str),
     #[error(transparent)]
     Config(#[from] ConfigError),
+    #[error("cannot read the webhook secrets: {0}")]
+    Secrets(#[from] SecretError),
+    #[error("cannot set up HTTPS to SNS: {0}")]
+    Sns(#[from] SnsHttpsError),
 }
 
 /// What the template hands a function.
@@ -32,6 +37,14 @@ pub struct AwsEnv {
     pub sms_sender_id: Option<String>,
     /// `LEADFLOW_TEAM_TOPIC_ARN_PREFIX`: team notices go to `{prefix}{member_id}`.
     pub team_topic_arn_prefix: Option<String>,
+    /// `LEADFLOW_SECRETS_PATH`: the SSM path holding the webhook secrets (`/leadflow/prod/webhooks`).
+    pub secrets_path: Option<String>,
+    /// `LEADFLOW_PUBLIC_BASE_URL`: the API's public URL (Twilio signs the URL it called).
+    pub public_base_url: Option<String>,
+    /// `LEADFLOW_SNS_TOPIC_ARNS`: comma-separated topics whose SNS deliveries are accepted.
+    pub sns_topic_arns: Vec<String>,
+    /// `LEADFLOW_ALERT_TOPIC_ARN`: the SNS topic team alerts go to.
+    pub alert_topic_arn: Option<String>,
 }
 
 fn var(name: &str) -> Option<String> {
@@ -52,11 +65,17 @@ impl AwsEnv {
             sms_origination_number: var("LEADFLOW_SMS_ORIGINATION_NUMBER"),
             sms_sender_id: var("LEADFLOW_SMS_SENDER_ID"),
             team_topic_arn_prefix: var("LEADFLOW_TEAM_TOPIC_ARN_PREFIX"),
+            secrets_path: var("LEADFLOW_SECRETS_PATH"),
+            public_base_url: var("LEADFLOW_PUBLIC_BASE_URL"),
+            sns_topic_arns: var("LEADFLOW_SNS_TOPIC_ARNS")
+                .map(|v| v.split(',').map(|t| t.trim().to_string()).filter(|t| !t.is_empty()).collect())
+                .unwrap_or_default(),
+            alert_topic_arn: var("LEADFLOW_ALERT_TOPIC_ARN"),
         })
     }
 }
 
-/// Services on AWS for `config`.
+/// Services on AWS for `config`, with no webhook secrets (see [`webhook_context`]).
 pub async fn services(config: Config, env: &AwsEnv) -> Services {
     let sdk = sdk::sdk_config(env.endpoint_url.as_deref()).await;
     let store = DynamoStore::from_config(&sdk, env.table.clone());
@@ -64,6 +83,19 @@ pub async fn services(config: Config, env: &AwsEnv) -> Services {
     let sms = SnsSms::new(aws_sdk_sns::Client::new(&sdk), env.sms_origination_number.clone(), env.sms_sender_id.clone());
     let notifier = SnsTeamNotifier::new(aws_sdk_sns::Client::new(&sdk), env.team_topic_arn_prefix.clone());
     let store = Arc::new(store);
+    let sns_https: Arc<dyn SnsHttps> = match HttpsSns::new() {
+        Ok(h) => Arc::new(h),
+        Err(e) => {
+            tracing::warn!(error = %e, "no HTTPS to SNS: SNS webhooks will refuse every delivery");
+            Arc::new(crate::adapters::memory::StaticSnsHttps::new(None))
+        }
+    };
+    let webhooks = WebhookContext::with_secrets(
+        Default::default(),
+        env.public_base_url.as_deref().unwrap_or(""),
+        env.sns_topic_arns.clone(),
+        sns_https,
+    );
     Services {
         config: Arc::new(config),
         clock: Arc::new(SystemClock),
@@ -72,12 +104,36 @@ pub async fn services(config: Config, env: &AwsEnv) -> Services {
         idempotency: store.clone(),
         once: store.clone(),
         suppressions: store.clone(),
-        queue: Arc::new(queue),
+        queue: Arc::new(queue.clone()),
         sms: Arc::new(sms),
         due: store.clone(),
-        team: store,
+        team: store.clone(),
         notifier: Arc::new(notifier),
+        listing: store.clone(),
+        inbound: store,
+        jobs: Arc::new(queue),
+        alerts: Arc::new(SnsAlerts::new(aws_sdk_sns::Client::new(&sdk), env.alert_topic_arn.clone())),
+        webhooks: Arc::new(webhooks),
     }
+}
+
+/// The webhook context with its secrets read from SSM Parameter Store (once, at init).
+pub async fn webhook_context(services: &Services, env: &AwsEnv) -> Result<WebhookContext, EnvError> {
+    let Some(path) = &env.secrets_path else {
+        return Ok((*services.webhooks).clone());
+    };
+    let sdk = sdk::sdk_config(env.endpoint_url.as_deref()).await;
+    let source = SsmSecrets::new(aws_sdk_ssm::Client::new(&sdk), path.clone());
+    let ctx = WebhookContext::load(
+        &source,
+        &services.config,
+        env.public_base_url.as_deref().unwrap_or(""),
+        env.sns_topic_arns.clone(),
+        services.webhooks.sns.clone(),
+    )
+    .await?;
+    tracing::info!(configured = ?ctx.configured(), "webhook secrets loaded");
+    Ok(ctx)
 }
 
 /// Everything a function does at init: validate the configuration (a bad file fails the init
@@ -86,7 +142,8 @@ pub async fn services(config: Config, env: &AwsEnv) -> Services {
 pub async fn init_from_env() -> Result<Services, EnvError> {
     let config = Config::from_env()?;
     let env = AwsEnv::from_env()?;
-    let services = services(config, &env).await;
+    let mut services = services(config, &env).await;
+    services.webhooks = Arc::new(webhook_context(&services, &env).await?);
     crate::domain::phone::warm_up();
     if let Err(e) = services.leads.get(LeadId::random()).await {
         tracing::warn!(error = %e, "warming the DynamoDB connection failed; the first request will retry");

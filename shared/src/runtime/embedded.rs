@@ -2,7 +2,10 @@
 //! what fast tests drive.
 
 use crate::adapters::memory::event_source;
-use crate::adapters::memory::{MemoryDueStore, MemoryOutbox, MemoryQueue, MemoryStore, MemoryTeamStore, QueueSettings};
+use crate::adapters::memory::{
+    LocalSecrets, MemoryDueStore, MemoryOutbox, MemoryQueue, MemoryStore, MemoryTeamStore, QueueSettings, StaticSnsHttps,
+};
+use crate::app::webhook_context::WebhookContext;
 use crate::app::Services;
 use crate::config::Config;
 use crate::handlers;
@@ -45,8 +48,19 @@ impl EmbeddedSystem {
             due: Arc::new(MemoryDueStore::new()),
             team: Arc::new(MemoryTeamStore::new()),
             notifier: Arc::new(team_outbox.clone()),
+            listing: Arc::new(store.clone()),
+            inbound: Arc::new(store.clone()),
+            jobs: Arc::new(queue.clone()),
+            alerts: Arc::new(outbox.clone()),
+            webhooks: Arc::new(local_webhooks()),
         };
         EmbeddedSystem { services, store, queue, outbox, team_outbox }
+    }
+
+    /// Replaces the webhook secrets and settings (tests, and the runner's own options).
+    pub fn with_webhooks(mut self, webhooks: WebhookContext) -> Self {
+        self.services.webhooks = Arc::new(webhooks);
+        self
     }
 
     /// Starts one in-process event source per queue consumer (as Lambda's SQS triggers would).
@@ -105,4 +119,25 @@ impl EmbeddedSystem {
             total += round;
         }
     }
+}
+
+/// The local runner's webhook settings, from the environment: secrets from
+/// `LEADFLOW_SECRET_<NAME>` / `LEADFLOW_SECRETS_FILE`, the public base URL from
+/// `LEADFLOW_PUBLIC_BASE_URL` (default `http://127.0.0.1:3000`), SNS topics from
+/// `LEADFLOW_SNS_TOPIC_ARNS` and the SNS signing certificate from `LEADFLOW_LOCAL_SNS_CERT` (a
+/// PEM file; without it SNS webhooks refuse every delivery, as with no network).
+pub fn local_webhooks() -> WebhookContext {
+    let secrets = LocalSecrets::from_env().unwrap_or_else(|e| {
+        tracing::warn!(error = %e, "local webhook secrets could not be read; webhooks will refuse requests");
+        LocalSecrets::default()
+    });
+    let var = |name: &str| std::env::var(name).ok().map(|v| v.trim().to_string()).filter(|v| !v.is_empty());
+    let cert = var("LEADFLOW_LOCAL_SNS_CERT").and_then(|p| std::fs::read(p).ok());
+    let topics = var("LEADFLOW_SNS_TOPIC_ARNS").map(|v| v.split(',').map(|t| t.trim().to_string()).collect()).unwrap_or_default();
+    WebhookContext::with_secrets(
+        secrets.values().clone(),
+        &var("LEADFLOW_PUBLIC_BASE_URL").unwrap_or_else(|| "http://127.0.0.1:3000".into()),
+        topics,
+        Arc::new(StaticSnsHttps::new(cert)),
+    )
 }

@@ -9,7 +9,9 @@
 //! * end-to-end local-runner latency from `POST /leads` to the outbox entry, over real HTTP;
 //! * scoring alone per lead (urgency phrases + the model, pure domain), routing alone (rules,
 //!   availability, round-robin ticket), and the score consumer per event (read, score, route,
-//!   store, timeline, notify, schedule the SLA; embedded adapters).
+//!   store, timeline, notify, schedule the SLA; embedded adapters);
+//! * webhooks: the fast path (verify + store + enqueue) for Twilio and Stripe, the worker per
+//!   STOP and per payment, and listing a page of leads through the status index.
 
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
@@ -203,6 +205,96 @@ async fn bench_scoring(n: usize) -> (Stats, Stats, Stats) {
     (Stats(scoring), Stats(routing), Stats(consumer))
 }
 
+fn phone(i: usize) -> String {
+    format!("+1201{:03}{:04}", 200 + (i / 10_000) % 700, i % 10_000)
+}
+
+/// Webhook fast path and worker, and listing, on the embedded adapters.
+async fn bench_webhooks(n: usize) -> [Stats; 5] {
+    use leadflow::adapters::memory::StaticSnsHttps;
+    use leadflow::app::webhook_context::WebhookContext;
+    use leadflow::webhooks::signature::{timestamped_sign, twilio_sign};
+    let secrets =
+        [("twilio_auth_token", "bench-token"), ("stripe_webhook_secret", "whsec_bench")].map(|(k, v)| (k.to_string(), v.to_string()));
+    let ctx = WebhookContext::with_secrets(
+        secrets.into_iter().collect(),
+        "https://bench.example",
+        Vec::new(),
+        Arc::new(StaticSnsHttps::new(None)),
+    );
+    let system = EmbeddedSystem::new(Config::embedded_default().expect("config"), Arc::new(SystemClock)).with_webhooks(ctx);
+    let mut ids = Vec::with_capacity(n);
+    for i in 0..n {
+        let resp = handlers::intake::handle(&system.services, lambda_request(form(i))).await;
+        let Body::Text(t) = resp.body() else { panic!("receipt") };
+        ids.push(serde_json::from_str::<serde_json::Value>(t).expect("json")["id"].as_str().expect("id").to_string());
+    }
+    system.drain_queues().await;
+    let post = |path: &str, ct: &str, body: String, header: (&str, String)| {
+        http::Request::post(path).header("content-type", ct).header(header.0, header.1).body(Body::Text(body)).expect("request")
+    };
+    let (mut twilio, mut stripe, mut stop_jobs, mut pay_jobs) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    let url = "https://bench.example/webhooks/twilio/sms";
+    for (i, id) in ids.iter().enumerate() {
+        let form: Vec<(String, String)> =
+            [("MessageSid", format!("SMbench{i}")), ("From", phone(i)), ("To", "+12015550100".into()), ("Body", "STOP".into())]
+                .into_iter()
+                .map(|(k, v)| (k.to_string(), v))
+                .collect();
+        let sig = twilio_sign(url, &form, "bench-token");
+        let req = post(
+            "/webhooks/twilio/sms",
+            "application/x-www-form-urlencoded",
+            serde_urlencoded::to_string(&form).expect("form"),
+            ("x-twilio-signature", sig),
+        );
+        let t = Instant::now();
+        assert_eq!(handlers::webhooks::handle(&system.services, req).await.status(), 200);
+        twilio.push(t.elapsed());
+        let body = serde_json::json!({"id": format!("evt_bench_{i}"), "type": "payment_intent.succeeded", "created": chrono::Utc::now().timestamp(),
+            "data": {"object": {"id": format!("pi_bench_{i}"), "amount_received": 129_900, "currency": "usd", "metadata": {"lead_id": id}}}})
+        .to_string();
+        let sig = timestamped_sign(body.as_bytes(), "whsec_bench", chrono::Utc::now().timestamp());
+        let req = post("/webhooks/payments", "application/json", body, ("stripe-signature", sig));
+        let t = Instant::now();
+        assert_eq!(handlers::webhooks::handle(&system.services, req).await.status(), 200);
+        stripe.push(t.elapsed());
+    }
+    loop {
+        let messages = system.queue.receive(Consumer::Webhooks, 1);
+        let Some(m) = messages.first() else { break };
+        let stop = m.body.contains("twilio");
+        let event = leadflow::adapters::memory::event_source::sqs_event(Consumer::Webhooks, &messages);
+        let t = Instant::now();
+        let resp = handlers::webhook_worker::handle(&system.services, event).await;
+        if stop {
+            stop_jobs.push(t.elapsed())
+        } else {
+            pay_jobs.push(t.elapsed())
+        }
+        assert!(resp.batch_item_failures.is_empty());
+        system.queue.delete(Consumer::Webhooks, &m.receipt_handle);
+    }
+    system.drain_queues().await;
+    let mut pages = Vec::new();
+    let mut cursor = None;
+    loop {
+        let t = Instant::now();
+        let page = system
+            .services
+            .listing
+            .list_leads(&leadflow::ports::LeadFilter::Status(leadflow::domain::LeadStatus::Converted), cursor.as_ref(), 25)
+            .await
+            .expect("page");
+        pages.push(t.elapsed());
+        match page.next {
+            Some(c) => cursor = Some(c),
+            None => break,
+        }
+    }
+    [Stats(twilio), Stats(stripe), Stats(stop_jobs), Stats(pay_jobs), Stats(pages)]
+}
+
 #[tokio::main]
 async fn main() {
     let mut args = std::env::args().skip(1);
@@ -224,4 +316,10 @@ async fn main() {
     println!("{}", routing.line("routing per lead (rules + availability + RR)"));
     println!("{}", consumer.line("score consumer per event (embedded)"));
     println!("target: scoring p99 < 50 us -> {}", if scoring.pct(0.99) < Duration::from_micros(50) { "met" } else { "NOT met" });
+    let [twilio, stripe, stop, pay, pages] = bench_webhooks(n).await;
+    println!("{}", twilio.line("webhook Twilio SMS: verify+store+enqueue"));
+    println!("{}", stripe.line("webhook Stripe: verify+store+enqueue"));
+    println!("{}", stop.line("worker: STOP (revoke, opt out, confirm)"));
+    println!("{}", pay.line("worker: payment (match, revenue, convert)"));
+    println!("{}", pages.line("GET /leads page of 25 via status index"));
 }

@@ -5,14 +5,20 @@
 
 mod error;
 
+pub mod alerts;
 pub mod dynamo;
 pub mod sdk;
 pub mod sns;
+pub mod sns_https;
 pub mod sqs;
+pub mod ssm;
 pub mod team_sns;
 
+pub use alerts::SnsAlerts;
 pub use dynamo::{create_table, DynamoStore};
 pub use sdk::{sdk_config, AwsOptions};
 pub use sns::SnsSms;
+pub use sns_https::HttpsSns;
 pub use sqs::SqsQueue;
+pub use ssm::SsmSecrets;
 pub use team_sns::SnsTeamNotifier;

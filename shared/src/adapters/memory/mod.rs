@@ -5,6 +5,8 @@
 pub mod event_source;
 mod outbox;
 mod queue;
+mod secrets;
+mod sns_https;
 mod store;
 
 // Scoring, routing, SLAs (issue 3).
@@ -16,4 +18,6 @@ pub use team::MemoryTeamStore;
 
 pub use outbox::{MemoryOutbox, OutboxEntry};
 pub use queue::{MemoryQueue, QueueSettings, QueuedMessage};
+pub use secrets::LocalSecrets;
+pub use sns_https::StaticSnsHttps;
 pub use store::MemoryStore;

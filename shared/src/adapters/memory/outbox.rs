@@ -2,7 +2,7 @@
 //! shows at `GET /local/outbox` and tests read directly.
 
 use crate::domain::LeadId;
-use crate::ports::{Clock, OutboundSms, SendError, SentMessage, SmsSender};
+use crate::ports::{AlertError, Clock, OutboundSms, SendError, SentMessage, SmsSender, TeamAlert, TeamAlerts};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -97,5 +97,23 @@ impl SmsSender for MemoryOutbox {
             at: self.clock.now(),
         });
         Ok(SentMessage { provider_message_id: id })
+    }
+}
+
+/// Alerts land in the outbox too, as `channel: "alert"` entries addressed to the user (or
+/// `team`), so the local runner shows them at `GET /local/outbox` next to the texts.
+#[async_trait]
+impl TeamAlerts for MemoryOutbox {
+    async fn alert(&self, alert: &TeamAlert) -> Result<(), AlertError> {
+        self.push(OutboxEntry {
+            channel: "alert".into(),
+            recipient: alert.user_id.clone().or_else(|| alert.team.clone()).unwrap_or_else(|| "team".into()),
+            text: alert.reason.clone(),
+            lead_id: Some(alert.lead_id),
+            purpose: "team_alert".into(),
+            provider_message_id: format!("local-alert-{}", ulid::Ulid::new()),
+            at: self.clock.now(),
+        });
+        Ok(())
     }
 }

@@ -2,8 +2,9 @@
 //! invisible for the visibility timeout and comes back unless deleted; after
 //! `max_receive_count` receives it moves to the consumer's dead-letter list.
 
+use crate::domain::inbound::InboundJob;
 use crate::domain::LeadEvent;
-use crate::ports::{Consumer, EventQueue, QueueError};
+use crate::ports::{Consumer, EventQueue, JobQueue, QueueError};
 use async_trait::async_trait;
 use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
@@ -201,6 +202,18 @@ impl EventQueue for MemoryQueue {
         for consumer in Consumer::of(event.kind) {
             self.send_raw(*consumer, &body);
         }
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl JobQueue for MemoryQueue {
+    async fn enqueue(&self, job: &InboundJob) -> Result<(), QueueError> {
+        let failing = &self.inner.failing_publishes;
+        if failing.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1)).is_ok() {
+            return Err(QueueError::Unavailable("injected failure".into()));
+        }
+        self.send_raw(Consumer::Webhooks, &job.to_json());
         Ok(())
     }
 }

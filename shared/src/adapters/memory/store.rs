@@ -1,12 +1,16 @@
 //! One in-memory store behind every store port, guarded by a single lock so each operation is
 //! atomic (as a DynamoDB conditional write or transaction is).
 
+use crate::domain::inbound::{InboundEvent, Provider};
 use crate::domain::{ContactChannel, Email, EventId, Lead, LeadId, Phone, TimelineEntry};
 use crate::ports::idempotency::Begin;
+use crate::ports::inbound::{ProviderKey, Recorded, StoredInbound};
+use crate::ports::lead_listing::{index_partitions, index_sort_key, LeadFilter, LeadPage, ListCursor};
 use crate::ports::lead_store::CaptureOutcome;
 use crate::ports::once::Claim;
 use crate::ports::timeline::Page;
 use crate::ports::{IdempotencyStore, LeadStore, OnceStore, StoreError, SuppressionStore, TimelineStore};
+use crate::ports::{InboundStore, LeadListing};
 use async_trait::async_trait;
 use chrono::{DateTime, Duration, Utc};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -44,6 +48,10 @@ struct State {
     idempotency: HashMap<String, IdemRecord>,
     once: HashMap<(LeadId, String), OnceState>,
     suppressions: HashMap<(ContactChannel, String), (String, DateTime<Utc>)>,
+    /// The listing indexes (like the GSIs): partition -> sort keys (`{created}#{id}`).
+    listing: HashMap<String, BTreeSet<String>>,
+    inbound: HashMap<(Provider, String), StoredInbound>,
+    links: HashMap<String, LeadId>,
 }
 
 /// The embedded store. Cloning shares the data.
@@ -76,6 +84,9 @@ impl State {
     }
 
     fn index(&mut self, lead: &Lead) {
+        for partition in index_partitions(lead).into_iter().flatten() {
+            self.listing.entry(partition).or_default().insert(index_sort_key(lead));
+        }
         if let Some(p) = &lead.contact.phone {
             self.by_phone.entry(p.as_e164().to_string()).or_default().insert((lead.created_at, lead.id));
         }
@@ -85,6 +96,11 @@ impl State {
     }
 
     fn unindex(&mut self, lead: &Lead) {
+        for partition in index_partitions(lead).into_iter().flatten() {
+            if let Some(set) = self.listing.get_mut(&partition) {
+                set.remove(&index_sort_key(lead));
+            }
+        }
         if let Some(p) = &lead.contact.phone {
             if let Some(s) = self.by_phone.get_mut(p.as_e164()) {
                 s.remove(&(lead.created_at, lead.id));
@@ -287,5 +303,66 @@ impl SuppressionStore for MemoryStore {
     async fn lift(&self, channel: ContactChannel, address: &str) -> Result<(), StoreError> {
         self.lock().suppressions.remove(&(channel, address.to_string()));
         Ok(())
+    }
+}
+
+#[async_trait]
+impl LeadListing for MemoryStore {
+    async fn list_leads(&self, filter: &LeadFilter, cursor: Option<&ListCursor>, limit: usize) -> Result<LeadPage, StoreError> {
+        let s = self.lock();
+        let Some(set) = s.listing.get(&filter.partition()) else {
+            return Ok(LeadPage { items: Vec::new(), next: None });
+        };
+        let before = cursor.and_then(ListCursor::sort_key);
+        let keys: Vec<&String> = match &before {
+            Some(b) => set.range::<String, _>(..b.clone()).rev().take(limit + 1).collect(),
+            None => set.iter().rev().take(limit + 1).collect(),
+        };
+        let more = keys.len() > limit;
+        let keys = &keys[..keys.len().min(limit)];
+        let mut items = Vec::new();
+        for k in keys {
+            let id: LeadId =
+                k.rsplit('#').next().and_then(|i| i.parse().ok()).ok_or_else(|| StoreError::Invalid("bad index key".into()))?;
+            if let Some(lead) = s.leads.get(&id) {
+                items.push(lead.clone());
+            }
+        }
+        let next = if more { keys.last().map(|k| ListCursor::from_sort_key(k)) } else { None };
+        Ok(LeadPage { items, next })
+    }
+}
+
+#[async_trait]
+impl InboundStore for MemoryStore {
+    async fn record(&self, event: &InboundEvent) -> Result<Recorded, StoreError> {
+        let mut s = self.lock();
+        let key = (event.provider, event.event_id.clone());
+        if let Some(existing) = s.inbound.get(&key) {
+            return Ok(Recorded::Duplicate { processed: existing.outcome.is_some() });
+        }
+        s.inbound.insert(key, StoredInbound { event: event.clone(), outcome: None });
+        Ok(Recorded::New)
+    }
+
+    async fn get_inbound(&self, provider: Provider, event_id: &str) -> Result<Option<StoredInbound>, StoreError> {
+        Ok(self.lock().inbound.get(&(provider, event_id.to_string())).cloned())
+    }
+
+    async fn mark_processed(&self, provider: Provider, event_id: &str, outcome: &str, _at: DateTime<Utc>) -> Result<(), StoreError> {
+        let mut s = self.lock();
+        let stored =
+            s.inbound.get_mut(&(provider, event_id.to_string())).ok_or_else(|| StoreError::Invalid("no such inbound event".into()))?;
+        stored.outcome = Some(outcome.to_string());
+        Ok(())
+    }
+
+    async fn link(&self, key: &ProviderKey, lead_id: LeadId) -> Result<(), StoreError> {
+        self.lock().links.insert(key.as_str().to_string(), lead_id);
+        Ok(())
+    }
+
+    async fn linked(&self, key: &ProviderKey) -> Result<Option<LeadId>, StoreError> {
+        Ok(self.lock().links.get(key.as_str()).copied())
     }
 }

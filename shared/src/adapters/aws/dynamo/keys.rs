@@ -12,8 +12,13 @@
 //! | round-robin counter | `RR#{pool}`                   | `RR`            |
 //! | availability      | `TEAM`                          | `AVAIL#{member}`|
 //!
-//! Leads also carry `GSI1PK = PHONE#{e164}` and `GSI2PK = EMAIL#{email}`, both sorted by
-//! `{created_at}#{lead_id}` so an index query in reverse gives the newest lead first.
+//! | webhook event     | `INBOUND#{provider}#{sha256 of event id}` | `INBOUND` |
+//! | provider link     | `LINK#{provider}#{kind}#{id}`   | `LINK`          |
+//!
+//! Leads also carry `GSI1PK = PHONE#{e164}` and `GSI2PK = EMAIL#{email}`, and for listing
+//! `GSI3PK = STATUS#{status}`, `GSI4PK = ASSIGNEE#{user}`, `GSI5PK = LINE#{service line}`,
+//! `GSI6PK = FACILITY#{facility}`, all sorted by `{created_at}#{lead_id}` so an index query in
+//! reverse gives the newest lead first.
 
 use super::item::Item;
 use crate::domain::{ContactChannel, Email, EventId, Lead, LeadId, Phone};
@@ -30,6 +35,11 @@ pub(crate) const GSI1_SK: &str = "GSI1SK";
 pub(crate) const GSI2: &str = "GSI2";
 pub(crate) const GSI2_PK: &str = "GSI2PK";
 pub(crate) const GSI2_SK: &str = "GSI2SK";
+/// The listing indexes: status, assignee, service line, facility (name, hash, range).
+pub(crate) const LISTING_INDEXES: [(&str, &str, &str); 4] =
+    [("GSI3", "GSI3PK", "GSI3SK"), ("GSI4", "GSI4PK", "GSI4SK"), ("GSI5", "GSI5PK", "GSI5SK"), ("GSI6", "GSI6PK", "GSI6SK")];
+pub(crate) const INBOUND_SK: &str = "INBOUND";
+pub(crate) const LINK_SK: &str = "LINK";
 /// The TTL attribute (epoch seconds); DynamoDB deletes expired items, lazily.
 pub(crate) const EXPIRES_AT: &str = "expires_at";
 
@@ -91,4 +101,12 @@ pub(crate) fn once_sk(action: &str) -> String {
 
 pub(crate) fn suppression_pk(channel: ContactChannel, address: &str) -> String {
     format!("SUPPRESS#{}#{address}", channel.as_str())
+}
+
+pub(crate) fn inbound_pk(provider: crate::domain::inbound::Provider, event_id: &str) -> String {
+    format!("INBOUND#{}#{}", provider.as_str(), hex::encode(sha2::Sha256::digest(event_id.as_bytes())))
+}
+
+pub(crate) fn link_pk(key: &crate::ports::ProviderKey) -> String {
+    format!("LINK#{}", key.as_str())
 }

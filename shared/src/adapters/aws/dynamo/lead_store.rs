@@ -8,7 +8,7 @@
 use super::item::{from_map, get_n, get_s, n, s, store_error, to_map, Expr, Item};
 use super::keys::{
     created_sort_key, email_claim_pk, email_index_pk, key, lead_id_from_pk, lead_pk, phone_claim_pk, phone_index_pk, CLAIM_SK, GSI1,
-    GSI1_PK, GSI1_SK, GSI2, GSI2_PK, GSI2_SK, LEAD_SK, PK,
+    GSI1_PK, GSI1_SK, GSI2, GSI2_PK, GSI2_SK, LEAD_SK, LISTING_INDEXES, PK,
 };
 use super::DynamoStore;
 use crate::domain::{Email, Lead, LeadId, LeadStatus, Phone};
@@ -175,7 +175,7 @@ fn claim_pks(lead: &Lead) -> Vec<String> {
 }
 
 /// The lead item: the whole lead under `data`, plus the attributes conditions and indexes use.
-fn lead_item(lead: &Lead) -> Result<Item, StoreError> {
+pub(super) fn lead_item(lead: &Lead) -> Result<Item, StoreError> {
     let mut item = key(lead_pk(lead.id), LEAD_SK);
     item.insert(STATUS.into(), s(lead.status.as_str()));
     item.insert(VERSION.into(), n(lead.version));
@@ -188,6 +188,14 @@ fn lead_item(lead: &Lead) -> Result<Item, StoreError> {
     if let Some(email) = &lead.contact.email {
         item.insert(GSI2_PK.into(), s(email_index_pk(email)));
         item.insert(GSI2_SK.into(), s(sort));
+    }
+    // The listing indexes: maintained on every save, so a status change moves the lead.
+    let sort = crate::ports::lead_listing::index_sort_key(lead);
+    for ((_, pk, sk), partition) in LISTING_INDEXES.iter().zip(crate::ports::lead_listing::index_partitions(lead)) {
+        if let Some(partition) = partition {
+            item.insert((*pk).into(), s(partition));
+            item.insert((*sk).into(), s(sort.clone()));
+        }
     }
     Ok(item)
 }

@@ -1,12 +1,15 @@
 //! DynamoDB adapter: every store port on one table (the layout is in `keys`).
 //!
-//! Only GetItem, PutItem, UpdateItem, Query and TransactWriteItems are used (and DeleteItem to
-//! lift a suppression and to remove due items and their index entries): the functions' IAM policies grant exactly these. Nothing scans.
+//! Only GetItem, BatchGetItem (listing), PutItem, UpdateItem, Query and TransactWriteItems are
+//! used (and DeleteItem to lift a suppression and to remove due items and their index entries):
+//! the functions' IAM policies grant exactly these. Nothing scans.
 
 mod idempotency;
+mod inbound;
 mod item;
 mod keys;
 mod lead_store;
+mod listing;
 mod once;
 mod suppression;
 mod table;

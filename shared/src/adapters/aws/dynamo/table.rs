@@ -2,7 +2,7 @@
 //! SAM template creates it with the same definition.
 
 use super::item::store_error;
-use super::keys::{EXPIRES_AT, GSI1, GSI1_PK, GSI1_SK, GSI2, GSI2_PK, GSI2_SK, PK, SK};
+use super::keys::{EXPIRES_AT, GSI1, GSI1_PK, GSI1_SK, GSI2, GSI2_PK, GSI2_SK, LISTING_INDEXES, PK, SK};
 use crate::ports::StoreError;
 use aws_sdk_dynamodb::types::{
     AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection, ProjectionType, ScalarAttributeType,
@@ -14,22 +14,25 @@ use std::time::Duration;
 /// How long to wait for a new table to become usable.
 const ACTIVE_TIMEOUT: Duration = Duration::from_secs(60);
 
-/// Creates the table `name` (PK/SK, the phone index GSI1 and the email index GSI2, keys only;
+/// Creates the table `name` (PK/SK, the phone index GSI1 and the email index GSI2, the listing
+/// indexes GSI3-GSI6 (status, assignee, service line, facility), all keys only;
 /// on-demand; TTL on `expires_at`) and waits until it is ACTIVE. An existing table is accepted,
 /// so the call can run at every start.
 pub async fn create_table(client: &Client, name: &str) -> Result<(), StoreError> {
-    let created = client
+    let mut attributes = vec![PK, SK, GSI1_PK, GSI1_SK, GSI2_PK, GSI2_SK];
+    attributes.extend(LISTING_INDEXES.iter().flat_map(|(_, pk, sk)| [*pk, *sk]));
+    let mut request = client
         .create_table()
         .table_name(name)
         .billing_mode(BillingMode::PayPerRequest)
-        .set_attribute_definitions(Some(
-            [PK, SK, GSI1_PK, GSI1_SK, GSI2_PK, GSI2_SK].into_iter().map(string_attribute).collect::<Result<_, _>>()?,
-        ))
+        .set_attribute_definitions(Some(attributes.into_iter().map(string_attribute).collect::<Result<_, _>>()?))
         .set_key_schema(Some(key_schema(PK, SK)?))
         .global_secondary_indexes(index(GSI1, GSI1_PK, GSI1_SK)?)
-        .global_secondary_indexes(index(GSI2, GSI2_PK, GSI2_SK)?)
-        .send()
-        .await;
+        .global_secondary_indexes(index(GSI2, GSI2_PK, GSI2_SK)?);
+    for (name, pk, sk) in LISTING_INDEXES {
+        request = request.global_secondary_indexes(index(name, pk, sk)?);
+    }
+    let created = request.send().await;
     match created {
         Ok(_) => {}
         Err(e) if e.as_service_error().is_some_and(|s| s.is_resource_in_use_exception()) => {}

@@ -78,3 +78,13 @@ where
 {
     QueueError::Unavailable(format!("SQS {operation}: {}", failure(err).detail))
 }
+
+#[async_trait]
+impl crate::ports::JobQueue for SqsQueue {
+    async fn enqueue(&self, job: &crate::domain::inbound::InboundJob) -> Result<(), QueueError> {
+        let url = self.url(Consumer::Webhooks).ok_or(QueueError::NotConfigured(Consumer::Webhooks.as_str()))?;
+        self.client.send_message().queue_url(url).message_body(job.to_json()).send().await.map_err(|e| queue_error("SendMessage", &e))?;
+        tracing::debug!(provider = job.provider.as_str(), "webhook job queued");
+        Ok(())
+    }
+}

@@ -1,0 +1,104 @@
+//! Listing leads through the listing GSIs (keys only), newest first, then reading the page's
+//! leads with one BatchGetItem. A lead whose index entry lags behind a change (GSIs are
+//! eventually consistent) is left out of the page rather than shown under the wrong filter.
+
+use super::item::{from_map, get_s, s, store_error, Item};
+use super::keys::{key, lead_id_from_pk, lead_pk, LEAD_SK, LISTING_INDEXES, PK};
+use super::DynamoStore;
+use crate::domain::{Lead, LeadId};
+use crate::ports::lead_listing::{LeadFilter, LeadPage, ListCursor};
+use crate::ports::{LeadListing, StoreError};
+use async_trait::async_trait;
+use aws_sdk_dynamodb::types::KeysAndAttributes;
+use std::collections::HashMap;
+
+/// Largest page (BatchGetItem reads at most 100 keys).
+pub const MAX_PAGE: usize = 100;
+
+fn index_of(filter: &LeadFilter) -> (&'static str, &'static str, &'static str) {
+    match filter {
+        LeadFilter::Status(_) => LISTING_INDEXES[0],
+        LeadFilter::Assignee(_) => LISTING_INDEXES[1],
+        LeadFilter::ServiceLine(_) => LISTING_INDEXES[2],
+        LeadFilter::Facility(_) => LISTING_INDEXES[3],
+    }
+}
+
+impl DynamoStore {
+    async fn batch_get_leads(&self, ids: &[LeadId]) -> Result<HashMap<LeadId, Lead>, StoreError> {
+        let mut out = HashMap::new();
+        let mut pending: Vec<Item> = ids.iter().map(|id| key(lead_pk(*id), LEAD_SK)).collect();
+        for _ in 0..5 {
+            if pending.is_empty() {
+                break;
+            }
+            let request = KeysAndAttributes::builder()
+                .set_keys(Some(pending.clone()))
+                .consistent_read(true)
+                .build()
+                .map_err(|e| StoreError::Invalid(format!("cannot build BatchGetItem: {e}")))?;
+            let resp = self
+                .client
+                .batch_get_item()
+                .request_items(&self.table, request)
+                .send()
+                .await
+                .map_err(|e| store_error("BatchGetItem", e))?;
+            for mut item in resp.responses.unwrap_or_default().remove(&self.table).unwrap_or_default() {
+                let lead: Lead = from_map(&mut item, "data")?;
+                out.insert(lead.id, lead);
+            }
+            pending = resp.unprocessed_keys.unwrap_or_default().remove(&self.table).map(|k| k.keys).unwrap_or_default();
+        }
+        if !pending.is_empty() {
+            return Err(StoreError::Unavailable("BatchGetItem left keys unprocessed".into()));
+        }
+        Ok(out)
+    }
+}
+
+#[async_trait]
+impl LeadListing for DynamoStore {
+    async fn list_leads(&self, filter: &LeadFilter, cursor: Option<&ListCursor>, limit: usize) -> Result<LeadPage, StoreError> {
+        let limit = limit.clamp(1, MAX_PAGE);
+        let (index, pk_attr, sk_attr) = index_of(filter);
+        let before = cursor.and_then(ListCursor::sort_key);
+        let wanted = limit + 1;
+        let mut found: Vec<(LeadId, String)> = Vec::new();
+        let mut start = None;
+        while found.len() < wanted {
+            let mut q = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .index_name(index)
+                .expression_attribute_names("#pk", pk_attr)
+                .expression_attribute_values(":pk", s(filter.partition()))
+                .scan_index_forward(false)
+                .limit(i32::try_from(wanted - found.len()).unwrap_or(i32::MAX))
+                .set_exclusive_start_key(start);
+            q = match &before {
+                Some(b) => q
+                    .key_condition_expression("#pk = :pk AND #sk < :before")
+                    .expression_attribute_names("#sk", sk_attr)
+                    .expression_attribute_values(":before", s(b.clone())),
+                None => q.key_condition_expression("#pk = :pk"),
+            };
+            let page = q.send().await.map_err(|e| store_error("Query", e))?;
+            for item in page.items() {
+                found.push((lead_id_from_pk(get_s(item, PK)?)?, get_s(item, sk_attr)?.to_string()));
+            }
+            match page.last_evaluated_key {
+                Some(last) if !last.is_empty() => start = Some(last),
+                _ => break,
+            }
+        }
+        let more = found.len() > limit;
+        found.truncate(limit);
+        let ids: Vec<LeadId> = found.iter().map(|(id, _)| *id).collect();
+        let mut leads = self.batch_get_leads(&ids).await?;
+        let items = ids.iter().filter_map(|id| leads.remove(id)).filter(|l| filter.matches(l)).collect();
+        let next = if more { found.last().map(|(_, sk)| ListCursor::from_sort_key(sk)) } else { None };
+        Ok(LeadPage { items, next })
+    }
+}

@@ -1,0 +1,250 @@
+//! Events from outside systems (phone system, SMS provider, email platform, scheduler, payment
+//! processor, chat widgets), normalized at the webhook into one shape. The webhook stores this
+//! (ids and the minimal fields needed to act) and the queue carries only its provider and id.
+
+use super::email::Email;
+use super::ids::LeadId;
+use super::money::Money;
+use super::phone::Phone;
+use super::redact::redacted_debug;
+use super::source::SourceChannel;
+use super::touchpoint::TouchpointKind;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// Which integration an event came through.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Provider {
+    /// Twilio Programmable Messaging (inbound SMS, form-encoded).
+    Twilio,
+    /// AWS End User Messaging SMS two-way messages, delivered by SNS.
+    SnsSms,
+    /// Amazon SES event notifications, delivered by SNS.
+    SesEvents,
+    /// A CallRail-style phone system (call completed).
+    Calls,
+    /// A Calendly-like scheduler.
+    Appointments,
+    /// Stripe.
+    Stripe,
+    /// A configured generic source (chat widget, social DMs, event registrations).
+    Source,
+}
+
+impl Provider {
+    pub const ALL: [Provider; 7] = [
+        Provider::Twilio,
+        Provider::SnsSms,
+        Provider::SesEvents,
+        Provider::Calls,
+        Provider::Appointments,
+        Provider::Stripe,
+        Provider::Source,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Provider::Twilio => "twilio",
+            Provider::SnsSms => "sns_sms",
+            Provider::SesEvents => "ses_events",
+            Provider::Calls => "calls",
+            Provider::Appointments => "appointments",
+            Provider::Stripe => "stripe",
+            Provider::Source => "source",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|p| p.as_str() == s)
+    }
+}
+
+/// An inbound text message. Its body may name a health concern: `Debug` never prints it.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InboundSms {
+    pub from: Phone,
+    /// The practice's number it was sent to (E.164), when the provider says.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub to: Option<String>,
+    pub body: String,
+}
+redacted_debug!(InboundSms);
+
+/// A completed call from the phone system.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CallCompleted {
+    pub caller: Phone,
+    pub answered: bool,
+    pub duration_seconds: u32,
+    /// A link to the recording, kept as a reference only (never fetched or copied).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recording_url: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub started_at: Option<DateTime<Utc>>,
+    /// The tracking number's source label (the ad or listing the caller dialed from).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tracking_source: Option<String>,
+}
+
+/// An email engagement event.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EmailEventKind {
+    Delivery,
+    /// A permanent bounce: the address does not exist.
+    HardBounce,
+    /// A temporary bounce (mailbox full, greylisting): nothing changes.
+    SoftBounce,
+    /// The person marked the message as spam.
+    Complaint,
+    Open,
+    Click,
+}
+
+impl EmailEventKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EmailEventKind::Delivery => "delivery",
+            EmailEventKind::HardBounce => "hard_bounce",
+            EmailEventKind::SoftBounce => "soft_bounce",
+            EmailEventKind::Complaint => "complaint",
+            EmailEventKind::Open => "open",
+            EmailEventKind::Click => "click",
+        }
+    }
+}
+
+/// What happened to an email the practice sent.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EmailEngagement {
+    pub kind: EmailEventKind,
+    /// SES's message id of the email concerned.
+    pub message_id: String,
+    pub recipients: Vec<Email>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub link: Option<String>,
+}
+
+/// A scheduler's appointment event.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AppointmentEventKind {
+    Booked,
+    Rescheduled,
+    Canceled,
+    NoShow,
+    Showed,
+}
+
+impl AppointmentEventKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AppointmentEventKind::Booked => "booked",
+            AppointmentEventKind::Rescheduled => "rescheduled",
+            AppointmentEventKind::Canceled => "canceled",
+            AppointmentEventKind::NoShow => "no_show",
+            AppointmentEventKind::Showed => "showed",
+        }
+    }
+}
+
+/// An appointment event (`Debug` redacted: it carries a name and contact details).
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AppointmentEvent {
+    pub kind: AppointmentEventKind,
+    pub appointment_id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub starts_at: Option<DateTime<Utc>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lead_id: Option<LeadId>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<Email>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phone: Option<Phone>,
+    /// The invitee's name as the scheduler has it (used only to create a lead).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+}
+redacted_debug!(AppointmentEvent);
+
+/// A successful payment.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PaymentSucceeded {
+    /// The payment's id; a checkout session and its payment intent name the same payment.
+    pub payment_id: String,
+    pub amount: Money,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub customer_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lead_id: Option<LeadId>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<Email>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phone: Option<Phone>,
+}
+
+/// What a generic source reported (`Debug` redacted: its fields are a person's details).
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SourceEvent {
+    /// The configured source's id (`chat_widget`, `facebook_dm`, ...).
+    pub source: String,
+    pub channel: SourceChannel,
+    pub touchpoint: TouchpointKind,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lead_id: Option<LeadId>,
+    /// Intake fields (contact, context, consent), validated by intake when the event is handled.
+    #[serde(default)]
+    pub fields: BTreeMap<String, String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub page: Option<String>,
+}
+redacted_debug!(SourceEvent);
+
+/// The normalized content of an event.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum InboundKind {
+    Sms(InboundSms),
+    Call(CallCompleted),
+    Email(EmailEngagement),
+    Appointment(AppointmentEvent),
+    Payment(PaymentSucceeded),
+    Source(SourceEvent),
+    /// Verified and recorded, but nothing to act on (a Stripe event type leadflow ignores, an
+    /// SNS subscription confirmation).
+    Ignored {
+        what: String,
+    },
+}
+
+/// One verified event from outside.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InboundEvent {
+    pub provider: Provider,
+    /// The provider's own id for the event (Twilio MessageSid, SNS MessageId, CallRail call id,
+    /// Stripe event id, ...): the key of idempotency.
+    pub event_id: String,
+    /// When it happened, per the provider (or when it arrived).
+    pub occurred_at: DateTime<Utc>,
+    pub received_at: DateTime<Utc>,
+    pub kind: InboundKind,
+}
+
+/// A queue message asking the worker to handle one stored event. Ids only.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InboundJob {
+    pub provider: Provider,
+    pub event_id: String,
+}
+
+impl InboundJob {
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(self).expect("a job serializes")
+    }
+
+    pub fn from_json(s: &str) -> Result<Self, serde_json::Error> {
+        serde_json::from_str(s)
+    }
+}

@@ -1,0 +1,96 @@
+//! Listing leads for the team: by status, assignee, service line or facility, newest first,
+//! through indexes (never a scan), a page at a time with an opaque cursor.
+
+use super::error::StoreError;
+use crate::domain::lead::normalize_key;
+use crate::domain::{Lead, LeadStatus, ServiceLineId};
+use async_trait::async_trait;
+use base64::Engine;
+
+/// Which leads to list.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LeadFilter {
+    Status(LeadStatus),
+    /// By the assignee's user id.
+    Assignee(String),
+    ServiceLine(ServiceLineId),
+    /// By facility (compared lower-cased).
+    Facility(String),
+}
+
+impl LeadFilter {
+    /// The index partition the filter reads (`STATUS#booked`, `ASSIGNEE#u-1`, ...).
+    pub fn partition(&self) -> String {
+        match self {
+            LeadFilter::Status(s) => format!("STATUS#{}", s.as_str()),
+            LeadFilter::Assignee(u) => format!("ASSIGNEE#{u}"),
+            LeadFilter::ServiceLine(l) => format!("LINE#{l}"),
+            LeadFilter::Facility(f) => format!("FACILITY#{}", normalize_key(f)),
+        }
+    }
+
+    /// Whether `lead` belongs in this listing now (index entries can lag a moment behind).
+    pub fn matches(&self, lead: &Lead) -> bool {
+        index_partitions(lead).iter().flatten().any(|p| *p == self.partition())
+    }
+}
+
+/// The listing partitions a lead sits in: status, assignee, service line, facility.
+pub fn index_partitions(lead: &Lead) -> [Option<String>; 4] {
+    [
+        Some(LeadFilter::Status(lead.status).partition()),
+        lead.assignee().map(|u| LeadFilter::Assignee(u.to_string()).partition()),
+        Some(LeadFilter::ServiceLine(lead.context.service_line.clone()).partition()),
+        lead.facility().map(|f| LeadFilter::Facility(f).partition()),
+    ]
+}
+
+/// The sort key within every index: creation time (fixed width, milliseconds) then the id, so
+/// lexical order is time order and reverse order is newest first.
+pub fn index_sort_key(lead: &Lead) -> String {
+    format!("{}#{}", lead.created_at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true), lead.id)
+}
+
+/// Where the next page starts. Opaque to callers: base64url of the index position.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ListCursor(String);
+
+impl ListCursor {
+    /// Wraps an index sort key (`{created_at}#{lead_id}`).
+    pub fn from_sort_key(sort_key: &str) -> Self {
+        ListCursor(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(format!("v1:{sort_key}")))
+    }
+
+    /// The sort key inside, if the cursor is well formed.
+    pub fn sort_key(&self) -> Option<String> {
+        let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(&self.0).ok()?;
+        let text = String::from_utf8(bytes).ok()?;
+        let key = text.strip_prefix("v1:")?;
+        let (time, id) = key.split_once('#')?;
+        (chrono::DateTime::parse_from_rfc3339(time).is_ok() && id.parse::<crate::domain::LeadId>().is_ok()).then(|| key.to_string())
+    }
+
+    /// Reads a cursor a caller sent back; `None` if it was not made here.
+    pub fn parse(s: &str) -> Option<Self> {
+        let c = ListCursor(s.to_string());
+        c.sort_key().map(|_| c)
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// A page of leads.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LeadPage {
+    pub items: Vec<Lead>,
+    pub next: Option<ListCursor>,
+}
+
+/// Lists leads through the status, assignee, service-line and facility indexes.
+#[async_trait]
+pub trait LeadListing: Send + Sync {
+    /// Leads matching `filter`, newest first, at most `limit`, after `cursor`.
+    async fn list_leads(&self, filter: &LeadFilter, cursor: Option<&ListCursor>, limit: usize) -> Result<LeadPage, StoreError>;
+}
