@@ -43,6 +43,7 @@ async fn world() -> World {
         suppressions: store.clone(),
         queue: Arc::new(queues.queue.clone()),
         sms: Arc::new(aws.sms()),
+        email: Arc::new(aws.email().await),
         due: store.clone(),
         team: store.clone(),
         notifier: Arc::new(notifier),

@@ -205,6 +205,7 @@ mod on_moto {
             suppressions: store.clone(),
             queue: Arc::new(queue.clone()),
             sms: Arc::new(team_outbox.clone()),
+            email: Arc::new(team_outbox.clone()),
             due: store.clone(),
             team: store.clone(),
             notifier: Arc::new(team_outbox.clone()),

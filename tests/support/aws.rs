@@ -6,7 +6,7 @@
 use crate::moto;
 use leadflow::adapters::aws::sdk::{load, AwsOptions};
 use leadflow::adapters::aws::sqs::{create_queue_with_dlq, QueuePair};
-use leadflow::adapters::aws::{create_table, DynamoStore, SnsSms, SnsTeamNotifier, SqsQueue};
+use leadflow::adapters::aws::{create_table, DynamoStore, SesEmail, SnsSms, SnsTeamNotifier, SqsQueue};
 use leadflow::ports::Consumer;
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -82,6 +82,21 @@ impl MotoAws {
         TestQueues { queue, pairs }
     }
 
+    /// An SES v2 sender from a verified test identity (moto only sends from verified ones).
+    pub async fn email(&self) -> SesEmail {
+        let client = aws_sdk_sesv2::Client::new(&self.config);
+        client.create_email_identity().email_identity(TEST_SENDER).send().await.expect("verify the test sender");
+        SesEmail::new(client, Some(TEST_SENDER.to_string()), None)
+    }
+
+    /// Emails moto's SES accepted for `address`.
+    pub async fn emails_sent_to(&self, address: &str) -> Vec<serde_json::Value> {
+        let state = moto::recorded_state(&self.endpoint).await.expect("read moto's state");
+        let mut out = Vec::new();
+        collect_emails(&state, address, &mut out);
+        out
+    }
+
     /// A sender with the account's default origination identity.
     pub fn sms(&self) -> SnsSms {
         SnsSms::new(self.sns.clone(), None, None)
@@ -103,6 +118,35 @@ impl MotoAws {
     /// Texts moto's SNS accepted for `e164`.
     pub async fn sms_sent_to(&self, e164: &str) -> Vec<moto::SmsRecord> {
         moto::sms_sent_to(&self.endpoint, e164).await.expect("read moto's SMS record")
+    }
+}
+
+/// The verified sender of test emails.
+pub const TEST_SENDER: &str = "leadflow-test@example.com";
+
+/// Finds sent messages addressed to `address` anywhere in moto's SES records (the layout of
+/// `data.json` differs between moto versions, so it is searched rather than navigated).
+fn collect_emails(v: &serde_json::Value, address: &str, out: &mut Vec<serde_json::Value>) {
+    match v {
+        serde_json::Value::Object(m) => {
+            let to_hit = ["destinations", "destination", "to_addresses", "recipients"]
+                .iter()
+                .filter_map(|k| m.get(*k))
+                .any(|d| d.to_string().to_lowercase().contains(&address.to_lowercase()));
+            if to_hit && (m.contains_key("subject") || m.contains_key("body") || m.contains_key("source")) {
+                out.push(v.clone());
+                return;
+            }
+            for x in m.values() {
+                collect_emails(x, address, out);
+            }
+        }
+        serde_json::Value::Array(a) => {
+            for x in a {
+                collect_emails(x, address, out);
+            }
+        }
+        _ => {}
     }
 }
 

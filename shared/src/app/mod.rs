@@ -2,6 +2,7 @@
 //! runner.
 
 pub mod acknowledge;
+pub mod email;
 pub mod inbound;
 pub mod intake;
 pub mod leads;

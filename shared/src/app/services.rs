@@ -21,6 +21,8 @@ pub struct Services {
     pub suppressions: Arc<dyn SuppressionStore>,
     pub queue: Arc<dyn EventQueue>,
     pub sms: Arc<dyn SmsSender>,
+    /// Email (only through the consent gate in `app::email` for leads).
+    pub email: Arc<dyn crate::ports::EmailSender>,
     /// Due items (the SLA ladder; reusable for other timed work).
     pub due: Arc<dyn crate::ports::DueStore>,
     /// Availability and round-robin counters.

@@ -4,6 +4,7 @@
 
 pub mod alerts;
 pub mod clock;
+pub mod email;
 pub mod error;
 pub mod idempotency;
 pub mod inbound;
@@ -25,6 +26,7 @@ pub mod team;
 
 pub use alerts::{AlertError, TeamAlert, TeamAlerts};
 pub use clock::{Clock, ManualClock, SystemClock};
+pub use email::{EmailPurpose, EmailSender, OutboundEmail};
 pub use error::StoreError;
 pub use idempotency::{Begin, IdempotencyStore};
 pub use inbound::{InboundStore, ProviderKey, Recorded, StoredInbound};

@@ -2,7 +2,7 @@
 //! template passes in, the SDK configured for the function's region (or an emulator named by
 //! `AWS_ENDPOINT_URL`, for `cargo lambda watch` against moto).
 
-use crate::adapters::aws::{sdk, DynamoStore, HttpsSns, SnsAlerts, SnsSms, SnsTeamNotifier, SqsQueue, SsmSecrets};
+use crate::adapters::aws::{sdk, DynamoStore, HttpsSns, SesEmail, SnsAlerts, SnsSms, SnsTeamNotifier, SqsQueue, SsmSecrets};
 use crate::app::webhook_context::WebhookContext;
 use crate::app::Services;
 use crate::config::{Config, ConfigError};
@@ -35,6 +35,10 @@ pub struct AwsEnv {
     /// `LEADFLOW_SMS_ORIGINATION_NUMBER` / `LEADFLOW_SMS_SENDER_ID`.
     pub sms_origination_number: Option<String>,
     pub sms_sender_id: Option<String>,
+    /// `LEADFLOW_EMAIL_FROM`: the SES identity email is sent from (the template scopes
+    /// `ses:SendEmail` to it); `LEADFLOW_SES_CONFIGURATION_SET` publishes engagement events.
+    pub email_from: Option<String>,
+    pub ses_configuration_set: Option<String>,
     /// `LEADFLOW_TEAM_TOPIC_ARN_PREFIX`: team notices go to `{prefix}{member_id}`.
     pub team_topic_arn_prefix: Option<String>,
     /// `LEADFLOW_SECRETS_PATH`: the SSM path holding the webhook secrets (`/leadflow/prod/webhooks`).
@@ -64,6 +68,8 @@ impl AwsEnv {
             endpoint_url: var("AWS_ENDPOINT_URL"),
             sms_origination_number: var("LEADFLOW_SMS_ORIGINATION_NUMBER"),
             sms_sender_id: var("LEADFLOW_SMS_SENDER_ID"),
+            email_from: var("LEADFLOW_EMAIL_FROM"),
+            ses_configuration_set: var("LEADFLOW_SES_CONFIGURATION_SET"),
             team_topic_arn_prefix: var("LEADFLOW_TEAM_TOPIC_ARN_PREFIX"),
             secrets_path: var("LEADFLOW_SECRETS_PATH"),
             public_base_url: var("LEADFLOW_PUBLIC_BASE_URL"),
@@ -106,6 +112,7 @@ pub async fn services(config: Config, env: &AwsEnv) -> Services {
         suppressions: store.clone(),
         queue: Arc::new(queue.clone()),
         sms: Arc::new(sms),
+        email: Arc::new(SesEmail::new(aws_sdk_sesv2::Client::new(&sdk), env.email_from.clone(), env.ses_configuration_set.clone())),
         due: store.clone(),
         team: store.clone(),
         notifier: Arc::new(notifier),

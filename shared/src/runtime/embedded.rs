@@ -45,6 +45,7 @@ impl EmbeddedSystem {
             suppressions: Arc::new(store.clone()),
             queue: Arc::new(queue.clone()),
             sms: Arc::new(outbox.clone()),
+            email: Arc::new(outbox.clone()),
             due: Arc::new(MemoryDueStore::new()),
             team: Arc::new(MemoryTeamStore::new()),
             notifier: Arc::new(team_outbox.clone()),

@@ -22,6 +22,7 @@ impl Notifier for MemoryOutbox {
                     purpose: notice.kind.as_str().into(),
                     provider_message_id: id.clone(),
                     at: self.clock().now(),
+                    subject: None,
                 });
             }
         }

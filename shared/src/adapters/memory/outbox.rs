@@ -2,7 +2,7 @@
 //! shows at `GET /local/outbox` and tests read directly.
 
 use crate::domain::LeadId;
-use crate::ports::{AlertError, Clock, OutboundSms, SendError, SentMessage, SmsSender, TeamAlert, TeamAlerts};
+use crate::ports::{AlertError, Clock, EmailSender, OutboundEmail, OutboundSms, SendError, SentMessage, SmsSender, TeamAlert, TeamAlerts};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -22,6 +22,9 @@ pub struct OutboxEntry {
     pub purpose: String,
     pub provider_message_id: String,
     pub at: DateTime<Utc>,
+    /// Email only.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub subject: Option<String>,
 }
 
 /// The outbox. Cloning shares it.
@@ -95,6 +98,7 @@ impl SmsSender for MemoryOutbox {
             purpose: sms.purpose.as_str().into(),
             provider_message_id: id.clone(),
             at: self.clock.now(),
+            subject: None,
         });
         Ok(SentMessage { provider_message_id: id })
     }
@@ -113,7 +117,30 @@ impl TeamAlerts for MemoryOutbox {
             purpose: "team_alert".into(),
             provider_message_id: format!("local-alert-{}", ulid::Ulid::new()),
             at: self.clock.now(),
+            subject: None,
         });
         Ok(())
+    }
+}
+
+/// Emails land in the outbox as `channel: "email"` entries with their subject.
+#[async_trait]
+impl EmailSender for MemoryOutbox {
+    async fn send(&self, email: &OutboundEmail) -> Result<SentMessage, SendError> {
+        if self.failing.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1)).is_ok() {
+            return Err(SendError::Retryable("injected failure".into()));
+        }
+        let id = format!("local-email-{}", ulid::Ulid::new());
+        self.push(OutboxEntry {
+            channel: "email".into(),
+            recipient: email.to.as_str().to_string(),
+            text: email.text.clone(),
+            lead_id: email.lead_id,
+            purpose: email.purpose.as_str().into(),
+            provider_message_id: id.clone(),
+            at: self.clock.now(),
+            subject: Some(email.subject.clone()),
+        });
+        Ok(SentMessage { provider_message_id: id })
     }
 }
