@@ -14,6 +14,7 @@ pub mod domain;
 pub mod handlers;
 pub mod http;
 pub mod ports;
+pub mod render;
 pub mod runtime;
 pub mod synthetic;
 pub mod webhooks;

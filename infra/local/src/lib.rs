@@ -3,6 +3,7 @@
 pub mod authorizer;
 pub mod clock;
 mod convert;
+pub mod demo;
 mod router;
 pub mod sign;
 

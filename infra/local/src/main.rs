@@ -7,6 +7,7 @@
 //!                                [--tick-seconds 10] [--time-travel]
 //! cargo run -p leadflow-local -- check-config infra/leadflow.toml
 //! cargo run -p leadflow-local -- sign-webhook stripe --secret whsec_test < events/webhook-stripe-body.json
+//! cargo run -p leadflow-local -- demo [--leads 3000] [--seed 42] [--end 2026-09-30] [--charts docs/charts] [--no-serve]
 //! ```
 
 use anyhow::{bail, Context};
@@ -15,13 +16,49 @@ use leadflow_local::{serve, Options};
 use std::path::PathBuf;
 
 fn usage() -> &'static str {
-    "usage: leadflow-local [--host HOST] [--port PORT] [--config FILE] [--tick-seconds N|0] [--time-travel]\n       leadflow-local check-config FILE\n       leadflow-local sign-webhook SCHEME [--secret S] [--url URL] [--key PEM] [--body FILE]"
+    "usage: leadflow-local [--host HOST] [--port PORT] [--config FILE] [--tick-seconds N|0] [--time-travel]\n       leadflow-local check-config FILE\n       leadflow-local sign-webhook SCHEME [--secret S] [--url URL] [--key PEM] [--body FILE]\n       leadflow-local demo [--leads N] [--seed S] [--months M] [--end YYYY-MM-DD] [--charts DIR] [--no-serve] [serve options]"
 }
 
 fn parse_args() -> anyhow::Result<Command> {
-    let mut args = std::env::args().skip(1);
+    let mut args = std::env::args().skip(1).peekable();
     let mut options = Options::default();
+    let mut demo: Option<leadflow_local::demo::DemoArgs> = None;
+    if args.peek().map(String::as_str) == Some("demo") {
+        args.next();
+        demo = Some(Default::default());
+    }
     while let Some(arg) = args.next() {
+        if let Some(d) = demo.as_mut() {
+            let mut value = |name: &str| args.next().with_context(|| format!("{name} needs a value"));
+            match arg.as_str() {
+                "--leads" => {
+                    d.leads = value("--leads")?.parse().context("--leads must be a number")?;
+                    continue;
+                }
+                "--seed" => {
+                    d.seed = value("--seed")?.parse().context("--seed must be a number")?;
+                    continue;
+                }
+                "--months" => {
+                    d.months = value("--months")?.parse().context("--months must be a number")?;
+                    continue;
+                }
+                "--end" => {
+                    let v = value("--end")?;
+                    d.end = Some(chrono::NaiveDate::parse_from_str(&v, "%Y-%m-%d").context("--end must be a date YYYY-MM-DD")?);
+                    continue;
+                }
+                "--charts" => {
+                    d.charts = Some(PathBuf::from(value("--charts")?));
+                    continue;
+                }
+                "--no-serve" => {
+                    d.serve = false;
+                    continue;
+                }
+                _ => {}
+            }
+        }
         match arg.as_str() {
             "--port" | "-p" => options.port = args.next().context("--port needs a value")?.parse().context("--port must be a number")?,
             "--host" => options.host = args.next().context("--host needs a value")?,
@@ -37,11 +74,15 @@ fn parse_args() -> anyhow::Result<Command> {
             other => bail!("unknown argument {other:?}\n{}", usage()),
         }
     }
-    Ok(Command::Serve(options))
+    Ok(match demo {
+        Some(d) => Command::Demo(options, d),
+        None => Command::Serve(options),
+    })
 }
 
 enum Command {
     Serve(Options),
+    Demo(Options, leadflow_local::demo::DemoArgs),
     CheckConfig(PathBuf),
     Sign(Vec<String>),
     Help,
@@ -72,5 +113,6 @@ async fn main() -> anyhow::Result<()> {
             Ok(())
         }
         Command::Serve(options) => serve(options).await,
+        Command::Demo(options, demo) => leadflow_local::demo::run(options, demo).await,
     }
 }

@@ -73,7 +73,32 @@ pub fn api_routes() -> Vec<Route> {
     // Lifecycle, timeline, webhooks (issue 5).
     routes.extend(lead_routes());
     routes.extend(webhook_routes());
+    // Attribution and KPIs (issue 6).
+    routes.extend(report_routes());
     routes
+}
+
+/// The report and spend routes (`functions/reports`): all need a token; reports carry no
+/// personal data, so analysts may read them.
+fn report_routes() -> Vec<Route> {
+    let route = |method: Method, pattern: &'static str| Route {
+        method,
+        pattern,
+        access: Access::Authorized,
+        handler: |s, r| Box::pin(handlers::reports::handle(&s.services, r)),
+    };
+    vec![
+        route(Method::GET, "/reports/kpis"),
+        route(Method::GET, "/reports/attribution"),
+        route(Method::GET, "/reports/cohorts"),
+        route(Method::GET, "/reports/sla"),
+        route(Method::GET, "/reports/sources/unrecognized"),
+        route(Method::GET, "/reports/audit"),
+        route(Method::GET, "/reports/charts/{chart}"),
+        route(Method::GET, "/spend"),
+        route(Method::POST, "/spend"),
+        route(Method::POST, "/spend/import"),
+    ]
 }
 
 /// The team's lead routes (`functions/leads-api`): all need a token.
@@ -230,7 +255,17 @@ impl Router {
                 }
             }
             (Method::POST, "/local/tick") => self.tick(req).await,
-            (_, "/local/outbox" | "/local/health" | "/local/dev-token" | "/local/whoami" | "/local/tick") => {
+            // The weekly summary now (EventBridge runs it every Monday in AWS): the emails
+            // appear in /local/outbox with channel "email".
+            (Method::POST, "/local/weekly-summary") => {
+                self.system.drain_queues().await;
+                let event = aws_lambda_events::eventbridge::EventBridgeEvent::default();
+                match handlers::weekly_summary::handle(&self.system.services, event).await {
+                    Ok(outcome) => json_response(200, &outcome),
+                    Err(e) => error_response(503, "weekly_summary_failed", &e.to_string(), None),
+                }
+            }
+            (_, "/local/outbox" | "/local/health" | "/local/dev-token" | "/local/whoami" | "/local/tick" | "/local/weekly-summary") => {
                 error_response(405, "method_not_allowed", "this method is not allowed here", None)
             }
             _ => error_response(404, "not_found", "no such route", None),

@@ -157,6 +157,17 @@ async fn record(services: &Services, mut lead: Lead, recorded: &Recorded) -> Res
                 Err(e) => return Err(e),
             }
         }
+        // Speed to lead for the reports (issue 6). The id derives from the lead, so a copy that
+        // finishes the bookkeeping publishes the same event again, which the analytics consumer
+        // absorbs. A failed publish fails the message: the retry finds the work done and
+        // publishes again.
+        let event = crate::domain::LeadEvent {
+            id: crate::domain::EventId::derived(*at, format!("{}:acknowledged", lead.id).as_bytes()),
+            kind: crate::domain::LeadEventKind::Acknowledged,
+            lead_id: lead.id,
+            occurred_at: *at,
+        };
+        services.queue.publish(&event).await.map_err(|e| StoreError::Unavailable(e.to_string()))?;
     }
     Ok(())
 }

@@ -22,4 +22,7 @@ pub mod sla;
 pub mod team;
 pub mod touchpoints;
 
+// Attribution and KPIs (issue 6).
+pub mod analytics;
+
 pub use services::Services;

@@ -39,4 +39,6 @@ pub struct Services {
     pub alerts: Arc<dyn TeamAlerts>,
     /// Webhook secrets and settings.
     pub webhooks: Arc<WebhookContext>,
+    /// Report aggregates, lead ledgers, marketing spend (issue 6).
+    pub aggregates: Arc<dyn crate::ports::AggregateStore>,
 }

@@ -14,6 +14,9 @@ pub mod scoring;
 pub mod sla;
 pub mod team;
 
+// Attribution and KPIs (issue 6).
+pub mod analytics;
+
 pub use error::{ConfigError, ConfigProblem};
 pub use integrations::{KeywordReplies, LifecycleSettings, SourceSettings, WebhookSettings, KEYWORD_PLACEHOLDERS, RATES_NOTICE};
 pub use locate::KeyPath;
@@ -74,6 +77,10 @@ pub struct ServiceLine {
     pub name: String,
     pub kind: ServiceLineKind,
     pub acknowledgement_sms: Template,
+    /// 42 CFR Part 2 (substance-use treatment records): the line's leads are kept out of
+    /// analytics, report exports and any third-party payload. `part2 = true|false` per line;
+    /// by default on for `addiction_treatment`.
+    pub part2: bool,
 }
 
 /// The validated configuration.
@@ -93,6 +100,8 @@ pub struct Config {
     pub lifecycle: LifecycleSettings,
     pub sms_keywords: KeywordReplies,
     pub webhooks: WebhookSettings,
+    /// Attribution parameters, the source-name table, report recipients (issue 6).
+    pub analytics: analytics::AnalyticsConfig,
 }
 
 impl Config {

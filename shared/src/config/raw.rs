@@ -39,6 +39,11 @@ pub struct RawConfig {
     pub sms_keywords: super::integrations::RawSmsKeywords,
     #[serde(default)]
     pub webhooks: super::integrations::RawWebhooks,
+    // Attribution and KPIs (issue 6).
+    #[serde(default)]
+    pub attribution: super::analytics::RawAttribution,
+    #[serde(default)]
+    pub reports: super::analytics::RawReports,
 }
 
 #[derive(Debug, Deserialize)]
@@ -101,4 +106,7 @@ pub struct RawServiceLine {
     pub name: String,
     pub kind: String,
     pub acknowledgement_sms: String,
+    /// 42 CFR Part 2 line (default: true for `addiction_treatment`).
+    #[serde(default)]
+    pub part2: Option<bool>,
 }

@@ -152,7 +152,8 @@ pub(super) fn load(source: &str, origin: &str) -> Result<Config, ConfigError> {
             p.add(&here.key("id"), "repeats a service line listed earlier");
         }
         if let Some(acknowledgement_sms) = ack {
-            service_lines.insert(id.clone(), ServiceLine { id, name: s.name.clone(), kind, acknowledgement_sms });
+            let part2 = s.part2.unwrap_or(id.as_str() == "addiction_treatment");
+            service_lines.insert(id.clone(), ServiceLine { id, name: s.name.clone(), kind, acknowledgement_sms, part2 });
         }
     }
     if raw.service_lines.is_empty() {
@@ -183,6 +184,7 @@ pub(super) fn load(source: &str, origin: &str) -> Result<Config, ConfigError> {
     let lifecycle = super::integrations::lifecycle(raw.lifecycle, &mut p);
     let sms_keywords = super::integrations::keywords(raw.sms_keywords, &mut p);
     let webhooks = super::integrations::webhooks(raw.webhooks, &|id| service_lines.contains_key(id), &mut p);
+    let analytics = super::analytics::validate(&raw.attribution, &raw.reports, &mut p);
 
     if !p.list.is_empty() {
         return Err(ConfigError { origin: origin.to_string(), problems: p.list });
@@ -203,6 +205,7 @@ pub(super) fn load(source: &str, origin: &str) -> Result<Config, ConfigError> {
         lifecycle,
         sms_keywords: sms_keywords.expect("problems reported above"),
         webhooks,
+        analytics,
     })
 }
 

@@ -190,6 +190,32 @@ mod tests {
     }
 
     #[test]
+    fn many_touchpoints_first_and_last_touch() {
+        let t = [day(1), day(3), day(8), day(10), day(15)];
+        assert_eq!(attribute(Model::FirstTouch, &t, day(15), 100_000).unwrap(), [100_000, 0, 0, 0, 0]);
+        assert_eq!(attribute(Model::LastTouch, &t, day(15), 100_000).unwrap(), [0, 0, 0, 0, 100_000]);
+        // Position-based with four touchpoints: 40 / 10 / 10 / 40.
+        assert_eq!(attribute(Model::POSITION_BASED_40_40, &t[..4], day(15), 1_001).unwrap(), [401, 100, 100, 400]);
+    }
+
+    #[test]
+    fn ties_in_time_under_every_model() {
+        // Three touchpoints at one instant: the given order decides first and last.
+        let t = [day(2), day(2), day(2)];
+        assert_eq!(attribute(Model::POSITION_BASED_40_40, &t, day(5), 900).unwrap(), [360, 180, 360]);
+        // Equal ages, equal weights: an even split, the spare unit to the earliest.
+        assert_eq!(attribute(Model::TIME_DECAY_7_DAYS, &t, day(5), 901).unwrap(), [301, 300, 300]);
+        // Two touchpoints at the conversion instant itself still count (not after it).
+        let two = [day(5), day(5)];
+        for m in Model::STANDARD {
+            let got = attribute(m, &two, day(5), 10).unwrap();
+            assert_eq!(got.iter().sum::<i64>(), 10, "{}", m.name());
+        }
+        assert_eq!(attribute(Model::POSITION_BASED_40_40, &two, day(5), 10).unwrap(), [5, 5]);
+        assert_eq!(attribute(Model::PositionBased { first_percent: 60, last_percent: 30 }, &two, day(5), 10).unwrap(), [7, 3]);
+    }
+
+    #[test]
     fn unordered_input_and_later_touchpoints() {
         // Given out of order; the day-20 touch came after the conversion and earns nothing.
         let t = [day(8), day(20), day(1)];

@@ -38,6 +38,12 @@ pub enum LeadEventKind {
     /// The person opted out of a channel.
     #[serde(rename = "lead.opted_out")]
     OptedOut,
+    /// The instant acknowledgement went out (`acknowledged_at` is on the lead): speed to lead.
+    #[serde(rename = "lead.acknowledged")]
+    Acknowledged,
+    /// A payment was recorded on the lead (revenue; a first payment also converts it).
+    #[serde(rename = "lead.payment_received")]
+    PaymentReceived,
 }
 
 impl LeadEventKind {
@@ -52,6 +58,8 @@ impl LeadEventKind {
             LeadEventKind::StatusChanged => "lead.status_changed",
             LeadEventKind::Replied => "lead.replied",
             LeadEventKind::OptedOut => "lead.opted_out",
+            LeadEventKind::Acknowledged => "lead.acknowledged",
+            LeadEventKind::PaymentReceived => "lead.payment_received",
         }
     }
 }

@@ -123,6 +123,9 @@ pub const KNOWN_FIELDS: &[&str] = &[
     "fbclid",
     "referrer",
     "landing_page",
+    "ad_group",
+    "creative",
+    "msclkid",
     "consent_sms",
     "consent_call",
     "consent_email",
@@ -352,6 +355,9 @@ pub fn parse_submission(raw: &RawSubmission, rules: &dyn IntakeRules, now: DateT
         fbclid: r.label("fbclid", 500),
         referrer: r.label("referrer", 1000),
         landing_page: r.label("landing_page", 1000),
+        ad_group: r.label("ad_group", 200),
+        creative: r.label("creative", 200),
+        msclkid: r.label("msclkid", 500),
     };
 
     // Consent.

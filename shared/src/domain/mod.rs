@@ -37,6 +37,9 @@ pub mod sla;
 pub mod team_notice;
 pub mod urgency;
 
+// Attribution and KPIs (issue 6).
+pub mod analytics;
+
 pub use channel::ContactChannel;
 pub use consent::{ChannelConsent, Consents};
 pub use context::{LeadContext, ServiceLineId};

@@ -77,6 +77,27 @@ pub struct SourceDetail {
     pub referrer: Option<Label>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub landing_page: Option<Label>,
+    // Attribution detail (issue 6). The keyword is `utm_term`; the ad group and the creative
+    // have fields of their own (`creative` falls back to `utm_content` where a page sends only
+    // that), and Microsoft Advertising's click id joins Google's and Meta's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ad_group: Option<Label>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub creative: Option<Label>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub msclkid: Option<Label>,
+}
+
+impl SourceDetail {
+    /// The keyword that matched the ad (`utm_term`).
+    pub fn keyword(&self) -> Option<&Label> {
+        self.utm_term.as_ref()
+    }
+
+    /// The creative (ad variant): `creative`, else `utm_content`.
+    pub fn creative_or_content(&self) -> Option<&Label> {
+        self.creative.as_ref().or(self.utm_content.as_ref())
+    }
 }
 
 /// The lead's origin: its channel and tags.

@@ -18,7 +18,25 @@ use chrono::{DateTime, Duration};
 use lambda_http::{Body, Request, Response};
 use tracing::warn;
 
-const FIELDS: &[&str] = &["kind", "page", "at", "channel", "utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content"];
+const FIELDS: &[&str] = &[
+    "kind",
+    "page",
+    "at",
+    "channel",
+    "utm_source",
+    "utm_medium",
+    "utm_campaign",
+    "utm_term",
+    "utm_content",
+    // Attribution detail (issue 6).
+    "ad_group",
+    "creative",
+    "gclid",
+    "fbclid",
+    "msclkid",
+    "referrer",
+    "landing_page",
+];
 
 /// Handles one request.
 pub async fn handle(services: &Services, req: Request) -> Response<Body> {
@@ -73,7 +91,13 @@ pub async fn handle(services: &Services, req: Request) -> Response<Body> {
         utm_campaign: label("utm_campaign"),
         utm_term: label("utm_term"),
         utm_content: label("utm_content"),
-        ..Default::default()
+        ad_group: label("ad_group"),
+        creative: label("creative"),
+        gclid: label("gclid"),
+        fbclid: label("fbclid"),
+        msclkid: label("msclkid"),
+        referrer: label("referrer"),
+        landing_page: label("landing_page"),
     };
     let (Some(kind), Some(channel), Some(at)) = (kind, channel, at) else { return invalid(&errors) };
     if !errors.is_empty() {

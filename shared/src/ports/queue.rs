@@ -14,28 +14,31 @@ pub enum Consumer {
     /// Handles verified webhook events (inbound texts, calls, email events, appointments,
     /// payments, source events). Its messages are `InboundJob`s, not lead events.
     Webhooks,
+    /// Keeps the report aggregates up to date (issue 6): every change to a lead.
+    Analytics,
 }
 
 impl Consumer {
-    pub const ALL: [Consumer; 3] = [Consumer::Acknowledge, Consumer::Score, Consumer::Webhooks];
+    pub const ALL: [Consumer; 4] = [Consumer::Acknowledge, Consumer::Score, Consumer::Webhooks, Consumer::Analytics];
 
     pub fn as_str(self) -> &'static str {
         match self {
             Consumer::Acknowledge => "acknowledge",
             Consumer::Score => "score",
             Consumer::Webhooks => "webhooks",
+            Consumer::Analytics => "analytics",
         }
     }
 
-    /// Consumers of an event kind. Kinds nobody consumes yet publish nowhere.
+    /// Consumers of an event kind. Every change to a lead also goes to the analytics consumer,
+    /// which brings the lead's share of the report counters up to date.
     pub fn of(kind: LeadEventKind) -> &'static [Consumer] {
         match kind {
-            LeadEventKind::Captured | LeadEventKind::InquiryRepeated => &[Consumer::Acknowledge, Consumer::Score],
-            LeadEventKind::TouchpointAdded | LeadEventKind::Updated => &[Consumer::Score],
-            LeadEventKind::Scored | LeadEventKind::ContactRecorded => &[],
-            // Published for the consumers that react to them (cadence stop rules, attribution
-            // and KPI aggregates); none in this tree yet, so they go nowhere.
-            LeadEventKind::StatusChanged | LeadEventKind::Replied | LeadEventKind::OptedOut => &[],
+            LeadEventKind::Captured | LeadEventKind::InquiryRepeated => &[Consumer::Acknowledge, Consumer::Score, Consumer::Analytics],
+            LeadEventKind::TouchpointAdded | LeadEventKind::Updated => &[Consumer::Score, Consumer::Analytics],
+            LeadEventKind::Scored | LeadEventKind::ContactRecorded => &[Consumer::Analytics],
+            LeadEventKind::StatusChanged | LeadEventKind::Replied | LeadEventKind::OptedOut => &[Consumer::Analytics],
+            LeadEventKind::Acknowledged | LeadEventKind::PaymentReceived => &[Consumer::Analytics],
         }
     }
 }

@@ -3,7 +3,7 @@
 
 use crate::adapters::memory::event_source;
 use crate::adapters::memory::{
-    LocalSecrets, MemoryDueStore, MemoryOutbox, MemoryQueue, MemoryStore, MemoryTeamStore, QueueSettings, StaticSnsHttps,
+    LocalSecrets, MemoryAggregates, MemoryDueStore, MemoryOutbox, MemoryQueue, MemoryStore, MemoryTeamStore, QueueSettings, StaticSnsHttps,
 };
 use crate::app::webhook_context::WebhookContext;
 use crate::app::Services;
@@ -22,6 +22,8 @@ pub struct EmbeddedSystem {
     pub outbox: MemoryOutbox,
     /// Team notifications (`team_sms`, `team_email`), kept apart from what leads receive.
     pub team_outbox: MemoryOutbox,
+    /// Report aggregates (issue 6).
+    pub aggregates: MemoryAggregates,
 }
 
 impl EmbeddedSystem {
@@ -35,6 +37,7 @@ impl EmbeddedSystem {
         let queue = MemoryQueue::new(settings);
         let outbox = MemoryOutbox::new(clock.clone());
         let team_outbox = MemoryOutbox::new(clock.clone());
+        let aggregates = MemoryAggregates::new();
         let services = Services {
             config: Arc::new(config),
             clock,
@@ -54,8 +57,9 @@ impl EmbeddedSystem {
             jobs: Arc::new(queue.clone()),
             alerts: Arc::new(outbox.clone()),
             webhooks: Arc::new(local_webhooks()),
+            aggregates: Arc::new(aggregates.clone()),
         };
-        EmbeddedSystem { services, store, queue, outbox, team_outbox }
+        EmbeddedSystem { services, store, queue, outbox, team_outbox, aggregates }
     }
 
     /// Replaces the webhook secrets and settings (tests, and the runner's own options).

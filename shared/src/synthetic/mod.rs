@@ -3,3 +3,6 @@
 
 pub mod people;
 pub mod rng;
+
+// Demo data for reports (issue 6).
+pub mod demo;

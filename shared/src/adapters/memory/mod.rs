@@ -16,6 +16,10 @@ mod team;
 pub use schedule::MemoryDueStore;
 pub use team::MemoryTeamStore;
 
+// Attribution and KPIs (issue 6).
+mod aggregates;
+pub use aggregates::MemoryAggregates;
+
 pub use outbox::{MemoryOutbox, OutboxEntry};
 pub use queue::{MemoryQueue, QueueSettings, QueuedMessage};
 pub use secrets::LocalSecrets;

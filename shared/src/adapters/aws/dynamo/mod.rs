@@ -19,6 +19,9 @@ mod timeline;
 mod schedule;
 mod team;
 
+// Attribution and KPIs (issue 6).
+mod aggregates;
+
 pub use table::create_table;
 
 use crate::ports::StoreError;
