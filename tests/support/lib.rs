@@ -6,9 +6,11 @@
 //!   run in parallel against one server without resetting it.
 //! * [`leads`] builds domain values for tests.
 //! * [`response`] drives scoring, routing and SLA scenarios on the embedded system.
+//! * [`analytics`] replays demo leads through the analytics consumer (issue 6).
 //! * [`webhooks`] builds signed provider requests (with test secrets and a test SNS key).
 //! * [`contract_suite!`] runs one set of contract test bodies against several adapters.
 
+pub mod analytics;
 pub mod aws;
 pub mod leads;
 pub mod moto;

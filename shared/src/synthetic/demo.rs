@@ -269,6 +269,12 @@ fn label(s: &str) -> Option<Label> {
     Label::parse(s, 1000).ok()
 }
 
+/// One of `items`, as a label.
+fn choose(rng: &mut Rng, items: &[&str]) -> Option<Label> {
+    let v: &&str = rng.pick(items);
+    label(v)
+}
+
 fn weighted<'a, T>(rng: &mut Rng, items: &'a [T], weight: impl Fn(&T) -> u32) -> &'a T {
     let total: u32 = items.iter().map(&weight).sum();
     let mut x = rng.below(u64::from(total)) as u32;
@@ -368,7 +374,7 @@ fn one_lead(
     let context: LeadContext = serde_json::from_value(context_json).expect("a demo context deserializes");
     let campaign = if p.campaigns.is_empty() { None } else { Some(*rng.pick(p.campaigns)).filter(|c| *c != "(none)") };
     let mut detail = SourceDetail {
-        utm_source: if p.utm.is_empty() { None } else { label(*rng.pick(p.utm)) },
+        utm_source: if p.utm.is_empty() { None } else { choose(rng, p.utm) },
         utm_medium: p.medium.and_then(label),
         utm_campaign: campaign.and_then(label),
         referrer: p.referrer.and_then(label),
@@ -376,10 +382,9 @@ fn one_lead(
         ..Default::default()
     };
     if p.medium == Some("cpc") {
-        detail.utm_term =
-            label(*rng.pick(&["botox near me", "wound clinic", "hair loss treatment", "laser hair removal", "harbor health"]));
-        detail.ad_group = label(*rng.pick(&["offers", "brand", "services"]));
-        detail.creative = label(*rng.pick(&["ad-a", "ad-b"]));
+        detail.utm_term = choose(rng, &["botox near me", "wound clinic", "hair loss treatment", "laser hair removal", "harbor health"]);
+        detail.ad_group = choose(rng, &["offers", "brand", "services"]);
+        detail.creative = choose(rng, &["ad-a", "ad-b"]);
     }
     match p.click {
         Some("gclid") => detail.gclid = label(&format!("Cj0KCQ{:x}", rng.next_u64())),
@@ -617,7 +622,7 @@ fn one_lead(
         if at > end {
             continue;
         }
-        let page = label(*rng.pick(&["/pricing", "/services", "/about", "/financing", "/reviews"]));
+        let page = choose(rng, &["/pricing", "/services", "/about", "/financing", "/reviews"]);
         b.push(
             at,
             Actor::Integration("site".into()),
