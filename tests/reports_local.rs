@@ -253,7 +253,9 @@ async fn unrecognized_sources_are_listed_with_suggestions() {
     let v = reply.json();
     let rows = v["rows"].as_array().unwrap();
     let values: Vec<&str> = rows.iter().map(|r| r["value"].as_str().unwrap()).collect();
-    assert!(values.contains(&"faceboook") && values.contains(&"partner-site"), "{values:?}");
+    // The demo's untidy tags (which of them occur depends on the draw).
+    assert!(values.contains(&"faceboook"), "{values:?}");
+    assert!(values.iter().all(|v| ["faceboook", "newsletter_march", "partner-site"].contains(v)), "{values:?}");
     for known in ["fb", "facebook", "google", "googleads", "tiktok", "direct", "yelp.com", "google.com"] {
         assert!(!values.contains(&known), "{known} is known");
     }

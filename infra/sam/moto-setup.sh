@@ -70,6 +70,16 @@ webhooks_url=$(aws_ sqs create-queue --queue-name leadflow-local-webhooks \
   --attributes "{\"VisibilityTimeout\":\"180\",\"RedrivePolicy\":\"{\\\"deadLetterTargetArn\\\":\\\"$wdlq_arn\\\",\\\"maxReceiveCount\\\":\\\"3\\\"}\"}" \
   --query QueueUrl --output text)
 
+# AnalyticsQueue with its dead-letter queue (maxReceiveCount 5), as in the template: every lead
+# event also goes there (issue 6).
+adlq_url=$(aws_ sqs create-queue --queue-name leadflow-local-analytics-dlq \
+  --attributes MessageRetentionPeriod=1209600 --query QueueUrl --output text)
+adlq_arn=$(aws_ sqs get-queue-attributes --queue-url "$adlq_url" --attribute-names QueueArn \
+  --query Attributes.QueueArn --output text)
+analytics_url=$(aws_ sqs create-queue --queue-name leadflow-local-analytics \
+  --attributes "{\"VisibilityTimeout\":\"120\",\"RedrivePolicy\":\"{\\\"deadLetterTargetArn\\\":\\\"$adlq_arn\\\",\\\"maxReceiveCount\\\":\\\"5\\\"}\"}" \
+  --query QueueUrl --output text)
+
 # Webhook secrets as SecureString parameters (the test values of tests/support/webhooks.rs).
 secrets_path="${LEADFLOW_SECRETS_PATH:-/leadflow/local/webhooks}"
 for pair in twilio_auth_token=twilio-test-token callrail_signing_key=callrail-test-key \
@@ -84,6 +94,7 @@ LEADFLOW_QUEUE_ACKNOWLEDGE=$queue_url
 LEADFLOW_QUEUE_SCORE=$score_url
 LEADFLOW_TEAM_TOPIC_ARN_PREFIX=$topic_arn_prefix
 LEADFLOW_QUEUE_WEBHOOKS=$webhooks_url
+LEADFLOW_QUEUE_ANALYTICS=$analytics_url
 LEADFLOW_SECRETS_PATH=$secrets_path
 AWS_ENDPOINT_URL=$AWS_ENDPOINT_URL
 AWS_REGION=$AWS_REGION

@@ -434,14 +434,18 @@ fn one_lead(
     let pc = (line.2 * p.quality).min(0.9);
     let u = uniform(rng);
     let outcome = {
-        let cuts = [pc, pc * 1.35, pc * 1.65, pc * 2.25 + 0.1];
-        let scale = if cuts[3] > 0.97 { 0.97 / cuts[3] } else { 1.0 };
+        // Converted with probability pc; of the rest, a quarter showed without converting (yet),
+        // then a fifth booked and did not come, then a third was qualified and went no further.
+        let c0 = pc;
+        let c1 = c0 + (1.0 - c0) * 0.25;
+        let c2 = c1 + (1.0 - c1) * 0.2;
+        let c3 = c2 + (1.0 - c2) * 0.35;
         match u {
-            u if u < cuts[0] * scale => 4, // converted
-            u if u < cuts[1] * scale => 3, // showed, not (yet) converted
-            u if u < cuts[2] * scale => 2, // booked: no-show or canceled
-            u if u < cuts[3] * scale => 1, // qualified only
-            _ => 0,                        // never qualified
+            u if u < c0 => 4, // converted
+            u if u < c1 => 3, // showed, not (yet) converted
+            u if u < c2 => 2, // booked: no-show or canceled
+            u if u < c3 => 1, // qualified only
+            _ => 0,           // never qualified
         }
     };
     let mut status = LeadStatus::New;

@@ -12,6 +12,11 @@
 //!   store, timeline, notify, schedule the SLA; embedded adapters);
 //! * webhooks: the fast path (verify + store + enqueue) for Twilio and Stripe, the worker per
 //!   STOP and per payment, and listing a page of leads through the status index.
+//! * reports (issue 6): 100,000 demo leads with about 1,000,000 touchpoints on the embedded
+//!   adapters; the analytics consumer's update per lead, and a monthly source report (and the
+//!   attribution report) from the aggregates against a full recompute from the leads. Heavy
+//!   (several GB of memory, minutes): run it alone with
+//!   `-- --only reports [--report-leads 100000]`; `--only foundation` runs the rest.
 
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
@@ -295,14 +300,123 @@ async fn bench_webhooks(n: usize) -> [Stats; 5] {
     [Stats(twilio), Stats(stripe), Stats(stop_jobs), Stats(pay_jobs), Stats(pages)]
 }
 
+/// Attribution and KPI reports over a large data set (issue 6).
+async fn bench_reports(leads: usize) {
+    use leadflow::app::analytics::reports::{self, Engine, Query};
+    use leadflow::domain::analytics::{Dimension, Milestone, Period};
+    use leadflow::synthetic::demo::{end_of, generate, load, DemoOptions};
+    let end = end_of(chrono::NaiveDate::from_ymd_opt(2026, 10, 31).expect("date"));
+    let system = EmbeddedSystem::new(Config::embedded_default().expect("config"), Arc::new(leadflow::ports::ManualClock::new(end)));
+    let s = &system.services;
+    let t = Instant::now();
+    let data = generate(&s.config, &DemoOptions { leads, seed: 42, end, months: 6, extra_touchpoints: 9.0 });
+    let touchpoints = data.touchpoints();
+    let entries: usize = data.leads.iter().map(|l| l.timeline.len()).sum();
+    println!("reports: generated {leads} leads, {touchpoints} touchpoints, {entries} timeline entries in {:.1?}", t.elapsed());
+    let t = Instant::now();
+    load(s, &data, false).await.expect("load");
+    println!("reports: stored them in {:.1?}", t.elapsed());
+    // The analytics consumer's work per lead: read the lead and its timeline, compute, read the
+    // ledger, apply the difference (first application: every row of the lead).
+    let mut per_lead = Vec::with_capacity(leads);
+    for l in &data.leads {
+        let t = Instant::now();
+        leadflow::app::analytics::reconcile(s, l.lead.id).await.expect("reconcile");
+        per_lead.push(t.elapsed());
+    }
+    let per_lead = Stats(per_lead);
+    println!("{}", per_lead.line("analytics consumer per lead (first apply)"));
+    let mut again = Vec::new();
+    for l in data.leads.iter().take(5000) {
+        let t = Instant::now();
+        leadflow::app::analytics::reconcile(s, l.lead.id).await.expect("reconcile");
+        again.push(t.elapsed());
+    }
+    println!("{}", Stats(again).line("analytics consumer per duplicate delivery"));
+    println!("reports: {} aggregate rows", system.aggregates.row_count());
+    drop(data);
+    let month = |m: u32| {
+        let from = chrono::NaiveDate::from_ymd_opt(2026, m, 1).expect("date");
+        let to = leadflow::domain::analytics::period::next_month(from).pred_opt().expect("date");
+        Query {
+            from,
+            to,
+            period: Period::Month,
+            dimension: Dimension::Source,
+            milestone: Milestone::Converted,
+            engine: Engine::Aggregates,
+            value: None,
+        }
+    };
+    let mut kpis = Vec::new();
+    let mut rows = 0;
+    for i in 0..60 {
+        let q = month(5 + (i % 6) as u32);
+        let t = Instant::now();
+        let r = reports::kpis(s, &q).await.expect("kpis");
+        kpis.push(t.elapsed());
+        rows = r.rows.len();
+        std::hint::black_box(r);
+    }
+    let kpis = Stats(kpis);
+    println!("{}", kpis.line(&format!("monthly source report, aggregates ({rows} rows)")));
+    let mut attribution = Vec::new();
+    for i in 0..60 {
+        let t = Instant::now();
+        std::hint::black_box(reports::attribution(s, &month(5 + (i % 6) as u32)).await.expect("attribution"));
+        attribution.push(t.elapsed());
+    }
+    println!("{}", Stats(attribution).line("monthly attribution by source, aggregates"));
+    let q = month(9);
+    let report = reports::kpis(s, &q).await.expect("kpis");
+    let mut render = Vec::new();
+    for _ in 0..20 {
+        let t = Instant::now();
+        std::hint::black_box(leadflow::render::csv::kpis(&report).expect("csv"));
+        std::hint::black_box(leadflow::render::svg::conversion_by_source(&report, 8).expect("svg"));
+        render.push(t.elapsed());
+    }
+    println!("{}", Stats(render).line("CSV + SVG chart of that report"));
+    let mut recompute = Vec::new();
+    for _ in 0..3 {
+        let t = Instant::now();
+        let r = reports::kpis(s, &Query { engine: Engine::Recompute, ..q.clone() }).await.expect("recompute");
+        recompute.push(t.elapsed());
+        assert_eq!(r.rows, report.rows, "the recompute must agree with the aggregates");
+    }
+    println!("{}", Stats(recompute).line("monthly source report, full recompute"));
+    let t = Instant::now();
+    let a = reports::attribution(s, &Query { engine: Engine::Recompute, ..q.clone() }).await.expect("recompute");
+    println!("reports: monthly attribution, full recompute (every lead created by then): {:.1?}", t.elapsed());
+    assert_eq!(a.rows, reports::attribution(s, &q).await.expect("attribution").rows);
+    let t = Instant::now();
+    let audit = reports::audit(s, q.from, q.to).await.expect("audit");
+    println!("reports: audit of one month ({} rows compared, agree: {}): {:.1?}", audit.rows_compared, audit.agree, t.elapsed());
+    println!(
+        "target: monthly source report from aggregates < 50 ms -> {} (p99 {:.1?})",
+        if kpis.pct(0.99) < Duration::from_millis(50) { "met" } else { "NOT met" },
+        kpis.pct(0.99)
+    );
+}
+
 #[tokio::main]
 async fn main() {
     let mut args = std::env::args().skip(1);
     let mut n = 2000;
+    let mut only: Option<String> = None;
+    let mut report_leads = 100_000;
     while let Some(a) = args.next() {
-        if a == "--leads" {
-            n = args.next().and_then(|v| v.parse().ok()).expect("--leads N");
+        match a.as_str() {
+            "--leads" => n = args.next().and_then(|v| v.parse().ok()).expect("--leads N"),
+            "--only" => only = Some(args.next().expect("--only reports|foundation")),
+            "--report-leads" => report_leads = args.next().and_then(|v| v.parse().ok()).expect("--report-leads N"),
+            _ => {}
         }
+    }
+    if only.as_deref() == Some("reports") {
+        println!("leadflow benchmarks ({} build), reports section", if cfg!(debug_assertions) { "debug" } else { "release" });
+        bench_reports(report_leads).await;
+        return;
     }
     println!("leadflow benchmarks ({} build, {} leads each)", if cfg!(debug_assertions) { "debug" } else { "release" }, n);
     let (intake, ack) = bench_handlers(n).await;
@@ -322,4 +436,7 @@ async fn main() {
     println!("{}", stop.line("worker: STOP (revoke, opt out, confirm)"));
     println!("{}", pay.line("worker: payment (match, revenue, convert)"));
     println!("{}", pages.line("GET /leads page of 25 via status index"));
+    if only.is_none() {
+        bench_reports(report_leads).await;
+    }
 }

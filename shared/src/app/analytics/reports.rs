@@ -53,11 +53,13 @@ pub struct Query {
     pub value: Option<String>,
 }
 
-/// Rows from the engine asked for; a recompute is done once per report.
+/// Rows from the engine asked for; a recompute is done once per report (again only when a
+/// later read needs older leads than the first one read).
 struct Rows<'a> {
     services: &'a Services,
     engine: Engine,
-    set: Option<RowSet>,
+    /// The recomputed rows and the first capture day they cover (`None`: every lead).
+    set: Option<(Option<NaiveDate>, RowSet)>,
 }
 
 impl<'a> Rows<'a> {
@@ -75,16 +77,20 @@ impl<'a> Rows<'a> {
         from: NaiveDate,
         to: NaiveDate,
     ) -> Result<Vec<(RowKey, Counters)>, StoreError> {
-        match self.engine {
-            Engine::Aggregates => self.services.aggregates.rows(family, dimension, from, to).await,
+        let mut rows = match self.engine {
+            Engine::Aggregates => self.services.aggregates.rows(family, dimension, from, to).await?,
             Engine::Recompute => {
-                if self.set.is_none() {
-                    let created_from = (family == Family::Funnel).then_some(from);
-                    self.set = Some(recompute(self.services, created_from, to).await?);
+                let created_from = (family == Family::Funnel).then_some(from);
+                let covered = self.set.as_ref().is_some_and(|(first, _)| first.is_none() || *first <= created_from);
+                if !covered {
+                    self.set = Some((created_from, recompute(self.services, created_from, to).await?));
                 }
-                Ok(self.set.as_ref().map(|s| s.select(family, dimension, from, to)).unwrap_or_default())
+                self.set.as_ref().map(|(_, s)| s.select(family, dimension, from, to)).unwrap_or_default()
             }
-        }
+        };
+        // A lead that moved to another value leaves zeros behind: no line for them.
+        rows.retain(|(_, c)| c.values().any(|v| *v != 0));
+        Ok(rows)
     }
 }
 
@@ -158,7 +164,8 @@ pub async fn kpis(services: &Services, q: &Query) -> Result<KpiReport, StoreErro
         })
         .collect();
     out.sort_by(|a, b| a.period.cmp(&b.period).then(b.leads.cmp(&a.leads)).then(a.key.cmp(&b.key)));
-    let total_spend = spend.map(|s| s.values().sum());
+    // No spend entered for the range: no cost figures (rather than a cost of zero).
+    let total_spend = spend.filter(|s| !s.is_empty()).map(|s| s.values().sum());
     Ok(KpiReport {
         report: "kpis",
         dimension: q.dimension,
