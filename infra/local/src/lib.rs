@@ -164,6 +164,8 @@ pub async fn serve(options: Options) -> anyhow::Result<()> {
     println!("  POST {}/local/tick      run the SLA checker now ({{\"advance_seconds\":120}} with --time-travel)", running.base_url());
     println!("  GET  {}/leads?status=new   (token)   GET /leads/{{id}}   POST /leads/{{id}}/status", running.base_url());
     println!("  POST {}/webhooks/...       signed webhooks (see `leadflow-local sign-webhook --help`)", running.base_url());
+    println!("  GET  {}/reports/kpis?dimension=source   (token)   /reports/charts/funnel.svg   POST /local/weekly-summary", running.base_url());
+    println!("  (`leadflow-local demo` starts with a few thousand demo leads, so the reports have something to show)");
     tokio::signal::ctrl_c().await.context("waiting for Ctrl-C")?;
     Ok(())
 }
