@@ -94,8 +94,8 @@ async fn the_role_matrix_decides_who_lists_and_reads_leads() {
     assert_eq!(one["lead"]["id"], id.as_str());
     let kinds: Vec<&str> = one["timeline"]["items"].as_array().unwrap().iter().map(|e| e["type"].as_str().unwrap()).collect();
     assert!(kinds.contains(&"lead_captured") && kinds.contains(&"acknowledgement_sent"), "{kinds:?}");
-    assert_eq!(call(&r, "GET", &path, Some(&newark), None, &[], None).await.0, 404);
-    assert_eq!(call(&r, "GET", &path, Some(&agent), None, &[], None).await.0, 404);
+    assert_eq!(call(&r, "GET", &path, Some(&newark), None, &[], None).await.0, 403, "outside their facilities: refused (and recorded)");
+    assert_eq!(call(&r, "GET", &path, Some(&agent), None, &[], None).await.0, 403);
     assert_eq!(call(&r, "GET", &path, Some(&analyst), None, &[], None).await.0, 403);
     // Timeline pages of one entry each walk the whole timeline, in order, once.
     let all: Vec<Value> = one["timeline"]["items"].as_array().unwrap().clone();

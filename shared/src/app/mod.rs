@@ -2,12 +2,15 @@
 //! runner.
 
 pub mod acknowledge;
+pub mod audit;
 pub mod inbound;
 pub mod intake;
 pub mod leads;
 pub mod lifecycle;
 pub mod matching;
 pub mod messaging;
+pub mod person;
+pub mod privacy;
 pub mod services;
 pub mod webhook_context;
 

@@ -100,6 +100,32 @@ async fn bench_handlers(n: usize) -> (Stats, Stats) {
     (Stats(intake), Stats(ack))
 }
 
+/// Sealing the health concern (what the DynamoDB store does on every lead write): with the
+/// data-key cache, and with a fresh data key per value (what every write would cost without
+/// the cache: one key-service round trip each, a KMS call in AWS).
+async fn bench_sealing(n: usize) -> (Stats, Stats, Stats) {
+    use leadflow::adapters::memory::LocalKeys;
+    use leadflow::crypto::{CachePolicy, Sealer};
+    let keys = Arc::new(LocalKeys::random());
+    let cached = Sealer::new(keys.clone());
+    let uncached = Sealer::with_policy(keys, CachePolicy { max_uses: 1, ..CachePolicy::default() });
+    let text = "I have had a sore knee since my fall in January and would like to talk about options.";
+    let (mut seal, mut open, mut fresh) = (Vec::with_capacity(n), Vec::with_capacity(n), Vec::with_capacity(n));
+    for i in 0..n {
+        let binding = format!("lead:{i}:context.concern");
+        let t = Instant::now();
+        let sealed = cached.seal(text, &binding).await.expect("seal");
+        seal.push(t.elapsed());
+        let t = Instant::now();
+        assert_eq!(cached.open(&sealed, &binding).await.expect("open"), text);
+        open.push(t.elapsed());
+        let t = Instant::now();
+        uncached.seal(text, &binding).await.expect("seal");
+        fresh.push(t.elapsed());
+    }
+    (Stats(seal), Stats(open), Stats(fresh))
+}
+
 async fn bench_end_to_end(n: usize) -> Stats {
     let running = start(Options { port: 0, ..Options::default() }, Arc::new(SystemClock)).await.expect("runner");
     let stream = tokio::net::TcpStream::connect(running.addr).await.expect("connect");
@@ -308,6 +334,10 @@ async fn main() {
     let (intake, ack) = bench_handlers(n).await;
     println!("{}", intake.line("intake handler per request (embedded)"));
     println!("{}", ack.line("acknowledge handler per message (embedded)"));
+    let (seal, open, fresh) = bench_sealing(n).await;
+    println!("{}", seal.line("seal concern, cached data key"));
+    println!("{}", open.line("open concern, cached data key"));
+    println!("{}", fresh.line("seal concern, new data key each (no cache)"));
     let e2e = bench_end_to_end(n).await;
     println!("{}", e2e.line("local runner POST /leads -> outbox entry"));
     println!("target: end to end p99 < 10 ms -> {}", if e2e.pct(0.99) < Duration::from_millis(10) { "met" } else { "NOT met" });
