@@ -127,6 +127,8 @@ async fn status_changes_are_validated_and_recorded_with_their_author() {
     assert_eq!(s, 422, "{body}");
     assert_eq!(body["fields"][0]["field"], "reason");
     assert!(body["allowed_reasons"].as_array().unwrap().contains(&json!("out_of_service_area")));
+    let plain = Some(("text/plain", json!({"to": "qualified"}).to_string()));
+    assert_eq!(call(&r, "POST", &path, Some(&admin), None, &[], plain).await.0, 415, "strict content type");
     let (s, body) = call(&r, "POST", &path, Some(&admin), Some(json!({"to": "no_show"})), &[], None).await;
     assert_eq!((s, body["message"].as_str().unwrap()), (422, "a lead cannot move from new to no_show"));
     clock.advance(chrono::Duration::minutes(2));

@@ -202,7 +202,13 @@ async fn answer_with(services: &Services, caller: &Caller, lead: &Lead, extra: V
     json_response(200, &body)
 }
 
+/// A strict JSON body: `application/json` only (415 otherwise), at most 16 KiB, the documented
+/// fields only; an error never repeats what was sent.
 fn json_body<T: serde::de::DeserializeOwned>(req: &Request) -> Result<T, Response<Body>> {
+    let content_type = req.headers().get("content-type").and_then(|v| v.to_str().ok()).unwrap_or("");
+    if !content_type.split(';').next().is_some_and(|m| m.trim().eq_ignore_ascii_case("application/json")) {
+        return Err(error_response(415, "unsupported_media_type", "send application/json", None));
+    }
     let bytes: &[u8] = match req.body() {
         Body::Text(t) => t.as_bytes(),
         Body::Binary(b) => b,

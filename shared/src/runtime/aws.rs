@@ -158,8 +158,11 @@ pub async fn init_from_env() -> Result<Services, EnvError> {
     let mut services = services(config, &env).await;
     services.webhooks = Arc::new(webhook_context(&services, &env).await?);
     crate::domain::phone::warm_up();
-    if let Err(e) = services.leads.get(LeadId::random()).await {
-        tracing::warn!(error = %e, "warming the DynamoDB connection failed; the first request will retry");
+    match services.leads.get(LeadId::random()).await {
+        // A refusal (a function whose role may not read leads, such as the audit function) still
+        // opened the connection: only a failure to reach DynamoDB is worth a warning.
+        Err(e) if e.is_retryable() => tracing::warn!(error = %e, "warming the DynamoDB connection failed; the first request will retry"),
+        _ => {}
     }
     Ok(services)
 }

@@ -45,6 +45,27 @@ fn lambda_request(body: String) -> lambda_http::Request {
         .with_request_context(lambda_http::request::RequestContext::ApiGatewayV2(ctx))
 }
 
+/// A staff request as API Gateway hands it on after its JWT authorizer: the caller's claims,
+/// path and query parameters.
+fn staff_request(path: &str, claims: &[(&str, &str)], params: &[(&str, String)], query: &[(&str, &str)]) -> lambda_http::Request {
+    use lambda_http::aws_lambda_events::apigw::{ApiGatewayRequestAuthorizer, ApiGatewayRequestAuthorizerJwtDescription};
+    let mut ctx = lambda_http::aws_lambda_events::apigw::ApiGatewayV2httpRequestContext::default();
+    ctx.http.source_ip = Some("203.0.113.2".into());
+    let mut jwt = ApiGatewayRequestAuthorizerJwtDescription::default();
+    jwt.claims = claims.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+    let mut authorizer = ApiGatewayRequestAuthorizer::default();
+    authorizer.jwt = Some(jwt);
+    ctx.authorizer = Some(authorizer);
+    let params: std::collections::HashMap<String, String> = params.iter().map(|(k, v)| (k.to_string(), v.clone())).collect();
+    let query: std::collections::HashMap<String, String> = query.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+    http::Request::get(path)
+        .body(Body::Empty)
+        .expect("request")
+        .with_request_context(lambda_http::request::RequestContext::ApiGatewayV2(ctx))
+        .with_path_parameters(params)
+        .with_query_string_parameters(query)
+}
+
 struct Stats(Vec<Duration>);
 
 impl Stats {
@@ -236,7 +257,7 @@ fn phone(i: usize) -> String {
 }
 
 /// Webhook fast path and worker, and listing, on the embedded adapters.
-async fn bench_webhooks(n: usize) -> [Stats; 5] {
+async fn bench_webhooks(n: usize) -> [Stats; 7] {
     use leadflow::adapters::memory::StaticSnsHttps;
     use leadflow::app::webhook_context::WebhookContext;
     use leadflow::webhooks::signature::{timestamped_sign, twilio_sign};
@@ -318,7 +339,23 @@ async fn bench_webhooks(n: usize) -> [Stats; 5] {
             None => break,
         }
     }
-    [Stats(twilio), Stats(stripe), Stats(stop_jobs), Stats(pay_jobs), Stats(pages)]
+    // The same through the staff route: the role matrix on each lead, then one audit entry per
+    // lead shown, written before the page is returned; and one lead with its timeline.
+    let admin = [("sub", "bench-admin"), ("cognito:groups", "[admin]")];
+    let (mut listed, mut shown) = (Vec::new(), Vec::new());
+    for _ in 0..80 {
+        let req = staff_request("/leads", &admin, &[], &[("status", "converted"), ("limit", "25")]);
+        let t = Instant::now();
+        assert_eq!(handlers::leads_api::handle(&system.services, req).await.status(), 200);
+        listed.push(t.elapsed());
+    }
+    for id in ids.iter().take(n.min(2000)) {
+        let req = staff_request(&format!("/leads/{id}"), &admin, &[("id", id.clone())], &[]);
+        let t = Instant::now();
+        assert_eq!(handlers::leads_api::handle(&system.services, req).await.status(), 200);
+        shown.push(t.elapsed());
+    }
+    [Stats(twilio), Stats(stripe), Stats(stop_jobs), Stats(pay_jobs), Stats(pages), Stats(listed), Stats(shown)]
 }
 
 #[tokio::main]
@@ -346,10 +383,12 @@ async fn main() {
     println!("{}", routing.line("routing per lead (rules + availability + RR)"));
     println!("{}", consumer.line("score consumer per event (embedded)"));
     println!("target: scoring p99 < 50 us -> {}", if scoring.pct(0.99) < Duration::from_micros(50) { "met" } else { "NOT met" });
-    let [twilio, stripe, stop, pay, pages] = bench_webhooks(n).await;
+    let [twilio, stripe, stop, pay, pages, listed, shown] = bench_webhooks(n).await;
     println!("{}", twilio.line("webhook Twilio SMS: verify+store+enqueue"));
     println!("{}", stripe.line("webhook Stripe: verify+store+enqueue"));
     println!("{}", stop.line("worker: STOP (revoke, opt out, confirm)"));
     println!("{}", pay.line("worker: payment (match, revenue, convert)"));
     println!("{}", pages.line("GET /leads page of 25 via status index"));
+    println!("{}", listed.line("GET /leads handler: matrix + 25 audit reads"));
+    println!("{}", shown.line("GET /leads/{id} handler: lead+timeline+audit"));
 }
