@@ -249,3 +249,15 @@ pub mod fields {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::fields::*;
+
+    #[test]
+    fn a_lead_record_is_the_whole_lead_but_its_timeline() {
+        assert_eq!(WHOLE_LEAD.last(), Some(&TIMELINE));
+        assert_eq!(LEAD_RECORD, &WHOLE_LEAD[..WHOLE_LEAD.len() - 1]);
+        assert!(!LEAD_RECORD.contains(&TIMELINE));
+    }
+}
