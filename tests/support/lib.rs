@@ -7,9 +7,11 @@
 //! * [`leads`] builds domain values for tests.
 //! * [`response`] drives scoring, routing and SLA scenarios on the embedded system.
 //! * [`webhooks`] builds signed provider requests (with test secrets and a test SNS key).
+//! * [`fuzz`] generates hostile inputs for property tests of the parsers.
 //! * [`contract_suite!`] runs one set of contract test bodies against several adapters.
 
 pub mod aws;
+pub mod fuzz;
 pub mod leads;
 pub mod moto;
 pub mod response;
