@@ -8,10 +8,12 @@
 //! * [`response`] drives scoring, routing and SLA scenarios on the embedded system.
 //! * [`analytics`] replays demo leads through the analytics consumer (issue 6).
 //! * [`webhooks`] builds signed provider requests (with test secrets and a test SNS key).
+//! * [`fuzz`] generates hostile inputs for property tests of the parsers.
 //! * [`contract_suite!`] runs one set of contract test bodies against several adapters.
 
 pub mod analytics;
 pub mod aws;
+pub mod fuzz;
 pub mod leads;
 pub mod moto;
 pub mod response;

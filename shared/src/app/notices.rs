@@ -108,6 +108,6 @@ pub async fn send_once(
         Actor::System("notify".into()),
         TimelineKind::TeamNotified { member: member.clone(), notice: kind },
     );
-    services.timeline.append(&entry).await?;
+    super::audit::append_system(services, "notify", &entry).await?;
     Ok(true)
 }

@@ -2,12 +2,15 @@
 //! sums and rates per period and dimension value: never a lead's id, name, contact details or
 //! health information, which is why analysts may read them.
 //!
-//! | route | roles |
-//! |---|---|
-//! | `GET /reports/kpis`, `/reports/attribution`, `/reports/cohorts`, `/reports/sla`, `/reports/sources/unrecognized`, `/reports/charts/{chart}` | admin, manager, analyst |
-//! | `GET /spend` | admin, manager, analyst |
-//! | `POST /spend`, `POST /spend/import` | admin, manager |
-//! | `GET /reports/audit`, any report with `engine=recompute` (reads every lead) | admin |
+//! | route | roles (`auth::policy`) | recorded as |
+//! |---|---|---|
+//! | `GET /reports/kpis`, `/reports/attribution`, `/reports/cohorts`, `/reports/sla`, `/reports/sources/unrecognized`, `/reports/charts/{chart}` | admin, manager, analyst (`can_read_reports`) | `read` of `reports` |
+//! | `GET /spend` | admin, manager, analyst | `read` of `spend` |
+//! | `POST /spend`, `POST /spend/import` | admin, manager (`can_enter_spend`) | `update` of `spend` |
+//! | `GET /reports/audit`, any report with `engine=recompute` (reads every lead) | admin (`can_recompute_reports`) | `read` of the lead parts counted |
+//!
+//! Every refusal is the fixed 403 and is recorded as `denied` (`handlers::guard`); the record of
+//! an allowed read is written before the answer (no unrecorded reads).
 //!
 //! Common query parameters: `from`, `to` (`YYYY-MM-DD`, organization time zone; default the
 //! last 30 days), `period` (`day`, `week`, `month`, `all`: one line per value for the whole range), `dimension` (`all`, `source`, `campaign`,
@@ -15,14 +18,18 @@
 //! `format` (`json`, `csv`), `engine` (`aggregates`, `recompute`). Unknown parameters are refused
 //! by name.
 
-use super::staff::{caller, invalid, json_fields, Refusal};
+use super::guard::{self, Caller};
+use super::staff::{invalid, json_fields};
 use crate::app::analytics::reports::{self, Engine, Query};
 use crate::app::analytics::spend;
 use crate::app::Services;
-use crate::auth::Role;
+use crate::auth::policy;
+use crate::auth::Principal;
 use crate::domain::analytics::spend::parse_month;
 use crate::domain::analytics::{Dimension, Milestone, Period};
+use crate::domain::audit::fields;
 use crate::domain::intake_form::FieldError;
+use crate::domain::AuditAction;
 use crate::handlers::request::request_id;
 use crate::http::{error_response, json_response};
 use crate::render;
@@ -32,12 +39,30 @@ use serde::Serialize;
 use std::collections::BTreeMap;
 use tracing::{error, info};
 
-/// Who may read reports.
-pub const READERS: &[Role] = &[Role::Admin, Role::Manager, Role::Analyst];
-/// Who may enter spend.
-pub const SPEND_WRITERS: &[Role] = &[Role::Admin, Role::Manager];
-/// Who may run the recompute (it reads every lead).
-pub const AUDITORS: &[Role] = &[Role::Admin];
+/// What an aggregate report read is recorded as having read (counts, no lead's data).
+pub const REPORTS: &str = "reports";
+/// What reading or entering marketing spend is recorded as.
+pub const SPEND: &str = "spend";
+/// The parts of every lead in range a recompute reads to count them (never returned).
+pub const RECOMPUTE_READS: &[&str] = &[fields::SOURCE, fields::CONTEXT, fields::STATUS, fields::PAYMENTS, fields::TIMELINE];
+
+/// The response to give instead, when there is one.
+type Refusal = Box<Response<Body>>;
+
+/// The caller of `route` if `allowed` lets them; otherwise the 401/403 (a 403 recorded as denied).
+async fn caller(
+    services: &Services,
+    req: &Request,
+    route: &str,
+    action: AuditAction,
+    allowed: fn(&Principal) -> bool,
+) -> Result<Caller, Refusal> {
+    let caller = guard::authenticate(req, route).map_err(Box::new)?;
+    if !allowed(&caller.principal) {
+        return Err(Box::new(guard::refuse(services, &caller, action, None).await));
+    }
+    Ok(caller)
+}
 
 /// Longest range of an aggregate report, in days (three years).
 const MAX_DAYS: i64 = 3 * 366;
@@ -106,6 +131,19 @@ enum Report {
 }
 
 impl Report {
+    /// The route pattern, as the audit trail names it.
+    fn route(self) -> &'static str {
+        match self {
+            Report::Kpis => "GET /reports/kpis",
+            Report::Attribution => "GET /reports/attribution",
+            Report::Cohorts => "GET /reports/cohorts",
+            Report::Sla => "GET /reports/sla",
+            Report::Unrecognized => "GET /reports/sources/unrecognized",
+            Report::Audit => "GET /reports/audit",
+            Report::Chart(_) => "GET /reports/charts/{chart}",
+        }
+    }
+
     fn name(self) -> &'static str {
         match self {
             Report::Kpis => "kpis",
@@ -298,7 +336,7 @@ fn out<T: Serialize>(
 async fn report(services: &Services, req: &Request, report: Report) -> Response<Body> {
     let rid = request_id(req);
     let rid = rid.as_deref();
-    let who = match caller(req, READERS) {
+    let who = match caller(services, req, report.route(), AuditAction::Read, policy::can_read_reports).await {
         Ok(p) => p,
         Err(r) => return *r,
     };
@@ -306,12 +344,18 @@ async fn report(services: &Services, req: &Request, report: Report) -> Response<
         Ok(x) => x,
         Err(fields) => return invalid(&fields),
     };
-    if (q.engine == Engine::Recompute || report == Report::Audit) && !AUDITORS.contains(&who.role) {
-        return error_response(403, "forbidden", "only an administrator may recompute reports from the leads", rid);
+    let reads_leads = q.engine == Engine::Recompute || report == Report::Audit;
+    if reads_leads && !policy::can_recompute_reports(&who.principal) {
+        return guard::refuse(services, &who, AuditAction::Read, None).await;
     }
-    if q.engine == Engine::Recompute || report == Report::Audit {
-        // Reading every lead, even only to count: recorded with who asked.
-        info!(user_id = %who.user_id, role = who.role.as_str(), report = report.name(), from = %q.from, to = %q.to, "recompute from leads");
+    // Recorded before anything is answered: a recompute reads every lead of the range, even if
+    // only to count it.
+    let read: &[&'static str] = if reads_leads { RECOMPUTE_READS } else { &[REPORTS] };
+    if let Err(r) = guard::record(services, &who, AuditAction::Read, None, read).await {
+        return r;
+    }
+    if reads_leads {
+        info!(user_id = %who.principal.user_id, role = who.principal.role.as_str(), report = report.name(), from = %q.from, to = %q.to, "recompute from leads");
     }
     let name = report.name();
     let result = match report {
@@ -349,9 +393,10 @@ async fn chart_response(services: &Services, q: &Query, chart: Chart, top: usize
 }
 
 async fn list_spend(services: &Services, req: &Request) -> Response<Body> {
-    if let Err(r) = caller(req, READERS) {
-        return *r;
-    }
+    let who = match caller(services, req, "GET /spend", AuditAction::Read, policy::can_read_reports).await {
+        Ok(c) => c,
+        Err(r) => return *r,
+    };
     let p = params(req);
     let mut errors: Vec<FieldError> = p
         .keys()
@@ -370,6 +415,9 @@ async fn list_spend(services: &Services, req: &Request) -> Response<Body> {
     let from = month("from", Period::Month.start(to - Duration::days(365)), &mut errors);
     if !errors.is_empty() {
         return invalid(&errors);
+    }
+    if let Err(r) = guard::record(services, &who, AuditAction::Read, None, &[SPEND]).await {
+        return r;
     }
     match services.aggregates.spend(from, to).await {
         Ok(entries) if p.get("format").map(String::as_str) == Some("csv") => match render::csv::spend(&entries) {
@@ -393,21 +441,24 @@ async fn list_spend(services: &Services, req: &Request) -> Response<Body> {
 }
 
 async fn post_spend(services: &Services, req: &Request) -> Response<Body> {
-    let who = match caller(req, SPEND_WRITERS) {
+    let who = match caller(services, req, "POST /spend", AuditAction::Update, policy::can_enter_spend).await {
         Ok(p) => p,
         Err(r) => return *r,
     };
     let fields = match json_fields(req, spend::FIELDS) {
         Ok(f) => f,
-        Err(r) => return *r,
+        Err(r) => return r,
     };
-    let entry = match spend::entry(&fields, "", &services.config.organization.currency, services.clock.now(), &who.user_id) {
+    let entry = match spend::entry(&fields, "", &services.config.organization.currency, services.clock.now(), &who.principal.user_id) {
         Ok(e) => e,
         Err(errors) => return invalid(&errors),
     };
     match spend::record(services, std::slice::from_ref(&entry)).await {
         Ok(()) => {
-            info!(user_id = %who.user_id, month = %entry.month, "spend entered");
+            if let Err(r) = guard::record(services, &who, AuditAction::Update, None, &[SPEND]).await {
+                return r;
+            }
+            info!(user_id = %who.principal.user_id, month = %entry.month, "spend entered");
             json_response(200, &serde_json::json!({"entry": entry}))
         }
         Err(e) => internal(e, None),
@@ -436,7 +487,7 @@ fn csv_body(req: &Request) -> Result<&[u8], Refusal> {
 }
 
 async fn import_spend(services: &Services, req: &Request) -> Response<Body> {
-    let who = match caller(req, SPEND_WRITERS) {
+    let who = match caller(services, req, "POST /spend/import", AuditAction::Update, policy::can_enter_spend).await {
         Ok(p) => p,
         Err(r) => return *r,
     };
@@ -444,13 +495,16 @@ async fn import_spend(services: &Services, req: &Request) -> Response<Body> {
         Ok(b) => b,
         Err(r) => return *r,
     };
-    let entries = match spend::import(bytes, &services.config.organization.currency, services.clock.now(), &who.user_id) {
+    let entries = match spend::import(bytes, &services.config.organization.currency, services.clock.now(), &who.principal.user_id) {
         Ok(e) => e,
         Err(errors) => return invalid(&errors),
     };
     match spend::record(services, &entries).await {
         Ok(()) => {
-            info!(user_id = %who.user_id, entries = entries.len(), "spend imported");
+            if let Err(r) = guard::record(services, &who, AuditAction::Update, None, &[SPEND]).await {
+                return r;
+            }
+            info!(user_id = %who.principal.user_id, entries = entries.len(), "spend imported");
             json_response(200, &serde_json::json!({"imported": entries.len()}))
         }
         Err(e) => internal(e, None),

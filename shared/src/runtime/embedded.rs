@@ -3,7 +3,8 @@
 
 use crate::adapters::memory::event_source;
 use crate::adapters::memory::{
-    LocalSecrets, MemoryAggregates, MemoryDueStore, MemoryOutbox, MemoryQueue, MemoryStore, MemoryTeamStore, QueueSettings, StaticSnsHttps,
+    LocalSecrets, MemoryAggregates, MemoryAuditLog, MemoryDueStore, MemoryOutbox, MemoryQueue, MemoryStore, MemoryTeamStore, QueueSettings,
+    StaticSnsHttps,
 };
 use crate::app::webhook_context::WebhookContext;
 use crate::app::Services;
@@ -22,6 +23,7 @@ pub struct EmbeddedSystem {
     pub outbox: MemoryOutbox,
     /// Team notifications (`team_sms`, `team_email`), kept apart from what leads receive.
     pub team_outbox: MemoryOutbox,
+    pub audit: MemoryAuditLog,
     /// Report aggregates (issue 6).
     pub aggregates: MemoryAggregates,
 }
@@ -37,6 +39,7 @@ impl EmbeddedSystem {
         let queue = MemoryQueue::new(settings);
         let outbox = MemoryOutbox::new(clock.clone());
         let team_outbox = MemoryOutbox::new(clock.clone());
+        let audit = MemoryAuditLog::new();
         let aggregates = MemoryAggregates::new();
         let services = Services {
             config: Arc::new(config),
@@ -57,9 +60,11 @@ impl EmbeddedSystem {
             jobs: Arc::new(queue.clone()),
             alerts: Arc::new(outbox.clone()),
             webhooks: Arc::new(local_webhooks()),
+            audit: Arc::new(audit.clone()),
+            person_data: vec![Arc::new(store.clone()), Arc::new(outbox.clone()), Arc::new(team_outbox.clone())],
             aggregates: Arc::new(aggregates.clone()),
         };
-        EmbeddedSystem { services, store, queue, outbox, team_outbox, aggregates }
+        EmbeddedSystem { services, store, queue, outbox, team_outbox, audit, aggregates }
     }
 
     /// Replaces the webhook secrets and settings (tests, and the runner's own options).
