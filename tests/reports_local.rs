@@ -296,7 +296,7 @@ async fn the_audit_agrees_and_the_weekly_summary_reaches_the_outbox() {
 fn the_template_carries_the_report_routes_the_consumer_and_the_schedule() {
     let template = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/template.yaml")).unwrap();
     let start = template.find("\n  ReportsFunction:\n").expect("ReportsFunction");
-    let end = start + template[start + 1..].find("\n  WeeklySummaryLogGroup:").expect("the function's end");
+    let end = start + template[start + 1..].find("\n  SourcesLogGroup:").expect("the function's end");
     let reports = &template[start..end];
     assert!(!reports.contains("Authorizer: NONE"), "report routes must keep the default JWT authorizer");
     for route in leadflow_local::api_routes() {
@@ -314,7 +314,8 @@ fn the_template_carries_the_report_routes_the_consumer_and_the_schedule() {
     ] {
         assert!(template.contains(needle), "template lacks {needle}");
     }
-    // Every function that publishes lead events can reach the analytics queue.
-    assert_eq!(template.matches("LEADFLOW_QUEUE_ANALYTICS: !Ref AnalyticsQueue").count(), 7);
-    assert_eq!(template.matches("Sid: EnqueueAnalytics").count(), 7);
+    // Every function that publishes lead events can reach the analytics queue (the seven that
+    // did before issue 6, and the source re-tagging).
+    assert_eq!(template.matches("LEADFLOW_QUEUE_ANALYTICS: !Ref AnalyticsQueue").count(), 8);
+    assert_eq!(template.matches("Sid: EnqueueAnalytics").count(), 8);
 }

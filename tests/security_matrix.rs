@@ -41,6 +41,10 @@ type Row = (&'static str, &'static str, [(u16, u16); 4]);
 const SCOPED: [(u16, u16); 4] = [(200, 200), (200, 403), (200, 403), (403, 403)];
 const SCOPED_CREATE: [(u16, u16); 4] = [(201, 201), (201, 403), (201, 403), (403, 403)];
 const ADMIN_ONLY: [(u16, u16); 4] = [(200, 200), (403, 403), (403, 403), (403, 403)];
+/// Aggregate reports (no personal data): everyone but agents, whoever's leads they count.
+const REPORTS: [(u16, u16); 4] = [(200, 200), (200, 200), (403, 403), (200, 200)];
+/// Marketing spend and the source-tag list: administrators and managers.
+const ADMIN_MANAGER: [(u16, u16); 4] = [(200, 200), (200, 200), (403, 403), (403, 403)];
 /// Signed webhooks: public, and an unsigned request is refused whoever sends it.
 const UNSIGNED: [(u16, u16); 4] = [(401, 401), (401, 401), (401, 401), (401, 401)];
 
@@ -71,6 +75,20 @@ const MATRIX: &[Row] = &[
     ("POST", "/webhooks/appointments", UNSIGNED),
     ("POST", "/webhooks/payments", UNSIGNED),
     ("POST", "/webhooks/sources/{source}", UNSIGNED),
+    // Attribution and KPIs: aggregates only; the recompute reads every lead (administrators).
+    ("GET", "/reports/kpis", REPORTS),
+    ("GET", "/reports/attribution", REPORTS),
+    ("GET", "/reports/cohorts", REPORTS),
+    ("GET", "/reports/sla", REPORTS),
+    ("GET", "/reports/sources/unrecognized", REPORTS),
+    ("GET", "/reports/audit", ADMIN_ONLY),
+    ("GET", "/reports/charts/{chart}", REPORTS),
+    ("GET", "/spend", REPORTS),
+    ("POST", "/spend", ADMIN_MANAGER),
+    ("POST", "/spend/import", ADMIN_MANAGER),
+    // Source-tag audit: lead ids and tags; a re-tag needs the right to change every lead named.
+    ("GET", "/sources/audit", ADMIN_MANAGER),
+    ("POST", "/sources/retag", [(200, 200), (200, 403), (403, 403), (403, 403)]),
 ];
 
 fn column(role: Role) -> usize {
@@ -177,6 +195,9 @@ fn snapshot(r: &Running) -> (String, usize) {
 /// The request body a route gets in the matrix (valid, so only access decides the answer).
 fn body_for(pattern: &str, n: u32) -> (Vec<(&'static str, &'static str)>, String) {
     let json = vec![("content-type", "application/json")];
+    if pattern == "/spend/import" {
+        return (vec![("content-type", "text/csv")], "month,source,campaign,amount\n2026-03,google,spring,120.00\n".into());
+    }
     let body = match pattern {
         "/leads" => format!(r#"{{"email":"new.{n}@example.com","service_line":"med_spa"}}"#),
         "/leads/{id}/contacts" => r#"{"channel":"call","outcome":"no_answer"}"#.into(),
@@ -185,6 +206,9 @@ fn body_for(pattern: &str, n: u32) -> (Vec<(&'static str, &'static str)>, String
         "/leads/{id}/status" => r#"{"to":"contacted"}"#.into(),
         "/leads/{id}/stakeholders" => r#"{"name":"Pat Doe","role":"spouse"}"#.into(),
         "/leads/{id}/milestones" => r#"{"milestone":"discovery_call"}"#.into(),
+        "/spend" => r#"{"month":"2026-03","source":"google","campaign":"spring","amount":"120.00"}"#.into(),
+        // `{id}` becomes the case's lead.
+        "/sources/retag" => r#"{"lead_ids":["{id}"],"source":"facebook","campaign":"spring"}"#.into(),
         p if p.starts_with("/webhooks/") => "{}".into(),
         _ => return (vec![], String::new()),
     };
@@ -232,9 +256,11 @@ async fn every_route_and_role_gets_what_the_matrix_says() {
                     // maria works at Hoboken (the manager's facility); jon at Manhattan.
                     .replace("{member}", if whose == Whose::Own { "maria" } else { "jon" })
                     .replace("{source}", "chat_widget")
+                    .replace("{chart}", "funnel.svg")
             };
             let token = sign(&claims(user, role), SECRET);
             let (headers, body) = body_for(pattern, n);
+            let body = body.replace("{id}", &id.to_string());
             let before = snapshot(&r);
             let reply = call(&r, method, &path, Some(&token), &headers, &body).await;
             assert_eq!(reply.status, want, "{method} {pattern} as {role:?} on a {whose:?} lead: {}", reply.body);

@@ -101,6 +101,8 @@ pub fn api_routes() -> Vec<Route> {
     routes.extend(webhook_routes());
     // Attribution and KPIs (issue 6).
     routes.extend(report_routes());
+    // Source-tag audit (issue 7 item 6).
+    routes.extend(source_routes());
     routes
 }
 
@@ -125,6 +127,18 @@ fn report_routes() -> Vec<Route> {
         route(Method::POST, "/spend"),
         route(Method::POST, "/spend/import"),
     ]
+}
+
+/// The source-tag audit and re-tagging (`functions/sources`): lead ids and tags, so a token and
+/// an administrator or manager.
+fn source_routes() -> Vec<Route> {
+    let route = |method: Method, pattern: &'static str| Route {
+        method,
+        pattern,
+        access: Access::Authorized,
+        handler: |s, r| Box::pin(handlers::sources::handle(&s.services, r)),
+    };
+    vec![route(Method::GET, "/sources/audit"), route(Method::POST, "/sources/retag")]
 }
 
 /// The team's lead routes (`functions/leads-api`): all need a token.

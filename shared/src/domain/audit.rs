@@ -246,6 +246,7 @@ pub mod fields {
             TimelineKind::PaymentReceived { .. } => &[PAYMENTS, STATUS, TIMELINE],
             TimelineKind::StakeholderAdded { .. } => &[STAKEHOLDERS, TIMELINE],
             TimelineKind::MilestoneReached { .. } => &[MILESTONES, STATUS, TIMELINE],
+            TimelineKind::SourceRetagged { .. } => &[SOURCE, TIMELINE],
         }
     }
 }

@@ -184,7 +184,9 @@ pub fn anonymize_timeline_entry(entry: &TimelineEntry) -> TimelineEntry {
         | TimelineKind::AppointmentChanged { .. }
         | TimelineKind::PaymentReceived { .. }
         | TimelineKind::ReengagementTriggered { .. }
-        | TimelineKind::TeamAlerted { .. }) => kind.clone(),
+        | TimelineKind::TeamAlerted { .. }
+        // Campaign tags, kept for reports like the lead's own.
+        | TimelineKind::SourceRetagged { .. }) => kind.clone(),
     };
     out
 }

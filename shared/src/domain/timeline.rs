@@ -181,6 +181,19 @@ pub enum TimelineKind {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         note: Option<FreeText>,
     },
+    /// Staff corrected the lead's source tags (the source-tag audit, issue 7): the new
+    /// `utm_source` / `utm_campaign` (absent: left as it was) and what they replaced. Campaign
+    /// tags only, no personal data. Attribution reads the capture touchpoint with these tags.
+    SourceRetagged {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        source: Option<super::text::Label>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        campaign: Option<super::text::Label>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        previous_source: Option<super::text::Label>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        previous_campaign: Option<super::text::Label>,
+    },
 }
 
 /// One entry on a lead's timeline.

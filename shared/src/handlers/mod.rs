@@ -23,6 +23,7 @@ pub mod touchpoints;
 // Attribution and KPIs (issue 6).
 pub mod analytics;
 pub mod reports;
+pub mod sources;
 pub mod weekly_summary;
 
 use crate::app::Services;

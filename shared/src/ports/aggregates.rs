@@ -1,6 +1,7 @@
 //! The report aggregates: counter rows per family, dimension, day and value, maintained
 //! incrementally by the analytics consumer, plus each lead's ledger (what it has contributed so
-//! far), marketing spend, and delivery markers of scheduled reports.
+//! far), marketing spend, delivery markers of scheduled reports, and the source-tag audit list
+//! (leads whose source or campaign tags need correcting: ids and tags only).
 //!
 //! A lead's update is one atomic step: add the delta to its rows and replace its ledger, only
 //! if the ledger is still the version read. That step is what makes the counters exact: a
@@ -9,6 +10,7 @@
 
 use super::error::StoreError;
 use crate::domain::analytics::contribution::Counters;
+use crate::domain::analytics::source_audit::SourceFlag;
 use crate::domain::analytics::spend::SpendEntry;
 use crate::domain::analytics::{Contribution, Dimension, Family, RowDelta, RowKey};
 use crate::domain::LeadId;
@@ -57,4 +59,14 @@ pub trait AggregateStore: Send + Sync {
 
     /// Forgets a delivery claim after the delivery failed, so a retry sends it.
     async fn release_delivery(&self, key: &str) -> Result<(), StoreError>;
+
+    /// Puts the lead on the source-tag audit list (replacing its earlier entry).
+    async fn put_source_flag(&self, flag: &SourceFlag) -> Result<(), StoreError>;
+
+    /// Takes the lead off the list (nothing happens when it is not on it).
+    async fn clear_source_flag(&self, lead_id: LeadId) -> Result<(), StoreError>;
+
+    /// At most `limit` entries of the list in lead-id order, after `after`; the id to continue
+    /// after when there may be more.
+    async fn source_flags(&self, after: Option<LeadId>, limit: usize) -> Result<(Vec<SourceFlag>, Option<LeadId>), StoreError>;
 }

@@ -3,6 +3,7 @@
 //! lock so each update is atomic.
 
 use crate::domain::analytics::contribution::Counters;
+use crate::domain::analytics::source_audit::SourceFlag;
 use crate::domain::analytics::spend::SpendEntry;
 use crate::domain::analytics::{Contribution, Dimension, Family, RowDelta, RowKey};
 use crate::domain::LeadId;
@@ -19,6 +20,7 @@ struct State {
     ledgers: HashMap<LeadId, (u64, String)>,
     spend: BTreeMap<(NaiveDate, String, String), SpendEntry>,
     deliveries: HashSet<String>,
+    source_flags: BTreeMap<String, SourceFlag>,
 }
 
 /// The embedded aggregates. Cloning shares them.
@@ -108,5 +110,31 @@ impl AggregateStore for MemoryAggregates {
     async fn release_delivery(&self, key: &str) -> Result<(), StoreError> {
         self.lock().deliveries.remove(key);
         Ok(())
+    }
+
+    async fn put_source_flag(&self, flag: &SourceFlag) -> Result<(), StoreError> {
+        self.lock().source_flags.insert(flag.lead_id.to_string(), flag.clone());
+        Ok(())
+    }
+
+    async fn clear_source_flag(&self, lead_id: LeadId) -> Result<(), StoreError> {
+        self.lock().source_flags.remove(&lead_id.to_string());
+        Ok(())
+    }
+
+    async fn source_flags(&self, after: Option<LeadId>, limit: usize) -> Result<(Vec<SourceFlag>, Option<LeadId>), StoreError> {
+        let s = self.lock();
+        let after = after.map(|a| a.to_string());
+        let mut page: Vec<SourceFlag> = match &after {
+            Some(a) => s.source_flags.range::<String, _>((std::ops::Bound::Excluded(a), std::ops::Bound::Unbounded)),
+            None => s.source_flags.range::<String, _>(..),
+        }
+        .take(limit.max(1) + 1)
+        .map(|(_, f)| f.clone())
+        .collect();
+        let more = page.len() > limit.max(1);
+        page.truncate(limit.max(1));
+        let next = if more { page.last().map(|f| f.lead_id) } else { None };
+        Ok((page, next))
     }
 }

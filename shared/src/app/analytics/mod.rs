@@ -6,6 +6,7 @@
 pub mod recompute;
 pub mod reconcile;
 pub mod reports;
+pub mod sources;
 pub mod spend;
 pub mod weekly;
 

@@ -98,12 +98,13 @@ fn jitter(attempt: u32) -> Duration {
     Duration::from_millis(5 + (h.finish() % 20) * u64::from(attempt + 1))
 }
 
-/// Brings the counters to the lead's current contribution. A lead that no longer exists
-/// (erased) has its contribution retracted.
+/// Brings the counters to the lead's current contribution (and its entry on the source-tag
+/// audit list to its current tags). A lead that no longer exists has its contribution retracted.
 pub async fn reconcile(services: &Services, lead_id: LeadId) -> Result<Reconciled, AnalyticsError> {
     for attempt in 0..ATTEMPTS {
-        let next = match services.leads.get(lead_id).await? {
-            Some(lead) => lead_contribution(services, &lead).await?,
+        let lead = services.leads.get(lead_id).await?;
+        let next = match &lead {
+            Some(lead) => lead_contribution(services, lead).await?,
             None => Contribution::default(),
         };
         let ledger = services.aggregates.ledger(lead_id).await?;
@@ -112,6 +113,7 @@ pub async fn reconcile(services: &Services, lead_id: LeadId) -> Result<Reconcile
             None => (None, Contribution::default()),
         };
         if old == next {
+            super::sources::refresh_flag(services, lead_id, lead.as_ref()).await?;
             return Ok(Reconciled::Unchanged);
         }
         let delta = Contribution::delta(&old, &next);
@@ -126,6 +128,7 @@ pub async fn reconcile(services: &Services, lead_id: LeadId) -> Result<Reconcile
                 && services.aggregates.apply(lead_id, Some(expected.map_or(1, |v| v + 1)), &next, &next.rows()).await?
         };
         if applied {
+            super::sources::refresh_flag(services, lead_id, lead.as_ref()).await?;
             return Ok(Reconciled::Applied { rows: delta.len() });
         }
         tokio::time::sleep(jitter(attempt)).await;

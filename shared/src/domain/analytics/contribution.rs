@@ -16,10 +16,12 @@ use super::period::months_between;
 use crate::domain::attribution::{attribute, Model};
 use crate::domain::contact_attempt::ContactOutcome;
 use crate::domain::money::Currency;
+use crate::domain::text::Label;
 use crate::domain::{Lead, TimelineEntry, TimelineKind, Touchpoint, TouchpointKind};
 use chrono::{DateTime, NaiveDate, Utc};
 use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 /// Counters of one row: name -> value.
@@ -188,16 +190,41 @@ fn was_reached(lead: &Lead, timeline: &[TimelineEntry]) -> bool {
     }) || first_reached(lead, timeline, |s| Stage::Qualified.reached_by(s)).is_some()
 }
 
+/// The source tags staff corrected on the lead (`source_retagged` entries, in order: the last
+/// value given for each tag wins), as (`utm_source`, `utm_campaign`).
+pub fn retagged(timeline: &[TimelineEntry]) -> (Option<&Label>, Option<&Label>) {
+    let mut out = (None, None);
+    for e in timeline {
+        if let TimelineKind::SourceRetagged { source, campaign, .. } = &e.kind {
+            out.0 = source.as_ref().or(out.0);
+            out.1 = campaign.as_ref().or(out.1);
+        }
+    }
+    out
+}
+
 /// Touchpoints that earn attribution credit, in timeline order. Email opens (passive, and
 /// inflated by mail privacy proxies) and appointment requests (the booking itself, not what
-/// led to it) earn none.
-pub fn marketing_touchpoints(timeline: &[TimelineEntry]) -> Vec<&Touchpoint> {
+/// led to it) earn none. The capture touchpoint carries the tags staff corrected, if any
+/// ([`retagged`]): the timeline keeps what arrived, attribution uses the correction.
+pub fn marketing_touchpoints(timeline: &[TimelineEntry]) -> Vec<Cow<'_, Touchpoint>> {
+    let (source, campaign) = retagged(timeline);
     timeline
         .iter()
         .filter_map(|e| match &e.kind {
+            TimelineKind::LeadCaptured { touchpoint, .. } if source.is_some() || campaign.is_some() => {
+                let mut t = touchpoint.clone();
+                if let Some(s) = source {
+                    t.detail.utm_source = Some(s.clone());
+                }
+                if let Some(c) = campaign {
+                    t.detail.utm_campaign = Some(c.clone());
+                }
+                Some(Cow::Owned(t))
+            }
             TimelineKind::LeadCaptured { touchpoint, .. }
             | TimelineKind::RepeatInquiry { touchpoint }
-            | TimelineKind::TouchpointRecorded { touchpoint } => Some(touchpoint),
+            | TimelineKind::TouchpointRecorded { touchpoint } => Some(Cow::Borrowed(touchpoint)),
             _ => None,
         })
         .filter(|t| !matches!(t.kind, TouchpointKind::EmailOpen | TouchpointKind::AppointmentRequest))
@@ -301,12 +328,12 @@ fn bounded(values: Vec<String>) -> Vec<String> {
 fn attribute_milestone(
     lead: &Lead,
     dims: &LeadDims,
-    touches: &[&Touchpoint],
+    touches: &[Cow<'_, Touchpoint>],
     at: DateTime<Utc>,
     payments: &[i64],
     settings: &AnalyticsSettings,
 ) -> Vec<Credit> {
-    let eligible: Vec<&&Touchpoint> = touches.iter().filter(|t| t.at <= at).collect();
+    let eligible: Vec<&Touchpoint> = touches.iter().map(|t| t.as_ref()).filter(|t| t.at <= at).collect();
     // A lead always has its capture touchpoint; should it be missing, the lead's own source
     // stands in for it, so the milestone is credited somewhere.
     let (times, sources, campaigns): (Vec<DateTime<Utc>>, Vec<String>, Vec<String>) = if eligible.is_empty() {

@@ -16,6 +16,7 @@ pub mod histogram;
 pub mod kpi;
 pub mod milestone;
 pub mod period;
+pub mod source_audit;
 pub mod spend;
 
 pub use aliases::SourceAliases;

@@ -6,6 +6,11 @@
 //! | a lead's ledger | `LEAD#{lead_id}` | `AGG` |
 //! | spend | `SPEND#{yyyy-mm}` | `{source}#{campaign}` |
 //! | report delivery | `DELIVERY#{sha256 of key}` | `DELIVERY` (TTL 400 days) |
+//! | source-tag audit entry | `SRCAUDIT` | `{lead_id}` |
+//!
+//! The source-tag audit list is one partition read in lead-id order with a paged Query (no
+//! scan); it holds only the leads whose tags need correcting, each written by the analytics
+//! consumer.
 //!
 //! Counters are number attributes `c_{name}` updated with `ADD` (atomic, negative amounts
 //! allowed). A lead's update is one TransactWriteItems: the ledger's `SET` with a version
@@ -17,6 +22,7 @@ use super::keys::{key, lead_pk, EXPIRES_AT, PK, SK};
 use super::DynamoStore;
 use crate::domain::analytics::contribution::Counters;
 use crate::domain::analytics::period::{months, next_month};
+use crate::domain::analytics::source_audit::SourceFlag;
 use crate::domain::analytics::spend::SpendEntry;
 use crate::domain::analytics::{Contribution, Dimension, Family, RowDelta, RowKey};
 use crate::domain::LeadId;
@@ -34,6 +40,7 @@ const CONTRIBUTION: &str = "c";
 const COUNTER_PREFIX: &str = "c_";
 const DATA: &str = "data";
 const DELIVERY_SK: &str = "DELIVERY";
+const SOURCE_AUDIT_PK: &str = "SRCAUDIT";
 /// Delivery markers outlive any retry by far, and then go.
 const DELIVERY_RETENTION_DAYS: i64 = 400;
 
@@ -240,5 +247,51 @@ impl AggregateStore for DynamoStore {
             .await
             .map_err(|e| store_error("DeleteItem", e))?;
         Ok(())
+    }
+
+    async fn put_source_flag(&self, flag: &SourceFlag) -> Result<(), StoreError> {
+        let mut item = key(SOURCE_AUDIT_PK.to_string(), flag.lead_id.to_string());
+        item.insert(DATA.into(), to_map(flag)?);
+        self.put_if(item, None).await.map(|_| ())
+    }
+
+    async fn clear_source_flag(&self, lead_id: LeadId) -> Result<(), StoreError> {
+        self.client
+            .delete_item()
+            .table_name(&self.table)
+            .set_key(Some(key(SOURCE_AUDIT_PK.to_string(), lead_id.to_string())))
+            .send()
+            .await
+            .map_err(|e| store_error("DeleteItem", e))?;
+        Ok(())
+    }
+
+    async fn source_flags(&self, after: Option<LeadId>, limit: usize) -> Result<(Vec<SourceFlag>, Option<LeadId>), StoreError> {
+        let limit = limit.clamp(1, 1000);
+        let mut q = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .expression_attribute_names("#pk", PK)
+            .expression_attribute_values(":pk", s(SOURCE_AUDIT_PK.to_string()))
+            .consistent_read(true)
+            // One more than asked: whether there is a next page.
+            .limit(i32::try_from(limit + 1).unwrap_or(i32::MAX));
+        q = match after {
+            Some(a) => q
+                .key_condition_expression("#pk = :pk AND #sk > :after")
+                .expression_attribute_names("#sk", SK)
+                .expression_attribute_values(":after", s(a.to_string())),
+            None => q.key_condition_expression("#pk = :pk"),
+        };
+        let out = q.send().await.map_err(|e| store_error("Query", e))?;
+        let mut page = Vec::new();
+        for mut item in out.items.unwrap_or_default() {
+            page.push(from_map::<SourceFlag>(&mut item, DATA)?);
+        }
+        let more = page.len() > limit;
+        page.truncate(limit);
+        let next = if more { page.last().map(|f| f.lead_id) } else { None };
+        Ok((page, next))
     }
 }
