@@ -166,7 +166,7 @@ enum Target {
 /// Reads and validates the re-tag body; every problem is named.
 fn retag_body(req: &Request) -> Result<(Target, Retag), Response<Body>> {
     let ct = req.headers().get("content-type").and_then(|v| v.to_str().ok()).unwrap_or("");
-    if ct.split(';').next().unwrap_or("").trim().to_ascii_lowercase() != "application/json" {
+    if !ct.split(';').next().unwrap_or("").trim().eq_ignore_ascii_case("application/json") {
         return Err(error_response(415, "unsupported_media_type", "send application/json", None));
     }
     let bytes: &[u8] = match req.body() {
