@@ -1,15 +1,18 @@
 //! The aggregate store contract, held against the embedded adapter and DynamoDB (on moto):
 //! atomic, versioned lead updates (a lost race writes nothing), negative corrections, range
-//! reads across month partitions, the per-update row limit, spend, and delivery markers.
+//! reads across month partitions, the per-update row limit, spend, delivery markers, and the
+//! source-tag audit list.
 
 use chrono::{DateTime, NaiveDate, Utc};
 use leadflow::adapters::aws::DynamoStore;
 use leadflow::adapters::memory::MemoryAggregates;
 use leadflow::domain::analytics::contribution::{Counters, Credit, FunnelPart};
+use leadflow::domain::analytics::source_audit::{SourceFlag, SourceIssue};
 use leadflow::domain::analytics::spend::SpendEntry;
 use leadflow::domain::analytics::{Contribution, Dimension, Family, LeadDims, Milestone, RowDelta, RowKey};
 use leadflow::domain::money::{Currency, Money};
 use leadflow::domain::LeadId;
+use leadflow::domain::SourceChannel;
 use leadflow::ports::aggregates::MAX_ROWS_PER_UPDATE;
 use leadflow::ports::{AggregateStore, StoreError};
 use leadflow_tests::aws::MotoAws;
@@ -44,6 +47,7 @@ contract_suite!(
         too_many_rows_are_refused_whole,
         spend_is_replaced_and_listed_by_month,
         deliveries_are_claimed_once,
+        source_flags_are_replaced_cleared_and_paged_in_lead_order,
     ]
 );
 
@@ -225,4 +229,39 @@ async fn deliveries_are_claimed_once<S: AggregateStore + ?Sized>(s: Arc<S>) {
     assert!(s.claim_delivery("weekly:2026-W11:owner@example.com", at).await.unwrap());
     s.release_delivery("weekly:2026-W10:owner@example.com").await.unwrap();
     assert!(s.claim_delivery("weekly:2026-W10:owner@example.com", at).await.unwrap());
+}
+
+fn source_flag(id: LeadId, source: &str) -> SourceFlag {
+    SourceFlag {
+        lead_id: id,
+        captured_at: DateTime::<Utc>::from_timestamp(1_772_000_000, 0).unwrap(),
+        channel: SourceChannel::WebForm,
+        source: source.into(),
+        campaign: "(none)".into(),
+        facility: "hoboken".into(),
+        issues: vec![SourceIssue::SourceUnrecognized],
+    }
+}
+
+async fn source_flags_are_replaced_cleared_and_paged_in_lead_order<S: AggregateStore + ?Sized>(s: Arc<S>) {
+    let mut ids: Vec<LeadId> = (0..5).map(|_| LeadId::random()).collect();
+    ids.sort_by_key(|id| id.to_string());
+    for id in &ids {
+        s.put_source_flag(&source_flag(*id, "faceboook")).await.unwrap();
+    }
+    // Replaced, not added; cleared, and clearing again is fine.
+    s.put_source_flag(&source_flag(ids[1], "tiktok.com")).await.unwrap();
+    s.clear_source_flag(ids[3]).await.unwrap();
+    s.clear_source_flag(ids[3]).await.unwrap();
+    let (all, next) = s.source_flags(None, 100).await.unwrap();
+    assert_eq!(next, None);
+    assert_eq!(all.iter().map(|f| f.lead_id).collect::<Vec<_>>(), [ids[0], ids[1], ids[2], ids[4]]);
+    assert_eq!(all[1], source_flag(ids[1], "tiktok.com"));
+    // Pages of two, in order, each continuing after the last id of the one before.
+    let (first, next) = s.source_flags(None, 2).await.unwrap();
+    assert_eq!(first.iter().map(|f| f.lead_id).collect::<Vec<_>>(), [ids[0], ids[1]]);
+    assert_eq!(next, Some(ids[1]));
+    let (second, next) = s.source_flags(next, 2).await.unwrap();
+    assert_eq!(second.iter().map(|f| f.lead_id).collect::<Vec<_>>(), [ids[2], ids[4]]);
+    assert_eq!(next, None);
 }

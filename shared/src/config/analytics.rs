@@ -84,9 +84,10 @@ impl super::Config {
         )
     }
 
-    /// Whether a lead of this service line is kept out of analytics and exports (42 CFR Part 2).
+    /// Whether a lead of this service line is kept out of analytics and exports (42 CFR Part 2):
+    /// the one rule, [`super::Config::is_part2_line`] (what `app::privacy` applies).
     pub fn is_part2(&self, line: &crate::domain::ServiceLineId) -> bool {
-        self.service_lines.get(line).map_or(line.as_str() == "addiction_treatment", |l| l.part2)
+        self.is_part2_line(line)
     }
 }
 

@@ -20,10 +20,10 @@ use super::staff::invalid;
 use crate::app::analytics::sources::{self, FlagFilter, RetagOutcome};
 use crate::app::Services;
 use crate::auth::{policy, Role};
-use crate::domain::analytics::dimension::clean_value;
 use crate::domain::analytics::source_audit::{Retag, SourceIssue, MAX_TAG_CHARS};
 use crate::domain::audit::fields;
 use crate::domain::intake_form::FieldError;
+use crate::domain::lead::normalize_key;
 use crate::domain::text::Label;
 use crate::domain::{AuditAction, Lead, LeadId};
 use crate::http::body::MAX_BODY_BYTES;
@@ -60,7 +60,7 @@ async fn caller(services: &Services, req: &Request, route: &str, action: AuditAc
 
 /// The facilities whose leads a manager sees here (`None`: all, for administrators).
 fn scope(caller: &Caller) -> Option<Vec<String>> {
-    (caller.principal.role != Role::Admin).then(|| caller.principal.facilities.iter().map(|f| clean_value(f)).collect())
+    (caller.principal.role != Role::Admin).then(|| caller.principal.facilities.iter().map(|f| normalize_key(f)).collect())
 }
 
 fn internal(e: impl std::fmt::Display, rid: Option<&str>) -> Response<Body> {

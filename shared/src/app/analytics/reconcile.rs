@@ -62,7 +62,7 @@ pub async fn whole_timeline(services: &Services, lead_id: LeadId) -> Result<Vec<
 
 /// Whether the lead is kept out of analytics: 42 CFR Part 2 service lines.
 pub fn excluded(services: &Services, lead: &Lead) -> bool {
-    services.config.is_part2(&lead.context.service_line)
+    !crate::app::privacy::include_in_analytics_export(&services.config, lead)
 }
 
 /// The facility a lead belongs to, as routing decides it.

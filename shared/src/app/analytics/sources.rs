@@ -4,7 +4,7 @@
 //! re-tagging a lead (timeline entry, saved lead, `lead.updated` event: the consumers bring the
 //! score and the report counters to the corrected tags).
 
-use super::reconcile::{excluded, facility};
+use super::reconcile::excluded;
 use crate::app::Services;
 use crate::domain::analytics::source_audit::{self, Retag, SourceFlag, SourceIssue};
 use crate::domain::{Actor, EventId, Lead, LeadEvent, LeadEventKind, LeadId, TimelineEntry, TimelineKind};
@@ -20,9 +20,7 @@ const ATTEMPTS: usize = 5;
 /// Brings `lead_id`'s entry on the list up to date: listed with its current issues, or taken
 /// off. Part 2 leads are never listed (they are in no report).
 pub async fn refresh_flag(services: &Services, lead_id: LeadId, lead: Option<&Lead>) -> Result<(), StoreError> {
-    let entry = lead
-        .filter(|l| !excluded(services, l))
-        .and_then(|l| source_audit::flag(l, &services.config.analytics.aliases, facility(services, l).as_deref()));
+    let entry = lead.filter(|l| !excluded(services, l)).and_then(|l| source_audit::flag(l, &services.config.analytics.aliases));
     match entry {
         Some(f) => services.aggregates.put_source_flag(&f).await,
         None => services.aggregates.clear_source_flag(lead_id).await,
@@ -36,7 +34,7 @@ pub struct FlagFilter {
     /// The stored source value (compared cleaned: trimmed, lower-cased).
     pub source: Option<String>,
     pub campaign: Option<String>,
-    /// Only these facilities (cleaned names); `None` for all (administrators).
+    /// Only these facilities (`normalize_key`: trimmed, lower-cased); `None` for all (administrators).
     pub facilities: Option<Vec<String>>,
 }
 

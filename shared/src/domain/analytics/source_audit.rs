@@ -54,8 +54,8 @@ pub struct SourceFlag {
     pub source: String,
     /// The campaign value, or `(none)`.
     pub campaign: String,
-    /// The facility the lead belongs to (`(none)` when routing names none): managers see the
-    /// leads of their facilities.
+    /// The lead's facility as the role matrix reads it (`Lead::facility`: the preferred
+    /// facility, lower-cased), `(none)` without one: managers see the leads of their facilities.
     pub facility: String,
     pub issues: Vec<SourceIssue>,
 }
@@ -101,7 +101,7 @@ pub fn issues(lead: &Lead, aliases: &SourceAliases) -> Vec<SourceIssue> {
 }
 
 /// The listing entry for `lead`, or `None` when its tags are fine.
-pub fn flag(lead: &Lead, aliases: &SourceAliases, facility: Option<&str>) -> Option<SourceFlag> {
+pub fn flag(lead: &Lead, aliases: &SourceAliases) -> Option<SourceFlag> {
     let issues = issues(lead, aliases);
     if issues.is_empty() {
         return None;
@@ -113,7 +113,7 @@ pub fn flag(lead: &Lead, aliases: &SourceAliases, facility: Option<&str>) -> Opt
         channel: lead.source.channel,
         source: source_of(kind, lead.source.channel, &lead.source.detail),
         campaign: campaign_of(&lead.source.detail),
-        facility: facility.map_or_else(|| NONE.to_string(), super::dimension::clean_value),
+        facility: lead.facility().unwrap_or_else(|| NONE.to_string()),
         issues,
     })
 }
@@ -193,7 +193,9 @@ mod tests {
     #[test]
     fn a_new_alias_clears_the_unrecognized_issue_when_listed() {
         let l = lead("web_form", serde_json::json!({"utm_source": "yelp.com"}));
-        let f = flag(&l, &aliases(), Some("Hoboken")).unwrap();
+        let mut l = l;
+        l.context.preferred_facility = Some(Label::parse("Hoboken ", 100).unwrap());
+        let f = flag(&l, &aliases()).unwrap();
         assert_eq!((f.source.as_str(), f.facility.as_str()), ("yelp.com", "hoboken"));
         let yelp = vec!["yelp.com".to_string()];
         let later = SourceAliases::new([("yelp", yelp.as_slice())]).unwrap();
