@@ -153,6 +153,18 @@ async fn leads_with_bad_tags_are_listed_paged_and_scoped() {
         assert!(named.contains(&field.to_string()), "{field} not named in {named:?}");
     }
 
+    // The aggregates and each lead's ledger hold tags and counts, nothing that names a person.
+    let (from, to) = (NaiveDate::from_ymd_opt(2026, 3, 1).unwrap(), NaiveDate::from_ymd_opt(2026, 3, 31).unwrap());
+    let rows = leadflow_tests::analytics::stored_rows(&r.system.services, from, to).await;
+    assert!(rows.keys().any(|k| k.value == "faceboook"), "{rows:?}");
+    let mut stored = format!("{rows:?}");
+    for id in [typo, paid, untagged_paid, fine, organic] {
+        stored.push_str(&format!("{:?}", r.system.services.aggregates.ledger(id).await.unwrap().expect("a ledger")));
+    }
+    for personal in ["Tagperson", "tagperson", "tag.person", "201555", "example.com"] {
+        assert!(!stored.contains(personal), "{personal} in the aggregates");
+    }
+
     // Every listed lead's read is in the audit trail.
     let reads = r.system.audit.all().into_iter().filter(|e| e.action == AuditAction::Read && e.lead_id == Some(typo)).count();
     assert!(reads >= 3, "{reads}");
@@ -327,4 +339,30 @@ mod on_moto {
         assert!(report.agree, "{:?}", report.differences);
         assert!(report.leads_recomputed >= 3);
     }
+}
+
+/// Erasing a person keeps the aggregates equal to the recompute: the erased leads' counters
+/// follow the anonymized leads, and a click id's source name stays.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn erasure_keeps_the_aggregates_equal_to_the_recompute() {
+    let r = runner().await;
+    let clicked = capture(&r, 21, "Hoboken", "gclid=Cj0secret&utm_campaign=brand&postal_code=07030").await;
+    let referred = capture(&r, 22, "Newark", "referrer=https%3A%2F%2Fwww.yelp.com%2Fbiz%2Fx%3Fuid%3D9").await;
+    r.system.drain_queues().await;
+    let admin = token(&r, "root-1", "admin", &[]).await;
+    for id in [clicked, referred] {
+        let reply = call(&r, "DELETE", &format!("/people/{id}"), Some(&admin), None, "").await;
+        assert_eq!(reply.status, 200, "{}", reply.body);
+    }
+    r.system.drain_queues().await;
+    let lead = r.system.services.leads.get(clicked).await.unwrap().unwrap();
+    assert!(lead.source.detail.gclid.is_none(), "the click id goes");
+    assert_eq!(lead.source.detail.utm_source.as_ref().map(|l| l.as_str()), Some("google"));
+    let lead = r.system.services.leads.get(referred).await.unwrap().unwrap();
+    assert!(lead.source.detail.referrer.is_none());
+    assert_eq!(lead.source.detail.utm_source.as_ref().map(|l| l.as_str()), Some("yelp.com"));
+    assert_aggregates_equal_the_recompute(&r.system.services).await;
+    let kpis = call(&r, "GET", "/reports/kpis?from=2026-03-01&to=2026-03-31&period=all", Some(&admin), None, "").await.json();
+    let google = kpis["rows"].as_array().unwrap().iter().find(|row| row["key"] == "google").cloned();
+    assert_eq!(google.map(|g| g["leads"].as_i64()), Some(Some(1)), "{kpis}");
 }

@@ -143,5 +143,13 @@ pub async fn erase(services: &Services, person: &Person) -> Result<ErasureReport
         let records_changed = store.erase(&person.keys, at).await?;
         stores.push(StoreReport { store: store.name(), records_changed });
     }
+    // The report counters follow the anonymized leads (a postal code gone can move a lead to
+    // another facility), so the aggregates keep agreeing with a recompute. Idempotent.
+    for id in &person.keys.lead_ids {
+        super::analytics::reconcile(services, *id).await.map_err(|e| match e {
+            super::analytics::AnalyticsError::Store(e) => e,
+            busy => StoreError::Unavailable(busy.to_string()),
+        })?;
+    }
     Ok(ErasureReport { erased_at: at, lead_ids: person.keys.lead_ids.clone(), stores })
 }

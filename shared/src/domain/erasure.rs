@@ -31,10 +31,24 @@ fn is_personal_key(k: &str) -> bool {
 }
 
 /// Campaign tags are kept (attribution counts them); click ids, referrer and landing page can
-/// carry identifiers in their query strings and go.
+/// carry identifiers in their query strings and go. The source name they stood for stays as
+/// `utm_source` (`google` for a Google click id, the referrer's host), so reports file the
+/// erased lead where they did before.
 fn anonymize_detail(d: &SourceDetail) -> SourceDetail {
+    let stood_for = || {
+        let platform = if d.gclid.is_some() {
+            Some("google".to_string())
+        } else if d.fbclid.is_some() {
+            Some("facebook".to_string())
+        } else if d.msclkid.is_some() {
+            Some("bing".to_string())
+        } else {
+            d.referrer.as_ref().and_then(|r| crate::domain::analytics::dimension::referrer_host(r.as_str()))
+        };
+        platform.and_then(|p| crate::domain::text::Label::parse(&p, 200).ok())
+    };
     SourceDetail {
-        utm_source: d.utm_source.clone(),
+        utm_source: d.utm_source.clone().or_else(stood_for),
         utm_medium: d.utm_medium.clone(),
         utm_campaign: d.utm_campaign.clone(),
         utm_term: d.utm_term.clone(),
