@@ -25,4 +25,9 @@ pub mod sla;
 pub mod team;
 pub mod touchpoints;
 
+// Data hygiene (issue 7).
+pub mod hygiene;
+pub mod intake_screen;
+pub mod scoring_review;
+
 pub use services::Services;

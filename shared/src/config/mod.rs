@@ -14,6 +14,9 @@ pub mod scoring;
 pub mod sla;
 pub mod team;
 
+// Data hygiene (issue 7).
+pub mod data_quality;
+
 pub use error::{ConfigError, ConfigProblem};
 pub use integrations::{KeywordReplies, LifecycleSettings, SourceSettings, WebhookSettings, KEYWORD_PLACEHOLDERS, RATES_NOTICE};
 pub use locate::KeyPath;
@@ -102,6 +105,8 @@ pub struct Config {
     pub lifecycle: LifecycleSettings,
     pub sms_keywords: KeywordReplies,
     pub webhooks: WebhookSettings,
+    /// Spam and rate limits, test records, contact validation, archiving (issue 7).
+    pub data_quality: data_quality::DataQualityConfig,
 }
 
 impl Config {

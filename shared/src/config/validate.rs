@@ -192,6 +192,15 @@ pub(super) fn load(source: &str, origin: &str) -> Result<Config, ConfigError> {
     let lifecycle = super::integrations::lifecycle(raw.lifecycle, &mut p);
     let sms_keywords = super::integrations::keywords(raw.sms_keywords, &mut p);
     let webhooks = super::integrations::webhooks(raw.webhooks, &|id| service_lines.contains_key(id), &mut p);
+    let data_quality = super::data_quality::validate(
+        &raw.spam,
+        &raw.test_records,
+        &raw.contact_validation,
+        &raw.archive,
+        phone_region,
+        &service_lines,
+        &mut p,
+    );
 
     if !p.list.is_empty() {
         return Err(ConfigError { origin: origin.to_string(), problems: p.list });
@@ -213,6 +222,7 @@ pub(super) fn load(source: &str, origin: &str) -> Result<Config, ConfigError> {
         lifecycle,
         sms_keywords: sms_keywords.expect("problems reported above"),
         webhooks,
+        data_quality,
     })
 }
 

@@ -17,6 +17,9 @@ pub mod sqs;
 pub mod ssm;
 pub mod team_sns;
 
+// Data hygiene (issue 7): the optional MX check.
+pub mod doh;
+
 pub use alerts::SnsAlerts;
 pub use dynamo::{create_audit_table, create_table, DynamoAuditLog, DynamoStore};
 pub use kms::KmsKeys;
@@ -27,3 +30,4 @@ pub use sns_https::HttpsSns;
 pub use sqs::SqsQueue;
 pub use ssm::SsmSecrets;
 pub use team_sns::SnsTeamNotifier;
+pub use doh::DohMailDomains;

@@ -1,0 +1,1 @@
+//! Scoring review (issue 7).
