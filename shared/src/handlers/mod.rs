@@ -20,6 +20,9 @@ pub mod staff;
 pub mod team;
 pub mod touchpoints;
 
+// Data hygiene (issue 7).
+pub mod reports;
+
 use crate::app::Services;
 use crate::ports::Consumer;
 use aws_lambda_events::sqs::{SqsBatchResponse, SqsEvent};
