@@ -289,3 +289,57 @@ pub(super) fn validate(
         },
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::config::{Config, DEFAULT_CONFIG};
+
+    fn problems(extra_replace: &[(&str, &str)]) -> Vec<String> {
+        let mut text = DEFAULT_CONFIG.to_string();
+        for (from, to) in extra_replace {
+            assert!(text.contains(from), "{from}");
+            text = text.replace(from, to);
+        }
+        match Config::from_toml(&text, "t.toml") {
+            Ok(_) => Vec::new(),
+            Err(e) => e.problems.iter().map(|p| format!("{}@{}: {}", p.key, p.line.unwrap_or(0), p.message)).collect(),
+        }
+    }
+
+    #[test]
+    fn the_shipped_sections_load() {
+        let c = Config::embedded_default().unwrap();
+        assert_eq!(c.data_quality.spam.honeypot_field.as_deref(), Some("website"));
+        assert_eq!(c.data_quality.archive.after_days(&crate::domain::ServiceLineId::parse("franchise").unwrap()), Some(120));
+        assert_eq!(c.data_quality.archive.after_days(&crate::domain::ServiceLineId::parse("med_spa").unwrap()), Some(60));
+        assert!(c.data_quality.test_records.domains.contains("leadflow.test"));
+    }
+
+    #[test]
+    fn bad_values_name_their_key_and_line() {
+        let p = problems(&[
+            ("phones = []", "phones = [\"call me\"]"),
+            ("domains = [\"leadflow.test\"]", "domains = [\"not a domain\"]"),
+            ("franchise = 120", "nosuchline = 120"),
+            ("min_fill_seconds = 0", "min_fill_seconds = 5000"),
+            (
+                "# [spam.rate_limits]\n# per_ip = { limit = 20, window_seconds = 3600 }",
+                "[spam.rate_limits]\nper_ip = { limit = 0, window_seconds = 3600 }",
+            ),
+        ]);
+        let line_of = |needle: &str| DEFAULT_CONFIG.lines().position(|l| l.contains(needle)).unwrap() + 1;
+        assert!(p.iter().any(|m| m.starts_with(&format!("test_records.phones[0]@{}", line_of("phones = []")))), "{p:?}");
+        assert!(p.iter().any(|m| m.starts_with("test_records.domains[0]@")), "{p:?}");
+        assert!(p.iter().any(|m| m.starts_with("archive.service_lines.nosuchline@")), "{p:?}");
+        assert!(p.iter().any(|m| m.starts_with("spam.min_fill_seconds@")), "{p:?}");
+        assert!(p.iter().any(|m| m.starts_with("spam.rate_limits.per_ip.limit@")), "{p:?}");
+        assert!(p.iter().all(|m| !m.contains("@0:")), "every problem has a line: {p:?}");
+    }
+
+    #[test]
+    fn unknown_keys_are_refused() {
+        let p = problems(&[("mx_check = false", "mx_check = false\nmx_chek = true")]);
+        assert_eq!(p.len(), 1, "{p:?}");
+        assert!(p[0].contains("mx_chek") || p[0].starts_with("contact_validation"), "{p:?}");
+    }
+}
