@@ -103,7 +103,8 @@ async fn archive_case(s: &Services, clock: &ManualClock) -> (LeadId, DateTime<Ut
     // Archived leads receive nothing, on either channel.
     assert_eq!(sms_gate(s, &a).await.unwrap(), SmsGate::Blocked(SkipReason::LeadClosed));
     assert_eq!(leadflow::app::email::email_gate(s, &a).await.unwrap(), leadflow::app::email::EmailGate::Blocked(SkipReason::LeadClosed));
-    let sent = leadflow::app::messaging::send_sms_to_lead(s, &a, leadflow::ports::MessagePurpose::Acknowledgement, "hi".into()).await.unwrap();
+    let sent =
+        leadflow::app::messaging::send_sms_to_lead(s, &a, leadflow::ports::MessagePurpose::Acknowledgement, "hi".into()).await.unwrap();
     assert_eq!(sent, leadflow::app::messaging::Delivery::Blocked(SkipReason::LeadClosed));
 
     // The stub: ids, status, source, service line, dates; no contact.

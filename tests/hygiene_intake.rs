@@ -124,7 +124,8 @@ async fn rate_limits_per_phone_and_per_ip_answer_429_with_retry_after() {
 #[tokio::test]
 async fn test_records_are_marked_never_messaged_and_deleted_after_the_configured_days() {
     let (s, clock) = system();
-    let (status, _, body) = submit(&s, &form(&s, "phone=201-555-0171&email=QA%40harborhealth.example&consent_email=true"), "192.0.2.9").await;
+    let (status, _, body) =
+        submit(&s, &form(&s, "phone=201-555-0171&email=QA%40harborhealth.example&consent_email=true"), "192.0.2.9").await;
     assert_eq!(status, 202, "{body}");
     let id: leadflow::domain::LeadId = body["id"].as_str().unwrap().parse().unwrap();
     let real = submit(&s, &form(&s, "phone=201-555-0172"), "192.0.2.10").await.2;
@@ -168,11 +169,12 @@ async fn a_landline_gets_no_sms_and_the_acknowledgement_falls_back_to_email() {
     assert!(lead.acknowledged_at.is_some());
     let json = serde_json::to_value(&lead).unwrap();
     assert_eq!(json["contact_flags"], serde_json::json!([{"field": "phone", "code": "landline"}]));
-    let timeline: Vec<serde_json::Value> = s.services.timeline.list(id, None, 500).await.unwrap().items
-        .iter()
-        .map(|e| serde_json::to_value(e).unwrap())
-        .collect();
-    assert!(timeline.iter().any(|e| e["type"] == "message_not_sent" && e["reason"] == "not_mobile" && e["channel"] == "sms"), "{timeline:?}");
+    let timeline: Vec<serde_json::Value> =
+        s.services.timeline.list(id, None, 500).await.unwrap().items.iter().map(|e| serde_json::to_value(e).unwrap()).collect();
+    assert!(
+        timeline.iter().any(|e| e["type"] == "message_not_sent" && e["reason"] == "not_mobile" && e["channel"] == "sms"),
+        "{timeline:?}"
+    );
     assert!(timeline.iter().any(|e| e["type"] == "acknowledgement_sent" && e["channel"] == "email"));
 
     // A toll-free number without an email: no text, the skip recorded.

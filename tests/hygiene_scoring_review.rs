@@ -26,7 +26,13 @@ fn scored(at: DateTime<Utc>, model: &str, fit: bool, engaged: bool, converted: b
         model: model.into(),
         model_version: 1,
         score,
-        band: if score >= 50 { ScoreBand::Hot } else if score >= 20 { ScoreBand::Warm } else { ScoreBand::Cold },
+        band: if score >= 50 {
+            ScoreBand::Hot
+        } else if score >= 20 {
+            ScoreBand::Warm
+        } else {
+            ScoreBand::Cold
+        },
         urgency: UrgencyAssessment { tier: UrgencyTier::Routine, matches: vec![], negated: vec![], stated_urgent: false },
         contributions,
         scored_at: at,

@@ -57,8 +57,14 @@ enum Recorded {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         sms_refused: Option<SkipReason>,
     },
-    Skipped { reason: SkipReason, at: DateTime<Utc> },
-    Rejected { error: String, at: DateTime<Utc> },
+    Skipped {
+        reason: SkipReason,
+        at: DateTime<Utc>,
+    },
+    Rejected {
+        error: String,
+        at: DateTime<Utc>,
+    },
 }
 
 fn sms() -> ContactChannel {
@@ -95,8 +101,15 @@ pub async fn acknowledge(services: &Services, event: &LeadEvent) -> Result<AckOu
         // gave an address and agreed to email (the email gate decides), else record the skip.
         Ok(Delivery::Blocked(SkipReason::NotMobile)) => {
             let subject = format!("{}: we received your inquiry", services.config.organization.name);
-            match super::email::send_email_to_lead(services, &lead, crate::ports::EmailPurpose::Acknowledgement, subject, text.clone(), None)
-                .await
+            match super::email::send_email_to_lead(
+                services,
+                &lead,
+                crate::ports::EmailPurpose::Acknowledgement,
+                subject,
+                text.clone(),
+                None,
+            )
+            .await
             {
                 Ok(Delivery::Sent(sent)) => Recorded::Sent {
                     provider_message_id: sent.provider_message_id,
@@ -157,11 +170,7 @@ async fn record(services: &Services, mut lead: Lead, recorded: &Recorded) -> Res
     let (at, kind) = match recorded {
         Recorded::Sent { provider_message_id, at, text, channel, .. } => (
             *at,
-            TimelineKind::AcknowledgementSent {
-                channel: *channel,
-                provider_message_id: provider_message_id.clone(),
-                text: text.clone(),
-            },
+            TimelineKind::AcknowledgementSent { channel: *channel, provider_message_id: provider_message_id.clone(), text: text.clone() },
         ),
         Recorded::Skipped { reason, at } => (*at, TimelineKind::AcknowledgementSkipped { reason: *reason }),
         Recorded::Rejected { error, at } => {

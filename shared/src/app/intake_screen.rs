@@ -42,7 +42,9 @@ pub fn spam_check(settings: &SpamSettings, fields: &mut BTreeMap<String, String>
         let started = fields.remove(name);
         if settings.min_fill_seconds > 0 {
             match started.as_deref().map(str::trim).and_then(|v| v.parse::<i64>().ok()) {
-                None => problems.push(FieldError::new(name, "form_start_missing", "the form's start time (epoch milliseconds) is required")),
+                None => {
+                    problems.push(FieldError::new(name, "form_start_missing", "the form's start time (epoch milliseconds) is required"))
+                }
                 Some(ms) => {
                     let elapsed = now.timestamp_millis() - ms;
                     if elapsed < -MAX_SKEW_MS {

@@ -274,7 +274,13 @@ mod tests {
             let factors: BTreeMap<String, f64> =
                 names.iter().zip(signals.iter().zip(wrong_points)).map(|(n, (s, p))| (n.to_string(), if *s { p } else { 0.0 })).collect();
             let score = factors.values().sum::<f64>() as u32;
-            let band = if score >= 50 { ScoreBand::Hot } else if score >= 25 { ScoreBand::Warm } else { ScoreBand::Cold };
+            let band = if score >= 50 {
+                ScoreBand::Hot
+            } else if score >= 25 {
+                ScoreBand::Warm
+            } else {
+                ScoreBand::Cold
+            };
             obs.push(Observation { score, band, factors, converted });
         }
         let r = review(&obs);

@@ -78,7 +78,10 @@ pub async fn scoring_review(services: &Services, req: Request) -> Response<Body>
     let q = match query(services, &req) {
         Ok(q) => q,
         Err(fields) => {
-            return json_response(422, &json!({"error": "validation_failed", "message": "some parameters are missing or invalid", "fields": fields}))
+            return json_response(
+                422,
+                &json!({"error": "validation_failed", "message": "some parameters are missing or invalid", "fields": fields}),
+            )
         }
     };
     let review = match run(services, &q).await {

@@ -21,6 +21,7 @@ pub mod team_sns;
 pub mod doh;
 
 pub use alerts::SnsAlerts;
+pub use doh::DohMailDomains;
 pub use dynamo::{create_audit_table, create_table, DynamoAuditLog, DynamoStore};
 pub use kms::KmsKeys;
 pub use sdk::{sdk_config, AwsOptions};
@@ -30,4 +31,3 @@ pub use sns_https::HttpsSns;
 pub use sqs::SqsQueue;
 pub use ssm::SsmSecrets;
 pub use team_sns::SnsTeamNotifier;
-pub use doh::DohMailDomains;

@@ -34,13 +34,20 @@ const PAGE: usize = 100;
 
 /// When the lead last changed in a way that shows life.
 pub fn last_activity(lead: &Lead) -> DateTime<Utc> {
-    [Some(lead.created_at), Some(lead.updated_at), lead.status_changed_at, lead.first_contact_at].into_iter().flatten().max().unwrap_or(lead.created_at)
+    [Some(lead.created_at), Some(lead.updated_at), lead.status_changed_at, lead.first_contact_at]
+        .into_iter()
+        .flatten()
+        .max()
+        .unwrap_or(lead.created_at)
 }
 
 /// Whether `lead` is due for archiving at `now`.
 pub fn is_due(services: &Services, lead: &Lead, now: DateTime<Utc>) -> bool {
     let Some(days) = services.config.data_quality.archive.after_days(&lead.context.service_line) else { return false };
-    !lead.test && lead.archived_at.is_none() && ARCHIVABLE.contains(&lead.status) && now - last_activity(lead) >= Duration::days(days.into())
+    !lead.test
+        && lead.archived_at.is_none()
+        && ARCHIVABLE.contains(&lead.status)
+        && now - last_activity(lead) >= Duration::days(days.into())
 }
 
 /// Archives every due lead.

@@ -86,10 +86,7 @@ impl RecordHygiene for DynamoStore {
             .expression_attribute_values(":before", s(before.to_rfc3339_opts(SecondsFormat::Millis, true)))
             .consistent_read(true);
         let items = query_items(query, None, Some(limit.max(1))).await?;
-        items
-            .iter()
-            .map(|i| get_s(i, LEAD_ID)?.parse().map_err(|_| StoreError::Invalid("malformed test-index entry".into())))
-            .collect()
+        items.iter().map(|i| get_s(i, LEAD_ID)?.parse().map_err(|_| StoreError::Invalid("malformed test-index entry".into()))).collect()
     }
 
     async fn delete_lead(&self, id: LeadId) -> Result<bool, StoreError> {
@@ -128,10 +125,11 @@ impl RecordHygiene for DynamoStore {
             self.update_if(key(lead_pk(lead.id), sk), "SET #expires_at = :at", "attribute_exists(#pk)", expr).await?;
         }
         for pk in self.claims_of(lead).await {
-            let expr = Expr::new().name("#expires_at", EXPIRES_AT).name("#lead_id", LEAD_ID).value(":at", at.clone()).value(
-                ":id",
-                s(lead.id.to_string()),
-            );
+            let expr = Expr::new()
+                .name("#expires_at", EXPIRES_AT)
+                .name("#lead_id", LEAD_ID)
+                .value(":at", at.clone())
+                .value(":id", s(lead.id.to_string()));
             self.update_if(key(pk, CLAIM_SK), "SET #expires_at = :at", "#lead_id = :id", expr).await?;
         }
         Ok(())
