@@ -131,7 +131,7 @@ async fn archive_and_ttl_with_a_moved_clock_on_the_embedded_store() {
     let (system, clock) = embedded();
     let s = &system.services;
     let (id, expires) = archive_case(s, &clock).await;
-    assert!(s.timeline.list(id, None, 10).await.unwrap().items.len() > 0);
+    assert!(!s.timeline.list(id, None, 10).await.unwrap().items.is_empty());
 
     // Before the expiry the data stays; after it, the lead and its timeline are gone and the
     // stub remains (what DynamoDB's TTL does).

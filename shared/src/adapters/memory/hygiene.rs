@@ -73,10 +73,13 @@ impl RecordHygiene for MemoryStore {
     }
 }
 
+/// (counter key, window start) -> (hits, window end).
+type Windows = HashMap<(String, i64), (u64, DateTime<Utc>)>;
+
 /// Fixed-window counters in memory.
 #[derive(Clone, Default)]
 pub struct MemoryRateCounter {
-    counts: Arc<Mutex<HashMap<(String, i64), (u64, DateTime<Utc>)>>>,
+    counts: Arc<Mutex<Windows>>,
 }
 
 impl MemoryRateCounter {
