@@ -200,3 +200,63 @@ async fn a_disposable_email_is_flagged_and_kept() {
     let json = serde_json::to_value(&lead).unwrap();
     assert_eq!(json["contact_flags"], serde_json::json!([{"field": "email", "code": "disposable_domain"}]));
 }
+
+/// The same refusals on the AWS adapters (moto): the counter is DynamoDB's, nothing is stored
+/// for a refused submission and moto's SNS records no text.
+#[tokio::test]
+async fn on_dynamodb_refusals_store_nothing_and_the_limit_answers_429() {
+    use leadflow_tests::aws::MotoAws;
+    let aws = MotoAws::connect().await;
+    let store = Arc::new(aws.fresh_store().await);
+    let queues = aws.fresh_queues(std::time::Duration::from_secs(30)).await;
+    let open = chrono_tz::America::New_York.with_ymd_and_hms(2026, 3, 3, 10, 30, 0).unwrap().with_timezone(&Utc);
+    let base = aws.services(store.clone(), &queues, Arc::new(ManualClock::new(open))).await;
+    let services = leadflow::app::Services { config: Arc::new(config()), ..base };
+    let phone = leadflow_tests::leads::unique_phone();
+    let started = (open - Duration::seconds(10)).timestamp_millis();
+    let body = |extra: &str| {
+        format!(
+            "first_name=Ann&service_line=med_spa&consent_sms=true&form_started_at={started}&phone={}{extra}",
+            phone.as_e164().replace('+', "%2B")
+        )
+    };
+    let call = |b: String, ip: &'static str| {
+        let services = services.clone();
+        async move { leadflow::handlers::intake::handle(&services, post(&b, ip)).await }
+    };
+    let bot = call(body("&website=x"), "198.51.100.40").await;
+    assert_eq!(bot.status(), 422);
+    assert!(services.leads.find_by_phone(&phone).await.unwrap().is_empty(), "nothing stored");
+    assert_eq!(call(body(""), "198.51.100.41").await.status(), 202);
+    assert_eq!(call(body(""), "198.51.100.42").await.status(), 202);
+    let limited = call(body(""), "198.51.100.43").await;
+    assert_eq!(limited.status(), 429);
+    assert!(limited.headers().get("retry-after").is_some());
+    assert_eq!(services.leads.find_by_phone(&phone).await.unwrap().len(), 1, "one lead, the repeat joined it");
+    assert!(aws.sms_sent_to(phone.as_e164()).await.is_empty(), "intake itself never texts");
+}
+
+/// With `mx_check`, a domain DNS says has no mail exchanger is flagged; an unknown answer sets
+/// nothing (the port's embedded adapter answers from a fixed table).
+#[tokio::test]
+async fn the_optional_mx_check_flags_a_domain_without_mail_exchanger() {
+    let (system, _) = system();
+    let text = DEFAULT_CONFIG.replace("mx_check = false", "mx_check = true");
+    let answers = [("nomail-clinic.org".to_string(), false), ("harborhealth.org".to_string(), true)];
+    let services = leadflow::app::Services {
+        config: Arc::new(Config::from_toml(&text, "test").unwrap()),
+        mail_domains: Arc::new(leadflow::adapters::memory::StaticMailDomains::new(answers)),
+        ..system.services.clone()
+    };
+    let s = EmbeddedSystem { services, ..system };
+    let mut flags = Vec::new();
+    for address in ["ann%40nomail-clinic.org", "bea%40harborhealth.org", "cy%40unknown-dns.org"] {
+        let (status, _, reply) = submit(&s, &format!("first_name=Ann&service_line=med_spa&email={address}"), "192.0.2.50").await;
+        assert_eq!(status, 202, "{reply}");
+        let id: leadflow::domain::LeadId = reply["id"].as_str().unwrap().parse().unwrap();
+        flags.push(serde_json::to_value(s.services.leads.get(id).await.unwrap().unwrap()).unwrap()["contact_flags"].clone());
+    }
+    assert_eq!(flags[0], serde_json::json!([{"field": "email", "code": "no_mail_exchanger"}]));
+    assert_eq!(flags[1], serde_json::Value::Null, "a domain with MX has no flag");
+    assert_eq!(flags[2], serde_json::Value::Null, "an unknown answer sets nothing");
+}
