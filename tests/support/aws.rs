@@ -179,7 +179,10 @@ impl MotoAws {
             webhooks: Arc::new(leadflow::runtime::embedded::local_webhooks()),
             audit: Arc::new(self.fresh_audit().await),
             aggregates: store.clone(),
-            person_data: vec![store],
+            person_data: vec![store.clone()],
+            rate: store.clone(),
+            hygiene: store,
+            mail_domains: Arc::new(leadflow::adapters::memory::StaticMailDomains::default()),
         }
     }
 

@@ -25,6 +25,10 @@ pub mod sla;
 pub mod team;
 pub mod touchpoints;
 
+// Data hygiene (issue 7).
+pub mod hygiene;
+pub mod intake_screen;
+pub mod scoring_review;
 // Attribution and KPIs (issue 6).
 pub mod analytics;
 

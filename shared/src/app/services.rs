@@ -43,6 +43,12 @@ pub struct Services {
     pub audit: Arc<dyn AuditLog>,
     /// Every store that holds personal data: person export and erasure reach each of them.
     pub person_data: Vec<Arc<dyn PersonDataStore>>,
+    /// Per-IP and per-phone intake counters (issue 7).
+    pub rate: Arc<dyn crate::ports::RateCounter>,
+    /// Test-record index, lead deletion, personal-data expiry (issue 7).
+    pub hygiene: Arc<dyn crate::ports::RecordHygiene>,
+    /// The optional MX check (issue 7).
+    pub mail_domains: Arc<dyn crate::ports::MailDomains>,
     /// Report aggregates, lead ledgers, marketing spend (issue 6).
     pub aggregates: Arc<dyn crate::ports::AggregateStore>,
 }

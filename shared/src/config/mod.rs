@@ -14,6 +14,8 @@ pub mod scoring;
 pub mod sla;
 pub mod team;
 
+// Data hygiene (issue 7).
+pub mod data_quality;
 // Attribution and KPIs (issue 6).
 pub mod analytics;
 
@@ -105,6 +107,8 @@ pub struct Config {
     pub lifecycle: LifecycleSettings,
     pub sms_keywords: KeywordReplies,
     pub webhooks: WebhookSettings,
+    /// Spam and rate limits, test records, contact validation, archiving (issue 7).
+    pub data_quality: data_quality::DataQualityConfig,
     /// Attribution parameters, the source-name table, report recipients (issue 6).
     pub analytics: analytics::AnalyticsConfig,
 }

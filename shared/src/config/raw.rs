@@ -39,6 +39,15 @@ pub struct RawConfig {
     pub sms_keywords: super::integrations::RawSmsKeywords,
     #[serde(default)]
     pub webhooks: super::integrations::RawWebhooks,
+    // Data hygiene (issue 7): the section types live in data_quality.rs.
+    #[serde(default)]
+    pub spam: super::data_quality::RawSpam,
+    #[serde(default)]
+    pub test_records: super::data_quality::RawTestRecords,
+    #[serde(default)]
+    pub contact_validation: super::data_quality::RawContactValidation,
+    #[serde(default)]
+    pub archive: super::data_quality::RawArchive,
     // Attribution and KPIs (issue 6).
     #[serde(default)]
     pub attribution: super::analytics::RawAttribution,

@@ -193,6 +193,15 @@ pub(super) fn load(source: &str, origin: &str) -> Result<Config, ConfigError> {
     let sms_keywords = super::integrations::keywords(raw.sms_keywords, &mut p);
     let webhooks = super::integrations::webhooks(raw.webhooks, &|id| service_lines.contains_key(id), &mut p);
     let analytics = super::analytics::validate(&raw.attribution, &raw.reports, &mut p);
+    let data_quality = super::data_quality::validate(
+        &raw.spam,
+        &raw.test_records,
+        &raw.contact_validation,
+        &raw.archive,
+        phone_region,
+        &service_lines,
+        &mut p,
+    );
 
     if !p.list.is_empty() {
         return Err(ConfigError { origin: origin.to_string(), problems: p.list });
@@ -215,6 +224,7 @@ pub(super) fn load(source: &str, origin: &str) -> Result<Config, ConfigError> {
         sms_keywords: sms_keywords.expect("problems reported above"),
         webhooks,
         analytics,
+        data_quality,
     })
 }
 

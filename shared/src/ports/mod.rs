@@ -54,4 +54,11 @@ pub use notify::{Notifier, NotifyError};
 pub use schedule::{DueClaim, DueItem, DueStore};
 pub use team::TeamStore;
 
+// Data hygiene (issue 7).
+pub mod mail_domains;
+pub mod rate_limit;
+pub mod record_hygiene;
 pub use aggregates::{AggregateStore, Ledger};
+pub use mail_domains::MailDomains;
+pub use rate_limit::RateCounter;
+pub use record_hygiene::RecordHygiene;

@@ -62,6 +62,9 @@ impl EmbeddedSystem {
             webhooks: Arc::new(local_webhooks()),
             audit: Arc::new(audit.clone()),
             person_data: vec![Arc::new(store.clone()), Arc::new(outbox.clone()), Arc::new(team_outbox.clone())],
+            rate: Arc::new(crate::adapters::memory::MemoryRateCounter::new()),
+            hygiene: Arc::new(store.clone()),
+            mail_domains: Arc::new(crate::adapters::memory::StaticMailDomains::default()),
             aggregates: Arc::new(aggregates.clone()),
         };
         EmbeddedSystem { services, store, queue, outbox, team_outbox, audit, aggregates }

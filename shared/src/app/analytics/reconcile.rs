@@ -60,9 +60,10 @@ pub async fn whole_timeline(services: &Services, lead_id: LeadId) -> Result<Vec<
     }
 }
 
-/// Whether the lead is kept out of analytics: 42 CFR Part 2 service lines.
+/// Whether the lead is kept out of analytics: 42 CFR Part 2 service lines, and the team's own
+/// test submissions (`[test_records]`, issue 7).
 pub fn excluded(services: &Services, lead: &Lead) -> bool {
-    !crate::app::privacy::include_in_analytics_export(&services.config, lead)
+    lead.test || !crate::app::privacy::include_in_analytics_export(&services.config, lead)
 }
 
 /// The facility a lead belongs to, as routing decides it.

@@ -25,6 +25,9 @@ mod team;
 
 mod audit;
 
+// Data hygiene (issue 7).
+mod hygiene;
+
 pub use audit::{create_audit_table, DynamoAuditLog};
 // Attribution and KPIs (issue 6).
 mod aggregates;
