@@ -300,7 +300,9 @@ fn the_template_carries_the_report_routes_the_consumer_and_the_schedule() {
     let reports = &template[start..end];
     assert!(!reports.contains("Authorizer: NONE"), "report routes must keep the default JWT authorizer");
     for route in leadflow_local::api_routes() {
-        if route.pattern.starts_with("/reports") || route.pattern.starts_with("/spend") {
+        // (`/reports/scoring-review` belongs to issue 7 and the leads API function.)
+        let ours = route.pattern.starts_with("/reports") && route.pattern != "/reports/scoring-review";
+        if ours || route.pattern.starts_with("/spend") {
             let event = format!("Method: {}\n            Path: {}\n", route.method, route.pattern);
             assert!(reports.contains(&event), "template lacks {} {}", route.method, route.pattern);
         }

@@ -68,6 +68,19 @@ async fn capture(r: &Running, n: u32, facility: &str, tags: &str) -> LeadId {
     reply.json()["id"].as_str().unwrap().parse().unwrap()
 }
 
+/// Runs the queues dry, waiting for what the runner's own consumers hold in flight too (a
+/// drain alone returns while a background consumer may still be applying a message).
+async fn settle(r: &Running) {
+    for _ in 0..1000 {
+        r.system.drain_queues().await;
+        if leadflow::ports::Consumer::ALL.iter().all(|c| r.system.queue.depth(*c) == 0) {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    }
+    panic!("the queues did not settle");
+}
+
 fn ids(listing: &Value) -> Vec<String> {
     listing["items"].as_array().unwrap().iter().map(|i| i["lead_id"].as_str().unwrap().to_string()).collect()
 }
@@ -89,7 +102,7 @@ async fn leads_with_bad_tags_are_listed_paged_and_scoped() {
     let untagged_paid = capture(&r, 3, "Hoboken", "utm_campaign=spring&utm_medium=cpc").await; // no source
     let fine = capture(&r, 4, "Hoboken", "utm_source=FB&utm_campaign=spring").await;
     let organic = capture(&r, 5, "Hoboken", "").await; // direct: fine
-    r.system.drain_queues().await;
+    settle(&r).await;
 
     let admin = token(&r, "root-1", "admin", &[]).await;
     let listing = call(&r, "GET", "/sources/audit", Some(&admin), None, "").await;
@@ -177,7 +190,7 @@ async fn a_retag_is_validated_recorded_and_keeps_the_aggregates_exact() {
     let typo2 = capture(&r, 12, "Newark", "utm_source=faceboook").await;
     let paid = capture(&r, 13, "Newark", "gclid=Cj0abc").await;
     let _fine = capture(&r, 14, "Hoboken", "utm_source=google&utm_campaign=brand").await;
-    r.system.drain_queues().await;
+    settle(&r).await;
     // Some progress, so attribution rows exist too.
     let admin = token(&r, "root-1", "admin", &[]).await;
     for id in [typo1, typo2, paid] {
@@ -186,7 +199,7 @@ async fn a_retag_is_validated_recorded_and_keeps_the_aggregates_exact() {
         let reply = call(&r, "POST", &format!("/leads/{id}/status"), Some(&admin), Some("application/json"), r#"{"to":"qualified"}"#).await;
         assert_eq!(reply.status, 200, "{}", reply.body);
     }
-    r.system.drain_queues().await;
+    settle(&r).await;
     assert_aggregates_equal_the_recompute(&r.system.services).await;
 
     // Validation: every problem named, nothing changed.
@@ -232,7 +245,7 @@ async fn a_retag_is_validated_recorded_and_keeps_the_aggregates_exact() {
     let body = json!({"lead_ids": [paid.to_string()], "campaign": "Brand Search"});
     assert_eq!(post(body.clone()).await.json()["retagged"], 1);
     assert_eq!(post(body).await.json()["unchanged"], 1);
-    r.system.drain_queues().await;
+    settle(&r).await;
 
     // Off the list; on the timeline; in the audit trail with the fields it changed.
     let listing = call(&r, "GET", "/sources/audit", Some(&admin), None, "").await.json();
@@ -348,13 +361,13 @@ async fn erasure_keeps_the_aggregates_equal_to_the_recompute() {
     let r = runner().await;
     let clicked = capture(&r, 21, "Hoboken", "gclid=Cj0secret&utm_campaign=brand&postal_code=07030").await;
     let referred = capture(&r, 22, "Newark", "referrer=https%3A%2F%2Fwww.yelp.com%2Fbiz%2Fx%3Fuid%3D9").await;
-    r.system.drain_queues().await;
+    settle(&r).await;
     let admin = token(&r, "root-1", "admin", &[]).await;
     for id in [clicked, referred] {
         let reply = call(&r, "DELETE", &format!("/people/{id}"), Some(&admin), None, "").await;
         assert_eq!(reply.status, 200, "{}", reply.body);
     }
-    r.system.drain_queues().await;
+    settle(&r).await;
     let lead = r.system.services.leads.get(clicked).await.unwrap().unwrap();
     assert!(lead.source.detail.gclid.is_none(), "the click id goes");
     assert_eq!(lead.source.detail.utm_source.as_ref().map(|l| l.as_str()), Some("google"));
@@ -365,4 +378,25 @@ async fn erasure_keeps_the_aggregates_equal_to_the_recompute() {
     let kpis = call(&r, "GET", "/reports/kpis?from=2026-03-01&to=2026-03-31&period=all", Some(&admin), None, "").await.json();
     let google = kpis["rows"].as_array().unwrap().iter().find(|row| row["key"] == "google").cloned();
     assert_eq!(google.map(|g| g["leads"].as_i64()), Some(Some(1)), "{kpis}");
+}
+
+/// The team's own test submissions (`[test_records]`, issue 7) are in no report and never on
+/// the source-tag list.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn test_records_stay_out_of_the_aggregates_and_the_list() {
+    let r = runner().await;
+    let form = "first_name=Qa&email=qa%40leadflow.test&service_line=med_spa&utm_source=faceboook&utm_campaign=qa";
+    let reply = call(&r, "POST", "/leads", None, Some("application/x-www-form-urlencoded"), form).await;
+    assert_eq!(reply.status, 202, "{}", reply.body);
+    let id: LeadId = reply.json()["id"].as_str().unwrap().parse().unwrap();
+    let real = capture(&r, 31, "Hoboken", "utm_source=faceboook&utm_campaign=spring").await;
+    settle(&r).await;
+    assert!(r.system.services.leads.get(id).await.unwrap().unwrap().test, "marked as a test record");
+    let admin = token(&r, "root-1", "admin", &[]).await;
+    let listed = ids(&call(&r, "GET", "/sources/audit", Some(&admin), None, "").await.json());
+    assert_eq!(listed, [real.to_string()]);
+    let kpis = call(&r, "GET", "/reports/kpis?from=2026-03-01&to=2026-03-31&period=all", Some(&admin), None, "").await.json();
+    let typo = kpis["rows"].as_array().unwrap().iter().find(|row| row["key"] == "faceboook").cloned();
+    assert_eq!(typo.map(|t| t["leads"].as_i64()), Some(Some(1)), "{kpis}");
+    assert_aggregates_equal_the_recompute(&r.system.services).await;
 }
