@@ -14,6 +14,9 @@ pub mod scoring;
 pub mod sla;
 pub mod team;
 
+// Follow-up cadences (issue 4).
+pub mod cadence;
+
 pub use error::{ConfigError, ConfigProblem};
 pub use integrations::{KeywordReplies, LifecycleSettings, SourceSettings, WebhookSettings, KEYWORD_PLACEHOLDERS, RATES_NOTICE};
 pub use locate::KeyPath;
@@ -93,6 +96,8 @@ pub struct Config {
     pub lifecycle: LifecycleSettings,
     pub sms_keywords: KeywordReplies,
     pub webhooks: WebhookSettings,
+    /// Follow-up cadences and the contact rules they obey (quiet hours, daily cap).
+    pub followup: cadence::FollowupConfig,
 }
 
 impl Config {

@@ -37,6 +37,11 @@ pub mod sla;
 pub mod team_notice;
 pub mod urgency;
 
+// Follow-up cadences (issue 4).
+pub mod cadence;
+pub mod geo;
+pub mod task;
+
 pub use channel::ContactChannel;
 pub use consent::{ChannelConsent, Consents};
 pub use context::{LeadContext, ServiceLineId};
