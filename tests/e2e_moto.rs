@@ -48,6 +48,7 @@ async fn world() -> World {
         team: store.clone(),
         notifier: Arc::new(notifier),
         listing: store.clone(),
+        cadence: store.clone(),
         inbound: store,
         jobs: Arc::new(queues.queue.clone()),
         alerts: Arc::new(leadflow::adapters::aws::SnsAlerts::new(aws.sns.clone(), None)),

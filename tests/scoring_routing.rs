@@ -210,6 +210,7 @@ mod on_moto {
             team: store.clone(),
             notifier: Arc::new(team_outbox.clone()),
             listing: store.clone(),
+            cadence: store.clone(),
             inbound: store,
             jobs: Arc::new(queue),
             alerts: Arc::new(team_outbox.clone()),

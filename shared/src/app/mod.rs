@@ -22,4 +22,8 @@ pub mod sla;
 pub mod team;
 pub mod touchpoints;
 
+// Follow-up cadences (issue 4).
+pub mod cadence;
+pub mod followup;
+
 pub use services::Services;

@@ -39,4 +39,6 @@ pub struct Services {
     pub alerts: Arc<dyn TeamAlerts>,
     /// Webhook secrets and settings.
     pub webhooks: Arc<WebhookContext>,
+    /// Follow-up cadence enrollments and team members' tasks (issue 4).
+    pub cadence: Arc<dyn crate::ports::CadenceStore>,
 }

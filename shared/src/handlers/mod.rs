@@ -17,6 +17,11 @@ pub mod staff;
 pub mod team;
 pub mod touchpoints;
 
+// Follow-up cadences (issue 4).
+pub mod cadence;
+pub mod cadence_api;
+pub mod followup;
+
 use crate::app::Services;
 use crate::ports::Consumer;
 use aws_lambda_events::sqs::{SqsBatchResponse, SqsEvent};
@@ -27,5 +32,6 @@ pub async fn consume(services: &Services, consumer: Consumer, event: SqsEvent) -
         Consumer::Acknowledge => acknowledge::handle(services, event).await,
         Consumer::Score => score::handle(services, event).await,
         Consumer::Webhooks => webhook_worker::handle(services, event).await,
+        Consumer::Cadence => cadence::handle(services, event).await,
     }
 }

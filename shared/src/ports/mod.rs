@@ -24,6 +24,9 @@ pub mod notify;
 pub mod schedule;
 pub mod team;
 
+// Follow-up cadences (issue 4).
+pub mod cadence;
+
 pub use alerts::{AlertError, TeamAlert, TeamAlerts};
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use email::{EmailPurpose, EmailSender, OutboundEmail};
@@ -44,3 +47,5 @@ pub use timeline::{Page, TimelineStore};
 pub use notify::{Notifier, NotifyError};
 pub use schedule::{DueClaim, DueItem, DueStore};
 pub use team::TeamStore;
+
+pub use cadence::{CadenceStore, EnrollmentStore, TaskStore};

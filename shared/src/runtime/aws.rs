@@ -117,6 +117,7 @@ pub async fn services(config: Config, env: &AwsEnv) -> Services {
         team: store.clone(),
         notifier: Arc::new(notifier),
         listing: store.clone(),
+        cadence: store.clone(),
         inbound: store,
         jobs: Arc::new(queue),
         alerts: Arc::new(SnsAlerts::new(aws_sdk_sns::Client::new(&sdk), env.alert_topic_arn.clone())),

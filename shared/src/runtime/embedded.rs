@@ -54,6 +54,7 @@ impl EmbeddedSystem {
             jobs: Arc::new(queue.clone()),
             alerts: Arc::new(outbox.clone()),
             webhooks: Arc::new(local_webhooks()),
+            cadence: Arc::new(crate::adapters::memory::MemoryCadenceStore::new()),
         };
         EmbeddedSystem { services, store, queue, outbox, team_outbox }
     }
@@ -85,8 +86,13 @@ impl EmbeddedSystem {
         crate::app::sla::tick(&self.services).await
     }
 
-    /// Runs the SLA checker every `every` until the task is aborted (the local runner's stand-in
-    /// for the EventBridge schedule).
+    /// Runs one tick of the scheduled follow-up function (due cadence steps) at the clock's now.
+    pub async fn followup_tick(&self) -> Result<crate::app::scheduler::TickReport, crate::ports::StoreError> {
+        crate::app::followup::tick(&self.services).await
+    }
+
+    /// Runs the SLA checker and the follow-up function every `every` until the task is aborted
+    /// (the local runner's stand-in for their EventBridge schedules).
     pub fn start_ticker(&self, every: std::time::Duration) -> JoinHandle<()> {
         let system = self.clone();
         tokio::spawn(async move {
@@ -96,6 +102,9 @@ impl EmbeddedSystem {
                 interval.tick().await;
                 if let Err(e) = system.tick().await {
                     tracing::warn!(error = %e, "SLA tick failed");
+                }
+                if let Err(e) = system.followup_tick().await {
+                    tracing::warn!(error = %e, "follow-up tick failed");
                 }
             }
         })

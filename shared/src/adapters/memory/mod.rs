@@ -16,6 +16,10 @@ mod team;
 pub use schedule::MemoryDueStore;
 pub use team::MemoryTeamStore;
 
+// Follow-up cadences (issue 4).
+mod cadence;
+pub use cadence::MemoryCadenceStore;
+
 pub use outbox::{MemoryOutbox, OutboxEntry};
 pub use queue::{MemoryQueue, QueueSettings, QueuedMessage};
 pub use secrets::LocalSecrets;

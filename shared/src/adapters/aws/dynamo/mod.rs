@@ -19,6 +19,9 @@ mod timeline;
 mod schedule;
 mod team;
 
+// Follow-up cadences (issue 4).
+mod cadence;
+
 pub use table::create_table;
 
 use crate::ports::StoreError;
