@@ -40,8 +40,31 @@ const LAST_TASK_WAIT_HOURS: i64 = 24;
 /// Claims after which a step that keeps failing is recorded as failed and the cadence moves on.
 const MAX_ATTEMPTS: u32 = 4;
 
-/// Runs one due item at `now`.
+/// Steps run at most this many at once for one lead: a call task's wait that ends when the next
+/// step is due, two steps planned at the same moment, catch-up after downtime.
+const MAX_INLINE: usize = 8;
+
+/// Runs one due item at `now`, and the lead's next ones while they are due too (so a step
+/// planned for the moment a call task stops waiting runs at that moment, not a tick later).
 pub async fn run(services: &Services, item: &DueItem, now: DateTime<Utc>) -> Result<Outcome, CadenceError> {
+    let mut current = item.clone();
+    for round in 0..MAX_INLINE {
+        // Steps run in one go are a millisecond apart, so the timeline keeps their order.
+        let at = now + Duration::milliseconds(round as i64);
+        let outcome = run_one(services, &current, at).await;
+        match outcome {
+            Ok(Outcome::Chain(next)) if next.due_at <= at + Duration::milliseconds(1) && round + 1 < MAX_INLINE => current = DueItem { attempts: 1, ..next },
+            // A step reached inline that must be retried stays due (its item replaces the one
+            // claimed) and the next tick tries it again.
+            Ok(Outcome::Retry) | Err(_) if round > 0 => return Ok(Outcome::Chain(DueItem { due_at: now + Duration::minutes(1), ..current })),
+            other => return other,
+        }
+    }
+    Ok(Outcome::Chain(current))
+}
+
+/// Runs one item.
+async fn run_one(services: &Services, item: &DueItem, now: DateTime<Utc>) -> Result<Outcome, CadenceError> {
     let Ok(lead_id) = item.key.parse::<LeadId>() else {
         warn!(key = %item.key, "cadence item with a bad key dropped");
         return Ok(Outcome::Done);
@@ -274,7 +297,7 @@ async fn perform(
 }
 
 /// When a call task created at `now` stops waiting: its `wait`, else when the next step is
-/// planned, else a day; never sooner than [`MIN_TASK_WAIT_MINUTES`].
+/// planned, else a day; a task created late waits at least [`MIN_TASK_WAIT_MINUTES`].
 fn task_wait_end(cadence: &Cadence, lead: &Lead, e: &Enrollment, i: usize, now: DateTime<Utc>) -> DateTime<Utc> {
     let step = &cadence.steps[i];
     let planned = match step.wait {
@@ -282,7 +305,14 @@ fn task_wait_end(cadence: &Cadence, lead: &Lead, e: &Enrollment, i: usize, now: 
         None if i + 1 < cadence.steps.len() => cadence.planned_at(i + 1, lead.created_at, e.enrolled_at, Some(now)),
         None => now + Duration::hours(LAST_TASK_WAIT_HOURS),
     };
-    planned.max(now + Duration::minutes(MIN_TASK_WAIT_MINUTES))
+    // On time, the wait ends as planned (the 7-day call and email go together); a task created
+    // late (deferred, or after downtime) still gets a few minutes before the cadence moves on.
+    let late = now > cadence.planned_at(i, lead.created_at, e.enrolled_at, e.last_step_at) + Duration::minutes(1);
+    if late {
+        planned.max(now + Duration::minutes(MIN_TASK_WAIT_MINUTES))
+    } else {
+        planned.max(now)
+    }
 }
 
 /// Records an attempt on the timeline.
