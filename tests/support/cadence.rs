@@ -185,7 +185,8 @@ impl World {
         panic!("fast_forward did not reach {to}");
     }
 
-    async fn skip_idle_until(&self, target: DateTime<Utc>) {
+    /// Moves the scheduler's cursors to just before `target`, as idle ticks would have.
+    pub async fn skip_idle_until(&self, target: DateTime<Utc>) {
         let to = minute_of(target) - Duration::minutes(2);
         for kind in ["cadence", "sla"] {
             let cur = self.services.due.cursor(kind).await.unwrap();
