@@ -11,7 +11,7 @@ use leadflow::domain::cadence::{parse_duration, EnrollmentState};
 use leadflow::domain::contact_attempt::{ContactAttempt, ContactOutcome};
 use leadflow::domain::lifecycle::Cause;
 use leadflow::domain::task::TaskStatus;
-use leadflow::domain::{Actor, ContactChannel, LeadId, LeadStatus};
+use leadflow::domain::{Actor, ContactChannel, LeadStatus};
 use leadflow::ports::schedule::minute_of;
 use leadflow_tests::cadence::{embedded, moto, Kind, World};
 use leadflow_tests::contract_suite;
@@ -78,8 +78,7 @@ async fn the_med_spa_cadence_fires_at_its_offsets(kind: Kind) {
     let id = w.capture(&p.fields(&[("state", "NJ"), ("postal_code", "07030")])).await;
     w.fast_forward(&[id], start + Duration::days(8)).await;
 
-    let got: Vec<(String, String, i64)> =
-        w.attempts(id).await.into_iter().map(|(n, o, at)| (n, o, (at - start).num_minutes())).collect();
+    let got: Vec<(String, String, i64)> = w.attempts(id).await.into_iter().map(|(n, o, at)| (n, o, (at - start).num_minutes())).collect();
     let want = [
         ("call-2m", "task_created", 2),
         ("email-1h", "sent", 60),
@@ -142,7 +141,8 @@ async fn a_reply_or_a_booking_stops_everything(kind: Kind) {
     w.fast_forward(&[replied, booked], start + Duration::minutes(10)).await;
 
     // A replies by text; B books.
-    let resp = leadflow::handlers::webhooks::handle(&w.services, twilio_sms(&format!("SM{replied}"), &a.phone, "Thanks, tomorrow works")).await;
+    let resp =
+        leadflow::handlers::webhooks::handle(&w.services, twilio_sms(&format!("SM{replied}"), &a.phone, "Thanks, tomorrow works")).await;
     assert_eq!(resp.status(), 200);
     let cause = Cause::new(Actor::User("maria".into()), "user");
     transition(&w.services, booked, LeadStatus::Booked, cause).await.unwrap();
@@ -229,7 +229,9 @@ async fn a_florida_lead_never_gets_a_cadence_text_after_8_pm(kind: Kind) {
     let jersey = w.capture(&nj.fields(&[("state", "NJ")])).await;
     w.fast_forward(&[florida, jersey], start + Duration::days(2)).await;
 
-    let sent = |rows: Vec<leadflow_tests::cadence::StepRow>| minute_of(rows.into_iter().find(|s| s.name == "sms-24h" && s.outcome == "sent").unwrap().at);
+    let sent = |rows: Vec<leadflow_tests::cadence::StepRow>| {
+        minute_of(rows.into_iter().find(|s| s.name == "sms-24h" && s.outcome == "sent").unwrap().at)
+    };
     assert_eq!(sent(w.steps(jersey).await), ny(3, 20, 30), "New Jersey allows until 21:00");
     assert_eq!(sent(w.steps(florida).await), ny(4, 8, 0), "Florida waits for 08:00");
     for s in w.steps(florida).await.iter().filter(|s| s.outcome == "sent") {
@@ -307,5 +309,4 @@ async fn a_6_hour_outage_catches_up_without_breaking_the_24_hour_cap(kind: Kind)
     let deferred = w.steps(id).await.into_iter().filter(|s| s.outcome == "deferred").count();
     assert!(deferred >= 2, "the capped steps were deferred, not dropped");
     assert_eq!(w.texts_to(&p.phone).await.len(), 7);
-    let _ = LeadId::random();
 }

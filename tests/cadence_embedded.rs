@@ -33,7 +33,14 @@ async fn a_lead_turning_into_a_crisis_switches_to_the_crisis_cadence() {
     let w = world(start).await;
     let phone = unique_phone().as_e164().to_string();
     let id = w
-        .capture(&[("first_name", "Sam"), ("phone", &phone), ("service_line", "addiction_treatment"), ("concern", "looking for a program"), ("consent_sms", "true"), ("state", "NJ")])
+        .capture(&[
+            ("first_name", "Sam"),
+            ("phone", &phone),
+            ("service_line", "addiction_treatment"),
+            ("concern", "looking for a program"),
+            ("consent_sms", "true"),
+            ("state", "NJ"),
+        ])
         .await;
     let e = w.services.cadence.enrollment(id).await.unwrap().unwrap();
     assert_eq!((e.cadence.as_str(), e.generation), ("recovery", 1));
@@ -46,7 +53,11 @@ async fn a_lead_turning_into_a_crisis_switches_to_the_crisis_cadence() {
     lead.version += 1;
     w.services.leads.save(&lead).await.unwrap();
     let now = w.now();
-    w.services.queue.publish(&LeadEvent { id: EventId::new_at(now), kind: LeadEventKind::Updated, lead_id: id, occurred_at: now }).await.unwrap();
+    w.services
+        .queue
+        .publish(&LeadEvent { id: EventId::new_at(now), kind: LeadEventKind::Updated, lead_id: id, occurred_at: now })
+        .await
+        .unwrap();
     w.drain().await;
 
     let e = w.services.cadence.enrollment(id).await.unwrap().unwrap();
@@ -68,7 +79,16 @@ async fn a_team_member_pauses_and_resumes_a_cadence() {
     let start = ny(3, 10, 30);
     let w = world(start).await;
     let phone = unique_phone().as_e164().to_string();
-    let id = w.capture(&[("first_name", "Ann"), ("phone", &phone), ("email", "ann.pause@example.com"), ("service_line", "med_spa"), ("consent_email", "true"), ("state", "NJ")]).await;
+    let id = w
+        .capture(&[
+            ("first_name", "Ann"),
+            ("phone", &phone),
+            ("email", "ann.pause@example.com"),
+            ("service_line", "med_spa"),
+            ("consent_email", "true"),
+            ("state", "NJ"),
+        ])
+        .await;
     w.fast_forward(&[id], start + Duration::minutes(5)).await;
     let paused = pause(&w.services, id, "maria").await.unwrap();
     assert_eq!(paused.state, EnrollmentState::Paused);
@@ -97,7 +117,15 @@ async fn franchise_nurture_skips_the_milestones_already_reached() {
     let w = world(start).await;
     let phone = unique_phone().as_e164().to_string();
     let id = w
-        .capture(&[("first_name", "Lee"), ("phone", &phone), ("email", "lee.franchise@example.com"), ("service_line", "franchise"), ("consent_email", "true"), ("liquid_capital", "200000"), ("state", "NJ")])
+        .capture(&[
+            ("first_name", "Lee"),
+            ("phone", &phone),
+            ("email", "lee.franchise@example.com"),
+            ("service_line", "franchise"),
+            ("consent_email", "true"),
+            ("liquid_capital", "200000"),
+            ("state", "NJ"),
+        ])
         .await;
     assert_eq!(w.services.cadence.enrollment(id).await.unwrap().unwrap().cadence, "franchise-nurture");
     w.fast_forward(&[id], start + Duration::hours(1)).await;
@@ -195,4 +223,18 @@ async fn a_tick_with_nothing_due_makes_a_few_key_range_queries_whatever_the_numb
     assert_eq!(few, many, "the same queries for 10 and 20,000 enrolled leads");
     assert!(many.0 <= 3, "{} bucket queries", many.0);
     assert_eq!(many.1, 0, "nothing claimed");
+}
+
+#[tokio::test]
+async fn the_scheduled_event_fixture_drives_the_followup_handler() {
+    let raw = include_str!("../events/followup-schedule.json");
+    let event: aws_lambda_events::eventbridge::EventBridgeEvent = serde_json::from_str(raw).unwrap();
+    let start = ny(3, 10, 30);
+    let w = world(start).await;
+    let phone = unique_phone().as_e164().to_string();
+    let id = w.capture(&[("phone", &phone), ("service_line", "med_spa"), ("state", "NJ")]).await;
+    w.clock.set(start + Duration::minutes(2));
+    let report = leadflow::handlers::followup::handle(&w.services, event).await.unwrap();
+    assert_eq!(report.handled, 1);
+    assert_eq!(w.attempts(id).await[0].0, "call-2m");
 }

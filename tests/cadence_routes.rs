@@ -7,7 +7,7 @@ use chrono::{Datelike, Duration, TimeZone, Timelike, Utc};
 use http_body_util::{BodyExt, Full};
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
-use leadflow::ports::{Clock, ManualClock};
+use leadflow::ports::ManualClock;
 use leadflow_local::{start, start_time_travel, Options, Running};
 use serde_json::{json, Value};
 use std::sync::Arc;

@@ -35,8 +35,8 @@ pub async fn moto() -> Kind {
 }
 
 enum Backend {
-    Embedded(EmbeddedSystem),
-    Moto { aws: MotoAws, queues: TestQueues },
+    Embedded(Box<EmbeddedSystem>),
+    Moto { aws: Box<MotoAws>, queues: Box<TestQueues> },
 }
 
 /// Services on one backend and a manual clock.
@@ -63,7 +63,7 @@ impl World {
             Kind::Embedded => {
                 let settings = QueueSettings { visibility_timeout: std::time::Duration::from_millis(20), max_receive_count: 3 };
                 let system = EmbeddedSystem::with_queue_settings(config, clock.clone(), settings).with_webhooks(crate::webhooks::context());
-                World { services: system.services.clone(), clock, backend: Backend::Embedded(system) }
+                World { services: system.services.clone(), clock, backend: Backend::Embedded(Box::new(system)) }
             }
             Kind::Moto => {
                 let aws = MotoAws::connect().await;
@@ -91,7 +91,7 @@ impl World {
                     alerts: Arc::new(leadflow::adapters::aws::SnsAlerts::new(aws.sns.clone(), None)),
                     webhooks: Arc::new(crate::webhooks::context()),
                 };
-                World { services, clock, backend: Backend::Moto { aws, queues } }
+                World { services, clock, backend: Backend::Moto { aws: Box::new(aws), queues: Box::new(queues) } }
             }
         }
     }
@@ -240,7 +240,9 @@ impl World {
     /// Texts that went to `e164` (the outbox, or moto's SNS record).
     pub async fn texts_to(&self, e164: &str) -> Vec<String> {
         match &self.backend {
-            Backend::Embedded(s) => s.outbox.entries().into_iter().filter(|e| e.channel == "sms" && e.recipient == e164).map(|e| e.text).collect(),
+            Backend::Embedded(s) => {
+                s.outbox.entries().into_iter().filter(|e| e.channel == "sms" && e.recipient == e164).map(|e| e.text).collect()
+            }
             Backend::Moto { aws, .. } => aws.sms_sent_to(e164).await.into_iter().map(|r| r.message).collect(),
         }
     }

@@ -267,7 +267,8 @@ impl Router {
         let Ok(body) = Limited::new(req.into_body(), 4096).collect().await.map(|b| b.to_bytes()) else {
             return error_response(413, "payload_too_large", "the body is too large", None);
         };
-        let bad = || error_response(400, "malformed_body", "send {\"advance_seconds\": 0..2592000, \"step_seconds\": 1..} or nothing", None);
+        let bad =
+            || error_response(400, "malformed_body", "send {\"advance_seconds\": 0..2592000, \"step_seconds\": 1..} or nothing", None);
         let (advance, step) = if body.iter().all(u8::is_ascii_whitespace) {
             (0, None)
         } else {

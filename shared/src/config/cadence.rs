@@ -102,7 +102,8 @@ pub const MESSAGE_PLACEHOLDERS: &[&str] = &["first_name", "org_name", "service_l
 pub const TASK_PLACEHOLDERS: &[&str] = &["lead_id", "short_code", "service_line_name", "cadence", "step"];
 
 /// Placeholders of the task notice (as team notices, plus the task's title).
-pub const TASK_NOTICE_PLACEHOLDERS: &[&str] = &["lead_id", "short_code", "link", "service_line", "service_line_name", "tier", "score", "band", "title"];
+pub const TASK_NOTICE_PLACEHOLDERS: &[&str] =
+    &["lead_id", "short_code", "link", "service_line", "service_line_name", "tier", "score", "band", "title"];
 
 const DEFAULT_TITLE: &str = "Call lead {short_code} ({service_line_name})";
 const DEFAULT_TASK_NOTICE: &str = "leadflow: call task for lead {short_code} ({service_line_name}): {title}. {link}";
@@ -225,7 +226,9 @@ fn cadence(raw: &RawCadence, here: &KeyPath, lines: &BTreeMap<ServiceLineId, Ser
             .into_iter()
             .collect(),
         bands: list(&raw.bands, &here.key("bands"), "a score band (hot, warm, cold)", ScoreBand::parse, p).into_iter().collect(),
-        tiers: list(&raw.tiers, &here.key("tiers"), "an urgency tier (crisis, urgent, routine)", UrgencyTier::parse, p).into_iter().collect(),
+        tiers: list(&raw.tiers, &here.key("tiers"), "an urgency tier (crisis, urgent, routine)", UrgencyTier::parse, p)
+            .into_iter()
+            .collect(),
         on_status: list(&raw.on_status, &here.key("on_status"), "a lead status", LeadStatus::parse, p).into_iter().collect(),
     };
     let stop_on: BTreeSet<StopEvent> = match &raw.stop_on {
@@ -284,7 +287,13 @@ fn step(raw: &RawStep, j: usize, here: &KeyPath, has_link: bool, p: &mut Problem
             None
         }
     });
-    let conditions = list(&raw.conditions, &here.key("conditions"), "a condition (only_if_last_call_unanswered, only_if_no_reply, business_hours_only)", Condition::parse, p);
+    let conditions = list(
+        &raw.conditions,
+        &here.key("conditions"),
+        "a condition (only_if_last_call_unanswered, only_if_no_reply, business_hours_only)",
+        Condition::parse,
+        p,
+    );
     let milestone = raw.milestone.as_deref().and_then(|m| {
         let got = Milestone::parse(m);
         if got.is_none() {
@@ -412,9 +421,19 @@ text = "Hi {first_name}, about your {concern}"
         let neg = line_of(BAD, "\"-1h\"");
         let concern = line_of(BAD, "about your {concern}");
         let n = index_of_broken();
-        assert!(got[0].starts_with(&format!("line {fax}, column 11: `cadences[{n}].steps[0].channel`: must be one of sms, email, call_task, notification")), "{got:?}");
+        assert!(
+            got[0].starts_with(&format!(
+                "line {fax}, column 11: `cadences[{n}].steps[0].channel`: must be one of sms, email, call_task, notification"
+            )),
+            "{got:?}"
+        );
         assert!(got[1].starts_with(&format!("line {neg}, column 9: `cadences[{n}].steps[1].after`: must not be negative")), "{got:?}");
-        assert!(got[2].starts_with(&format!("line {concern}, column 8: `cadences[{n}].steps[2].text`: template uses unknown placeholder `{{concern}}`")), "{got:?}");
+        assert!(
+            got[2].starts_with(&format!(
+                "line {concern}, column 8: `cadences[{n}].steps[2].text`: template uses unknown placeholder `{{concern}}`"
+            )),
+            "{got:?}"
+        );
     }
 
     /// The index the appended cadence gets after the shipped ones.

@@ -66,7 +66,8 @@ async fn load(services: &Services, caller: &Principal, id: &str, rid: Option<&st
 }
 
 async fn my_tasks(services: &Services, req: &Request, caller: &Principal, rid: Option<&str>) -> Response<Body> {
-    let query = |name: &str| req.query_string_parameters_ref().and_then(|q| q.first(name)).map(|v| v.trim().to_string()).filter(|v| !v.is_empty());
+    let query =
+        |name: &str| req.query_string_parameters_ref().and_then(|q| q.first(name)).map(|v| v.trim().to_string()).filter(|v| !v.is_empty());
     let member = match query("member") {
         Some(m) if m != caller.user_id && !matches!(caller.role, Role::Admin | Role::Manager) => {
             return error_response(403, "forbidden", "only admins and managers may list another member's tasks", rid)
@@ -138,7 +139,8 @@ async fn change(services: &Services, caller: &Principal, id: &str, action: &str,
     if !can_change_lead(caller, &lead) {
         return error_response(403, "forbidden", "this role may not change the lead", rid);
     }
-    let done = if action == "pause" { pause(services, lead.id, &caller.user_id).await } else { resume(services, lead.id, &caller.user_id).await };
+    let done =
+        if action == "pause" { pause(services, lead.id, &caller.user_id).await } else { resume(services, lead.id, &caller.user_id).await };
     match done {
         Ok(e) => json_response(200, &json!({"enrollment": e})),
         Err(CadenceError::NotEnrolled) => error_response(409, "not_enrolled", "the lead is not enrolled in a cadence", rid),

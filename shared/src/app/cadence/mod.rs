@@ -152,7 +152,11 @@ pub async fn enroll(
         e.version = current.as_ref().map_or(1, |c| c.version + 1);
         // A first enrollment starts at the first step (catching up in order after downtime); a
         // switch starts at the first step not yet due, so passed steps are not sent in a burst.
-        let start = if current.is_none() { Some(0).filter(|_| !cadence.steps.is_empty()) } else { cadence.first_step_from(now, lead.created_at, now) };
+        let start = if current.is_none() {
+            Some(0).filter(|_| !cadence.steps.is_empty())
+        } else {
+            cadence.first_step_from(now, lead.created_at, now)
+        };
         match start {
             Some(i) => {
                 e.next_step = i;
@@ -322,7 +326,10 @@ pub async fn pause(services: &Services, lead_id: LeadId, by: &str) -> Result<Enr
     let seed = format!("pause:{}", e.version);
     close_open_task(services, lead_id, &e, TaskStatus::Cancelled, &seed).await?;
     let kind = TimelineKind::CadencePaused { cadence: e.cadence.clone(), by: by.to_string() };
-    services.timeline.append(&TimelineEntry::derived(lead_id, now, &format!("{lead_id}:cadence-{seed}"), Actor::User(by.to_string()), kind)).await?;
+    services
+        .timeline
+        .append(&TimelineEntry::derived(lead_id, now, &format!("{lead_id}:cadence-{seed}"), Actor::User(by.to_string()), kind))
+        .await?;
     info!(lead_id = %lead_id, cadence = %e.cadence, "cadence paused");
     Ok(e)
 }

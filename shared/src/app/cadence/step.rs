@@ -53,10 +53,14 @@ pub async fn run(services: &Services, item: &DueItem, now: DateTime<Utc>) -> Res
         let at = now + Duration::milliseconds(round as i64);
         let outcome = run_one(services, &current, at).await;
         match outcome {
-            Ok(Outcome::Chain(next)) if next.due_at <= at + Duration::milliseconds(1) && round + 1 < MAX_INLINE => current = DueItem { attempts: 1, ..next },
+            Ok(Outcome::Chain(next)) if next.due_at <= at + Duration::milliseconds(1) && round + 1 < MAX_INLINE => {
+                current = DueItem { attempts: 1, ..next }
+            }
             // A step reached inline that must be retried stays due (its item replaces the one
             // claimed) and the next tick tries it again.
-            Ok(Outcome::Retry) | Err(_) if round > 0 => return Ok(Outcome::Chain(DueItem { due_at: now + Duration::minutes(1), ..current })),
+            Ok(Outcome::Retry) | Err(_) if round > 0 => {
+                return Ok(Outcome::Chain(DueItem { due_at: now + Duration::minutes(1), ..current }))
+            }
             other => return other,
         }
     }
@@ -331,7 +335,14 @@ async fn record(
         _ => String::new(),
     };
     let seed = format!("{}:cadence-step:{}:{}:{}{extra}", lead.id, p.generation, p.step, outcome.label());
-    let kind = TimelineKind::CadenceStep { cadence: cadence.name.clone(), step: p.step as u32, name: step.name.clone(), channel: step.channel, outcome, next };
+    let kind = TimelineKind::CadenceStep {
+        cadence: cadence.name.clone(),
+        step: p.step as u32,
+        name: step.name.clone(),
+        channel: step.channel,
+        outcome,
+        next,
+    };
     services.timeline.append(&TimelineEntry::derived(lead.id, now, &seed, actor(), kind)).await?;
     Ok(())
 }
@@ -389,7 +400,10 @@ async fn advance(
         })
         .await?;
         let next = saved.as_ref().and_then(|(e, _)| {
-            let after = cadence.steps.get(p.step + 1).map(|_| cadence.planned_at(p.step + 1, lead.created_at, e.enrolled_at, Some(now)).max(task_due));
+            let after = cadence
+                .steps
+                .get(p.step + 1)
+                .map(|_| cadence.planned_at(p.step + 1, lead.created_at, e.enrolled_at, Some(now)).max(task_due));
             after.and_then(|at| step_ref(cadence, p.step + 1, at))
         });
         record(services, lead, cadence, p, outcome, next, now).await?;
@@ -481,7 +495,8 @@ async fn wait_over(
         None => None,
     } {
         if task.is_open() {
-            let reached = cadence.steps.get(p.step).and_then(|s| s.milestone).is_some_and(|m| lead.milestones.iter().any(|r| r.milestone == m));
+            let reached =
+                cadence.steps.get(p.step).and_then(|s| s.milestone).is_some_and(|m| lead.milestones.iter().any(|r| r.milestone == m));
             let status = if reached { TaskStatus::Done } else { TaskStatus::Expired };
             task.close(status, None, if reached { "milestone" } else { "cadence" }, now);
             services.cadence.save_task(&task).await?;

@@ -113,6 +113,6 @@ mod tests {
     fn the_payload_has_a_stable_wire_form() {
         let p = StepPayload { generation: 2, step: 3, wait: false };
         assert_eq!(p.to_json(), r#"{"generation":2,"step":3}"#);
-        assert_eq!(StepPayload::parse(r#"{"generation":2,"step":3,"wait":true}"#).unwrap().wait, true);
+        assert!(StepPayload::parse(r#"{"generation":2,"step":3,"wait":true}"#).unwrap().wait);
     }
 }

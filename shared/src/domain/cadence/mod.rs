@@ -213,7 +213,13 @@ pub struct Cadence {
 impl Cadence {
     /// When step `i` is planned, given the lead's capture, the enrollment, and when the previous
     /// step ran (for `previous` anchors; its plan when it has not run).
-    pub fn planned_at(&self, i: usize, captured: DateTime<Utc>, enrolled: DateTime<Utc>, previous_ran: Option<DateTime<Utc>>) -> DateTime<Utc> {
+    pub fn planned_at(
+        &self,
+        i: usize,
+        captured: DateTime<Utc>,
+        enrolled: DateTime<Utc>,
+        previous_ran: Option<DateTime<Utc>>,
+    ) -> DateTime<Utc> {
         let step = &self.steps[i];
         match step.anchor {
             Anchor::Capture => captured + step.after,

@@ -160,7 +160,8 @@ impl ContactRules {
         for _ in 0..16 {
             let mut moved = None;
             if check.is_message && cap > 0 {
-                let mut recent: Vec<DateTime<Utc>> = check.sent.iter().copied().filter(|s| *s > t - Duration::hours(24) && *s <= t).collect();
+                let mut recent: Vec<DateTime<Utc>> =
+                    check.sent.iter().copied().filter(|s| *s > t - Duration::hours(24) && *s <= t).collect();
                 if recent.len() >= cap as usize {
                     recent.sort();
                     let free_at = recent[recent.len() - cap as usize] + Duration::hours(24);
