@@ -334,6 +334,48 @@ mod tests {
         assert_eq!(parse_duration("5y"), Err(DurationError::Malformed));
     }
 
+    fn step(name: &str, anchor: Anchor, after: Duration) -> Step {
+        Step {
+            name: name.into(),
+            anchor,
+            after,
+            channel: StepChannel::CallTask,
+            text: None,
+            subject: None,
+            title: None,
+            wait: None,
+            conditions: Vec::new(),
+            milestone: None,
+        }
+    }
+
+    #[test]
+    fn steps_are_planned_from_their_anchor() {
+        let t0 = chrono::TimeZone::with_ymd_and_hms(&Utc, 2026, 3, 3, 15, 0, 0).unwrap();
+        let c = Cadence {
+            name: "c".into(),
+            selector: Selector::default(),
+            steps: vec![
+                step("a", Anchor::Capture, Duration::minutes(2)),
+                step("b", Anchor::Previous, Duration::hours(1)),
+                step("c", Anchor::Enrollment, Duration::days(1)),
+            ],
+            stop_on: BTreeSet::new(),
+            scheduling_link: None,
+        };
+        let enrolled = t0 + Duration::minutes(1);
+        assert_eq!(c.planned_at(0, t0, enrolled, None), t0 + Duration::minutes(2));
+        // From the previous step's plan, or from when it actually ran.
+        assert_eq!(c.planned_at(1, t0, enrolled, None), t0 + Duration::minutes(62));
+        assert_eq!(c.planned_at(1, t0, enrolled, Some(t0 + Duration::hours(3))), t0 + Duration::hours(4));
+        assert_eq!(c.planned_at(2, t0, enrolled, None), enrolled + Duration::days(1));
+        // A lead switched in late starts at the first step still ahead.
+        assert_eq!(c.first_step_from(t0 + Duration::minutes(30), t0, enrolled), Some(1));
+        assert_eq!(c.first_step_from(t0 + Duration::days(2), t0, enrolled), None);
+        assert!(c.stops_on(StopEvent::Status(LeadStatus::Converted)), "closed leads always stop");
+        assert!(!c.stops_on(StopEvent::Replied));
+    }
+
     #[test]
     fn stop_events_parse() {
         assert_eq!(StopEvent::parse("booked"), Some(StopEvent::Status(LeadStatus::Booked)));
