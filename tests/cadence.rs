@@ -26,7 +26,7 @@ contract_suite!(
         a_reply_or_a_booking_stops_everything,
         stop_silences_texts_but_a_permitted_email_still_goes,
         a_step_due_at_11_pm_local_waits_until_8_am,
-        a_florida_lead_never_gets_a_cadence_text_after_8_pm,
+        a_florida_lead_never_gets_a_text_after_8_pm,
         two_scheduler_runs_at_once_send_each_step_exactly_once,
         a_6_hour_outage_catches_up_without_breaking_the_24_hour_cap,
     ]
@@ -217,7 +217,7 @@ async fn a_step_due_at_11_pm_local_waits_until_8_am(kind: Kind) {
     }
 }
 
-async fn a_florida_lead_never_gets_a_cadence_text_after_8_pm(kind: Kind) {
+async fn a_florida_lead_never_gets_a_text_after_8_pm(kind: Kind) {
     // The text step moved to 8 h 30 after capture: noon + 8:30 = 20:30.
     let mut config = Config::embedded_default().unwrap();
     let spa = config.followup.book.cadences.iter_mut().find(|c| c.name == "med-spa").unwrap();
@@ -239,6 +239,9 @@ async fn a_florida_lead_never_gets_a_cadence_text_after_8_pm(kind: Kind) {
         assert!((8..20).contains(&hour), "{} sent at {hour}h", s.name);
     }
     assert_eq!(w.texts_to(&fl.phone).await.len(), 2);
+    // The acknowledgement went at noon, inside the window too.
+    let ack = w.lead(florida).await.acknowledged_at.unwrap().with_timezone(&chrono_tz::America::New_York);
+    assert!((8..20).contains(&ack.format("%H").to_string().parse::<u32>().unwrap()));
 }
 
 async fn two_scheduler_runs_at_once_send_each_step_exactly_once(kind: Kind) {
