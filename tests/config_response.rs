@@ -83,6 +83,12 @@ fn meaning_errors_name_their_keys() {
             "urgent = [\"today\", \"?!\"]",
             "`urgency.service_lines.mens_health.urgent[1]`: phrase has no letters or digits",
         ),
+        ("id = \"maria\"\nteam = \"patient-care\"", "id = \"maria\"\nteam = \"Patient Care\"", "`team[0].team`: must be a lower-case slug"),
+        (
+            "id = \"li\"\nteam = \"patient-care\"",
+            "id = \"li\"\nteam = \"patient-care\"\nuser_id = \"maria\"",
+            "`team[1].user_id`: is another member's id",
+        ),
         (
             "overdue = \"leadflow: lead {short_code}",
             "overdue = \"leadflow: lead {first_name}",

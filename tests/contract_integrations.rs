@@ -153,7 +153,7 @@ mod inbound {
 
     contract_suite!(
         [memory => memory_store, dynamodb => dynamo_store]
-        [an_event_is_stored_once_and_marked_processed, provider_ids_link_to_leads]
+        [an_event_is_stored_once_and_marked_processed, provider_ids_link_to_leads, a_persons_events_and_links_are_exported_then_erased]
     );
 
     fn event(id: &str) -> InboundEvent {
@@ -195,6 +195,47 @@ mod inbound {
         store.link(&key, second).await.unwrap();
         assert_eq!(store.linked(&key).await.unwrap(), Some(second));
         assert_eq!(store.linked(&ProviderKey::new(Provider::Stripe, "appointment", "apt-1")).await.unwrap(), None);
+    }
+
+    /// Person rights reach the webhook events that concerned a person's leads and the provider
+    /// ids linked to them; another person's stay as they are.
+    async fn a_persons_events_and_links_are_exported_then_erased<S: InboundStore + leadflow::ports::PersonDataStore + ?Sized>(
+        store: Arc<S>,
+    ) {
+        use leadflow::domain::inbound::InboundSms;
+        use leadflow::ports::PersonKeys;
+        let phone = leadflow_tests::leads::unique_phone();
+        let (mine, theirs) = (LeadId::random(), LeadId::random());
+        let sms = |id: &str, body: &str| InboundEvent {
+            kind: InboundKind::Sms(InboundSms { from: phone.clone(), to: None, body: body.into() }),
+            provider: Provider::Twilio,
+            ..event(id)
+        };
+        let (reply, other) = (sms(&format!("SM-{mine}"), "my knee is still swollen"), sms(&format!("SM-{theirs}"), "see you friday"));
+        for (e, lead) in [(&reply, mine), (&other, theirs)] {
+            store.record(e).await.unwrap();
+            store.attach(e.provider, &e.event_id, lead).await.unwrap();
+            store.attach(e.provider, &e.event_id, lead).await.unwrap(); // idempotent
+        }
+        let key = ProviderKey::new(Provider::Stripe, "customer", &format!("cus-{mine}"));
+        store.link(&key, mine).await.unwrap();
+        let person = PersonKeys { lead_ids: vec![mine], phones: vec![phone.clone()], emails: vec![] };
+
+        let held = store.export(&person).await.unwrap();
+        let text = serde_json::to_string(&held).unwrap();
+        assert!(text.contains("my knee is still swollen") && text.contains(&format!("cus-{mine}")), "{text}");
+        assert!(!text.contains("see you friday"), "another person's event is not exported");
+        assert_eq!(held.iter().filter(|h| h.kind == "webhook_event").count(), 1, "attached twice, held once");
+
+        assert!(store.erase(&person, base_time()).await.unwrap() >= 2);
+        let erased = store.get_inbound(Provider::Twilio, &reply.event_id).await.unwrap().unwrap();
+        assert_eq!(erased.event.kind, InboundKind::Ignored { what: "erased:sms".into() });
+        assert_eq!((erased.event.event_id.as_str(), erased.event.occurred_at), (reply.event_id.as_str(), reply.occurred_at));
+        assert_eq!(store.record(&reply).await.unwrap(), Recorded::Duplicate { processed: false }, "still recognised");
+        assert_eq!(store.linked(&key).await.unwrap(), None);
+        assert_eq!(store.get_inbound(Provider::Twilio, &other.event_id).await.unwrap().unwrap().event, other);
+        let again = store.export(&person).await.unwrap();
+        assert!(!serde_json::to_string(&again).unwrap().contains("swollen"));
     }
 }
 

@@ -10,7 +10,6 @@ use lambda_http::request::RequestContext;
 use lambda_http::{Body, RequestExt};
 use leadflow::adapters::aws::sqs::{delete_message, receive_records, ReceiveOptions};
 use leadflow::app::Services;
-use leadflow::config::Config;
 use leadflow::handlers;
 use leadflow::ports::{Consumer, ManualClock};
 use leadflow_tests::aws::{MotoAws, TestQueues};
@@ -27,33 +26,11 @@ struct World {
 
 async fn world() -> World {
     let aws = MotoAws::connect().await;
-    let store = Arc::new(aws.fresh_store().await);
+    let store = Arc::new(aws.fresh_kms_store().await.0);
     let queues = aws.fresh_queues(Duration::from_secs(30)).await;
     let open = chrono_tz::America::New_York.with_ymd_and_hms(2026, 3, 3, 10, 30, 0).unwrap().with_timezone(&Utc);
-    let config = Config::embedded_default().unwrap();
-    let notifier = aws.team_notifier(&config).await;
     let clock = Arc::new(ManualClock::new(open));
-    let services = Services {
-        config: Arc::new(config),
-        clock: clock.clone(),
-        leads: store.clone(),
-        timeline: store.clone(),
-        idempotency: store.clone(),
-        once: store.clone(),
-        suppressions: store.clone(),
-        queue: Arc::new(queues.queue.clone()),
-        sms: Arc::new(aws.sms()),
-        email: Arc::new(aws.email().await),
-        due: store.clone(),
-        team: store.clone(),
-        notifier: Arc::new(notifier),
-        listing: store.clone(),
-        cadence: store.clone(),
-        inbound: store,
-        jobs: Arc::new(queues.queue.clone()),
-        alerts: Arc::new(leadflow::adapters::aws::SnsAlerts::new(aws.sns.clone(), None)),
-        webhooks: Arc::new(leadflow::runtime::embedded::local_webhooks()),
-    };
+    let services = aws.services(store, &queues, clock.clone()).await;
     World { aws, queues, services, clock }
 }
 
@@ -121,6 +98,12 @@ async fn a_form_post_is_stored_queued_and_acknowledged_by_one_sms() {
     let lead = w.services.leads.get(id).await.unwrap().unwrap();
     assert!(lead.acknowledged_at.is_some());
     assert_eq!(lead.consent.sms.unwrap().evidence.ip.as_deref(), Some("203.0.113.7"));
+    // The write and the processing step, in the DynamoDB audit trail, once each.
+    let trail = w.services.audit.by_lead(id, None, 10).await.unwrap().items;
+    let actions: Vec<_> = trail.iter().map(|e| (e.action, e.actor.key())).collect();
+    assert_eq!(actions.len(), 2, "{actions:?}");
+    assert!(actions.contains(&(leadflow::domain::AuditAction::Create, "public_form".to_string())));
+    assert!(actions.contains(&(leadflow::domain::AuditAction::Process, "system:acknowledge".to_string())));
 }
 
 #[tokio::test]

@@ -94,8 +94,8 @@ async fn the_role_matrix_decides_who_lists_and_reads_leads() {
     assert_eq!(one["lead"]["id"], id.as_str());
     let kinds: Vec<&str> = one["timeline"]["items"].as_array().unwrap().iter().map(|e| e["type"].as_str().unwrap()).collect();
     assert!(kinds.contains(&"lead_captured") && kinds.contains(&"acknowledgement_sent"), "{kinds:?}");
-    assert_eq!(call(&r, "GET", &path, Some(&newark), None, &[], None).await.0, 404);
-    assert_eq!(call(&r, "GET", &path, Some(&agent), None, &[], None).await.0, 404);
+    assert_eq!(call(&r, "GET", &path, Some(&newark), None, &[], None).await.0, 403, "outside their facilities: refused (and recorded)");
+    assert_eq!(call(&r, "GET", &path, Some(&agent), None, &[], None).await.0, 403);
     assert_eq!(call(&r, "GET", &path, Some(&analyst), None, &[], None).await.0, 403);
     // Timeline pages of one entry each walk the whole timeline, in order, once.
     let all: Vec<Value> = one["timeline"]["items"].as_array().unwrap().clone();
@@ -127,6 +127,8 @@ async fn status_changes_are_validated_and_recorded_with_their_author() {
     assert_eq!(s, 422, "{body}");
     assert_eq!(body["fields"][0]["field"], "reason");
     assert!(body["allowed_reasons"].as_array().unwrap().contains(&json!("out_of_service_area")));
+    let plain = Some(("text/plain", json!({"to": "qualified"}).to_string()));
+    assert_eq!(call(&r, "POST", &path, Some(&admin), None, &[], plain).await.0, 415, "strict content type");
     let (s, body) = call(&r, "POST", &path, Some(&admin), Some(json!({"to": "no_show"})), &[], None).await;
     assert_eq!((s, body["message"].as_str().unwrap()), (422, "a lead cannot move from new to no_show"));
     clock.advance(chrono::Duration::minutes(2));

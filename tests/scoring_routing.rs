@@ -183,7 +183,6 @@ async fn round_robin_over_1000_assignments_is_fair() {
 mod on_moto {
     use super::*;
     use leadflow::app::Services;
-    use leadflow::config::Config;
     use leadflow::ports::ManualClock;
     use leadflow_tests::aws::MotoAws;
     use leadflow_tests::leads::{sample_lead_at, unique_phone};
@@ -195,26 +194,16 @@ mod on_moto {
         let clock = Arc::new(ManualClock::new(ny(3, 10, 30)));
         let team_outbox = leadflow::adapters::memory::MemoryOutbox::new(clock.clone());
         let queue = leadflow::adapters::memory::MemoryQueue::new(Default::default());
+        let queues = aws.fresh_queues(std::time::Duration::from_secs(30)).await;
+        let base = aws.services(store, &queues, clock).await;
         let services = Services {
-            config: Arc::new(Config::embedded_default().unwrap()),
-            clock,
-            leads: store.clone(),
-            timeline: store.clone(),
-            idempotency: store.clone(),
-            once: store.clone(),
-            suppressions: store.clone(),
             queue: Arc::new(queue.clone()),
             sms: Arc::new(team_outbox.clone()),
             email: Arc::new(team_outbox.clone()),
-            due: store.clone(),
-            team: store.clone(),
             notifier: Arc::new(team_outbox.clone()),
-            listing: store.clone(),
-            cadence: store.clone(),
-            inbound: store,
             jobs: Arc::new(queue),
             alerts: Arc::new(team_outbox.clone()),
-            webhooks: Arc::new(leadflow::runtime::embedded::local_webhooks()),
+            ..base
         };
         (services, team_outbox)
     }

@@ -41,9 +41,21 @@ async fn call(r: &Running, method: &str, path: &str, token: Option<&str>, body: 
 }
 
 async fn token(r: &Running, role: &str) -> String {
-    let (status, body) = call(r, "POST", "/local/dev-token", None, Some(json!({"user": format!("{role}-1"), "role": role}))).await;
+    // The manager oversees Hoboken (where maria works).
+    token_for(r, &format!("{role}-1"), role, json!(["hoboken"])).await
+}
+
+async fn token_for(r: &Running, user: &str, role: &str, facilities: Value) -> String {
+    let request = json!({"user": user, "role": role, "facilities": facilities});
+    let (status, body) = call(r, "POST", "/local/dev-token", None, Some(request)).await;
     assert_eq!(status, 200);
     body["token"].as_str().unwrap().to_string()
+}
+
+/// A token for the agent the lead is assigned to (their user id is their member id).
+async fn assignee_token(r: &Running, id: &str) -> String {
+    let lead = r.system.services.leads.get(id.parse().unwrap()).await.unwrap().unwrap();
+    token_for(r, lead.assignee().expect("routing assigned the lead"), "agent", json!([])).await
 }
 
 async fn new_lead(r: &Running) -> String {
@@ -63,7 +75,10 @@ async fn contact_attempts_are_recorded_by_staff_only_and_validated() {
     assert_eq!(call(&r, "POST", &path, None, Some(attempt.clone())).await.0, 401);
     let analyst = token(&r, "analyst").await;
     assert_eq!(call(&r, "POST", &path, Some(&analyst), Some(attempt.clone())).await.0, 403);
-    let agent = token(&r, "agent").await;
+    // An agent who is not the lead's (nor on its assignee's team) may not record on it.
+    let stranger = token(&r, "agent").await;
+    assert_eq!(call(&r, "POST", &path, Some(&stranger), Some(attempt.clone())).await.0, 403);
+    let agent = assignee_token(&r, &id).await;
     let (status, body) = call(&r, "POST", &path, Some(&agent), Some(json!({"channel": "pigeon", "outcome": "maybe", "extra": 1}))).await;
     assert_eq!(status, 422);
     let named: Vec<&str> = body["fields"].as_array().unwrap().iter().map(|f| f["field"].as_str().unwrap()).collect();
@@ -120,7 +135,7 @@ async fn touchpoints_are_recorded_and_rescore_the_lead() {
     let (r, _) = runner().await;
     let id = new_lead(&r).await;
     let before = r.system.services.leads.get(id.parse().unwrap()).await.unwrap().unwrap().score.unwrap().score;
-    let agent = token(&r, "agent").await;
+    let agent = assignee_token(&r, &id).await;
     let path = format!("/leads/{id}/touchpoints");
     assert_eq!(call(&r, "POST", &path, None, Some(json!({"kind": "download"}))).await.0, 401);
     assert_eq!(call(&r, "POST", &path, Some(&agent), Some(json!({"kind": "teleport"}))).await.0, 422);

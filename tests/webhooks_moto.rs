@@ -27,29 +27,7 @@ async fn world() -> World {
     let store = Arc::new(aws.fresh_store().await);
     let queues = aws.fresh_queues(Duration::from_secs(30)).await;
     let open = chrono_tz::America::New_York.with_ymd_and_hms(2026, 3, 3, 10, 30, 0).unwrap().with_timezone(&Utc);
-    let config = Config::embedded_default().unwrap();
-    let notifier = aws.team_notifier(&config).await;
-    let services = Services {
-        config: Arc::new(config),
-        clock: Arc::new(ManualClock::new(open)),
-        leads: store.clone(),
-        timeline: store.clone(),
-        idempotency: store.clone(),
-        once: store.clone(),
-        suppressions: store.clone(),
-        queue: Arc::new(queues.queue.clone()),
-        sms: Arc::new(aws.sms()),
-        email: Arc::new(aws.email().await),
-        due: store.clone(),
-        team: store.clone(),
-        notifier: Arc::new(notifier),
-        listing: store.clone(),
-        cadence: store.clone(),
-        inbound: store,
-        jobs: Arc::new(queues.queue.clone()),
-        alerts: Arc::new(leadflow::adapters::aws::SnsAlerts::new(aws.sns.clone(), None)),
-        webhooks: Arc::new(context()),
-    };
+    let services = Services { webhooks: Arc::new(context()), ..aws.services(store, &queues, Arc::new(ManualClock::new(open))).await };
     World { aws, queues, services }
 }
 
@@ -144,6 +122,8 @@ async fn lambda_init_reads_the_webhook_secrets_from_ssm_once() {
     }
     let env = AwsEnv {
         table: "unused".into(),
+        audit_table: "unused".into(),
+        field_key: "alias/unused".into(),
         queues: Vec::new(),
         endpoint_url: Some(aws.endpoint.clone()),
         sms_origination_number: None,

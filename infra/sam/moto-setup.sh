@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Creates, in a running moto server, the table and queues that template.yaml declares, so the
+# Creates, in a running moto server, the tables, field key and queues that template.yaml declares, so the
 # Lambda binaries can be invoked locally with `cargo lambda watch` / `cargo lambda invoke`.
 # Usage: infra/sam/moto-setup.sh            (moto at $AWS_ENDPOINT_URL, default http://127.0.0.1:5000)
 # Prints the environment for the functions (also in infra/sam/local.env).
@@ -33,6 +33,21 @@ aws_ dynamodb create-table --table-name "$table" --billing-mode PAY_PER_REQUEST 
   >/dev/null
 aws_ dynamodb update-time-to-live --table-name "$table" \
   --time-to-live-specification Enabled=true,AttributeName=expires_at >/dev/null
+
+# The append-only audit trail, as AuditTable in the template.
+audit_table="${LEADFLOW_AUDIT_TABLE:-leadflow-local-audit}"
+aws_ dynamodb create-table --table-name "$audit_table" --billing-mode PAY_PER_REQUEST \
+  --attribute-definitions \
+    AttributeName=PK,AttributeType=S AttributeName=SK,AttributeType=S \
+    AttributeName=ActorPK,AttributeType=S AttributeName=ActorSK,AttributeType=S \
+  --key-schema AttributeName=PK,KeyType=HASH AttributeName=SK,KeyType=RANGE \
+  --global-secondary-indexes '[
+    {"IndexName":"ByActor","KeySchema":[{"AttributeName":"ActorPK","KeyType":"HASH"},{"AttributeName":"ActorSK","KeyType":"RANGE"}],"Projection":{"ProjectionType":"ALL"}}]' \
+  >/dev/null
+
+# FieldKey: wraps the data keys of sealed fields; an alias gives it a fixed name.
+field_key_id=$(aws_ kms create-key --description "leadflow local field key" --query KeyMetadata.KeyId --output text)
+aws_ kms create-alias --alias-name alias/leadflow-local-fields --target-key-id "$field_key_id"
 
 # AcknowledgeQueue with its dead-letter queue (maxReceiveCount 3), as in the template.
 dlq_url=$(aws_ sqs create-queue --queue-name leadflow-local-acknowledge-dlq \
@@ -80,6 +95,8 @@ done
 
 cat <<ENV
 LEADFLOW_TABLE=$table
+LEADFLOW_AUDIT_TABLE=$audit_table
+LEADFLOW_FIELD_KEY=alias/leadflow-local-fields
 LEADFLOW_QUEUE_ACKNOWLEDGE=$queue_url
 LEADFLOW_QUEUE_SCORE=$score_url
 LEADFLOW_TEAM_TOPIC_ARN_PREFIX=$topic_arn_prefix

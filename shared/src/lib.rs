@@ -5,11 +5,14 @@
 //! * [`adapters`] implement each port twice: on AWS and embedded in-process.
 //! * [`app`] holds the use cases, written once against the ports.
 //! * [`handlers`] are the Lambda entry points (also driven by the local runner).
+//! * [`auth`] (who is calling and what they may do) and [`crypto`] (sealed fields) are the
+//!   security mechanisms every route and store goes through; see SECURITY.md.
 
 pub mod adapters;
 pub mod app;
 pub mod auth;
 pub mod config;
+pub mod crypto;
 pub mod domain;
 pub mod handlers;
 pub mod http;

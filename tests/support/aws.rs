@@ -6,10 +6,15 @@
 use crate::moto;
 use leadflow::adapters::aws::sdk::{load, AwsOptions};
 use leadflow::adapters::aws::sqs::{create_queue_with_dlq, QueuePair};
-use leadflow::adapters::aws::{create_table, DynamoStore, SesEmail, SnsSms, SnsTeamNotifier, SqsQueue};
+use leadflow::adapters::aws::{
+    create_audit_table, create_table, DynamoAuditLog, DynamoStore, KmsKeys, SesEmail, SnsSms, SnsTeamNotifier, SqsQueue,
+};
+use leadflow::adapters::memory::LocalKeys;
+use leadflow::crypto::Sealer;
 use leadflow::ports::Consumer;
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
 /// The region every test uses.
@@ -26,6 +31,7 @@ pub struct MotoAws {
     pub dynamodb: aws_sdk_dynamodb::Client,
     pub sqs: aws_sdk_sqs::Client,
     pub sns: aws_sdk_sns::Client,
+    pub kms: aws_sdk_kms::Client,
 }
 
 /// Each consumer's queue pair, and the publisher over them.
@@ -56,16 +62,40 @@ impl MotoAws {
             dynamodb: aws_sdk_dynamodb::Client::new(&config),
             sqs: aws_sdk_sqs::Client::new(&config),
             sns: aws_sdk_sns::Client::new(&config),
+            kms: aws_sdk_kms::Client::new(&config),
             endpoint,
             config,
         }
     }
 
-    /// A store on a new, empty table of its own.
+    /// A store on a new, empty table of its own, sealing sensitive fields as the functions do
+    /// (with a local master key: fast, and the contract tests exercise the sealing).
     pub async fn fresh_store(&self) -> DynamoStore {
         let name = unique_name("leadflow");
         create_table(&self.dynamodb, &name).await.expect("create the test table");
-        DynamoStore::new(self.dynamodb.clone(), name)
+        DynamoStore::sealed(self.dynamodb.clone(), name, Sealer::new(Arc::new(LocalKeys::random())))
+    }
+
+    /// A store on a new table sealing with a new KMS key in moto (what the functions do).
+    pub async fn fresh_kms_store(&self) -> (DynamoStore, KmsKeys) {
+        let name = unique_name("leadflow");
+        create_table(&self.dynamodb, &name).await.expect("create the test table");
+        let keys = self.fresh_kms_key().await;
+        (DynamoStore::sealed(self.dynamodb.clone(), name, Sealer::new(Arc::new(keys.clone()))), keys)
+    }
+
+    /// A new symmetric KMS key in moto.
+    pub async fn fresh_kms_key(&self) -> KmsKeys {
+        let key = self.kms.create_key().description("leadflow test field key").send().await.expect("create a KMS key");
+        let arn = key.key_metadata().map(|m| m.arn().unwrap_or(m.key_id()).to_string()).expect("key metadata");
+        KmsKeys::new(self.kms.clone(), arn)
+    }
+
+    /// An audit log on a new, empty audit table of its own.
+    pub async fn fresh_audit(&self) -> DynamoAuditLog {
+        let name = unique_name("leadflow-audit");
+        create_audit_table(&self.dynamodb, &name).await.expect("create the audit table");
+        DynamoAuditLog::new(self.dynamodb.clone(), name)
     }
 
     /// New queue pairs for every consumer, and a publisher over them. `visibility_timeout` is
@@ -113,6 +143,44 @@ impl MotoAws {
             arn_prefix = Some(arn.trim_end_matches(member.as_str()).to_string());
         }
         SnsTeamNotifier::new(self.sns.clone(), arn_prefix)
+    }
+
+    /// Services over moto, as a function builds them: `store` behind every store port (and as
+    /// the store of personal data), `queues` for lead events and webhook jobs, a fresh audit
+    /// table, texts through moto's SNS, team notices to fresh per-member topics, the embedded
+    /// configuration and the runner's webhook settings. Tests change what they need with struct
+    /// update syntax (`Services { sms: ..., ..aws.services(...).await }`).
+    pub async fn services(
+        &self,
+        store: Arc<DynamoStore>,
+        queues: &TestQueues,
+        clock: Arc<dyn leadflow::ports::Clock>,
+    ) -> leadflow::app::Services {
+        let config = leadflow::config::Config::embedded_default().expect("the embedded configuration is valid");
+        let notifier = self.team_notifier(&config).await;
+        leadflow::app::Services {
+            config: Arc::new(config),
+            clock,
+            leads: store.clone(),
+            timeline: store.clone(),
+            idempotency: store.clone(),
+            once: store.clone(),
+            suppressions: store.clone(),
+            queue: Arc::new(queues.queue.clone()),
+            sms: Arc::new(self.sms()),
+            email: Arc::new(self.email().await),
+            due: store.clone(),
+            team: store.clone(),
+            notifier: Arc::new(notifier),
+            listing: store.clone(),
+            inbound: store.clone(),
+            cadence: store.clone(),
+            jobs: Arc::new(queues.queue.clone()),
+            alerts: Arc::new(leadflow::adapters::aws::SnsAlerts::new(self.sns.clone(), None)),
+            webhooks: Arc::new(leadflow::runtime::embedded::local_webhooks()),
+            audit: Arc::new(self.fresh_audit().await),
+            person_data: vec![store],
+        }
     }
 
     /// Texts moto's SNS accepted for `e164`.

@@ -72,24 +72,9 @@ impl World {
                 let notifier = aws.team_notifier(&config).await;
                 let services = Services {
                     config: Arc::new(config),
-                    clock: clock.clone(),
-                    leads: store.clone(),
-                    timeline: store.clone(),
-                    idempotency: store.clone(),
-                    once: store.clone(),
-                    suppressions: store.clone(),
-                    queue: Arc::new(queues.queue.clone()),
-                    sms: Arc::new(aws.sms()),
-                    email: Arc::new(aws.email().await),
-                    due: store.clone(),
-                    team: store.clone(),
                     notifier: Arc::new(notifier),
-                    listing: store.clone(),
-                    cadence: store.clone(),
-                    inbound: store,
-                    jobs: Arc::new(queues.queue.clone()),
-                    alerts: Arc::new(leadflow::adapters::aws::SnsAlerts::new(aws.sns.clone(), None)),
                     webhooks: Arc::new(crate::webhooks::context()),
+                    ..aws.services(store, &queues, clock.clone()).await
                 };
                 World { services, clock, backend: Backend::Moto { aws: Box::new(aws), queues: Box::new(queues) } }
             }

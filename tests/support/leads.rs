@@ -78,6 +78,7 @@ pub fn sample_lead_at(phone_number: Option<&str>, email_address: Option<&str>, a
         payments: Vec::new(),
         stakeholders: Vec::new(),
         milestones: Vec::new(),
+        erased_at: None,
     }
 }
 

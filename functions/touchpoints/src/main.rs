@@ -1,15 +1,4 @@
 //! `touchpoints`: an HTTP API Lambda behind the Cognito JWT authorizer. All logic lives in
 //! `leadflow::handlers::touchpoints`.
 
-use lambda_http::{run, service_fn, Error};
-
-#[tokio::main]
-async fn main() -> Result<(), Error> {
-    leadflow::runtime::logging::init();
-    let services = leadflow::runtime::aws::init_from_env().await?;
-    run(service_fn(|req| {
-        let services = &services;
-        async move { Ok::<_, std::convert::Infallible>(leadflow::handlers::touchpoints::handle(services, req).await) }
-    }))
-    .await
-}
+leadflow::http_function!(leadflow::handlers::touchpoints::handle);

@@ -28,8 +28,6 @@ pub struct DevClaims {
     pub groups: Vec<String>,
     #[serde(rename = "custom:facilities", default, skip_serializing_if = "Option::is_none")]
     pub facilities: Option<String>,
-    #[serde(rename = "custom:team", default, skip_serializing_if = "Option::is_none")]
-    pub team: Option<String>,
 }
 
 /// What to put in a new dev token.
@@ -39,8 +37,6 @@ pub struct TokenRequest {
     pub role: String,
     #[serde(default)]
     pub facilities: Vec<String>,
-    #[serde(default)]
-    pub team: Option<String>,
     /// Lifetime in seconds (default one hour, at most a day).
     #[serde(default)]
     pub ttl_seconds: Option<i64>,
@@ -82,7 +78,6 @@ impl DevAuthority {
             exp: now + req.ttl_seconds.unwrap_or(3600).clamp(1, 86_400),
             groups: vec![role.as_str().to_string()],
             facilities: (!req.facilities.is_empty()).then(|| req.facilities.join(",")),
-            team: req.team.clone(),
         };
         encode(&Header::new(Algorithm::HS256), &claims, &EncodingKey::from_secret(&self.secret)).map_err(|e| e.to_string())
     }
@@ -108,9 +103,6 @@ impl DevAuthority {
         if let Some(f) = c.facilities {
             claims.insert("custom:facilities".into(), f);
         }
-        if let Some(t) = c.team {
-            claims.insert("custom:team".into(), t);
-        }
         Some(claims)
     }
 }
@@ -120,13 +112,7 @@ mod tests {
     use super::*;
 
     fn req(role: &str) -> TokenRequest {
-        TokenRequest {
-            user: "u1".into(),
-            role: role.into(),
-            facilities: vec!["hoboken".into()],
-            team: Some("east".into()),
-            ttl_seconds: None,
-        }
+        TokenRequest { user: "u1".into(), role: role.into(), facilities: vec!["hoboken".into()], ttl_seconds: None }
     }
 
     #[test]
@@ -166,7 +152,6 @@ mod tests {
                 iat: now,
                 groups: vec!["admin".into()],
                 facilities: None,
-                team: None,
             };
             let t = encode(&Header::new(Algorithm::HS256), &claims, &EncodingKey::from_secret(b"0123456789abcdef0123")).unwrap();
             assert!(a.verify(Some(&format!("Bearer {t}"))).is_none(), "{iss} {aud}");

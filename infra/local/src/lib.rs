@@ -3,6 +3,7 @@
 pub mod authorizer;
 pub mod clock;
 mod convert;
+mod cors;
 mod router;
 pub mod sign;
 
@@ -43,6 +44,9 @@ pub struct Options {
     /// accepted (`LEADFLOW_LOCAL_SNS_CERT`, `LEADFLOW_SNS_TOPIC_ARNS`).
     pub sns_certificate: Option<Vec<u8>>,
     pub sns_topics: Vec<String>,
+    /// The dev-token signing secret (at least 16 bytes); `LEADFLOW_DEV_TOKEN_SECRET` or a random
+    /// one when absent.
+    pub dev_token_secret: Option<String>,
 }
 
 impl Default for Options {
@@ -57,6 +61,7 @@ impl Default for Options {
             public_base_url: None,
             sns_certificate: None,
             sns_topics: Vec::new(),
+            dev_token_secret: None,
         }
     }
 }
@@ -122,10 +127,14 @@ async fn start_with(options: Options, clock: Arc<dyn Clock>, travel: Option<Arc<
     webhooks.sns_topics.extend(options.sns_topics.iter().cloned());
     let system = EmbeddedSystem::new(config, clock).with_webhooks(webhooks);
     let mut tasks = system.start_consumers();
+    let authority = match options.dev_token_secret.as_deref().filter(|s| s.len() >= 16) {
+        Some(secret) => authorizer::DevAuthority::with_secret(secret.as_bytes()),
+        None => authorizer::DevAuthority::from_env(),
+    };
     if let Some(every) = options.tick_every {
         tasks.push(system.start_ticker(every));
     }
-    let router = Arc::new(Router::new(system.clone(), authorizer::DevAuthority::from_env()).with_travel(travel));
+    let router = Arc::new(Router::new(system.clone(), authority).with_travel(travel));
     tasks.push(tokio::spawn(accept_loop(listener, router)));
     Ok(Running { addr, system, tasks })
 }
@@ -167,6 +176,12 @@ pub async fn serve(options: Options) -> anyhow::Result<()> {
     );
     println!("  GET  {}/leads?status=new   (token)   GET /leads/{{id}}   POST /leads/{{id}}/status", running.base_url());
     println!("  POST {}/webhooks/...       signed webhooks (see `leadflow-local sign-webhook --help`)", running.base_url());
+    println!(
+        "  GET  {}/people/{{id}}/export, DELETE {}/people/{{id}}, GET {}/audit/leads/{{id}}  (admin token)",
+        running.base_url(),
+        running.base_url(),
+        running.base_url()
+    );
     tokio::signal::ctrl_c().await.context("waiting for Ctrl-C")?;
     Ok(())
 }

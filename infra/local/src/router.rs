@@ -35,7 +35,8 @@ pub struct Route {
     pub handler: Handler,
 }
 
-/// The API routes served in AWS by API Gateway.
+/// The API routes served in AWS by API Gateway. Every route here needs a row in the access
+/// matrix of `tests/security_matrix.rs` (the test fails otherwise).
 pub fn api_routes() -> Vec<Route> {
     let mut routes = vec![
         Route {
@@ -68,6 +69,31 @@ pub fn api_routes() -> Vec<Route> {
             pattern: "/team/{member}/availability",
             access: Access::Authorized,
             handler: |s, r| Box::pin(handlers::team::availability(&s.services, r)),
+        },
+        // Security: audit trail and person rights (issue 8).
+        Route {
+            method: Method::GET,
+            pattern: "/audit/leads/{id}",
+            access: Access::Authorized,
+            handler: |s, r| Box::pin(handlers::audit::by_lead(&s.services, r)),
+        },
+        Route {
+            method: Method::GET,
+            pattern: "/audit/users/{id}",
+            access: Access::Authorized,
+            handler: |s, r| Box::pin(handlers::audit::by_user(&s.services, r)),
+        },
+        Route {
+            method: Method::GET,
+            pattern: "/people/{id}/export",
+            access: Access::Authorized,
+            handler: |s, r| Box::pin(handlers::people::export(&s.services, r)),
+        },
+        Route {
+            method: Method::DELETE,
+            pattern: "/people/{id}",
+            access: Access::Authorized,
+            handler: |s, r| Box::pin(handlers::people::erase(&s.services, r)),
         },
     ];
     // Lifecycle, timeline, webhooks (issue 5).
@@ -176,6 +202,12 @@ impl Router {
         if path.starts_with("/local/") {
             return from_lambda(self.local(req).await);
         }
+        // CORS, as API Gateway's CorsConfiguration answers it: API-wide, for the configured
+        // origins only.
+        let origin = req.headers().get("origin").and_then(|v| v.to_str().ok()).map(str::to_string);
+        if req.method() == Method::OPTIONS {
+            return from_lambda(crate::cors::preflight(&self.system.services.config, origin.as_deref(), req.headers()));
+        }
         let mut path_known = false;
         for route in &self.routes {
             let Some(params) = matches(route.pattern, &path) else { continue };
@@ -194,10 +226,12 @@ impl Router {
                     }
                 }
             };
-            return match to_lambda(req, peer, params, claims).await {
-                Some(r) => from_lambda((route.handler)(&self.system, r).await),
-                None => from_lambda(error_response(413, "payload_too_large", "the body is too large", None)),
+            let mut resp = match to_lambda(req, peer, params, claims).await {
+                Some(r) => (route.handler)(&self.system, r).await,
+                None => error_response(413, "payload_too_large", "the body is too large", None),
             };
+            crate::cors::decorate(&self.system.services.config, origin.as_deref(), &mut resp);
+            return from_lambda(resp);
         }
         if path_known {
             from_lambda(error_response(405, "method_not_allowed", "this method is not allowed here", None))

@@ -132,7 +132,10 @@ async fn record(services: &Services, mut lead: Lead, recorded: &Recorded) -> Res
         }
     };
     let seed = format!("{}:{ACTION}", lead.id);
-    services.timeline.append(&TimelineEntry::derived(lead.id, at, &seed, Actor::System("acknowledge".into()), kind)).await?;
+    let entry = TimelineEntry::derived(lead.id, at, &seed, Actor::System("acknowledge".into()), kind);
+    services.timeline.append(&entry).await?;
+    // What the step read and wrote, once per lead (the audit id derives from the entry's).
+    super::audit::system_step(services, "acknowledge", &entry).await?;
     if let Recorded::Sent { at, .. } = recorded {
         for attempt in 0.. {
             if lead.acknowledged_at.is_some() {

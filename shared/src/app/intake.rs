@@ -3,8 +3,11 @@
 //! retry after any failure finishes the first attempt's work rather than duplicating it.
 
 use super::Services;
+use crate::domain::audit::fields;
 use crate::domain::intake_form::{parse_submission, FieldError, RawSubmission};
-use crate::domain::{Actor, EventId, Lead, LeadEvent, LeadEventKind, LeadId, TimelineEntry, TimelineKind};
+use crate::domain::{
+    Actor, AuditAction, AuditActor, AuditEntry, EventId, Lead, LeadEvent, LeadEventKind, LeadId, TimelineEntry, TimelineKind,
+};
 use crate::ports::{Begin, CaptureOutcome, QueueError, StoreError};
 use chrono::Duration;
 use serde::{Deserialize, Serialize};
@@ -60,7 +63,7 @@ pub async fn capture(services: &Services, request: IntakeRequest) -> Result<Acce
     let first_seen = match key {
         None => now,
         Some(k) => {
-            let fingerprint = fingerprint(&request.submission);
+            let fingerprint = fingerprint(k, &request.submission);
             match services.idempotency.begin(k, &fingerprint, now, Duration::seconds(IDEMPOTENCY_LEASE_SECONDS)).await? {
                 Begin::Started { first_seen } => first_seen,
                 Begin::Completed { body, .. } => {
@@ -105,13 +108,20 @@ async fn store_and_publish(
     let touchpoint = new_lead.touchpoint(first_seen);
     let lead = Lead::capture(lead_id, new_lead.clone(), first_seen);
 
-    let (lead_id, kind, entry_kind) = match services.leads.create_or_match(&lead).await? {
-        CaptureOutcome::Created => {
-            (lead.id, LeadEventKind::Captured, TimelineKind::LeadCaptured { channel: lead.source.channel, touchpoint })
-        }
+    let (lead_id, kind, entry_kind, audit) = match services.leads.create_or_match(&lead).await? {
+        CaptureOutcome::Created => (
+            lead.id,
+            LeadEventKind::Captured,
+            TimelineKind::LeadCaptured { channel: lead.source.channel, touchpoint },
+            (AuditAction::Create, fields::present(&lead)),
+        ),
         CaptureOutcome::Matched(existing) => {
-            absorb(services, existing, &new_lead).await?;
-            (existing, LeadEventKind::InquiryRepeated, TimelineKind::RepeatInquiry { touchpoint })
+            let changed = absorb(services, existing, &new_lead).await?;
+            let mut written = vec![fields::TIMELINE];
+            if changed {
+                written.extend(fields::present(&lead).into_iter().filter(|f| *f != fields::CONTEXT && *f != fields::SOURCE));
+            }
+            (existing, LeadEventKind::InquiryRepeated, TimelineKind::RepeatInquiry { touchpoint }, (AuditAction::Update, written))
         }
     };
     let span = tracing::info_span!("intake", lead_id = %lead_id, event = kind.as_str());
@@ -122,6 +132,14 @@ async fn store_and_publish(
         None => TimelineEntry::new(lead_id, first_seen, Actor::Lead, entry_kind),
     };
     services.timeline.append(&entry).await?;
+
+    // The write, in the audit trail: once per request (the id derives from the timeline
+    // entry's, which derives from the Idempotency-Key when there is one). No IP address: the
+    // trail outlives erasure, and the person's address is kept with their consent instead.
+    let mut record =
+        AuditEntry::new(first_seen, AuditActor::PublicForm, audit.0).lead(lead_id).fields(&audit.1).derived(&entry.id.to_string());
+    record.route = Some("POST /leads".into());
+    super::audit::record(services, &record).await?;
 
     let event = LeadEvent {
         id: match seed("event") {
@@ -137,29 +155,34 @@ async fn store_and_publish(
     Ok(Receipt { id: lead_id, status: "accepted".into() })
 }
 
-/// Folds a repeat inquiry into the open lead it matched, retrying on concurrent changes.
-async fn absorb(services: &Services, id: LeadId, inquiry: &crate::domain::intake_form::NewLead) -> Result<(), StoreError> {
+/// Folds a repeat inquiry into the open lead it matched, retrying on concurrent changes;
+/// returns whether the lead changed.
+async fn absorb(services: &Services, id: LeadId, inquiry: &crate::domain::intake_form::NewLead) -> Result<bool, StoreError> {
     for _ in 0..5 {
         let Some(mut lead) = services.leads.get(id).await? else {
             return Err(StoreError::Invalid(format!("matched lead {id} is missing")));
         };
         if !lead.absorb_inquiry(inquiry, services.clock.now()) {
-            return Ok(());
+            return Ok(false);
         }
         lead.version += 1;
         match services.leads.save(&lead).await {
             Err(StoreError::Conflict) => continue,
-            other => return other,
+            other => return other.map(|()| true),
         }
     }
     Err(StoreError::Conflict)
 }
 
 /// A stable hash of the submitted fields: the same form posted twice has the same fingerprint
-/// whatever the field order or JSON formatting.
-fn fingerprint(s: &RawSubmission) -> String {
+/// whatever the field order or JSON formatting. The key is hashed in, so the stored fingerprint
+/// cannot be matched against guessed phone numbers by someone reading the table (the record
+/// stores only a hash of the key).
+fn fingerprint(key: &str, s: &RawSubmission) -> String {
     use sha2::{Digest, Sha256};
     let mut h = Sha256::new();
+    h.update((key.len() as u64).to_be_bytes());
+    h.update(key.as_bytes());
     for (k, v) in &s.fields {
         h.update((k.len() as u64).to_be_bytes());
         h.update(k.as_bytes());

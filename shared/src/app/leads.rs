@@ -29,32 +29,34 @@ fn is_franchise(services: &Services, lead: &Lead) -> bool {
 }
 
 /// Adds a stakeholder to a franchise lead (a second add of the same person and role is a no-op).
-pub async fn add_stakeholder(services: &Services, lead_id: LeadId, stakeholder: Stakeholder) -> Result<Lead, LeadChangeError> {
+/// Returns the lead and the id of the stakeholder's timeline entry, which derives from the
+/// stakeholder as first stored: a retried request appends (and audits) nothing new.
+pub async fn add_stakeholder(services: &Services, lead_id: LeadId, stakeholder: Stakeholder) -> Result<(Lead, EventId), LeadChangeError> {
     let lead = services.leads.get(lead_id).await?.ok_or(LeadChangeError::NotFound)?;
     if !is_franchise(services, &lead) {
         return Err(LeadChangeError::NotFranchise);
     }
-    let mut added = false;
+    let same = |s: &Stakeholder| s.name == stakeholder.name && s.role == stakeholder.role;
     let lead = update_lead(services, lead_id, |l| {
-        if l.stakeholders.iter().any(|s| s.name == stakeholder.name && s.role == stakeholder.role) {
+        if l.stakeholders.iter().any(same) {
             return false;
         }
         l.stakeholders.push(stakeholder.clone());
-        added = true;
         true
     })
     .await?
     .ok_or(LeadChangeError::NotFound)?;
-    if added {
-        let entry = TimelineEntry::new(
-            lead_id,
-            stakeholder.added_at,
-            Actor::User(stakeholder.added_by.clone()),
-            TimelineKind::StakeholderAdded { stakeholder },
-        );
-        services.timeline.append(&entry).await?;
-    }
-    Ok(lead)
+    let stored = lead.stakeholders.iter().find(|s| same(s)).cloned().unwrap_or(stakeholder);
+    let seed = format!("{lead_id}:stakeholder:{}:{}", stored.role.as_str(), stored.name.as_str());
+    let entry = TimelineEntry::derived(
+        lead_id,
+        stored.added_at,
+        &seed,
+        Actor::User(stored.added_by.clone()),
+        TimelineKind::StakeholderAdded { stakeholder: stored },
+    );
+    services.timeline.append(&entry).await?;
+    Ok((lead, entry.id))
 }
 
 /// Records a franchise milestone once; `signed` converts the lead.
@@ -64,7 +66,7 @@ pub async fn reach_milestone(
     milestone: Milestone,
     note: Option<FreeText>,
     user: &str,
-) -> Result<Lead, LeadChangeError> {
+) -> Result<(Lead, EventId), LeadChangeError> {
     let lead = services.leads.get(lead_id).await?.ok_or(LeadChangeError::NotFound)?;
     if !is_franchise(services, &lead) {
         return Err(LeadChangeError::NotFranchise);
@@ -96,5 +98,6 @@ pub async fn reach_milestone(
             Err(e) => return Err(e.into()),
         }
     }
-    services.leads.get(lead_id).await?.ok_or(LeadChangeError::NotFound)
+    let lead = services.leads.get(lead_id).await?.ok_or(LeadChangeError::NotFound)?;
+    Ok((lead, entry.id))
 }

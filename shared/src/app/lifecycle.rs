@@ -10,7 +10,7 @@
 
 use super::Services;
 use crate::domain::lifecycle::{plan, Cause, LifecycleError, Plan};
-use crate::domain::{EventId, Lead, LeadEvent, LeadEventKind, LeadId, LeadStatus, TimelineEntry, TimelineKind};
+use crate::domain::{Actor, EventId, Lead, LeadEvent, LeadEventKind, LeadId, LeadStatus, TimelineEntry, TimelineKind};
 use crate::ports::{QueueError, StoreError};
 use tracing::info;
 
@@ -150,6 +150,17 @@ fn apply(
 /// Records the entry and announces it; both idempotent by the entry's id.
 async fn finish(services: &Services, lead: &Lead, entry: TimelineEntry) -> Result<(), TransitionError> {
     services.timeline.append(&entry).await?;
+    // A staff member's change is recorded by their route (with their role and address); what
+    // leadflow or an integration changes is recorded here.
+    let component = match &entry.actor {
+        Actor::User(_) => None,
+        Actor::System(c) => Some(c.clone()),
+        Actor::Integration(p) => Some(format!("webhook:{p}")),
+        Actor::Lead => Some("lead".to_string()),
+    };
+    if let Some(c) = component {
+        super::audit::system_step(services, &c, &entry).await?;
+    }
     let event = LeadEvent { id: entry.id, kind: LeadEventKind::StatusChanged, lead_id: lead.id, occurred_at: entry.at };
     services.queue.publish(&event).await?;
     Ok(())

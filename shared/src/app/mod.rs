@@ -2,6 +2,7 @@
 //! runner.
 
 pub mod acknowledge;
+pub mod audit;
 pub mod email;
 pub mod inbound;
 pub mod intake;
@@ -9,6 +10,8 @@ pub mod leads;
 pub mod lifecycle;
 pub mod matching;
 pub mod messaging;
+pub mod person;
+pub mod privacy;
 pub mod services;
 pub mod webhook_context;
 

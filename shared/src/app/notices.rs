@@ -129,6 +129,6 @@ pub async fn send_notice_once(services: &Services, lead: &Lead, notice: TeamNoti
         Actor::System("notify".into()),
         TimelineKind::TeamNotified { member: member.clone(), notice: kind },
     );
-    services.timeline.append(&entry).await?;
+    super::audit::append_system(services, "notify", &entry).await?;
     Ok(true)
 }

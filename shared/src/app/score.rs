@@ -210,7 +210,7 @@ async fn record(services: &Services, event: &LeadEvent, d: &Decision) -> Result<
                 band: s.band,
                 tier: s.urgency.tier,
             };
-            services.timeline.append(&TimelineEntry::derived(lead.id, now, &seed("score"), actor(), kind)).await?;
+            super::audit::append_system(services, "score", &TimelineEntry::derived(lead.id, now, &seed("score"), actor(), kind)).await?;
             info!(score = s.score, band = s.band.as_str(), tier = s.urgency.tier.as_str(), model = %s.model, version = s.model_version, "lead scored");
         }
     }
@@ -222,7 +222,7 @@ async fn record(services: &Services, event: &LeadEvent, d: &Decision) -> Result<
             previous: previous.clone(),
             on_call: a.on_call,
         };
-        services.timeline.append(&TimelineEntry::derived(lead.id, now, &seed("assigned"), actor(), kind)).await?;
+        super::audit::append_system(services, "score", &TimelineEntry::derived(lead.id, now, &seed("assigned"), actor(), kind)).await?;
         info!(member = %a.member, rule = %a.rule, on_call = a.on_call, "lead assigned");
     }
     // The assignee is told once per assignment, even if an earlier copy died before telling.
@@ -236,7 +236,7 @@ async fn record(services: &Services, event: &LeadEvent, d: &Decision) -> Result<
     if let Some(reason) = &d.pending {
         let retry_at = route_retry_at(services, lead, now);
         let kind = TimelineKind::AssignmentPending { reason: reason.clone(), retry_at };
-        services.timeline.append(&TimelineEntry::derived(lead.id, now, &seed("pending"), actor(), kind)).await?;
+        super::audit::append_system(services, "score", &TimelineEntry::derived(lead.id, now, &seed("pending"), actor(), kind)).await?;
         info!(retry_at = %retry_at, "nobody could take the lead now");
     }
     if lead.score.is_some() {

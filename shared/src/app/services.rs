@@ -4,8 +4,8 @@
 use crate::app::webhook_context::WebhookContext;
 use crate::config::Config;
 use crate::ports::{
-    Clock, EventQueue, IdempotencyStore, InboundStore, JobQueue, LeadListing, LeadStore, OnceStore, SmsSender, SuppressionStore,
-    TeamAlerts, TimelineStore,
+    AuditLog, Clock, EventQueue, IdempotencyStore, InboundStore, JobQueue, LeadListing, LeadStore, OnceStore, PersonDataStore, SmsSender,
+    SuppressionStore, TeamAlerts, TimelineStore,
 };
 use std::sync::Arc;
 
@@ -39,6 +39,10 @@ pub struct Services {
     pub alerts: Arc<dyn TeamAlerts>,
     /// Webhook secrets and settings.
     pub webhooks: Arc<WebhookContext>,
+    /// The append-only audit trail (`app::audit`).
+    pub audit: Arc<dyn AuditLog>,
+    /// Every store that holds personal data: person export and erasure reach each of them.
+    pub person_data: Vec<Arc<dyn PersonDataStore>>,
     /// Follow-up cadence enrollments and team members' tasks (issue 4).
     pub cadence: Arc<dyn crate::ports::CadenceStore>,
 }

@@ -88,7 +88,8 @@ async fn handle(services: &Services, item: &DueItem, now: DateTime<Utc>) -> Resu
         }
         let kind = TimelineKind::Escalated { level: level as u32, target: rung.notify.label(), members: recipients.clone() };
         let seed = format!("{}:escalated:{level}:{}", lead.id, item.due_at.timestamp_millis());
-        services.timeline.append(&TimelineEntry::derived(lead.id, now, &seed, Actor::System("sla".into()), kind)).await?;
+        super::audit::append_system(services, "sla", &TimelineEntry::derived(lead.id, now, &seed, Actor::System("sla".into()), kind))
+            .await?;
         info!(level, target = %rung.notify.label(), notified = recipients.len(), "first contact overdue: escalated");
         match policy.next_step_at(level, now) {
             Some(_) if recipients.is_empty() => level += 1,
@@ -122,7 +123,12 @@ async fn try_assign(services: &Services, mut lead: Lead, now: DateTime<Utc>) -> 
                     on_call: a.on_call,
                 };
                 let seed = format!("{}:sla-assigned:{}", next.id, now.timestamp_millis());
-                services.timeline.append(&TimelineEntry::derived(next.id, now, &seed, Actor::System("sla".into()), kind)).await?;
+                super::audit::append_system(
+                    services,
+                    "sla",
+                    &TimelineEntry::derived(next.id, now, &seed, Actor::System("sla".into()), kind),
+                )
+                .await?;
                 let notice = if a.on_call && tier == UrgencyTier::Crisis { NoticeKind::CrisisPage } else { NoticeKind::Assigned };
                 send_once(services, &next, &a.member, notice, None, &format!("assigned:{}:{}", a.member, a.at.timestamp_millis())).await?;
                 return Ok(next);

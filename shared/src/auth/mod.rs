@@ -1,10 +1,10 @@
 //! Who is calling. Every route except `POST /leads` and the signed webhooks sits behind API
 //! Gateway's JWT authorizer (Cognito in AWS, locally issued dev tokens in the local runner);
-//! handlers read the verified claims from the request context and check the caller's role.
+//! handlers read the verified claims from the request context and check the caller's role
+//! against [`policy`], the one role matrix. Webhooks verify signatures instead
+//! (`crate::webhooks::signature`).
 
-mod access;
+pub mod policy;
 mod principal;
-
-pub use access::{can_change_lead, can_read_lead, may_see_personal_data};
 
 pub use principal::{principal, AuthError, Principal, Role};

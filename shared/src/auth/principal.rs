@@ -1,5 +1,6 @@
 //! The caller as API Gateway's JWT authorizer describes it: `sub`, the Cognito groups (the
-//! role), and the custom claims that scope a manager to facilities and an agent to a team.
+//! role), and the custom claim that scopes a manager to facilities. An agent's team is not a
+//! claim: it is their team member's `team` in configuration (`auth::policy`).
 
 use lambda_http::request::RequestContext;
 use lambda_http::{Request, RequestExt};
@@ -45,8 +46,6 @@ pub struct Principal {
     pub role: Role,
     /// Facilities a manager oversees (`custom:facilities`, comma-separated).
     pub facilities: Vec<String>,
-    /// The agent's team (`custom:team`).
-    pub team: Option<String>,
 }
 
 /// Why a request has no usable caller.
@@ -96,8 +95,7 @@ impl Principal {
             .get("custom:facilities")
             .map(|f| f.split(',').map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect())
             .unwrap_or_default();
-        let team = claims.get("custom:team").map(|t| t.trim().to_string()).filter(|t| !t.is_empty());
-        Ok(Principal { user_id, role, facilities, team })
+        Ok(Principal { user_id, role, facilities })
     }
 }
 

@@ -33,6 +33,9 @@ use std::path::Path;
 /// The configuration shipped with the code, used when no file is named.
 pub const DEFAULT_CONFIG: &str = include_str!("../../../infra/leadflow.toml");
 
+/// The service line that is under 42 CFR Part 2 unless its `part2` says otherwise.
+pub const DEFAULT_PART2_LINE: &str = "addiction_treatment";
+
 /// Placeholders an acknowledgement text may use. None of them can carry health details.
 pub const ACKNOWLEDGEMENT_PLACEHOLDERS: &[&str] = &["first_name", "org_name", "callback_promise", "service_line_name"];
 
@@ -52,6 +55,8 @@ pub struct IntakeSettings {
     pub ignored_fields: BTreeSet<String>,
     /// Origins (`https://host[:port]`) a browser form post may be redirected back to.
     pub redirect_origins: Vec<String>,
+    /// Origins whose pages may post the form from the browser (CORS preflight answers).
+    pub cors_origins: Vec<String>,
 }
 
 /// One version of the consent disclosure shown on forms.
@@ -77,6 +82,10 @@ pub struct ServiceLine {
     pub name: String,
     pub kind: ServiceLineKind,
     pub acknowledgement_sms: Template,
+    /// Leads of this line fall under 42 CFR Part 2 (substance use disorder treatment): they are
+    /// left out of analytics exports and of every payload sent to a third party
+    /// (`app::privacy`).
+    pub part2: bool,
 }
 
 /// The validated configuration.
@@ -131,6 +140,12 @@ impl Config {
 
     pub fn service_line(&self, id: &ServiceLineId) -> Option<&ServiceLine> {
         self.service_lines.get(id)
+    }
+
+    /// Whether leads of service line `id` are under 42 CFR Part 2. A line missing from the
+    /// configuration counts as Part 2 when its id is `addiction_treatment` (fail closed).
+    pub fn is_part2_line(&self, id: &ServiceLineId) -> bool {
+        self.service_line(id).map_or(id.as_str() == DEFAULT_PART2_LINE, |l| l.part2)
     }
 }
 

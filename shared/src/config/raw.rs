@@ -89,6 +89,9 @@ pub struct RawIntake {
     pub ignored_fields: Vec<String>,
     #[serde(default)]
     pub redirect_origins: Vec<String>,
+    /// Origins whose pages may post the form from the browser (CORS); `redirect_origins` when absent.
+    #[serde(default)]
+    pub cors_origins: Option<Vec<String>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -106,4 +109,7 @@ pub struct RawServiceLine {
     pub name: String,
     pub kind: String,
     pub acknowledgement_sms: String,
+    /// 42 CFR Part 2 handling; on by default for `addiction_treatment`.
+    #[serde(default)]
+    pub part2: Option<bool>,
 }

@@ -47,6 +47,10 @@ pub struct RawMember {
     /// `false` keeps the member out of specialists pools (a manager who takes escalations).
     #[serde(default = "yes")]
     pub takes_new_leads: bool,
+    /// The team they work in: agents see the leads of their whole team.
+    pub team: Option<String>,
+    /// Their sign-in identity (the Cognito `sub`) when it is not the member id.
+    pub user_id: Option<String>,
 }
 
 fn yes() -> bool {
@@ -273,6 +277,18 @@ pub(super) fn validate(
         }
         let backup = m.backup.as_deref().and_then(|b| member_ref(b, &here.key("backup"), p));
         let manager = m.manager.as_deref().and_then(|b| member_ref(b, &here.key("manager"), p));
+        let team_name = m.team.as_deref().map(str::trim);
+        if team_name.is_some_and(|t| MemberId::parse(t).is_none()) {
+            p.add(&here.key("team"), "must be a lower-case slug (letters, digits, _ and -)");
+        }
+        let user_id = m.user_id.as_deref().map(str::trim);
+        if user_id.is_some_and(|u| u.is_empty() || u.len() > 128 || !u.bytes().all(|b| b.is_ascii_graphic())) {
+            p.add(&here.key("user_id"), "must be the sign-in subject (1-128 visible characters)");
+        } else if user_id.is_some_and(|u| members.iter().take(i).any(|o| o.user_id.as_deref().map(str::trim) == Some(u))) {
+            p.add(&here.key("user_id"), "is already the user_id of a member listed earlier");
+        } else if user_id.is_some_and(|u| u != m.id && ids.contains(u)) {
+            p.add(&here.key("user_id"), "is another member's id (they sign in with it)");
+        }
         team.members.insert(
             id.clone(),
             TeamMember {
@@ -287,6 +303,8 @@ pub(super) fn validate(
                 manager,
                 notify,
                 takes_new_leads: m.takes_new_leads,
+                team: team_name.map(str::to_string),
+                user_id: user_id.map(str::to_string),
             },
         );
     }

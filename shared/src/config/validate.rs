@@ -157,7 +157,8 @@ pub(super) fn load(source: &str, origin: &str) -> Result<Config, ConfigError> {
             p.add(&here.key("id"), "repeats a service line listed earlier");
         }
         if let Some(acknowledgement_sms) = ack {
-            service_lines.insert(id.clone(), ServiceLine { id, name: s.name.clone(), kind, acknowledgement_sms });
+            let part2 = s.part2.unwrap_or(id.as_str() == super::DEFAULT_PART2_LINE);
+            service_lines.insert(id.clone(), ServiceLine { id, name: s.name.clone(), kind, acknowledgement_sms, part2 });
         }
     }
     if raw.service_lines.is_empty() {
@@ -173,13 +174,21 @@ pub(super) fn load(source: &str, origin: &str) -> Result<Config, ConfigError> {
             None
         }
     });
+    let origin_ok = |o: &str| {
+        (o.starts_with("https://") || o.starts_with("http://localhost") || o.starts_with("http://127.0.0.1"))
+            && !o.trim_end_matches('/').split_once("://").is_some_and(|(_, rest)| rest.contains('/'))
+    };
     for (i, o) in raw.intake.redirect_origins.iter().enumerate() {
-        let ok = (o.starts_with("https://") || o.starts_with("http://localhost") || o.starts_with("http://127.0.0.1"))
-            && !o.trim_end_matches('/').split_once("://").is_some_and(|(_, rest)| rest.contains('/'));
-        if !ok {
+        if !origin_ok(o) {
             p.add(&intake_path.key("redirect_origins").index(i), "must be an https origin such as https://www.example.com (no path)");
         }
     }
+    for (i, o) in raw.intake.cors_origins.iter().flatten().enumerate() {
+        if !origin_ok(o) {
+            p.add(&intake_path.key("cors_origins").index(i), "must be an https origin such as https://www.example.com (no path)");
+        }
+    }
+    let cors_origins = raw.intake.cors_origins.clone().unwrap_or_else(|| raw.intake.redirect_origins.clone());
 
     // Scoring, team and routing, SLAs (issue 3).
     let scoring = super::scoring::validate(&raw.scoring_models, &raw.urgency, &raw.territories, &service_lines, &currency, &mut p);
@@ -200,6 +209,7 @@ pub(super) fn load(source: &str, origin: &str) -> Result<Config, ConfigError> {
             default_service_line,
             ignored_fields: raw.intake.ignored_fields.into_iter().collect(),
             redirect_origins: raw.intake.redirect_origins.into_iter().map(|o| o.trim_end_matches('/').to_string()).collect(),
+            cors_origins: cors_origins.into_iter().map(|o| o.trim_end_matches('/').to_string()).collect(),
         },
         consent_texts,
         service_lines,
@@ -275,6 +285,19 @@ acknowledgement_sms = "Hi {first_name|there}, {org_name} will call you {callback
     #[test]
     fn the_shipped_default_loads() {
         Config::embedded_default().unwrap();
+    }
+
+    #[test]
+    fn addiction_treatment_is_part2_unless_configured_otherwise() {
+        let c = Config::embedded_default().unwrap();
+        assert!(c.is_part2_line(&ServiceLineId::parse("addiction_treatment").unwrap()));
+        assert!(!c.is_part2_line(&ServiceLineId::parse("med_spa").unwrap()));
+        let src = GOOD.replace("kind = \"patient\"", "kind = \"patient\"\npart2 = true");
+        assert!(load(&src, "t").unwrap().is_part2_line(&ServiceLineId::parse("med_spa").unwrap()));
+        // CORS origins default to the redirect origins and are checked like them.
+        assert_eq!(c.intake.cors_origins, c.intake.redirect_origins);
+        let bad = GOOD.replace("[[consent_texts]]", "[intake]\ncors_origins = [\"https://a.example/path\"]\n\n[[consent_texts]]");
+        assert!(problems(&bad)[0].contains("`intake.cors_origins[0]`"), "{:?}", problems(&bad));
     }
 
     #[test]

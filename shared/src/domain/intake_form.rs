@@ -206,14 +206,31 @@ impl Reader<'_> {
     }
 }
 
+/// An unknown field's name as an error may repeat it: only when it looks like a form field
+/// (lower-case snake_case, at most 64 characters), so a value typed where a name goes is never
+/// reflected back.
+pub fn shown_field_name(name: &str) -> String {
+    let identifier = name.len() <= 64
+        && name.starts_with(|c: char| c.is_ascii_lowercase())
+        && name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+    if identifier {
+        name.to_string()
+    } else {
+        "(unknown)".to_string()
+    }
+}
+
 /// Validates a submission. All problems are reported together.
 pub fn parse_submission(raw: &RawSubmission, rules: &dyn IntakeRules, now: DateTime<Utc>) -> Result<NewLead, Vec<FieldError>> {
     let mut r = Reader { fields: &raw.fields, errors: Vec::new() };
 
     for name in raw.fields.keys() {
         if !KNOWN_FIELDS.contains(&name.as_str()) && !rules.is_ignored_field(name) {
-            let shown: String = name.chars().filter(|c| c.is_ascii_alphanumeric() || *c == '_').take(64).collect();
-            r.errors.push(FieldError { field: shown, code: "unknown_field", message: "this field is not accepted".into() });
+            r.errors.push(FieldError {
+                field: shown_field_name(name),
+                code: "unknown_field",
+                message: "this field is not accepted".into(),
+            });
         }
     }
 

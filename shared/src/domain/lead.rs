@@ -80,6 +80,10 @@ pub struct Lead {
     /// Franchise milestones reached.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub milestones: Vec<MilestoneRecord>,
+    /// When the person's personal data was erased (`DELETE /people/{id}`): what is left is an
+    /// anonymous record that keeps the counts and timings reports are built from.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub erased_at: Option<DateTime<Utc>>,
 }
 
 /// One payment on a lead.
@@ -158,6 +162,7 @@ impl Lead {
             payments: Vec::new(),
             stakeholders: Vec::new(),
             milestones: Vec::new(),
+            erased_at: None,
         }
     }
 
@@ -172,7 +177,8 @@ impl Lead {
         self.assignment.as_ref().map(|a| a.member.as_str())
     }
 
-    /// The facility the lead belongs to, normalized for indexes and access checks.
+    /// The facility the lead belongs to (a manager sees the leads of their facilities), as a
+    /// lower-case key so `Hoboken ` on a form matches `hoboken` in a manager's claims and indexes.
     pub fn facility(&self) -> Option<String> {
         self.context.preferred_facility.as_ref().map(|f| normalize_key(f.as_str()))
     }

@@ -1,15 +1,17 @@
 //! The pure domain: leads, their parts, and the rules about them. No AWS types, no I/O; time
 //! comes in as arguments from an injected clock.
 
-pub(crate) mod redact;
+pub mod redact;
 
 pub mod apportion;
 pub mod attribution;
+pub mod audit;
 pub mod business_hours;
 pub mod channel;
 pub mod consent;
 pub mod context;
 pub mod email;
+pub mod erasure;
 pub mod events;
 pub mod franchise;
 pub mod ids;
@@ -37,6 +39,7 @@ pub mod sla;
 pub mod team_notice;
 pub mod urgency;
 
+pub use audit::{AuditAction, AuditActor, AuditEntry, AuditOutcome};
 // Follow-up cadences (issue 4).
 pub mod cadence;
 pub mod geo;

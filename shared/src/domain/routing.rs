@@ -90,6 +90,12 @@ pub struct TeamMember {
     /// In the specialists pools (`false` for a manager who only takes escalations and the
     /// leads a rule names them for).
     pub takes_new_leads: bool,
+    /// The team (a pod, a shift group) they work in: an agent sees the leads assigned to any
+    /// member of their team (`auth::policy`).
+    pub team: Option<String>,
+    /// The signed-in identity (the JWT `sub`) that is this member, when it is not the member id
+    /// itself. A member with a `user_id` is matched by it only.
+    pub user_id: Option<String>,
 }
 
 /// A location, with the area it serves.
@@ -161,6 +167,22 @@ pub struct Team {
     pub rules: Vec<RoutingRule>,
     /// Used when no rule matches (or none has anyone eligible); `None`: leave unassigned.
     pub default: Option<Target>,
+}
+
+impl Team {
+    /// The member a signed-in user is: the member whose configured `user_id` is `user_id`, else
+    /// the member whose id is `user_id` and who has no `user_id` of their own. `None` for staff
+    /// who are not team members (an administrator, an analyst).
+    pub fn member_for_user(&self, user_id: &str) -> Option<&TeamMember> {
+        self.members.values().find(|m| m.user_id.as_deref() == Some(user_id)).or_else(|| {
+            MemberId::parse(user_id).and_then(|id| self.members.get(&id)).filter(|m| m.user_id.is_none() && m.id.as_str() == user_id)
+        })
+    }
+
+    /// The team of the member `member` (a member id, as `Lead::assignee` gives it).
+    pub fn team_of(&self, member: &str) -> Option<&str> {
+        MemberId::parse(member).and_then(|id| self.members.get(&id)).and_then(|m| m.team.as_deref())
+    }
 }
 
 /// The name the default rule is recorded under.

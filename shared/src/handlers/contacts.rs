@@ -1,41 +1,31 @@
-//! `POST /leads/{id}/contacts` (admin, manager, agent): record a human contact attempt.
+//! `POST /leads/{id}/contacts` (whoever may change the lead: `auth::policy`): record a human
+//! contact attempt.
 //!
 //! Body: `{"channel": "call"|"sms"|"email", "outcome": "answered"|"no_answer"|"voicemail"|
-//! "wrong_number", "note": "..."}` (note optional, at most 1,000 characters, stored on the
-//! timeline and never logged). Answers 201 with the first-contact time and the lead's status.
+//! "wrong_number", "note": "..."}` (note optional, at most 1,000 characters, stored sealed on
+//! the timeline and never logged). Answers 201 with the first-contact time and the lead's status.
+//! The change is recorded in the audit trail (its fields, not the note).
 
-use super::staff::{caller, idempotency_key, invalid, json_fields, path_param};
+use super::guard;
+use super::staff::{change_request, invalid, ChangeRequest};
 use crate::app::contacts::{record, ContactError, ContactRequest};
 use crate::app::Services;
-use crate::auth::Role;
+use crate::domain::audit::fields as paths;
 use crate::domain::contact_attempt::{ContactAttempt, ContactOutcome, MAX_NOTE_CHARS};
 use crate::domain::intake_form::FieldError;
 use crate::domain::text::FreeText;
-use crate::domain::{ContactChannel, LeadId};
+use crate::domain::ContactChannel;
 use crate::http::{error_response, json_response};
 use lambda_http::{Body, Request, Response};
 use tracing::{error, warn};
 
-/// Roles that may record contact attempts.
-pub const ROLES: &[Role] = &[Role::Admin, Role::Manager, Role::Agent];
-
 /// Handles one request.
 pub async fn handle(services: &Services, req: Request) -> Response<Body> {
-    let who = match caller(&req, ROLES) {
-        Ok(p) => p,
-        Err(resp) => return *resp,
-    };
-    let Some(lead_id) = path_param(&req, "id").and_then(|id| id.parse::<LeadId>().ok()) else {
-        return error_response(404, "not_found", "no such lead", None);
-    };
-    let key = match idempotency_key(&req) {
-        Ok(k) => k,
-        Err(resp) => return *resp,
-    };
-    let fields = match json_fields(&req, &["channel", "outcome", "note"]) {
-        Ok(f) => f,
-        Err(resp) => return *resp,
-    };
+    let ChangeRequest { caller, lead_id, idempotency_key: key, fields } =
+        match change_request(services, &req, "POST /leads/{id}/contacts", &["channel", "outcome", "note"]).await {
+            Ok(r) => r,
+            Err(r) => return r,
+        };
     let mut errors = Vec::new();
     let channel = match fields.get("channel").map(|c| ContactChannel::parse(c)) {
         Some(Some(c)) => Some(c),
@@ -77,9 +67,21 @@ pub async fn handle(services: &Services, req: Request) -> Response<Body> {
     if !errors.is_empty() {
         return invalid(&errors);
     }
-    let request = ContactRequest { lead_id, attempt: ContactAttempt { channel, outcome, note }, by: who.user_id, idempotency_key: key };
+    let by = caller.principal.user_id.clone();
+    let request = ContactRequest { lead_id, attempt: ContactAttempt { channel, outcome, note }, by, idempotency_key: key };
     match record(services, request).await {
-        Ok(done) => json_response(201, &done),
+        Ok(done) => match guard::record_change(
+            services,
+            &caller,
+            lead_id,
+            &[paths::FIRST_CONTACT_AT, paths::STATUS, paths::TIMELINE],
+            done.entry_id,
+        )
+        .await
+        {
+            Ok(()) => json_response(201, &done),
+            Err(r) => r,
+        },
         Err(ContactError::NotFound) => error_response(404, "not_found", "no such lead", None),
         Err(ContactError::Store(e)) if e.is_retryable() => {
             warn!(lead_id = %lead_id, error = %e, "contact attempt not fully recorded");

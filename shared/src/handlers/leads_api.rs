@@ -1,23 +1,31 @@
-//! The team's lead routes (JWT-authorized in API Gateway, role-checked here through
-//! `auth::can_read_lead`):
+//! The team's lead routes (JWT-authorized in API Gateway; each lead checked against the role
+//! matrix in `auth::policy` and every read and change recorded in the audit trail through
+//! `handlers::guard`):
 //!
 //! * `GET /leads?status=|assignee=|service_line=|facility=&limit=&cursor=`: newest first, through
-//!   the listing indexes, paginated with an opaque cursor.
+//!   the listing indexes, paginated with an opaque cursor; only the leads the caller may see,
+//!   each recorded as read. An agent without a filter gets the leads assigned to them.
 //! * `GET /leads/{id}?timeline_limit=&timeline_cursor=`: the lead, its score explanation (when
 //!   scoring has produced one) and a page of its timeline, oldest first.
 //! * `POST /leads/{id}/status` `{"to", "reason"?, "note"?}`: a validated lifecycle transition.
 //! * `POST /leads/{id}/stakeholders` `{"name", "role", "phone"?, "email"?}` (franchise leads).
 //! * `POST /leads/{id}/milestones` `{"milestone", "note"?}` (franchise leads).
+//!
+//! A lead outside the caller's scope answers 403 (recorded as denied) and an unknown id 404.
 
+// The `Err` of these helpers is the HTTP answer itself, returned once per request.
+#![allow(clippy::result_large_err)]
+
+use super::guard::{self, authenticate, Caller};
 use crate::app::leads::{add_stakeholder, reach_milestone, LeadChangeError};
 use crate::app::lifecycle::{transition, TransitionError, TransitionOutcome};
 use crate::app::Services;
-use crate::auth::{can_change_lead, can_read_lead, may_see_personal_data, principal, Principal};
+use crate::auth::{policy, Role};
+use crate::domain::audit::fields as paths;
 use crate::domain::franchise::{Milestone, Stakeholder, StakeholderRole};
 use crate::domain::lifecycle::{Cause, LifecycleError};
 use crate::domain::text::{FreeText, PersonName};
-use crate::domain::{Actor, Email, EventId, Lead, LeadId, LeadStatus, Phone, ServiceLineId};
-use crate::handlers::request::request_id;
+use crate::domain::{Actor, AuditAction, Email, EventId, Lead, LeadStatus, Phone, ServiceLineId};
 use crate::http::{error_response, json_response};
 use crate::ports::{LeadFilter, ListCursor};
 use base64::Engine;
@@ -31,25 +39,16 @@ const MAX_LIMIT: usize = 100;
 
 /// Dispatches by method and path.
 pub async fn handle(services: &Services, req: Request) -> Response<Body> {
-    let rid = request_id(&req);
-    let rid = rid.as_deref();
-    let caller = match principal(&req) {
-        Ok(p) => p,
-        Err(e) => return error_response(e.status(), if e.status() == 401 { "unauthorized" } else { "forbidden" }, &e.to_string(), rid),
-    };
-    if !may_see_personal_data(&caller) {
-        return error_response(403, "forbidden", "this role has no access to lead data", rid);
-    }
     let path = req.uri().path().trim_end_matches('/').to_string();
     let parts: Vec<&str> = path.split('/').filter(|p| !p.is_empty()).collect();
     let method = req.method().clone();
     match (method.as_str(), parts.as_slice()) {
-        ("GET", ["leads"]) => list(services, &req, &caller, rid).await,
-        ("GET", ["leads", id]) => get(services, &req, &caller, id, rid).await,
-        ("POST", ["leads", id, "status"]) => change_status(services, &req, &caller, id, rid).await,
-        ("POST", ["leads", id, "stakeholders"]) => stakeholder(services, &req, &caller, id, rid).await,
-        ("POST", ["leads", id, "milestones"]) => milestone(services, &req, &caller, id, rid).await,
-        _ => error_response(404, "not_found", "no such route", rid),
+        ("GET", ["leads"]) => list(services, &req).await,
+        ("GET", ["leads", _]) => get(services, &req).await,
+        ("POST", ["leads", _, "status"]) => change_status(services, &req).await,
+        ("POST", ["leads", _, "stakeholders"]) => stakeholder(services, &req).await,
+        ("POST", ["leads", _, "milestones"]) => milestone(services, &req).await,
+        _ => error_response(404, "not_found", "no such route", None),
     }
 }
 
@@ -64,8 +63,6 @@ fn invalid(field: &str, message: &str) -> Response<Body> {
     )
 }
 
-// The error is the HTTP answer itself, returned once per request.
-#[allow(clippy::result_large_err)]
 fn limit(req: &Request, name: &str) -> Result<usize, Response<Body>> {
     match query(req, name) {
         None => Ok(DEFAULT_LIMIT),
@@ -80,24 +77,22 @@ fn internal(e: impl std::fmt::Display, rid: Option<&str>) -> Response<Body> {
     error_response(500, "internal_error", "the request could not be handled", rid)
 }
 
-/// Reads the lead and checks the caller may see it. Someone else's lead answers 404, like a
-/// missing one: ids reveal nothing.
-async fn load(services: &Services, caller: &Principal, id: &str, rid: Option<&str>) -> Result<Lead, Response<Body>> {
-    let Ok(id) = id.parse::<LeadId>() else {
-        return Err(error_response(404, "not_found", "no such lead", rid));
+async fn list(services: &Services, req: &Request) -> Response<Body> {
+    let caller = match authenticate(req, "GET /leads") {
+        Ok(c) => c,
+        Err(r) => return r,
     };
-    match services.leads.get(id).await {
-        Ok(Some(lead)) if can_read_lead(caller, &lead) => Ok(lead),
-        Ok(_) => Err(error_response(404, "not_found", "no such lead", rid)),
-        Err(e) => Err(internal(e, rid)),
+    if !policy::can_list_leads(&caller.principal) {
+        return guard::refuse(services, &caller, AuditAction::Read, None).await;
     }
-}
-
-async fn list(services: &Services, req: &Request, caller: &Principal, rid: Option<&str>) -> Response<Body> {
     let given: Vec<(&str, String)> =
         ["status", "assignee", "service_line", "facility"].into_iter().filter_map(|k| query(req, k).map(|v| (k, v))).collect();
     let filter = match given.as_slice() {
-        [] if caller.role == crate::auth::Role::Agent => LeadFilter::Assignee(caller.user_id.clone()),
+        // An agent's own leads: their member id (the caller's user id when they are no member,
+        // which no lead is assigned to).
+        [] if caller.principal.role == Role::Agent => LeadFilter::Assignee(
+            policy::member(&caller.principal, &services.config.team).map_or_else(|| caller.principal.user_id.clone(), |m| m.id.to_string()),
+        ),
         [] => return invalid("status", "give one of status, assignee, service_line or facility"),
         [(_, _)] => {
             let (k, v) = &given[0];
@@ -127,13 +122,17 @@ async fn list(services: &Services, req: &Request, caller: &Principal, rid: Optio
             None => return invalid("cursor", "is not a cursor from this API"),
         },
     };
-    match services.listing.list_leads(&filter, cursor.as_ref(), limit).await {
-        Ok(page) => {
-            let items: Vec<&Lead> = page.items.iter().filter(|l| can_read_lead(caller, l)).collect();
-            json_response(200, &json!({"items": items, "next": page.next.as_ref().map(ListCursor::as_str)}))
-        }
-        Err(e) => internal(e, rid),
+    let page = match services.listing.list_leads(&filter, cursor.as_ref(), limit).await {
+        Ok(page) => page,
+        Err(e) => return internal(e, caller.request_id()),
+    };
+    let items: Vec<&Lead> = page.items.iter().filter(|l| policy::can_read_lead(&caller.principal, &services.config.team, l)).collect();
+    // One read per lead shown, all written before anything is returned.
+    let reads = items.iter().map(|l| guard::record(services, &caller, AuditAction::Read, Some(l.id), paths::LEAD_RECORD));
+    if let Err(r) = futures::future::try_join_all(reads).await {
+        return r;
     }
+    json_response(200, &json!({"items": items, "next": page.next.as_ref().map(ListCursor::as_str)}))
 }
 
 fn timeline_cursor(id: EventId) -> String {
@@ -150,8 +149,12 @@ fn score_explanation(lead: &Value) -> Value {
     lead.get("score_explanation").or_else(|| lead.get("score")).cloned().unwrap_or(Value::Null)
 }
 
-async fn get(services: &Services, req: &Request, caller: &Principal, id: &str, rid: Option<&str>) -> Response<Body> {
-    let lead = match load(services, caller, id, rid).await {
+async fn get(services: &Services, req: &Request) -> Response<Body> {
+    let caller = match authenticate(req, "GET /leads/{id}") {
+        Ok(c) => c,
+        Err(r) => return r,
+    };
+    let lead = match guard::lead(services, &caller, req, AuditAction::Read, policy::can_read_lead).await {
         Ok(l) => l,
         Err(r) => return r,
     };
@@ -168,8 +171,11 @@ async fn get(services: &Services, req: &Request, caller: &Principal, id: &str, r
     };
     let page = match services.timeline.list(lead.id, after, limit).await {
         Ok(p) => p,
-        Err(e) => return internal(e, rid),
+        Err(e) => return internal(e, caller.request_id()),
     };
+    if let Err(r) = guard::record(services, &caller, AuditAction::Read, Some(lead.id), paths::WHOLE_LEAD).await {
+        return r;
+    }
     let revenue = lead.revenue(&services.config.organization.currency);
     let value = serde_json::to_value(&lead).unwrap_or(Value::Null);
     json_response(
@@ -183,8 +189,26 @@ async fn get(services: &Services, req: &Request, caller: &Principal, id: &str, r
     )
 }
 
-#[allow(clippy::result_large_err)]
+/// Records the read of the lead a change route answers with, then answers 200 `{"lead"}` (and
+/// `extra` fields).
+async fn answer_with(services: &Services, caller: &Caller, lead: &Lead, extra: Value) -> Response<Body> {
+    if let Err(r) = guard::record(services, caller, AuditAction::Read, Some(lead.id), paths::LEAD_RECORD).await {
+        return r;
+    }
+    let mut body = json!({ "lead": lead });
+    if let (Some(b), Value::Object(more)) = (body.as_object_mut(), extra) {
+        b.extend(more);
+    }
+    json_response(200, &body)
+}
+
+/// A strict JSON body: `application/json` only (415 otherwise), at most 16 KiB, the documented
+/// fields only; an error never repeats what was sent.
 fn json_body<T: serde::de::DeserializeOwned>(req: &Request) -> Result<T, Response<Body>> {
+    let content_type = req.headers().get("content-type").and_then(|v| v.to_str().ok()).unwrap_or("");
+    if !content_type.split(';').next().is_some_and(|m| m.trim().eq_ignore_ascii_case("application/json")) {
+        return Err(error_response(415, "unsupported_media_type", "send application/json", None));
+    }
     let bytes: &[u8] = match req.body() {
         Body::Text(t) => t.as_bytes(),
         Body::Binary(b) => b,
@@ -207,14 +231,16 @@ struct StatusBody {
     note: Option<String>,
 }
 
-async fn change_status(services: &Services, req: &Request, caller: &Principal, id: &str, rid: Option<&str>) -> Response<Body> {
-    let lead = match load(services, caller, id, rid).await {
+async fn change_status(services: &Services, req: &Request) -> Response<Body> {
+    let caller = match authenticate(req, "POST /leads/{id}/status") {
+        Ok(c) => c,
+        Err(r) => return r,
+    };
+    let lead = match guard::lead(services, &caller, req, AuditAction::Update, policy::can_change_lead).await {
         Ok(l) => l,
         Err(r) => return r,
     };
-    if !can_change_lead(caller, &lead) {
-        return error_response(403, "forbidden", "this role may not change the lead", rid);
-    }
+    let rid = caller.request_id();
     let body: StatusBody = match json_body(req) {
         Ok(b) => b,
         Err(r) => return r,
@@ -227,14 +253,24 @@ async fn change_status(services: &Services, req: &Request, caller: &Principal, i
         Some(Ok(n)) => Some(n),
         Some(Err(e)) => return invalid("note", &format!("note {e}")),
     };
-    let mut cause = Cause::new(Actor::User(caller.user_id.clone()), "user");
+    let mut cause = Cause::new(Actor::User(caller.principal.user_id.clone()), "user");
     cause.reason = body.reason.map(|r| r.trim().to_string());
     cause.note = note;
     match transition(services, lead.id, to, cause).await {
         Ok(outcome) => {
-            let changed = matches!(outcome, TransitionOutcome::Changed { .. });
+            let change = match &outcome {
+                TransitionOutcome::Changed { entry, .. } | TransitionOutcome::AlreadyApplied { entry } => Some(*entry),
+                TransitionOutcome::Unchanged => None,
+            };
+            if let Some(entry) = change {
+                if let Err(r) = guard::record_change(services, &caller, lead.id, &[paths::STATUS, paths::TIMELINE], entry).await {
+                    return r;
+                }
+            }
             match services.leads.get(lead.id).await {
-                Ok(Some(lead)) => json_response(200, &json!({"lead": lead, "changed": changed})),
+                Ok(Some(lead)) => {
+                    answer_with(services, &caller, &lead, json!({"changed": matches!(outcome, TransitionOutcome::Changed { .. })})).await
+                }
                 Ok(None) => error_response(404, "not_found", "no such lead", rid),
                 Err(e) => internal(e, rid),
             }
@@ -271,8 +307,12 @@ fn change_error(e: LeadChangeError, rid: Option<&str>) -> Response<Body> {
     }
 }
 
-async fn stakeholder(services: &Services, req: &Request, caller: &Principal, id: &str, rid: Option<&str>) -> Response<Body> {
-    let lead = match load(services, caller, id, rid).await {
+async fn stakeholder(services: &Services, req: &Request) -> Response<Body> {
+    let caller = match authenticate(req, "POST /leads/{id}/stakeholders") {
+        Ok(c) => c,
+        Err(r) => return r,
+    };
+    let lead = match guard::lead(services, &caller, req, AuditAction::Update, policy::can_change_lead).await {
         Ok(l) => l,
         Err(r) => return r,
     };
@@ -295,11 +335,19 @@ async fn stakeholder(services: &Services, req: &Request, caller: &Principal, id:
         Some(Ok(e)) => Some(e),
         Some(Err(_)) => return invalid("email", "is not an email address"),
     };
-    let s = Stakeholder { name, role, phone, email, added_at: services.clock.now(), added_by: caller.user_id.clone() };
+    let s = Stakeholder { name, role, phone, email, added_at: services.clock.now(), added_by: caller.principal.user_id.clone() };
     match add_stakeholder(services, lead.id, s).await {
-        Ok(lead) => json_response(200, &json!({"lead": lead})),
-        Err(e) => change_error(e, rid),
+        Ok((lead, entry)) => changed(services, &caller, &lead, paths::STAKEHOLDERS, entry).await,
+        Err(e) => change_error(e, caller.request_id()),
     }
+}
+
+/// Records a saved change (the field and the timeline) and answers with the lead.
+async fn changed(services: &Services, caller: &Caller, lead: &Lead, field: &'static str, entry: EventId) -> Response<Body> {
+    if let Err(r) = guard::record_change(services, caller, lead.id, &[field, paths::TIMELINE], entry).await {
+        return r;
+    }
+    answer_with(services, caller, lead, json!({})).await
 }
 
 #[derive(Deserialize)]
@@ -310,8 +358,12 @@ struct MilestoneBody {
     note: Option<String>,
 }
 
-async fn milestone(services: &Services, req: &Request, caller: &Principal, id: &str, rid: Option<&str>) -> Response<Body> {
-    let lead = match load(services, caller, id, rid).await {
+async fn milestone(services: &Services, req: &Request) -> Response<Body> {
+    let caller = match authenticate(req, "POST /leads/{id}/milestones") {
+        Ok(c) => c,
+        Err(r) => return r,
+    };
+    let lead = match guard::lead(services, &caller, req, AuditAction::Update, policy::can_change_lead).await {
         Ok(l) => l,
         Err(r) => return r,
     };
@@ -327,8 +379,8 @@ async fn milestone(services: &Services, req: &Request, caller: &Principal, id: &
         Some(Ok(n)) => Some(n),
         Some(Err(e)) => return invalid("note", &format!("note {e}")),
     };
-    match reach_milestone(services, lead.id, m, note, &caller.user_id).await {
-        Ok(lead) => json_response(200, &json!({"lead": lead})),
-        Err(e) => change_error(e, rid),
+    match reach_milestone(services, lead.id, m, note, &caller.principal.user_id).await {
+        Ok((lead, entry)) => changed(services, &caller, &lead, paths::MILESTONES, entry).await,
+        Err(e) => change_error(e, caller.request_id()),
     }
 }

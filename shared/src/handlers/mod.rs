@@ -3,8 +3,11 @@
 //! binaries and the local runner call these same functions.
 
 pub mod acknowledge;
+pub mod audit;
+pub mod guard;
 pub mod intake;
 pub mod leads_api;
+pub mod people;
 pub mod request;
 pub mod webhook_worker;
 pub mod webhooks;

@@ -1,30 +1,37 @@
-//! What the staff routes share: the caller and their role, path parameters, strict small JSON
-//! bodies, and error answers that never echo what was sent.
+//! What the staff routes share besides the caller and the audit trail (`handlers::guard`):
+//! strict small JSON bodies, and error answers that never echo what was sent.
 
-use crate::auth::{principal, Principal, Role};
-use crate::domain::intake_form::FieldError;
+// The `Err` of these helpers is the HTTP answer itself (415, 422...), built once per request
+// and returned straight to the caller, as in `guard`.
+#![allow(clippy::result_large_err)]
+
+use super::guard::{self, authenticate, Caller};
+use crate::app::Services;
+use crate::auth::policy;
+use crate::domain::intake_form::{shown_field_name, FieldError};
+use crate::domain::{AuditAction, LeadId};
 use crate::http::body::{read_form, BodyError, FormEncoding};
 use crate::http::{error_response, json_response};
-use lambda_http::{Body, Request, RequestExt, Response};
+use lambda_http::{Body, Request, Response};
 use std::collections::BTreeMap;
 
-/// A finished refusal (401, 403, 415, 422...), boxed: the happy path carries small values.
-pub type Refusal = Box<Response<Body>>;
-
-/// The caller, if their role is one of `allowed`; otherwise the 401/403 answer.
-pub fn caller(req: &Request, allowed: &[Role]) -> Result<Principal, Refusal> {
-    let p = principal(req).map_err(|e| {
-        Box::new(error_response(e.status(), if e.status() == 401 { "unauthorized" } else { "forbidden" }, &e.to_string(), None))
-    })?;
-    if !allowed.contains(&p.role) {
-        return Err(Box::new(error_response(403, "forbidden", "your role may not do this", None)));
-    }
-    Ok(p)
+/// A request that records something on a lead (`POST /leads/{id}/...`), checked in this order:
+/// the caller, their right to change this lead (403 recorded as denied, 404 for no such lead),
+/// then the `Idempotency-Key` and the JSON body with only `known` fields.
+pub struct ChangeRequest {
+    pub caller: Caller,
+    pub lead_id: LeadId,
+    pub idempotency_key: Option<String>,
+    pub fields: BTreeMap<String, String>,
 }
 
-/// A path parameter (`{id}`).
-pub fn path_param(req: &Request, name: &str) -> Option<String> {
-    req.path_parameters_ref().and_then(|p| p.first(name)).map(str::to_string)
+/// Reads and checks a [`ChangeRequest`] on `route`; `Err` is the answer to give.
+pub async fn change_request(services: &Services, req: &Request, route: &str, known: &[&str]) -> Result<ChangeRequest, Response<Body>> {
+    let caller = authenticate(req, route)?;
+    let lead = guard::lead(services, &caller, req, AuditAction::Update, policy::can_change_lead).await?;
+    let idempotency_key = idempotency_key(req)?;
+    let fields = json_fields(req, known)?;
+    Ok(ChangeRequest { caller, lead_id: lead.id, idempotency_key, fields })
 }
 
 /// A 422 naming the fields.
@@ -36,35 +43,33 @@ pub fn invalid(fields: &[FieldError]) -> Response<Body> {
 }
 
 /// A JSON object body as flat text fields, only `known` names allowed.
-pub fn json_fields(req: &Request, known: &[&str]) -> Result<BTreeMap<String, String>, Refusal> {
+pub fn json_fields(req: &Request, known: &[&str]) -> Result<BTreeMap<String, String>, Response<Body>> {
     let content_type = req.headers().get("content-type").and_then(|v| v.to_str().ok());
     let form = match read_form(content_type, req.body()) {
         Ok(f) if f.encoding == FormEncoding::Json => f,
-        Ok(_) => return Err(Box::new(error_response(415, "unsupported_media_type", "send application/json", None))),
-        Err(BodyError::Fields(fields)) => return Err(Box::new(invalid(&fields))),
-        Err(e) => return Err(Box::new(error_response(e.status(), e.code(), &e.to_string(), None))),
+        Ok(_) => return Err(error_response(415, "unsupported_media_type", "send application/json", None)),
+        Err(BodyError::Fields(fields)) => return Err(invalid(&fields)),
+        Err(e) => return Err(error_response(e.status(), e.code(), &e.to_string(), None)),
     };
     let unknown: Vec<FieldError> = form
         .fields
         .keys()
         .filter(|k| !known.contains(&k.as_str()))
-        .map(|k| FieldError::new(k, "unknown_field", format!("{k} is not a field of this request")))
+        .map(|k| FieldError::new(&shown_field_name(k), "unknown_field", "this field is not accepted here"))
         .collect();
     if !unknown.is_empty() {
-        return Err(Box::new(invalid(&unknown)));
+        return Err(invalid(&unknown));
     }
     Ok(form.fields)
 }
 
 /// The `Idempotency-Key` header, when it is usable.
-pub fn idempotency_key(req: &Request) -> Result<Option<String>, Refusal> {
+pub fn idempotency_key(req: &Request) -> Result<Option<String>, Response<Body>> {
     match req.headers().get("idempotency-key").map(|v| v.to_str()) {
         None => Ok(None),
         Some(Ok(k)) if !k.is_empty() && k.len() <= 255 && k.bytes().all(|b| b.is_ascii_graphic()) => Ok(Some(k.to_string())),
-        Some(_) => Err(Box::new(invalid(&[FieldError::new(
-            "Idempotency-Key",
-            "invalid_header",
-            "Idempotency-Key must be 1-255 visible ASCII characters",
-        )]))),
+        Some(_) => {
+            Err(invalid(&[FieldError::new("Idempotency-Key", "invalid_header", "Idempotency-Key must be 1-255 visible ASCII characters")]))
+        }
     }
 }

@@ -1,18 +1,21 @@
-//! `POST /leads/{id}/touchpoints` (admin, manager, agent; or an integration's service account
-//! with one of those roles): record what a lead did after capture, so it is scored again.
+//! `POST /leads/{id}/touchpoints` (whoever may change the lead: `auth::policy`; an
+//! integration's service account signs in as a member of the team): record what a lead did
+//! after capture, so it is scored again. Recorded in the audit trail.
 //!
 //! Body: `{"kind": "page_view"|"download"|"email_open"|"email_click"|"appointment_request"|
 //! "call"|"chat"|..., "page": "/pricing", "at": "2026-03-03T15:00:00Z", "channel": "web_form",
 //! "utm_source": ...}`. Answers 201 `{"entry_id"}`.
 
-use super::staff::{caller, idempotency_key, invalid, json_fields, path_param};
+use super::guard;
+use super::staff::{change_request, invalid, ChangeRequest};
 use crate::app::touchpoints::{record, TouchpointError};
 use crate::app::Services;
+use crate::domain::audit::fields as paths;
 use crate::domain::intake_form::FieldError;
 use crate::domain::source::SourceDetail;
 use crate::domain::text::Label;
 use crate::domain::touchpoint::{Touchpoint, TouchpointKind};
-use crate::domain::{LeadId, SourceChannel};
+use crate::domain::SourceChannel;
 use crate::http::{error_response, json_response};
 use chrono::{DateTime, Duration};
 use lambda_http::{Body, Request, Response};
@@ -22,21 +25,11 @@ const FIELDS: &[&str] = &["kind", "page", "at", "channel", "utm_source", "utm_me
 
 /// Handles one request.
 pub async fn handle(services: &Services, req: Request) -> Response<Body> {
-    let who = match caller(&req, super::contacts::ROLES) {
-        Ok(p) => p,
-        Err(resp) => return *resp,
-    };
-    let Some(lead_id) = path_param(&req, "id").and_then(|id| id.parse::<LeadId>().ok()) else {
-        return error_response(404, "not_found", "no such lead", None);
-    };
-    let key = match idempotency_key(&req) {
-        Ok(k) => k,
-        Err(resp) => return *resp,
-    };
-    let fields = match json_fields(&req, FIELDS) {
-        Ok(f) => f,
-        Err(resp) => return *resp,
-    };
+    let ChangeRequest { caller, lead_id, idempotency_key: key, fields } =
+        match change_request(services, &req, "POST /leads/{id}/touchpoints", FIELDS).await {
+            Ok(r) => r,
+            Err(r) => return r,
+        };
     let mut errors = Vec::new();
     let kind =
         fields.get("kind").and_then(|k| serde_json::from_value::<TouchpointKind>(serde_json::Value::String(k.trim().to_string())).ok());
@@ -80,8 +73,11 @@ pub async fn handle(services: &Services, req: Request) -> Response<Body> {
         return invalid(&errors);
     }
     let touchpoint = Touchpoint { at, kind, channel, detail, page };
-    match record(services, lead_id, touchpoint, &who.user_id, key.as_deref()).await {
-        Ok(entry_id) => json_response(201, &serde_json::json!({"entry_id": entry_id})),
+    match record(services, lead_id, touchpoint, &caller.principal.user_id, key.as_deref()).await {
+        Ok(entry_id) => match guard::record_change(services, &caller, lead_id, &[paths::TIMELINE], entry_id).await {
+            Ok(()) => json_response(201, &serde_json::json!({"entry_id": entry_id})),
+            Err(r) => r,
+        },
         Err(TouchpointError::NotFound) => error_response(404, "not_found", "no such lead", None),
         Err(e) => {
             warn!(lead_id = %lead_id, error = %e, "touchpoint not recorded");

@@ -38,7 +38,11 @@ impl ProviderKey {
     }
 }
 
-/// Stored webhook events (kept 90 days) and provider-id links.
+/// Stored webhook events (kept 90 days) and provider-id links. Both hold personal data (a
+/// reply's text, a caller's number, a provider id that names the person): each event is tied to
+/// the leads it concerned ([`InboundStore::attach`]) and each link to its lead, so the person's
+/// export and erasure (`ports::person_data`) reach them from the person's leads. An event that
+/// concerned no lead names nobody leadflow knows and expires with the 90 days.
 #[async_trait]
 pub trait InboundStore: Send + Sync {
     /// Stores `event` unless its (provider, event id) is already stored; atomic, so two
@@ -50,6 +54,9 @@ pub trait InboundStore: Send + Sync {
 
     /// Marks an event handled, with its outcome.
     async fn mark_processed(&self, provider: Provider, event_id: &str, outcome: &str, at: DateTime<Utc>) -> Result<(), StoreError>;
+
+    /// Ties a stored event to a lead it concerned (idempotent).
+    async fn attach(&self, provider: Provider, event_id: &str, lead_id: LeadId) -> Result<(), StoreError>;
 
     /// Links a provider id to a lead (the latest link wins).
     async fn link(&self, key: &ProviderKey, lead_id: LeadId) -> Result<(), StoreError>;

@@ -3,15 +3,18 @@
 //! behaviour.
 
 pub mod alerts;
+pub mod audit;
 pub mod clock;
 pub mod email;
 pub mod error;
 pub mod idempotency;
 pub mod inbound;
 pub mod jobs;
+pub mod keys;
 pub mod lead_listing;
 pub mod lead_store;
 pub mod once;
+pub mod person_data;
 pub mod queue;
 pub mod secrets;
 pub mod sms;
@@ -28,15 +31,18 @@ pub mod team;
 pub mod cadence;
 
 pub use alerts::{AlertError, TeamAlert, TeamAlerts};
+pub use audit::AuditLog;
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use email::{EmailPurpose, EmailSender, OutboundEmail};
 pub use error::StoreError;
 pub use idempotency::{Begin, IdempotencyStore};
 pub use inbound::{InboundStore, ProviderKey, Recorded, StoredInbound};
 pub use jobs::JobQueue;
+pub use keys::{DataKey, KeyContext, KeyError, KeyService};
 pub use lead_listing::{LeadFilter, LeadListing, LeadPage, ListCursor};
 pub use lead_store::{CaptureOutcome, LeadStore};
 pub use once::{Claim, OnceStore};
+pub use person_data::{HeldRecord, PersonDataStore, PersonKeys};
 pub use queue::{Consumer, EventQueue, QueueError};
 pub use secrets::{SecretError, SecretSource};
 pub use sms::{MessagePurpose, OutboundSms, SendError, SentMessage, SmsSender};

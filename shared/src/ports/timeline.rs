@@ -11,6 +11,38 @@ pub struct Page<T> {
     pub next: Option<EventId>,
 }
 
+impl<T> Page<T> {
+    /// A page of at most `limit` from up to `limit + 1` items read in order: the extra one says
+    /// there is more, and the page's last id is where the next page starts.
+    pub fn from_overfetch(mut items: Vec<T>, limit: usize, id: impl Fn(&T) -> EventId) -> Self {
+        let next = if items.len() > limit {
+            items.truncate(limit);
+            items.last().map(id)
+        } else {
+            None
+        };
+        Page { items, next }
+    }
+}
+
+/// Every item of a paged listing (a timeline, an audit trail), read page by page.
+pub async fn all_pages<T, F, Fut>(mut page: F) -> Result<Vec<T>, StoreError>
+where
+    F: FnMut(Option<EventId>) -> Fut,
+    Fut: std::future::Future<Output = Result<Page<T>, StoreError>>,
+{
+    let mut out = Vec::new();
+    let mut after = None;
+    loop {
+        let p = page(after).await?;
+        out.extend(p.items);
+        match p.next {
+            Some(n) => after = Some(n),
+            None => return Ok(out),
+        }
+    }
+}
+
 /// Timelines. Entries are ordered by id, and ids carry their time (`EventId::new_at`).
 #[async_trait]
 pub trait TimelineStore: Send + Sync {

@@ -2,10 +2,13 @@
 //! template passes in, the SDK configured for the function's region (or an emulator named by
 //! `AWS_ENDPOINT_URL`, for `cargo lambda watch` against moto).
 
-use crate::adapters::aws::{sdk, DynamoStore, HttpsSns, SesEmail, SnsAlerts, SnsSms, SnsTeamNotifier, SqsQueue, SsmSecrets};
+use crate::adapters::aws::{
+    sdk, DynamoAuditLog, DynamoStore, HttpsSns, KmsKeys, SesEmail, SnsAlerts, SnsSms, SnsTeamNotifier, SqsQueue, SsmSecrets,
+};
 use crate::app::webhook_context::WebhookContext;
 use crate::app::Services;
 use crate::config::{Config, ConfigError};
+use crate::crypto::Sealer;
 use crate::domain::LeadId;
 use crate::ports::{Consumer, SecretError, SnsHttps, SnsHttpsError, SystemClock};
 use std::sync::Arc;
@@ -28,6 +31,11 @@ pub enum EnvError {
 pub struct AwsEnv {
     /// `LEADFLOW_TABLE`.
     pub table: String,
+    /// `LEADFLOW_AUDIT_TABLE`: the append-only audit trail.
+    pub audit_table: String,
+    /// `LEADFLOW_FIELD_KEY`: the KMS key (ARN) that wraps the data keys of sealed fields. Required:
+    /// a function never stores the health concern unsealed.
+    pub field_key: String,
     /// `LEADFLOW_QUEUE_<CONSUMER>` for each consumer this function publishes to.
     pub queues: Vec<(Consumer, String)>,
     /// `AWS_ENDPOINT_URL`, for emulators.
@@ -64,6 +72,8 @@ impl AwsEnv {
     pub fn from_env() -> Result<AwsEnv, EnvError> {
         Ok(AwsEnv {
             table: var("LEADFLOW_TABLE").ok_or(EnvError::Missing("LEADFLOW_TABLE"))?,
+            audit_table: var("LEADFLOW_AUDIT_TABLE").ok_or(EnvError::Missing("LEADFLOW_AUDIT_TABLE"))?,
+            field_key: var("LEADFLOW_FIELD_KEY").ok_or(EnvError::Missing("LEADFLOW_FIELD_KEY"))?,
             queues: Consumer::ALL.iter().filter_map(|c| var(&queue_env_name(*c)).map(|url| (*c, url))).collect(),
             endpoint_url: var("AWS_ENDPOINT_URL"),
             sms_origination_number: var("LEADFLOW_SMS_ORIGINATION_NUMBER"),
@@ -84,7 +94,9 @@ impl AwsEnv {
 /// Services on AWS for `config`, with no webhook secrets (see [`webhook_context`]).
 pub async fn services(config: Config, env: &AwsEnv) -> Services {
     let sdk = sdk::sdk_config(env.endpoint_url.as_deref()).await;
-    let store = DynamoStore::from_config(&sdk, env.table.clone());
+    let sealer = Sealer::new(Arc::new(KmsKeys::new(aws_sdk_kms::Client::new(&sdk), env.field_key.clone())));
+    let store = DynamoStore::sealed(aws_sdk_dynamodb::Client::new(&sdk), env.table.clone(), sealer);
+    let audit = DynamoAuditLog::new(aws_sdk_dynamodb::Client::new(&sdk), env.audit_table.clone());
     let queue = SqsQueue::new(aws_sdk_sqs::Client::new(&sdk), env.queues.clone());
     let sms = SnsSms::new(aws_sdk_sns::Client::new(&sdk), env.sms_origination_number.clone(), env.sms_sender_id.clone());
     let notifier = SnsTeamNotifier::new(aws_sdk_sns::Client::new(&sdk), env.team_topic_arn_prefix.clone());
@@ -118,10 +130,13 @@ pub async fn services(config: Config, env: &AwsEnv) -> Services {
         notifier: Arc::new(notifier),
         listing: store.clone(),
         cadence: store.clone(),
-        inbound: store,
+        inbound: store.clone(),
         jobs: Arc::new(queue),
         alerts: Arc::new(SnsAlerts::new(aws_sdk_sns::Client::new(&sdk), env.alert_topic_arn.clone())),
         webhooks: Arc::new(webhooks),
+        audit: Arc::new(audit),
+        // SNS keeps no copy of sent texts (unless the account turned on SMS delivery logs).
+        person_data: vec![store],
     }
 }
 
@@ -153,8 +168,11 @@ pub async fn init_from_env() -> Result<Services, EnvError> {
     let mut services = services(config, &env).await;
     services.webhooks = Arc::new(webhook_context(&services, &env).await?);
     crate::domain::phone::warm_up();
-    if let Err(e) = services.leads.get(LeadId::random()).await {
-        tracing::warn!(error = %e, "warming the DynamoDB connection failed; the first request will retry");
+    match services.leads.get(LeadId::random()).await {
+        // A refusal (a function whose role may not read leads, such as the audit function) still
+        // opened the connection: only a failure to reach DynamoDB is worth a warning.
+        Err(e) if e.is_retryable() => tracing::warn!(error = %e, "warming the DynamoDB connection failed; the first request will retry"),
+        _ => {}
     }
     Ok(services)
 }

@@ -3,7 +3,7 @@
 
 use crate::adapters::memory::event_source;
 use crate::adapters::memory::{
-    LocalSecrets, MemoryDueStore, MemoryOutbox, MemoryQueue, MemoryStore, MemoryTeamStore, QueueSettings, StaticSnsHttps,
+    LocalSecrets, MemoryAuditLog, MemoryDueStore, MemoryOutbox, MemoryQueue, MemoryStore, MemoryTeamStore, QueueSettings, StaticSnsHttps,
 };
 use crate::app::webhook_context::WebhookContext;
 use crate::app::Services;
@@ -22,6 +22,7 @@ pub struct EmbeddedSystem {
     pub outbox: MemoryOutbox,
     /// Team notifications (`team_sms`, `team_email`), kept apart from what leads receive.
     pub team_outbox: MemoryOutbox,
+    pub audit: MemoryAuditLog,
 }
 
 impl EmbeddedSystem {
@@ -35,6 +36,7 @@ impl EmbeddedSystem {
         let queue = MemoryQueue::new(settings);
         let outbox = MemoryOutbox::new(clock.clone());
         let team_outbox = MemoryOutbox::new(clock.clone());
+        let audit = MemoryAuditLog::new();
         let services = Services {
             config: Arc::new(config),
             clock,
@@ -54,9 +56,11 @@ impl EmbeddedSystem {
             jobs: Arc::new(queue.clone()),
             alerts: Arc::new(outbox.clone()),
             webhooks: Arc::new(local_webhooks()),
+            audit: Arc::new(audit.clone()),
+            person_data: vec![Arc::new(store.clone()), Arc::new(outbox.clone()), Arc::new(team_outbox.clone())],
             cadence: Arc::new(crate::adapters::memory::MemoryCadenceStore::new()),
         };
-        EmbeddedSystem { services, store, queue, outbox, team_outbox }
+        EmbeddedSystem { services, store, queue, outbox, team_outbox, audit }
     }
 
     /// Replaces the webhook secrets and settings (tests, and the runner's own options).

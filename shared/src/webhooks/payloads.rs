@@ -249,6 +249,11 @@ pub fn source(settings: &SourceSettings, body: &[u8], now: DateTime<Utc>) -> Res
     let mut fields = BTreeMap::new();
     if let Some(map) = v.pointer("/fields").and_then(Value::as_object) {
         for (k, value) in map {
+            // Form field names only: they go through intake, and nothing else may become a key of
+            // the stored event (a `$`-key would read as a sealed value).
+            if k.is_empty() || k.len() > 64 || !k.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_') {
+                return Err(bad("fields", "names must be form field names (lower-case letters, digits and _)"));
+            }
             let text = match value {
                 Value::String(s) => s.clone(),
                 Value::Bool(b) => b.to_string(),

@@ -47,6 +47,27 @@ fn lambda_request(body: String) -> lambda_http::Request {
         .with_request_context(lambda_http::request::RequestContext::ApiGatewayV2(ctx))
 }
 
+/// A staff request as API Gateway hands it on after its JWT authorizer: the caller's claims,
+/// path and query parameters.
+fn staff_request(path: &str, claims: &[(&str, &str)], params: &[(&str, String)], query: &[(&str, &str)]) -> lambda_http::Request {
+    use lambda_http::aws_lambda_events::apigw::{ApiGatewayRequestAuthorizer, ApiGatewayRequestAuthorizerJwtDescription};
+    let mut ctx = lambda_http::aws_lambda_events::apigw::ApiGatewayV2httpRequestContext::default();
+    ctx.http.source_ip = Some("203.0.113.2".into());
+    let mut jwt = ApiGatewayRequestAuthorizerJwtDescription::default();
+    jwt.claims = claims.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+    let mut authorizer = ApiGatewayRequestAuthorizer::default();
+    authorizer.jwt = Some(jwt);
+    ctx.authorizer = Some(authorizer);
+    let params: std::collections::HashMap<String, String> = params.iter().map(|(k, v)| (k.to_string(), v.clone())).collect();
+    let query: std::collections::HashMap<String, String> = query.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+    http::Request::get(path)
+        .body(Body::Empty)
+        .expect("request")
+        .with_request_context(lambda_http::request::RequestContext::ApiGatewayV2(ctx))
+        .with_path_parameters(params)
+        .with_query_string_parameters(query)
+}
+
 struct Stats(Vec<Duration>);
 
 impl Stats {
@@ -100,6 +121,32 @@ async fn bench_handlers(n: usize) -> (Stats, Stats) {
     }
     assert_eq!(system.outbox.len(), n + 100);
     (Stats(intake), Stats(ack))
+}
+
+/// Sealing the health concern (what the DynamoDB store does on every lead write): with the
+/// data-key cache, and with a fresh data key per value (what every write would cost without
+/// the cache: one key-service round trip each, a KMS call in AWS).
+async fn bench_sealing(n: usize) -> (Stats, Stats, Stats) {
+    use leadflow::adapters::memory::LocalKeys;
+    use leadflow::crypto::{CachePolicy, Sealer};
+    let keys = Arc::new(LocalKeys::random());
+    let cached = Sealer::new(keys.clone());
+    let uncached = Sealer::with_policy(keys, CachePolicy { max_uses: 1, ..CachePolicy::default() });
+    let text = "I have had a sore knee since my fall in January and would like to talk about options.";
+    let (mut seal, mut open, mut fresh) = (Vec::with_capacity(n), Vec::with_capacity(n), Vec::with_capacity(n));
+    for i in 0..n {
+        let binding = format!("lead:{i}:context.concern");
+        let t = Instant::now();
+        let sealed = cached.seal(text, &binding).await.expect("seal");
+        seal.push(t.elapsed());
+        let t = Instant::now();
+        assert_eq!(cached.open(&sealed, &binding).await.expect("open"), text);
+        open.push(t.elapsed());
+        let t = Instant::now();
+        uncached.seal(text, &binding).await.expect("seal");
+        fresh.push(t.elapsed());
+    }
+    (Stats(seal), Stats(open), Stats(fresh))
 }
 
 async fn bench_end_to_end(n: usize) -> Stats {
@@ -212,7 +259,7 @@ fn phone(i: usize) -> String {
 }
 
 /// Webhook fast path and worker, and listing, on the embedded adapters.
-async fn bench_webhooks(n: usize) -> [Stats; 5] {
+async fn bench_webhooks(n: usize) -> [Stats; 7] {
     use leadflow::adapters::memory::StaticSnsHttps;
     use leadflow::app::webhook_context::WebhookContext;
     use leadflow::webhooks::signature::{timestamped_sign, twilio_sign};
@@ -294,7 +341,23 @@ async fn bench_webhooks(n: usize) -> [Stats; 5] {
             None => break,
         }
     }
-    [Stats(twilio), Stats(stripe), Stats(stop_jobs), Stats(pay_jobs), Stats(pages)]
+    // The same through the staff route: the role matrix on each lead, then one audit entry per
+    // lead shown, written before the page is returned; and one lead with its timeline.
+    let admin = [("sub", "bench-admin"), ("cognito:groups", "[admin]")];
+    let (mut listed, mut shown) = (Vec::new(), Vec::new());
+    for _ in 0..80 {
+        let req = staff_request("/leads", &admin, &[], &[("status", "converted"), ("limit", "25")]);
+        let t = Instant::now();
+        assert_eq!(handlers::leads_api::handle(&system.services, req).await.status(), 200);
+        listed.push(t.elapsed());
+    }
+    for id in ids.iter().take(n.min(2000)) {
+        let req = staff_request(&format!("/leads/{id}"), &admin, &[("id", id.clone())], &[]);
+        let t = Instant::now();
+        assert_eq!(handlers::leads_api::handle(&system.services, req).await.status(), 200);
+        shown.push(t.elapsed());
+    }
+    [Stats(twilio), Stats(stripe), Stats(stop_jobs), Stats(pay_jobs), Stats(pages), Stats(listed), Stats(shown)]
 }
 
 /// Follow-up cadences on the embedded adapters: `n` med-spa leads captured and enrolled (not
@@ -367,6 +430,10 @@ async fn main() {
     let (intake, ack) = bench_handlers(n).await;
     println!("{}", intake.line("intake handler per request (embedded)"));
     println!("{}", ack.line("acknowledge handler per message (embedded)"));
+    let (seal, open, fresh) = bench_sealing(n).await;
+    println!("{}", seal.line("seal concern, cached data key"));
+    println!("{}", open.line("open concern, cached data key"));
+    println!("{}", fresh.line("seal concern, new data key each (no cache)"));
     let e2e = bench_end_to_end(n).await;
     println!("{}", e2e.line("local runner POST /leads -> outbox entry"));
     println!("target: end to end p99 < 10 ms -> {}", if e2e.pct(0.99) < Duration::from_millis(10) { "met" } else { "NOT met" });
@@ -375,12 +442,14 @@ async fn main() {
     println!("{}", routing.line("routing per lead (rules + availability + RR)"));
     println!("{}", consumer.line("score consumer per event (embedded)"));
     println!("target: scoring p99 < 50 us -> {}", if scoring.pct(0.99) < Duration::from_micros(50) { "met" } else { "NOT met" });
-    let [twilio, stripe, stop, pay, pages] = bench_webhooks(n).await;
+    let [twilio, stripe, stop, pay, pages, listed, shown] = bench_webhooks(n).await;
     println!("{}", twilio.line("webhook Twilio SMS: verify+store+enqueue"));
     println!("{}", stripe.line("webhook Stripe: verify+store+enqueue"));
     println!("{}", stop.line("worker: STOP (revoke, opt out, confirm)"));
     println!("{}", pay.line("worker: payment (match, revenue, convert)"));
     println!("{}", pages.line("GET /leads page of 25 via status index"));
+    println!("{}", listed.line("GET /leads handler: matrix + 25 audit reads"));
+    println!("{}", shown.line("GET /leads/{id} handler: lead+timeline+audit"));
     let (calls, called, emails, emailed, quiet, buckets) = bench_cadences(cadence_leads).await;
     let rate = |d: Duration, k: usize| k as f64 / d.as_secs_f64();
     println!(

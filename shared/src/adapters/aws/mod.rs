@@ -1,4 +1,5 @@
-//! AWS adapters: the store ports on one DynamoDB table, the event queue on SQS, texts on SNS.
+//! AWS adapters: the store ports on one DynamoDB table, the audit trail on its own table, the
+//! event queue on SQS, texts on SNS, data keys from KMS.
 //!
 //! Every adapter takes an SDK client built from [`sdk::sdk_config`], so the same code talks to
 //! AWS in Lambda and to a local emulator (moto) in tests and in the local runner.
@@ -7,6 +8,7 @@ mod error;
 
 pub mod alerts;
 pub mod dynamo;
+pub mod kms;
 pub mod sdk;
 pub mod ses;
 pub mod sns;
@@ -16,7 +18,8 @@ pub mod ssm;
 pub mod team_sns;
 
 pub use alerts::SnsAlerts;
-pub use dynamo::{create_table, DynamoStore};
+pub use dynamo::{create_audit_table, create_table, DynamoAuditLog, DynamoStore};
+pub use kms::KmsKeys;
 pub use sdk::{sdk_config, AwsOptions};
 pub use ses::SesEmail;
 pub use sns::SnsSms;

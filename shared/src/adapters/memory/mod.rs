@@ -2,8 +2,11 @@
 //! the same guarantees as the AWS adapters (atomic dedupe, conditional claims, idempotent
 //! appends), checked by the shared contract suite.
 
+mod audit;
 pub mod event_source;
+mod keys;
 mod outbox;
+mod person_data;
 mod queue;
 mod secrets;
 mod sns_https;
@@ -16,6 +19,8 @@ mod team;
 pub use schedule::MemoryDueStore;
 pub use team::MemoryTeamStore;
 
+pub use audit::MemoryAuditLog;
+pub use keys::LocalKeys;
 // Follow-up cadences (issue 4).
 mod cadence;
 pub use cadence::MemoryCadenceStore;

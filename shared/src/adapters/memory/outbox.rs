@@ -77,6 +77,19 @@ impl MemoryOutbox {
         }
     }
 
+    /// Whether an entry was sent to or about the person.
+    pub(super) fn concerns(&self, e: &OutboxEntry, person: &crate::ports::PersonKeys) -> bool {
+        e.lead_id.is_some_and(|id| person.lead_ids.contains(&id)) || person.phones.iter().any(|p| p.as_e164() == e.recipient)
+    }
+
+    /// Removes the entries `doomed` picks; returns how many.
+    pub(super) fn remove_where(&self, doomed: impl Fn(&OutboxEntry) -> bool) -> usize {
+        let mut entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
+        let before = entries.len();
+        entries.retain(|e| !doomed(e));
+        before - entries.len()
+    }
+
     pub(super) fn push(&self, entry: OutboxEntry) {
         self.entries.lock().unwrap_or_else(|p| p.into_inner()).push(entry);
         self.notify.notify_waiters();

@@ -8,6 +8,7 @@ use crate::ports::inbound::{ProviderKey, Recorded, StoredInbound};
 use crate::ports::lead_listing::{index_partitions, index_sort_key, LeadFilter, LeadPage, ListCursor};
 use crate::ports::lead_store::CaptureOutcome;
 use crate::ports::once::Claim;
+use crate::ports::suppression::address_digest;
 use crate::ports::timeline::Page;
 use crate::ports::{IdempotencyStore, LeadStore, OnceStore, StoreError, SuppressionStore, TimelineStore};
 use crate::ports::{InboundStore, LeadListing};
@@ -17,41 +18,44 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 #[derive(Debug, Clone)]
-enum IdemState {
+pub(super) enum IdemState {
     Pending { first_seen: DateTime<Utc>, locked_until: DateTime<Utc> },
     Completed { status: u16, body: String },
 }
 
 #[derive(Debug, Clone)]
-struct IdemRecord {
-    fingerprint: String,
-    state: IdemState,
-    expires_at: DateTime<Utc>,
+pub(super) struct IdemRecord {
+    pub(super) fingerprint: String,
+    pub(super) state: IdemState,
+    pub(super) expires_at: DateTime<Utc>,
 }
 
 #[derive(Debug, Clone)]
-enum OnceState {
+pub(super) enum OnceState {
     Claimed { until: DateTime<Utc> },
     Done { outcome: String },
 }
 
 #[derive(Default)]
-struct State {
-    leads: HashMap<LeadId, Lead>,
+pub(super) struct State {
+    pub(super) leads: HashMap<LeadId, Lead>,
     /// Unique claims: normalized phone/email -> the lead that holds it.
-    phone_claims: HashMap<String, LeadId>,
-    email_claims: HashMap<String, LeadId>,
+    pub(super) phone_claims: HashMap<String, LeadId>,
+    pub(super) email_claims: HashMap<String, LeadId>,
     /// Secondary indexes (like the GSIs): every lead per phone/email, in creation order.
-    by_phone: HashMap<String, BTreeSet<(DateTime<Utc>, LeadId)>>,
-    by_email: HashMap<String, BTreeSet<(DateTime<Utc>, LeadId)>>,
-    timelines: HashMap<LeadId, BTreeMap<EventId, TimelineEntry>>,
-    idempotency: HashMap<String, IdemRecord>,
-    once: HashMap<(LeadId, String), OnceState>,
-    suppressions: HashMap<(ContactChannel, String), (String, DateTime<Utc>)>,
+    pub(super) by_phone: HashMap<String, BTreeSet<(DateTime<Utc>, LeadId)>>,
+    pub(super) by_email: HashMap<String, BTreeSet<(DateTime<Utc>, LeadId)>>,
+    pub(super) timelines: HashMap<LeadId, BTreeMap<EventId, TimelineEntry>>,
+    pub(super) idempotency: HashMap<String, IdemRecord>,
+    pub(super) once: HashMap<(LeadId, String), OnceState>,
+    pub(super) suppressions: HashMap<(ContactChannel, String), (String, DateTime<Utc>)>,
     /// The listing indexes (like the GSIs): partition -> sort keys (`{created}#{id}`).
-    listing: HashMap<String, BTreeSet<String>>,
-    inbound: HashMap<(Provider, String), StoredInbound>,
-    links: HashMap<String, LeadId>,
+    pub(super) listing: HashMap<String, BTreeSet<String>>,
+    pub(super) inbound: HashMap<(Provider, String), StoredInbound>,
+    pub(super) links: HashMap<String, LeadId>,
+    /// The events each lead was concerned by (`InboundStore::attach`), as the DynamoDB adapter
+    /// keeps them in the lead's partition.
+    pub(super) attached: HashMap<LeadId, BTreeSet<(Provider, String)>>,
 }
 
 /// The embedded store. Cloning shares the data.
@@ -65,7 +69,7 @@ impl MemoryStore {
         Self::default()
     }
 
-    fn lock(&self) -> MutexGuard<'_, State> {
+    pub(super) fn lock(&self) -> MutexGuard<'_, State> {
         // A panic while holding the lock cannot leave a half-applied write (each operation
         // mutates only after its checks), so a poisoned lock is still consistent.
         self.state.lock().unwrap_or_else(|p| p.into_inner())
@@ -83,7 +87,7 @@ impl State {
         self.leads.get(id).filter(|l| l.status.is_open()).map(|l| l.id)
     }
 
-    fn index(&mut self, lead: &Lead) {
+    pub(super) fn index(&mut self, lead: &Lead) {
         for partition in index_partitions(lead).into_iter().flatten() {
             self.listing.entry(partition).or_default().insert(index_sort_key(lead));
         }
@@ -95,7 +99,7 @@ impl State {
         }
     }
 
-    fn unindex(&mut self, lead: &Lead) {
+    pub(super) fn unindex(&mut self, lead: &Lead) {
         for partition in index_partitions(lead).into_iter().flatten() {
             if let Some(set) = self.listing.get_mut(&partition) {
                 set.remove(&index_sort_key(lead));
@@ -205,14 +209,8 @@ impl TimelineStore for MemoryStore {
             Some(a) => Box::new(tl.range((std::ops::Bound::Excluded(a), std::ops::Bound::Unbounded)).map(|(_, e)| e)),
             None => Box::new(tl.values()),
         };
-        let mut items: Vec<TimelineEntry> = range.take(limit + 1).cloned().collect();
-        let next = if items.len() > limit {
-            items.truncate(limit);
-            items.last().map(|e| e.id)
-        } else {
-            None
-        };
-        Ok(Page { items, next })
+        let items: Vec<TimelineEntry> = range.take(limit + 1).cloned().collect();
+        Ok(Page::from_overfetch(items, limit, |e| e.id))
     }
 }
 
@@ -292,16 +290,16 @@ impl OnceStore for MemoryStore {
 #[async_trait]
 impl SuppressionStore for MemoryStore {
     async fn is_suppressed(&self, channel: ContactChannel, address: &str) -> Result<bool, StoreError> {
-        Ok(self.lock().suppressions.contains_key(&(channel, address.to_string())))
+        Ok(self.lock().suppressions.contains_key(&(channel, address_digest(address))))
     }
 
     async fn suppress(&self, channel: ContactChannel, address: &str, reason: &str, at: DateTime<Utc>) -> Result<(), StoreError> {
-        self.lock().suppressions.insert((channel, address.to_string()), (reason.to_string(), at));
+        self.lock().suppressions.insert((channel, address_digest(address)), (reason.to_string(), at));
         Ok(())
     }
 
     async fn lift(&self, channel: ContactChannel, address: &str) -> Result<(), StoreError> {
-        self.lock().suppressions.remove(&(channel, address.to_string()));
+        self.lock().suppressions.remove(&(channel, address_digest(address)));
         Ok(())
     }
 }
@@ -354,6 +352,11 @@ impl InboundStore for MemoryStore {
         let stored =
             s.inbound.get_mut(&(provider, event_id.to_string())).ok_or_else(|| StoreError::Invalid("no such inbound event".into()))?;
         stored.outcome = Some(outcome.to_string());
+        Ok(())
+    }
+
+    async fn attach(&self, provider: Provider, event_id: &str, lead_id: LeadId) -> Result<(), StoreError> {
+        self.lock().attached.entry(lead_id).or_default().insert((provider, event_id.to_string()));
         Ok(())
     }
 

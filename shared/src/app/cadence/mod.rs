@@ -12,16 +12,24 @@ pub mod history;
 pub mod render;
 pub mod step;
 
+use super::audit::append_system;
 use super::Services;
 use crate::domain::cadence::{always_stops, Cadence, Enrollment, EnrollmentState, StepPayload, StepRef, StopEvent};
 use crate::domain::task::TaskStatus;
-use crate::domain::{Actor, Lead, LeadEvent, LeadEventKind, LeadId, LeadStatus, TimelineEntry, TimelineKind};
+use crate::domain::{Actor, EventId, Lead, LeadEvent, LeadEventKind, LeadId, LeadStatus, TimelineEntry, TimelineKind};
 use crate::ports::{DueItem, StoreError};
 use chrono::{DateTime, Utc};
 use tracing::info;
 
 /// The scheduler kind of cadence steps.
 pub const CADENCE_KIND: &str = "cadence";
+
+/// The audit trail's name for the cadence consumer's own steps (`system:cadence`): enrolling,
+/// switching, stopping, closing call tasks.
+pub(crate) const COMPONENT: &str = "cadence";
+
+/// The audit trail's name for the steps the `followup` function runs (`system:followup`).
+pub(crate) const FOLLOWUP: &str = "followup";
 
 /// Rounds of read-decide-save before giving up on a busy enrollment.
 const ATTEMPTS: usize = 5;
@@ -186,7 +194,7 @@ pub async fn enroll(
                     next: e.next_due.and_then(|at| step_ref(cadence, e.next_step, at)),
                 };
                 let entry_seed = format!("{}:cadence-enrolled:{}:{seed}", lead.id, cadence.name);
-                services.timeline.append(&TimelineEntry::derived(lead.id, now, &entry_seed, actor(), kind)).await?;
+                append_system(services, COMPONENT, &TimelineEntry::derived(lead.id, now, &entry_seed, actor(), kind)).await?;
                 info!(lead_id = %lead.id, cadence = %cadence.name, previous = previous.as_deref().unwrap_or(""), generation, "enrolled in a cadence");
                 return Ok(());
             }
@@ -271,7 +279,7 @@ pub async fn stop(services: &Services, lead_id: LeadId, reason: &str, seed: &str
     };
     let now = services.clock.now();
     let entry_seed = format!("{lead_id}:cadence-stopped:{}:{seed}", e.generation);
-    services.timeline.append(&TimelineEntry::derived(lead_id, now, &entry_seed, actor(), kind)).await?;
+    append_system(services, COMPONENT, &TimelineEntry::derived(lead_id, now, &entry_seed, actor(), kind)).await?;
     info!(lead_id = %lead_id, cadence = %e.cadence, reason, "cadence stopped");
     Ok(true)
 }
@@ -294,13 +302,19 @@ pub(crate) async fn close_open_task(
     services.cadence.save_task(&task).await?;
     let kind = TimelineKind::TaskClosed { task_id: task.id.clone(), status, outcome: None };
     let entry_seed = format!("{lead_id}:task-closed:{}:{seed}", task.id);
-    services.timeline.append(&TimelineEntry::derived(lead_id, now, &entry_seed, actor(), kind)).await?;
+    append_system(services, COMPONENT, &TimelineEntry::derived(lead_id, now, &entry_seed, actor(), kind)).await?;
     Ok(())
 }
 
 /// A team member pauses the lead's cadence: the pending step is cancelled (and an awaited call
 /// task with it) until they resume.
 pub async fn pause(services: &Services, lead_id: LeadId, by: &str) -> Result<Enrollment, CadenceError> {
+    pause_recorded(services, lead_id, by).await.map(|(e, _)| e)
+}
+
+/// [`pause`], with the id of the `cadence_paused` timeline entry when this call paused it
+/// (`None`: it was paused already), for the audit trail of the staff route.
+pub async fn pause_recorded(services: &Services, lead_id: LeadId, by: &str) -> Result<(Enrollment, Option<EventId>), CadenceError> {
     let mut state = None;
     let updated = update(services, lead_id, |e| {
         state = Some(e.state);
@@ -316,7 +330,7 @@ pub async fn pause(services: &Services, lead_id: LeadId, by: &str) -> Result<Enr
     let Some((e, changed)) = updated else { return Err(CadenceError::NotEnrolled) };
     if !changed {
         return match state {
-            Some(EnrollmentState::Paused) => Ok(e),
+            Some(EnrollmentState::Paused) => Ok((e, None)),
             Some(s) => Err(CadenceError::WrongState(s.as_str())),
             None => Err(CadenceError::NotEnrolled),
         };
@@ -326,16 +340,20 @@ pub async fn pause(services: &Services, lead_id: LeadId, by: &str) -> Result<Enr
     let seed = format!("pause:{}", e.version);
     close_open_task(services, lead_id, &e, TaskStatus::Cancelled, &seed).await?;
     let kind = TimelineKind::CadencePaused { cadence: e.cadence.clone(), by: by.to_string() };
-    services
-        .timeline
-        .append(&TimelineEntry::derived(lead_id, now, &format!("{lead_id}:cadence-{seed}"), Actor::User(by.to_string()), kind))
-        .await?;
+    let entry = TimelineEntry::derived(lead_id, now, &format!("{lead_id}:cadence-{seed}"), Actor::User(by.to_string()), kind);
+    services.timeline.append(&entry).await?;
     info!(lead_id = %lead_id, cadence = %e.cadence, "cadence paused");
-    Ok(e)
+    Ok((e, Some(entry.id)))
 }
 
 /// Resumes a paused cadence at its next step (a call task that was awaited is not repeated).
 pub async fn resume(services: &Services, lead_id: LeadId, by: &str) -> Result<Enrollment, CadenceError> {
+    resume_recorded(services, lead_id, by).await.map(|(e, _)| e)
+}
+
+/// [`resume`], with the id of the `cadence_resumed` timeline entry when this call resumed it
+/// (`None`: it was running already), for the audit trail of the staff route.
+pub async fn resume_recorded(services: &Services, lead_id: LeadId, by: &str) -> Result<(Enrollment, Option<EventId>), CadenceError> {
     let lead = services.leads.get(lead_id).await?.ok_or(CadenceError::LeadMissing)?;
     let now = services.clock.now();
     let mut state = None;
@@ -371,7 +389,7 @@ pub async fn resume(services: &Services, lead_id: LeadId, by: &str) -> Result<En
     }
     if !changed {
         return match state {
-            Some(EnrollmentState::Active) => Ok(e),
+            Some(EnrollmentState::Active) => Ok((e, None)),
             Some(s) => Err(CadenceError::WrongState(s.as_str())),
             None => Err(CadenceError::NotEnrolled),
         };
@@ -386,7 +404,8 @@ pub async fn resume(services: &Services, lead_id: LeadId, by: &str) -> Result<En
         next: e.next_due.and_then(|at| step_ref(cadence, e.next_step, at)),
     };
     let seed = format!("{lead_id}:cadence-resume:{}", e.version);
-    services.timeline.append(&TimelineEntry::derived(lead_id, now, &seed, Actor::User(by.to_string()), kind)).await?;
+    let entry = TimelineEntry::derived(lead_id, now, &seed, Actor::User(by.to_string()), kind);
+    services.timeline.append(&entry).await?;
     info!(lead_id = %lead_id, cadence = %e.cadence, "cadence resumed");
-    Ok(e)
+    Ok((e, Some(entry.id)))
 }

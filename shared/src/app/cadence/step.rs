@@ -9,7 +9,8 @@
 //! naming the step, channel, outcome and next step.
 
 use super::history::{history, History};
-use super::{actor, due_of, render, schedule, step_ref, stop, update, CadenceError, CADENCE_KIND};
+use super::{actor, due_of, render, schedule, step_ref, stop, update, CadenceError, CADENCE_KIND, COMPONENT, FOLLOWUP};
+use crate::app::audit::append_system;
 use crate::app::email::{email_gate, send_email_to_lead, EmailGate};
 use crate::app::messaging::{send_sms_to_lead, sms_gate, Delivery, MessagingError, SmsGate};
 use crate::app::notices::send_notice_once;
@@ -129,7 +130,12 @@ async fn run_one(services: &Services, item: &DueItem, now: DateTime<Utc>) -> Res
             }
         },
     };
-    let encoded = serde_json::to_string(&outcome).expect("an outcome serializes");
+    // The marker keeps what happened, not the text sent (the timeline holds it, sealed).
+    let marker = match &outcome {
+        StepOutcome::Sent { provider_message_id, .. } => StepOutcome::Sent { provider_message_id: provider_message_id.clone(), text: None },
+        other => other.clone(),
+    };
+    let encoded = serde_json::to_string(&marker).expect("an outcome serializes");
     services.once.finish(lead_id, &action, &encoded, services.clock.now()).await?;
     info!(channel = step.channel.as_str(), outcome = outcome.label(), "cadence step");
     advance(services, &lead, cadence, p, outcome, now).await
@@ -343,7 +349,7 @@ async fn record(
         outcome,
         next,
     };
-    services.timeline.append(&TimelineEntry::derived(lead.id, now, &seed, actor(), kind)).await?;
+    append_system(services, FOLLOWUP, &TimelineEntry::derived(lead.id, now, &seed, actor(), kind)).await?;
     Ok(())
 }
 
@@ -474,7 +480,7 @@ async fn finish(services: &Services, lead: &Lead, cadence: &Cadence, p: StepPayl
     if let Some((e, true)) = saved {
         let seed = format!("{}:cadence-completed:{}", lead.id, e.generation);
         let kind = TimelineKind::CadenceCompleted { cadence: cadence.name.clone() };
-        services.timeline.append(&TimelineEntry::derived(lead.id, now, &seed, actor(), kind)).await?;
+        append_system(services, FOLLOWUP, &TimelineEntry::derived(lead.id, now, &seed, actor(), kind)).await?;
         info!(lead_id = %lead.id, cadence = %cadence.name, "cadence completed");
     }
     Ok(())
@@ -502,7 +508,7 @@ async fn wait_over(
             services.cadence.save_task(&task).await?;
             let seed = format!("{}:task-closed:{}:wait", lead.id, task.id);
             let kind = TimelineKind::TaskClosed { task_id: task.id.clone(), status, outcome: None };
-            services.timeline.append(&TimelineEntry::derived(lead.id, now, &seed, actor(), kind)).await?;
+            append_system(services, FOLLOWUP, &TimelineEntry::derived(lead.id, now, &seed, actor(), kind)).await?;
         }
     }
     match move_on(services, lead, cadence, p, now).await? {
@@ -530,7 +536,7 @@ pub async fn on_contact(services: &Services, lead: &Lead, seed: &str) -> Result<
     services.cadence.save_task(&task).await?;
     let kind = TimelineKind::TaskClosed { task_id: task.id.clone(), status: TaskStatus::Done, outcome: Some(outcome) };
     let entry_seed = format!("{}:task-closed:{}:{seed}", lead.id, task.id);
-    services.timeline.append(&TimelineEntry::derived(lead.id, now, &entry_seed, actor(), kind)).await?;
+    append_system(services, COMPONENT, &TimelineEntry::derived(lead.id, now, &entry_seed, actor(), kind)).await?;
     let Some(cadence) = services.config.followup.book.get(&e.cadence) else { return Ok(()) };
     let p = StepPayload { generation: e.generation, step: e.next_step, wait: true };
     match move_on(services, lead, cadence, p, now).await? {

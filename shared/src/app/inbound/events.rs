@@ -61,7 +61,9 @@ pub(crate) async fn alert_team(services: &Services, event: &InboundEvent, lead_i
     }
     let lead = services.leads.get(lead_id).await?;
     let user_id = lead.as_ref().and_then(|l| l.assignee().map(str::to_string));
-    let alert = TeamAlert { lead_id, user_id: user_id.clone(), team: None, reason: reason.into() };
+    // The assignee's team (from the roster), so the team can pick it up when they are away.
+    let team = user_id.as_deref().and_then(|m| services.config.team.team_of(m)).map(str::to_string);
+    let alert = TeamAlert { lead_id, user_id: user_id.clone(), team, reason: reason.into() };
     if let Err(e) = services.alerts.alert(&alert).await {
         let _ = services.once.abandon(lead_id, &action).await;
         return Err(ProcessError::Step(e.to_string()));
@@ -287,7 +289,7 @@ pub(super) async fn payment(services: &Services, event: &InboundEvent, p: &Payme
         integration(event.provider),
         entry,
     );
-    services.timeline.append(&tl).await?;
+    super::append(services, event, &tl).await?;
     let cause = Cause::new(integration(event.provider), "payment.succeeded").with_seed(entry_seed).at(event.occurred_at);
     step(transition(services, lead.id, LeadStatus::Converted, cause).await)?;
     Ok(format!("payment:{}:{}:{}", lead.id, p.amount.minor, p.amount.currency.code()))

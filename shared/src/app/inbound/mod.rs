@@ -115,8 +115,17 @@ pub(crate) async fn record(
     kind: TimelineKind,
 ) -> Result<EventId, StoreError> {
     let entry = TimelineEntry::derived(lead_id, event.occurred_at, &format!("{lead_id}:{}", seed(event, step)), actor, kind);
-    services.timeline.append(&entry).await?;
+    append(services, event, &entry).await?;
     Ok(entry.id)
+}
+
+/// Appends an entry the event caused, ties the event to the entry's lead (export and erasure of
+/// the person reach the stored event from there) and records the step in the audit trail. All
+/// three are idempotent by the entry's id.
+pub(crate) async fn append(services: &Services, event: &InboundEvent, entry: &TimelineEntry) -> Result<(), StoreError> {
+    services.timeline.append(entry).await?;
+    services.inbound.attach(event.provider, &event.event_id, entry.lead_id).await?;
+    super::audit::system_step(services, "webhook-worker", entry).await
 }
 
 /// Publishes a lead event derived from the event (consumers dedupe on its id).

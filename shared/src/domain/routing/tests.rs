@@ -23,6 +23,8 @@ fn member(name: &str, lines: &[&str], hours: &str, weight: u32) -> TeamMember {
         manager: None,
         notify: NotifyChannels { sms: true, email: false },
         takes_new_leads: true,
+        team: None,
+        user_id: None,
     }
 }
 

@@ -109,3 +109,25 @@ impl Expr {
         (!self.values.is_empty()).then(|| self.values.clone())
     }
 }
+
+/// Runs `query` page by page, from `start` (an exclusive start key) until it is exhausted or
+/// `wanted` items were read (each page asks for no more than are still wanted).
+pub(crate) async fn query_items(
+    query: aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder,
+    mut start: Option<Item>,
+    wanted: Option<usize>,
+) -> Result<Vec<Item>, StoreError> {
+    let mut out = Vec::new();
+    loop {
+        let mut request = query.clone().set_exclusive_start_key(start);
+        if let Some(w) = wanted {
+            request = request.limit(i32::try_from(w.saturating_sub(out.len())).unwrap_or(i32::MAX));
+        }
+        let page = request.send().await.map_err(|e| store_error("Query", e))?;
+        out.extend(page.items.unwrap_or_default());
+        match page.last_evaluated_key {
+            Some(last) if !last.is_empty() && wanted.is_none_or(|w| out.len() < w) => start = Some(last),
+            _ => return Ok(out),
+        }
+    }
+}

@@ -7,7 +7,7 @@
 //! | once-only marker  | `LEAD#{lead_id}`                | `ONCE#{action}` |
 //! | unique claim      | `CLAIM#PHONE#{e164}` / `CLAIM#EMAIL#{email}` | `CLAIM` |
 //! | idempotency key   | `IDEM#{sha256 hex of key}`      | `IDEM`          |
-//! | suppression       | `SUPPRESS#{channel}#{address}`  | `SUPPRESS`      |
+//! | suppression       | `SUPPRESS#{channel}#{sha256 of address}` | `SUPPRESS` |
 //! | due item / index / cursor | `DUEKEY#…`, `DUE#{kind}#{minute}`, `DUECURSOR#…` (see `schedule.rs`) | |
 //! | round-robin counter | `RR#{pool}`                   | `RR`            |
 //! | availability      | `TEAM`                          | `AVAIL#{member}`|
@@ -100,8 +100,10 @@ pub(crate) fn once_sk(action: &str) -> String {
     format!("ONCE#{action}")
 }
 
+/// Keyed by the address's digest, so the table never names an opted-out person (see
+/// `ports::suppression::address_digest`).
 pub(crate) fn suppression_pk(channel: ContactChannel, address: &str) -> String {
-    format!("SUPPRESS#{}#{address}", channel.as_str())
+    format!("SUPPRESS#{}#{}", channel.as_str(), crate::ports::suppression::address_digest(address))
 }
 
 pub(crate) fn inbound_pk(provider: crate::domain::inbound::Provider, event_id: &str) -> String {

@@ -5,11 +5,12 @@
 //! this claim, or only the closed lead we saw": two concurrent captures of one person cannot
 //! both succeed, and the loser re-reads and matches the winner.
 
-use super::item::{from_map, get_n, get_s, n, s, store_error, to_map, Expr, Item};
+use super::item::{get_n, get_s, n, query_items, s, store_error, Expr, Item};
 use super::keys::{
     created_sort_key, email_claim_pk, email_index_pk, key, lead_id_from_pk, lead_pk, phone_claim_pk, phone_index_pk, CLAIM_SK, GSI1,
     GSI1_PK, GSI1_SK, GSI2, GSI2_PK, GSI2_SK, LEAD_SK, LISTING_INDEXES, PK,
 };
+use super::sealing::lead_scope;
 use super::DynamoStore;
 use crate::domain::{Email, Lead, LeadId, LeadStatus, Phone};
 use crate::ports::{CaptureOutcome, LeadStore, StoreError};
@@ -17,7 +18,7 @@ use async_trait::async_trait;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{Put, TransactWriteItem};
 
-const DATA: &str = "data";
+pub(crate) const DATA: &str = "data";
 const STATUS: &str = "status";
 const VERSION: &str = "version";
 const LEAD_ID: &str = "lead_id";
@@ -108,10 +109,10 @@ impl DynamoStore {
         Ok(TransactWriteItem::builder().put(put.build().map_err(build_error)?).build())
     }
 
-    fn lead_put(&self, lead: &Lead, condition: &str, expr: Expr) -> Result<TransactWriteItem, StoreError> {
+    async fn lead_put(&self, lead: &Lead, condition: &str, expr: Expr) -> Result<TransactWriteItem, StoreError> {
         let put = Put::builder()
             .table_name(&self.table)
-            .set_item(Some(lead_item(lead)?))
+            .set_item(Some(self.lead_item(lead).await?))
             .condition_expression(condition)
             .set_expression_attribute_names(expr.names())
             .set_expression_attribute_values(expr.values())
@@ -140,30 +141,16 @@ impl DynamoStore {
     }
 
     async fn query_index(&self, index: &str, hash_attribute: &str, value: String) -> Result<Vec<LeadId>, StoreError> {
-        let mut ids = Vec::new();
-        let mut start = None;
-        loop {
-            let page = self
-                .client
-                .query()
-                .table_name(&self.table)
-                .index_name(index)
-                .key_condition_expression("#pk = :pk")
-                .expression_attribute_names("#pk", hash_attribute)
-                .expression_attribute_values(":pk", s(value.clone()))
-                .scan_index_forward(false)
-                .set_exclusive_start_key(start)
-                .send()
-                .await
-                .map_err(|e| store_error("Query", e))?;
-            for item in page.items() {
-                ids.push(lead_id_from_pk(get_s(item, PK)?)?);
-            }
-            match page.last_evaluated_key {
-                Some(last) if !last.is_empty() => start = Some(last),
-                _ => return Ok(ids),
-            }
-        }
+        let query = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .index_name(index)
+            .key_condition_expression("#pk = :pk")
+            .expression_attribute_names("#pk", hash_attribute)
+            .expression_attribute_values(":pk", s(value))
+            .scan_index_forward(false);
+        query_items(query, None, None).await?.iter().map(|item| lead_id_from_pk(get_s(item, PK)?)).collect()
     }
 }
 
@@ -174,12 +161,26 @@ fn claim_pks(lead: &Lead) -> Vec<String> {
     phone.into_iter().chain(email).collect()
 }
 
-/// The lead item: the whole lead under `data`, plus the attributes conditions and indexes use.
-pub(super) fn lead_item(lead: &Lead) -> Result<Item, StoreError> {
+impl DynamoStore {
+    /// The lead item: the whole lead under `data` (sensitive free text sealed), plus the
+    /// attributes conditions and indexes use. An erased lead has no phone or email, so it
+    /// leaves both indexes.
+    pub(crate) async fn lead_item(&self, lead: &Lead) -> Result<Item, StoreError> {
+        let data = self.encode_sealed(lead, crate::crypto::fields::LEAD, &lead_scope(lead.id)).await?;
+        Ok(lead_item_with(lead, data))
+    }
+
+    /// Reads a lead item's `data`, opening sealed fields.
+    pub(crate) async fn lead_from_item(&self, id: LeadId, item: &mut Item) -> Result<Lead, StoreError> {
+        self.decode_sealed(item, DATA, &lead_scope(id)).await
+    }
+}
+
+fn lead_item_with(lead: &Lead, data: aws_sdk_dynamodb::types::AttributeValue) -> Item {
     let mut item = key(lead_pk(lead.id), LEAD_SK);
     item.insert(STATUS.into(), s(lead.status.as_str()));
     item.insert(VERSION.into(), n(lead.version));
-    item.insert(DATA.into(), to_map(lead)?);
+    item.insert(DATA.into(), data);
     let sort = created_sort_key(lead);
     if let Some(phone) = &lead.contact.phone {
         item.insert(GSI1_PK.into(), s(phone_index_pk(phone)));
@@ -197,7 +198,7 @@ pub(super) fn lead_item(lead: &Lead) -> Result<Item, StoreError> {
             item.insert((*sk).into(), s(sort.clone()));
         }
     }
-    Ok(item)
+    item
 }
 
 fn build_error(e: aws_sdk_dynamodb::error::BuildError) -> StoreError {
@@ -219,7 +220,7 @@ impl LeadStore for DynamoStore {
                 let stored = self.stored_version(lead.id).await?.is_some();
                 return Ok(if stored { CaptureOutcome::Created } else { CaptureOutcome::Matched(holder) });
             }
-            let mut items = vec![self.lead_put(lead, "attribute_not_exists(PK)", Expr::new())?];
+            let mut items = vec![self.lead_put(lead, "attribute_not_exists(PK)", Expr::new()).await?];
             items.extend(plan.puts);
             match self.transact(items).await? {
                 Ok(()) => return Ok(CaptureOutcome::Created),
@@ -234,7 +235,7 @@ impl LeadStore for DynamoStore {
         let Some(mut item) = self.read(key(lead_pk(id), LEAD_SK), None).await? else {
             return Ok(None);
         };
-        from_map(&mut item, DATA).map(Some)
+        self.lead_from_item(id, &mut item).await.map(Some)
     }
 
     async fn save(&self, lead: &Lead) -> Result<(), StoreError> {
@@ -246,12 +247,12 @@ impl LeadStore for DynamoStore {
             // them be: a closed holder counts as none anyway).
             let claims = if lead.status.is_open() { self.plan_claims(lead).await?.puts } else { Vec::new() };
             if claims.is_empty() {
-                return match self.put_if(lead_item(lead)?, Some((condition, expr()))).await? {
+                return match self.put_if(self.lead_item(lead).await?, Some((condition, expr()))).await? {
                     true => Ok(()),
                     false => Err(StoreError::Conflict),
                 };
             }
-            let mut items = vec![self.lead_put(lead, condition, expr())?];
+            let mut items = vec![self.lead_put(lead, condition, expr()).await?];
             items.extend(claims);
             match self.transact(items).await? {
                 Ok(()) => return Ok(()),

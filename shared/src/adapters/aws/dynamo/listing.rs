@@ -2,7 +2,7 @@
 //! leads with one BatchGetItem. A lead whose index entry lags behind a change (GSIs are
 //! eventually consistent) is left out of the page rather than shown under the wrong filter.
 
-use super::item::{from_map, get_s, s, store_error, Item};
+use super::item::{get_s, s, store_error, Item};
 use super::keys::{key, lead_id_from_pk, lead_pk, LEAD_SK, LISTING_INDEXES, PK};
 use super::DynamoStore;
 use crate::domain::{Lead, LeadId};
@@ -45,7 +45,8 @@ impl DynamoStore {
                 .await
                 .map_err(|e| store_error("BatchGetItem", e))?;
             for mut item in resp.responses.unwrap_or_default().remove(&self.table).unwrap_or_default() {
-                let lead: Lead = from_map(&mut item, "data")?;
+                let id = lead_id_from_pk(get_s(&item, PK)?)?;
+                let lead = self.lead_from_item(id, &mut item).await?;
                 out.insert(lead.id, lead);
             }
             pending = resp.unprocessed_keys.unwrap_or_default().remove(&self.table).map(|k| k.keys).unwrap_or_default();

@@ -1,8 +1,10 @@
 //! DynamoDB adapter: every store port on one table (the layout is in `keys`).
 //!
 //! Only GetItem, BatchGetItem (listing), PutItem, UpdateItem, Query and TransactWriteItems are
-//! used (and DeleteItem to lift a suppression and to remove due items and their index entries):
-//! the functions' IAM policies grant exactly these. Nothing scans.
+//! used (and DeleteItem to lift a suppression, to remove due items and their index entries and
+//! to drop an erased person's claims): each function's IAM role grants what its code calls
+//! (`infra/permissions.toml`). Nothing scans. The audit trail lives in its own table (`audit`),
+//! written by PutItem only.
 
 mod idempotency;
 mod inbound;
@@ -11,6 +13,8 @@ mod keys;
 mod lead_store;
 mod listing;
 mod once;
+mod person_data;
+mod sealing;
 mod suppression;
 mod table;
 mod timeline;
@@ -19,25 +23,44 @@ mod timeline;
 mod schedule;
 mod team;
 
+mod audit;
+
+pub use audit::{create_audit_table, DynamoAuditLog};
 // Follow-up cadences (issue 4).
 mod cadence;
 
 pub use table::create_table;
 
+use crate::crypto::Sealer;
 use crate::ports::StoreError;
 use aws_sdk_dynamodb::Client;
 use item::{condition_failed, store_error, Expr, Item};
 
 /// The store ports on one DynamoDB table. Cloning shares the client.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct DynamoStore {
     client: Client,
     table: String,
+    /// Seals the fields listed in `crypto::fields` (the health concern, notes). Functions always
+    /// have one (`runtime::aws`); without it fields are stored plain and sealed ones refused.
+    sealer: Option<Sealer>,
+}
+
+impl std::fmt::Debug for DynamoStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DynamoStore").field("table", &self.table).field("sealed", &self.sealer.is_some()).finish()
+    }
 }
 
 impl DynamoStore {
+    /// A store that keeps every field plain (tools and tests of the layout).
     pub fn new(client: Client, table: impl Into<String>) -> Self {
-        DynamoStore { client, table: table.into() }
+        DynamoStore { client, table: table.into(), sealer: None }
+    }
+
+    /// A store that seals sensitive free text with `sealer` (what the functions use).
+    pub fn sealed(client: Client, table: impl Into<String>, sealer: Sealer) -> Self {
+        DynamoStore { client, table: table.into(), sealer: Some(sealer) }
     }
 
     /// A store on `table` with a client made from `config` (see [`super::sdk_config`]).
@@ -53,6 +76,23 @@ impl DynamoStore {
         &self.table
     }
 
+    /// Every item of partition `pk` whose sort key starts with `prefix` (all pages, strongly
+    /// consistent): the records kept under one key, such as a lead's markers or the team's
+    /// availability.
+    async fn query_prefix(&self, pk: String, prefix: &str) -> Result<Vec<Item>, StoreError> {
+        let query = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .key_condition_expression("#pk = :pk AND begins_with(#sk, :prefix)")
+            .expression_attribute_names("#pk", keys::PK)
+            .expression_attribute_names("#sk", keys::SK)
+            .expression_attribute_values(":pk", item::s(pk))
+            .expression_attribute_values(":prefix", item::s(prefix))
+            .consistent_read(true);
+        item::query_items(query, None, None).await
+    }
+
     /// A strongly consistent read: every decision here follows a write that must be seen.
     async fn read(&self, key: Item, projection: Option<(&str, Expr)>) -> Result<Option<Item>, StoreError> {
         let mut request = self.client.get_item().table_name(&self.table).set_key(Some(key)).consistent_read(true);
@@ -64,6 +104,12 @@ impl DynamoStore {
     }
 
     /// Writes `item` if `condition` holds; `Ok(false)` when it does not.
+    /// Deletes an item (no condition).
+    async fn delete(&self, k: Item) -> Result<(), StoreError> {
+        self.client.delete_item().table_name(&self.table).set_key(Some(k)).send().await.map_err(|e| store_error("DeleteItem", e))?;
+        Ok(())
+    }
+
     async fn put_if(&self, item: Item, condition: Option<(&str, Expr)>) -> Result<bool, StoreError> {
         let mut request = self.client.put_item().table_name(&self.table).set_item(Some(item));
         if let Some((expression, expr)) = condition {

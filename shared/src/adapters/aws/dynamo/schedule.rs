@@ -95,11 +95,6 @@ fn to_item(kind: &str, item_key: &str, record: &Item) -> Result<DueItem, StoreEr
 }
 
 impl DynamoStore {
-    async fn delete(&self, k: Item) -> Result<(), StoreError> {
-        self.client.delete_item().table_name(&self.table).set_key(Some(k)).send().await.map_err(|e| store_error("DeleteItem", e))?;
-        Ok(())
-    }
-
     /// Deletes the index entry a stored item record points at.
     async fn delete_entry_of(&self, kind: &str, record: &Item) -> Result<(), StoreError> {
         let (bucket, sk) = (get_s(record, BUCKET)?, get_s(record, ENTRY_SK)?);

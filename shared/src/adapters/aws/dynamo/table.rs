@@ -42,7 +42,7 @@ pub async fn create_table(client: &Client, name: &str) -> Result<(), StoreError>
     enable_ttl(client, name).await
 }
 
-async fn wait_until_active(client: &Client, name: &str) -> Result<(), StoreError> {
+pub(super) async fn wait_until_active(client: &Client, name: &str) -> Result<(), StoreError> {
     let deadline = tokio::time::Instant::now() + ACTIVE_TIMEOUT;
     loop {
         let out = client.describe_table().table_name(name).send().await.map_err(|e| store_error("DescribeTable", e))?;
@@ -73,11 +73,11 @@ async fn enable_ttl(client: &Client, name: &str) -> Result<(), StoreError> {
     Ok(())
 }
 
-fn string_attribute(name: &str) -> Result<AttributeDefinition, StoreError> {
+pub(super) fn string_attribute(name: &str) -> Result<AttributeDefinition, StoreError> {
     AttributeDefinition::builder().attribute_name(name).attribute_type(ScalarAttributeType::S).build().map_err(invalid)
 }
 
-fn key_schema(hash: &str, range: &str) -> Result<Vec<KeySchemaElement>, StoreError> {
+pub(super) fn key_schema(hash: &str, range: &str) -> Result<Vec<KeySchemaElement>, StoreError> {
     Ok(vec![
         KeySchemaElement::builder().attribute_name(hash).key_type(KeyType::Hash).build().map_err(invalid)?,
         KeySchemaElement::builder().attribute_name(range).key_type(KeyType::Range).build().map_err(invalid)?,
@@ -85,10 +85,20 @@ fn key_schema(hash: &str, range: &str) -> Result<Vec<KeySchemaElement>, StoreErr
 }
 
 fn index(name: &str, hash: &str, range: &str) -> Result<GlobalSecondaryIndex, StoreError> {
+    index_projecting(name, hash, range, ProjectionType::KeysOnly)
+}
+
+/// A global secondary index on `hash`/`range` carrying `projection`.
+pub(super) fn index_projecting(
+    name: &str,
+    hash: &str,
+    range: &str,
+    projection: ProjectionType,
+) -> Result<GlobalSecondaryIndex, StoreError> {
     GlobalSecondaryIndex::builder()
         .index_name(name)
         .set_key_schema(Some(key_schema(hash, range)?))
-        .projection(Projection::builder().projection_type(ProjectionType::KeysOnly).build())
+        .projection(Projection::builder().projection_type(projection).build())
         .build()
         .map_err(invalid)
 }

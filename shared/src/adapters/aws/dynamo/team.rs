@@ -1,8 +1,8 @@
 //! Team state on the single table: round-robin counters (`RR#{pool}` / `RR`, an atomic counter)
 //! and availability records (`TEAM` / `AVAIL#{member}`, all read with one Query).
 
-use super::item::{from_map, n, s, store_error, to_map};
-use super::keys::{key, PK, SK};
+use super::item::{from_map, n, store_error, to_map};
+use super::keys::{key, SK};
 use super::DynamoStore;
 use crate::domain::routing::{Availability, MemberId};
 use crate::ports::{StoreError, TeamStore};
@@ -47,31 +47,11 @@ impl TeamStore for DynamoStore {
 
     async fn availability(&self) -> Result<BTreeMap<MemberId, Availability>, StoreError> {
         let mut out = BTreeMap::new();
-        let mut start = None;
-        loop {
-            let page = self
-                .client
-                .query()
-                .table_name(&self.table)
-                .key_condition_expression("#pk = :pk AND begins_with(#sk, :prefix)")
-                .expression_attribute_names("#pk", PK)
-                .expression_attribute_names("#sk", SK)
-                .expression_attribute_values(":pk", s(TEAM_PK))
-                .expression_attribute_values(":prefix", s(AVAIL_PREFIX))
-                .consistent_read(true)
-                .set_exclusive_start_key(start)
-                .send()
-                .await
-                .map_err(|e| store_error("Query", e))?;
-            for mut item in page.items.unwrap_or_default() {
-                let sk = item.get(SK).and_then(|v| v.as_s().ok()).cloned().unwrap_or_default();
-                let Some(id) = sk.strip_prefix(AVAIL_PREFIX).and_then(MemberId::parse) else { continue };
-                out.insert(id, from_map(&mut item, DATA)?);
-            }
-            match page.last_evaluated_key {
-                Some(last) if !last.is_empty() => start = Some(last),
-                _ => return Ok(out),
-            }
+        for mut item in self.query_prefix(TEAM_PK.to_string(), AVAIL_PREFIX).await? {
+            let sk = item.get(SK).and_then(|v| v.as_s().ok()).cloned().unwrap_or_default();
+            let Some(id) = sk.strip_prefix(AVAIL_PREFIX).and_then(MemberId::parse) else { continue };
+            out.insert(id, from_map(&mut item, DATA)?);
         }
+        Ok(out)
     }
 }

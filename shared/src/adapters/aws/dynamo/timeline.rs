@@ -1,8 +1,9 @@
 //! Timelines: one item per entry under the lead's partition, sorted by `TL#{event_id}`. Event
 //! ids are ULIDs whose time part is the entry's time, so key order is time order.
 
-use super::item::{from_map, s, store_error, to_map};
+use super::item::{get_s, query_items, s, Item};
 use super::keys::{key, lead_pk, timeline_sk, PK, SK, TIMELINE_PREFIX};
+use super::sealing::timeline_scope;
 use super::DynamoStore;
 use crate::domain::{EventId, LeadId, TimelineEntry};
 use crate::ports::{Page, StoreError, TimelineStore};
@@ -10,50 +11,57 @@ use async_trait::async_trait;
 
 const DATA: &str = "data";
 
+impl DynamoStore {
+    /// Reads a timeline item's entry, opening sealed fields (bound to the entry's key).
+    pub(crate) async fn timeline_from_item(&self, lead_id: LeadId, item: &mut Item) -> Result<TimelineEntry, StoreError> {
+        let sk = get_s(item, SK)?;
+        let id: EventId = sk
+            .strip_prefix(TIMELINE_PREFIX)
+            .and_then(|id| id.parse().ok())
+            .ok_or_else(|| StoreError::Invalid("malformed timeline key".into()))?;
+        self.decode_sealed(item, DATA, &timeline_scope(lead_id, id)).await
+    }
+
+    /// Writes an entry over the stored one (erasure only: timelines are otherwise append-only).
+    pub(crate) async fn overwrite_timeline_entry(&self, entry: &TimelineEntry) -> Result<(), StoreError> {
+        let mut item = key(lead_pk(entry.lead_id), timeline_sk(entry.id));
+        item.insert(
+            DATA.into(),
+            self.encode_sealed(entry, crate::crypto::fields::TIMELINE, &timeline_scope(entry.lead_id, entry.id)).await?,
+        );
+        self.put_if(item, None).await.map(|_| ())
+    }
+}
+
 #[async_trait]
 impl TimelineStore for DynamoStore {
     async fn append(&self, entry: &TimelineEntry) -> Result<bool, StoreError> {
         let mut item = key(lead_pk(entry.lead_id), timeline_sk(entry.id));
-        item.insert(DATA.into(), to_map(entry)?);
+        item.insert(
+            DATA.into(),
+            self.encode_sealed(entry, crate::crypto::fields::TIMELINE, &timeline_scope(entry.lead_id, entry.id)).await?,
+        );
         // A redelivered event carries the same id: the entry is written once.
         self.put_if(item, Some(("attribute_not_exists(PK)", Default::default()))).await
     }
 
     async fn list(&self, lead_id: LeadId, after: Option<EventId>, limit: usize) -> Result<Page<TimelineEntry>, StoreError> {
         // One item past the limit tells whether another page follows.
-        let wanted = limit.saturating_add(1);
-        let mut items: Vec<TimelineEntry> = Vec::new();
-        let mut start = after.map(|a| key(lead_pk(lead_id), timeline_sk(a)));
-        while items.len() < wanted {
-            let page = self
-                .client
-                .query()
-                .table_name(&self.table)
-                .key_condition_expression("#pk = :pk AND begins_with(#sk, :prefix)")
-                .expression_attribute_names("#pk", PK)
-                .expression_attribute_names("#sk", SK)
-                .expression_attribute_values(":pk", s(lead_pk(lead_id)))
-                .expression_attribute_values(":prefix", s(TIMELINE_PREFIX))
-                .consistent_read(true)
-                .limit(i32::try_from(wanted - items.len()).unwrap_or(i32::MAX))
-                .set_exclusive_start_key(start)
-                .send()
-                .await
-                .map_err(|e| store_error("Query", e))?;
-            for mut item in page.items.unwrap_or_default() {
-                items.push(from_map(&mut item, DATA)?);
-            }
-            match page.last_evaluated_key {
-                Some(last) if !last.is_empty() => start = Some(last),
-                _ => break,
-            }
+        let query = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .key_condition_expression("#pk = :pk AND begins_with(#sk, :prefix)")
+            .expression_attribute_names("#pk", PK)
+            .expression_attribute_names("#sk", SK)
+            .expression_attribute_values(":pk", s(lead_pk(lead_id)))
+            .expression_attribute_values(":prefix", s(TIMELINE_PREFIX))
+            .consistent_read(true);
+        let start = after.map(|a| key(lead_pk(lead_id), timeline_sk(a)));
+        let mut items = Vec::new();
+        for mut item in query_items(query, start, Some(limit.saturating_add(1))).await? {
+            items.push(self.timeline_from_item(lead_id, &mut item).await?);
         }
-        let next = if items.len() > limit {
-            items.truncate(limit);
-            items.last().map(|e| e.id)
-        } else {
-            None
-        };
-        Ok(Page { items, next })
+        Ok(Page::from_overfetch(items, limit, |e| e.id))
     }
 }

@@ -1,0 +1,23 @@
+//! Which stored fields are sealed. Paths are dot-separated object keys inside the stored
+//! document; `[]` stands for every element of an array (`notes[].text`) and `*` for every value
+//! of an object (`fields.*`). Adding a path here is all a new sensitive free-text field needs:
+//! the DynamoDB adapter seals it on write, and every read opens whatever is sealed.
+
+/// Sealed paths of a lead record: the health concern, and the urgency phrases scoring matched
+/// in it (the explanation names them, so it says as much as the concern).
+pub const LEAD: &[&str] = &["context.concern", "score.urgency.matches[].phrase", "score.urgency.negated[]", "score.contributions[].detail"];
+
+/// Sealed paths of a timeline entry (entries are stored flat: the kind's fields sit beside
+/// `id`, `at` and `actor`): staff notes on contact attempts, status changes and milestones
+/// (`note`), and message texts (`text`: a person's reply, and what leadflow sent them;
+/// `outcome.text`: what a follow-up cadence step sent).
+pub const TIMELINE: &[&str] = &["note", "text", "outcome.text"];
+
+/// Sealed paths of a stored webhook event: an inbound text's body, and every field a generic
+/// source (a chat, a social DM) reported, which may hold a concern in the person's own words.
+pub const INBOUND: &[&str] = &["kind.body", "kind.fields.*"];
+
+/// The encryption context every data key carries: KMS refuses to unwrap a key under another
+/// purpose, and the field key's policy only allows this one.
+pub const PURPOSE_KEY: &str = "purpose";
+pub const PURPOSE: &str = "leadflow-sealed-field";

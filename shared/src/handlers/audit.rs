@@ -1,0 +1,144 @@
+//! `GET /audit/leads/{id}` and `GET /audit/users/{id}`: the audit trail, for administrators.
+//! Reading the trail is itself recorded, before the entries are returned.
+//!
+//! Query: `after` (an entry id, to page on) and `limit` (1-500, default 100). A user id is a
+//! JWT `sub`; `public_form` and `system:{component}` select those actors.
+
+// The `Err` of these helpers is the HTTP answer itself, built once per request and returned
+// straight to the caller: boxing it would only add an allocation.
+#![allow(clippy::result_large_err)]
+
+use super::guard::{authenticate, path_lead_id, path_text, record_entry, refuse, unavailable};
+use crate::app::Services;
+use crate::auth::policy;
+use crate::domain::intake_form::FieldError;
+use crate::domain::{AuditAction, AuditEntry, EventId, LeadId};
+use crate::http::json_response;
+use crate::ports::Page;
+use lambda_http::{Body, Request, RequestExt, Response};
+use serde::Serialize;
+
+const DEFAULT_LIMIT: usize = 100;
+const MAX_LIMIT: usize = 500;
+
+#[derive(Serialize)]
+struct Listing {
+    items: Vec<AuditEntry>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    next: Option<EventId>,
+}
+
+#[derive(Serialize)]
+struct Invalid<'a> {
+    error: &'a str,
+    message: &'a str,
+    fields: Vec<FieldError>,
+}
+
+/// `after` and `limit` from the query string.
+fn paging(req: &Request) -> Result<(Option<EventId>, usize), Response<Body>> {
+    let q = req.query_string_parameters_ref();
+    let bad = |field: &str, message: &str| {
+        json_response(
+            400,
+            &Invalid {
+                error: "invalid_query",
+                message: "some query parameters are invalid",
+                fields: vec![FieldError::new(field, "invalid", message)],
+            },
+        )
+    };
+    let after = match q.and_then(|q| q.first("after")) {
+        None => None,
+        Some(a) => Some(a.parse::<EventId>().map_err(|_| bad("after", "after must be an entry id from a previous page"))?),
+    };
+    let limit = match q.and_then(|q| q.first("limit")) {
+        None => DEFAULT_LIMIT,
+        Some(l) => l.parse::<usize>().ok().filter(|l| (1..=MAX_LIMIT).contains(l)).ok_or_else(|| bad("limit", "limit must be 1 to 500"))?,
+    };
+    Ok((after, limit))
+}
+
+fn listing(page: Page<AuditEntry>) -> Response<Body> {
+    json_response(200, &Listing { items: page.items, next: page.next })
+}
+
+/// Whose trail is asked for.
+enum Subject {
+    Lead(LeadId),
+    /// A user id (JWT `sub`), `public_form` or `system:{component}`.
+    Actor(String),
+}
+
+impl Subject {
+    fn actor_key(user: &str) -> String {
+        if user == "public_form" || user.starts_with("system:") {
+            user.to_string()
+        } else {
+            format!("user:{user}")
+        }
+    }
+}
+
+/// Routes the audit function's requests by path.
+pub async fn handle(services: &Services, req: Request) -> Response<Body> {
+    if req.uri().path().starts_with("/audit/users/") {
+        by_user(services, req).await
+    } else {
+        by_lead(services, req).await
+    }
+}
+
+/// `GET /audit/leads/{id}`.
+pub async fn by_lead(services: &Services, req: Request) -> Response<Body> {
+    read_trail(services, &req, "GET /audit/leads/{id}", |req| path_lead_id(req, "id").map(Subject::Lead)).await
+}
+
+/// `GET /audit/users/{id}`.
+pub async fn by_user(services: &Services, req: Request) -> Response<Body> {
+    read_trail(services, &req, "GET /audit/users/{id}", |req| path_text(req, "id").map(Subject::Actor)).await
+}
+
+/// Checks the caller, records the read of the trail (before anything is returned), then reads it.
+async fn read_trail(
+    services: &Services,
+    req: &Request,
+    route: &str,
+    subject: fn(&Request) -> Result<Subject, Response<Body>>,
+) -> Response<Body> {
+    let caller = match authenticate(req, route) {
+        Ok(c) => c,
+        Err(r) => return r,
+    };
+    if !policy::can_read_audit(&caller.principal) {
+        let lead = match subject(req) {
+            Ok(Subject::Lead(id)) => Some(id),
+            _ => None,
+        };
+        return refuse(services, &caller, AuditAction::ReadAudit, lead).await;
+    }
+    let subject = match subject(req) {
+        Ok(s) => s,
+        Err(r) => return r,
+    };
+    let (after, limit) = match paging(req) {
+        Ok(p) => p,
+        Err(r) => return r,
+    };
+    let mut entry = caller.entry(services, AuditAction::ReadAudit);
+    match &subject {
+        Subject::Lead(id) => entry.lead_id = Some(*id),
+        Subject::Actor(user) => entry.subject_user = Some(user.clone()),
+    }
+    if let Err(r) = record_entry(services, &entry).await {
+        return r;
+    }
+    let page = match &subject {
+        Subject::Lead(id) => services.audit.by_lead(*id, after, limit).await,
+        Subject::Actor(user) => services.audit.by_actor(&Subject::actor_key(user), after, limit).await,
+    };
+    match page {
+        Ok(page) => listing(page),
+        Err(_) => unavailable(caller.request_id()),
+    }
+}
