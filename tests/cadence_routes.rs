@@ -70,17 +70,29 @@ async fn tasks_and_pause_resume_are_for_the_team_only() {
     assert_eq!(body["items"].as_array().unwrap().len(), 1, "{body}");
     assert_eq!(body["items"][0]["lead_id"], id);
     assert!(body["items"][0]["title"].as_str().unwrap().starts_with("First call to lead"), "{body}");
-    assert_eq!(call(&r, "GET", &format!("/tasks?member={assignee}"), Some(&other), None).await.0, 403, "agents see their own");
+    // Someone outside the assignee's team may name them, and sees none of their tasks.
+    let (status, body) = call(&r, "GET", &format!("/tasks?member={assignee}"), Some(&other), None).await;
+    assert_eq!((status, body["items"].as_array().map(Vec::len)), (200, Some(0)), "{body}");
+    // Each listed task's lead is recorded as read (its tasks), by the caller.
+    let reads = r
+        .system
+        .audit
+        .all()
+        .into_iter()
+        .filter(|e| e.route.as_deref() == Some("GET /tasks") && e.lead_id.map(|l| l.to_string()) == Some(id.clone()))
+        .count();
+    assert_eq!(reads, 1, "the agent's listing recorded a read of the lead's tasks; the outsider's none");
     assert_eq!(call(&r, "GET", &format!("/tasks?member={assignee}"), Some(&admin), None).await.0, 200);
     let (status, body) = call(&r, "GET", &format!("/leads/{id}/tasks"), Some(&admin), None).await;
     assert_eq!((status, body["items"].as_array().unwrap().len()), (200, 1));
-    assert_eq!(call(&r, "GET", &format!("/leads/{id}/tasks"), Some(&other), None).await.0, 404, "someone else's lead");
+    assert_eq!(call(&r, "GET", &format!("/leads/{id}/tasks"), Some(&other), None).await.0, 403, "someone else's lead");
     let (status, body) = call(&r, "GET", &format!("/leads/{id}/cadence"), Some(&agent), None).await;
     assert_eq!(status, 200);
     assert_eq!((body["enrollment"]["cadence"].as_str(), body["next"]["name"].as_str()), (Some("med-spa"), Some("call-2m")));
 
     // Pause and resume.
-    assert_eq!(call(&r, "POST", &format!("/leads/{id}/cadence/pause"), Some(&other), None).await.0, 404);
+    assert_eq!(call(&r, "POST", &format!("/leads/{id}/cadence/pause"), Some(&other), None).await.0, 403);
+    assert_eq!(call(&r, "POST", &format!("/leads/{id}/cadence/pause"), Some(&analyst), None).await.0, 403);
     let (status, body) = call(&r, "POST", &format!("/leads/{id}/cadence/pause"), Some(&agent), None).await;
     assert_eq!((status, body["enrollment"]["state"].as_str()), (200, Some("paused")));
     let (status, body) = call(&r, "POST", &format!("/leads/{id}/cadence/resume"), Some(&agent), None).await;
@@ -92,6 +104,22 @@ async fn tasks_and_pause_resume_are_for_the_team_only() {
         assert!(kinds.contains(&k), "{k} missing from {kinds:?}");
     }
     assert_eq!(call(&r, "POST", "/leads/01ARZ3NDEKTSV4RRFFQ69G5FAV/cadence/pause", Some(&admin), None).await.0, 404);
+    // Pause and resume are in the audit trail as the agent's updates, once each; refusals as denied.
+    let trail = r.system.audit.all();
+    let lead_id: leadflow::domain::LeadId = id.parse().unwrap();
+    for route in ["POST /leads/{id}/cadence/pause", "POST /leads/{id}/cadence/resume"] {
+        let mine: Vec<_> = trail.iter().filter(|e| e.route.as_deref() == Some(route) && e.lead_id == Some(lead_id)).collect();
+        let allowed: Vec<_> = mine.iter().filter(|e| e.outcome == leadflow::domain::AuditOutcome::Allowed).collect();
+        assert_eq!(allowed.len(), 1, "{route}: {mine:?}");
+        assert_eq!(allowed[0].action, leadflow::domain::AuditAction::Update);
+        assert!(allowed[0].fields.iter().any(|f| f == "cadence"), "{:?}", allowed[0].fields);
+    }
+    let denied = trail.iter().filter(|e| e.outcome == leadflow::domain::AuditOutcome::Denied && e.lead_id == Some(lead_id)).count();
+    assert!(denied >= 3, "the refusals were recorded ({denied})");
+    // The follow-up steps are recorded as leadflow's own (system:followup, system:cadence).
+    let system: std::collections::BTreeSet<String> =
+        trail.iter().filter(|e| e.lead_id == Some(lead_id)).map(|e| e.actor.key()).filter(|a| a.starts_with("system:")).collect();
+    assert!(system.contains("system:followup") && system.contains("system:cadence"), "{system:?}");
 }
 
 #[tokio::test]

@@ -37,6 +37,7 @@ impl EmbeddedSystem {
         let outbox = MemoryOutbox::new(clock.clone());
         let team_outbox = MemoryOutbox::new(clock.clone());
         let audit = MemoryAuditLog::new();
+        let cadence: Arc<dyn crate::ports::CadenceStore> = Arc::new(crate::adapters::memory::MemoryCadenceStore::new());
         let services = Services {
             config: Arc::new(config),
             clock,
@@ -57,8 +58,13 @@ impl EmbeddedSystem {
             alerts: Arc::new(outbox.clone()),
             webhooks: Arc::new(local_webhooks()),
             audit: Arc::new(audit.clone()),
-            person_data: vec![Arc::new(store.clone()), Arc::new(outbox.clone()), Arc::new(team_outbox.clone())],
-            cadence: Arc::new(crate::adapters::memory::MemoryCadenceStore::new()),
+            person_data: vec![
+                Arc::new(store.clone()),
+                Arc::new(outbox.clone()),
+                Arc::new(team_outbox.clone()),
+                Arc::new(crate::app::cadence::records::CadenceRecords(cadence.clone())),
+            ],
+            cadence,
         };
         EmbeddedSystem { services, store, queue, outbox, team_outbox, audit }
     }

@@ -9,6 +9,7 @@
 //! one that finds its enrollment saved but its item missing schedules it again.
 
 pub mod history;
+pub mod records;
 pub mod render;
 pub mod step;
 
