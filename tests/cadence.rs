@@ -29,6 +29,7 @@ contract_suite!(
         a_florida_lead_never_gets_a_text_after_8_pm,
         two_scheduler_runs_at_once_send_each_step_exactly_once,
         a_6_hour_outage_catches_up_without_breaking_the_24_hour_cap,
+        erasing_the_person_exports_then_stops_the_cadence_and_erases_what_steps_sent,
     ]
 );
 
@@ -312,4 +313,36 @@ async fn a_6_hour_outage_catches_up_without_breaking_the_24_hour_cap(kind: Kind)
     let deferred = w.steps(id).await.into_iter().filter(|s| s.outcome == "deferred").count();
     assert!(deferred >= 2, "the capped steps were deferred, not dropped");
     assert_eq!(w.texts_to(&p.phone).await.len(), 7);
+}
+
+async fn erasing_the_person_exports_then_stops_the_cadence_and_erases_what_steps_sent(kind: Kind) {
+    let start = ny(3, 10, 30);
+    let w = world(kind, start).await;
+    let p = Person::new();
+    let id = w.capture(&p.fields(&[("state", "NJ")])).await;
+    // The 1-hour email went (its subject is on the timeline); the 4-hour call task is open.
+    w.fast_forward(&[id], start + Duration::hours(4) + Duration::minutes(5)).await;
+    let assignee = w.lead(id).await.assignment.unwrap().member;
+    assert_eq!(w.services.cadence.open_tasks_of(assignee.as_str(), 10).await.unwrap().len(), 1);
+
+    let person = leadflow::app::person::resolve(&w.services, id).await.unwrap().unwrap();
+    let export = leadflow::app::person::export(&w.services, &person).await.unwrap();
+    let kinds: Vec<&str> = export.held.iter().map(|h| h.kind.as_str()).collect();
+    assert!(kinds.contains(&"cadence_enrollment") && kinds.contains(&"call_task"), "{kinds:?}");
+    let sent = serde_json::to_string(&export.timelines[&id]).unwrap();
+    assert!(sent.contains("Your consultation request"), "the export holds what the steps sent");
+
+    leadflow::app::person::erase(&w.services, &person).await.unwrap();
+    let e = w.services.cadence.enrollment(id).await.unwrap().unwrap();
+    assert_eq!((e.state, e.reason.as_deref()), (EnrollmentState::Stopped, Some("erased")));
+    assert!(w.services.cadence.open_tasks_of(assignee.as_str(), 10).await.unwrap().is_empty(), "no call task left for the member");
+    assert!(w.services.cadence.tasks_of_lead(id).await.unwrap().iter().all(|t| !t.is_open()));
+    for s in w.steps(id).await.iter().filter(|s| s.outcome == "sent") {
+        assert_eq!(s.entry["outcome"]["text"], leadflow::domain::erasure::ERASED, "{}", s.entry);
+    }
+    // Nothing more is sent about the person.
+    let before = (w.attempts(id).await.len(), w.emails_to(&p.email).await, w.texts_to(&p.phone).await.len());
+    w.fast_forward(&[id], start + Duration::days(8)).await;
+    let after = (w.attempts(id).await.len(), w.emails_to(&p.email).await, w.texts_to(&p.phone).await.len());
+    assert_eq!(after, before);
 }

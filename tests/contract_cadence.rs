@@ -106,3 +106,44 @@ async fn a_members_open_tasks_come_soonest_first_and_leave_when_closed<S: TaskSt
     assert_eq!(store.open_tasks_of(&member, 10).await.unwrap().iter().map(|t| t.lead_id).collect::<Vec<_>>(), [a]);
     assert_eq!(store.task(b, "g1-s0").await.unwrap().unwrap().outcome, Some(ContactOutcome::Answered));
 }
+
+/// What a cadence step sent is sealed on the timeline (`outcome.text`): a reader of the table
+/// sees ciphertext, the store reads it back as written.
+#[tokio::test]
+async fn a_steps_sent_text_is_ciphertext_at_rest() {
+    use aws_sdk_dynamodb::types::AttributeValue;
+    use leadflow::domain::cadence::{StepChannel, StepOutcome};
+    use leadflow::domain::{Actor, TimelineEntry, TimelineKind};
+    use leadflow::ports::TimelineStore;
+    let aws = MotoAws::connect().await;
+    let store = aws.fresh_store().await;
+    let lead_id = LeadId::random();
+    let entry = TimelineEntry::new(
+        lead_id,
+        base_time(),
+        Actor::System("cadence".into()),
+        TimelineKind::CadenceStep {
+            cadence: "med-spa".into(),
+            step: 4,
+            name: "sms-24h".into(),
+            channel: StepChannel::Sms,
+            outcome: StepOutcome::Sent { provider_message_id: "m-1".into(), text: Some("Hi Wilhelmina, pick a time".into()) },
+            next: None,
+        },
+    );
+    store.append(&entry).await.unwrap();
+    let partition = aws
+        .dynamodb
+        .query()
+        .table_name(store.table())
+        .key_condition_expression("PK = :pk")
+        .expression_attribute_values(":pk", AttributeValue::S(format!("LEAD#{lead_id}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(partition.items().len(), 1);
+    let raw = format!("{:?}", partition.items());
+    assert!(!raw.contains("Wilhelmina"), "the sent text is stored in the clear: {raw}");
+    assert!(raw.contains("sms-24h"), "the step's name stays readable");
+    assert_eq!(store.list(lead_id, None, 10).await.unwrap().items, vec![entry]);
+}
