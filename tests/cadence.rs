@@ -30,6 +30,7 @@ contract_suite!(
         two_scheduler_runs_at_once_send_each_step_exactly_once,
         a_6_hour_outage_catches_up_without_breaking_the_24_hour_cap,
         erasing_the_person_exports_then_stops_the_cadence_and_erases_what_steps_sent,
+        consent_and_the_persons_preferences_decide_each_message_and_are_recorded,
     ]
 );
 
@@ -345,4 +346,35 @@ async fn erasing_the_person_exports_then_stops_the_cadence_and_erases_what_steps
     w.fast_forward(&[id], start + Duration::days(8)).await;
     let after = (w.attempts(id).await.len(), w.emails_to(&p.email).await, w.texts_to(&p.phone).await.len());
     assert_eq!(after, before);
+}
+
+async fn consent_and_the_persons_preferences_decide_each_message_and_are_recorded(kind: Kind) {
+    // Tuesday 10:30 in New York. A: texts only (no email consent); B: prefers email; C: prefers
+    // evenings (the 24-hour text, due Wednesday 10:30, waits for 17:00).
+    let start = ny(3, 10, 30);
+    let w = world(kind, start).await;
+    let (a, b, c) = (Person::new(), Person::new(), Person::new());
+    let mut fa = a.fields(&[("state", "NJ")]);
+    fa.retain(|(k, _)| *k != "consent_email");
+    fa.push(("consent_email", "false"));
+    let a_id = w.capture(&fa).await;
+    let b_id = w.capture(&b.fields(&[("state", "NJ"), ("preferred_channel", "email")])).await;
+    let c_id = w.capture(&c.fields(&[("state", "NJ"), ("preferred_times", "evenings")])).await;
+    w.fast_forward(&[a_id, b_id, c_id], start + Duration::days(2)).await;
+
+    let step = |rows: Vec<leadflow_tests::cadence::StepRow>, name: &str| rows.into_iter().filter(|s| s.name == name).collect::<Vec<_>>();
+    // A: every email step is skipped for want of consent; the text goes.
+    let email = step(w.steps(a_id).await, "email-1h");
+    assert_eq!((email[0].outcome.as_str(), email[0].entry["outcome"]["reason"].as_str()), ("skipped", Some("no_consent")));
+    assert_eq!(w.emails_to(&a.email).await, 0);
+    assert_eq!(step(w.steps(a_id).await, "sms-24h")[0].outcome, "sent");
+    // B: the text step is skipped for the preferred channel; the emails go.
+    let sms = step(w.steps(b_id).await, "sms-24h");
+    assert_eq!((sms[0].outcome.as_str(), sms[0].entry["outcome"]["reason"].as_str()), ("skipped", Some("prefers_email")));
+    assert_eq!(w.texts_to(&b.phone).await.len(), 1, "the acknowledgement only");
+    assert_eq!(w.emails_to(&b.email).await, 1);
+    // C: deferred to the evening, then sent at 17:00 local.
+    let sms = step(w.steps(c_id).await, "sms-24h");
+    assert_eq!((sms[0].outcome.as_str(), sms[0].entry["outcome"]["reason"].as_str()), ("deferred", Some("preferred_times")));
+    assert_eq!((sms[1].outcome.as_str(), minute_of(sms[1].at)), ("sent", ny(4, 17, 0)));
 }
