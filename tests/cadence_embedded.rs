@@ -238,3 +238,27 @@ async fn the_scheduled_event_fixture_drives_the_followup_handler() {
     assert_eq!(report.handled, 1);
     assert_eq!(w.attempts(id).await[0].0, "call-2m");
 }
+
+/// The team's own test submissions (issue 7: `[test_records]`) are never enrolled: no message
+/// and no call task for anyone.
+#[tokio::test]
+async fn a_test_record_is_never_enrolled() {
+    let start = ny(3, 10, 30);
+    let w = world(start).await;
+    let phone = unique_phone().as_e164().to_string();
+    let id = w
+        .capture(&[
+            ("first_name", "Tess"),
+            ("phone", &phone),
+            ("email", "tess@leadflow.test"),
+            ("service_line", "med_spa"),
+            ("consent_sms", "true"),
+            ("consent_email", "true"),
+            ("state", "NJ"),
+        ])
+        .await;
+    assert!(w.lead(id).await.test, "the configured test domain marks it");
+    w.fast_forward(&[id], start + Duration::days(2)).await;
+    assert!(w.services.cadence.enrollment(id).await.unwrap().is_none());
+    assert!(w.services.cadence.tasks_of_lead(id).await.unwrap().is_empty());
+}

@@ -179,7 +179,10 @@ impl MotoAws {
             alerts: Arc::new(leadflow::adapters::aws::SnsAlerts::new(self.sns.clone(), None)),
             webhooks: Arc::new(leadflow::runtime::embedded::local_webhooks()),
             audit: Arc::new(self.fresh_audit().await),
-            person_data: vec![store.clone(), Arc::new(leadflow::app::cadence::records::CadenceRecords(store))],
+            person_data: vec![store.clone(), Arc::new(leadflow::app::cadence::records::CadenceRecords(store.clone()))],
+            rate: store.clone(),
+            hygiene: store,
+            mail_domains: Arc::new(leadflow::adapters::memory::StaticMailDomains::default()),
         }
     }
 

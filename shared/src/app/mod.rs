@@ -28,5 +28,9 @@ pub mod touchpoints;
 // Follow-up cadences (issue 4).
 pub mod cadence;
 pub mod followup;
+// Data hygiene (issue 7).
+pub mod hygiene;
+pub mod intake_screen;
+pub mod scoring_review;
 
 pub use services::Services;

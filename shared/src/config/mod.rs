@@ -16,6 +16,8 @@ pub mod team;
 
 // Follow-up cadences (issue 4).
 pub mod cadence;
+// Data hygiene (issue 7).
+pub mod data_quality;
 
 pub use error::{ConfigError, ConfigProblem};
 pub use integrations::{KeywordReplies, LifecycleSettings, SourceSettings, WebhookSettings, KEYWORD_PLACEHOLDERS, RATES_NOTICE};
@@ -107,6 +109,8 @@ pub struct Config {
     pub webhooks: WebhookSettings,
     /// Follow-up cadences and the contact rules they obey (quiet hours, daily cap).
     pub followup: cadence::FollowupConfig,
+    /// Spam and rate limits, test records, contact validation, archiving (issue 7).
+    pub data_quality: data_quality::DataQualityConfig,
 }
 
 impl Config {

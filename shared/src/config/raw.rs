@@ -44,6 +44,15 @@ pub struct RawConfig {
     pub followup: super::cadence::RawFollowup,
     #[serde(default)]
     pub cadences: Vec<super::cadence::RawCadence>,
+    // Data hygiene (issue 7): the section types live in data_quality.rs.
+    #[serde(default)]
+    pub spam: super::data_quality::RawSpam,
+    #[serde(default)]
+    pub test_records: super::data_quality::RawTestRecords,
+    #[serde(default)]
+    pub contact_validation: super::data_quality::RawContactValidation,
+    #[serde(default)]
+    pub archive: super::data_quality::RawArchive,
 }
 
 #[derive(Debug, Deserialize)]

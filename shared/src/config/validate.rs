@@ -198,6 +198,15 @@ pub(super) fn load(source: &str, origin: &str) -> Result<Config, ConfigError> {
     let sms_keywords = super::integrations::keywords(raw.sms_keywords, &mut p);
     let webhooks = super::integrations::webhooks(raw.webhooks, &|id| service_lines.contains_key(id), &mut p);
     let followup = super::cadence::validate(&raw.followup, &raw.cadences, &service_lines, &mut p);
+    let data_quality = super::data_quality::validate(
+        &raw.spam,
+        &raw.test_records,
+        &raw.contact_validation,
+        &raw.archive,
+        phone_region,
+        &service_lines,
+        &mut p,
+    );
 
     if !p.list.is_empty() {
         return Err(ConfigError { origin: origin.to_string(), problems: p.list });
@@ -220,6 +229,7 @@ pub(super) fn load(source: &str, origin: &str) -> Result<Config, ConfigError> {
         sms_keywords: sms_keywords.expect("problems reported above"),
         webhooks,
         followup,
+        data_quality,
     })
 }
 

@@ -39,6 +39,10 @@ pub mod sla;
 pub mod team_notice;
 pub mod urgency;
 
+// Data hygiene (issue 7).
+pub mod contact_check;
+pub mod scoring_review;
+
 pub use audit::{AuditAction, AuditActor, AuditEntry, AuditOutcome};
 // Follow-up cadences (issue 4).
 pub mod cadence;

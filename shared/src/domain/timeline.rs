@@ -37,6 +37,8 @@ pub enum SkipReason {
     NotMobile,
     NoEmail,
     LeadClosed,
+    /// A test submission (`[test_records]`): never messaged.
+    TestRecord,
 }
 
 impl SkipReason {
@@ -49,6 +51,7 @@ impl SkipReason {
             SkipReason::NotMobile => "not_mobile",
             SkipReason::NoEmail => "no_email",
             SkipReason::LeadClosed => "lead_closed",
+            SkipReason::TestRecord => "test_record",
         }
     }
 }

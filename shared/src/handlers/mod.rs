@@ -24,6 +24,8 @@ pub mod touchpoints;
 pub mod cadence;
 pub mod cadence_api;
 pub mod followup;
+// Data hygiene (issue 7).
+pub mod reports;
 
 use crate::app::Services;
 use crate::ports::Consumer;

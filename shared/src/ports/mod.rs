@@ -55,3 +55,10 @@ pub use schedule::{DueClaim, DueItem, DueStore};
 pub use team::TeamStore;
 
 pub use cadence::{CadenceStore, EnrollmentStore, TaskStore};
+// Data hygiene (issue 7).
+pub mod mail_domains;
+pub mod rate_limit;
+pub mod record_hygiene;
+pub use mail_domains::MailDomains;
+pub use rate_limit::RateCounter;
+pub use record_hygiene::RecordHygiene;

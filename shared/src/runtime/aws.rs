@@ -114,6 +114,17 @@ pub async fn services(config: Config, env: &AwsEnv) -> Services {
         env.sns_topic_arns.clone(),
         sns_https,
     );
+    let mail_domains: Arc<dyn crate::ports::MailDomains> = if config.data_quality.contact_validation.mx_check {
+        match crate::adapters::aws::DohMailDomains::new(crate::adapters::aws::doh::DEFAULT_RESOLVER) {
+            Ok(d) => Arc::new(d),
+            Err(e) => {
+                tracing::warn!(error = %e, "no HTTPS for the MX check: email domains are not looked up");
+                Arc::new(crate::adapters::memory::StaticMailDomains::default())
+            }
+        }
+    } else {
+        Arc::new(crate::adapters::memory::StaticMailDomains::default())
+    };
     Services {
         config: Arc::new(config),
         clock: Arc::new(SystemClock),
@@ -136,7 +147,10 @@ pub async fn services(config: Config, env: &AwsEnv) -> Services {
         webhooks: Arc::new(webhooks),
         audit: Arc::new(audit),
         // SNS keeps no copy of sent texts (unless the account turned on SMS delivery logs).
-        person_data: vec![store.clone(), Arc::new(crate::app::cadence::records::CadenceRecords(store))],
+        person_data: vec![store.clone(), Arc::new(crate::app::cadence::records::CadenceRecords(store.clone()))],
+        rate: store.clone(),
+        hygiene: store,
+        mail_domains,
     }
 }
 

@@ -65,6 +65,9 @@ impl EmbeddedSystem {
                 Arc::new(crate::app::cadence::records::CadenceRecords(cadence.clone())),
             ],
             cadence,
+            rate: Arc::new(crate::adapters::memory::MemoryRateCounter::new()),
+            hygiene: Arc::new(store.clone()),
+            mail_domains: Arc::new(crate::adapters::memory::StaticMailDomains::default()),
         };
         EmbeddedSystem { services, store, queue, outbox, team_outbox, audit }
     }

@@ -19,6 +19,10 @@ mod team;
 pub use schedule::MemoryDueStore;
 pub use team::MemoryTeamStore;
 
+// Data hygiene (issue 7).
+mod hygiene;
+pub use hygiene::{MemoryRateCounter, StaticMailDomains};
+
 pub use audit::MemoryAuditLog;
 pub use keys::LocalKeys;
 // Follow-up cadences (issue 4).

@@ -56,6 +56,11 @@ pub(super) struct State {
     /// The events each lead was concerned by (`InboundStore::attach`), as the DynamoDB adapter
     /// keeps them in the lead's partition.
     pub(super) attached: HashMap<LeadId, BTreeSet<(Provider, String)>>,
+    /// Data hygiene (issue 7): the test-record index, archived leads' stubs, and when each
+    /// archived lead's personal data expires (what DynamoDB's TTL does in AWS).
+    pub(super) test_index: BTreeSet<(DateTime<Utc>, LeadId)>,
+    pub(super) stubs: HashMap<LeadId, Lead>,
+    pub(super) expiring: HashMap<LeadId, DateTime<Utc>>,
 }
 
 /// The embedded store. Cloning shares the data.

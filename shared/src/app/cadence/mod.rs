@@ -128,7 +128,9 @@ pub async fn on_event(services: &Services, event: &LeadEvent) -> Result<(), Cade
 /// Enrolls the lead in the cadence its service line, source, band and tier select, or switches
 /// an active enrollment to it when that changed.
 pub async fn enroll_or_switch(services: &Services, lead: &Lead, reason: &str, seed: &str) -> Result<(), CadenceError> {
-    if !lead.status.is_open() {
+    // Closed leads, and the team's own test submissions (never messaged, issue 7): no cadence,
+    // so no call task for anyone either.
+    if !lead.status.is_open() || lead.test {
         return Ok(());
     }
     let Some(cadence) = services.config.followup.book.select(lead) else { return Ok(()) };

@@ -25,6 +25,9 @@ mod team;
 
 mod audit;
 
+// Data hygiene (issue 7).
+mod hygiene;
+
 pub use audit::{create_audit_table, DynamoAuditLog};
 // Follow-up cadences (issue 4).
 mod cadence;
