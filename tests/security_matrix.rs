@@ -77,6 +77,13 @@ const MATRIX: &[Row] = &[
     ("POST", "/webhooks/appointments", UNSIGNED),
     ("POST", "/webhooks/payments", UNSIGNED),
     ("POST", "/webhooks/sources/{source}", UNSIGNED),
+    // Follow-up cadences: a caller's open call tasks (only those of leads they may read), a
+    // lead's tasks and cadence, pause and resume.
+    ("GET", "/tasks", [(200, 200), (200, 200), (200, 200), (403, 403)]),
+    ("GET", "/leads/{id}/tasks", SCOPED),
+    ("GET", "/leads/{id}/cadence", SCOPED),
+    ("POST", "/leads/{id}/cadence/pause", SCOPED),
+    ("POST", "/leads/{id}/cadence/resume", SCOPED),
     // Attribution and KPIs: aggregates only; the recompute reads every lead (administrators).
     ("GET", "/reports/kpis", REPORTS),
     ("GET", "/reports/attribution", REPORTS),

@@ -8,11 +8,13 @@
 //! * [`response`] drives scoring, routing and SLA scenarios on the embedded system.
 //! * [`analytics`] replays demo leads through the analytics consumer (issue 6).
 //! * [`webhooks`] builds signed provider requests (with test secrets and a test SNS key).
+//! * [`cadence`] runs follow-up cadence scenarios on either backend with a manual clock.
 //! * [`fuzz`] generates hostile inputs for property tests of the parsers.
 //! * [`contract_suite!`] runs one set of contract test bodies against several adapters.
 
 pub mod analytics;
 pub mod aws;
+pub mod cadence;
 pub mod fuzz;
 pub mod leads;
 pub mod moto;

@@ -114,7 +114,7 @@ pub async fn send_keyword_reply(
                 return Ok(Delivery::Blocked(SkipReason::OptedOut));
             }
         }
-        MessagePurpose::Acknowledgement => return Ok(Delivery::Blocked(SkipReason::NoConsent)),
+        MessagePurpose::Acknowledgement | MessagePurpose::FollowUp => return Ok(Delivery::Blocked(SkipReason::NoConsent)),
     }
     let sent = services.sms.send(&OutboundSms { lead_id, to: to.clone(), body, purpose }).await?;
     Ok(Delivery::Sent(sent))

@@ -25,6 +25,9 @@ pub mod sla;
 pub mod team;
 pub mod touchpoints;
 
+// Follow-up cadences (issue 4).
+pub mod cadence;
+pub mod followup;
 // Data hygiene (issue 7).
 pub mod hygiene;
 pub mod intake_screen;

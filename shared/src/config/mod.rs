@@ -14,6 +14,8 @@ pub mod scoring;
 pub mod sla;
 pub mod team;
 
+// Follow-up cadences (issue 4).
+pub mod cadence;
 // Data hygiene (issue 7).
 pub mod data_quality;
 // Attribution and KPIs (issue 6).
@@ -107,6 +109,8 @@ pub struct Config {
     pub lifecycle: LifecycleSettings,
     pub sms_keywords: KeywordReplies,
     pub webhooks: WebhookSettings,
+    /// Follow-up cadences and the contact rules they obey (quiet hours, daily cap).
+    pub followup: cadence::FollowupConfig,
     /// Spam and rate limits, test records, contact validation, archiving (issue 7).
     pub data_quality: data_quality::DataQualityConfig,
     /// Attribution parameters, the source-name table, report recipients (issue 6).

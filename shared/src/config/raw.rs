@@ -39,6 +39,11 @@ pub struct RawConfig {
     pub sms_keywords: super::integrations::RawSmsKeywords,
     #[serde(default)]
     pub webhooks: super::integrations::RawWebhooks,
+    // Follow-up cadences (issue 4): the section types live in cadence.rs.
+    #[serde(default)]
+    pub followup: super::cadence::RawFollowup,
+    #[serde(default)]
+    pub cadences: Vec<super::cadence::RawCadence>,
     // Data hygiene (issue 7): the section types live in data_quality.rs.
     #[serde(default)]
     pub spam: super::data_quality::RawSpam,

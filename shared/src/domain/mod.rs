@@ -46,6 +46,10 @@ pub mod scoring_review;
 pub use audit::{AuditAction, AuditActor, AuditEntry, AuditOutcome};
 // Attribution and KPIs (issue 6).
 pub mod analytics;
+// Follow-up cadences (issue 4).
+pub mod cadence;
+pub mod geo;
+pub mod task;
 
 pub use channel::ContactChannel;
 pub use consent::{ChannelConsent, Consents};

@@ -22,6 +22,11 @@ pub mod touchpoints;
 
 // Attribution and KPIs (issue 6).
 pub mod analytics;
+// Follow-up cadences (issue 4).
+pub mod cadence;
+pub mod cadence_api;
+pub mod followup;
+// Data hygiene (issue 7).
 pub mod reports;
 pub mod sources;
 pub mod weekly_summary;
@@ -37,5 +42,6 @@ pub async fn consume(services: &Services, consumer: Consumer, event: SqsEvent) -
         Consumer::Score => score::handle(services, event).await,
         Consumer::Webhooks => webhook_worker::handle(services, event).await,
         Consumer::Analytics => analytics::handle(services, event).await,
+        Consumer::Cadence => cadence::handle(services, event).await,
     }
 }

@@ -29,6 +29,8 @@ pub mod team;
 
 // Attribution and KPIs (issue 6).
 pub mod aggregates;
+// Follow-up cadences (issue 4).
+pub mod cadence;
 
 pub use alerts::{AlertError, TeamAlert, TeamAlerts};
 pub use audit::AuditLog;
@@ -54,6 +56,7 @@ pub use notify::{Notifier, NotifyError};
 pub use schedule::{DueClaim, DueItem, DueStore};
 pub use team::TeamStore;
 
+pub use cadence::{CadenceStore, EnrollmentStore, TaskStore};
 // Data hygiene (issue 7).
 pub mod mail_domains;
 pub mod rate_limit;

@@ -16,10 +16,12 @@ pub enum Consumer {
     Webhooks,
     /// Keeps the report aggregates up to date (issue 6): every change to a lead.
     Analytics,
+    /// Follow-up cadences: enrolls, switches and stops them, closes call tasks (issue 4).
+    Cadence,
 }
 
 impl Consumer {
-    pub const ALL: [Consumer; 4] = [Consumer::Acknowledge, Consumer::Score, Consumer::Webhooks, Consumer::Analytics];
+    pub const ALL: [Consumer; 5] = [Consumer::Acknowledge, Consumer::Score, Consumer::Webhooks, Consumer::Analytics, Consumer::Cadence];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -27,6 +29,7 @@ impl Consumer {
             Consumer::Score => "score",
             Consumer::Webhooks => "webhooks",
             Consumer::Analytics => "analytics",
+            Consumer::Cadence => "cadence",
         }
     }
 
@@ -34,10 +37,18 @@ impl Consumer {
     /// which brings the lead's share of the report counters up to date.
     pub fn of(kind: LeadEventKind) -> &'static [Consumer] {
         match kind {
-            LeadEventKind::Captured | LeadEventKind::InquiryRepeated => &[Consumer::Acknowledge, Consumer::Score, Consumer::Analytics],
+            // Cadences enroll at capture the leads no scoring model covers (the others on
+            // `lead.scored`, with their band). Every change to a lead also goes to the analytics
+            // consumer (report aggregates).
+            LeadEventKind::Captured => &[Consumer::Acknowledge, Consumer::Score, Consumer::Cadence, Consumer::Analytics],
+            LeadEventKind::InquiryRepeated => &[Consumer::Acknowledge, Consumer::Score, Consumer::Analytics],
             LeadEventKind::TouchpointAdded | LeadEventKind::Updated => &[Consumer::Score, Consumer::Analytics],
-            LeadEventKind::Scored | LeadEventKind::ContactRecorded => &[Consumer::Analytics],
-            LeadEventKind::StatusChanged | LeadEventKind::Replied | LeadEventKind::OptedOut => &[Consumer::Analytics],
+            // Enrollment and switching, call task outcomes, stop rules.
+            LeadEventKind::Scored
+            | LeadEventKind::ContactRecorded
+            | LeadEventKind::StatusChanged
+            | LeadEventKind::Replied
+            | LeadEventKind::OptedOut => &[Consumer::Cadence, Consumer::Analytics],
             LeadEventKind::Acknowledged | LeadEventKind::PaymentReceived => &[Consumer::Analytics],
         }
     }

@@ -140,6 +140,7 @@ pub async fn services(config: Config, env: &AwsEnv) -> Services {
         team: store.clone(),
         notifier: Arc::new(notifier),
         listing: store.clone(),
+        cadence: store.clone(),
         inbound: store.clone(),
         jobs: Arc::new(queue),
         alerts: Arc::new(SnsAlerts::new(aws_sdk_sns::Client::new(&sdk), env.alert_topic_arn.clone())),
@@ -147,7 +148,7 @@ pub async fn services(config: Config, env: &AwsEnv) -> Services {
         audit: Arc::new(audit),
         aggregates: store.clone(),
         // SNS keeps no copy of sent texts (unless the account turned on SMS delivery logs).
-        person_data: vec![store.clone()],
+        person_data: vec![store.clone(), Arc::new(crate::app::cadence::records::CadenceRecords(store.clone()))],
         rate: store.clone(),
         hygiene: store,
         mail_domains,

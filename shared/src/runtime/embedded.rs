@@ -41,6 +41,7 @@ impl EmbeddedSystem {
         let team_outbox = MemoryOutbox::new(clock.clone());
         let audit = MemoryAuditLog::new();
         let aggregates = MemoryAggregates::new();
+        let cadence: Arc<dyn crate::ports::CadenceStore> = Arc::new(crate::adapters::memory::MemoryCadenceStore::new());
         let services = Services {
             config: Arc::new(config),
             clock,
@@ -61,7 +62,13 @@ impl EmbeddedSystem {
             alerts: Arc::new(outbox.clone()),
             webhooks: Arc::new(local_webhooks()),
             audit: Arc::new(audit.clone()),
-            person_data: vec![Arc::new(store.clone()), Arc::new(outbox.clone()), Arc::new(team_outbox.clone())],
+            person_data: vec![
+                Arc::new(store.clone()),
+                Arc::new(outbox.clone()),
+                Arc::new(team_outbox.clone()),
+                Arc::new(crate::app::cadence::records::CadenceRecords(cadence.clone())),
+            ],
+            cadence,
             rate: Arc::new(crate::adapters::memory::MemoryRateCounter::new()),
             hygiene: Arc::new(store.clone()),
             mail_domains: Arc::new(crate::adapters::memory::StaticMailDomains::default()),
@@ -97,8 +104,13 @@ impl EmbeddedSystem {
         crate::app::sla::tick(&self.services).await
     }
 
-    /// Runs the SLA checker every `every` until the task is aborted (the local runner's stand-in
-    /// for the EventBridge schedule).
+    /// Runs one tick of the scheduled follow-up function (due cadence steps) at the clock's now.
+    pub async fn followup_tick(&self) -> Result<crate::app::scheduler::TickReport, crate::ports::StoreError> {
+        crate::app::followup::tick(&self.services).await
+    }
+
+    /// Runs the SLA checker and the follow-up function every `every` until the task is aborted
+    /// (the local runner's stand-in for their EventBridge schedules).
     pub fn start_ticker(&self, every: std::time::Duration) -> JoinHandle<()> {
         let system = self.clone();
         tokio::spawn(async move {
@@ -108,6 +120,9 @@ impl EmbeddedSystem {
                 interval.tick().await;
                 if let Err(e) = system.tick().await {
                     tracing::warn!(error = %e, "SLA tick failed");
+                }
+                if let Err(e) = system.followup_tick().await {
+                    tracing::warn!(error = %e, "follow-up tick failed");
                 }
             }
         })

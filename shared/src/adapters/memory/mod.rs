@@ -28,6 +28,9 @@ pub use keys::LocalKeys;
 // Attribution and KPIs (issue 6).
 mod aggregates;
 pub use aggregates::MemoryAggregates;
+// Follow-up cadences (issue 4).
+mod cadence;
+pub use cadence::MemoryCadenceStore;
 
 pub use outbox::{MemoryOutbox, OutboxEntry};
 pub use queue::{MemoryQueue, QueueSettings, QueuedMessage};

@@ -31,6 +31,8 @@ mod hygiene;
 pub use audit::{create_audit_table, DynamoAuditLog};
 // Attribution and KPIs (issue 6).
 mod aggregates;
+// Follow-up cadences (issue 4).
+mod cadence;
 
 pub use table::create_table;
 
