@@ -178,7 +178,8 @@ impl MotoAws {
             alerts: Arc::new(leadflow::adapters::aws::SnsAlerts::new(self.sns.clone(), None)),
             webhooks: Arc::new(leadflow::runtime::embedded::local_webhooks()),
             audit: Arc::new(self.fresh_audit().await),
-            person_data: vec![store],
+            person_data: vec![store.clone(), Arc::new(leadflow::adapters::aws::dynamo::DynamoDedupeRecords((*store).clone()))],
+            dedupe: store,
         }
     }
 

@@ -99,7 +99,26 @@ pub fn api_routes() -> Vec<Route> {
     // Lifecycle, timeline, webhooks (issue 5).
     routes.extend(lead_routes());
     routes.extend(webhook_routes());
+    // Duplicate review and merges (issue 7).
+    routes.extend(merge_routes());
     routes
+}
+
+/// Duplicate review and merges (`functions/merges`): all need a token.
+fn merge_routes() -> Vec<Route> {
+    let route = |method: Method, pattern: &'static str| Route {
+        method,
+        pattern,
+        access: Access::Authorized,
+        handler: |s, r| Box::pin(handlers::merges::handle(&s.services, r)),
+    };
+    vec![
+        route(Method::GET, "/merge/reviews"),
+        route(Method::POST, "/merge/reviews/{pair}/accept"),
+        route(Method::POST, "/merge/reviews/{pair}/reject"),
+        route(Method::POST, "/leads/{id}/merge"),
+        route(Method::POST, "/leads/{id}/unmerge"),
+    ]
 }
 
 /// The team's lead routes (`functions/leads-api`): all need a token.
@@ -264,7 +283,15 @@ impl Router {
                 }
             }
             (Method::POST, "/local/tick") => self.tick(req).await,
-            (_, "/local/outbox" | "/local/health" | "/local/dev-token" | "/local/whoami" | "/local/tick") => {
+            // The daily hygiene job (issue 7), run now: duplicates since the last run.
+            (Method::POST, "/local/jobs/hygiene") => {
+                self.system.drain_queues().await;
+                match leadflow::app::hygiene::run(&self.system.services).await {
+                    Ok(report) => json_response(200, &report),
+                    Err(e) => error_response(503, "job_failed", &e.to_string(), None),
+                }
+            }
+            (_, "/local/outbox" | "/local/health" | "/local/dev-token" | "/local/whoami" | "/local/tick" | "/local/jobs/hygiene") => {
                 error_response(405, "method_not_allowed", "this method is not allowed here", None)
             }
             _ => error_response(404, "not_found", "no such route", None),

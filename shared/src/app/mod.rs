@@ -25,4 +25,8 @@ pub mod sla;
 pub mod team;
 pub mod touchpoints;
 
+// Data hygiene: merges, review queue, the hygiene job (issue 7).
+pub mod hygiene;
+pub mod merge;
+
 pub use services::Services;

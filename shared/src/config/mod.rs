@@ -14,6 +14,9 @@ pub mod scoring;
 pub mod sla;
 pub mod team;
 
+// Duplicate detection and merges (issue 7).
+pub mod matching;
+
 pub use error::{ConfigError, ConfigProblem};
 pub use integrations::{KeywordReplies, LifecycleSettings, SourceSettings, WebhookSettings, KEYWORD_PLACEHOLDERS, RATES_NOTICE};
 pub use locate::KeyPath;
@@ -102,6 +105,8 @@ pub struct Config {
     pub lifecycle: LifecycleSettings,
     pub sms_keywords: KeywordReplies,
     pub webhooks: WebhookSettings,
+    /// Duplicate thresholds, blocking, survivorship, the hygiene job's window (issue 7).
+    pub matching: matching::MatchingConfig,
 }
 
 impl Config {

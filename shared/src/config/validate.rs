@@ -192,6 +192,7 @@ pub(super) fn load(source: &str, origin: &str) -> Result<Config, ConfigError> {
     let lifecycle = super::integrations::lifecycle(raw.lifecycle, &mut p);
     let sms_keywords = super::integrations::keywords(raw.sms_keywords, &mut p);
     let webhooks = super::integrations::webhooks(raw.webhooks, &|id| service_lines.contains_key(id), &mut p);
+    let matching = super::matching::validate(&raw.matching, &mut p);
 
     if !p.list.is_empty() {
         return Err(ConfigError { origin: origin.to_string(), problems: p.list });
@@ -213,6 +214,7 @@ pub(super) fn load(source: &str, origin: &str) -> Result<Config, ConfigError> {
         lifecycle,
         sms_keywords: sms_keywords.expect("problems reported above"),
         webhooks,
+        matching,
     })
 }
 

@@ -246,6 +246,8 @@ pub mod fields {
             TimelineKind::PaymentReceived { .. } => &[PAYMENTS, STATUS, TIMELINE],
             TimelineKind::StakeholderAdded { .. } => &[STAKEHOLDERS, TIMELINE],
             TimelineKind::MilestoneReached { .. } => &[MILESTONES, STATUS, TIMELINE],
+            // A merge rewrites the whole record (survivor) or closes it (tombstone).
+            TimelineKind::Merged { .. } => WHOLE_LEAD,
         }
     }
 }

@@ -181,7 +181,8 @@ pub fn anonymize_timeline_entry(entry: &TimelineEntry) -> TimelineEntry {
         | TimelineKind::AppointmentChanged { .. }
         | TimelineKind::PaymentReceived { .. }
         | TimelineKind::ReengagementTriggered { .. }
-        | TimelineKind::TeamAlerted { .. }) => kind.clone(),
+        | TimelineKind::TeamAlerted { .. }
+        | TimelineKind::Merged { .. }) => kind.clone(),
     };
     out
 }

@@ -84,6 +84,10 @@ pub struct Lead {
     /// anonymous record that keeps the counts and timings reports are built from.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub erased_at: Option<DateTime<Utc>>,
+    /// Set on a record merged into another (a tombstone): the survivor's id. The record's
+    /// before-image stays with the merge so `POST /leads/{id}/unmerge` can restore it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub merged_into: Option<LeadId>,
 }
 
 /// One payment on a lead.
@@ -163,6 +167,7 @@ impl Lead {
             stakeholders: Vec::new(),
             milestones: Vec::new(),
             erased_at: None,
+            merged_into: None,
         }
     }
 

@@ -20,6 +20,10 @@ pub mod staff;
 pub mod team;
 pub mod touchpoints;
 
+// Data hygiene: duplicates and merges (issue 7).
+pub mod hygiene;
+pub mod merges;
+
 use crate::app::Services;
 use crate::ports::Consumer;
 use aws_lambda_events::sqs::{SqsBatchResponse, SqsEvent};

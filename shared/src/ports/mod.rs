@@ -27,6 +27,9 @@ pub mod notify;
 pub mod schedule;
 pub mod team;
 
+// Data hygiene: duplicates, merges, the hygiene job (issue 7).
+pub mod dedupe;
+
 pub use alerts::{AlertError, TeamAlert, TeamAlerts};
 pub use audit::AuditLog;
 pub use clock::{Clock, ManualClock, SystemClock};
@@ -50,3 +53,5 @@ pub use timeline::{Page, TimelineStore};
 pub use notify::{Notifier, NotifyError};
 pub use schedule::{DueClaim, DueItem, DueStore};
 pub use team::TeamStore;
+
+pub use dedupe::{DedupeStore, MatchIndex, MergeStore, MergeSummary, MergeWrite, PairKey, ReviewItem, ReviewQueue};

@@ -135,7 +135,8 @@ pub async fn services(config: Config, env: &AwsEnv) -> Services {
         webhooks: Arc::new(webhooks),
         audit: Arc::new(audit),
         // SNS keeps no copy of sent texts (unless the account turned on SMS delivery logs).
-        person_data: vec![store],
+        person_data: vec![store.clone(), Arc::new(crate::adapters::aws::dynamo::DynamoDedupeRecords((*store).clone()))],
+        dedupe: store,
     }
 }
 

@@ -57,7 +57,13 @@ impl EmbeddedSystem {
             alerts: Arc::new(outbox.clone()),
             webhooks: Arc::new(local_webhooks()),
             audit: Arc::new(audit.clone()),
-            person_data: vec![Arc::new(store.clone()), Arc::new(outbox.clone()), Arc::new(team_outbox.clone())],
+            person_data: vec![
+                Arc::new(store.clone()),
+                Arc::new(outbox.clone()),
+                Arc::new(team_outbox.clone()),
+                Arc::new(crate::adapters::memory::MemoryDedupeRecords(store.clone())),
+            ],
+            dedupe: Arc::new(store.clone()),
         };
         EmbeddedSystem { services, store, queue, outbox, team_outbox, audit }
     }

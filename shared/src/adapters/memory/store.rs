@@ -56,6 +56,8 @@ pub(super) struct State {
     /// The events each lead was concerned by (`InboundStore::attach`), as the DynamoDB adapter
     /// keeps them in the lead's partition.
     pub(super) attached: HashMap<LeadId, BTreeSet<(Provider, String)>>,
+    /// Blocking keys, the change index, merges and the review queue (issue 7).
+    pub(super) dedupe: super::dedupe::DedupeState,
 }
 
 /// The embedded store. Cloning shares the data.
@@ -88,6 +90,7 @@ impl State {
     }
 
     pub(super) fn index(&mut self, lead: &Lead) {
+        self.dedupe.changed.insert((lead.updated_at, lead.id));
         for partition in index_partitions(lead).into_iter().flatten() {
             self.listing.entry(partition).or_default().insert(index_sort_key(lead));
         }
@@ -100,6 +103,7 @@ impl State {
     }
 
     pub(super) fn unindex(&mut self, lead: &Lead) {
+        self.dedupe.changed.remove(&(lead.updated_at, lead.id));
         for partition in index_partitions(lead).into_iter().flatten() {
             if let Some(set) = self.listing.get_mut(&partition) {
                 set.remove(&index_sort_key(lead));

@@ -25,6 +25,10 @@ mod team;
 
 mod audit;
 
+// Duplicates, merges, review queue, change index (issue 7).
+mod dedupe;
+pub use dedupe::DynamoDedupeRecords;
+
 pub use audit::{create_audit_table, DynamoAuditLog};
 pub use table::create_table;
 
