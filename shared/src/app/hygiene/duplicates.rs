@@ -56,6 +56,10 @@ pub async fn run(services: &Services, window: &Window) -> Result<StepReport, Sto
     let mut scored: HashSet<PairKey> = HashSet::new();
     for (lead, facts, keys) in &work {
         for key in keys {
+            // An earlier merge of this run may have absorbed it.
+            if !services.leads.get(lead.id).await?.is_some_and(|l| live(&l)) {
+                break;
+            }
             report.add("keys_queried", 1);
             let members = services.dedupe.key_members(key, cfg.max_block).await?;
             if members.len() > cfg.max_block {

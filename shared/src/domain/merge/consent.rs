@@ -16,12 +16,13 @@ pub enum ConsentSide {
     Absorbed,
 }
 
-/// When a record last decided about a channel: its revocation, its grant or refusal, or (no
-/// decision at all) when the record was created, which is when the person did not consent.
-fn decided_at(record: Option<&ChannelConsent>, lead: &Lead) -> DateTime<Utc> {
+/// When a record last decided about a channel: its revocation, or its grant or refusal. A
+/// record that was never asked decided nothing (its missing consent still restricts: it never
+/// allows anything by itself).
+fn decided_at(record: Option<&ChannelConsent>, _lead: &Lead) -> DateTime<Utc> {
     match record {
         Some(c) => c.revoked_at.unwrap_or(c.at).max(c.at),
-        None => lead.created_at,
+        None => DateTime::<Utc>::MIN_UTC,
     }
 }
 

@@ -136,11 +136,27 @@ impl MergeStore for DynamoStore {
             put(&self.table, self.lead_item(&w.survivor).await?, "#version = :v", version_is(sv as i64))?,
             put(&self.table, self.lead_item(&w.tombstone).await?, "#version = :v", version_is(av as i64))?,
         ];
-        // The claims the absorbed record holds (named by its index keys: no decryption needed).
+        // The claims the absorbed record holds: its own addresses (named by its index keys: no
+        // decryption needed) and those earlier merges moved to it.
+        let mut claim_pks: Vec<String> = [GSI1_PK, GSI2_PK]
+            .iter()
+            .filter_map(|k| match absorbed_before.get(*k) {
+                Some(AttributeValue::S(address)) => Some(format!("CLAIM#{address}")),
+                _ => None,
+            })
+            .collect();
+        for earlier in self.query_prefix(format!("{MERGE_PREFIX}{aid}"), MERGE_PREFIX).await? {
+            if let Some(AttributeValue::M(b)) = earlier.get(BEFORE) {
+                if let Some(AttributeValue::L(claims)) = b.get("claims") {
+                    claim_pks.extend(claims.iter().filter_map(|c| c.as_m().ok()?.get(PK)?.as_s().ok().cloned()));
+                }
+            }
+        }
+        claim_pks.sort();
+        claim_pks.dedup();
         let mut claims_before = Vec::new();
-        for index_pk in [GSI1_PK, GSI2_PK] {
-            let Some(AttributeValue::S(address)) = absorbed_before.get(index_pk) else { continue };
-            let Some(claim) = self.read(key(format!("CLAIM#{address}"), CLAIM_SK), None).await? else { continue };
+        for claim_pk in claim_pks {
+            let Some(claim) = self.read(key(claim_pk, CLAIM_SK), None).await? else { continue };
             if get_s(&claim, LEAD_ID)? != aid.to_string() {
                 continue;
             }
