@@ -150,6 +150,14 @@ impl MergeStore for DynamoStore {
                 if let Some(AttributeValue::L(claims)) = b.get("claims") {
                     claim_pks.extend(claims.iter().filter_map(|c| c.as_m().ok()?.get(PK)?.as_s().ok().cloned()));
                 }
+                // Its own addresses before that merge (survivorship may have replaced them).
+                if let Some(AttributeValue::M(own)) = b.get("survivor") {
+                    for k in [GSI1_PK, GSI2_PK] {
+                        if let Some(AttributeValue::S(address)) = own.get(k) {
+                            claim_pks.push(format!("CLAIM#{address}"));
+                        }
+                    }
+                }
             }
         }
         claim_pks.sort();
