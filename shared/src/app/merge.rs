@@ -41,9 +41,15 @@ impl How {
 /// What a merge did.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum MergeOutcome {
-    Merged { merge_id: EventId, survivor: LeadId, absorbed: LeadId },
+    Merged {
+        merge_id: EventId,
+        survivor: LeadId,
+        absorbed: LeadId,
+    },
     /// The two records were already one (an earlier or concurrent merge).
-    AlreadyOne { survivor: LeadId },
+    AlreadyOne {
+        survivor: LeadId,
+    },
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -107,7 +113,8 @@ pub async fn merge(services: &Services, survivor: LeadId, absorbed: LeadId, how:
         let mut entries: Vec<TimelineEntry> = absorbed_timeline.iter().map(|e| joined_entry(merge_id, s.id, e)).collect();
         entries.push(event(s.id));
         entries.push(event(a.id));
-        let write = MergeWrite { id: merge_id, at: now, by: by.to_string(), survivor: merged.survivor, tombstone: merged.tombstone, entries };
+        let write =
+            MergeWrite { id: merge_id, at: now, by: by.to_string(), survivor: merged.survivor, tombstone: merged.tombstone, entries };
         match services.dedupe.merge(&write).await {
             Ok(()) => {
                 info!(merge_id = %merge_id, survivor = %s.id, absorbed = %a.id, how = how.as_str(), "records merged");

@@ -252,7 +252,9 @@ async fn undo(services: &Services, req: &Request) -> Response<Body> {
             }
             json_response(200, &json!({"merge_id": m.id, "survivor": m.survivor, "restored": m.absorbed}))
         }
-        Ok(UnmergeOutcome::NothingToUndo) => error_response(409, "nothing_to_undo", "this record has no merge left to undo", caller.request_id()),
+        Ok(UnmergeOutcome::NothingToUndo) => {
+            error_response(409, "nothing_to_undo", "this record has no merge left to undo", caller.request_id())
+        }
         Err(e) => failure(e, caller.request_id()),
     }
 }

@@ -135,7 +135,12 @@ impl MergeStore for MemoryStore {
 
     async fn merges_into(&self, survivor: LeadId) -> Result<Vec<MergeSummary>, StoreError> {
         let s = self.lock();
-        Ok(s.dedupe.merges.range((survivor, EventId::from_ulid(ulid::Ulid::nil()))..).take_while(|((l, _), _)| *l == survivor).map(|(_, r)| r.summary.clone()).collect())
+        Ok(s.dedupe
+            .merges
+            .range((survivor, EventId::from_ulid(ulid::Ulid::nil()))..)
+            .take_while(|((l, _), _)| *l == survivor)
+            .map(|(_, r)| r.summary.clone())
+            .collect())
     }
 }
 
@@ -214,7 +219,12 @@ impl MatchIndex for MemoryStore {
         Ok(self.lock().dedupe.keys.get(key).map(|s| s.iter().take(limit + 1).copied().collect()).unwrap_or_default())
     }
 
-    async fn changed_between(&self, after: DateTime<Utc>, until: DateTime<Utc>, limit: usize) -> Result<Vec<(DateTime<Utc>, LeadId)>, StoreError> {
+    async fn changed_between(
+        &self,
+        after: DateTime<Utc>,
+        until: DateTime<Utc>,
+        limit: usize,
+    ) -> Result<Vec<(DateTime<Utc>, LeadId)>, StoreError> {
         let s = self.lock();
         let from = (after, LeadId::from_ulid(ulid::Ulid::from_bytes([0xff; 16])));
         Ok(s.dedupe

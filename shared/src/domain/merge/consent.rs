@@ -4,7 +4,7 @@
 //! consent they did not give: the result is always one of the two records' own decisions, and
 //! it allows contact only when the survivor's own, newest decision does.
 
-use crate::domain::{ChannelConsent, ContactChannel, Consents, Lead};
+use crate::domain::{ChannelConsent, Consents, ContactChannel, Lead};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 

@@ -42,8 +42,14 @@ pub enum MergeField {
 }
 
 impl MergeField {
-    pub const ALL: [MergeField; 6] =
-        [MergeField::FirstName, MergeField::LastName, MergeField::Phone, MergeField::Email, MergeField::DateOfBirth, MergeField::PostalCode];
+    pub const ALL: [MergeField; 6] = [
+        MergeField::FirstName,
+        MergeField::LastName,
+        MergeField::Phone,
+        MergeField::Email,
+        MergeField::DateOfBirth,
+        MergeField::PostalCode,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {

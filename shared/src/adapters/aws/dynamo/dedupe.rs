@@ -16,7 +16,9 @@
 //! puts the very same bytes back. The change index is GSI7 on the lead items themselves.
 
 use super::item::{get_n, get_s, query_items, s, store_error, to_map, Expr, Item};
-use super::keys::{changed_pk, changed_sk, key, lead_id_from_pk, lead_pk, CLAIM_SK, GSI1_PK, GSI2_PK, GSI7, GSI7_PK, GSI7_SK, LEAD_SK, PK, SK};
+use super::keys::{
+    changed_pk, changed_sk, key, lead_id_from_pk, lead_pk, CLAIM_SK, GSI1_PK, GSI2_PK, GSI7, GSI7_PK, GSI7_SK, LEAD_SK, PK, SK,
+};
 use super::DynamoStore;
 use crate::domain::{EventId, LeadId};
 use crate::ports::dedupe::{MatchIndex, MergeStore, MergeSummary, MergeWrite, PairKey, ReviewItem, ReviewQueue};
