@@ -85,8 +85,8 @@ impl MergeStore for MemoryStore {
         let mut entries = Vec::new();
         for e in &w.entries {
             let tl = s.timelines.entry(e.lead_id).or_default();
-            if !tl.contains_key(&e.id) {
-                tl.insert(e.id, e.clone());
+            if let std::collections::btree_map::Entry::Vacant(slot) = tl.entry(e.id) {
+                slot.insert(e.clone());
                 entries.push((e.lead_id, e.id));
             }
         }
