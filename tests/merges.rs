@@ -283,6 +283,9 @@ impl leadflow::ports::MatchIndex for SerialTransactions {
     async fn changed_between(&self, a: DateTime<Utc>, u: DateTime<Utc>, limit: usize) -> Result<Vec<(DateTime<Utc>, LeadId)>, StoreError> {
         self.0.changed_between(a, u, limit).await
     }
+    async fn leads(&self, ids: &[LeadId]) -> Result<Vec<Lead>, StoreError> {
+        self.0.leads(ids).await
+    }
     async fn watermark(&self, job: &str) -> Result<Option<DateTime<Utc>>, StoreError> {
         self.0.watermark(job).await
     }

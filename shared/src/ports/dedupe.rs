@@ -130,6 +130,10 @@ pub trait MatchIndex: Send + Sync {
         limit: usize,
     ) -> Result<Vec<(DateTime<Utc>, LeadId)>, StoreError>;
 
+    /// Many leads at once (BatchGetItem, 100 keys per request): the candidates of one lead are
+    /// read in one round trip. Leads that do not exist are left out.
+    async fn leads(&self, ids: &[LeadId]) -> Result<Vec<Lead>, StoreError>;
+
     /// A job's last-run watermark.
     async fn watermark(&self, job: &str) -> Result<Option<DateTime<Utc>>, StoreError>;
 

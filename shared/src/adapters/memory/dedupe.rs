@@ -236,6 +236,11 @@ impl MatchIndex for MemoryStore {
             .collect())
     }
 
+    async fn leads(&self, ids: &[LeadId]) -> Result<Vec<Lead>, StoreError> {
+        let s = self.lock();
+        Ok(ids.iter().filter_map(|id| s.leads.get(id).cloned()).collect())
+    }
+
     async fn watermark(&self, job: &str) -> Result<Option<DateTime<Utc>>, StoreError> {
         Ok(self.lock().dedupe.watermarks.get(job).copied())
     }

@@ -382,6 +382,15 @@ impl MatchIndex for DynamoStore {
         Ok(out)
     }
 
+    async fn leads(&self, ids: &[LeadId]) -> Result<Vec<crate::domain::Lead>, StoreError> {
+        let mut out = Vec::with_capacity(ids.len());
+        for chunk in ids.chunks(100) {
+            let mut found = self.batch_get_leads(chunk).await?;
+            out.extend(chunk.iter().filter_map(|id| found.remove(id)));
+        }
+        Ok(out)
+    }
+
     async fn watermark(&self, job: &str) -> Result<Option<DateTime<Utc>>, StoreError> {
         match self.read(key(format!("JOB#{job}"), "WATERMARK"), None).await? {
             Some(item) => parse_time(&item, "at").map(Some),
