@@ -190,7 +190,42 @@ async fn unmerge_refuses_when_a_record_changed_since(world: World) {
     assert_eq!(s.leads.get(b.id).await.unwrap().unwrap().merged_into, Some(a.id));
 }
 
+/// A new lead's blocking keys are indexed when it is created, a change lands in the change
+/// index, and the job's refresh follows a changed name.
+async fn keys_are_indexed_at_creation_and_changes_are_found_by_time(world: World) {
+    use leadflow::domain::matching::{blocking_keys, PersonFacts};
+    let s = world.services();
+    let (a, _) = two_records(s).await;
+    let keys = blocking_keys(&PersonFacts::of_lead(&a));
+    assert!(keys.len() >= 3);
+    for k in &keys {
+        assert!(s.dedupe.key_members(k, 10).await.unwrap().contains(&a.id), "{k} not indexed");
+    }
+    let t = base_time() + Duration::days(5);
+    let changed = leadflow_tests::leads::next_version(&a, |l| {
+        l.contact.last_name = Some(PersonName::parse("Millerton").unwrap());
+    });
+    let changed = Lead { updated_at: t, ..changed };
+    s.leads.save(&changed).await.unwrap();
+    let found = s.dedupe.changed_between(t - Duration::seconds(1), t, 100).await.unwrap();
+    assert!(found.iter().any(|(at, id)| *id == a.id && *at == changed.updated_at), "{found:?}");
+    assert!(s.dedupe.changed_between(t, t + Duration::days(1), 100).await.unwrap().iter().all(|(_, id)| *id != a.id));
+    let new_keys = blocking_keys(&PersonFacts::of_lead(&changed));
+    s.dedupe.index_keys(a.id, &new_keys).await.unwrap();
+    for k in keys.iter().filter(|k| !new_keys.contains(k)) {
+        assert!(!s.dedupe.key_members(k, 10).await.unwrap().contains(&a.id), "{k} still indexed");
+    }
+    for k in &new_keys {
+        assert!(s.dedupe.key_members(k, 10).await.unwrap().contains(&a.id));
+    }
+}
+
 mod memory {
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn keys_are_indexed_at_creation_and_changes_are_found_by_time() {
+        super::keys_are_indexed_at_creation_and_changes_are_found_by_time(super::World::memory().await).await
+    }
+
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn merge_then_unmerge_restores_both_records_byte_for_byte() {
         super::merge_then_unmerge_restores_both_records_byte_for_byte(super::World::memory().await).await
@@ -208,6 +243,11 @@ mod memory {
 }
 
 mod dynamodb {
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn keys_are_indexed_at_creation_and_changes_are_found_by_time() {
+        super::keys_are_indexed_at_creation_and_changes_are_found_by_time(super::World::moto().await).await
+    }
+
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn merge_then_unmerge_restores_both_records_byte_for_byte() {
         super::merge_then_unmerge_restores_both_records_byte_for_byte(super::World::moto().await).await

@@ -42,6 +42,39 @@ pub(super) struct DedupeState {
     watermarks: HashMap<String, DateTime<Utc>>,
 }
 
+/// Keeps a lead's blocking keys current on every write (a tombstone or an erased lead has none).
+pub(super) fn index_blocking_keys(s: &mut State, lead: &Lead) {
+    let keys = if lead.merged_into.is_none() && lead.erased_at.is_none() {
+        crate::domain::matching::blocking_keys(&crate::domain::matching::PersonFacts::of_lead(lead))
+    } else {
+        Vec::new()
+    };
+    replace_keys(&mut s.dedupe, lead.id, &keys);
+}
+
+/// Makes `keys` the lead's keys; returns how many index entries changed.
+fn replace_keys(d: &mut DedupeState, lead: LeadId, keys: &[String]) -> usize {
+    let old = d.lead_keys.remove(&lead).unwrap_or_default();
+    let mut writes = 0;
+    for k in old.iter().filter(|k| !keys.contains(k)) {
+        if let Some(set) = d.keys.get_mut(k) {
+            set.remove(&lead);
+            if set.is_empty() {
+                d.keys.remove(k);
+            }
+        }
+        writes += 1;
+    }
+    for k in keys.iter().filter(|k| !old.contains(k)) {
+        d.keys.entry(k.clone()).or_default().insert(lead);
+        writes += 1;
+    }
+    if !keys.is_empty() {
+        d.lead_keys.insert(lead, keys.to_vec());
+    }
+    writes
+}
+
 fn put_lead(s: &mut State, lead: &Lead) {
     if let Some(old) = s.leads.get(&lead.id).cloned() {
         s.unindex(&old);
@@ -193,26 +226,7 @@ impl ReviewQueue for MemoryStore {
 #[async_trait]
 impl MatchIndex for MemoryStore {
     async fn index_keys(&self, lead: LeadId, keys: &[String]) -> Result<usize, StoreError> {
-        let mut s = self.lock();
-        let old = s.dedupe.lead_keys.remove(&lead).unwrap_or_default();
-        let mut writes = 0;
-        for k in old.iter().filter(|k| !keys.contains(k)) {
-            if let Some(set) = s.dedupe.keys.get_mut(k) {
-                set.remove(&lead);
-                if set.is_empty() {
-                    s.dedupe.keys.remove(k);
-                }
-            }
-            writes += 1;
-        }
-        for k in keys.iter().filter(|k| !old.contains(k)) {
-            s.dedupe.keys.entry(k.clone()).or_default().insert(lead);
-            writes += 1;
-        }
-        if !keys.is_empty() {
-            s.dedupe.lead_keys.insert(lead, keys.to_vec());
-        }
-        Ok(writes)
+        Ok(replace_keys(&mut self.lock().dedupe, lead, keys))
     }
 
     async fn key_members(&self, key: &str, limit: usize) -> Result<Vec<LeadId>, StoreError> {

@@ -91,6 +91,7 @@ impl State {
 
     pub(super) fn index(&mut self, lead: &Lead) {
         self.dedupe.changed.insert((lead.updated_at, lead.id));
+        super::dedupe::index_blocking_keys(self, lead);
         for partition in index_partitions(lead).into_iter().flatten() {
             self.listing.entry(partition).or_default().insert(index_sort_key(lead));
         }

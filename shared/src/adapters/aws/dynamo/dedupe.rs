@@ -99,6 +99,29 @@ fn summary(item: &Item) -> Result<MergeSummary, StoreError> {
 }
 
 impl DynamoStore {
+    /// Puts that index a new lead's blocking keys, for the transaction that creates it (changes
+    /// reach the index through the change index: the hygiene job refreshes each changed lead's
+    /// keys before it looks anything up).
+    pub(crate) fn blocking_key_puts(&self, lead: &crate::domain::Lead) -> Result<Vec<TransactWriteItem>, StoreError> {
+        let keys = crate::domain::matching::blocking_keys(&crate::domain::matching::PersonFacts::of_lead(lead));
+        if keys.is_empty() {
+            return Ok(Vec::new());
+        }
+        let digests: Vec<String> = keys.iter().map(|k| key_pk(k)).collect();
+        let mut out = Vec::with_capacity(digests.len() + 1);
+        for pk in &digests {
+            let mut item = key(pk.clone(), lead_pk(lead.id));
+            item.insert(LEAD_ID.into(), s(lead.id.to_string()));
+            let put = Put::builder().table_name(&self.table).set_item(Some(item)).build().map_err(build_error)?;
+            out.push(TransactWriteItem::builder().put(put).build());
+        }
+        let mut item = lead_keys_key(lead.id);
+        item.insert("keys".into(), AttributeValue::L(digests.into_iter().map(AttributeValue::S).collect()));
+        let put = Put::builder().table_name(&self.table).set_item(Some(item)).build().map_err(build_error)?;
+        out.push(TransactWriteItem::builder().put(put).build());
+        Ok(out)
+    }
+
     async fn transact_or_conflict(&self, items: Vec<TransactWriteItem>) -> Result<(), StoreError> {
         let Err(e) = self.client.transact_write_items().set_transact_items(Some(items)).send().await else {
             return Ok(());

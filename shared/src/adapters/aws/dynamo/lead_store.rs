@@ -225,6 +225,8 @@ impl LeadStore for DynamoStore {
             }
             let mut items = vec![self.lead_put(lead, "attribute_not_exists(PK)", Expr::new()).await?];
             items.extend(plan.puts);
+            // Its blocking keys, so duplicate detection finds it by Query (issue 7).
+            items.extend(self.blocking_key_puts(lead)?);
             match self.transact(items).await? {
                 Ok(()) => return Ok(CaptureOutcome::Created),
                 Err(Canceled) if self.stored_version(lead.id).await?.is_some() => return Ok(CaptureOutcome::Created),
