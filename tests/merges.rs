@@ -449,3 +449,70 @@ async fn the_hygiene_job_merges_and_queues_what_changed() {
     assert_eq!(again.steps[0].counts.get("queued_for_review"), None, "{again:?}");
     assert!(again.window.after >= report.window.until - Duration::seconds(300));
 }
+
+/// The local runner's `POST /local/jobs/hygiene` runs the same job, and the review routes work
+/// end to end: a queued pair is listed, rejected (never proposed again) or accepted (merged),
+/// and `POST /leads/{id}/unmerge` undoes it.
+#[tokio::test]
+async fn the_local_runner_runs_the_job_and_serves_the_review_routes() {
+    use bytes::Bytes;
+    use http_body_util::{BodyExt, Full};
+    use hyper_util::client::legacy::Client;
+    use hyper_util::rt::TokioExecutor;
+    let secret = "merge-routes-secret-0123456789";
+    let options = leadflow_local::Options { port: 0, dev_token_secret: Some(secret.into()), ..Default::default() };
+    let r = leadflow_local::start(options, Arc::new(ManualClock::new(base_time() + Duration::days(2)))).await.unwrap();
+    let now = Utc::now().timestamp();
+    let claims = leadflow_local::authorizer::DevClaims {
+        sub: "root-1".into(),
+        iss: leadflow_local::authorizer::DEV_ISSUER.into(),
+        aud: leadflow_local::authorizer::DEV_AUDIENCE.into(),
+        exp: now + 600,
+        iat: now,
+        groups: vec!["admin".into()],
+        facilities: None,
+    };
+    let token = jsonwebtoken::encode(&jsonwebtoken::Header::default(), &claims, &jsonwebtoken::EncodingKey::from_secret(secret.as_bytes()))
+        .unwrap();
+    let call = |method: &'static str, path: String| {
+        let (base, token) = (r.base_url(), token.clone());
+        async move {
+            let client: Client<_, Full<Bytes>> = Client::builder(TokioExecutor::new()).build_http();
+            let req = hyper::Request::builder()
+                .method(method)
+                .uri(format!("{base}{path}"))
+                .header("authorization", format!("Bearer {token}"))
+                .body(Full::new(Bytes::new()))
+                .unwrap();
+            let resp = client.request(req).await.unwrap();
+            let status = resp.status().as_u16();
+            let body = resp.into_body().collect().await.unwrap().to_bytes();
+            (status, serde_json::from_slice::<serde_json::Value>(&body).unwrap_or_default())
+        }
+    };
+    let s = &r.system.services;
+    let (a, b) = two_records(s).await;
+    let (c, d) = two_records(s).await;
+    for pair in [leadflow::ports::PairKey::new(a.id, b.id), leadflow::ports::PairKey::new(c.id, d.id)] {
+        let item = leadflow::ports::ReviewItem { pair, points: 5.2, reasons: Vec::new(), detected_at: base_time() };
+        s.dedupe.put_review(&item).await.unwrap();
+    }
+    let (status, listed) = call("GET", "/merge/reviews".into()).await;
+    assert_eq!(status, 200);
+    assert_eq!(listed["items"].as_array().unwrap().len(), 2);
+    assert!(!listed.to_string().contains("Miller"), "the queue shows ids and reasons only");
+    let ab = leadflow::ports::PairKey::new(a.id, b.id);
+    let (status, merged) = call("POST", format!("/merge/reviews/{ab}/accept")).await;
+    assert_eq!(status, 200, "{merged}");
+    assert_eq!(merged["survivor"], serde_json::json!(a.id.to_string()));
+    let cd = leadflow::ports::PairKey::new(c.id, d.id);
+    assert_eq!(call("POST", format!("/merge/reviews/{cd}/reject")).await.0, 200);
+    assert!(s.dedupe.is_distinct(cd).await.unwrap());
+    assert_eq!(call("GET", "/merge/reviews".into()).await.1["items"].as_array().unwrap().len(), 0);
+    let (status, undone) = call("POST", format!("/leads/{}/unmerge", b.id)).await;
+    assert_eq!(status, 200, "{undone}");
+    assert_eq!(call("POST", format!("/leads/{}/unmerge", b.id)).await.0, 409);
+    let (status, report) = call("POST", "/local/jobs/hygiene".into()).await;
+    assert_eq!(status, 200, "{report}");
+    assert_eq!(report["steps"][0]["step"], "duplicates");
+}
