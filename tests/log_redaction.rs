@@ -91,11 +91,12 @@ async fn nothing_emitted_holds_personal_data() {
         secrets: leadflow_tests::webhooks::secrets(),
         ..Options::default()
     };
-    let r = start(options, Arc::new(ManualClock::new(open))).await.unwrap();
+    let clock = Arc::new(ManualClock::new(open));
+    let r = start(options, clock.clone()).await.unwrap();
     let form_ct = ("content-type", "application/x-www-form-urlencoded");
     let json_ct = ("content-type", "application/json");
     let form = format!(
-        "first_name={FIRST}&last_name={LAST}&phone=%28201%29+555-0187&email={}&service_line=med_spa&concern={}&city={CITY}&insurance_carrier={}&consent_sms=on",
+        "first_name={FIRST}&last_name={LAST}&phone=%28201%29+555-0187&email={}&service_line=med_spa&concern={}&city={CITY}&insurance_carrier={}&consent_sms=on&consent_email=on",
         EMAIL.replace('@', "%40"),
         CONCERN.replace(' ', "+"),
         CARRIER.replace(' ', "+")
@@ -110,6 +111,34 @@ async fn nothing_emitted_holds_personal_data() {
     assert!(r.system.outbox.wait_for(1, Duration::from_secs(5)).await);
     emitted.push(call(&r, "POST", "/leads", &[form_ct, ("idempotency-key", "k-redact-1")], form.clone()).await.1);
     emitted.push(call(&r, "POST", "/leads", &[form_ct], form.clone()).await.1);
+
+    // The follow-up cadence: a call task with its notice, the 1-hour email and the 24-hour text
+    // (both greet the person by name), and the staff cadence routes; then back to the start.
+    r.system.drain_queues().await;
+    for minute in 1..=24 * 60 + 15 {
+        clock.set(open + chrono::Duration::minutes(minute));
+        if leadflow::app::followup::tick(&r.system.services).await.unwrap().handled > 0 {
+            r.system.drain_queues().await;
+        }
+    }
+    let followups: Vec<_> = r.system.outbox.entries().into_iter().filter(|e| e.purpose == "follow_up").collect();
+    assert!(followups.iter().any(|e| e.channel == "email") && followups.iter().any(|e| e.channel == "sms"), "{followups:?}");
+    assert!(followups.iter().any(|e| e.text.contains(FIRST)), "the cadence texts carried the name");
+    let (_, staff) = call(&r, "POST", "/local/dev-token", &[], r#"{"user":"adm-1","role":"admin"}"#.into()).await;
+    let staff = format!("Bearer {}", serde_json::from_str::<serde_json::Value>(&staff).unwrap()["token"].as_str().unwrap());
+    let assignee = r.system.services.leads.get(id.parse().unwrap()).await.unwrap().unwrap().assignment.unwrap().member;
+    for (method, path) in [
+        ("GET", format!("/tasks?member={assignee}")),
+        ("GET", format!("/leads/{id}/tasks")),
+        ("GET", format!("/leads/{id}/cadence")),
+        ("POST", format!("/leads/{id}/cadence/pause")),
+        ("POST", format!("/leads/{id}/cadence/resume")),
+    ] {
+        let (status, body) = call(&r, method, &path, &[("authorization", &staff)], String::new()).await;
+        assert_eq!(status, 200, "{method} {path}: {body}");
+        emitted.push(body);
+    }
+    clock.set(open);
 
     // Webhooks: a reply in the person's words, a STOP, a payment naming them; and forged
     // deliveries carrying the values (refused, and the refusals logged).

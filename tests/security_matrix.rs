@@ -63,6 +63,8 @@ const MATRIX: &[Row] = &[
     ("POST", "/leads/{id}/status", SCOPED),
     ("POST", "/leads/{id}/stakeholders", SCOPED),
     ("POST", "/leads/{id}/milestones", SCOPED),
+    // Data hygiene (issue 7): reports roles, aggregates only.
+    ("GET", "/reports/scoring-review", [(200, 200), (200, 200), (403, 403), (200, 200)]),
     // Webhooks.
     ("POST", "/webhooks/twilio/sms", UNSIGNED),
     ("POST", "/webhooks/sns/sms", UNSIGNED),
@@ -77,6 +79,13 @@ const MATRIX: &[Row] = &[
     ("POST", "/merge/reviews/{pair}/reject", MERGERS),
     ("POST", "/leads/{id}/merge", MERGERS),
     ("POST", "/leads/{id}/unmerge", MERGERS),
+    // Follow-up cadences: a caller's open call tasks (only those of leads they may read), a
+    // lead's tasks and cadence, pause and resume.
+    ("GET", "/tasks", [(200, 200), (200, 200), (200, 200), (403, 403)]),
+    ("GET", "/leads/{id}/tasks", SCOPED),
+    ("GET", "/leads/{id}/cadence", SCOPED),
+    ("POST", "/leads/{id}/cadence/pause", SCOPED),
+    ("POST", "/leads/{id}/cadence/resume", SCOPED),
 ];
 
 /// Merging and reviewing duplicates: administrators, managers within their scope.
@@ -235,6 +244,8 @@ async fn every_route_and_role_gets_what_the_matrix_says() {
                 pattern.replace("{id}", if whose == Whose::Own { user } else { "someone-else" })
             } else if *pattern == "/leads" && *method == "GET" {
                 "/leads?status=new&limit=100".to_string()
+            } else if *pattern == "/reports/scoring-review" {
+                "/reports/scoring-review?model=patient-standard&from=2026-01-01&to=2026-12-31".to_string()
             } else {
                 pattern
                     .replace("{id}", &id.to_string())
@@ -277,6 +288,14 @@ async fn every_route_and_role_gets_what_the_matrix_says() {
                     assert!(!reply.body.contains(value.as_str()), "{method} {pattern}: the refusal names {value}");
                 }
                 assert!(!reply.body.contains(&id.to_string()));
+            }
+            // The scoring review is aggregates only: no lead id, no personal value.
+            if *pattern == "/reports/scoring-review" && reply.status == 200 {
+                assert!(!reply.body.contains(&id.to_string()), "the scoring review names a lead");
+                for value in &values {
+                    assert!(!reply.body.contains(value.as_str()), "the scoring review names {value}");
+                }
+                assert!(reply.body.contains("auc_current"), "{}", reply.body);
             }
             // A listing answers everyone allowed, with only the leads they may see.
             if *method == "GET" && *pattern == "/leads" && reply.status == 200 {

@@ -164,7 +164,8 @@ async fn the_runner_ticks_on_request_and_the_outbox_shows_team_notices_without_p
     assert!(channels.contains(&"sms") && channels.contains(&"team_sms"), "{channels:?}");
     let (_, team) = call(&r, "GET", "/local/outbox?channel=team_sms", None, None).await;
     let team = team.as_array().unwrap();
-    assert_eq!(team.iter().map(|e| e["purpose"].as_str().unwrap()).collect::<Vec<_>>(), ["assigned", "overdue"]);
+    // The tick runs the follow-up function too: the 2-minute call task of the med-spa cadence.
+    assert_eq!(team.iter().map(|e| e["purpose"].as_str().unwrap()).collect::<Vec<_>>(), ["assigned", "overdue", "call_task"]);
     for e in team {
         assert_eq!(e["lead_id"], id.as_str());
         let text = e["text"].as_str().unwrap();

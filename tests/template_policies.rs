@@ -66,7 +66,12 @@ fn resource_names(v: &Value) -> Vec<String> {
     }
     match tagged(v) {
         Some((tag, inner)) if tag == "GetAtt" => vec![inner.as_str().unwrap_or_default().trim_end_matches(".Arn").to_string()],
+        Some((tag, inner)) if tag == "Ref" && inner.as_str() == Some("AWS::NoValue") => Vec::new(),
         Some((tag, inner)) if tag == "Ref" => vec![inner.as_str().unwrap_or_default().to_string()],
+        // A conditional resource (`!If [Cond, A, !Ref AWS::NoValue]`): whatever either branch names.
+        Some((tag, inner)) if tag == "If" => {
+            inner.as_sequence().map(|s| s[1..].iter().flat_map(resource_names).collect()).unwrap_or_default()
+        }
         Some((tag, inner)) if tag == "Sub" => {
             let s = inner.as_str().unwrap_or_default();
             vec![s.replace("${", "").replace(".Arn}", "").replace('}', "")]
@@ -118,11 +123,22 @@ fn of_type<'a>(t: &'a Value, ty: &str) -> Vec<(String, &'a Value)> {
     resources(t).iter().filter(|(_, r)| r["Type"].as_str() == Some(ty)).map(|(k, r)| (k.as_str().unwrap().to_string(), r)).collect()
 }
 
+/// A policy statement, or both branches of a conditional one (`!If [Cond, {...}, !Ref AWS::NoValue]`):
+/// a permission granted only under a condition is still declared.
+fn conditional_statements(st: &Value) -> Vec<Value> {
+    match tagged(st) {
+        Some((tag, inner)) if tag == "If" => {
+            inner.as_sequence().map(|s| s[1..].iter().filter(|b| b.is_mapping()).cloned().collect()).unwrap_or_default()
+        }
+        _ => vec![st.clone()],
+    }
+}
+
 /// The (action, resource) pairs a role's Allow statements grant.
 fn role_grants(role: &Value) -> BTreeSet<(String, String)> {
     let mut out = BTreeSet::new();
     for policy in role["Properties"]["Policies"].as_sequence().cloned().unwrap_or_default() {
-        for st in policy["PolicyDocument"]["Statement"].as_sequence().cloned().unwrap_or_default() {
+        for st in policy["PolicyDocument"]["Statement"].as_sequence().iter().flat_map(|s| s.iter()).flat_map(conditional_statements) {
             if st["Effect"].as_str() != Some("Allow") {
                 continue;
             }

@@ -174,12 +174,20 @@ impl MotoAws {
             notifier: Arc::new(notifier),
             listing: store.clone(),
             inbound: store.clone(),
+            cadence: store.clone(),
             jobs: Arc::new(queues.queue.clone()),
             alerts: Arc::new(leadflow::adapters::aws::SnsAlerts::new(self.sns.clone(), None)),
             webhooks: Arc::new(leadflow::runtime::embedded::local_webhooks()),
             audit: Arc::new(self.fresh_audit().await),
-            person_data: vec![store.clone(), Arc::new(leadflow::adapters::aws::dynamo::DynamoDedupeRecords((*store).clone()))],
-            dedupe: store,
+            person_data: vec![
+                store.clone(),
+                Arc::new(leadflow::adapters::aws::dynamo::DynamoDedupeRecords((*store).clone())),
+                Arc::new(leadflow::app::cadence::records::CadenceRecords(store.clone())),
+            ],
+            dedupe: store.clone(),
+            rate: store.clone(),
+            hygiene: store,
+            mail_domains: Arc::new(leadflow::adapters::memory::StaticMailDomains::default()),
         }
     }
 

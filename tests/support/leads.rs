@@ -80,6 +80,10 @@ pub fn sample_lead_at(phone_number: Option<&str>, email_address: Option<&str>, a
         milestones: Vec::new(),
         erased_at: None,
         merged_into: None,
+        test: false,
+        contact_flags: Vec::new(),
+        archived_at: None,
+        personal_data_expires_at: None,
     }
 }
 

@@ -7,10 +7,12 @@
 //! * [`leads`] builds domain values for tests.
 //! * [`response`] drives scoring, routing and SLA scenarios on the embedded system.
 //! * [`webhooks`] builds signed provider requests (with test secrets and a test SNS key).
+//! * [`cadence`] runs follow-up cadence scenarios on either backend with a manual clock.
 //! * [`fuzz`] generates hostile inputs for property tests of the parsers.
 //! * [`contract_suite!`] runs one set of contract test bodies against several adapters.
 
 pub mod aws;
+pub mod cadence;
 pub mod fuzz;
 pub mod leads;
 pub mod moto;

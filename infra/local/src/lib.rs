@@ -29,8 +29,9 @@ pub struct Options {
     pub port: u16,
     /// A configuration file; the embedded default (`infra/leadflow.toml`) when absent.
     pub config: Option<PathBuf>,
-    /// How often the background ticker runs the SLA checker (EventBridge runs it every
-    /// minute in AWS); `None` for no ticker (tests tick by hand with `POST /local/tick`).
+    /// How often the background ticker runs the SLA checker and the follow-up function
+    /// (EventBridge runs them every minute in AWS); `None` for no ticker (tests tick by hand
+    /// with `POST /local/tick`).
     pub tick_every: Option<std::time::Duration>,
     /// Serve with a clock that `POST /local/tick {"advance_seconds": N}` moves forward.
     pub time_travel: bool,
@@ -169,7 +170,10 @@ pub async fn serve(options: Options) -> anyhow::Result<()> {
     println!("  POST {}/leads           submit a lead (JSON or form)", running.base_url());
     println!("  GET  {}/local/outbox    messages that would have been sent", running.base_url());
     println!("  POST {}/local/dev-token {{\"user\":\"u1\",\"role\":\"admin\"}} -> a dev bearer token", running.base_url());
-    println!("  POST {}/local/tick      run the SLA checker now ({{\"advance_seconds\":120}} with --time-travel)", running.base_url());
+    println!(
+        "  POST {}/local/tick      run the SLA checker and the follow-up function now ({{\"advance_seconds\":691200,\"step_seconds\":60}} with --time-travel)",
+        running.base_url()
+    );
     println!("  GET  {}/leads?status=new   (token)   GET /leads/{{id}}   POST /leads/{{id}}/status", running.base_url());
     println!("  POST {}/webhooks/...       signed webhooks (see `leadflow-local sign-webhook --help`)", running.base_url());
     println!(

@@ -58,12 +58,13 @@ async fn main() -> anyhow::Result<()> {
         Command::CheckConfig(path) => {
             let config = Config::from_file(&path)?;
             println!(
-                "{}: valid ({} service lines, {} scoring models, {} team members, {} routing rules)",
+                "{}: valid ({} service lines, {} scoring models, {} team members, {} routing rules, {} cadences)",
                 path.display(),
                 config.service_lines.len(),
                 config.scoring.models.len(),
                 config.team.members.len(),
-                config.team.rules.len()
+                config.team.rules.len(),
+                config.followup.book.cadences.len()
             );
             Ok(())
         }

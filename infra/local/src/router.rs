@@ -99,9 +99,28 @@ pub fn api_routes() -> Vec<Route> {
     // Lifecycle, timeline, webhooks (issue 5).
     routes.extend(lead_routes());
     routes.extend(webhook_routes());
+    // Follow-up cadences (issue 4).
+    routes.extend(cadence_routes());
     // Duplicate review and merges (issue 7).
     routes.extend(merge_routes());
     routes
+}
+
+/// The follow-up routes (`functions/cadence-api`): all need a token.
+fn cadence_routes() -> Vec<Route> {
+    let route = |method: Method, pattern: &'static str| Route {
+        method,
+        pattern,
+        access: Access::Authorized,
+        handler: |s, r| Box::pin(handlers::cadence_api::handle(&s.services, r)),
+    };
+    vec![
+        route(Method::GET, "/tasks"),
+        route(Method::GET, "/leads/{id}/tasks"),
+        route(Method::GET, "/leads/{id}/cadence"),
+        route(Method::POST, "/leads/{id}/cadence/pause"),
+        route(Method::POST, "/leads/{id}/cadence/resume"),
+    ]
 }
 
 /// Duplicate review and merges (`functions/merges`): all need a token.
@@ -135,6 +154,8 @@ fn lead_routes() -> Vec<Route> {
         route(Method::POST, "/leads/{id}/status"),
         route(Method::POST, "/leads/{id}/stakeholders"),
         route(Method::POST, "/leads/{id}/milestones"),
+        // Issue 7: the scoring review (reports roles; aggregates only).
+        route(Method::GET, "/reports/scoring-review"),
     ]
 }
 
@@ -300,30 +321,76 @@ impl Router {
 }
 
 impl Router {
-    /// `POST /local/tick [{"advance_seconds": N}]`: lets the queue consumers finish, moves the
-    /// time-travel clock (when the runner has one), and runs the SLA checker once.
+    /// `POST /local/tick [{"advance_seconds": N, "step_seconds": S}]`: lets the queue consumers
+    /// finish, then moves the time-travel clock forward (when the runner has one) in steps of S
+    /// seconds (default: all at once), and at every step runs what EventBridge runs every minute
+    /// in AWS: the SLA checker and the follow-up function, then the queue consumers again. With
+    /// `{"advance_seconds": 604800, "step_seconds": 60}` a 7-day cadence plays out in seconds.
     async fn tick(&self, req: Request<Incoming>) -> lambda_http::Response<Body> {
         let Ok(body) = Limited::new(req.into_body(), 4096).collect().await.map(|b| b.to_bytes()) else {
             return error_response(413, "payload_too_large", "the body is too large", None);
         };
-        let advance = if body.iter().all(u8::is_ascii_whitespace) {
-            0
+        let bad =
+            || error_response(400, "malformed_body", "send {\"advance_seconds\": 0..2592000, \"step_seconds\": 1..} or nothing", None);
+        let (advance, step) = if body.iter().all(u8::is_ascii_whitespace) {
+            (0, None)
         } else {
-            match serde_json::from_slice::<serde_json::Value>(&body).ok().and_then(|v| v.get("advance_seconds").and_then(|n| n.as_i64())) {
-                Some(n) if (0..=30 * 86_400).contains(&n) => n,
-                _ => return error_response(400, "malformed_body", "send {\"advance_seconds\": 0..2592000} or nothing", None),
-            }
+            let Ok(v) = serde_json::from_slice::<serde_json::Value>(&body) else { return bad() };
+            let advance = match v.get("advance_seconds").map(|n| n.as_i64()) {
+                None => 0,
+                Some(Some(n)) if (0..=30 * 86_400).contains(&n) => n,
+                Some(_) => return bad(),
+            };
+            let step = match v.get("step_seconds").map(|n| n.as_i64()) {
+                None => None,
+                Some(Some(n)) if n >= 1 => Some(n),
+                Some(_) => return bad(),
+            };
+            (advance, step)
         };
-        if advance > 0 {
-            match &self.travel {
-                Some(t) => t.advance(chrono::Duration::seconds(advance)),
-                None => return error_response(409, "no_time_travel", "start the runner with --time-travel to move its clock", None),
-            }
+        if advance > 0 && self.travel.is_none() {
+            return error_response(409, "no_time_travel", "start the runner with --time-travel to move its clock", None);
+        }
+        let step = step.unwrap_or(advance.max(1)).min(advance.max(1));
+        if advance / step > 100_000 {
+            return error_response(422, "too_many_steps", "advance_seconds / step_seconds must be at most 100000", None);
         }
         self.system.drain_queues().await;
-        match self.system.tick().await {
-            Ok(report) => json_response(200, &serde_json::json!({"now": self.system.services.clock.now(), "report": report})),
-            Err(e) => error_response(503, "tick_failed", &e.to_string(), None),
+        let (mut moved, mut ticks) = (0, 0u64);
+        let mut totals = (0usize, 0usize);
+        loop {
+            let by = step.min(advance - moved);
+            if by > 0 {
+                if let Some(t) = &self.travel {
+                    t.advance(chrono::Duration::seconds(by));
+                }
+                moved += by;
+            }
+            let sla = match self.system.tick().await {
+                Ok(r) => r,
+                Err(e) => return error_response(503, "tick_failed", &e.to_string(), None),
+            };
+            self.system.drain_queues().await;
+            let followup = match self.system.followup_tick().await {
+                Ok(r) => r,
+                Err(e) => return error_response(503, "tick_failed", &e.to_string(), None),
+            };
+            self.system.drain_queues().await;
+            ticks += 1;
+            totals.0 += sla.handled;
+            totals.1 += followup.handled;
+            if moved >= advance {
+                return json_response(
+                    200,
+                    &serde_json::json!({
+                        "now": self.system.services.clock.now(),
+                        "ticks": ticks,
+                        "report": sla,
+                        "followup": followup,
+                        "handled": {"sla": totals.0, "followup": totals.1},
+                    }),
+                );
+            }
         }
     }
 }

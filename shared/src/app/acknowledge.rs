@@ -46,9 +46,29 @@ pub enum AckError {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(tag = "result", rename_all = "snake_case")]
 enum Recorded {
-    Sent { provider_message_id: String, at: DateTime<Utc>, text: String },
-    Skipped { reason: SkipReason, at: DateTime<Utc> },
-    Rejected { error: String, at: DateTime<Utc> },
+    Sent {
+        provider_message_id: String,
+        at: DateTime<Utc>,
+        text: String,
+        /// Email when the phone could not take texts (issue 7); SMS otherwise.
+        #[serde(default = "sms")]
+        channel: ContactChannel,
+        /// Why the text was not sent, when the acknowledgement fell back to email.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        sms_refused: Option<SkipReason>,
+    },
+    Skipped {
+        reason: SkipReason,
+        at: DateTime<Utc>,
+    },
+    Rejected {
+        error: String,
+        at: DateTime<Utc>,
+    },
+}
+
+fn sms() -> ContactChannel {
+    ContactChannel::Sms
 }
 
 /// Acknowledges the lead an event is about.
@@ -70,7 +90,37 @@ pub async fn acknowledge(services: &Services, event: &LeadEvent) -> Result<AckOu
 
     let text = render(services, &lead, now);
     let recorded = match send_sms_to_lead(services, &lead, MessagePurpose::Acknowledgement, text.clone()).await {
-        Ok(Delivery::Sent(sent)) => Recorded::Sent { provider_message_id: sent.provider_message_id, at: services.clock.now(), text },
+        Ok(Delivery::Sent(sent)) => Recorded::Sent {
+            provider_message_id: sent.provider_message_id,
+            at: services.clock.now(),
+            text,
+            channel: ContactChannel::Sms,
+            sms_refused: None,
+        },
+        // A landline or toll-free number cannot take the text: answer by email when the person
+        // gave an address and agreed to email (the email gate decides), else record the skip.
+        Ok(Delivery::Blocked(SkipReason::NotMobile)) => {
+            let subject = format!("{}: we received your inquiry", services.config.organization.name);
+            match super::email::send_email_to_lead(
+                services,
+                &lead,
+                crate::ports::EmailPurpose::Acknowledgement,
+                subject,
+                text.clone(),
+                None,
+            )
+            .await
+            {
+                Ok(Delivery::Sent(sent)) => Recorded::Sent {
+                    provider_message_id: sent.provider_message_id,
+                    at: services.clock.now(),
+                    text,
+                    channel: ContactChannel::Email,
+                    sms_refused: Some(SkipReason::NotMobile),
+                },
+                _ => Recorded::Skipped { reason: SkipReason::NotMobile, at: now },
+            }
+        }
         Ok(Delivery::Blocked(reason)) => Recorded::Skipped { reason, at: now },
         Err(MessagingError::Send(SendError::Rejected(e))) => Recorded::Rejected { error: e, at: now },
         Err(e) => {
@@ -118,13 +168,9 @@ pub fn render(services: &Services, lead: &Lead, now: DateTime<Utc>) -> String {
 /// later copy can repeat them safely.
 async fn record(services: &Services, mut lead: Lead, recorded: &Recorded) -> Result<(), StoreError> {
     let (at, kind) = match recorded {
-        Recorded::Sent { provider_message_id, at, text } => (
+        Recorded::Sent { provider_message_id, at, text, channel, .. } => (
             *at,
-            TimelineKind::AcknowledgementSent {
-                channel: ContactChannel::Sms,
-                provider_message_id: provider_message_id.clone(),
-                text: text.clone(),
-            },
+            TimelineKind::AcknowledgementSent { channel: *channel, provider_message_id: provider_message_id.clone(), text: text.clone() },
         ),
         Recorded::Skipped { reason, at } => (*at, TimelineKind::AcknowledgementSkipped { reason: *reason }),
         Recorded::Rejected { error, at } => {
@@ -132,6 +178,12 @@ async fn record(services: &Services, mut lead: Lead, recorded: &Recorded) -> Res
         }
     };
     let seed = format!("{}:{ACTION}", lead.id);
+    if let Recorded::Sent { sms_refused: Some(reason), at, .. } = recorded {
+        // The refused text, on the timeline before the email that replaced it.
+        let refused = TimelineKind::MessageNotSent { channel: ContactChannel::Sms, purpose: ACTION.into(), reason: *reason };
+        let entry = TimelineEntry::derived(lead.id, *at, &format!("{seed}:sms_refused"), Actor::System("acknowledge".into()), refused);
+        super::audit::append_system(services, "acknowledge", &entry).await?;
+    }
     let entry = TimelineEntry::derived(lead.id, at, &seed, Actor::System("acknowledge".into()), kind);
     services.timeline.append(&entry).await?;
     // What the step read and wrote, once per lead (the audit id derives from the entry's).

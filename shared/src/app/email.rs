@@ -18,6 +18,9 @@ pub enum EmailGate {
 
 /// Checks everything that must hold before emailing `lead`.
 pub async fn email_gate(services: &Services, lead: &Lead) -> Result<EmailGate, StoreError> {
+    if let Some(reason) = super::messaging::never_messaged(lead) {
+        return Ok(EmailGate::Blocked(reason));
+    }
     let Some(email) = lead.contact.email.clone() else {
         return Ok(EmailGate::Blocked(SkipReason::NoEmail));
     };

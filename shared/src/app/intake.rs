@@ -44,6 +44,18 @@ pub enum IntakeError {
     Store(#[from] StoreError),
     #[error("the lead was stored but could not be queued: {0}")]
     Queue(#[from] QueueError),
+    /// Refused before anything was stored: spam screening or a rate limit (issue 7).
+    #[error("the submission was refused by screening")]
+    Screened(super::intake_screen::Screening),
+}
+
+impl From<super::intake_screen::RateOutcome> for IntakeError {
+    fn from(r: super::intake_screen::RateOutcome) -> Self {
+        match r {
+            super::intake_screen::RateOutcome::Limited(s) => IntakeError::Screened(s),
+            super::intake_screen::RateOutcome::Store(e) => IntakeError::Store(e),
+        }
+    }
 }
 
 /// The outcome, with whether it was replayed from an earlier attempt.
@@ -53,10 +65,28 @@ pub struct Accepted {
     pub replayed: bool,
 }
 
-/// Captures one inquiry.
+/// Captures one inquiry from a trusted path (a verified integration, a test).
 pub async fn capture(services: &Services, request: IntakeRequest) -> Result<Accepted, IntakeError> {
+    capture_with(services, request, false).await
+}
+
+/// Captures one inquiry from the public web form: screened first (honeypot, minimum fill time,
+/// per-IP and per-phone rate limits; issue 7), so nothing is stored or sent for a refused one.
+pub async fn capture_public(services: &Services, request: IntakeRequest) -> Result<Accepted, IntakeError> {
+    capture_with(services, request, true).await
+}
+
+async fn capture_with(services: &Services, mut request: IntakeRequest, screen: bool) -> Result<Accepted, IntakeError> {
     let now = services.clock.now();
+    if screen {
+        super::intake_screen::spam_check(&services.config.data_quality.spam, &mut request.submission.fields, now)
+            .map_err(IntakeError::Screened)?;
+        super::intake_screen::limit_ip(services, request.submission.ip.as_deref()).await?;
+    }
     let new_lead = parse_submission(&request.submission, services.config.as_ref(), now).map_err(IntakeError::Invalid)?;
+    if screen {
+        super::intake_screen::limit_phone(services, new_lead.contact.phone.as_ref()).await?;
+    }
 
     // Claim the idempotency key; its first-use time seeds every id below.
     let key = request.idempotency_key.as_deref();
@@ -106,9 +136,17 @@ async fn store_and_publish(
         None => LeadId::random(),
     };
     let touchpoint = new_lead.touchpoint(first_seen);
-    let lead = Lead::capture(lead_id, new_lead.clone(), first_seen);
+    let mut lead = Lead::capture(lead_id, new_lead.clone(), first_seen);
+    // Issue 7: the team's own tests are marked (no messages, left out of reports), and what
+    // contact validation found is kept on the lead.
+    lead.test = super::intake_screen::is_test(services, lead.contact.phone.as_ref(), lead.contact.email.as_ref());
+    lead.contact_flags = super::intake_screen::contact_flags(services, lead.contact.phone.as_ref(), lead.contact.email.as_ref()).await;
 
-    let (lead_id, kind, entry_kind, audit) = match services.leads.create_or_match(&lead).await? {
+    let outcome = services.leads.create_or_match(&lead).await?;
+    if outcome == CaptureOutcome::Created && lead.test {
+        services.hygiene.mark_test(&lead).await?;
+    }
+    let (lead_id, kind, entry_kind, audit) = match outcome {
         CaptureOutcome::Created => (
             lead.id,
             LeadEventKind::Captured,

@@ -16,6 +16,9 @@ pub enum SmsGate {
 
 /// Checks everything that must hold before texting `lead`.
 pub async fn sms_gate(services: &Services, lead: &Lead) -> Result<SmsGate, StoreError> {
+    if let Some(reason) = never_messaged(lead) {
+        return Ok(SmsGate::Blocked(reason));
+    }
     let Some(phone) = lead.contact.phone.clone() else {
         return Ok(SmsGate::Blocked(SkipReason::NoPhone));
     };
@@ -32,6 +35,18 @@ pub async fn sms_gate(services: &Services, lead: &Lead) -> Result<SmsGate, Store
         return Ok(SmsGate::Blocked(SkipReason::OptedOut));
     }
     Ok(SmsGate::Allowed(phone))
+}
+
+/// Leads that get no automated message on any channel: test submissions (issue 7), and leads
+/// archived as unresponsive or erased (closed leads get nothing more).
+pub fn never_messaged(lead: &Lead) -> Option<SkipReason> {
+    if lead.test {
+        Some(SkipReason::TestRecord)
+    } else if lead.archived_at.is_some() || lead.erased_at.is_some() || lead.status == crate::domain::LeadStatus::Unresponsive {
+        Some(SkipReason::LeadClosed)
+    } else {
+        None
+    }
 }
 
 /// What happened to a text.
@@ -99,7 +114,7 @@ pub async fn send_keyword_reply(
                 return Ok(Delivery::Blocked(SkipReason::OptedOut));
             }
         }
-        MessagePurpose::Acknowledgement => return Ok(Delivery::Blocked(SkipReason::NoConsent)),
+        MessagePurpose::Acknowledgement | MessagePurpose::FollowUp => return Ok(Delivery::Blocked(SkipReason::NoConsent)),
     }
     let sent = services.sms.send(&OutboundSms { lead_id, to: to.clone(), body, purpose }).await?;
     Ok(Delivery::Sent(sent))

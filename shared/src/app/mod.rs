@@ -28,5 +28,11 @@ pub mod touchpoints;
 // Data hygiene: merges, review queue, the hygiene job (issue 7).
 pub mod hygiene;
 pub mod merge;
+// Follow-up cadences (issue 4).
+pub mod cadence;
+pub mod followup;
+// Data hygiene (issue 7).
+pub mod intake_screen;
+pub mod scoring_review;
 
 pub use services::Services;

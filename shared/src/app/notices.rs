@@ -8,6 +8,7 @@ use crate::domain::team_notice::{short_code, NoticeKind, TeamNotice};
 use crate::domain::{Actor, Lead, TimelineEntry, TimelineKind};
 use crate::ports::{Claim, NotifyError, StoreError};
 use chrono::Duration;
+use std::collections::BTreeMap;
 use tracing::warn;
 
 /// Why a notice could not be sent now.
@@ -21,10 +22,10 @@ pub enum NoticeError {
     Busy,
 }
 
-/// Renders the notice for `member` (`level` for ladder steps).
-pub fn render(services: &Services, lead: &Lead, member: &MemberId, kind: NoticeKind, level: Option<usize>) -> Option<TeamNotice> {
+/// The values team-notice templates may name (`NOTICE_PLACEHOLDERS`) for a lead: ids, short
+/// code, link, service line, tier, score, band, minutes overdue, ladder level. Nothing else.
+pub fn notice_values(services: &Services, lead: &Lead, level: Option<usize>) -> BTreeMap<&'static str, String> {
     let config = &services.config;
-    let m = config.team.members.get(member)?;
     let templates = &config.sla.notices;
     let code = short_code(lead.id);
     let id = lead.id.to_string();
@@ -37,32 +38,45 @@ pub fn render(services: &Services, lead: &Lead, member: &MemberId, kind: NoticeK
     let tier = lead.score.as_ref().map_or("routine", |s| s.urgency.tier.as_str());
     let now = services.clock.now();
     let overdue = lead.first_contact_due_at.map(|d| (now - d).num_minutes().max(0)).unwrap_or(0);
-    let value = |n: &str| -> Option<String> {
-        match n {
-            "lead_id" => Some(id.clone()),
-            "short_code" => Some(code.clone()),
-            "link" => Some(link.clone()),
-            "service_line" => Some(lead.context.service_line.to_string()),
-            "service_line_name" => Some(line.map_or_else(|| lead.context.service_line.to_string(), |l| l.name.clone())),
-            "tier" => Some(tier.to_string()),
-            "score" => Some(lead.score.as_ref().map_or_else(|| "n/a".to_string(), |s| s.score.to_string())),
-            "band" => lead.score.as_ref().map(|s| s.band.as_str().to_string()),
-            "minutes_overdue" => Some(overdue.to_string()),
-            "level" => level.map(|l| (l + 1).to_string()),
-            _ => None,
-        }
-    };
+    let mut v = BTreeMap::new();
+    v.insert("lead_id", id);
+    v.insert("short_code", code);
+    v.insert("link", link);
+    v.insert("service_line", lead.context.service_line.to_string());
+    v.insert("service_line_name", line.map_or_else(|| lead.context.service_line.to_string(), |l| l.name.clone()));
+    v.insert("tier", tier.to_string());
+    v.insert("score", lead.score.as_ref().map_or_else(|| "n/a".to_string(), |s| s.score.to_string()));
+    if let Some(s) = &lead.score {
+        v.insert("band", s.band.as_str().to_string());
+    }
+    v.insert("minutes_overdue", overdue.to_string());
+    if let Some(l) = level {
+        v.insert("level", (l + 1).to_string());
+    }
+    v
+}
+
+/// Renders the notice for `member` (`level` for ladder steps). Cadence notices (call tasks,
+/// notification steps) are rendered by the cadence from its own templates: `None` here.
+pub fn render(services: &Services, lead: &Lead, member: &MemberId, kind: NoticeKind, level: Option<usize>) -> Option<TeamNotice> {
+    let config = &services.config;
+    let m = config.team.members.get(member)?;
+    let templates = &config.sla.notices;
+    let values = notice_values(services, lead, level);
+    let code = short_code(lead.id);
     let template = match kind {
         NoticeKind::Assigned => &templates.assigned,
         NoticeKind::CrisisPage => &templates.crisis_page,
         NoticeKind::Overdue => &templates.overdue,
+        NoticeKind::CallTask | NoticeKind::FollowUp => return None,
     };
     let subject = match kind {
         NoticeKind::Assigned => format!("leadflow: new lead {code}"),
         NoticeKind::CrisisPage => format!("leadflow CRISIS: lead {code} needs a call now"),
-        NoticeKind::Overdue => format!("leadflow: lead {code} is waiting for a first contact"),
+        _ => format!("leadflow: lead {code} is waiting for a first contact"),
     };
-    Some(TeamNotice { member: member.clone(), channels: m.notify, kind, lead_id: lead.id, subject, text: template.render(value) })
+    let text = template.render(|n| values.get(n).cloned());
+    Some(TeamNotice { member: member.clone(), channels: m.notify, kind, lead_id: lead.id, subject, text })
 }
 
 /// Sends a notice once per `seed`; `Ok(false)` when it was already sent (or the member is not
@@ -79,6 +93,13 @@ pub async fn send_once(
         warn!(lead_id = %lead.id, member = %member, "notice for a member no longer configured: skipped");
         return Ok(false);
     };
+    send_notice_once(services, lead, notice, seed).await
+}
+
+/// Sends a rendered notice once per `seed` (the cadence's call tasks and notification steps use
+/// this with their own templates); `Ok(false)` when it was already sent.
+pub async fn send_notice_once(services: &Services, lead: &Lead, notice: TeamNotice, seed: &str) -> Result<bool, NoticeError> {
+    let (member, kind) = (&notice.member, notice.kind);
     let action = format!("notice:{seed}");
     let now = services.clock.now();
     match services.once.claim(lead.id, &action, now, Duration::seconds(60)).await? {

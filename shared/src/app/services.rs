@@ -45,4 +45,12 @@ pub struct Services {
     pub person_data: Vec<Arc<dyn PersonDataStore>>,
     /// Blocking keys, the change index, merges with their before-images, the review queue (issue 7).
     pub dedupe: Arc<dyn crate::ports::DedupeStore>,
+    /// Follow-up cadence enrollments and team members' tasks (issue 4).
+    pub cadence: Arc<dyn crate::ports::CadenceStore>,
+    /// Per-IP and per-phone intake counters (issue 7).
+    pub rate: Arc<dyn crate::ports::RateCounter>,
+    /// Test-record index, lead deletion, personal-data expiry (issue 7).
+    pub hygiene: Arc<dyn crate::ports::RecordHygiene>,
+    /// The optional MX check (issue 7).
+    pub mail_domains: Arc<dyn crate::ports::MailDomains>,
 }

@@ -16,6 +16,10 @@ pub mod team;
 
 // Duplicate detection and merges (issue 7).
 pub mod matching;
+// Follow-up cadences (issue 4).
+pub mod cadence;
+// Data hygiene (issue 7).
+pub mod data_quality;
 
 pub use error::{ConfigError, ConfigProblem};
 pub use integrations::{KeywordReplies, LifecycleSettings, SourceSettings, WebhookSettings, KEYWORD_PLACEHOLDERS, RATES_NOTICE};
@@ -107,6 +111,10 @@ pub struct Config {
     pub webhooks: WebhookSettings,
     /// Duplicate thresholds, blocking, survivorship, the hygiene job's window (issue 7).
     pub matching: matching::MatchingConfig,
+    /// Follow-up cadences and the contact rules they obey (quiet hours, daily cap).
+    pub followup: cadence::FollowupConfig,
+    /// Spam and rate limits, test records, contact validation, archiving (issue 7).
+    pub data_quality: data_quality::DataQualityConfig,
 }
 
 impl Config {

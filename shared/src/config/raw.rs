@@ -42,6 +42,20 @@ pub struct RawConfig {
     /// Duplicate detection and merges (issue 7): see matching.rs.
     #[serde(default)]
     pub matching: super::matching::RawMatching,
+    // Follow-up cadences (issue 4): the section types live in cadence.rs.
+    #[serde(default)]
+    pub followup: super::cadence::RawFollowup,
+    #[serde(default)]
+    pub cadences: Vec<super::cadence::RawCadence>,
+    // Data hygiene (issue 7): the section types live in data_quality.rs.
+    #[serde(default)]
+    pub spam: super::data_quality::RawSpam,
+    #[serde(default)]
+    pub test_records: super::data_quality::RawTestRecords,
+    #[serde(default)]
+    pub contact_validation: super::data_quality::RawContactValidation,
+    #[serde(default)]
+    pub archive: super::data_quality::RawArchive,
 }
 
 #[derive(Debug, Deserialize)]

@@ -22,6 +22,11 @@ impl Problems<'_> {
         let at = self.locator.locate(path);
         self.list.push(ConfigProblem { key: path.to_string(), line: at.map(|p| p.0), column: at.map(|p| p.1), message: message.into() });
     }
+
+    /// Problems found so far.
+    pub(super) fn count(&self) -> usize {
+        self.list.len()
+    }
 }
 
 pub(super) fn load(source: &str, origin: &str) -> Result<Config, ConfigError> {
@@ -193,6 +198,16 @@ pub(super) fn load(source: &str, origin: &str) -> Result<Config, ConfigError> {
     let sms_keywords = super::integrations::keywords(raw.sms_keywords, &mut p);
     let webhooks = super::integrations::webhooks(raw.webhooks, &|id| service_lines.contains_key(id), &mut p);
     let matching = super::matching::validate(&raw.matching, &mut p);
+    let followup = super::cadence::validate(&raw.followup, &raw.cadences, &service_lines, &mut p);
+    let data_quality = super::data_quality::validate(
+        &raw.spam,
+        &raw.test_records,
+        &raw.contact_validation,
+        &raw.archive,
+        phone_region,
+        &service_lines,
+        &mut p,
+    );
 
     if !p.list.is_empty() {
         return Err(ConfigError { origin: origin.to_string(), problems: p.list });
@@ -215,6 +230,8 @@ pub(super) fn load(source: &str, origin: &str) -> Result<Config, ConfigError> {
         sms_keywords: sms_keywords.expect("problems reported above"),
         webhooks,
         matching,
+        followup,
+        data_quality,
     })
 }
 

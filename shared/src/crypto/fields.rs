@@ -9,8 +9,9 @@ pub const LEAD: &[&str] = &["context.concern", "score.urgency.matches[].phrase",
 
 /// Sealed paths of a timeline entry (entries are stored flat: the kind's fields sit beside
 /// `id`, `at` and `actor`): staff notes on contact attempts, status changes and milestones
-/// (`note`), and message texts (`text`: a person's reply, and what leadflow sent them).
-pub const TIMELINE: &[&str] = &["note", "text"];
+/// (`note`), and message texts (`text`: a person's reply, and what leadflow sent them;
+/// `outcome.text`: what a follow-up cadence step sent).
+pub const TIMELINE: &[&str] = &["note", "text", "outcome.text"];
 
 /// Sealed paths of a stored webhook event: an inbound text's body, and every field a generic
 /// source (a chat, a social DM) reported, which may hold a concern in the person's own words.

@@ -171,6 +171,11 @@ pub mod fields {
     pub const STAKEHOLDERS: &str = "stakeholders";
     pub const MILESTONES: &str = "milestones";
     pub const TIMELINE: &str = "timeline";
+    /// The lead's follow-up cadence enrollment (issue 4): which cadence, its state, next step.
+    pub const CADENCE: &str = "cadence";
+    /// The call tasks a cadence created for team members (titles name ids only).
+    pub const TASKS: &str = "tasks";
+    pub const CONSENT_EMAIL: &str = "consent.email";
 
     /// Every part of a lead record, for reads and erasures of the whole record (the timeline last).
     pub const WHOLE_LEAD: &[&str] = &[
@@ -248,6 +253,19 @@ pub mod fields {
             TimelineKind::MilestoneReached { .. } => &[MILESTONES, STATUS, TIMELINE],
             // A merge rewrites the whole record (survivor) or closes it (tombstone).
             TimelineKind::Merged { .. } => WHOLE_LEAD,
+            // Follow-up cadences: the enrollment, and per step what it used to reach the person.
+            TimelineKind::CadenceEnrolled { .. }
+            | TimelineKind::CadenceStopped { .. }
+            | TimelineKind::CadencePaused { .. }
+            | TimelineKind::CadenceResumed { .. }
+            | TimelineKind::CadenceCompleted { .. } => &[CADENCE, TIMELINE],
+            TimelineKind::CadenceStep { channel, .. } => match channel {
+                crate::domain::cadence::StepChannel::Sms => &[FIRST_NAME, PHONE, CONSENT_SMS, CADENCE, TIMELINE],
+                crate::domain::cadence::StepChannel::Email => &[FIRST_NAME, EMAIL, CONSENT_EMAIL, CADENCE, TIMELINE],
+                crate::domain::cadence::StepChannel::CallTask => &[ASSIGNMENT, TASKS, CADENCE, TIMELINE],
+                crate::domain::cadence::StepChannel::Notification => &[ASSIGNMENT, CADENCE, TIMELINE],
+            },
+            TimelineKind::TaskClosed { .. } => &[TASKS, CADENCE, TIMELINE],
         }
     }
 }

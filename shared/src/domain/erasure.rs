@@ -5,6 +5,7 @@
 //! The timeline match is exhaustive on purpose: a new `TimelineKind` does not compile until
 //! someone decides here what of it is personal.
 
+use super::cadence::StepOutcome;
 use super::consent::ChannelConsent;
 use super::context::{ContactPreferences, FranchiseProfile, Location};
 use super::franchise::Stakeholder;
@@ -168,6 +169,16 @@ pub fn anonymize_timeline_entry(entry: &TimelineEntry) -> TimelineEntry {
             TimelineKind::StakeholderAdded { stakeholder: anonymize_stakeholder(stakeholder) }
         }
         TimelineKind::MilestoneReached { milestone, .. } => TimelineKind::MilestoneReached { milestone: *milestone, note: None },
+        // A cadence step keeps what was done and when; the text sent (it greets the person by
+        // name) and a provider's error (it may repeat the address) go.
+        TimelineKind::CadenceStep { cadence, step, name, channel, outcome, next } => TimelineKind::CadenceStep {
+            cadence: cadence.clone(),
+            step: *step,
+            name: name.clone(),
+            channel: *channel,
+            outcome: anonymize_step_outcome(outcome),
+            next: next.clone(),
+        },
         // Ids, codes, numbers and times only: nothing personal to remove.
         kind @ (TimelineKind::ScoreChanged { .. }
         | TimelineKind::Assigned { .. }
@@ -182,9 +193,30 @@ pub fn anonymize_timeline_entry(entry: &TimelineEntry) -> TimelineEntry {
         | TimelineKind::PaymentReceived { .. }
         | TimelineKind::ReengagementTriggered { .. }
         | TimelineKind::TeamAlerted { .. }
-        | TimelineKind::Merged { .. }) => kind.clone(),
+        | TimelineKind::Merged { .. }
+        // Cadence names, reasons, staff user ids, task ids and outcomes.
+        | TimelineKind::CadenceEnrolled { .. }
+        | TimelineKind::CadenceStopped { .. }
+        | TimelineKind::CadencePaused { .. }
+        | TimelineKind::CadenceResumed { .. }
+        | TimelineKind::CadenceCompleted { .. }
+        | TimelineKind::TaskClosed { .. }) => kind.clone(),
     };
     out
+}
+
+/// A cadence step's outcome without the message text or a provider's error text.
+fn anonymize_step_outcome(outcome: &StepOutcome) -> StepOutcome {
+    match outcome {
+        StepOutcome::Sent { provider_message_id, text } => {
+            StepOutcome::Sent { provider_message_id: provider_message_id.clone(), text: text.as_ref().map(|_| ERASED.to_string()) }
+        }
+        StepOutcome::Failed { .. } => StepOutcome::Failed { error: ERASED.to_string() },
+        other @ (StepOutcome::TaskCreated { .. }
+        | StepOutcome::Notified { .. }
+        | StepOutcome::Skipped { .. }
+        | StepOutcome::Deferred { .. }) => other.clone(),
+    }
 }
 
 /// A stored webhook event with everything the provider told about the person removed: its

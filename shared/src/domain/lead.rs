@@ -88,6 +88,19 @@ pub struct Lead {
     /// before-image stays with the merge so `POST /leads/{id}/unmerge` can restore it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub merged_into: Option<LeadId>,
+    /// A submission from the team's own tests (configured `[test_records]`): it gets no
+    /// automated messages and reports leave it out (filter on `test`).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub test: bool,
+    /// What contact validation found (a landline, a disposable email domain): the values stay.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub contact_flags: Vec<super::contact_check::ContactFlag>,
+    /// When the hygiene job archived the lead for having gone silent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub archived_at: Option<DateTime<Utc>>,
+    /// When the lead's personal data expires (DynamoDB TTL); an anonymized stub remains.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub personal_data_expires_at: Option<DateTime<Utc>>,
 }
 
 /// One payment on a lead.
@@ -168,6 +181,10 @@ impl Lead {
             milestones: Vec::new(),
             erased_at: None,
             merged_into: None,
+            test: false,
+            contact_flags: Vec::new(),
+            archived_at: None,
+            personal_data_expires_at: None,
         }
     }
 

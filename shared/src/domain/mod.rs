@@ -40,7 +40,16 @@ pub mod sla;
 pub mod team_notice;
 pub mod urgency;
 
+// Data hygiene (issue 7).
+pub mod contact_check;
+pub mod scoring_review;
+
 pub use audit::{AuditAction, AuditActor, AuditEntry, AuditOutcome};
+// Follow-up cadences (issue 4).
+pub mod cadence;
+pub mod geo;
+pub mod task;
+
 pub use channel::ContactChannel;
 pub use consent::{ChannelConsent, Consents};
 pub use context::{LeadContext, ServiceLineId};

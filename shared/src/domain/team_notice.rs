@@ -16,6 +16,10 @@ pub enum NoticeKind {
     CrisisPage,
     /// A lead's first contact is overdue (an escalation ladder step).
     Overdue,
+    /// A follow-up cadence created a call task for them (issue 4).
+    CallTask,
+    /// A follow-up cadence's notification step.
+    FollowUp,
 }
 
 impl NoticeKind {
@@ -24,6 +28,8 @@ impl NoticeKind {
             NoticeKind::Assigned => "assigned",
             NoticeKind::CrisisPage => "crisis_page",
             NoticeKind::Overdue => "overdue",
+            NoticeKind::CallTask => "call_task",
+            NoticeKind::FollowUp => "follow_up",
         }
     }
 }

@@ -37,6 +37,8 @@ pub enum SkipReason {
     NotMobile,
     NoEmail,
     LeadClosed,
+    /// A test submission (`[test_records]`): never messaged.
+    TestRecord,
 }
 
 impl SkipReason {
@@ -49,6 +51,7 @@ impl SkipReason {
             SkipReason::NotMobile => "not_mobile",
             SkipReason::NoEmail => "no_email",
             SkipReason::LeadClosed => "lead_closed",
+            SkipReason::TestRecord => "test_record",
         }
     }
 }
@@ -192,6 +195,52 @@ pub enum TimelineKind {
         /// Which record each surviving field and consent came from (field names and ids only).
         #[serde(default, skip_serializing_if = "Vec::is_empty")]
         choices: Vec<super::merge::FieldChoice>,
+    },
+    // Follow-up cadences (issue 4).
+    /// The lead was enrolled in a follow-up cadence (`previous`: the one it was switched from).
+    CadenceEnrolled {
+        cadence: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        previous: Option<String>,
+        reason: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        next: Option<super::cadence::StepRef>,
+    },
+    /// One attempt of a cadence step: step, channel, outcome and the next step (the entry's
+    /// time is the attempt's).
+    CadenceStep {
+        cadence: String,
+        step: u32,
+        name: String,
+        channel: super::cadence::StepChannel,
+        outcome: super::cadence::StepOutcome,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        next: Option<super::cadence::StepRef>,
+    },
+    /// The cadence stopped (a stop event: booked, replied, ...); pending steps were cancelled.
+    CadenceStopped {
+        cadence: String,
+        reason: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        cancelled_step: Option<u32>,
+    },
+    /// A team member paused the cadence.
+    CadencePaused { cadence: String, by: String },
+    /// A team member resumed it.
+    CadenceResumed {
+        cadence: String,
+        by: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        next: Option<super::cadence::StepRef>,
+    },
+    /// Every step of the cadence ran.
+    CadenceCompleted { cadence: String },
+    /// A call task was closed (done with the call's outcome, expired, or cancelled).
+    TaskClosed {
+        task_id: String,
+        status: super::task::TaskStatus,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        outcome: Option<super::contact_attempt::ContactOutcome>,
     },
 }
 

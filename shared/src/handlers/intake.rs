@@ -2,7 +2,8 @@
 //! answers 202 with the lead's id (or 303 back to the page for browser posts that ask for it),
 //! and every refusal with a status and a JSON body naming the problem.
 
-use crate::app::intake::{capture, Accepted, IntakeError, IntakeRequest};
+use crate::app::intake::{capture_public, Accepted, IntakeError, IntakeRequest};
+use crate::app::intake_screen::Screening;
 use crate::app::Services;
 use crate::domain::intake_form::{FieldError, RawSubmission};
 use crate::handlers::request::{header, request_id, source_ip};
@@ -67,7 +68,7 @@ pub async fn handle(services: &Services, req: Request) -> Response<Body> {
     };
 
     let submission = RawSubmission { fields, ip: source_ip(&req), user_agent: header(&req, "user-agent").map(str::to_string) };
-    match capture(services, IntakeRequest { submission, idempotency_key }).await {
+    match capture_public(services, IntakeRequest { submission, idempotency_key }).await {
         Ok(Accepted { receipt, replayed }) => {
             let mut resp = match redirect {
                 Some(target) => Response::builder()
@@ -84,6 +85,19 @@ pub async fn handle(services: &Services, req: Request) -> Response<Body> {
             resp
         }
         Err(IntakeError::Invalid(fields)) => invalid(&fields),
+        Err(IntakeError::Screened(Screening::Rejected(fields))) => json_response(
+            422,
+            &Invalid { error: "submission_rejected", message: "the submission looks automated and was not accepted", fields: &fields },
+        ),
+        Err(IntakeError::Screened(Screening::RateLimited { field, retry_after_seconds })) => {
+            let fields = [FieldError::new(field, "rate_limited", "too many submissions; retry later")];
+            let mut resp =
+                json_response(429, &Invalid { error: "rate_limited", message: "too many submissions; retry later", fields: &fields });
+            if let Ok(v) = http::HeaderValue::from_str(&retry_after_seconds.to_string()) {
+                resp.headers_mut().insert("retry-after", v);
+            }
+            resp
+        }
         Err(IntakeError::KeyReused) => json_response(
             422,
             &Invalid {

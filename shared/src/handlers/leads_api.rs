@@ -48,6 +48,8 @@ pub async fn handle(services: &Services, req: Request) -> Response<Body> {
         ("POST", ["leads", _, "status"]) => change_status(services, &req).await,
         ("POST", ["leads", _, "stakeholders"]) => stakeholder(services, &req).await,
         ("POST", ["leads", _, "milestones"]) => milestone(services, &req).await,
+        // Issue 7: served by this function (it already reads leads through the status index).
+        ("GET", ["reports", "scoring-review"]) => super::reports::scoring_review(services, req).await,
         _ => error_response(404, "not_found", "no such route", None),
     }
 }

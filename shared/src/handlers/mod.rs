@@ -23,6 +23,12 @@ pub mod touchpoints;
 // Data hygiene: duplicates and merges (issue 7).
 pub mod hygiene;
 pub mod merges;
+// Follow-up cadences (issue 4).
+pub mod cadence;
+pub mod cadence_api;
+pub mod followup;
+// Data hygiene (issue 7).
+pub mod reports;
 
 use crate::app::Services;
 use crate::ports::Consumer;
@@ -34,5 +40,6 @@ pub async fn consume(services: &Services, consumer: Consumer, event: SqsEvent) -
         Consumer::Acknowledge => acknowledge::handle(services, event).await,
         Consumer::Score => score::handle(services, event).await,
         Consumer::Webhooks => webhook_worker::handle(services, event).await,
+        Consumer::Cadence => cadence::handle(services, event).await,
     }
 }

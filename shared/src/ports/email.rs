@@ -14,6 +14,8 @@ pub enum EmailPurpose {
     StaffReport,
     /// A notice to a team member about a lead.
     TeamNotice,
+    /// The instant acknowledgement, when the lead's phone cannot take texts (a landline).
+    Acknowledgement,
 }
 
 impl EmailPurpose {
@@ -22,6 +24,7 @@ impl EmailPurpose {
             EmailPurpose::FollowUp => "follow_up",
             EmailPurpose::StaffReport => "staff_report",
             EmailPurpose::TeamNotice => "team_notice",
+            EmailPurpose::Acknowledgement => "acknowledgement",
         }
     }
 }

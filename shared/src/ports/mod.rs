@@ -29,6 +29,8 @@ pub mod team;
 
 // Data hygiene: duplicates, merges, the hygiene job (issue 7).
 pub mod dedupe;
+// Follow-up cadences (issue 4).
+pub mod cadence;
 
 pub use alerts::{AlertError, TeamAlert, TeamAlerts};
 pub use audit::AuditLog;
@@ -54,4 +56,12 @@ pub use notify::{Notifier, NotifyError};
 pub use schedule::{DueClaim, DueItem, DueStore};
 pub use team::TeamStore;
 
+pub use cadence::{CadenceStore, EnrollmentStore, TaskStore};
 pub use dedupe::{DedupeStore, MatchIndex, MergeStore, MergeSummary, MergeWrite, PairKey, ReviewItem, ReviewQueue};
+// Data hygiene (issue 7).
+pub mod mail_domains;
+pub mod rate_limit;
+pub mod record_hygiene;
+pub use mail_domains::MailDomains;
+pub use rate_limit::RateCounter;
+pub use record_hygiene::RecordHygiene;

@@ -14,28 +14,36 @@ pub enum Consumer {
     /// Handles verified webhook events (inbound texts, calls, email events, appointments,
     /// payments, source events). Its messages are `InboundJob`s, not lead events.
     Webhooks,
+    /// Follow-up cadences: enrolls, switches and stops them, closes call tasks (issue 4).
+    Cadence,
 }
 
 impl Consumer {
-    pub const ALL: [Consumer; 3] = [Consumer::Acknowledge, Consumer::Score, Consumer::Webhooks];
+    pub const ALL: [Consumer; 4] = [Consumer::Acknowledge, Consumer::Score, Consumer::Webhooks, Consumer::Cadence];
 
     pub fn as_str(self) -> &'static str {
         match self {
             Consumer::Acknowledge => "acknowledge",
             Consumer::Score => "score",
             Consumer::Webhooks => "webhooks",
+            Consumer::Cadence => "cadence",
         }
     }
 
     /// Consumers of an event kind. Kinds nobody consumes yet publish nowhere.
     pub fn of(kind: LeadEventKind) -> &'static [Consumer] {
         match kind {
-            LeadEventKind::Captured | LeadEventKind::InquiryRepeated => &[Consumer::Acknowledge, Consumer::Score],
+            // Cadences enroll at capture the leads no scoring model covers (the others on
+            // `lead.scored`, with their band).
+            LeadEventKind::Captured => &[Consumer::Acknowledge, Consumer::Score, Consumer::Cadence],
+            LeadEventKind::InquiryRepeated => &[Consumer::Acknowledge, Consumer::Score],
             LeadEventKind::TouchpointAdded | LeadEventKind::Updated => &[Consumer::Score],
-            LeadEventKind::Scored | LeadEventKind::ContactRecorded => &[],
-            // Published for the consumers that react to them (cadence stop rules, attribution
-            // and KPI aggregates); none in this tree yet, so they go nowhere.
-            LeadEventKind::StatusChanged | LeadEventKind::Replied | LeadEventKind::OptedOut => &[],
+            // Enrollment and switching, call task outcomes, stop rules.
+            LeadEventKind::Scored
+            | LeadEventKind::ContactRecorded
+            | LeadEventKind::StatusChanged
+            | LeadEventKind::Replied
+            | LeadEventKind::OptedOut => &[Consumer::Cadence],
         }
     }
 }

@@ -16,6 +16,8 @@ pub enum MessagePurpose {
     HelpReply,
     /// The confirmation of a START: the number is subscribed again, so the normal gate applies.
     ResubscribeConfirmation,
+    /// A follow-up cadence step (issue 4): through the consent gate, like everything else.
+    FollowUp,
 }
 
 impl MessagePurpose {
@@ -25,6 +27,7 @@ impl MessagePurpose {
             MessagePurpose::OptOutConfirmation => "opt_out_confirmation",
             MessagePurpose::HelpReply => "help_reply",
             MessagePurpose::ResubscribeConfirmation => "resubscribe_confirmation",
+            MessagePurpose::FollowUp => "follow_up",
         }
     }
 

@@ -114,6 +114,17 @@ pub async fn services(config: Config, env: &AwsEnv) -> Services {
         env.sns_topic_arns.clone(),
         sns_https,
     );
+    let mail_domains: Arc<dyn crate::ports::MailDomains> = if config.data_quality.contact_validation.mx_check {
+        match crate::adapters::aws::DohMailDomains::new(crate::adapters::aws::doh::DEFAULT_RESOLVER) {
+            Ok(d) => Arc::new(d),
+            Err(e) => {
+                tracing::warn!(error = %e, "no HTTPS for the MX check: email domains are not looked up");
+                Arc::new(crate::adapters::memory::StaticMailDomains::default())
+            }
+        }
+    } else {
+        Arc::new(crate::adapters::memory::StaticMailDomains::default())
+    };
     Services {
         config: Arc::new(config),
         clock: Arc::new(SystemClock),
@@ -129,14 +140,22 @@ pub async fn services(config: Config, env: &AwsEnv) -> Services {
         team: store.clone(),
         notifier: Arc::new(notifier),
         listing: store.clone(),
+        cadence: store.clone(),
         inbound: store.clone(),
         jobs: Arc::new(queue),
         alerts: Arc::new(SnsAlerts::new(aws_sdk_sns::Client::new(&sdk), env.alert_topic_arn.clone())),
         webhooks: Arc::new(webhooks),
         audit: Arc::new(audit),
         // SNS keeps no copy of sent texts (unless the account turned on SMS delivery logs).
-        person_data: vec![store.clone(), Arc::new(crate::adapters::aws::dynamo::DynamoDedupeRecords((*store).clone()))],
-        dedupe: store,
+        person_data: vec![
+            store.clone(),
+            Arc::new(crate::adapters::aws::dynamo::DynamoDedupeRecords((*store).clone())),
+            Arc::new(crate::app::cadence::records::CadenceRecords(store.clone())),
+        ],
+        dedupe: store.clone(),
+        rate: store.clone(),
+        hygiene: store,
+        mail_domains,
     }
 }
 

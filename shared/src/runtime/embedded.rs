@@ -37,6 +37,7 @@ impl EmbeddedSystem {
         let outbox = MemoryOutbox::new(clock.clone());
         let team_outbox = MemoryOutbox::new(clock.clone());
         let audit = MemoryAuditLog::new();
+        let cadence: Arc<dyn crate::ports::CadenceStore> = Arc::new(crate::adapters::memory::MemoryCadenceStore::new());
         let services = Services {
             config: Arc::new(config),
             clock,
@@ -62,8 +63,13 @@ impl EmbeddedSystem {
                 Arc::new(outbox.clone()),
                 Arc::new(team_outbox.clone()),
                 Arc::new(crate::adapters::memory::MemoryDedupeRecords(store.clone())),
+                Arc::new(crate::app::cadence::records::CadenceRecords(cadence.clone())),
             ],
             dedupe: Arc::new(store.clone()),
+            cadence,
+            rate: Arc::new(crate::adapters::memory::MemoryRateCounter::new()),
+            hygiene: Arc::new(store.clone()),
+            mail_domains: Arc::new(crate::adapters::memory::StaticMailDomains::default()),
         };
         EmbeddedSystem { services, store, queue, outbox, team_outbox, audit }
     }
@@ -95,8 +101,13 @@ impl EmbeddedSystem {
         crate::app::sla::tick(&self.services).await
     }
 
-    /// Runs the SLA checker every `every` until the task is aborted (the local runner's stand-in
-    /// for the EventBridge schedule).
+    /// Runs one tick of the scheduled follow-up function (due cadence steps) at the clock's now.
+    pub async fn followup_tick(&self) -> Result<crate::app::scheduler::TickReport, crate::ports::StoreError> {
+        crate::app::followup::tick(&self.services).await
+    }
+
+    /// Runs the SLA checker and the follow-up function every `every` until the task is aborted
+    /// (the local runner's stand-in for their EventBridge schedules).
     pub fn start_ticker(&self, every: std::time::Duration) -> JoinHandle<()> {
         let system = self.clone();
         tokio::spawn(async move {
@@ -106,6 +117,9 @@ impl EmbeddedSystem {
                 interval.tick().await;
                 if let Err(e) = system.tick().await {
                     tracing::warn!(error = %e, "SLA tick failed");
+                }
+                if let Err(e) = system.followup_tick().await {
+                    tracing::warn!(error = %e, "follow-up tick failed");
                 }
             }
         })

@@ -15,7 +15,9 @@
 //! * duplicates (issue 7): candidate generation + scoring over 100,000 generated people
 //!   (`--dup-records N`), and the daily hygiene job over 1,000 changed leads among 1,000,000
 //!   (`--job-records N`), with the DynamoDB calls it would make counted; `--only-duplicates`
-//!   runs just these.
+//!   runs just these;
+//! * follow-up cadences: the scheduler's throughput (due steps run per second) with 100,000
+//!   enrolled leads (`--cadence-leads N`), and the time of a tick with nothing due.
 
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
@@ -362,11 +364,65 @@ async fn bench_webhooks(n: usize) -> [Stats; 7] {
     [Stats(twilio), Stats(stripe), Stats(stop_jobs), Stats(pay_jobs), Stats(pages), Stats(listed), Stats(shown)]
 }
 
+/// Follow-up cadences on the embedded adapters: `n` med-spa leads captured and enrolled (not
+/// measured), then the follow-up function's ticks at +2 min (a call task per lead) and +1 h (the
+/// task waits end and the 1-hour emails go), and quiet ticks in between.
+async fn bench_cadences(n: usize) -> (Duration, usize, Duration, usize, Stats, usize) {
+    use leadflow::app::scheduler::TickOptions;
+    let start = chrono::TimeZone::with_ymd_and_hms(&chrono::Utc, 2026, 3, 3, 15, 30, 0).unwrap();
+    let clock = Arc::new(leadflow::ports::ManualClock::new(start));
+    let system = EmbeddedSystem::new(Config::embedded_default().expect("config"), clock.clone());
+    for i in 0..n {
+        let body = format!(
+            "first_name=Ann&phone=%2B1201{:03}{:04}&email=c{i}%40example.com&service_line=med_spa&state=NJ&consent_email=on",
+            200 + (i / 10_000) % 700,
+            i % 10_000
+        );
+        let resp = handlers::intake::handle(&system.services, lambda_request(body)).await;
+        assert_eq!(resp.status(), 202);
+        if i % 1000 == 999 {
+            system.drain_queues().await;
+        }
+    }
+    system.drain_queues().await;
+    let opts = TickOptions { max_items: n * 2 + 10, max_buckets: 200, ..TickOptions::default() };
+    let run = |at: chrono::DateTime<chrono::Utc>| {
+        clock.set(at);
+        let services = system.services.clone();
+        async move {
+            let t = Instant::now();
+            let report = leadflow::app::followup::tick_with(&services, opts).await.expect("tick");
+            (t.elapsed(), report.handled)
+        }
+    };
+    // Steady state before the first step: the function has been running every minute.
+    run(start).await;
+    run(start + chrono::Duration::minutes(1)).await;
+    let (calls, called) = run(start + chrono::Duration::minutes(2)).await;
+    let mut quiet = Vec::new();
+    let mut quiet_buckets = 0;
+    for m in 3..53 {
+        clock.set(start + chrono::Duration::minutes(m));
+        let t = Instant::now();
+        let report = leadflow::app::followup::tick(&system.services).await.expect("tick");
+        quiet.push(t.elapsed());
+        assert_eq!(report.handled, 0);
+        quiet_buckets = quiet_buckets.max(report.buckets_read);
+    }
+    for m in 53..60 {
+        run(start + chrono::Duration::minutes(m)).await;
+    }
+    let (emails, emailed) = run(start + chrono::Duration::minutes(60)).await;
+    assert_eq!(system.outbox.entries().iter().filter(|e| e.channel == "email").count(), n, "one 1-hour email per lead");
+    (calls, called, emails, emailed, Stats(quiet), quiet_buckets)
+}
+
 #[tokio::main]
 async fn main() {
     let mut args = std::env::args().skip(1);
     let mut n = 2000;
     let (mut dup_records, mut job_records, mut only_dupes) = (100_000, 1_000_000, false);
+    let mut cadence_leads = 100_000;
     while let Some(a) = args.next() {
         if a == "--leads" {
             n = args.next().and_then(|v| v.parse().ok()).expect("--leads N");
@@ -376,6 +432,9 @@ async fn main() {
             job_records = args.next().and_then(|v| v.parse().ok()).expect("--job-records N");
         } else if a == "--only-duplicates" {
             only_dupes = true;
+        }
+        if a == "--cadence-leads" {
+            cadence_leads = args.next().and_then(|v| v.parse().ok()).expect("--cadence-leads N");
         }
     }
     if only_dupes {
@@ -407,6 +466,21 @@ async fn main() {
     println!("{}", pages.line("GET /leads page of 25 via status index"));
     println!("{}", listed.line("GET /leads handler: matrix + 25 audit reads"));
     println!("{}", shown.line("GET /leads/{id} handler: lead+timeline+audit"));
+    let (calls, called, emails, emailed, quiet, buckets) = bench_cadences(cadence_leads).await;
+    let rate = |d: Duration, k: usize| k as f64 / d.as_secs_f64();
+    println!(
+        "{:<44} {} enrolled leads: {called} call-task steps in {calls:.2?} = {:.0} steps/s",
+        "followup tick, 2-minute call tasks",
+        cadence_leads,
+        rate(calls, called)
+    );
+    println!(
+        "{:<44} {emailed} due items (task wait ends + emails) in {emails:.2?} = {:.0} items/s",
+        "followup tick, 1-hour emails",
+        rate(emails, emailed)
+    );
+    println!("{}", quiet.line("followup tick with nothing due"));
+    println!("quiet tick key-range queries: at most {buckets} (target: a few, whatever the number of leads)");
     // Duplicates (issue 7).
     dedupe_bench::candidates_and_scoring(dup_records);
     dedupe_bench::hygiene_job(job_records, 1_000, 5.0).await;

@@ -17,7 +17,11 @@ pub mod sqs;
 pub mod ssm;
 pub mod team_sns;
 
+// Data hygiene (issue 7): the optional MX check.
+pub mod doh;
+
 pub use alerts::SnsAlerts;
+pub use doh::DohMailDomains;
 pub use dynamo::{create_audit_table, create_table, DynamoAuditLog, DynamoStore};
 pub use kms::KmsKeys;
 pub use sdk::{sdk_config, AwsOptions};

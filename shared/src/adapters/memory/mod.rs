@@ -22,8 +22,16 @@ mod team;
 pub use schedule::MemoryDueStore;
 pub use team::MemoryTeamStore;
 
+// Data hygiene (issue 7).
+mod hygiene;
+pub use hygiene::{MemoryRateCounter, StaticMailDomains};
+
 pub use audit::MemoryAuditLog;
 pub use keys::LocalKeys;
+// Follow-up cadences (issue 4).
+mod cadence;
+pub use cadence::MemoryCadenceStore;
+
 pub use outbox::{MemoryOutbox, OutboxEntry};
 pub use queue::{MemoryQueue, QueueSettings, QueuedMessage};
 pub use secrets::LocalSecrets;

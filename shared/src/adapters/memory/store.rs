@@ -58,6 +58,11 @@ pub(super) struct State {
     pub(super) attached: HashMap<LeadId, BTreeSet<(Provider, String)>>,
     /// Blocking keys, the change index, merges and the review queue (issue 7).
     pub(super) dedupe: super::dedupe::DedupeState,
+    /// Data hygiene (issue 7): the test-record index, archived leads' stubs, and when each
+    /// archived lead's personal data expires (what DynamoDB's TTL does in AWS).
+    pub(super) test_index: BTreeSet<(DateTime<Utc>, LeadId)>,
+    pub(super) stubs: HashMap<LeadId, Lead>,
+    pub(super) expiring: HashMap<LeadId, DateTime<Utc>>,
 }
 
 /// The embedded store. Cloning shares the data.

@@ -2,6 +2,7 @@
 //! far as every step got. Adding a step = one line in [`STEPS`] and a module whose
 //! `async fn run(services: &Services, window: &Window) -> Result<StepReport, StoreError>`.
 
+use super::StepError;
 use crate::app::Services;
 use crate::ports::StoreError;
 use chrono::{DateTime, Duration, Utc};
@@ -60,10 +61,33 @@ pub struct JobReport {
     pub watermark: DateTime<Utc>,
 }
 
-type StepFn = for<'a> fn(&'a Services, &'a Window) -> BoxFuture<'a, Result<StepReport, StoreError>>;
+type StepFn = for<'a> fn(&'a Services, &'a Window) -> BoxFuture<'a, Result<StepReport, StepError>>;
 
-/// The steps, in order.
-pub const STEPS: &[(&str, StepFn)] = &[("duplicates", |s, w| Box::pin(super::duplicates::run(s, w)))];
+/// The steps, in order: duplicates first (a merge may close a record the others would touch),
+/// then archiving, the expiry of archived personal data, and the deletion of old test records.
+pub const STEPS: &[(&str, StepFn)] = &[
+    ("duplicates", |s, w| Box::pin(async move { Ok(super::duplicates::run(s, w).await?) })),
+    ("archive", |s, w| Box::pin(async move { Ok(record_keeping(super::archive::run(s, kept(w)).await?)) })),
+    ("retention", |s, w| Box::pin(async move { Ok(record_keeping(super::retention::run(s, kept(w)).await?)) })),
+    ("test_records", |s, w| Box::pin(async move { Ok(record_keeping(super::test_records::run(s, kept(w)).await?)) })),
+];
+
+/// The record-keeping steps' window: they look at `until` (now) and their configured periods.
+fn kept(w: &Window) -> super::Window {
+    super::Window { from: Some(w.after), to: w.until }
+}
+
+/// A record-keeping step's report in the job's shape: its counts, and the leads it changed.
+fn record_keeping(r: super::StepReport) -> StepReport {
+    let mut out = StepReport::new(r.step);
+    out.add("examined", r.examined as u64);
+    out.add("changed", r.changed as u64);
+    out.add("skipped", r.skipped as u64);
+    for id in r.lead_ids {
+        out.id("changed", id);
+    }
+    out
+}
 
 /// The window of the next run at `now`: from the watermark (minus the configured overlap, for
 /// writes that landed late), or the configured look-back on the first run.

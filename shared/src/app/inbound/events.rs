@@ -48,6 +48,8 @@ pub(crate) async fn capture_lead(
         Err(IntakeError::KeyReused) => Err(ProcessError::Step("idempotency key reused".into())),
         Err(IntakeError::Store(e)) => Err(e.into()),
         Err(IntakeError::Queue(e)) => Err(e.into()),
+        // Integrations are not screened (`capture` is the trusted path); kept for completeness.
+        Err(IntakeError::Screened(_)) => Ok(None),
     }
 }
 

@@ -11,6 +11,7 @@
 //! | due item / index / cursor | `DUEKEY#…`, `DUE#{kind}#{minute}`, `DUECURSOR#…` (see `schedule.rs`) | |
 //! | round-robin counter | `RR#{pool}`                   | `RR`            |
 //! | availability      | `TEAM`                          | `AVAIL#{member}`|
+//! | cadence enrollment, tasks, open-task entries | `LEAD#…` / `CADENCE`, `TASK#…`; `OPENTASKS#{member}` (see `cadence.rs`) | |
 //!
 //! | webhook event     | `INBOUND#{provider}#{sha256 of event id}` | `INBOUND` |
 //! | provider link     | `LINK#{provider}#{kind}#{id}`   | `LINK`          |

@@ -181,6 +181,11 @@ fn lead_item_with(lead: &Lead, data: aws_sdk_dynamodb::types::AttributeValue) ->
     item.insert(STATUS.into(), s(lead.status.as_str()));
     item.insert(VERSION.into(), n(lead.version));
     item.insert(DATA.into(), data);
+    // An archived lead's personal data expires by DynamoDB TTL (issue 7); a lead re-opened since
+    // is no longer `unresponsive` and loses the expiry on this save.
+    if let Some(at) = lead.personal_data_expires_at.filter(|_| lead.status == LeadStatus::Unresponsive) {
+        item.insert(super::keys::EXPIRES_AT.into(), n(at.timestamp()));
+    }
     let sort = created_sort_key(lead);
     if let Some(phone) = &lead.contact.phone {
         item.insert(GSI1_PK.into(), s(phone_index_pk(phone)));

@@ -28,8 +28,13 @@ mod audit;
 // Duplicates, merges, review queue, change index (issue 7).
 mod dedupe;
 pub use dedupe::DynamoDedupeRecords;
+// Data hygiene (issue 7).
+mod hygiene;
 
 pub use audit::{create_audit_table, DynamoAuditLog};
+// Follow-up cadences (issue 4).
+mod cadence;
+
 pub use table::create_table;
 
 use crate::crypto::Sealer;
