@@ -77,6 +77,12 @@ const MATRIX: &[Row] = &[
     ("POST", "/webhooks/appointments", UNSIGNED),
     ("POST", "/webhooks/payments", UNSIGNED),
     ("POST", "/webhooks/sources/{source}", UNSIGNED),
+    // Duplicate review and merges (issue 7): administrators, and managers for pairs in scope.
+    ("GET", "/merge/reviews", [(200, 200), (200, 200), (403, 403), (403, 403)]),
+    ("POST", "/merge/reviews/{pair}/accept", MERGERS),
+    ("POST", "/merge/reviews/{pair}/reject", MERGERS),
+    ("POST", "/leads/{id}/merge", MERGERS),
+    ("POST", "/leads/{id}/unmerge", MERGERS),
     // Follow-up cadences: a caller's open call tasks (only those of leads they may read), a
     // lead's tasks and cadence, pause and resume.
     ("GET", "/tasks", [(200, 200), (200, 200), (200, 200), (403, 403)]),
@@ -99,6 +105,9 @@ const MATRIX: &[Row] = &[
     ("GET", "/sources/audit", ADMIN_MANAGER),
     ("POST", "/sources/retag", [(200, 200), (200, 403), (403, 403), (403, 403)]),
 ];
+
+/// Merging and reviewing duplicates: administrators, managers within their scope.
+const MERGERS: [(u16, u16); 4] = [(200, 200), (200, 403), (403, 403), (403, 403)];
 
 fn column(role: Role) -> usize {
     match role {
@@ -270,7 +279,27 @@ async fn every_route_and_role_gets_what_the_matrix_says() {
                     .replace("{chart}", "funnel.svg")
             };
             let token = sign(&claims(user, role), SECRET);
-            let (headers, body) = body_for(pattern, n);
+            let (mut headers, mut body) = body_for(pattern, n);
+            // Merge routes need a second record of the same scope (a queued pair, a merge to undo).
+            let path = if pattern.contains("{pair}") || pattern.ends_with("/merge") || pattern.ends_with("/unmerge") {
+                let (other, _) = lead(&r, n + 5000, line, if whose == Whose::Own { "Hoboken" } else { "Newark" }).await;
+                assign(&r, other, if whose == Whose::Own { "maria" } else { "sam" }).await;
+                r.system.drain_queues().await;
+                let s = &r.system.services;
+                let pair = leadflow::ports::PairKey::new(id, other);
+                let item = leadflow::ports::ReviewItem { pair, points: 5.0, reasons: Vec::new(), detected_at: open_hours() };
+                s.dedupe.put_review(&item).await.unwrap();
+                if pattern.ends_with("/merge") {
+                    headers = vec![("content-type", "application/json")];
+                    body = format!(r#"{{"absorb":"{other}"}}"#);
+                }
+                if pattern.ends_with("/unmerge") {
+                    leadflow::app::merge::merge(s, id, other, leadflow::app::merge::How::Manual, "root-1").await.unwrap();
+                }
+                path.replace("{pair}", &pair.to_string())
+            } else {
+                path
+            };
             let body = body.replace("{id}", &id.to_string());
             let before = snapshot(&r);
             let reply = call(&r, method, &path, Some(&token), &headers, &body).await;

@@ -180,7 +180,12 @@ impl MotoAws {
             webhooks: Arc::new(leadflow::runtime::embedded::local_webhooks()),
             audit: Arc::new(self.fresh_audit().await),
             aggregates: store.clone(),
-            person_data: vec![store.clone(), Arc::new(leadflow::app::cadence::records::CadenceRecords(store.clone()))],
+            person_data: vec![
+                store.clone(),
+                Arc::new(leadflow::adapters::aws::dynamo::DynamoDedupeRecords((*store).clone())),
+                Arc::new(leadflow::app::cadence::records::CadenceRecords(store.clone())),
+            ],
+            dedupe: store.clone(),
             rate: store.clone(),
             hygiene: store,
             mail_domains: Arc::new(leadflow::adapters::memory::StaticMailDomains::default()),

@@ -79,6 +79,7 @@ pub fn sample_lead_at(phone_number: Option<&str>, email_address: Option<&str>, a
         stakeholders: Vec::new(),
         milestones: Vec::new(),
         erased_at: None,
+        merged_into: None,
         test: false,
         contact_flags: Vec::new(),
         archived_at: None,

@@ -105,6 +105,8 @@ pub fn api_routes() -> Vec<Route> {
     routes.extend(source_routes());
     // Follow-up cadences (issue 4).
     routes.extend(cadence_routes());
+    // Duplicate review and merges (issue 7).
+    routes.extend(merge_routes());
     routes
 }
 
@@ -158,6 +160,23 @@ fn source_routes() -> Vec<Route> {
         handler: |s, r| Box::pin(handlers::sources::handle(&s.services, r)),
     };
     vec![route(Method::GET, "/sources/audit"), route(Method::POST, "/sources/retag")]
+}
+
+/// Duplicate review and merges (`functions/merges`): all need a token.
+fn merge_routes() -> Vec<Route> {
+    let route = |method: Method, pattern: &'static str| Route {
+        method,
+        pattern,
+        access: Access::Authorized,
+        handler: |s, r| Box::pin(handlers::merges::handle(&s.services, r)),
+    };
+    vec![
+        route(Method::GET, "/merge/reviews"),
+        route(Method::POST, "/merge/reviews/{pair}/accept"),
+        route(Method::POST, "/merge/reviews/{pair}/reject"),
+        route(Method::POST, "/leads/{id}/merge"),
+        route(Method::POST, "/leads/{id}/unmerge"),
+    ]
 }
 
 /// The team's lead routes (`functions/leads-api`): all need a token.
@@ -334,9 +353,24 @@ impl Router {
                     Err(e) => error_response(503, "weekly_summary_failed", &e.to_string(), None),
                 }
             }
-            (_, "/local/outbox" | "/local/health" | "/local/dev-token" | "/local/whoami" | "/local/tick" | "/local/weekly-summary") => {
-                error_response(405, "method_not_allowed", "this method is not allowed here", None)
+            // The daily hygiene job (issue 7), run now: duplicates since the last run.
+            (Method::POST, "/local/jobs/hygiene") => {
+                self.system.drain_queues().await;
+                match leadflow::app::hygiene::run(&self.system.services).await {
+                    Ok(report) => json_response(200, &report),
+                    Err(e) => error_response(503, "job_failed", &e.to_string(), None),
+                }
             }
+            (
+                _,
+                "/local/outbox"
+                | "/local/health"
+                | "/local/dev-token"
+                | "/local/whoami"
+                | "/local/tick"
+                | "/local/weekly-summary"
+                | "/local/jobs/hygiene",
+            ) => error_response(405, "method_not_allowed", "this method is not allowed here", None),
             _ => error_response(404, "not_found", "no such route", None),
         }
     }

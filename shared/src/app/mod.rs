@@ -25,11 +25,13 @@ pub mod sla;
 pub mod team;
 pub mod touchpoints;
 
+// Data hygiene: merges, review queue, the hygiene job (issue 7).
+pub mod hygiene;
+pub mod merge;
 // Follow-up cadences (issue 4).
 pub mod cadence;
 pub mod followup;
 // Data hygiene (issue 7).
-pub mod hygiene;
 pub mod intake_screen;
 pub mod scoring_review;
 // Attribution and KPIs (issue 6).

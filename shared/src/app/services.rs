@@ -43,6 +43,8 @@ pub struct Services {
     pub audit: Arc<dyn AuditLog>,
     /// Every store that holds personal data: person export and erasure reach each of them.
     pub person_data: Vec<Arc<dyn PersonDataStore>>,
+    /// Blocking keys, the change index, merges with their before-images, the review queue (issue 7).
+    pub dedupe: Arc<dyn crate::ports::DedupeStore>,
     /// Follow-up cadence enrollments and team members' tasks (issue 4).
     pub cadence: Arc<dyn crate::ports::CadenceStore>,
     /// Per-IP and per-phone intake counters (issue 7).

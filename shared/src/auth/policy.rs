@@ -80,6 +80,18 @@ pub fn can_manage_member(p: &Principal, team: &Team, target: &TeamMember) -> boo
     }
 }
 
+/// Whether `p` may see the duplicate review queue (ids, points, reasons) and decide on pairs
+/// (issue 7): administrators and managers, who own data quality; agents work leads.
+pub fn can_review_duplicates(p: &Principal) -> bool {
+    matches!(p.role, Role::Admin | Role::Manager)
+}
+
+/// Whether `p` may merge or unmerge `lead` (both records of a pair must pass): a reviewer who
+/// may change the lead.
+pub fn can_merge_lead(p: &Principal, team: &Team, lead: &Lead) -> bool {
+    can_review_duplicates(p) && can_change_lead(p, team, lead)
+}
+
 /// Whether `p` may read aggregate reports (no personal data in them).
 pub fn can_read_reports(p: &Principal) -> bool {
     p.role != Role::Agent

@@ -14,6 +14,8 @@ pub mod scoring;
 pub mod sla;
 pub mod team;
 
+// Duplicate detection and merges (issue 7).
+pub mod matching;
 // Follow-up cadences (issue 4).
 pub mod cadence;
 // Data hygiene (issue 7).
@@ -109,6 +111,8 @@ pub struct Config {
     pub lifecycle: LifecycleSettings,
     pub sms_keywords: KeywordReplies,
     pub webhooks: WebhookSettings,
+    /// Duplicate thresholds, blocking, survivorship, the hygiene job's window (issue 7).
+    pub matching: matching::MatchingConfig,
     /// Follow-up cadences and the contact rules they obey (quiet hours, daily cap).
     pub followup: cadence::FollowupConfig,
     /// Spam and rate limits, test records, contact validation, archiving (issue 7).

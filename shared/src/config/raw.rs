@@ -39,6 +39,9 @@ pub struct RawConfig {
     pub sms_keywords: super::integrations::RawSmsKeywords,
     #[serde(default)]
     pub webhooks: super::integrations::RawWebhooks,
+    /// Duplicate detection and merges (issue 7): see matching.rs.
+    #[serde(default)]
+    pub matching: super::matching::RawMatching,
     // Follow-up cadences (issue 4): the section types live in cadence.rs.
     #[serde(default)]
     pub followup: super::cadence::RawFollowup,

@@ -198,6 +198,7 @@ pub(super) fn load(source: &str, origin: &str) -> Result<Config, ConfigError> {
     let sms_keywords = super::integrations::keywords(raw.sms_keywords, &mut p);
     let webhooks = super::integrations::webhooks(raw.webhooks, &|id| service_lines.contains_key(id), &mut p);
     let analytics = super::analytics::validate(&raw.attribution, &raw.reports, &mut p);
+    let matching = super::matching::validate(&raw.matching, &mut p);
     let followup = super::cadence::validate(&raw.followup, &raw.cadences, &service_lines, &mut p);
     let data_quality = super::data_quality::validate(
         &raw.spam,
@@ -230,6 +231,7 @@ pub(super) fn load(source: &str, origin: &str) -> Result<Config, ConfigError> {
         sms_keywords: sms_keywords.expect("problems reported above"),
         webhooks,
         analytics,
+        matching,
         followup,
         data_quality,
     })

@@ -252,6 +252,8 @@ pub mod fields {
             TimelineKind::StakeholderAdded { .. } => &[STAKEHOLDERS, TIMELINE],
             TimelineKind::MilestoneReached { .. } => &[MILESTONES, STATUS, TIMELINE],
             TimelineKind::SourceRetagged { .. } => &[SOURCE, TIMELINE],
+            // A merge rewrites the whole record (survivor) or closes it (tombstone).
+            TimelineKind::Merged { .. } => WHOLE_LEAD,
             // Follow-up cadences: the enrollment, and per step what it used to reach the person.
             TimelineKind::CadenceEnrolled { .. }
             | TimelineKind::CadenceStopped { .. }

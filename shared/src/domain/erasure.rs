@@ -212,6 +212,7 @@ pub fn anonymize_timeline_entry(entry: &TimelineEntry) -> TimelineEntry {
         | TimelineKind::TeamAlerted { .. }
         // Campaign tags, kept for reports like the lead's own.
         | TimelineKind::SourceRetagged { .. }
+        | TimelineKind::Merged { .. }
         // Cadence names, reasons, staff user ids, task ids and outcomes.
         | TimelineKind::CadenceEnrolled { .. }
         | TimelineKind::CadenceStopped { .. }

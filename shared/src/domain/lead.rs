@@ -84,6 +84,10 @@ pub struct Lead {
     /// anonymous record that keeps the counts and timings reports are built from.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub erased_at: Option<DateTime<Utc>>,
+    /// Set on a record merged into another (a tombstone): the survivor's id. The record's
+    /// before-image stays with the merge so `POST /leads/{id}/unmerge` can restore it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub merged_into: Option<LeadId>,
     /// A submission from the team's own tests (configured `[test_records]`): it gets no
     /// automated messages and reports leave it out (filter on `test`).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
@@ -176,6 +180,7 @@ impl Lead {
             stakeholders: Vec::new(),
             milestones: Vec::new(),
             erased_at: None,
+            merged_into: None,
             test: false,
             contact_flags: Vec::new(),
             archived_at: None,

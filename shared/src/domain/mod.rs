@@ -21,6 +21,7 @@ pub mod keywords;
 pub mod lead;
 pub mod lifecycle;
 pub mod matching;
+pub mod merge;
 pub mod money;
 pub mod phone;
 pub mod source;

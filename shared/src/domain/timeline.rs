@@ -197,6 +197,18 @@ pub enum TimelineKind {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         previous_campaign: Option<super::text::Label>,
     },
+    /// Two records of one person were merged (issue 7): on both timelines. The before-image of
+    /// both records is kept with the merge (`ports::dedupe`), not here; `unmerge` removes this.
+    Merged {
+        merge_id: EventId,
+        survivor: LeadId,
+        absorbed: LeadId,
+        /// `automatic` (above the high threshold), `review` (accepted) or `manual`.
+        how: String,
+        /// Which record each surviving field and consent came from (field names and ids only).
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        choices: Vec<super::merge::FieldChoice>,
+    },
     // Follow-up cadences (issue 4).
     /// The lead was enrolled in a follow-up cadence (`previous`: the one it was switched from).
     CadenceEnrolled {

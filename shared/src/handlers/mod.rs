@@ -22,6 +22,9 @@ pub mod touchpoints;
 
 // Attribution and KPIs (issue 6).
 pub mod analytics;
+// Data hygiene: duplicates and merges (issue 7).
+pub mod hygiene;
+pub mod merges;
 // Follow-up cadences (issue 4).
 pub mod cadence;
 pub mod cadence_api;

@@ -35,8 +35,12 @@ impl LeadFilter {
     }
 }
 
-/// The listing partitions a lead sits in: status, assignee, service line, facility.
+/// The listing partitions a lead sits in: status, assignee, service line, facility. A record
+/// merged into another (a tombstone) sits in none: the team works the survivor.
 pub fn index_partitions(lead: &Lead) -> [Option<String>; 4] {
+    if lead.merged_into.is_some() {
+        return [None, None, None, None];
+    }
     [
         Some(LeadFilter::Status(lead.status).partition()),
         lead.assignee().map(|u| LeadFilter::Assignee(u.to_string()).partition()),

@@ -29,6 +29,8 @@ pub mod team;
 
 // Attribution and KPIs (issue 6).
 pub mod aggregates;
+// Data hygiene: duplicates, merges, the hygiene job (issue 7).
+pub mod dedupe;
 // Follow-up cadences (issue 4).
 pub mod cadence;
 
@@ -57,6 +59,7 @@ pub use schedule::{DueClaim, DueItem, DueStore};
 pub use team::TeamStore;
 
 pub use cadence::{CadenceStore, EnrollmentStore, TaskStore};
+pub use dedupe::{DedupeStore, MatchIndex, MergeStore, MergeSummary, MergeWrite, PairKey, ReviewItem, ReviewQueue};
 // Data hygiene (issue 7).
 pub mod mail_domains;
 pub mod rate_limit;

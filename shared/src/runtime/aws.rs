@@ -148,7 +148,12 @@ pub async fn services(config: Config, env: &AwsEnv) -> Services {
         audit: Arc::new(audit),
         aggregates: store.clone(),
         // SNS keeps no copy of sent texts (unless the account turned on SMS delivery logs).
-        person_data: vec![store.clone(), Arc::new(crate::app::cadence::records::CadenceRecords(store.clone()))],
+        person_data: vec![
+            store.clone(),
+            Arc::new(crate::adapters::aws::dynamo::DynamoDedupeRecords((*store).clone())),
+            Arc::new(crate::app::cadence::records::CadenceRecords(store.clone())),
+        ],
+        dedupe: store.clone(),
         rate: store.clone(),
         hygiene: store,
         mail_domains,

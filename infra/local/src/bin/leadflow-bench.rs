@@ -16,7 +16,11 @@
 //!   adapters; the analytics consumer's update per lead, and a monthly source report (and the
 //!   attribution report) from the aggregates against a full recompute from the leads. Heavy
 //!   (several GB of memory, minutes): run it alone with
-//!   `-- --only reports [--report-leads 100000]`; `--only foundation` runs the rest.
+//!   `-- --only reports [--report-leads 100000]`; `--only foundation` runs the rest;
+//! * duplicates (issue 7): candidate generation + scoring over 100,000 generated people
+//!   (`--dup-records N`), and the daily hygiene job over 1,000 changed leads among 1,000,000
+//!   (`--job-records N`), with the DynamoDB calls it would make counted; `--only duplicates`
+//!   runs just these;
 //! * follow-up cadences: the scheduler's throughput (due steps run per second) with 100,000
 //!   enrolled leads (`--cadence-leads N`), and the time of a tick with nothing due.
 
@@ -524,20 +528,27 @@ async fn main() {
     let mut only: Option<String> = None;
     let mut report_leads = 100_000;
     let mut cadence_leads = 100_000;
+    let (mut dup_records, mut job_records) = (100_000, 1_000_000);
     while let Some(a) = args.next() {
         match a.as_str() {
             "--leads" => n = args.next().and_then(|v| v.parse().ok()).expect("--leads N"),
-            "--only" => only = Some(args.next().expect("--only reports|foundation")),
+            "--only" => only = Some(args.next().expect("--only reports|duplicates|foundation")),
+            "--only-duplicates" => only = Some("duplicates".to_string()),
             "--report-leads" => report_leads = args.next().and_then(|v| v.parse().ok()).expect("--report-leads N"),
+            "--cadence-leads" => cadence_leads = args.next().and_then(|v| v.parse().ok()).expect("--cadence-leads N"),
+            "--dup-records" => dup_records = args.next().and_then(|v| v.parse().ok()).expect("--dup-records N"),
+            "--job-records" => job_records = args.next().and_then(|v| v.parse().ok()).expect("--job-records N"),
             _ => {}
-        }
-        if a == "--cadence-leads" {
-            cadence_leads = args.next().and_then(|v| v.parse().ok()).expect("--cadence-leads N");
         }
     }
     if only.as_deref() == Some("reports") {
         println!("leadflow benchmarks ({} build), reports section", if cfg!(debug_assertions) { "debug" } else { "release" });
         bench_reports(report_leads).await;
+        return;
+    }
+    if only.as_deref() == Some("duplicates") {
+        dedupe_bench::candidates_and_scoring(dup_records);
+        dedupe_bench::hygiene_job(job_records, 1_000, 5.0).await;
         return;
     }
     println!("leadflow benchmarks ({} build, {} leads each)", if cfg!(debug_assertions) { "debug" } else { "release" }, n);
@@ -581,5 +592,310 @@ async fn main() {
     println!("quiet tick key-range queries: at most {buckets} (target: a few, whatever the number of leads)");
     if only.is_none() {
         bench_reports(report_leads).await;
+        // Duplicates (issue 7).
+        dedupe_bench::candidates_and_scoring(dup_records);
+        dedupe_bench::hygiene_job(job_records, 1_000, 5.0).await;
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Duplicates (issue 7): candidate generation + scoring over generated people, and the daily
+// hygiene job over a few changed leads among many (embedded adapters, with every store call
+// counted to estimate the job's time on DynamoDB).
+
+mod dedupe_bench {
+    use async_trait::async_trait;
+    use chrono::{DateTime, Utc};
+    use leadflow::adapters::memory::MemoryStore;
+    use leadflow::domain::matching::{blocking_keys, candidate_pairs, score_pair, Decision, MatchThresholds, PersonFacts};
+    use leadflow::domain::text::PersonName;
+    use leadflow::domain::{Email, EventId, Lead, LeadId, Phone, Region};
+    use leadflow::ports::dedupe::{MatchIndex, MergeStore, MergeSummary, MergeWrite, PairKey, ReviewItem, ReviewQueue};
+    use leadflow::ports::{CaptureOutcome, LeadStore, StoreError};
+    use leadflow::synthetic::people::{generate, PersonRecord};
+    use std::sync::atomic::{AtomicU64, Ordering};
+    use std::sync::Arc;
+    use std::time::Instant;
+
+    /// Intake's parsing, as in `tests/matching_quality.rs`.
+    pub fn facts(r: &PersonRecord) -> PersonFacts {
+        let phone = r.phone.as_deref().and_then(|p| Phone::parse(p, Region::US).ok());
+        let email = r.email.as_deref().and_then(|e| Email::parse(e).ok());
+        PersonFacts::new(
+            &r.first_name,
+            &r.last_name,
+            phone.as_ref().map(|p| p.as_e164()),
+            email.as_ref().map(|e| e.as_str()),
+            r.date_of_birth,
+            r.postal_code.as_deref(),
+        )
+    }
+
+    /// Candidate generation and scoring over `n` records.
+    pub fn candidates_and_scoring(n: usize) {
+        let mut records = generate(7, n * 4 / 5 + 1);
+        records.truncate(n);
+        let people: Vec<PersonFacts> = records.iter().map(facts).collect();
+        let t = Instant::now();
+        let c = candidate_pairs(&people, 200);
+        let gen = t.elapsed();
+        let thresholds = MatchThresholds::default();
+        let t = Instant::now();
+        let mut flagged = 0usize;
+        for &(a, b) in &c.pairs {
+            if score_pair(&people[a], &people[b]).decide(&thresholds) != Decision::Distinct {
+                flagged += 1;
+            }
+        }
+        let scoring = t.elapsed();
+        let total = gen + scoring;
+        println!(
+            "duplicates over {} records: {} candidate pairs of {} possible ({:.4}% compared; blocking avoided {} pairs), {} oversized blocks skipped",
+            records.len(),
+            c.pairs.len(),
+            c.all_pairs,
+            100.0 * c.pairs.len() as f64 / c.all_pairs as f64,
+            c.avoided(),
+            c.oversized_blocks
+        );
+        println!(
+            "  candidate generation {:.2?}, scoring {:.2?} ({:.0} pairs/s scored; {:.0} pairs/s including blocking), {} pairs flagged",
+            gen,
+            scoring,
+            c.pairs.len() as f64 / scoring.as_secs_f64(),
+            c.pairs.len() as f64 / total.as_secs_f64(),
+            flagged
+        );
+    }
+
+    /// Store calls by kind, and what each costs on DynamoDB in requests.
+    #[derive(Default)]
+    pub struct Calls {
+        pub get: AtomicU64,
+        pub save: AtomicU64,
+        pub index_read: AtomicU64,
+        pub index_writes: AtomicU64,
+        pub key_queries: AtomicU64,
+        pub changed_queries: AtomicU64,
+        pub pair_checks: AtomicU64,
+        pub review_writes: AtomicU64,
+        pub merges: AtomicU64,
+        pub other: AtomicU64,
+    }
+
+    impl Calls {
+        fn inc(c: &AtomicU64, n: u64) {
+            c.fetch_add(n, Ordering::Relaxed);
+        }
+
+        /// DynamoDB requests these calls make: one each, a merge about eight (two reads, the
+        /// earlier merges' query, up to four claims, the transaction), plus its timeline page.
+        pub fn requests(&self) -> u64 {
+            let l = |c: &AtomicU64| c.load(Ordering::Relaxed);
+            l(&self.get)
+                + l(&self.save)
+                + l(&self.index_read)
+                + l(&self.index_writes)
+                + l(&self.key_queries)
+                + l(&self.changed_queries)
+                + l(&self.pair_checks)
+                + l(&self.review_writes)
+                + l(&self.merges) * 9
+                + l(&self.other)
+        }
+    }
+
+    /// The embedded store, counting calls.
+    #[derive(Clone)]
+    pub struct Counted(pub MemoryStore, pub Arc<Calls>);
+
+    #[async_trait]
+    impl LeadStore for Counted {
+        async fn create_or_match(&self, lead: &Lead) -> Result<CaptureOutcome, StoreError> {
+            Calls::inc(&self.1.save, 1);
+            self.0.create_or_match(lead).await
+        }
+        async fn get(&self, id: LeadId) -> Result<Option<Lead>, StoreError> {
+            Calls::inc(&self.1.get, 1);
+            self.0.get(id).await
+        }
+        async fn save(&self, lead: &Lead) -> Result<(), StoreError> {
+            Calls::inc(&self.1.save, 1);
+            self.0.save(lead).await
+        }
+        async fn find_by_phone(&self, phone: &Phone) -> Result<Vec<LeadId>, StoreError> {
+            Calls::inc(&self.1.other, 1);
+            self.0.find_by_phone(phone).await
+        }
+        async fn find_by_email(&self, email: &Email) -> Result<Vec<LeadId>, StoreError> {
+            Calls::inc(&self.1.other, 1);
+            self.0.find_by_email(email).await
+        }
+    }
+
+    #[async_trait]
+    impl MergeStore for Counted {
+        async fn merge(&self, w: &MergeWrite) -> Result<(), StoreError> {
+            Calls::inc(&self.1.merges, 1);
+            self.0.merge(w).await
+        }
+        async fn unmerge(&self, s: LeadId, id: EventId, at: DateTime<Utc>) -> Result<bool, StoreError> {
+            Calls::inc(&self.1.other, 2);
+            self.0.unmerge(s, id, at).await
+        }
+        async fn merges_into(&self, s: LeadId) -> Result<Vec<MergeSummary>, StoreError> {
+            Calls::inc(&self.1.other, 1);
+            self.0.merges_into(s).await
+        }
+    }
+
+    #[async_trait]
+    impl ReviewQueue for Counted {
+        async fn put_review(&self, i: &ReviewItem) -> Result<bool, StoreError> {
+            Calls::inc(&self.1.review_writes, 1);
+            self.0.put_review(i).await
+        }
+        async fn reviews(&self, after: Option<PairKey>, limit: usize) -> Result<(Vec<ReviewItem>, Option<PairKey>), StoreError> {
+            Calls::inc(&self.1.other, 1);
+            self.0.reviews(after, limit).await
+        }
+        async fn review(&self, p: PairKey) -> Result<Option<ReviewItem>, StoreError> {
+            Calls::inc(&self.1.other, 1);
+            self.0.review(p).await
+        }
+        async fn close_review(&self, p: PairKey) -> Result<(), StoreError> {
+            Calls::inc(&self.1.review_writes, 1);
+            self.0.close_review(p).await
+        }
+        async fn mark_distinct(&self, p: PairKey, at: DateTime<Utc>) -> Result<(), StoreError> {
+            Calls::inc(&self.1.review_writes, 1);
+            self.0.mark_distinct(p, at).await
+        }
+        async fn is_distinct(&self, p: PairKey) -> Result<bool, StoreError> {
+            Calls::inc(&self.1.pair_checks, 1);
+            self.0.is_distinct(p).await
+        }
+    }
+
+    #[async_trait]
+    impl MatchIndex for Counted {
+        async fn index_keys(&self, lead: LeadId, keys: &[String]) -> Result<usize, StoreError> {
+            let n = self.0.index_keys(lead, keys).await?;
+            Calls::inc(&self.1.index_read, 1);
+            Calls::inc(&self.1.index_writes, n as u64);
+            Ok(n)
+        }
+        async fn key_members(&self, key: &str, limit: usize) -> Result<Vec<LeadId>, StoreError> {
+            Calls::inc(&self.1.key_queries, 1);
+            self.0.key_members(key, limit).await
+        }
+        async fn changed_between(
+            &self,
+            a: DateTime<Utc>,
+            u: DateTime<Utc>,
+            limit: usize,
+        ) -> Result<Vec<(DateTime<Utc>, LeadId)>, StoreError> {
+            let out = self.0.changed_between(a, u, limit).await?;
+            // One Query per day partition, one page per ~5,000 keys-only items.
+            let days = (u.date_naive() - a.date_naive()).num_days().max(0) as u64 + 1;
+            Calls::inc(&self.1.changed_queries, days + out.len() as u64 / 5_000);
+            Ok(out)
+        }
+        async fn leads(&self, ids: &[LeadId]) -> Result<Vec<Lead>, StoreError> {
+            // BatchGetItem: 100 keys per request.
+            Calls::inc(&self.1.get, ids.len().div_ceil(100) as u64);
+            self.0.leads(ids).await
+        }
+        async fn watermark(&self, job: &str) -> Result<Option<DateTime<Utc>>, StoreError> {
+            Calls::inc(&self.1.other, 1);
+            self.0.watermark(job).await
+        }
+        async fn set_watermark(&self, job: &str, at: DateTime<Utc>) -> Result<(), StoreError> {
+            Calls::inc(&self.1.other, 1);
+            self.0.set_watermark(job, at).await
+        }
+    }
+
+    fn lead_of(r: &PersonRecord, at: DateTime<Utc>) -> Option<Lead> {
+        let phone = r.phone.as_deref().and_then(|p| Phone::parse(p, Region::US).ok());
+        let email = r.email.as_deref().and_then(|e| Email::parse(e).ok());
+        if phone.is_none() && email.is_none() {
+            return None;
+        }
+        let submission = leadflow::domain::intake_form::NewLead {
+            contact: Default::default(),
+            context: serde_json::from_value(serde_json::json!({"service_line": "med_spa"})).ok()?,
+            source: leadflow::domain::Source { channel: leadflow::domain::SourceChannel::WebForm, detail: Default::default() },
+            consent: Default::default(),
+        };
+        let mut lead = Lead::capture(LeadId::random(), submission, at);
+        lead.contact.first_name = PersonName::parse(&r.first_name).ok();
+        lead.contact.last_name = PersonName::parse(&r.last_name).ok();
+        lead.contact.phone = phone;
+        lead.contact.email = email;
+        lead.context.date_of_birth = r.date_of_birth;
+        lead.context.location.postal_code = r.postal_code.as_deref().and_then(|p| leadflow::domain::text::Label::parse(p, 20).ok());
+        Some(lead)
+    }
+
+    /// The hygiene job over `changed` changed leads among `total`.
+    pub async fn hygiene_job(total: usize, changed: usize, per_call_ms: f64) {
+        let store = MemoryStore::new();
+        let calls = Arc::new(Calls::default());
+        let counted = Counted(store.clone(), calls.clone());
+        let start = chrono::Utc::now() - chrono::Duration::days(10);
+        let clock = Arc::new(leadflow::ports::ManualClock::new(start));
+        let config = leadflow::config::Config::embedded_default().expect("config");
+        let mut system = leadflow::runtime::embedded::EmbeddedSystem::new(config, clock.clone());
+        system.services.leads = Arc::new(counted.clone());
+        system.services.dedupe = Arc::new(counted.clone());
+        let s = &system.services;
+        // The existing records, already indexed (as an earlier run left them).
+        let t = Instant::now();
+        // Intake folds exact phone/email repeats into one lead: generate until `total` are stored.
+        let records = generate(11, total + total / 5);
+        let mut ids = Vec::with_capacity(total);
+        for r in &records {
+            if ids.len() == total {
+                break;
+            }
+            let Some(lead) = lead_of(r, start) else { continue };
+            if store.create_or_match(&lead).await.expect("store") == CaptureOutcome::Created {
+                store.index_keys(lead.id, &blocking_keys(&PersonFacts::of_lead(&lead))).await.expect("index");
+                ids.push(lead.id);
+            }
+        }
+        let setup = t.elapsed();
+        // An earlier run saw all of them.
+        store.set_watermark(leadflow::app::hygiene::job::JOB, start + chrono::Duration::hours(1)).await.expect("watermark");
+        // A day later, `changed` of them changed (a status change each).
+        clock.advance(chrono::Duration::days(1));
+        let step = (ids.len() / changed.max(1)).max(1);
+        for id in ids.iter().step_by(step).take(changed) {
+            let mut l = store.get(*id).await.expect("get").expect("lead");
+            l.version += 1;
+            l.updated_at = leadflow::ports::Clock::now(&*clock);
+            l.disqualification_reason = Some("bench".into());
+            store.save(&l).await.expect("save");
+        }
+        clock.advance(chrono::Duration::days(1));
+        let before = calls.requests();
+        let t = Instant::now();
+        let report = leadflow::app::hygiene::run(s).await.expect("the job");
+        let took = t.elapsed();
+        let requests = calls.requests() - before;
+        let estimate = requests as f64 * per_call_ms / 1000.0;
+        println!(
+            "hygiene job: {} changed among {} stored leads (set-up {:.1?}): {:.2?} in process, {} store calls -> about {:.1} s of Lambda time at {} ms per DynamoDB call (target < 60 s: {})",
+            report.steps[0].counts.get("changed").copied().unwrap_or(0),
+            ids.len(),
+            setup,
+            took,
+            requests,
+            estimate,
+            per_call_ms,
+            if estimate < 60.0 { "met" } else { "NOT met" }
+        );
+        println!("  report: {}", serde_json::to_string(&report.steps[0].counts).unwrap_or_default());
     }
 }

@@ -3,6 +3,9 @@
 //! appends), checked by the shared contract suite.
 
 mod audit;
+// Duplicates, merges, review queue (issue 7).
+mod dedupe;
+pub use dedupe::MemoryDedupeRecords;
 pub mod event_source;
 mod keys;
 mod outbox;

@@ -56,6 +56,8 @@ pub(super) struct State {
     /// The events each lead was concerned by (`InboundStore::attach`), as the DynamoDB adapter
     /// keeps them in the lead's partition.
     pub(super) attached: HashMap<LeadId, BTreeSet<(Provider, String)>>,
+    /// Blocking keys, the change index, merges and the review queue (issue 7).
+    pub(super) dedupe: super::dedupe::DedupeState,
     /// Data hygiene (issue 7): the test-record index, archived leads' stubs, and when each
     /// archived lead's personal data expires (what DynamoDB's TTL does in AWS).
     pub(super) test_index: BTreeSet<(DateTime<Utc>, LeadId)>,
@@ -93,6 +95,8 @@ impl State {
     }
 
     pub(super) fn index(&mut self, lead: &Lead) {
+        self.dedupe.changed.insert((lead.updated_at, lead.id));
+        super::dedupe::index_blocking_keys(self, lead);
         for partition in index_partitions(lead).into_iter().flatten() {
             self.listing.entry(partition).or_default().insert(index_sort_key(lead));
         }
@@ -105,6 +109,7 @@ impl State {
     }
 
     pub(super) fn unindex(&mut self, lead: &Lead) {
+        self.dedupe.changed.remove(&(lead.updated_at, lead.id));
         for partition in index_partitions(lead).into_iter().flatten() {
             if let Some(set) = self.listing.get_mut(&partition) {
                 set.remove(&index_sort_key(lead));

@@ -1,14 +1,22 @@
-//! Data hygiene steps (issue 7). Each step is `async fn run(services, window)` returning a
-//! [`StepReport`]; the daily hygiene job runs them in turn (and the local runner can too).
+//! Data hygiene (issue 7): the daily job ([`job`]) and its steps. The job reads only what changed
+//! since its last run (the watermark) and reports what it did in counts and ids. It runs from an
+//! EventBridge schedule in AWS (`functions/hygiene`) and from `POST /local/jobs/hygiene` in the
+//! local runner. The duplicate step works on the job's window of changes; the record-keeping
+//! steps (archive, retention, test records) look at `now` and their configured periods, through
+//! the smaller [`Window`] and [`StepReport`] below.
 
 pub mod archive;
+pub mod duplicates;
+pub mod job;
 pub mod retention;
 pub mod test_records;
+
+pub use job::{run, JobReport};
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-/// The time range a run covers: the steps here look at `to` (now) and the configured periods;
+/// The time range a record-keeping step covers: the steps here look at `to` (now) and the configured periods;
 /// `from` (the previous run) is for incremental detectors.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Window {
@@ -16,7 +24,7 @@ pub struct Window {
     pub to: DateTime<Utc>,
 }
 
-/// What a step did, for the job's report (counts and ids only, no personal data).
+/// What a record-keeping step did, for the job's report (counts and ids only, no personal data).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct StepReport {
     pub step: &'static str,

@@ -5,10 +5,10 @@
 use super::blocking::sounds_alike;
 use super::nicknames::same_person;
 use super::person::PersonFacts;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// One piece of evidence.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "reason", rename_all = "snake_case")]
 pub enum Reason {
     SamePhone,
@@ -78,7 +78,7 @@ impl PairScore {
 
 /// Where a pair becomes a probable duplicate (queued for review) and where it is merged
 /// automatically.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct MatchThresholds {
     pub review: f64,
     pub auto_merge: f64,

@@ -39,6 +39,11 @@ pub(crate) const GSI2_SK: &str = "GSI2SK";
 /// The listing indexes: status, assignee, service line, facility (name, hash, range).
 pub(crate) const LISTING_INDEXES: [(&str, &str, &str); 4] =
     [("GSI3", "GSI3PK", "GSI3SK"), ("GSI4", "GSI4PK", "GSI4SK"), ("GSI5", "GSI5PK", "GSI5SK"), ("GSI6", "GSI6PK", "GSI6SK")];
+/// The change index (issue 7): every lead by the day and time it last changed, so the daily
+/// hygiene job reads only what changed since its last run.
+pub(crate) const GSI7: &str = "GSI7";
+pub(crate) const GSI7_PK: &str = "GSI7PK";
+pub(crate) const GSI7_SK: &str = "GSI7SK";
 pub(crate) const INBOUND_SK: &str = "INBOUND";
 pub(crate) const LINK_SK: &str = "LINK";
 /// The TTL attribute (epoch seconds); DynamoDB deletes expired items, lazily.
@@ -112,4 +117,14 @@ pub(crate) fn inbound_pk(provider: crate::domain::inbound::Provider, event_id: &
 
 pub(crate) fn link_pk(key: &crate::ports::ProviderKey) -> String {
     format!("LINK#{}", key.as_str())
+}
+
+/// The change-index partition of a day (`CHANGED#2026-03-01`).
+pub(crate) fn changed_pk(day: chrono::NaiveDate) -> String {
+    format!("CHANGED#{day}")
+}
+
+/// The change-index sort key: the change time (fixed width, milliseconds), then the id.
+pub(crate) fn changed_sk(at: chrono::DateTime<chrono::Utc>, id: &str) -> String {
+    format!("{}#{id}", at.to_rfc3339_opts(SecondsFormat::Millis, true))
 }

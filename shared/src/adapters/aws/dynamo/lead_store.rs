@@ -195,6 +195,9 @@ fn lead_item_with(lead: &Lead, data: aws_sdk_dynamodb::types::AttributeValue) ->
         item.insert(GSI2_PK.into(), s(email_index_pk(email)));
         item.insert(GSI2_SK.into(), s(sort));
     }
+    // The change index (issue 7): the hygiene job reads what changed since its last run.
+    item.insert(super::keys::GSI7_PK.into(), s(super::keys::changed_pk(lead.updated_at.date_naive())));
+    item.insert(super::keys::GSI7_SK.into(), s(super::keys::changed_sk(lead.updated_at, &lead.id.to_string())));
     // The listing indexes: maintained on every save, so a status change moves the lead.
     let sort = crate::ports::lead_listing::index_sort_key(lead);
     for ((_, pk, sk), partition) in LISTING_INDEXES.iter().zip(crate::ports::lead_listing::index_partitions(lead)) {
@@ -227,6 +230,8 @@ impl LeadStore for DynamoStore {
             }
             let mut items = vec![self.lead_put(lead, "attribute_not_exists(PK)", Expr::new()).await?];
             items.extend(plan.puts);
+            // Its blocking keys, so duplicate detection finds it by Query (issue 7).
+            items.extend(self.blocking_key_puts(lead)?);
             match self.transact(items).await? {
                 Ok(()) => return Ok(CaptureOutcome::Created),
                 Err(Canceled) if self.stored_version(lead.id).await?.is_some() => return Ok(CaptureOutcome::Created),

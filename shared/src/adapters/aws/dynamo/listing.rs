@@ -25,7 +25,7 @@ fn index_of(filter: &LeadFilter) -> (&'static str, &'static str, &'static str) {
 }
 
 impl DynamoStore {
-    async fn batch_get_leads(&self, ids: &[LeadId]) -> Result<HashMap<LeadId, Lead>, StoreError> {
+    pub(super) async fn batch_get_leads(&self, ids: &[LeadId]) -> Result<HashMap<LeadId, Lead>, StoreError> {
         let mut out = HashMap::new();
         let mut pending: Vec<Item> = ids.iter().map(|id| key(lead_pk(*id), LEAD_SK)).collect();
         for _ in 0..5 {

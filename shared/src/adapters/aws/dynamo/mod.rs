@@ -25,6 +25,9 @@ mod team;
 
 mod audit;
 
+// Duplicates, merges, review queue, change index (issue 7).
+mod dedupe;
+pub use dedupe::DynamoDedupeRecords;
 // Data hygiene (issue 7).
 mod hygiene;
 

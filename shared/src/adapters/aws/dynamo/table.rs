@@ -21,6 +21,7 @@ const ACTIVE_TIMEOUT: Duration = Duration::from_secs(60);
 pub async fn create_table(client: &Client, name: &str) -> Result<(), StoreError> {
     let mut attributes = vec![PK, SK, GSI1_PK, GSI1_SK, GSI2_PK, GSI2_SK];
     attributes.extend(LISTING_INDEXES.iter().flat_map(|(_, pk, sk)| [*pk, *sk]));
+    attributes.extend([super::keys::GSI7_PK, super::keys::GSI7_SK]);
     let mut request = client
         .create_table()
         .table_name(name)
@@ -32,6 +33,7 @@ pub async fn create_table(client: &Client, name: &str) -> Result<(), StoreError>
     for (name, pk, sk) in LISTING_INDEXES {
         request = request.global_secondary_indexes(index(name, pk, sk)?);
     }
+    request = request.global_secondary_indexes(index(super::keys::GSI7, super::keys::GSI7_PK, super::keys::GSI7_SK)?);
     let created = request.send().await;
     match created {
         Ok(_) => {}
