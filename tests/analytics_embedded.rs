@@ -319,3 +319,47 @@ async fn the_weekly_summary_goes_once_to_each_recipient_without_personal_data() 
     assert!(!e.text.contains("555"));
     assert!(!e.text.to_lowercase().contains("recovery") && !e.text.contains("addiction"));
 }
+
+/// A merge counts the person once (the tombstone's share leaves the counters, the survivor's
+/// joined timeline is attributed once) and an unmerge counts both again; the counters keep
+/// agreeing with the audit's recompute throughout.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn merges_and_unmerges_keep_the_counters_equal_to_the_recompute() {
+    use leadflow::app::merge::{merge, unmerge, How, MergeOutcome, UnmergeOutcome};
+    let end = end_of(d("2026-06-30"));
+    let (s, _clock) = system(end);
+    let services = &s.services;
+    let data = generate(&services.config, &DemoOptions { leads: 40, seed: 5, end, months: 2, extra_touchpoints: 2.0 });
+    load(services, &data, true).await.unwrap();
+    s.drain_queues().await;
+    let (from, to) = (d("2026-04-01"), d("2026-06-30"));
+    let total = |s: &EmbeddedSystem| {
+        let q = Query { value: None, ..query(from, to, Dimension::All) };
+        let services = s.services.clone();
+        async move { reports::kpis(&services, &q).await.unwrap().totals.leads }
+    };
+    assert!(audit(services, from, to).await.unwrap().agree);
+    let before = total(&s).await;
+    let counted: Vec<LeadId> = data
+        .leads
+        .iter()
+        .map(|l| &l.lead)
+        .filter(|l| !services.config.is_part2(&l.context.service_line) && !l.test && l.created_at.date_naive() >= from)
+        .map(|l| l.id)
+        .collect();
+    let (survivor, absorbed) = (counted[0], counted[1]);
+
+    let outcome = merge(services, survivor, absorbed, How::Manual, "root-1").await.unwrap();
+    assert!(matches!(outcome, MergeOutcome::Merged { .. }), "{outcome:?}");
+    s.drain_queues().await;
+    let merged = audit(services, from, to).await.unwrap();
+    assert!(merged.agree, "{:?}", &merged.differences[..merged.differences.len().min(5)]);
+    assert_eq!(total(&s).await, before - 1, "the merged person is one lead");
+
+    let undone = unmerge(services, absorbed).await.unwrap();
+    assert!(matches!(undone, UnmergeOutcome::Restored(_)), "{undone:?}");
+    s.drain_queues().await;
+    let restored = audit(services, from, to).await.unwrap();
+    assert!(restored.agree, "{:?}", &restored.differences[..restored.differences.len().min(5)]);
+    assert_eq!(total(&s).await, before, "both records count again");
+}

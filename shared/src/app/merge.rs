@@ -7,10 +7,11 @@
 use super::Services;
 use crate::domain::merge::{joined_entry, merge_leads, MergeError};
 use crate::domain::{Actor, EventId, Lead, LeadId, TimelineEntry, TimelineKind};
+use crate::domain::{LeadEvent, LeadEventKind};
 use crate::ports::dedupe::{MergeSummary, MergeWrite, PairKey};
 use crate::ports::timeline::all_pages;
 use crate::ports::StoreError;
-use tracing::info;
+use tracing::{info, warn};
 
 /// Rounds of read-merge-write before a merge gives up with `Conflict`.
 const ATTEMPTS: usize = 6;
@@ -88,6 +89,8 @@ pub async fn merge(services: &Services, survivor: LeadId, absorbed: LeadId, how:
         let s = resolve(services, survivor).await?;
         let a = resolve(services, absorbed).await?;
         if s.id == a.id {
+            // A retried merge: tell the reports again (harmless when they already know).
+            announce(services, &[s.id, absorbed]).await;
             return Ok(MergeOutcome::AlreadyOne { survivor: s.id });
         }
         let now = services.clock.now();
@@ -125,6 +128,7 @@ pub async fn merge(services: &Services, survivor: LeadId, absorbed: LeadId, how:
                 }
                 // A pair that was waiting for review is settled.
                 services.dedupe.close_review(PairKey::new(s.id, a.id)).await?;
+                announce(services, &[s.id, a.id]).await;
                 return Ok(MergeOutcome::Merged { merge_id, survivor: s.id, absorbed: a.id });
             }
             Err(StoreError::Conflict) => continue,
@@ -163,8 +167,23 @@ pub async fn unmerge(services: &Services, lead: LeadId) -> Result<UnmergeOutcome
         // Undoing says these are two people: detection does not propose the pair again.
         services.dedupe.mark_distinct(PairKey::new(m.survivor, m.absorbed), now).await?;
         info!(merge_id = %m.id, survivor = %m.survivor, absorbed = %m.absorbed, "merge undone");
+        announce(services, &[m.survivor, m.absorbed]).await;
         Ok(UnmergeOutcome::Restored(m))
     } else {
         Ok(UnmergeOutcome::NothingToUndo)
+    }
+}
+
+/// Publishes `lead.merged` for each record, so the report counters drop a tombstone's share and
+/// count the survivor's joined timeline (or, after an unmerge, both records again). The merge
+/// itself is already stored: a failed publish is logged, and a retried merge or unmerge, the
+/// next event about the lead, or `GET /reports/audit` brings the counters back in line.
+async fn announce(services: &Services, ids: &[LeadId]) {
+    let now = services.clock.now();
+    for &lead_id in ids {
+        let event = LeadEvent { id: EventId::new_at(now), kind: LeadEventKind::Merged, lead_id, occurred_at: now };
+        if let Err(e) = services.queue.publish(&event).await {
+            warn!(lead_id = %lead_id, error = %e, "lead.merged not published: the report counters catch up on the lead's next event");
+        }
     }
 }

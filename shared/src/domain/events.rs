@@ -44,6 +44,10 @@ pub enum LeadEventKind {
     /// A payment was recorded on the lead (revenue; a first payment also converts it).
     #[serde(rename = "lead.payment_received")]
     PaymentReceived,
+    /// The record was merged with another one, or a merge was undone (issue 7): the report
+    /// counters drop a tombstone's share and count the survivor's joined timeline once.
+    #[serde(rename = "lead.merged")]
+    Merged,
 }
 
 impl LeadEventKind {
@@ -60,6 +64,7 @@ impl LeadEventKind {
             LeadEventKind::OptedOut => "lead.opted_out",
             LeadEventKind::Acknowledged => "lead.acknowledged",
             LeadEventKind::PaymentReceived => "lead.payment_received",
+            LeadEventKind::Merged => "lead.merged",
         }
     }
 }

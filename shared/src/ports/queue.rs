@@ -50,6 +50,9 @@ impl Consumer {
             | LeadEventKind::Replied
             | LeadEventKind::OptedOut => &[Consumer::Cadence, Consumer::Analytics],
             LeadEventKind::Acknowledged | LeadEventKind::PaymentReceived => &[Consumer::Analytics],
+            // A merge or an unmerge: only the report counters follow (scoring again would change
+            // the records and make the merge impossible to undo).
+            LeadEventKind::Merged => &[Consumer::Analytics],
         }
     }
 }
