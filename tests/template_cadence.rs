@@ -68,7 +68,7 @@ fn the_followup_function_runs_every_minute() {
 }
 
 #[test]
-fn only_the_followup_role_sends_email_and_only_from_the_sender_identity() {
+fn only_the_followup_and_acknowledge_roles_send_email_and_only_from_the_sender_identity() {
     let t = template();
     let mut found = false;
     for (name, r) in t["Resources"].as_mapping().unwrap() {
@@ -89,7 +89,9 @@ fn only_the_followup_role_sends_email_and_only_from_the_sender_identity() {
                 );
                 continue;
             }
-            assert_eq!(name.as_str(), Some("FollowupRole"), "{name:?} may use SES");
+            // The follow-up function's cadence emails, and the acknowledgement's email fallback for
+            // a number that cannot take a text (issue 7): both from the cadence sender identity.
+            assert!(matches!(name.as_str(), Some("FollowupRole" | "AcknowledgeRole")), "{name:?} may use SES");
             assert_eq!(ses, ["ses:SendEmail"], "SendEmail only");
             let res = resources(&st["Resource"]);
             assert_eq!(
@@ -104,9 +106,11 @@ fn only_the_followup_role_sends_email_and_only_from_the_sender_identity() {
         }
     }
     assert!(found, "the follow-up function may send email");
-    // The function sends from the configured address under that identity.
-    let env = &t["Resources"]["FollowupFunction"]["Properties"]["Environment"]["Variables"];
-    assert!(env.get("LEADFLOW_EMAIL_FROM").is_some() && env.get("LEADFLOW_SES_CONFIGURATION_SET").is_some());
+    // The functions send from the configured address under that identity.
+    for function in ["FollowupFunction", "AcknowledgeFunction"] {
+        let env = &t["Resources"][function]["Properties"]["Environment"]["Variables"];
+        assert!(env.get("LEADFLOW_EMAIL_FROM").is_some() && env.get("LEADFLOW_SES_CONFIGURATION_SET").is_some(), "{function}");
+    }
 }
 
 #[test]
