@@ -21,7 +21,7 @@ use crate::auth::{policy, Principal};
 use crate::domain::audit::fields;
 use crate::domain::routing::Team;
 use crate::domain::{AuditAction, Lead};
-use crate::http::{error_response, json_response};
+use crate::http::{error_response, invalid_field as invalid, json_response};
 use lambda_http::{Body, Request, RequestExt, Response};
 use serde_json::json;
 use tracing::{error, warn};
@@ -46,13 +46,6 @@ pub async fn handle(services: &Services, req: Request) -> Response<Body> {
 fn internal(e: impl std::fmt::Display, rid: Option<&str>) -> Response<Body> {
     error!(error = %e, "follow-up route failed");
     error_response(500, "internal_error", "the request could not be handled", rid)
-}
-
-fn invalid(field: &str, message: &str) -> Response<Body> {
-    json_response(
-        422,
-        &json!({"error": "validation_failed", "message": message, "fields": [{"field": field, "code": "invalid", "message": message}]}),
-    )
 }
 
 /// The caller and the lead of `{id}` if `allowed` (404 no such lead, 403 recorded as denied).

@@ -26,10 +26,10 @@ use crate::domain::franchise::{Milestone, Stakeholder, StakeholderRole};
 use crate::domain::lifecycle::{Cause, LifecycleError};
 use crate::domain::text::{FreeText, PersonName};
 use crate::domain::{Actor, AuditAction, Email, EventId, Lead, LeadStatus, Phone, ServiceLineId};
-use crate::http::{error_response, json_response};
+use crate::http::{error_response, invalid_field as invalid, json_response, query_param as query};
 use crate::ports::{LeadFilter, ListCursor};
 use base64::Engine;
-use lambda_http::{Body, Request, RequestExt, Response};
+use lambda_http::{Body, Request, Response};
 use serde::Deserialize;
 use serde_json::{json, Value};
 use tracing::error;
@@ -52,17 +52,6 @@ pub async fn handle(services: &Services, req: Request) -> Response<Body> {
         ("GET", ["reports", "scoring-review"]) => super::reports::scoring_review(services, req).await,
         _ => error_response(404, "not_found", "no such route", None),
     }
-}
-
-fn query(req: &Request, name: &str) -> Option<String> {
-    req.query_string_parameters_ref().and_then(|q| q.first(name)).map(|v| v.trim().to_string()).filter(|v| !v.is_empty())
-}
-
-fn invalid(field: &str, message: &str) -> Response<Body> {
-    json_response(
-        422,
-        &json!({"error": "validation_failed", "message": message, "fields": [{"field": field, "code": "invalid", "message": message}]}),
-    )
 }
 
 fn limit(req: &Request, name: &str) -> Result<usize, Response<Body>> {

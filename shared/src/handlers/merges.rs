@@ -21,10 +21,10 @@ use crate::app::Services;
 use crate::auth::{policy, Role};
 use crate::domain::audit::fields as paths;
 use crate::domain::{AuditAction, EventId, Lead, LeadId};
-use crate::http::{error_response, json_response};
+use crate::http::{error_response, invalid_field as invalid, json_response, query_param as query};
 use crate::ports::dedupe::PairKey;
 use crate::ports::StoreError;
-use lambda_http::{Body, Request, RequestExt, Response};
+use lambda_http::{Body, Request, Response};
 use serde_json::json;
 use tracing::warn;
 
@@ -44,17 +44,6 @@ pub async fn handle(services: &Services, req: Request) -> Response<Body> {
         ("POST", ["leads", _, "unmerge"]) => undo(services, &req).await,
         _ => error_response(404, "not_found", "no such route", None),
     }
-}
-
-fn query(req: &Request, name: &str) -> Option<String> {
-    req.query_string_parameters_ref().and_then(|q| q.first(name)).map(|v| v.trim().to_string()).filter(|v| !v.is_empty())
-}
-
-fn invalid(field: &str, message: &str) -> Response<Body> {
-    json_response(
-        422,
-        &json!({"error": "validation_failed", "message": message, "fields": [{"field": field, "code": "invalid", "message": message}]}),
-    )
 }
 
 fn failure(e: MergeFailure, rid: Option<&str>) -> Response<Body> {

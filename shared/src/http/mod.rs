@@ -2,7 +2,9 @@
 //! errors that name the problem without echoing the input.
 
 pub mod body;
+pub mod query;
 pub mod response;
 
 pub use body::{read_form, BodyError, FormBody};
-pub use response::{error_response, json_response};
+pub use query::query_param;
+pub use response::{error_response, invalid_field, json_response};

@@ -28,3 +28,12 @@ struct ErrorBody<'a> {
 pub fn error_response(status: u16, code: &str, message: &str, request_id: Option<&str>) -> Response<Body> {
     json_response(status, &ErrorBody { error: code, message, request_id })
 }
+
+/// A 422 naming one invalid field or parameter: `{"error": "validation_failed", "fields":
+/// [{"field", "code": "invalid", "message"}]}`, the shape intake uses for many fields.
+pub fn invalid_field(field: &str, message: &str) -> Response<Body> {
+    json_response(
+        422,
+        &serde_json::json!({"error": "validation_failed", "message": message, "fields": [{"field": field, "code": "invalid", "message": message}]}),
+    )
+}

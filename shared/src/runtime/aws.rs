@@ -118,7 +118,7 @@ pub async fn services(config: Config, env: &AwsEnv) -> Services {
         match crate::adapters::aws::DohMailDomains::new(crate::adapters::aws::doh::DEFAULT_RESOLVER) {
             Ok(d) => Arc::new(d),
             Err(e) => {
-                tracing::warn!(error = %e, "no HTTPS for the MX check: email domains are not looked up");
+                tracing::warn!(error = %e, "no HTTPS client for the MX check: mail domains are not looked up");
                 Arc::new(crate::adapters::memory::StaticMailDomains::default())
             }
         }
