@@ -198,17 +198,7 @@ fn rules(raw: &RawFollowup, p: &mut Problems<'_>) -> ContactRules {
 }
 
 fn list<T>(values: &[String], at: &KeyPath, what: &str, parse: impl Fn(&str) -> Option<T>, p: &mut Problems<'_>) -> Vec<T> {
-    values
-        .iter()
-        .enumerate()
-        .filter_map(|(j, v)| {
-            let got = parse(v);
-            if got.is_none() {
-                p.add(&at.index(j), format!("is not {what}"));
-            }
-            got
-        })
-        .collect()
+    super::lists::parse_each(values, at, &format!("is not {what}"), parse, p)
 }
 
 fn cadence(raw: &RawCadence, here: &KeyPath, lines: &BTreeMap<ServiceLineId, ServiceLine>, p: &mut Problems<'_>) -> Option<Cadence> {

@@ -5,6 +5,7 @@
 
 mod error;
 mod integrations;
+mod lists;
 mod locate;
 mod raw;
 mod validate;

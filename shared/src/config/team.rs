@@ -2,6 +2,7 @@
 //! and which rule sends a lead to whom. Availability ("away") is not here: it changes at runtime
 //! through `PUT /team/{member}/availability` and lives in the store.
 
+use super::lists::parse_each;
 use super::locate::KeyPath;
 use super::validate::Problems;
 use super::ServiceLine;
@@ -366,38 +367,16 @@ pub(super) fn validate(
             p.add(&here.key("name"), "must be a non-empty name, not `default`, used by no other rule");
         }
         let mut when = Conditions::default();
-        for (j, s) in r.service_lines.iter().enumerate() {
-            match line_id(s) {
-                Some(l) => {
-                    when.service_lines.insert(l);
-                }
-                None => p.add(&here.key("service_lines").index(j), "names no configured service line"),
-            }
-        }
-        for (j, s) in r.tiers.iter().enumerate() {
-            match UrgencyTier::parse(s) {
-                Some(t) => {
-                    when.tiers.insert(t);
-                }
-                None => p.add(&here.key("tiers").index(j), "must be crisis, urgent or routine"),
-            }
-        }
-        for (j, s) in r.bands.iter().enumerate() {
-            match ScoreBand::parse(s) {
-                Some(b) => {
-                    when.bands.insert(b);
-                }
-                None => p.add(&here.key("bands").index(j), "must be hot, warm or cold"),
-            }
-        }
-        for (j, s) in r.sources.iter().enumerate() {
-            match SourceChannel::parse(s) {
-                Some(c) => {
-                    when.sources.insert(c);
-                }
-                None => p.add(&here.key("sources").index(j), "is not a source channel (web_form, phone_call, chat, ...)"),
-            }
-        }
+        when.service_lines.extend(parse_each(&r.service_lines, &here.key("service_lines"), "names no configured service line", line_id, p));
+        when.tiers.extend(parse_each(&r.tiers, &here.key("tiers"), "must be crisis, urgent or routine", UrgencyTier::parse, p));
+        when.bands.extend(parse_each(&r.bands, &here.key("bands"), "must be hot, warm or cold", ScoreBand::parse, p));
+        when.sources.extend(parse_each(
+            &r.sources,
+            &here.key("sources"),
+            "is not a source channel (web_form, phone_call, chat, ...)",
+            SourceChannel::parse,
+            p,
+        ));
         for (j, f) in r.facilities.iter().enumerate() {
             if !facility_ids.contains(f) {
                 p.add(&here.key("facilities").index(j), "names no configured facility");
