@@ -2,14 +2,11 @@
 //! appears exactly once, with the right actor, and never a value; reading the trail is itself
 //! recorded; refusals are recorded as denied.
 
-use bytes::Bytes;
 use chrono::{TimeZone, Utc};
-use http_body_util::{BodyExt, Full};
-use hyper_util::client::legacy::Client;
-use hyper_util::rt::TokioExecutor;
 use leadflow::domain::{AuditAction, AuditActor, AuditEntry, AuditOutcome, LeadId};
 use leadflow::ports::ManualClock;
 use leadflow_local::{start, Options, Running};
+use leadflow_tests::http::send;
 use serde_json::Value;
 use std::sync::Arc;
 use std::time::Duration;
@@ -27,18 +24,10 @@ fn tick(clock: &ManualClock) {
 }
 
 async fn call(r: &Running, method: &str, path: &str, token: Option<&str>, body: &str) -> (u16, Value) {
-    let client: Client<_, Full<Bytes>> = Client::builder(TokioExecutor::new()).build_http();
-    let mut req = hyper::Request::builder().method(method).uri(format!("{}{path}", r.base_url()));
-    if let Some(t) = token {
-        req = req.header("authorization", format!("Bearer {t}"));
-    }
-    if method == "POST" && path == "/leads" {
-        req = req.header("content-type", "application/x-www-form-urlencoded");
-    }
-    let resp = client.request(req.body(Full::new(Bytes::from(body.to_string()))).unwrap()).await.unwrap();
-    let status = resp.status().as_u16();
-    let bytes = resp.into_body().collect().await.unwrap().to_bytes();
-    (status, if bytes.is_empty() { Value::Null } else { serde_json::from_slice(&bytes).unwrap() })
+    let form: &[(&str, &str)] =
+        if method == "POST" && path == "/leads" { &[("content-type", "application/x-www-form-urlencoded")] } else { &[] };
+    let reply = send(&r.base_url(), method, path, token, form, body.to_string()).await;
+    (reply.status, reply.json_or_null())
 }
 
 async fn token(r: &Running, user: &str, role: &str) -> String {
@@ -182,16 +171,11 @@ async fn staff_routes_record_each_read_and_change_once() {
     let json_post = |path: String, token: String, body: &'static str, key: Option<&'static str>| {
         let r = &r;
         async move {
-            let client: Client<_, Full<Bytes>> = Client::builder(TokioExecutor::new()).build_http();
-            let mut req = hyper::Request::builder()
-                .method("POST")
-                .uri(format!("{}{path}", r.base_url()))
-                .header("authorization", format!("Bearer {token}"))
-                .header("content-type", "application/json");
+            let mut headers = vec![("content-type", "application/json")];
             if let Some(k) = key {
-                req = req.header("idempotency-key", k);
+                headers.push(("idempotency-key", k));
             }
-            client.request(req.body(Full::new(Bytes::from(body))).unwrap()).await.unwrap().status().as_u16()
+            send(&r.base_url(), "POST", &path, Some(&token), &headers, body).await.status
         }
     };
     let before: std::collections::BTreeSet<_> = r.system.audit.all().iter().map(|e| e.id).collect();
@@ -242,16 +226,11 @@ async fn staff_routes_record_each_read_and_change_once() {
     let manager = r#"{"user":"mgr-1","role":"manager","facilities":["hoboken"]}"#;
     let (_, t) = call(&r, "POST", "/local/dev-token", None, manager).await;
     let mgr = t["token"].as_str().unwrap().to_string();
-    let client: Client<_, Full<Bytes>> = Client::builder(TokioExecutor::new()).build_http();
-    let req = hyper::Request::builder()
-        .method("PUT")
-        .uri(format!("{}/team/maria/availability", r.base_url()))
-        .header("authorization", format!("Bearer {mgr}"))
-        .header("content-type", "application/json")
-        .body(Full::new(Bytes::from(r#"{"away":true}"#)))
-        .unwrap();
     tick(&clock);
-    assert_eq!(client.request(req).await.unwrap().status().as_u16(), 200);
+    let away =
+        send(&r.base_url(), "PUT", "/team/maria/availability", Some(&mgr), &[("content-type", "application/json")], r#"{"away":true}"#)
+            .await;
+    assert_eq!(away.status, 200);
     let last = r.system.audit.all().into_iter().last().unwrap();
     assert_eq!(
         (last.action, last.subject_user.as_deref(), last.fields.clone()),

@@ -8,14 +8,11 @@
 //!
 //! One test in this file: it installs the process-wide subscriber.
 
-use bytes::Bytes;
 use chrono::{TimeZone, Utc};
-use http_body_util::{BodyExt, Full};
-use hyper_util::client::legacy::Client;
-use hyper_util::rt::TokioExecutor;
 use leadflow::domain::inbound::Provider;
 use leadflow::ports::ManualClock;
 use leadflow_local::{start, Options, Running};
+use leadflow_tests::http::send;
 use std::io::Write;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -68,14 +65,8 @@ fn forbidden() -> Vec<String> {
 }
 
 async fn call(r: &Running, method: &str, path: &str, headers: &[(&str, &str)], body: String) -> (u16, String) {
-    let client: Client<_, Full<Bytes>> = Client::builder(TokioExecutor::new()).build_http();
-    let mut req = hyper::Request::builder().method(method).uri(format!("{}{path}", r.base_url()));
-    for (k, v) in headers {
-        req = req.header(*k, *v);
-    }
-    let resp = client.request(req.body(Full::new(Bytes::from(body))).unwrap()).await.unwrap();
-    let status = resp.status().as_u16();
-    (status, String::from_utf8_lossy(&resp.into_body().collect().await.unwrap().to_bytes()).to_string())
+    let reply = send(&r.base_url(), method, path, None, headers, body).await;
+    (reply.status, reply.body)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

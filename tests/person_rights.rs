@@ -2,16 +2,13 @@
 //! index or outbox holds their phone, email, name or concern; the opt-out and the audit trail
 //! survive. On the local runner (embedded adapters) and on DynamoDB (moto, KMS-sealed fields).
 
-use bytes::Bytes;
 use chrono::{TimeZone, Utc};
-use http_body_util::{BodyExt, Full};
-use hyper_util::client::legacy::Client;
-use hyper_util::rt::TokioExecutor;
 use leadflow::app::person;
 use leadflow::domain::{AuditAction, ContactChannel, LeadId, LeadStatus};
 use leadflow::ports::{Clock, ManualClock, PersonDataStore};
 use leadflow_local::{start, Options, Running};
 use leadflow_tests::aws::MotoAws;
+use leadflow_tests::http::send;
 use serde_json::Value;
 use std::sync::Arc;
 use std::time::Duration;
@@ -21,18 +18,13 @@ fn open_hours() -> chrono::DateTime<Utc> {
 }
 
 async fn call(r: &Running, method: &str, path: &str, token: Option<&str>, body: &str) -> (u16, Value) {
-    let client: Client<_, Full<Bytes>> = Client::builder(TokioExecutor::new()).build_http();
-    let mut req = hyper::Request::builder().method(method).uri(format!("{}{path}", r.base_url()));
-    if let Some(t) = token {
-        req = req.header("authorization", format!("Bearer {t}"));
-    }
-    if path == "/leads" {
-        req = req.header("content-type", "application/x-www-form-urlencoded").header("user-agent", "PersonRightsBrowser/1.0");
-    }
-    let resp = client.request(req.body(Full::new(Bytes::from(body.to_string()))).unwrap()).await.unwrap();
-    let status = resp.status().as_u16();
-    let bytes = resp.into_body().collect().await.unwrap().to_bytes();
-    (status, if bytes.is_empty() { Value::Null } else { serde_json::from_slice(&bytes).unwrap() })
+    let form: &[(&str, &str)] = if path == "/leads" {
+        &[("content-type", "application/x-www-form-urlencoded"), ("user-agent", "PersonRightsBrowser/1.0")]
+    } else {
+        &[]
+    };
+    let reply = send(&r.base_url(), method, path, token, form, body.to_string()).await;
+    (reply.status, reply.json_or_null())
 }
 
 const PHONE: &str = "+12015550166";
@@ -83,13 +75,9 @@ async fn export_lists_everything_and_erasure_leaves_nothing_but_the_opt_out_and_
     let params = leadflow_tests::webhooks::twilio_form("SMperson1", PHONE, REPLY);
     let url = format!("{}/webhooks/twilio/sms", r.base_url());
     let sig = leadflow::webhooks::signature::twilio_sign(&url, &params, leadflow_tests::webhooks::TWILIO_TOKEN);
-    let client: Client<_, Full<Bytes>> = Client::builder(TokioExecutor::new()).build_http();
-    let reply = hyper::Request::post(url)
-        .header("content-type", "application/x-www-form-urlencoded")
-        .header("x-twilio-signature", sig)
-        .body(Full::new(Bytes::from(serde_urlencoded::to_string(&params).unwrap())))
-        .unwrap();
-    assert_eq!(client.request(reply).await.unwrap().status().as_u16(), 200);
+    let headers = [("content-type", "application/x-www-form-urlencoded"), ("x-twilio-signature", sig.as_str())];
+    let body = serde_urlencoded::to_string(&params).unwrap();
+    assert_eq!(send(&r.base_url(), "POST", "/webhooks/twilio/sms", None, &headers, body).await.status, 200);
     r.system.drain_queues().await;
     // ... and later texted STOP.
     services.suppressions.suppress(ContactChannel::Sms, PHONE, "stop_keyword", clock.now()).await.unwrap();

@@ -3,46 +3,20 @@
 //! XML carrying their series labels, spend entry and import, the source-name audit, the
 //! recompute audit, and the weekly summary.
 
-use bytes::Bytes;
 use chrono::{TimeZone, Utc};
-use http_body_util::{BodyExt, Full};
-use hyper_util::client::legacy::Client;
-use hyper_util::rt::TokioExecutor;
 use leadflow::app::analytics::reports::{AttributionRow, SlaRow};
 use leadflow::domain::analytics::kpi::KpiRow;
 use leadflow::ports::ManualClock;
 use leadflow::synthetic::demo::{generate, load, DemoOptions};
 use leadflow_local::{start, Options, Running};
+use leadflow_tests::http::{send, Reply};
 use quick_xml::events::Event;
-use serde_json::{json, Value};
+use serde_json::json;
 use std::sync::Arc;
 
-struct Reply {
-    status: u16,
-    content_type: String,
-    body: String,
-}
-
-impl Reply {
-    fn json(&self) -> Value {
-        serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("{e}: {}", self.body))
-    }
-}
-
 async fn call(r: &Running, method: &str, path: &str, token: Option<&str>, content_type: Option<&str>, body: &str) -> Reply {
-    let client: Client<_, Full<Bytes>> = Client::builder(TokioExecutor::new()).build_http();
-    let mut req = hyper::Request::builder().method(method).uri(format!("{}{path}", r.base_url()));
-    if let Some(t) = token {
-        req = req.header("authorization", format!("Bearer {t}"));
-    }
-    if let Some(ct) = content_type {
-        req = req.header("content-type", ct);
-    }
-    let resp = client.request(req.body(Full::new(Bytes::from(body.to_string()))).unwrap()).await.unwrap();
-    let status = resp.status().as_u16();
-    let content_type = resp.headers().get("content-type").and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
-    let raw = resp.into_body().collect().await.unwrap().to_bytes();
-    Reply { status, content_type, body: String::from_utf8(raw.to_vec()).unwrap() }
+    let headers: Vec<(&str, &str)> = content_type.map(|ct| ("content-type", ct)).into_iter().collect();
+    send(&r.base_url(), method, path, token, &headers, body.to_string()).await
 }
 
 async fn get(r: &Running, path: &str, token: Option<&str>) -> Reply {
@@ -112,7 +86,7 @@ async fn json_and_csv_carry_the_same_numbers_and_no_personal_data() {
 
     let csv_reply = get(&r, &format!("/reports/kpis?{RANGE}&dimension=source&period=month&format=csv"), Some(&t)).await;
     assert_eq!(csv_reply.status, 200);
-    assert!(csv_reply.content_type.starts_with("text/csv"), "{}", csv_reply.content_type);
+    assert!(csv_reply.content_type().starts_with("text/csv"), "{}", csv_reply.content_type());
     let parsed: Vec<KpiRow> = csv::Reader::from_reader(csv_reply.body.as_bytes()).deserialize().collect::<Result<_, _>>().unwrap();
     let mut expected = rows.clone();
     expected.push(totals);
@@ -176,7 +150,7 @@ async fn charts_are_well_formed_svg_with_their_series_labels() {
     for (chart, labels) in charts {
         let reply = get(&r, &format!("/reports/charts/{chart}?{RANGE}"), Some(&t)).await;
         assert_eq!(reply.status, 200, "{chart}: {}", reply.body);
-        assert_eq!(reply.content_type, "image/svg+xml");
+        assert_eq!(reply.content_type(), "image/svg+xml");
         let text = well_formed_text(&reply.body);
         for label in labels {
             let escaped = label.replace('<', "&lt;");

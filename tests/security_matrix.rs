@@ -9,17 +9,14 @@
 //!   before and after).
 //! * CORS preflight is answered for the form route and the configured origins only.
 
-use bytes::Bytes;
 use chrono::{TimeZone, Utc};
-use http_body_util::{BodyExt, Full};
-use hyper_util::client::legacy::Client;
-use hyper_util::rt::TokioExecutor;
 use jsonwebtoken::{encode, Algorithm, EncodingKey, Header};
 use leadflow::auth::Role;
 use leadflow::domain::LeadId;
 use leadflow::ports::ManualClock;
 use leadflow_local::authorizer::{DevClaims, DEV_AUDIENCE, DEV_ISSUER};
 use leadflow_local::{start, Access, Options, Running};
+use leadflow_tests::http::{send, Reply};
 use std::sync::Arc;
 
 const SECRET: &str = "matrix-test-secret-0123456789";
@@ -162,26 +159,8 @@ fn sign(c: &DevClaims, secret: &str) -> String {
     encode(&Header::new(Algorithm::HS256), c, &EncodingKey::from_secret(secret.as_bytes())).unwrap()
 }
 
-struct Reply {
-    status: u16,
-    headers: http::HeaderMap,
-    body: String,
-}
-
 async fn call(r: &Running, method: &str, path: &str, token: Option<&str>, headers: &[(&str, &str)], body: &str) -> Reply {
-    let client: Client<_, Full<Bytes>> = Client::builder(TokioExecutor::new()).build_http();
-    let mut req = hyper::Request::builder().method(method).uri(format!("{}{path}", r.base_url()));
-    if let Some(t) = token {
-        req = req.header("authorization", format!("Bearer {t}"));
-    }
-    for (k, v) in headers {
-        req = req.header(*k, *v);
-    }
-    let resp = client.request(req.body(Full::new(Bytes::from(body.to_string()))).unwrap()).await.unwrap();
-    let status = resp.status().as_u16();
-    let headers = resp.headers().clone();
-    let body = String::from_utf8(resp.into_body().collect().await.unwrap().to_bytes().to_vec()).unwrap();
-    Reply { status, headers, body }
+    send(&r.base_url(), method, path, token, headers, body.to_string()).await
 }
 
 /// Posts a lead for a fresh person of `line` at `facility`; returns its id and the values that

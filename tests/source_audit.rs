@@ -4,43 +4,19 @@
 //! or by filter (validated field by field), each re-tag on the lead's timeline and in the audit
 //! trail, and the report aggregates equal the full recompute afterwards.
 
-use bytes::Bytes;
 use chrono::{NaiveDate, TimeZone, Utc};
-use http_body_util::{BodyExt, Full};
-use hyper_util::client::legacy::Client;
-use hyper_util::rt::TokioExecutor;
 use leadflow::app::analytics::reports::audit;
 use leadflow::app::Services;
 use leadflow::domain::{AuditAction, AuditOutcome, LeadId, TimelineKind};
 use leadflow::ports::ManualClock;
 use leadflow_local::{start, Options, Running};
+use leadflow_tests::http::{send, Reply};
 use serde_json::{json, Value};
 use std::sync::Arc;
 
-struct Reply {
-    status: u16,
-    body: String,
-}
-
-impl Reply {
-    fn json(&self) -> Value {
-        serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("{e}: {}", self.body))
-    }
-}
-
 async fn call(r: &Running, method: &str, path: &str, token: Option<&str>, content_type: Option<&str>, body: &str) -> Reply {
-    let client: Client<_, Full<Bytes>> = Client::builder(TokioExecutor::new()).build_http();
-    let mut req = hyper::Request::builder().method(method).uri(format!("{}{path}", r.base_url()));
-    if let Some(t) = token {
-        req = req.header("authorization", format!("Bearer {t}"));
-    }
-    if let Some(ct) = content_type {
-        req = req.header("content-type", ct);
-    }
-    let resp = client.request(req.body(Full::new(Bytes::from(body.to_string()))).unwrap()).await.unwrap();
-    let status = resp.status().as_u16();
-    let raw = resp.into_body().collect().await.unwrap().to_bytes();
-    Reply { status, body: String::from_utf8(raw.to_vec()).unwrap() }
+    let headers: Vec<(&str, &str)> = content_type.map(|ct| ("content-type", ct)).into_iter().collect();
+    send(&r.base_url(), method, path, token, &headers, body.to_string()).await
 }
 
 async fn token(r: &Running, user: &str, role: &str, facilities: &[&str]) -> String {

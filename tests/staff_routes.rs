@@ -1,13 +1,10 @@
 //! The staff routes of issue 3 over real HTTP on the local runner: contact attempts, touchpoints,
 //! team availability, and the runner's tick, each behind the authorizer with its role check.
 
-use bytes::Bytes;
 use chrono::{TimeZone, Utc};
-use http_body_util::{BodyExt, Full};
-use hyper_util::client::legacy::Client;
-use hyper_util::rt::TokioExecutor;
 use leadflow::ports::ManualClock;
 use leadflow_local::{start, Options, Running};
+use leadflow_tests::http::send;
 use serde_json::{json, Value};
 use std::sync::Arc;
 
@@ -22,22 +19,12 @@ async fn runner() -> (Running, Arc<ManualClock>) {
 }
 
 async fn call(r: &Running, method: &str, path: &str, token: Option<&str>, body: Option<Value>) -> (u16, Value) {
-    let client: Client<_, Full<Bytes>> = Client::builder(TokioExecutor::new()).build_http();
-    let mut req = hyper::Request::builder().method(method).uri(format!("{}{path}", r.base_url()));
-    if let Some(t) = token {
-        req = req.header("authorization", format!("Bearer {t}"));
-    }
-    let bytes = match body {
-        Some(b) => {
-            req = req.header("content-type", "application/json");
-            Bytes::from(b.to_string())
-        }
-        None => Bytes::new(),
+    let (headers, bytes): (&[(&str, &str)], String) = match body {
+        Some(b) => (&[("content-type", "application/json")], b.to_string()),
+        None => (&[], String::new()),
     };
-    let resp = client.request(req.body(Full::new(bytes)).unwrap()).await.unwrap();
-    let status = resp.status().as_u16();
-    let raw = resp.into_body().collect().await.unwrap().to_bytes();
-    (status, if raw.is_empty() { Value::Null } else { serde_json::from_slice(&raw).unwrap() })
+    let reply = send(&r.base_url(), method, path, token, headers, bytes).await;
+    (reply.status, reply.json_or_null())
 }
 
 async fn token(r: &Running, role: &str) -> String {

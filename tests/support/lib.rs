@@ -9,6 +9,7 @@
 //! * [`analytics`] replays demo leads through the analytics consumer (issue 6).
 //! * [`webhooks`] builds signed provider requests (with test secrets and a test SNS key).
 //! * [`cadence`] runs follow-up cadence scenarios on either backend with a manual clock.
+//! * [`http`] sends requests to the local runner over its socket.
 //! * [`fuzz`] generates hostile inputs for property tests of the parsers.
 //! * [`contract_suite!`] runs one set of contract test bodies against several adapters.
 
@@ -16,6 +17,7 @@ pub mod analytics;
 pub mod aws;
 pub mod cadence;
 pub mod fuzz;
+pub mod http;
 pub mod leads;
 pub mod moto;
 pub mod response;
