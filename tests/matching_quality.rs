@@ -5,24 +5,9 @@
 //! targets at the default thresholds.
 
 use leadflow::domain::matching::{candidate_pairs, score_pair, Decision, MatchThresholds, PersonFacts};
-use leadflow::domain::{Email, Phone, Region};
 use leadflow::synthetic::people::{generate, PersonRecord};
 use std::collections::HashSet;
 use std::io::Write;
-
-/// Intake's parsing, so formatting differences disappear exactly as they do in production.
-fn facts(r: &PersonRecord) -> PersonFacts {
-    let phone = r.phone.as_deref().and_then(|p| Phone::parse(p, Region::US).ok());
-    let email = r.email.as_deref().and_then(|e| Email::parse(e).ok());
-    PersonFacts::new(
-        &r.first_name,
-        &r.last_name,
-        phone.as_ref().map(|p| p.as_e164()),
-        email.as_ref().map(|e| e.as_str()),
-        r.date_of_birth,
-        r.postal_code.as_deref(),
-    )
-}
 
 struct Quality {
     precision: f64,
@@ -55,7 +40,7 @@ fn precision_and_recall_meet_the_targets_at_default_thresholds() {
     let mut records = generate(2026, 4_000);
     records.truncate(5_000);
     assert!(records.len() >= 5_000, "the generator made {} records", records.len());
-    let people: Vec<PersonFacts> = records.iter().map(facts).collect();
+    let people: Vec<PersonFacts> = records.iter().map(PersonRecord::facts).collect();
     let candidates = candidate_pairs(&people, 200);
     let t = MatchThresholds::default();
     let decisions: Vec<Decision> = candidates.pairs.iter().map(|&(a, b)| score_pair(&people[a], &people[b]).decide(&t)).collect();

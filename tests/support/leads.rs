@@ -5,8 +5,8 @@ use leadflow::domain::consent::{ChannelConsent, ConsentEvidence};
 use leadflow::domain::text::PersonName;
 use leadflow::domain::touchpoint::TouchpointKind;
 use leadflow::domain::{
-    Actor, Consents, Contact, Email, EventId, Lead, LeadContext, LeadId, LeadStatus, Phone, Region, Source, SourceChannel, TimelineEntry,
-    TimelineKind, Touchpoint,
+    Actor, Consents, Contact, Email, EventId, Lead, LeadContext, LeadId, Phone, Region, Source, SourceChannel, TimelineEntry, TimelineKind,
+    Touchpoint,
 };
 use std::sync::atomic::{AtomicU32, Ordering};
 
@@ -55,36 +55,13 @@ pub fn sample_lead(phone_number: Option<&str>, email_address: Option<&str>) -> L
 
 /// A new lead with this phone and/or email, captured at `at`.
 pub fn sample_lead_at(phone_number: Option<&str>, email_address: Option<&str>, at: DateTime<Utc>) -> Lead {
-    Lead {
-        id: LeadId::random(),
-        status: LeadStatus::New,
+    let submission = leadflow::domain::intake_form::NewLead {
         contact: Contact { first_name: None, last_name: None, phone: phone_number.map(phone), email: email_address.map(email) },
         context: context(serde_json::json!({ "service_line": "med_spa" })),
         source: Source { channel: SourceChannel::WebForm, detail: Default::default() },
         consent: Consents::default(),
-        created_at: at,
-        updated_at: at,
-        acknowledged_at: None,
-        version: 1,
-        score: None,
-        assignment: None,
-        first_contact_due_at: None,
-        first_contact_at: None,
-        status_changed_at: None,
-        previous_status: None,
-        last_transition: None,
-        disqualification_reason: None,
-        converted_at: None,
-        payments: Vec::new(),
-        stakeholders: Vec::new(),
-        milestones: Vec::new(),
-        erased_at: None,
-        merged_into: None,
-        test: false,
-        contact_flags: Vec::new(),
-        archived_at: None,
-        personal_data_expires_at: None,
-    }
+    };
+    Lead::capture(LeadId::random(), submission, at)
 }
 
 /// A lead with every optional part filled in (names, consent, nested context, money, dates,

@@ -2,10 +2,11 @@
 //! (`ReportBatchItemFailures`), so a bad message is retried alone and, after the queue's
 //! `maxReceiveCount`, lands in the dead-letter queue instead of replaying its neighbours.
 
+use super::lead_batch;
 use crate::app::acknowledge::{acknowledge, AckError, AckOutcome};
 use crate::app::Services;
 use crate::domain::{LeadEvent, LeadId};
-use aws_lambda_events::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent, SqsMessage};
+use aws_lambda_events::sqs::{SqsBatchResponse, SqsEvent, SqsMessage};
 use futures::future::join_all;
 use std::collections::HashMap;
 use tracing::{info, warn, Instrument};
@@ -14,42 +15,13 @@ use tracing::{info, warn, Instrument};
 /// (a capture and a repeat inquiry) are handled once and share the outcome, instead of racing
 /// for the lead's claim and sending the loser back for a full visibility timeout.
 pub async fn handle(services: &Services, event: SqsEvent) -> SqsBatchResponse {
-    let parsed: Vec<Option<LeadEvent>> =
-        event.records.iter().map(|r| r.body.as_deref().and_then(|b| LeadEvent::from_json(b).ok())).collect();
-    let mut first_for_lead: HashMap<LeadId, usize> = HashMap::new();
-    for (i, e) in parsed.iter().enumerate() {
-        if let Some(e) = e {
-            first_for_lead.entry(e.lead_id).or_insert(i);
-        }
-    }
-    let leaders: Vec<usize> = {
-        let mut v: Vec<usize> = first_for_lead.values().copied().collect();
-        v.sort_unstable();
-        v
-    };
+    let parsed = lead_batch::parse(&event);
+    let leaders = lead_batch::leaders(&parsed);
     let results =
         join_all(leaders.iter().map(|&i| process(services, &event.records[i], parsed[i].as_ref().expect("leaders parsed")))).await;
     let ok_by_lead: HashMap<LeadId, bool> =
         leaders.iter().zip(results).map(|(&i, ok)| (parsed[i].as_ref().expect("leaders parsed").lead_id, ok)).collect();
-
-    let mut response = SqsBatchResponse::default();
-    for (record, event) in event.records.iter().zip(&parsed) {
-        let ok = match event {
-            Some(e) => ok_by_lead[&e.lead_id],
-            None => {
-                // Retries cannot fix a malformed body; failing it routes it to the dead-letter
-                // queue where it can be inspected, rather than dropping it.
-                warn!(message_id = record.message_id.as_deref().unwrap_or(""), "message is not a lead event");
-                false
-            }
-        };
-        if !ok {
-            let mut failure = BatchItemFailure::default();
-            failure.item_identifier = record.message_id.clone().unwrap_or_default();
-            response.batch_item_failures.push(failure);
-        }
-    }
-    response
+    lead_batch::response(&event, &parsed, &ok_by_lead)
 }
 
 /// Handles one lead's event; `false` sends its records back to the queue.

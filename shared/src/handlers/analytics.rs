@@ -3,18 +3,18 @@
 //! the lead's current state, so one run covers them all); failures are reported per record and
 //! retried by the queue, then dead-lettered.
 
+use super::lead_batch;
 use crate::app::analytics::{reconcile, Reconciled};
 use crate::app::Services;
-use crate::domain::{LeadEvent, LeadId};
-use aws_lambda_events::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent};
+use crate::domain::LeadId;
+use aws_lambda_events::sqs::{SqsBatchResponse, SqsEvent};
 use futures::future::join_all;
 use std::collections::HashMap;
 use tracing::{debug, warn, Instrument};
 
 /// Handles one batch.
 pub async fn handle(services: &Services, event: SqsEvent) -> SqsBatchResponse {
-    let parsed: Vec<Option<LeadEvent>> =
-        event.records.iter().map(|r| r.body.as_deref().and_then(|b| LeadEvent::from_json(b).ok())).collect();
+    let parsed = lead_batch::parse(&event);
     let mut leads: Vec<LeadId> = parsed.iter().flatten().map(|e| e.lead_id).collect();
     leads.sort_unstable_by_key(|id| id.to_string());
     leads.dedup();
@@ -40,17 +40,5 @@ pub async fn handle(services: &Services, event: SqsEvent) -> SqsBatchResponse {
     }))
     .await;
     let ok: HashMap<LeadId, bool> = leads.into_iter().zip(results).collect();
-    let mut response = SqsBatchResponse::default();
-    for (record, e) in event.records.iter().zip(&parsed) {
-        let good = e.as_ref().is_some_and(|e| ok[&e.lead_id]);
-        if !good {
-            if e.is_none() {
-                warn!(message_id = record.message_id.as_deref().unwrap_or(""), "message is not a lead event");
-            }
-            let mut failure = BatchItemFailure::default();
-            failure.item_identifier = record.message_id.clone().unwrap_or_default();
-            response.batch_item_failures.push(failure);
-        }
-    }
-    response
+    lead_batch::response(&event, &parsed, &ok)
 }

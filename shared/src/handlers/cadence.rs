@@ -5,7 +5,7 @@
 
 use crate::app::cadence::{on_event, CadenceError};
 use crate::app::Services;
-use crate::domain::{LeadEvent, LeadId};
+use crate::domain::LeadId;
 use aws_lambda_events::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent};
 use futures::future::join_all;
 use std::collections::BTreeMap;
@@ -13,8 +13,7 @@ use tracing::{warn, Instrument};
 
 /// Handles one batch.
 pub async fn handle(services: &Services, event: SqsEvent) -> SqsBatchResponse {
-    let parsed: Vec<Option<LeadEvent>> =
-        event.records.iter().map(|r| r.body.as_deref().and_then(|b| LeadEvent::from_json(b).ok())).collect();
+    let parsed = super::lead_batch::parse(&event);
     let mut by_lead: BTreeMap<LeadId, Vec<usize>> = BTreeMap::new();
     for (i, e) in parsed.iter().enumerate() {
         if let Some(e) = e {

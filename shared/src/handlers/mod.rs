@@ -6,6 +6,7 @@ pub mod acknowledge;
 pub mod audit;
 pub mod guard;
 pub mod intake;
+pub mod lead_batch;
 pub mod leads_api;
 pub mod people;
 pub mod request;

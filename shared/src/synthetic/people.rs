@@ -525,6 +525,24 @@ pub struct PersonRecord {
     pub postal_code: Option<String>,
 }
 
+impl PersonRecord {
+    /// The record as matching sees it after intake's parsing (US phone numbers to E.164, emails
+    /// checked and lower-cased), so formatting differences disappear exactly as in production.
+    pub fn facts(&self) -> crate::domain::matching::PersonFacts {
+        use crate::domain::{Email, Phone, Region};
+        let phone = self.phone.as_deref().and_then(|p| Phone::parse(p, Region::US).ok());
+        let email = self.email.as_deref().and_then(|e| Email::parse(e).ok());
+        crate::domain::matching::PersonFacts::new(
+            &self.first_name,
+            &self.last_name,
+            phone.as_ref().map(|p| p.as_e164()),
+            email.as_ref().map(|e| e.as_str()),
+            self.date_of_birth,
+            self.postal_code.as_deref(),
+        )
+    }
+}
+
 #[derive(Clone)]
 struct Person {
     first: String,

@@ -617,25 +617,11 @@ mod dedupe_bench {
     use std::sync::Arc;
     use std::time::Instant;
 
-    /// Intake's parsing, as in `tests/matching_quality.rs`.
-    pub fn facts(r: &PersonRecord) -> PersonFacts {
-        let phone = r.phone.as_deref().and_then(|p| Phone::parse(p, Region::US).ok());
-        let email = r.email.as_deref().and_then(|e| Email::parse(e).ok());
-        PersonFacts::new(
-            &r.first_name,
-            &r.last_name,
-            phone.as_ref().map(|p| p.as_e164()),
-            email.as_ref().map(|e| e.as_str()),
-            r.date_of_birth,
-            r.postal_code.as_deref(),
-        )
-    }
-
     /// Candidate generation and scoring over `n` records.
     pub fn candidates_and_scoring(n: usize) {
         let mut records = generate(7, n * 4 / 5 + 1);
         records.truncate(n);
-        let people: Vec<PersonFacts> = records.iter().map(facts).collect();
+        let people: Vec<PersonFacts> = records.iter().map(PersonRecord::facts).collect();
         let t = Instant::now();
         let c = candidate_pairs(&people, 200);
         let gen = t.elapsed();

@@ -12,8 +12,8 @@
 //! leaves at worst a stale entry: saving the closed task again (every close is retried until it
 //! completes) removes it.
 
-use super::item::{from_map, n, s, store_error, to_map, Expr, Item};
-use super::keys::{key, lead_pk, PK, SK};
+use super::item::{from_map, n, store_error, to_map, Expr, Item};
+use super::keys::{key, lead_pk};
 use super::DynamoStore;
 use crate::domain::cadence::Enrollment;
 use crate::domain::task::Task;
@@ -124,29 +124,8 @@ impl TaskStore for DynamoStore {
 
     async fn tasks_of_lead(&self, lead_id: LeadId) -> Result<Vec<Task>, StoreError> {
         let mut out = Vec::new();
-        let mut start = None;
-        loop {
-            let resp = self
-                .client
-                .query()
-                .table_name(&self.table)
-                .key_condition_expression("#pk = :pk AND begins_with(#sk, :prefix)")
-                .expression_attribute_names("#pk", PK)
-                .expression_attribute_names("#sk", SK)
-                .expression_attribute_values(":pk", s(lead_pk(lead_id)))
-                .expression_attribute_values(":prefix", s(TASK_PREFIX))
-                .consistent_read(true)
-                .set_exclusive_start_key(start)
-                .send()
-                .await
-                .map_err(|e| store_error("Query", e))?;
-            for mut item in resp.items.unwrap_or_default() {
-                out.push(from_map::<Task>(&mut item, DATA)?);
-            }
-            match resp.last_evaluated_key {
-                Some(k) if !k.is_empty() => start = Some(k),
-                _ => break,
-            }
+        for mut item in self.query_prefix(lead_pk(lead_id), TASK_PREFIX).await? {
+            out.push(from_map::<Task>(&mut item, DATA)?);
         }
         out.sort_by(|a, b| (a.created_at, &a.id).cmp(&(b.created_at, &b.id)));
         Ok(out)
@@ -154,13 +133,7 @@ impl TaskStore for DynamoStore {
 
     async fn open_tasks_of(&self, member: &str, limit: usize) -> Result<Vec<Task>, StoreError> {
         let resp = self
-            .client
-            .query()
-            .table_name(&self.table)
-            .key_condition_expression("#pk = :pk")
-            .expression_attribute_names("#pk", PK)
-            .expression_attribute_values(":pk", s(open_pk(member)))
-            .consistent_read(true)
+            .partition_query(open_pk(member), None)
             .limit(i32::try_from(limit.clamp(1, 1000)).unwrap_or(1000))
             .send()
             .await

@@ -277,16 +277,7 @@ impl ReviewQueue for DynamoStore {
     }
 
     async fn reviews(&self, after: Option<PairKey>, limit: usize) -> Result<(Vec<ReviewItem>, Option<PairKey>), StoreError> {
-        let query = self
-            .client
-            .query()
-            .table_name(&self.table)
-            .key_condition_expression("#pk = :pk AND begins_with(#sk, :prefix)")
-            .expression_attribute_names("#pk", PK)
-            .expression_attribute_names("#sk", SK)
-            .expression_attribute_values(":pk", s("REVIEW"))
-            .expression_attribute_values(":prefix", s("OPEN#"))
-            .consistent_read(true);
+        let query = self.partition_query("REVIEW".into(), Some("OPEN#"));
         let start = after.map(review_key);
         let mut items = Vec::new();
         for mut item in query_items(query, start, Some(limit.saturating_add(1))).await? {

@@ -34,16 +34,7 @@ fn test_sk(created_at: DateTime<Utc>, id: LeadId) -> String {
 impl DynamoStore {
     /// Every item of the lead's partition (all pages), keys only.
     async fn partition_keys(&self, id: LeadId) -> Result<Vec<Item>, StoreError> {
-        let query = self
-            .client
-            .query()
-            .table_name(&self.table)
-            .key_condition_expression("#pk = :pk")
-            .expression_attribute_names("#pk", PK)
-            .expression_attribute_names("#sk", SK)
-            .expression_attribute_values(":pk", s(lead_pk(id)))
-            .projection_expression("#pk, #sk")
-            .consistent_read(true);
+        let query = self.partition_query(lead_pk(id), None).expression_attribute_names("#sk", SK).projection_expression("#pk, #sk");
         query_items(query, None, None).await
     }
 

@@ -88,17 +88,26 @@ impl DynamoStore {
     /// consistent): the records kept under one key, such as a lead's markers or the team's
     /// availability.
     async fn query_prefix(&self, pk: String, prefix: &str) -> Result<Vec<Item>, StoreError> {
+        item::query_items(self.partition_query(pk, Some(prefix)), None, None).await
+    }
+
+    /// A strongly consistent Query of partition `pk` (only sort keys starting with `prefix` when
+    /// given), for callers that page, limit or project it themselves.
+    fn partition_query(&self, pk: String, prefix: Option<&str>) -> aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder {
         let query = self
             .client
             .query()
             .table_name(&self.table)
-            .key_condition_expression("#pk = :pk AND begins_with(#sk, :prefix)")
             .expression_attribute_names("#pk", keys::PK)
-            .expression_attribute_names("#sk", keys::SK)
             .expression_attribute_values(":pk", item::s(pk))
-            .expression_attribute_values(":prefix", item::s(prefix))
             .consistent_read(true);
-        item::query_items(query, None, None).await
+        match prefix {
+            Some(prefix) => query
+                .key_condition_expression("#pk = :pk AND begins_with(#sk, :prefix)")
+                .expression_attribute_names("#sk", keys::SK)
+                .expression_attribute_values(":prefix", item::s(prefix)),
+            None => query.key_condition_expression("#pk = :pk"),
+        }
     }
 
     /// A strongly consistent read: every decision here follows a write that must be seen.

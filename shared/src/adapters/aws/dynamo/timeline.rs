@@ -1,8 +1,8 @@
 //! Timelines: one item per entry under the lead's partition, sorted by `TL#{event_id}`. Event
 //! ids are ULIDs whose time part is the entry's time, so key order is time order.
 
-use super::item::{get_s, query_items, s, Item};
-use super::keys::{key, lead_pk, timeline_sk, PK, SK, TIMELINE_PREFIX};
+use super::item::{get_s, query_items, Item};
+use super::keys::{key, lead_pk, timeline_sk, SK, TIMELINE_PREFIX};
 use super::sealing::timeline_scope;
 use super::DynamoStore;
 use crate::domain::{EventId, LeadId, TimelineEntry};
@@ -47,16 +47,7 @@ impl TimelineStore for DynamoStore {
 
     async fn list(&self, lead_id: LeadId, after: Option<EventId>, limit: usize) -> Result<Page<TimelineEntry>, StoreError> {
         // One item past the limit tells whether another page follows.
-        let query = self
-            .client
-            .query()
-            .table_name(&self.table)
-            .key_condition_expression("#pk = :pk AND begins_with(#sk, :prefix)")
-            .expression_attribute_names("#pk", PK)
-            .expression_attribute_names("#sk", SK)
-            .expression_attribute_values(":pk", s(lead_pk(lead_id)))
-            .expression_attribute_values(":prefix", s(TIMELINE_PREFIX))
-            .consistent_read(true);
+        let query = self.partition_query(lead_pk(lead_id), Some(TIMELINE_PREFIX));
         let start = after.map(|a| key(lead_pk(lead_id), timeline_sk(a)));
         let mut items = Vec::new();
         for mut item in query_items(query, start, Some(limit.saturating_add(1))).await? {
