@@ -189,6 +189,7 @@ impl MotoAws {
             rate: store.clone(),
             hygiene: store,
             mail_domains: Arc::new(leadflow::adapters::memory::StaticMailDomains::default()),
+            links: Arc::new(leadflow::crypto::LinkSigner::random()),
         }
     }
 

@@ -55,4 +55,6 @@ pub struct Services {
     pub mail_domains: Arc<dyn crate::ports::MailDomains>,
     /// Report aggregates, lead ledgers, marketing spend (issue 6).
     pub aggregates: Arc<dyn crate::ports::AggregateStore>,
+    /// Signs and verifies the tokens in links and references handed to people and tools.
+    pub links: Arc<crate::crypto::LinkSigner>,
 }

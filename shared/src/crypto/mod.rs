@@ -9,11 +9,16 @@
 //! * [`Sealer`] caches data keys (bounded in age and uses), so a function calls KMS once every
 //!   few minutes rather than per lead.
 //! * [`json`] seals and opens listed paths inside a JSON document (how stores use it).
+//!
+//! [`link_token`] is the other half of what leaves the system: signed, expiring references for
+//! links and values handed to people and tools, so that none carries a raw lead id.
 
 pub mod fields;
 pub mod json;
+pub mod link_token;
 mod sealed;
 mod sealer;
 
+pub use link_token::{LinkSigner, LinkTokenError, Purpose};
 pub use sealed::SealedText;
 pub use sealer::{CachePolicy, SealError, Sealer};

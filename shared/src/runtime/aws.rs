@@ -24,7 +24,12 @@ pub enum EnvError {
     Secrets(#[from] SecretError),
     #[error("cannot set up HTTPS to SNS: {0}")]
     Sns(#[from] SnsHttpsError),
+    #[error("the link signing key ({LINK_KEY_SECRET} under LEADFLOW_SECRETS_PATH) is not usable: {0}")]
+    LinkKey(crate::crypto::LinkTokenError),
 }
+
+/// The secret (beside the webhook secrets) that signs link tokens; every function shares it.
+pub const LINK_KEY_SECRET: &str = "link_signing_key";
 
 /// What the template hands a function.
 #[derive(Debug, Clone)]
@@ -157,6 +162,7 @@ pub async fn services(config: Config, env: &AwsEnv) -> Services {
         rate: store.clone(),
         hygiene: store,
         mail_domains,
+        links: Arc::new(crate::crypto::LinkSigner::unconfigured()),
     }
 }
 
@@ -179,6 +185,21 @@ pub async fn webhook_context(services: &Services, env: &AwsEnv) -> Result<Webhoo
     Ok(ctx)
 }
 
+/// The link signer from the secret store: unconfigured when no secrets path is set or the
+/// secret is absent (a function that makes or reads links checks at init).
+pub async fn link_signer(env: &AwsEnv) -> Result<crate::crypto::LinkSigner, EnvError> {
+    use crate::ports::SecretSource;
+    let Some(path) = &env.secrets_path else {
+        return Ok(crate::crypto::LinkSigner::unconfigured());
+    };
+    let sdk = sdk::sdk_config(env.endpoint_url.as_deref()).await;
+    let source = SsmSecrets::new(aws_sdk_ssm::Client::new(&sdk), path.clone());
+    match source.secret(LINK_KEY_SECRET).await? {
+        Some(key) => crate::crypto::LinkSigner::new(key.trim().as_bytes()).map_err(EnvError::LinkKey),
+        None => Ok(crate::crypto::LinkSigner::unconfigured()),
+    }
+}
+
 /// Everything a function does at init: validate the configuration (a bad file fails the init
 /// with the key and line named), build the clients, and pay the one-time costs (phone metadata,
 /// the TLS handshake to DynamoDB) before the first request rather than during it.
@@ -187,6 +208,7 @@ pub async fn init_from_env() -> Result<Services, EnvError> {
     let env = AwsEnv::from_env()?;
     let mut services = services(config, &env).await;
     services.webhooks = Arc::new(webhook_context(&services, &env).await?);
+    services.links = Arc::new(link_signer(&env).await?);
     crate::domain::phone::warm_up();
     match services.leads.get(LeadId::random()).await {
         // A refusal (a function whose role may not read leads, such as the audit function) still

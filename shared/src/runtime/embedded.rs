@@ -75,6 +75,7 @@ impl EmbeddedSystem {
             hygiene: Arc::new(store.clone()),
             mail_domains: Arc::new(crate::adapters::memory::StaticMailDomains::default()),
             aggregates: Arc::new(aggregates.clone()),
+            links: Arc::new(crate::crypto::LinkSigner::random()),
         };
         EmbeddedSystem { services, store, queue, outbox, team_outbox, audit, aggregates }
     }
