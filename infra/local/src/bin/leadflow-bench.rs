@@ -21,6 +21,8 @@
 //!   (`--dup-records N`), and the daily hygiene job over 1,000 changed leads among 1,000,000
 //!   (`--job-records N`), with the DynamoDB calls it would make counted; `--only duplicates`
 //!   runs just these;
+//! * intake alone (`--only intake [--intake-leads N] [--moto URL]`): a new lead and a repeat
+//!   inquiry per request, on the embedded adapters and on DynamoDB and SQS in a moto server;
 //! * follow-up cadences: the scheduler's throughput (due steps run per second) with 100,000
 //!   enrolled leads (`--cadence-leads N`), and the time of a tick with nothing due.
 
@@ -526,6 +528,8 @@ async fn main() {
     let mut args = std::env::args().skip(1);
     let mut n = 2000;
     let mut only: Option<String> = None;
+    let mut moto: Option<String> = None;
+    let mut intake_leads = 2000;
     let mut report_leads = 100_000;
     let mut cadence_leads = 100_000;
     let (mut dup_records, mut job_records) = (100_000, 1_000_000);
@@ -534,6 +538,8 @@ async fn main() {
             "--leads" => n = args.next().and_then(|v| v.parse().ok()).expect("--leads N"),
             "--only" => only = Some(args.next().expect("--only reports|duplicates|foundation")),
             "--only-duplicates" => only = Some("duplicates".to_string()),
+            "--moto" => moto = Some(args.next().expect("--moto http://127.0.0.1:PORT")),
+            "--intake-leads" => intake_leads = args.next().and_then(|v| v.parse().ok()).expect("--intake-leads N"),
             "--report-leads" => report_leads = args.next().and_then(|v| v.parse().ok()).expect("--report-leads N"),
             "--cadence-leads" => cadence_leads = args.next().and_then(|v| v.parse().ok()).expect("--cadence-leads N"),
             "--dup-records" => dup_records = args.next().and_then(|v| v.parse().ok()).expect("--dup-records N"),
@@ -544,6 +550,11 @@ async fn main() {
     if only.as_deref() == Some("reports") {
         println!("leadflow benchmarks ({} build), reports section", if cfg!(debug_assertions) { "debug" } else { "release" });
         bench_reports(report_leads).await;
+        return;
+    }
+    if only.as_deref() == Some("intake") {
+        println!("leadflow benchmarks ({} build), intake section", if cfg!(debug_assertions) { "debug" } else { "release" });
+        intake_bench::bench(intake_leads, moto.as_deref()).await;
         return;
     }
     if only.as_deref() == Some("duplicates") {
@@ -883,5 +894,93 @@ mod dedupe_bench {
             if estimate < 60.0 { "met" } else { "NOT met" }
         );
         println!("  report: {}", serde_json::to_string(&report.steps[0].counts).unwrap_or_default());
+    }
+}
+
+/// Intake alone, per request: a new person and the same person again (a repeat inquiry), on the
+/// embedded adapters and, with `--moto URL`, on DynamoDB and SQS in moto's server (a local AWS
+/// emulator: round trips to it stand in for the service calls an intake makes in AWS).
+/// `-- --only intake [--intake-leads N] [--moto http://127.0.0.1:5000]`.
+mod intake_bench {
+    use super::{form, lambda_request, Stats};
+    use leadflow::config::Config;
+    use leadflow::handlers;
+    use leadflow::ports::SystemClock;
+    use leadflow::runtime::embedded::EmbeddedSystem;
+    use std::sync::Arc;
+    use std::time::Instant;
+
+    /// Each form posted once (new leads), then each again with another concern (repeats).
+    async fn run(system: &EmbeddedSystem, n: usize, offset: usize) -> (Stats, Stats) {
+        // Warm-up, not measured.
+        for i in 0..20 {
+            handlers::intake::handle(&system.services, lambda_request(form(offset + 900_000 + i))).await;
+        }
+        let (mut new, mut repeat) = (Vec::with_capacity(n), Vec::with_capacity(n));
+        for (pass, samples) in [(0, &mut new), (1, &mut repeat)] {
+            for i in 0..n {
+                let body = if pass == 0 { form(offset + i) } else { form(offset + i).replace("laser+treatment", "follow+up+question") };
+                let t = Instant::now();
+                let resp = handlers::intake::handle(&system.services, lambda_request(body)).await;
+                samples.push(t.elapsed());
+                assert_eq!(resp.status(), 202, "intake answered {}", resp.status());
+            }
+        }
+        (Stats(new), Stats(repeat))
+    }
+
+    pub async fn bench(n: usize, moto: Option<&str>) {
+        let system = EmbeddedSystem::new(Config::embedded_default().expect("config"), Arc::new(SystemClock));
+        let (new, repeat) = run(&system, n, 0).await;
+        println!("{}", new.line("intake handler, new lead (embedded)"));
+        println!("{}", repeat.line("intake handler, repeat inquiry (embedded)"));
+        let Some(endpoint) = moto else { return };
+        let system = on_moto(endpoint).await;
+        let (new, repeat) = run(&system, n.min(500), 0).await;
+        println!("{}", new.line("intake handler, new lead (moto)"));
+        println!("{}", repeat.line("intake handler, repeat inquiry (moto)"));
+    }
+
+    /// The embedded system with what intake touches on moto: leads, timeline, idempotency keys,
+    /// rate counters and the audit trail in DynamoDB (concern sealed with a local key), the
+    /// consumers' queues in SQS.
+    async fn on_moto(endpoint: &str) -> EmbeddedSystem {
+        use leadflow::adapters::aws::sdk::{load, AwsOptions};
+        use leadflow::adapters::aws::sqs::create_queue_with_dlq;
+        use leadflow::adapters::aws::{create_audit_table, create_table, DynamoAuditLog, DynamoStore, SqsQueue};
+        use leadflow::adapters::memory::LocalKeys;
+        use leadflow::crypto::Sealer;
+        use leadflow::ports::Consumer;
+        let config = load(AwsOptions {
+            endpoint_url: Some(endpoint.to_string()),
+            region: Some("us-east-1".into()),
+            static_credentials: Some(("bench".into(), "bench".into())),
+        })
+        .await;
+        let suffix = format!("{}-{}", std::process::id(), chrono::Utc::now().timestamp_millis());
+        let dynamodb = aws_sdk_dynamodb::Client::new(&config);
+        let table = format!("leadflow-bench-{suffix}");
+        create_table(&dynamodb, &table).await.expect("create the table");
+        let audit_table = format!("leadflow-bench-audit-{suffix}");
+        create_audit_table(&dynamodb, &audit_table).await.expect("create the audit table");
+        let store = Arc::new(DynamoStore::sealed(dynamodb.clone(), table, Sealer::new(Arc::new(LocalKeys::random()))));
+        let sqs = aws_sdk_sqs::Client::new(&config);
+        let mut urls = Vec::new();
+        for consumer in Consumer::ALL {
+            let name = format!("leadflow-bench-{}-{suffix}", consumer.as_str());
+            let pair = create_queue_with_dlq(&sqs, &name, std::time::Duration::from_secs(30), 3).await.expect("create the queues");
+            urls.push((consumer, pair.main.url));
+        }
+        let mut system = EmbeddedSystem::new(Config::embedded_default().expect("config"), Arc::new(SystemClock));
+        let s = &mut system.services;
+        s.leads = store.clone();
+        s.timeline = store.clone();
+        s.idempotency = store.clone();
+        s.rate = store.clone();
+        s.hygiene = store.clone();
+        s.dedupe = store.clone();
+        s.audit = Arc::new(DynamoAuditLog::new(dynamodb, audit_table));
+        s.queue = Arc::new(SqsQueue::new(sqs, urls));
+        system
     }
 }
