@@ -159,7 +159,7 @@ async fn intake(s: &EmbeddedSystem, fields: serde_json::Value) -> LeadId {
     let resp = handlers::intake::handle(&s.services, req).await;
     assert_eq!(resp.status(), 202);
     let lambda_http::Body::Text(t) = resp.body() else { panic!("receipt") };
-    serde_json::from_str::<serde_json::Value>(t).unwrap()["id"].as_str().unwrap().parse().unwrap()
+    leadflow_tests::leads::lead_of(&s.store, &serde_json::from_str::<serde_json::Value>(t).unwrap())
 }
 
 async fn contact(s: &EmbeddedSystem, id: LeadId, outcome: ContactOutcome) {

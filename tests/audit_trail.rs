@@ -47,7 +47,7 @@ async fn each_read_and_write_appears_once_with_its_actor_and_no_values() {
     let (r, clock) = runner().await;
     let (status, receipt) = call(&r, "POST", "/leads", None, FORM).await;
     assert_eq!(status, 202);
-    let id: LeadId = receipt["id"].as_str().unwrap().parse().unwrap();
+    let id: LeadId = leadflow_tests::leads::lead_of(&r.system.store, &receipt);
     assert!(r.system.outbox.wait_for(1, Duration::from_secs(5)).await);
     r.system.drain_queues().await;
     tick(&clock);
@@ -138,7 +138,7 @@ async fn each_read_and_write_appears_once_with_its_actor_and_no_values() {
 async fn refusals_are_recorded_as_denied_with_the_callers_role() {
     let (r, clock) = runner().await;
     let (_, receipt) = call(&r, "POST", "/leads", None, FORM).await;
-    let id: LeadId = receipt["id"].as_str().unwrap().parse().unwrap();
+    let id: LeadId = leadflow_tests::leads::lead_of(&r.system.store, &receipt);
     let analyst = token(&r, "an-1", "analyst").await;
     for (method, path) in
         [("GET", format!("/people/{id}/export")), ("DELETE", format!("/people/{id}")), ("GET", format!("/audit/leads/{id}"))]
@@ -163,7 +163,7 @@ async fn refusals_are_recorded_as_denied_with_the_callers_role() {
 async fn staff_routes_record_each_read_and_change_once() {
     let (r, clock) = runner().await;
     let (_, receipt) = call(&r, "POST", "/leads", None, FORM).await;
-    let id: LeadId = receipt["id"].as_str().unwrap().parse().unwrap();
+    let id: LeadId = leadflow_tests::leads::lead_of(&r.system.store, &receipt);
     r.system.drain_queues().await;
     let assignee = r.system.services.leads.get(id).await.unwrap().unwrap().assignee().unwrap().to_string();
     let agent = token(&r, &assignee, "agent").await;

@@ -45,7 +45,7 @@ async fn the_consent_record_proves_what_was_shown_when_and_where() {
     )
     .await;
     assert_eq!(status, 202);
-    let id: LeadId = receipt["id"].as_str().unwrap().parse().unwrap();
+    let id: LeadId = leadflow_tests::leads::lead_of(&s.store, &receipt);
     let lead = s.services.leads.get(id).await.unwrap().unwrap();
     let config = Config::embedded_default().unwrap();
     let text = &config.consent_texts.iter().find(|t| t.version == "2026-01").unwrap().text;
@@ -73,7 +73,7 @@ async fn without_sms_consent_the_lead_is_stored_and_never_texted() {
     ] {
         let (status, receipt) = submit(&s, body).await;
         assert_eq!(status, 202);
-        let id: LeadId = receipt["id"].as_str().unwrap().parse().unwrap();
+        let id: LeadId = leadflow_tests::leads::lead_of(&s.store, &receipt);
         assert!(s.services.leads.get(id).await.unwrap().is_some(), "the lead is stored");
     }
     s.drain_queues().await;

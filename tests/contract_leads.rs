@@ -39,7 +39,7 @@ async fn a_created_lead_reads_back_exactly<S: LeadStore + ?Sized>(store: Arc<S>)
     // GIVEN a lead with every optional part filled in
     let lead = rich_lead();
     // WHEN it is stored
-    assert_eq!(store.create_or_match(&lead).await.unwrap(), CaptureOutcome::Created);
+    assert_eq!(store.create_or_match(&lead, &Default::default()).await.unwrap(), CaptureOutcome::Created);
     // THEN it reads back unchanged, and an unknown id reads as nothing
     assert_eq!(store.get(lead.id).await.unwrap(), Some(lead));
     assert_eq!(store.get(sample_lead(Some("2015550100"), None).id).await.unwrap(), None);
@@ -47,46 +47,46 @@ async fn a_created_lead_reads_back_exactly<S: LeadStore + ?Sized>(store: Arc<S>)
 
 async fn an_open_lead_absorbs_a_capture_with_its_phone<S: LeadStore + ?Sized>(store: Arc<S>) {
     let first = sample_lead(Some("201-555-0101"), Some("ann@example.com"));
-    assert_eq!(store.create_or_match(&first).await.unwrap(), CaptureOutcome::Created);
+    assert_eq!(store.create_or_match(&first, &Default::default()).await.unwrap(), CaptureOutcome::Created);
     // The same number typed differently, with another email.
     let second = sample_lead(Some("+1 (201) 555-0101"), Some("other@example.com"));
-    assert_eq!(store.create_or_match(&second).await.unwrap(), CaptureOutcome::Matched(first.id));
+    assert_eq!(store.create_or_match(&second, &Default::default()).await.unwrap(), CaptureOutcome::Matched(first.id));
     assert_eq!(store.get(second.id).await.unwrap(), None, "a matched capture stores nothing");
     assert_eq!(store.find_by_phone(&phone("2015550101")).await.unwrap(), vec![first.id]);
 }
 
 async fn an_open_lead_absorbs_a_capture_with_its_email<S: LeadStore + ?Sized>(store: Arc<S>) {
     let first = sample_lead(Some("201-555-0102"), Some("ann@example.com"));
-    assert_eq!(store.create_or_match(&first).await.unwrap(), CaptureOutcome::Created);
+    assert_eq!(store.create_or_match(&first, &Default::default()).await.unwrap(), CaptureOutcome::Created);
     let other_phone = sample_lead(Some("201-555-0103"), Some("ANN@example.com"));
-    assert_eq!(store.create_or_match(&other_phone).await.unwrap(), CaptureOutcome::Matched(first.id));
+    assert_eq!(store.create_or_match(&other_phone, &Default::default()).await.unwrap(), CaptureOutcome::Matched(first.id));
     let email_only = sample_lead(None, Some("ann@example.com"));
-    assert_eq!(store.create_or_match(&email_only).await.unwrap(), CaptureOutcome::Matched(first.id));
+    assert_eq!(store.create_or_match(&email_only, &Default::default()).await.unwrap(), CaptureOutcome::Matched(first.id));
     assert_eq!(store.find_by_email(&email("ann@example.com")).await.unwrap(), vec![first.id]);
 }
 
 async fn the_phone_match_wins_over_the_email_match<S: LeadStore + ?Sized>(store: Arc<S>) {
     let by_phone = sample_lead(Some("201-555-0104"), Some("first@example.com"));
     let by_email = sample_lead(Some("201-555-0105"), Some("second@example.com"));
-    store.create_or_match(&by_phone).await.unwrap();
-    store.create_or_match(&by_email).await.unwrap();
+    store.create_or_match(&by_phone, &Default::default()).await.unwrap();
+    store.create_or_match(&by_email, &Default::default()).await.unwrap();
     let both = sample_lead(Some("201-555-0104"), Some("second@example.com"));
-    assert_eq!(store.create_or_match(&both).await.unwrap(), CaptureOutcome::Matched(by_phone.id));
+    assert_eq!(store.create_or_match(&both, &Default::default()).await.unwrap(), CaptureOutcome::Matched(by_phone.id));
 }
 
 async fn a_closed_lead_does_not_absorb_and_a_new_lead_takes_its_claims<S: LeadStore + ?Sized>(store: Arc<S>) {
     // GIVEN a lead that converted
     let old = sample_lead(Some("201-555-0106"), Some("ann@example.com"));
-    store.create_or_match(&old).await.unwrap();
+    store.create_or_match(&old, &Default::default()).await.unwrap();
     store.save(&next_version(&old, |l| l.status = LeadStatus::Converted)).await.unwrap();
     // WHEN the same person inquires again
     let new = sample_lead_at(Some("201-555-0106"), Some("ann@example.com"), base_time() + Duration::days(30));
     // THEN a new lead is created, and it now holds the phone and the email
-    assert_eq!(store.create_or_match(&new).await.unwrap(), CaptureOutcome::Created);
+    assert_eq!(store.create_or_match(&new, &Default::default()).await.unwrap(), CaptureOutcome::Created);
     let by_phone = sample_lead(Some("201-555-0106"), None);
-    assert_eq!(store.create_or_match(&by_phone).await.unwrap(), CaptureOutcome::Matched(new.id));
+    assert_eq!(store.create_or_match(&by_phone, &Default::default()).await.unwrap(), CaptureOutcome::Matched(new.id));
     let by_email = sample_lead(None, Some("ann@example.com"));
-    assert_eq!(store.create_or_match(&by_email).await.unwrap(), CaptureOutcome::Matched(new.id));
+    assert_eq!(store.create_or_match(&by_email, &Default::default()).await.unwrap(), CaptureOutcome::Matched(new.id));
     assert_eq!(store.find_by_phone(&phone("2015550106")).await.unwrap(), vec![new.id, old.id]);
 }
 
@@ -96,7 +96,7 @@ async fn concurrent_captures_of_one_person_create_one_lead<S: LeadStore + ?Sized
     let mut tasks = tokio::task::JoinSet::new();
     for lead in leads.clone() {
         let store = Arc::clone(&store);
-        tasks.spawn(async move { (lead.id, store.create_or_match(&lead).await.unwrap()) });
+        tasks.spawn(async move { (lead.id, store.create_or_match(&lead, &Default::default()).await.unwrap()) });
     }
     let outcomes = tasks.join_all().await;
     // THEN exactly one created a lead and every other matched it
@@ -110,8 +110,8 @@ async fn concurrent_captures_of_one_person_create_one_lead<S: LeadStore + ?Sized
 
 async fn a_retried_capture_counts_as_created_without_duplicating<S: LeadStore + ?Sized>(store: Arc<S>) {
     let lead = sample_lead(Some("201-555-0108"), Some("ann@example.com"));
-    assert_eq!(store.create_or_match(&lead).await.unwrap(), CaptureOutcome::Created);
-    assert_eq!(store.create_or_match(&lead).await.unwrap(), CaptureOutcome::Created);
+    assert_eq!(store.create_or_match(&lead, &Default::default()).await.unwrap(), CaptureOutcome::Created);
+    assert_eq!(store.create_or_match(&lead, &Default::default()).await.unwrap(), CaptureOutcome::Created);
     assert_eq!(store.find_by_phone(&phone("2015550108")).await.unwrap(), vec![lead.id]);
     assert_eq!(store.find_by_email(&email("ann@example.com")).await.unwrap(), vec![lead.id]);
     assert_eq!(store.get(lead.id).await.unwrap(), Some(lead));
@@ -120,19 +120,19 @@ async fn a_retried_capture_counts_as_created_without_duplicating<S: LeadStore + 
 async fn a_retried_capture_after_the_lead_closed_is_still_created<S: LeadStore + ?Sized>(store: Arc<S>) {
     // GIVEN a lead that closed, and a newer lead of the same person
     let first = sample_lead(Some("201-555-0109"), None);
-    store.create_or_match(&first).await.unwrap();
+    store.create_or_match(&first, &Default::default()).await.unwrap();
     store.save(&next_version(&first, |l| l.status = LeadStatus::Disqualified)).await.unwrap();
     let newer = sample_lead_at(Some("201-555-0109"), None, base_time() + Duration::hours(1));
-    assert_eq!(store.create_or_match(&newer).await.unwrap(), CaptureOutcome::Created);
+    assert_eq!(store.create_or_match(&newer, &Default::default()).await.unwrap(), CaptureOutcome::Created);
     // WHEN the first capture's request is retried (same lead id)
     // THEN it is the lead already stored, not a match
-    assert_eq!(store.create_or_match(&first).await.unwrap(), CaptureOutcome::Created);
+    assert_eq!(store.create_or_match(&first, &Default::default()).await.unwrap(), CaptureOutcome::Created);
     assert_eq!(store.get(first.id).await.unwrap().unwrap().status, LeadStatus::Disqualified);
 }
 
 async fn a_save_from_a_stale_version_conflicts<S: LeadStore + ?Sized>(store: Arc<S>) {
     let v1 = sample_lead(Some("201-555-0110"), None);
-    store.create_or_match(&v1).await.unwrap();
+    store.create_or_match(&v1, &Default::default()).await.unwrap();
     let v2 = next_version(&v1, |l| l.status = LeadStatus::Contacted);
     store.save(&v2).await.unwrap();
     // A writer that read v1 too.
@@ -147,7 +147,7 @@ async fn a_save_from_a_stale_version_conflicts<S: LeadStore + ?Sized>(store: Arc
 
 async fn a_save_moves_the_phone_and_email_indexes<S: LeadStore + ?Sized>(store: Arc<S>) {
     let lead = sample_lead(Some("201-555-0112"), None);
-    store.create_or_match(&lead).await.unwrap();
+    store.create_or_match(&lead, &Default::default()).await.unwrap();
     let moved = next_version(&lead, |l| {
         l.contact.phone = Some(phone("201-555-0113"));
         l.contact.email = Some(email("ann@example.com"));
@@ -158,9 +158,9 @@ async fn a_save_moves_the_phone_and_email_indexes<S: LeadStore + ?Sized>(store: 
     assert_eq!(store.find_by_email(&email("ann@example.com")).await.unwrap(), vec![lead.id]);
     // The new phone and email now lead to this lead at capture.
     let by_new_phone = sample_lead(Some("201-555-0113"), None);
-    assert_eq!(store.create_or_match(&by_new_phone).await.unwrap(), CaptureOutcome::Matched(lead.id));
+    assert_eq!(store.create_or_match(&by_new_phone, &Default::default()).await.unwrap(), CaptureOutcome::Matched(lead.id));
     let by_new_email = sample_lead(None, Some("ann@example.com"));
-    assert_eq!(store.create_or_match(&by_new_email).await.unwrap(), CaptureOutcome::Matched(lead.id));
+    assert_eq!(store.create_or_match(&by_new_email, &Default::default()).await.unwrap(), CaptureOutcome::Matched(lead.id));
 }
 
 async fn lookups_list_every_lead_newest_first<S: LeadStore + ?Sized>(store: Arc<S>) {
@@ -168,12 +168,12 @@ async fn lookups_list_every_lead_newest_first<S: LeadStore + ?Sized>(store: Arc<
     let mut ids = Vec::new();
     for day in 0..3 {
         let lead = sample_lead_at(Some("201-555-0114"), Some("ann@example.com"), base_time() + Duration::days(day));
-        assert_eq!(store.create_or_match(&lead).await.unwrap(), CaptureOutcome::Created);
+        assert_eq!(store.create_or_match(&lead, &Default::default()).await.unwrap(), CaptureOutcome::Created);
         store.save(&next_version(&lead, |l| l.status = LeadStatus::Unresponsive)).await.unwrap();
         ids.push(lead.id);
     }
     // AND someone else's lead
-    store.create_or_match(&sample_lead(Some("201-555-0115"), Some("bob@example.com"))).await.unwrap();
+    store.create_or_match(&sample_lead(Some("201-555-0115"), Some("bob@example.com")), &Default::default()).await.unwrap();
     // THEN both lookups give the three, newest first
     ids.reverse();
     assert_eq!(store.find_by_phone(&phone("2015550114")).await.unwrap(), ids);

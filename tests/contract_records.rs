@@ -40,7 +40,7 @@ mod timeline {
     async fn entries_list_in_time_order_and_per_lead<S: TimelineStore + LeadStore + OnceStore + ?Sized>(store: Arc<S>) {
         // GIVEN a lead with entries appended out of order, plus other items under the same lead
         let lead = sample_lead(Some("201-555-0120"), None);
-        store.create_or_match(&lead).await.unwrap();
+        store.create_or_match(&lead, &Default::default()).await.unwrap();
         assert_eq!(store.claim(lead.id, "acknowledge", base_time(), Duration::seconds(30)).await.unwrap(), Claim::Acquired);
         let entries: Vec<_> = [3, 0, 2, 1].into_iter().map(|m| timeline_entry(lead.id, base_time() + Duration::minutes(m))).collect();
         for e in &entries {

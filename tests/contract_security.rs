@@ -177,7 +177,7 @@ async fn sealed_fields_are_ciphertext_to_a_table_reader() {
     let (store, _) = aws.fresh_kms_store().await;
     let mut lead = leadflow_tests::leads::rich_lead();
     lead.context.concern = Some(leadflow::domain::text::FreeText::parse("bleeding after surgery", 2000).unwrap());
-    store.create_or_match(&lead).await.unwrap();
+    store.create_or_match(&lead, &Default::default()).await.unwrap();
     let key = |id: leadflow::domain::LeadId| {
         [("PK".to_string(), AttributeValue::S(format!("LEAD#{id}"))), ("SK".to_string(), AttributeValue::S("LEAD".into()))]
             .into_iter()
@@ -196,7 +196,7 @@ async fn sealed_fields_are_ciphertext_to_a_table_reader() {
     // The sealed value pasted onto another lead's item does not open.
     let mut other = leadflow_tests::leads::sample_lead(Some("201-555-0142"), None);
     other.context.concern = Some(leadflow::domain::text::FreeText::parse("placeholder", 2000).unwrap());
-    store.create_or_match(&other).await.unwrap();
+    store.create_or_match(&other, &Default::default()).await.unwrap();
     let mut other_raw = aws.dynamodb.get_item().table_name(store.table()).set_key(Some(key(other.id))).send().await.unwrap().item.unwrap();
     let AttributeValue::M(mut data) = other_raw.remove("data").unwrap() else { panic!("data is a map") };
     let AttributeValue::M(mut ctx) = data.remove("context").unwrap() else { panic!("context is a map") };
@@ -230,7 +230,7 @@ async fn notes_replies_and_score_phrases_are_ciphertext_at_rest() {
     .unwrap();
     score.scored_at = at;
     lead.score = Some(score);
-    store.create_or_match(&lead).await.unwrap();
+    store.create_or_match(&lead, &Default::default()).await.unwrap();
     let note = TimelineEntry::new(
         lead.id,
         at,

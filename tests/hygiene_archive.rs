@@ -49,7 +49,7 @@ async fn seed(s: &Services, t0: DateTime<Utc>) -> Leads {
         mk("wound_care", LeadStatus::Contacted),
     ];
     for l in &all {
-        s.leads.create_or_match(l).await.unwrap();
+        s.leads.create_or_match(l, &Default::default()).await.unwrap();
     }
     Leads { med_spa: all[0].id, franchise: all[1].id, converted: all[2].id, booked: all[3].id, replied: all[4].id }
 }
@@ -215,7 +215,7 @@ async fn test_index_case(s: &Services) {
     let mut young = lead(t0 + Duration::days(5), "med_spa", LeadStatus::New);
     young.test = true;
     for l in [&old, &young] {
-        s.leads.create_or_match(l).await.unwrap();
+        s.leads.create_or_match(l, &Default::default()).await.unwrap();
         s.hygiene.mark_test(l).await.unwrap();
         s.hygiene.mark_test(l).await.unwrap();
         s.timeline.append(&leadflow_tests::leads::timeline_entry(l.id, l.created_at)).await.unwrap();
@@ -229,7 +229,7 @@ async fn test_index_case(s: &Services) {
     assert_eq!(s.hygiene.test_leads_before(t0 + Duration::days(6), 10).await.unwrap(), vec![young.id]);
     // The deleted lead's phone is free: a new inquiry from it is a new lead.
     let again = Lead { id: LeadId::random(), ..old.clone() };
-    assert_eq!(s.leads.create_or_match(&again).await.unwrap(), leadflow::ports::CaptureOutcome::Created);
+    assert_eq!(s.leads.create_or_match(&again, &Default::default()).await.unwrap(), leadflow::ports::CaptureOutcome::Created);
 }
 
 #[tokio::test]

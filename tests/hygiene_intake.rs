@@ -127,9 +127,9 @@ async fn test_records_are_marked_never_messaged_and_deleted_after_the_configured
     let (status, _, body) =
         submit(&s, &form(&s, "phone=201-555-0171&email=QA%40harborhealth.example&consent_email=true"), "192.0.2.9").await;
     assert_eq!(status, 202, "{body}");
-    let id: leadflow::domain::LeadId = body["id"].as_str().unwrap().parse().unwrap();
+    let id: leadflow::domain::LeadId = leadflow_tests::leads::lead_of(&s.store, &body);
     let real = submit(&s, &form(&s, "phone=201-555-0172"), "192.0.2.10").await.2;
-    let real_id: leadflow::domain::LeadId = real["id"].as_str().unwrap().parse().unwrap();
+    let real_id: leadflow::domain::LeadId = leadflow_tests::leads::lead_of(&s.store, &real);
     s.drain_queues().await;
     let lead = s.services.leads.get(id).await.unwrap().unwrap();
     assert!(lead.test, "a configured test email marks the lead");
@@ -160,7 +160,7 @@ async fn a_landline_gets_no_sms_and_the_acknowledgement_falls_back_to_email() {
     let body = form(&s, "phone=%2B44%2020%207946%200000&email=ann%40harborhealth.org&consent_email=true");
     let (status, _, reply) = submit(&s, &body, "192.0.2.20").await;
     assert_eq!(status, 202, "{reply}");
-    let id: leadflow::domain::LeadId = reply["id"].as_str().unwrap().parse().unwrap();
+    let id: leadflow::domain::LeadId = leadflow_tests::leads::lead_of(&s.store, &reply);
     s.drain_queues().await;
     assert_eq!(sms_count(&s), 0, "no text to a landline");
     let emails: Vec<_> = s.outbox.entries().into_iter().filter(|e| e.channel == "email").collect();
@@ -179,7 +179,7 @@ async fn a_landline_gets_no_sms_and_the_acknowledgement_falls_back_to_email() {
 
     // A toll-free number without an email: no text, the skip recorded.
     let (_, _, reply) = submit(&s, &form(&s, "phone=800-555-0142"), "192.0.2.21").await;
-    let id: leadflow::domain::LeadId = reply["id"].as_str().unwrap().parse().unwrap();
+    let id: leadflow::domain::LeadId = leadflow_tests::leads::lead_of(&s.store, &reply);
     s.drain_queues().await;
     assert_eq!(sms_count(&s), 0);
     let timeline = s.services.timeline.list(id, None, 500).await.unwrap().items;
@@ -193,7 +193,7 @@ async fn a_disposable_email_is_flagged_and_kept() {
     let (s, _) = system();
     let (status, _, reply) = submit(&s, &form(&s, "email=someone%40mailinator.com"), "192.0.2.30").await;
     assert_eq!(status, 202, "{reply}");
-    let id: leadflow::domain::LeadId = reply["id"].as_str().unwrap().parse().unwrap();
+    let id: leadflow::domain::LeadId = leadflow_tests::leads::lead_of(&s.store, &reply);
     let lead = s.services.leads.get(id).await.unwrap().unwrap();
     assert_eq!(lead.contact.email.as_ref().unwrap().as_str(), "someone@mailinator.com", "the value is kept");
     // GET /leads/{id} answers the lead as stored: the flags are in it.
@@ -253,7 +253,7 @@ async fn the_optional_mx_check_flags_a_domain_without_mail_exchanger() {
     for address in ["ann%40nomail-clinic.org", "bea%40harborhealth.org", "cy%40unknown-dns.org"] {
         let (status, _, reply) = submit(&s, &format!("first_name=Ann&service_line=med_spa&email={address}"), "192.0.2.50").await;
         assert_eq!(status, 202, "{reply}");
-        let id: leadflow::domain::LeadId = reply["id"].as_str().unwrap().parse().unwrap();
+        let id: leadflow::domain::LeadId = leadflow_tests::leads::lead_of(&s.store, &reply);
         flags.push(serde_json::to_value(s.services.leads.get(id).await.unwrap().unwrap()).unwrap()["contact_flags"].clone());
     }
     assert_eq!(flags[0], serde_json::json!([{"field": "email", "code": "no_mail_exchanger"}]));

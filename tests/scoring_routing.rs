@@ -210,7 +210,7 @@ mod on_moto {
 
     async fn new_lead(s: &Services) -> leadflow::domain::LeadId {
         let l = sample_lead_at(Some(unique_phone().as_e164()), None, ny(3, 10, 30));
-        s.leads.create_or_match(&l).await.unwrap();
+        s.leads.create_or_match(&l, &Default::default()).await.unwrap();
         l.id
     }
 

@@ -172,7 +172,7 @@ async fn lead(r: &Running, n: u32, line: &str, facility: &str) -> (LeadId, Vec<S
     let form = format!("first_name={name}&phone={phone}&email={email}&service_line={line}&preferred_facility={facility}&concern=private+matter+{n}&consent_sms=on");
     let reply = call(r, "POST", "/leads", None, &[("content-type", "application/x-www-form-urlencoded")], &form).await;
     assert_eq!(reply.status, 202, "{}", reply.body);
-    let id: LeadId = serde_json::from_str::<serde_json::Value>(&reply.body).unwrap()["id"].as_str().unwrap().parse().unwrap();
+    let id: LeadId = leadflow_tests::leads::lead_of(&r.system.store, &serde_json::from_str::<serde_json::Value>(&reply.body).unwrap());
     (id, vec![phone, email, name, format!("private matter {n}")])
 }
 

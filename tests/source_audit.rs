@@ -41,7 +41,7 @@ async fn capture(r: &Running, n: u32, facility: &str, tags: &str) -> LeadId {
     );
     let reply = call(r, "POST", "/leads", None, Some("application/x-www-form-urlencoded"), &form).await;
     assert_eq!(reply.status, 202, "{}", reply.body);
-    reply.json()["id"].as_str().unwrap().parse().unwrap()
+    leadflow_tests::leads::lead_of(&r.system.store, &reply.json())
 }
 
 /// Runs the queues dry, waiting for what the runner's own consumers hold in flight too (a
@@ -364,7 +364,7 @@ async fn test_records_stay_out_of_the_aggregates_and_the_list() {
     let form = "first_name=Qa&email=qa%40leadflow.test&service_line=med_spa&utm_source=faceboook&utm_campaign=qa";
     let reply = call(&r, "POST", "/leads", None, Some("application/x-www-form-urlencoded"), form).await;
     assert_eq!(reply.status, 202, "{}", reply.body);
-    let id: LeadId = reply.json()["id"].as_str().unwrap().parse().unwrap();
+    let id: LeadId = leadflow_tests::leads::lead_of(&r.system.store, &reply.json());
     let real = capture(&r, 31, "Hoboken", "utm_source=faceboook&utm_campaign=spring").await;
     settle(&r).await;
     assert!(r.system.services.leads.get(id).await.unwrap().unwrap().test, "marked as a test record");

@@ -50,7 +50,7 @@ async fn new_lead(r: &Running) -> String {
     let (status, body) = call(r, "POST", "/leads", None, Some(form)).await;
     assert_eq!(status, 202);
     r.system.drain_queues().await;
-    body["id"].as_str().unwrap().to_string()
+    leadflow_tests::leads::lead_of(&r.system.store, &body).to_string()
 }
 
 #[tokio::test]

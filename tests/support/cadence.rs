@@ -36,7 +36,7 @@ pub async fn moto() -> Kind {
 
 enum Backend {
     Embedded(Box<EmbeddedSystem>),
-    Moto { aws: Box<MotoAws>, queues: Box<TestQueues> },
+    Moto { aws: Box<MotoAws>, queues: Box<TestQueues>, stream: Box<crate::aws::StreamRelay> },
 }
 
 /// Services on one backend and a manual clock.
@@ -68,6 +68,7 @@ impl World {
             Kind::Moto => {
                 let aws = MotoAws::connect().await;
                 let store = Arc::new(aws.fresh_store().await);
+                let stream = crate::aws::StreamRelay::open(&aws, store.table()).await;
                 let queues = aws.fresh_queues(std::time::Duration::from_secs(30)).await;
                 let notifier = aws.team_notifier(&config).await;
                 let services = Services {
@@ -76,7 +77,7 @@ impl World {
                     webhooks: Arc::new(crate::webhooks::context()),
                     ..aws.services(store, &queues, clock.clone()).await
                 };
-                World { services, clock, backend: Backend::Moto { aws: Box::new(aws), queues: Box::new(queues) } }
+                World { services, clock, backend: Backend::Moto { aws: Box::new(aws), queues: Box::new(queues), stream: Box::new(stream) } }
             }
         }
     }
@@ -91,8 +92,9 @@ impl World {
             Backend::Embedded(s) => {
                 s.drain_queues().await;
             }
-            Backend::Moto { aws, queues } => loop {
-                let mut any = false;
+            Backend::Moto { aws, queues, stream } => loop {
+                // The outbox relay first (the table's stream), then every consumer's queue.
+                let mut any = stream.relay(&self.services).await > 0;
                 for consumer in Consumer::ALL {
                     let pair = queues.pair(consumer);
                     let opts = ReceiveOptions { max_messages: 10, wait: std::time::Duration::ZERO, visibility_timeout: None };
@@ -132,7 +134,7 @@ impl World {
     pub async fn capture(&self, fields: &[(&str, &str)]) -> LeadId {
         let submission =
             RawSubmission { fields: fields.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(), ip: None, user_agent: None };
-        let id = capture(&self.services, IntakeRequest { submission, idempotency_key: None }).await.unwrap().receipt.id;
+        let id = capture(&self.services, IntakeRequest { submission, idempotency_key: None }).await.unwrap().lead_id;
         self.drain().await;
         id
     }

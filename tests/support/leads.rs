@@ -124,7 +124,7 @@ pub fn timeline_entry(lead_id: LeadId, at: DateTime<Utc>) -> TimelineEntry {
         lead_id,
         at,
         actor: Actor::System("intake".into()),
-        kind: TimelineKind::RepeatInquiry { touchpoint },
+        kind: TimelineKind::RepeatInquiry { touchpoint, inquiry: None },
     }
 }
 
@@ -138,4 +138,19 @@ pub fn assignment(member: &str) -> leadflow::domain::routing::Assignment {
         on_call: false,
         at: base_time(),
     }
+}
+
+/// The lead a `POST /leads` answer's receipt landed on, looked up in the embedded store: the
+/// public answer names the submission, never the lead.
+pub fn lead_of(store: &leadflow::adapters::memory::MemoryStore, answer: &serde_json::Value) -> LeadId {
+    let receipt: EventId =
+        answer["receipt_id"].as_str().unwrap_or_else(|| panic!("no receipt_id in {answer}")).parse().expect("a receipt id");
+    store.lead_of_receipt(receipt).unwrap_or_else(|| panic!("no lead holds receipt {receipt}"))
+}
+
+/// The lead holding `phone`'s newest inquiry (through the phone index: for stores whose
+/// receipts cannot be looked up, such as DynamoDB on moto).
+pub async fn lead_of_phone(services: &leadflow::app::Services, phone: &str) -> LeadId {
+    let phone = leadflow::domain::Phone::parse(phone, leadflow::domain::Region::US).expect("a phone number");
+    services.leads.find_by_phone(&phone).await.unwrap().into_iter().next().expect("a lead with that phone")
 }

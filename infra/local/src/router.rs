@@ -343,6 +343,21 @@ impl Router {
                 }
             }
             (Method::POST, "/local/tick") => self.tick(req).await,
+            // Which lead a receipt's inquiry landed on: the public answer never says, so a
+            // developer (an admin dev token) looks it up here. Runner only.
+            (Method::GET, p) if p.starts_with("/local/receipts/") => {
+                let header = req.headers().get("authorization").and_then(|v| v.to_str().ok());
+                match self.authority.verify(header).map(|c| leadflow::auth::Principal::from_claims(&c)) {
+                    Some(Ok(principal)) if principal.role == leadflow::auth::Role::Admin => {}
+                    Some(_) => return error_response(403, "forbidden", "an admin dev token is required", None),
+                    None => return json_response(401, &serde_json::json!({"message": "Unauthorized"})),
+                }
+                let receipt = p.trim_start_matches("/local/receipts/").parse::<leadflow::domain::EventId>().ok();
+                match receipt.and_then(|r| self.system.store.lead_of_receipt(r)) {
+                    Some(lead_id) => json_response(200, &serde_json::json!({"lead_id": lead_id})),
+                    None => error_response(404, "not_found", "no inquiry has this receipt", None),
+                }
+            }
             // The weekly summary now (EventBridge runs it every Monday in AWS): the emails
             // appear in /local/outbox with channel "email".
             (Method::POST, "/local/weekly-summary") => {

@@ -12,6 +12,7 @@ pub mod matching;
 pub mod messaging;
 pub mod person;
 pub mod privacy;
+pub mod relay;
 pub mod services;
 pub mod webhook_context;
 
@@ -24,6 +25,7 @@ pub mod score;
 pub mod sla;
 pub mod team;
 pub mod touchpoints;
+pub mod watch;
 
 // Data hygiene: merges, review queue, the hygiene job (issue 7).
 pub mod hygiene;

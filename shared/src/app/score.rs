@@ -62,7 +62,7 @@ pub async fn touchpoints(services: &Services, id: LeadId) -> Result<Vec<Touchpoi
         for e in page.items {
             match e.kind {
                 TimelineKind::LeadCaptured { touchpoint, .. }
-                | TimelineKind::RepeatInquiry { touchpoint }
+                | TimelineKind::RepeatInquiry { touchpoint, .. }
                 | TimelineKind::TouchpointRecorded { touchpoint } => out.push(touchpoint),
                 _ => {}
             }

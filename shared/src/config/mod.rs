@@ -64,7 +64,14 @@ pub struct IntakeSettings {
     pub redirect_origins: Vec<String>,
     /// Origins whose pages may post the form from the browser (CORS preflight answers).
     pub cors_origins: Vec<String>,
+    /// How long an inquiry may wait for its acknowledgement step and its triage (scoring,
+    /// routing, SLA) before the "waiting too long" alarm fires; 0 turns the watch off.
+    pub processing_alarm_seconds: u32,
 }
+
+/// The default of `[intake] processing_alarm_seconds`: both steps normally finish within
+/// seconds of the write.
+pub const DEFAULT_PROCESSING_ALARM_SECONDS: u32 = 300;
 
 /// One version of the consent disclosure shown on forms.
 #[derive(Debug, Clone, PartialEq, Eq)]

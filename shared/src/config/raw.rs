@@ -109,6 +109,9 @@ pub struct RawIntake {
     /// Origins whose pages may post the form from the browser (CORS); `redirect_origins` when absent.
     #[serde(default)]
     pub cors_origins: Option<Vec<String>>,
+    /// Seconds an inquiry may wait for its acknowledgement and triage before the alarm.
+    #[serde(default)]
+    pub processing_alarm_seconds: Option<u32>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -189,6 +189,10 @@ pub(super) fn load(source: &str, origin: &str) -> Result<Config, ConfigError> {
         }
     }
     let cors_origins = raw.intake.cors_origins.clone().unwrap_or_else(|| raw.intake.redirect_origins.clone());
+    let processing_alarm_seconds = raw.intake.processing_alarm_seconds.unwrap_or(super::DEFAULT_PROCESSING_ALARM_SECONDS);
+    if processing_alarm_seconds > 86_400 {
+        p.add(&intake_path.key("processing_alarm_seconds"), "must be at most 86400 (a day); 0 turns the watch off");
+    }
 
     // Scoring, team and routing, SLAs (issue 3).
     let scoring = super::scoring::validate(&raw.scoring_models, &raw.urgency, &raw.territories, &service_lines, &currency, &mut p);
@@ -221,6 +225,7 @@ pub(super) fn load(source: &str, origin: &str) -> Result<Config, ConfigError> {
             ignored_fields: raw.intake.ignored_fields.into_iter().collect(),
             redirect_origins: raw.intake.redirect_origins.into_iter().map(|o| o.trim_end_matches('/').to_string()).collect(),
             cors_origins: cors_origins.into_iter().map(|o| o.trim_end_matches('/').to_string()).collect(),
+            processing_alarm_seconds,
         },
         consent_texts,
         service_lines,

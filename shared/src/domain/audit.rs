@@ -176,6 +176,8 @@ pub mod fields {
     /// The call tasks a cadence created for team members (titles name ids only).
     pub const TASKS: &str = "tasks";
     pub const CONSENT_EMAIL: &str = "consent.email";
+    /// The inquiry records on the lead (each submission, with its contact details as given).
+    pub const INQUIRIES: &str = "inquiries";
 
     /// Every part of a lead record, for reads and erasures of the whole record (the timeline last).
     pub const WHOLE_LEAD: &[&str] = &[
@@ -229,7 +231,7 @@ pub mod fields {
     pub fn written(kind: &TimelineKind) -> &'static [&'static str] {
         match kind {
             TimelineKind::LeadCaptured { .. } => &[FIRST_NAME, LAST_NAME, PHONE, EMAIL, CONCERN, CONTEXT, SOURCE, CONSENT, TIMELINE],
-            TimelineKind::RepeatInquiry { .. } => &[CONTEXT, CONSENT, TIMELINE],
+            TimelineKind::RepeatInquiry { .. } => &[INQUIRIES, CONSENT, TIMELINE],
             TimelineKind::AcknowledgementSent { .. } => &[FIRST_NAME, PHONE, CONSENT_SMS, ACKNOWLEDGED_AT, TIMELINE],
             TimelineKind::AcknowledgementSkipped { .. } | TimelineKind::AcknowledgementFailed { .. } => &[PHONE, CONSENT_SMS, TIMELINE],
             TimelineKind::ScoreChanged { .. } => &[SCORE, CONCERN, TIMELINE],

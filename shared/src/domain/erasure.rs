@@ -6,10 +6,11 @@
 //! someone decides here what of it is personal.
 
 use super::cadence::StepOutcome;
-use super::consent::ChannelConsent;
-use super::context::{ContactPreferences, FranchiseProfile, Location};
+use super::consent::{ChannelConsent, Consents};
+use super::context::{ContactPreferences, FranchiseProfile, LeadContext, Location};
 use super::franchise::Stakeholder;
 use super::inbound::{InboundEvent, InboundKind};
+use super::inquiry::Inquiry;
 use super::lead::{Contact, Lead};
 use super::redact::PERSONAL_FIELDS;
 use super::scoring::LeadScore;
@@ -105,11 +106,8 @@ fn anonymize_score(s: &LeadScore) -> LeadScore {
     out
 }
 
-/// The lead with the person's data removed, as the next version, erased at `at`.
-pub fn anonymize_lead(lead: &Lead, at: DateTime<Utc>) -> Lead {
-    let mut out = lead.clone();
-    out.contact = Contact::default();
-    let ctx = &mut out.context;
+/// The context without what describes the person; the service line and state stay.
+fn anonymize_context(ctx: &mut LeadContext) {
     ctx.service_interest = None;
     ctx.concern = None;
     ctx.insurance = None;
@@ -119,10 +117,33 @@ pub fn anonymize_lead(lead: &Lead, at: DateTime<Utc>) -> Lead {
     ctx.preferences = ContactPreferences::default();
     ctx.date_of_birth = None;
     ctx.franchise = FranchiseProfile::default();
+}
+
+fn anonymize_consents(c: &mut Consents) {
+    anonymize_consent(&mut c.sms);
+    anonymize_consent(&mut c.call);
+    anonymize_consent(&mut c.email);
+}
+
+/// An inquiry record without the person's words, contact details or consent evidence; when,
+/// through which source and campaign, its triage and the decisions stay.
+fn anonymize_inquiry(inquiry: &Inquiry) -> Inquiry {
+    let mut out = inquiry.clone();
+    out.contact = Contact::default();
+    anonymize_context(&mut out.context);
     out.source.detail = anonymize_detail(&out.source.detail);
-    anonymize_consent(&mut out.consent.sms);
-    anonymize_consent(&mut out.consent.call);
-    anonymize_consent(&mut out.consent.email);
+    anonymize_consents(&mut out.consent);
+    out
+}
+
+/// The lead with the person's data removed, as the next version, erased at `at`.
+pub fn anonymize_lead(lead: &Lead, at: DateTime<Utc>) -> Lead {
+    let mut out = lead.clone();
+    out.contact = Contact::default();
+    anonymize_context(&mut out.context);
+    out.source.detail = anonymize_detail(&out.source.detail);
+    anonymize_consents(&mut out.consent);
+    out.inquiries = out.inquiries.iter().map(anonymize_inquiry).collect();
     out.score = out.score.as_ref().map(anonymize_score);
     out.stakeholders = out.stakeholders.iter().map(anonymize_stakeholder).collect();
     out.erased_at = Some(at);
@@ -135,10 +156,12 @@ pub fn anonymize_lead(lead: &Lead, at: DateTime<Utc>) -> Lead {
 pub fn anonymize_timeline_entry(entry: &TimelineEntry) -> TimelineEntry {
     let mut out = entry.clone();
     out.kind = match &entry.kind {
-        TimelineKind::LeadCaptured { channel, touchpoint } => {
-            TimelineKind::LeadCaptured { channel: *channel, touchpoint: anonymize_touchpoint(touchpoint) }
+        TimelineKind::LeadCaptured { channel, touchpoint, inquiry } => {
+            TimelineKind::LeadCaptured { channel: *channel, touchpoint: anonymize_touchpoint(touchpoint), inquiry: *inquiry }
         }
-        TimelineKind::RepeatInquiry { touchpoint } => TimelineKind::RepeatInquiry { touchpoint: anonymize_touchpoint(touchpoint) },
+        TimelineKind::RepeatInquiry { touchpoint, inquiry } => {
+            TimelineKind::RepeatInquiry { touchpoint: anonymize_touchpoint(touchpoint), inquiry: *inquiry }
+        }
         TimelineKind::AcknowledgementSent { channel, provider_message_id, .. } => TimelineKind::AcknowledgementSent {
             channel: *channel,
             provider_message_id: provider_message_id.clone(),

@@ -75,6 +75,20 @@ pub struct NewLead {
 }
 
 impl NewLead {
+    /// The inquiry record of this submission, with receipt `id`, received at `at`.
+    pub fn inquiry(&self, id: super::ids::EventId, at: DateTime<Utc>) -> super::inquiry::Inquiry {
+        super::inquiry::Inquiry {
+            id,
+            at,
+            source: self.source.clone(),
+            context: self.context.clone(),
+            contact: self.contact.clone(),
+            consent: self.consent.clone(),
+            held: Vec::new(),
+            triage: None,
+        }
+    }
+
     /// The touchpoint this submission amounts to.
     pub fn touchpoint(&self, at: DateTime<Utc>) -> Touchpoint {
         Touchpoint {

@@ -16,6 +16,7 @@ pub mod events;
 pub mod franchise;
 pub mod ids;
 pub mod inbound;
+pub mod inquiry;
 pub mod intake_form;
 pub mod keywords;
 pub mod lead;

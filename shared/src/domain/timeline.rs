@@ -60,10 +60,20 @@ impl SkipReason {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum TimelineKind {
-    /// The lead was created by an inquiry.
-    LeadCaptured { channel: SourceChannel, touchpoint: Touchpoint },
-    /// The same person inquired again while the lead was open.
-    RepeatInquiry { touchpoint: Touchpoint },
+    /// The lead was created by an inquiry (`inquiry`: its record on the lead, by receipt id).
+    LeadCaptured {
+        channel: SourceChannel,
+        touchpoint: Touchpoint,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        inquiry: Option<EventId>,
+    },
+    /// The same person inquired again while the lead was open: a new inquiry, recorded on the
+    /// lead, triaged and answered on its own.
+    RepeatInquiry {
+        touchpoint: Touchpoint,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        inquiry: Option<EventId>,
+    },
     /// The instant acknowledgement went out.
     AcknowledgementSent {
         channel: ContactChannel,

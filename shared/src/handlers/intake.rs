@@ -1,6 +1,8 @@
 //! `POST /leads`: the public web-form endpoint. Accepts JSON or a plain HTML form post,
-//! answers 202 with the lead's id (or 303 back to the page for browser posts that ask for it),
-//! and every refusal with a status and a JSON body naming the problem.
+//! answers 202 with a receipt for the submission (or 303 back to the page for browser posts
+//! that ask for it), and every refusal with a status and a JSON body naming the problem. Once
+//! the inquiry is stored the answer is a success: what happens next (the acknowledgement,
+//! scoring, routing) is delivered from the store's outbox, not from this request.
 
 use crate::app::intake::{capture_public, Accepted, IntakeError, IntakeRequest};
 use crate::app::intake_screen::Screening;
@@ -69,7 +71,7 @@ pub async fn handle(services: &Services, req: Request) -> Response<Body> {
 
     let submission = RawSubmission { fields, ip: source_ip(&req), user_agent: header(&req, "user-agent").map(str::to_string) };
     match capture_public(services, IntakeRequest { submission, idempotency_key }).await {
-        Ok(Accepted { receipt, replayed }) => {
+        Ok(Accepted { receipt, replayed, .. }) => {
             let mut resp = match redirect {
                 Some(target) => Response::builder()
                     .status(303)
@@ -108,10 +110,6 @@ pub async fn handle(services: &Services, req: Request) -> Response<Body> {
         ),
         Err(IntakeError::InProgress) => {
             error_response(409, "request_in_progress", "a request with this Idempotency-Key is still being handled; retry shortly", rid)
-        }
-        Err(IntakeError::Queue(e)) => {
-            error!(error = %e, "lead stored but not queued");
-            unavailable(rid)
         }
         Err(IntakeError::Store(e)) if e.is_retryable() => {
             warn!(error = %e, "store unavailable");

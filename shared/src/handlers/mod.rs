@@ -9,6 +9,7 @@ pub mod intake;
 pub mod lead_batch;
 pub mod leads_api;
 pub mod people;
+pub mod relay;
 pub mod request;
 pub mod webhook_worker;
 pub mod webhooks;

@@ -69,5 +69,14 @@ pub enum QueueError {
 /// Publishes lead events to every consumer of their kind.
 #[async_trait]
 pub trait EventQueue: Send + Sync {
-    async fn publish(&self, event: &LeadEvent) -> Result<(), QueueError>;
+    /// Sends `event` to every consumer of its kind.
+    async fn publish(&self, event: &LeadEvent) -> Result<(), QueueError> {
+        for consumer in Consumer::of(event.kind) {
+            self.send(*consumer, event).await?;
+        }
+        Ok(())
+    }
+
+    /// Sends `event` to one consumer's queue (the outbox relay delivers consumer by consumer).
+    async fn send(&self, consumer: Consumer, event: &LeadEvent) -> Result<(), QueueError>;
 }

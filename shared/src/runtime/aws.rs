@@ -18,6 +18,8 @@ use std::sync::Arc;
 pub enum EnvError {
     #[error("environment variable {0} is not set")]
     Missing(&'static str),
+    #[error("environment variable {0} is not set: the {1} consumer's queue URL")]
+    MissingQueue(String, &'static str),
     #[error(transparent)]
     Config(#[from] ConfigError),
     #[error("cannot read the webhook secrets: {0}")]
@@ -71,6 +73,16 @@ fn var(name: &str) -> Option<String> {
 /// The environment variable naming a consumer's queue URL.
 pub fn queue_env_name(consumer: Consumer) -> String {
     format!("LEADFLOW_QUEUE_{}", consumer.as_str().to_ascii_uppercase())
+}
+
+/// Checks at init that every queue a function must send to is configured: the first missing
+/// one is named (a deploy whose environment drifted from the template fails at once, not at
+/// each record).
+pub fn require_queues(consumers: &[Consumer]) -> Result<(), EnvError> {
+    match consumers.iter().find(|c| var(&queue_env_name(**c)).is_none()) {
+        Some(c) => Err(EnvError::MissingQueue(queue_env_name(*c), c.as_str())),
+        None => Ok(()),
+    }
 }
 
 impl AwsEnv {

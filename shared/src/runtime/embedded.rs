@@ -3,8 +3,8 @@
 
 use crate::adapters::memory::event_source;
 use crate::adapters::memory::{
-    LocalSecrets, MemoryAggregates, MemoryAuditLog, MemoryDueStore, MemoryOutbox, MemoryQueue, MemoryStore, MemoryTeamStore, QueueSettings,
-    StaticSnsHttps,
+    LocalSecrets, MemoryAggregates, MemoryAuditLog, MemoryDueStore, MemoryOutbox, MemoryQueue, MemoryStore, MemoryStream, MemoryTeamStore,
+    QueueSettings, StaticSnsHttps,
 };
 use crate::app::webhook_context::WebhookContext;
 use crate::app::Services;
@@ -26,6 +26,8 @@ pub struct EmbeddedSystem {
     pub audit: MemoryAuditLog,
     /// Report aggregates (issue 6).
     pub aggregates: MemoryAggregates,
+    /// The store's change stream of outbox records, which the relay reads.
+    pub stream: MemoryStream,
 }
 
 impl EmbeddedSystem {
@@ -77,7 +79,8 @@ impl EmbeddedSystem {
             aggregates: Arc::new(aggregates.clone()),
             links: Arc::new(crate::crypto::LinkSigner::random()),
         };
-        EmbeddedSystem { services, store, queue, outbox, team_outbox, audit, aggregates }
+        let stream = MemoryStream::new(store.clone(), crate::adapters::memory::stream_source::MAX_ATTEMPTS);
+        EmbeddedSystem { services, store, queue, outbox, team_outbox, audit, aggregates, stream }
     }
 
     /// Replaces the webhook secrets and settings (tests, and the runner's own options).
@@ -86,9 +89,10 @@ impl EmbeddedSystem {
         self
     }
 
-    /// Starts one in-process event source per queue consumer (as Lambda's SQS triggers would).
+    /// Starts one in-process event source per queue consumer (as Lambda's SQS triggers would),
+    /// and the outbox relay on the store's change stream.
     pub fn start_consumers(&self) -> Vec<JoinHandle<()>> {
-        Consumer::ALL
+        let mut tasks: Vec<JoinHandle<()>> = Consumer::ALL
             .iter()
             .map(|&consumer| {
                 let services = self.services.clone();
@@ -98,7 +102,24 @@ impl EmbeddedSystem {
                     async move { handlers::consume(&services, consumer, event).await }
                 }))
             })
-            .collect()
+            .collect();
+        let services = self.services.clone();
+        tasks.push(tokio::spawn(self.stream.clone().run(move |event| {
+            let services = services.clone();
+            async move { handlers::relay::handle(&services, event).await }
+        })));
+        tasks
+    }
+
+    /// Relays the outbox records written so far (what the relay function does on AWS).
+    pub async fn relay(&self) -> usize {
+        let services = self.services.clone();
+        self.stream
+            .drain(&|event| {
+                let services = services.clone();
+                async move { handlers::relay::handle(&services, event).await }
+            })
+            .await
     }
 
     /// Runs one tick of the scheduled SLA checker at the clock's now (what EventBridge does every
@@ -131,11 +152,12 @@ impl EmbeddedSystem {
         })
     }
 
-    /// Runs every consumer until no queue has anything visible (for tests that step by hand).
+    /// Runs the relay and every consumer until neither the outbox nor any queue has anything
+    /// visible (for tests that step by hand).
     pub async fn drain_queues(&self) -> usize {
         let mut total = 0;
         loop {
-            let mut round = 0;
+            let mut round = self.relay().await;
             for &consumer in &Consumer::ALL {
                 let services = self.services.clone();
                 round += event_source::drain(&self.queue, consumer, &|event| {

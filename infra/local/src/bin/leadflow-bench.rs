@@ -213,7 +213,8 @@ async fn scored_system(n: usize) -> (EmbeddedSystem, Vec<leadflow::domain::LeadI
         let resp = handlers::intake::handle(&system.services, lambda_request(body)).await;
         assert_eq!(resp.status(), 202);
         let lambda_http::Body::Text(t) = resp.body() else { panic!("json") };
-        ids.push(serde_json::from_str::<serde_json::Value>(t).unwrap()["id"].as_str().unwrap().parse().unwrap());
+        let receipt = serde_json::from_str::<serde_json::Value>(t).unwrap()["receipt_id"].as_str().unwrap().parse().unwrap();
+        ids.push(system.store.lead_of_receipt(receipt).expect("a lead for the receipt"));
     }
     system.drain_queues().await;
     (system, ids)
@@ -287,7 +288,9 @@ async fn bench_webhooks(n: usize) -> [Stats; 7] {
     for i in 0..n {
         let resp = handlers::intake::handle(&system.services, lambda_request(form(i))).await;
         let Body::Text(t) = resp.body() else { panic!("receipt") };
-        ids.push(serde_json::from_str::<serde_json::Value>(t).expect("json")["id"].as_str().expect("id").to_string());
+        let receipt =
+            serde_json::from_str::<serde_json::Value>(t).expect("json")["receipt_id"].as_str().expect("receipt").parse().expect("id");
+        ids.push(system.store.lead_of_receipt(receipt).expect("a lead for the receipt").to_string());
     }
     system.drain_queues().await;
     let post = |path: &str, ct: &str, body: String, header: (&str, String)| {
@@ -622,7 +625,7 @@ mod dedupe_bench {
     use leadflow::domain::text::PersonName;
     use leadflow::domain::{Email, EventId, Lead, LeadId, Phone, Region};
     use leadflow::ports::dedupe::{MatchIndex, MergeStore, MergeSummary, MergeWrite, PairKey, ReviewItem, ReviewQueue};
-    use leadflow::ports::{CaptureOutcome, LeadStore, StoreError};
+    use leadflow::ports::{Alongside, CaptureOutcome, LeadStore, StoreError};
     use leadflow::synthetic::people::{generate, PersonRecord};
     use std::sync::atomic::{AtomicU64, Ordering};
     use std::sync::Arc;
@@ -708,17 +711,17 @@ mod dedupe_bench {
 
     #[async_trait]
     impl LeadStore for Counted {
-        async fn create_or_match(&self, lead: &Lead) -> Result<CaptureOutcome, StoreError> {
+        async fn create_or_match(&self, lead: &Lead, alongside: &Alongside) -> Result<CaptureOutcome, StoreError> {
             Calls::inc(&self.1.save, 1);
-            self.0.create_or_match(lead).await
+            self.0.create_or_match(lead, alongside).await
         }
         async fn get(&self, id: LeadId) -> Result<Option<Lead>, StoreError> {
             Calls::inc(&self.1.get, 1);
             self.0.get(id).await
         }
-        async fn save(&self, lead: &Lead) -> Result<(), StoreError> {
+        async fn save_alongside(&self, lead: &Lead, alongside: &Alongside) -> Result<(), StoreError> {
             Calls::inc(&self.1.save, 1);
-            self.0.save(lead).await
+            self.0.save_alongside(lead, alongside).await
         }
         async fn find_by_phone(&self, phone: &Phone) -> Result<Vec<LeadId>, StoreError> {
             Calls::inc(&self.1.other, 1);
@@ -857,7 +860,7 @@ mod dedupe_bench {
                 break;
             }
             let Some(lead) = lead_of(r, start) else { continue };
-            if store.create_or_match(&lead).await.expect("store") == CaptureOutcome::Created {
+            if store.create_or_match(&lead, &Default::default()).await.expect("store") == CaptureOutcome::Created {
                 store.index_keys(lead.id, &blocking_keys(&PersonFacts::of_lead(&lead))).await.expect("index");
                 ids.push(lead.id);
             }

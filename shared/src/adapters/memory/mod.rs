@@ -14,6 +14,7 @@ mod queue;
 mod secrets;
 mod sns_https;
 mod store;
+pub mod stream_source;
 
 // Scoring, routing, SLAs (issue 3).
 mod notifier;
@@ -40,3 +41,4 @@ pub use queue::{MemoryQueue, QueueSettings, QueuedMessage};
 pub use secrets::LocalSecrets;
 pub use sns_https::StaticSnsHttps;
 pub use store::MemoryStore;
+pub use stream_source::MemoryStream;

@@ -204,6 +204,15 @@ impl EventQueue for MemoryQueue {
         }
         Ok(())
     }
+
+    async fn send(&self, consumer: Consumer, event: &LeadEvent) -> Result<(), QueueError> {
+        let failing = &self.inner.failing_publishes;
+        if failing.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1)).is_ok() {
+            return Err(QueueError::Unavailable("injected failure".into()));
+        }
+        self.send_raw(consumer, &event.to_json());
+        Ok(())
+    }
 }
 
 #[async_trait]

@@ -38,7 +38,7 @@ pub(crate) async fn capture_lead(
         idempotency_key: Some(format!("webhook:{}", seed(event, "capture"))),
     };
     match capture(services, request).await {
-        Ok(accepted) => Ok(Some(accepted.receipt.id)),
+        Ok(accepted) => Ok(Some(accepted.lead_id)),
         Err(IntakeError::Invalid(errors)) => {
             let fields: Vec<&str> = errors.iter().map(|e| e.field.as_str()).collect();
             warn!(?fields, "an integration's lead was refused by intake");
@@ -47,7 +47,6 @@ pub(crate) async fn capture_lead(
         Err(IntakeError::InProgress) => Err(ProcessError::Busy),
         Err(IntakeError::KeyReused) => Err(ProcessError::Step("idempotency key reused".into())),
         Err(IntakeError::Store(e)) => Err(e.into()),
-        Err(IntakeError::Queue(e)) => Err(e.into()),
         // Integrations are not screened (`capture` is the trusted path); kept for completeness.
         Err(IntakeError::Screened(_)) => Ok(None),
     }

@@ -223,7 +223,7 @@ pub fn marketing_touchpoints(timeline: &[TimelineEntry]) -> Vec<Cow<'_, Touchpoi
                 Some(Cow::Owned(t))
             }
             TimelineKind::LeadCaptured { touchpoint, .. }
-            | TimelineKind::RepeatInquiry { touchpoint }
+            | TimelineKind::RepeatInquiry { touchpoint, .. }
             | TimelineKind::TouchpointRecorded { touchpoint } => Some(Cow::Borrowed(touchpoint)),
             _ => None,
         })

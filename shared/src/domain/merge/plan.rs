@@ -127,7 +127,9 @@ pub fn merge_leads(survivor: &Lead, absorbed: &Lead, rules: &Survivorship, now: 
 /// from the merge and the original so a retried merge writes it once.
 pub fn joined_entry(merge_id: EventId, survivor: LeadId, entry: &TimelineEntry) -> TimelineEntry {
     let kind = match &entry.kind {
-        TimelineKind::LeadCaptured { touchpoint, .. } => TimelineKind::RepeatInquiry { touchpoint: touchpoint.clone() },
+        TimelineKind::LeadCaptured { touchpoint, inquiry, .. } => {
+            TimelineKind::RepeatInquiry { touchpoint: touchpoint.clone(), inquiry: *inquiry }
+        }
         other => other.clone(),
     };
     TimelineEntry::derived(survivor, entry.at, &format!("merge:{merge_id}:{}", entry.id), entry.actor.clone(), kind)

@@ -12,7 +12,7 @@
 //! the stub (the lead anonymized) has none and stays.
 
 use super::item::{get_s, n, query_items, s, store_error, Expr, Item};
-use super::keys::{email_claim_pk, key, lead_pk, phone_claim_pk, CLAIM_SK, EXPIRES_AT, PK, SK};
+use super::keys::{key, lead_pk, CLAIM_SK, EXPIRES_AT, PK, SK};
 use super::sealing::lead_scope;
 use super::DynamoStore;
 use crate::domain::{Lead, LeadId};
@@ -47,12 +47,7 @@ impl DynamoStore {
 
     async fn claims_of(&self, lead: &Lead) -> Vec<String> {
         let mut out = Vec::new();
-        if let Some(p) = &lead.contact.phone {
-            out.push(phone_claim_pk(p));
-        }
-        if let Some(e) = &lead.contact.email {
-            out.push(email_claim_pk(e));
-        }
+        out.extend(super::lead_store::claim_pks(lead));
         out
     }
 }

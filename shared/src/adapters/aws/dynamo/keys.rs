@@ -5,7 +5,8 @@
 //! | lead              | `LEAD#{lead_id}`                | `LEAD`          |
 //! | timeline entry    | `LEAD#{lead_id}`                | `TL#{event_id}` |
 //! | once-only marker  | `LEAD#{lead_id}`                | `ONCE#{action}` |
-//! | unique claim      | `CLAIM#PHONE#{e164}` / `CLAIM#EMAIL#{email}` | `CLAIM` |
+//! | unique claim      | `CLAIM#PHONE#{e164}#{line}` / `CLAIM#EMAIL#{email}#{line}` | `CLAIM` |
+//! | outbox record     | `LEAD#{lead_id}`                | `OUTBOX#{event_id}#{kind}` (see `ports::outbox`) |
 //! | idempotency key   | `IDEM#{sha256 hex of key}`      | `IDEM`          |
 //! | suppression       | `SUPPRESS#{channel}#{sha256 of address}` | `SUPPRESS` |
 //! | due item / index / cursor | `DUEKEY#…`, `DUE#{kind}#{minute}`, `DUECURSOR#…` (see `schedule.rs`) | |
@@ -22,7 +23,7 @@
 //! reverse gives the newest lead first.
 
 use super::item::Item;
-use crate::domain::{ContactChannel, Email, EventId, Lead, LeadId, Phone};
+use crate::domain::{ContactChannel, Email, EventId, Lead, LeadId, Phone, ServiceLineId};
 use crate::ports::StoreError;
 use aws_sdk_dynamodb::types::AttributeValue;
 use chrono::SecondsFormat;
@@ -69,12 +70,18 @@ pub(crate) fn lead_id_from_pk(pk: &str) -> Result<LeadId, StoreError> {
     pk.strip_prefix("LEAD#").and_then(|id| id.parse().ok()).ok_or_else(|| StoreError::Invalid(format!("not a lead key: {pk}")))
 }
 
-pub(crate) fn phone_claim_pk(phone: &Phone) -> String {
-    format!("CLAIM#PHONE#{}", phone.as_e164())
+/// A phone's claim on one service line: one open lead per person per line.
+pub(crate) fn phone_claim_pk(phone: &Phone, line: &ServiceLineId) -> String {
+    claim_pk(&phone_index_pk(phone), line)
 }
 
-pub(crate) fn email_claim_pk(email: &Email) -> String {
-    format!("CLAIM#EMAIL#{}", email.as_str())
+pub(crate) fn email_claim_pk(email: &Email, line: &ServiceLineId) -> String {
+    claim_pk(&email_index_pk(email), line)
+}
+
+/// The claim of an address (as its index partition, `PHONE#+1…` / `EMAIL#…`) on a line.
+pub(crate) fn claim_pk(address_pk: &str, line: &impl std::fmt::Display) -> String {
+    format!("CLAIM#{address_pk}#{line}")
 }
 
 pub(crate) fn phone_index_pk(phone: &Phone) -> String {

@@ -1,6 +1,7 @@
 //! Leads, deduplicated at capture through unique claims.
 //!
-//! A claim item (`CLAIM#PHONE#…`, `CLAIM#EMAIL#…`) names the lead that owns a phone or email.
+//! A claim item (`CLAIM#PHONE#…#{line}`, `CLAIM#EMAIL#…#{line}`) names the open lead that owns a
+//! phone or email on a service line (one open lead per person per line).
 //! A new lead and its claims are written in one transaction whose conditions say "nobody holds
 //! this claim, or only the closed lead we saw": two concurrent captures of one person cannot
 //! both succeed, and the loser re-reads and matches the winner.
@@ -13,7 +14,7 @@ use super::keys::{
 use super::sealing::lead_scope;
 use super::DynamoStore;
 use crate::domain::{Email, Lead, LeadId, LeadStatus, Phone};
-use crate::ports::{CaptureOutcome, LeadStore, StoreError};
+use crate::ports::{Alongside, CaptureOutcome, LeadStore, StoreError};
 use async_trait::async_trait;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{Put, TransactWriteItem};
@@ -121,6 +122,28 @@ impl DynamoStore {
         Ok(TransactWriteItem::builder().put(put).build())
     }
 
+    /// The timeline entries (sealed, unconditional: their ids derive from the change, so a
+    /// retried write puts the same entry) and outbox records written with a lead.
+    async fn alongside_puts(&self, alongside: &Alongside) -> Result<Vec<TransactWriteItem>, StoreError> {
+        let mut out = Vec::with_capacity(alongside.entries.len() + alongside.events.len());
+        for e in &alongside.entries {
+            let mut item = key(lead_pk(e.lead_id), super::keys::timeline_sk(e.id));
+            let scope = super::sealing::timeline_scope(e.lead_id, e.id);
+            item.insert(DATA.into(), self.encode_sealed(e, crate::crypto::fields::TIMELINE, &scope).await?);
+            let put = Put::builder().table_name(&self.table).set_item(Some(item)).build().map_err(build_error)?;
+            out.push(TransactWriteItem::builder().put(put).build());
+        }
+        for event in &alongside.events {
+            let (pk, sk) = crate::ports::outbox::record_key(event);
+            let mut item = key(pk, sk);
+            let expires = event.occurred_at + chrono::Duration::days(crate::ports::outbox::RETENTION_DAYS);
+            item.insert(super::keys::EXPIRES_AT.into(), n(expires.timestamp()));
+            let put = Put::builder().table_name(&self.table).set_item(Some(item)).build().map_err(build_error)?;
+            out.push(TransactWriteItem::builder().put(put).build());
+        }
+        Ok(out)
+    }
+
     /// Runs a transaction; `Err(Canceled)` inside `Ok` when a condition failed or another
     /// transaction got in the way, so the caller re-reads and decides again.
     async fn transact(&self, items: Vec<TransactWriteItem>) -> Result<Result<(), Canceled>, StoreError> {
@@ -154,12 +177,32 @@ impl DynamoStore {
     }
 }
 
-/// The unique claims a lead's contact details make: phone first, then email.
-fn claim_pks(lead: &Lead) -> Vec<String> {
-    let phone = lead.contact.phone.as_ref().map(phone_claim_pk);
-    let email = lead.contact.email.as_ref().map(email_claim_pk);
+/// The unique claims a lead's contact details make on its service line: phone first, then email.
+pub(crate) fn claim_pks(lead: &Lead) -> Vec<String> {
+    let line = &lead.context.service_line;
+    let phone = lead.contact.phone.as_ref().map(|p| phone_claim_pk(p, line));
+    let email = lead.contact.email.as_ref().map(|e| email_claim_pk(e, line));
     phone.into_iter().chain(email).collect()
 }
+
+/// The claims a stored lead item names through its index attributes (its addresses and its
+/// service line), without opening the record.
+pub(crate) fn item_claim_pks(item: &Item) -> Vec<String> {
+    let line = match item.get(LINE_INDEX_PK) {
+        Some(aws_sdk_dynamodb::types::AttributeValue::S(l)) => l.strip_prefix("LINE#").unwrap_or(l),
+        _ => return Vec::new(),
+    };
+    [GSI1_PK, GSI2_PK]
+        .iter()
+        .filter_map(|k| match item.get(*k) {
+            Some(aws_sdk_dynamodb::types::AttributeValue::S(address)) => Some(super::keys::claim_pk(address, &line)),
+            _ => None,
+        })
+        .collect()
+}
+
+/// The listing index attribute holding `LINE#{service line}`.
+const LINE_INDEX_PK: &str = "GSI5PK";
 
 impl DynamoStore {
     /// The lead item: the whole lead under `data` (sensitive free text sealed), plus the
@@ -215,7 +258,7 @@ fn build_error(e: aws_sdk_dynamodb::error::BuildError) -> StoreError {
 
 #[async_trait]
 impl LeadStore for DynamoStore {
-    async fn create_or_match(&self, lead: &Lead) -> Result<CaptureOutcome, StoreError> {
+    async fn create_or_match(&self, lead: &Lead, alongside: &Alongside) -> Result<CaptureOutcome, StoreError> {
         for _ in 0..ATTEMPTS {
             let plan = self.plan_claims(lead).await?;
             if plan.mine {
@@ -232,6 +275,7 @@ impl LeadStore for DynamoStore {
             items.extend(plan.puts);
             // Its blocking keys, so duplicate detection finds it by Query (issue 7).
             items.extend(self.blocking_key_puts(lead)?);
+            items.extend(self.alongside_puts(alongside).await?);
             match self.transact(items).await? {
                 Ok(()) => return Ok(CaptureOutcome::Created),
                 Err(Canceled) if self.stored_version(lead.id).await?.is_some() => return Ok(CaptureOutcome::Created),
@@ -248,7 +292,7 @@ impl LeadStore for DynamoStore {
         self.lead_from_item(id, &mut item).await.map(Some)
     }
 
-    async fn save(&self, lead: &Lead) -> Result<(), StoreError> {
+    async fn save_alongside(&self, lead: &Lead, alongside: &Alongside) -> Result<(), StoreError> {
         let expected = lead.version.checked_sub(1).ok_or(StoreError::Conflict)?;
         let condition = "#version = :expected";
         let expr = || Expr::new().name("#version", VERSION).value(":expected", n(expected));
@@ -256,7 +300,7 @@ impl LeadStore for DynamoStore {
             // Point the claims at this lead where no open lead holds them (a closed lead leaves
             // them be: a closed holder counts as none anyway).
             let claims = if lead.status.is_open() { self.plan_claims(lead).await?.puts } else { Vec::new() };
-            if claims.is_empty() {
+            if claims.is_empty() && alongside.entries.is_empty() && alongside.events.is_empty() {
                 return match self.put_if(self.lead_item(lead).await?, Some((condition, expr()))).await? {
                     true => Ok(()),
                     false => Err(StoreError::Conflict),
@@ -264,6 +308,7 @@ impl LeadStore for DynamoStore {
             }
             let mut items = vec![self.lead_put(lead, condition, expr()).await?];
             items.extend(claims);
+            items.extend(self.alongside_puts(alongside).await?);
             match self.transact(items).await? {
                 Ok(()) => return Ok(()),
                 Err(Canceled) if self.stored_version(lead.id).await? != i64::try_from(expected).ok() => return Err(StoreError::Conflict),

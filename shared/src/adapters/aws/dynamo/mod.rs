@@ -37,7 +37,7 @@ mod aggregates;
 // Follow-up cadences (issue 4).
 mod cadence;
 
-pub use table::create_table;
+pub use table::{create_table, stream_arn};
 
 use crate::crypto::Sealer;
 use crate::ports::StoreError;

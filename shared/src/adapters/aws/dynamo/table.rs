@@ -6,7 +6,7 @@ use super::keys::{EXPIRES_AT, GSI1, GSI1_PK, GSI1_SK, GSI2, GSI2_PK, GSI2_SK, LI
 use crate::ports::StoreError;
 use aws_sdk_dynamodb::types::{
     AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection, ProjectionType, ScalarAttributeType,
-    TableStatus, TimeToLiveSpecification, TimeToLiveStatus,
+    StreamSpecification, StreamViewType, TableStatus, TimeToLiveSpecification, TimeToLiveStatus,
 };
 use aws_sdk_dynamodb::Client;
 use std::time::Duration;
@@ -16,8 +16,9 @@ const ACTIVE_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// Creates the table `name` (PK/SK, the phone index GSI1 and the email index GSI2, the listing
 /// indexes GSI3-GSI6 (status, assignee, service line, facility), all keys only;
-/// on-demand; TTL on `expires_at`) and waits until it is ACTIVE. An existing table is accepted,
-/// so the call can run at every start.
+/// on-demand; TTL on `expires_at`; a keys-only stream, which carries the outbox records to the
+/// relay) and waits until it is ACTIVE. An existing table is accepted, so the call can run at
+/// every start.
 pub async fn create_table(client: &Client, name: &str) -> Result<(), StoreError> {
     let mut attributes = vec![PK, SK, GSI1_PK, GSI1_SK, GSI2_PK, GSI2_SK];
     attributes.extend(LISTING_INDEXES.iter().flat_map(|(_, pk, sk)| [*pk, *sk]));
@@ -28,6 +29,9 @@ pub async fn create_table(client: &Client, name: &str) -> Result<(), StoreError>
         .billing_mode(BillingMode::PayPerRequest)
         .set_attribute_definitions(Some(attributes.into_iter().map(string_attribute).collect::<Result<_, _>>()?))
         .set_key_schema(Some(key_schema(PK, SK)?))
+        .stream_specification(
+            StreamSpecification::builder().stream_enabled(true).stream_view_type(StreamViewType::KeysOnly).build().map_err(invalid)?,
+        )
         .global_secondary_indexes(index(GSI1, GSI1_PK, GSI1_SK)?)
         .global_secondary_indexes(index(GSI2, GSI2_PK, GSI2_SK)?);
     for (name, pk, sk) in LISTING_INDEXES {
@@ -107,4 +111,10 @@ pub(super) fn index_projecting(
 
 fn invalid(e: aws_sdk_dynamodb::error::BuildError) -> StoreError {
     StoreError::Invalid(format!("cannot build the table definition: {e}"))
+}
+
+/// The ARN of the table's change stream (what the relay's event source mapping reads).
+pub async fn stream_arn(client: &Client, name: &str) -> Result<Option<String>, StoreError> {
+    let out = client.describe_table().table_name(name).send().await.map_err(|e| store_error("DescribeTable", e))?;
+    Ok(out.table().and_then(|t| t.latest_stream_arn()).map(str::to_string))
 }

@@ -43,6 +43,25 @@ impl SqsQueue {
     }
 }
 
+impl SqsQueue {
+    async fn send_to(&self, url: &str, event: &LeadEvent) -> Result<(), QueueError> {
+        let event_type = MessageAttributeValue::builder()
+            .data_type("String")
+            .string_value(event.kind.as_str())
+            .build()
+            .map_err(|e| QueueError::Unavailable(format!("cannot build the message: {e}")))?;
+        self.client
+            .send_message()
+            .queue_url(url)
+            .message_body(event.to_json())
+            .message_attributes(EVENT_TYPE_ATTRIBUTE, event_type)
+            .send()
+            .await
+            .map_err(|e| queue_error("SendMessage", &e))?;
+        Ok(())
+    }
+}
+
 #[async_trait]
 impl EventQueue for SqsQueue {
     async fn publish(&self, event: &LeadEvent) -> Result<(), QueueError> {
@@ -51,24 +70,16 @@ impl EventQueue for SqsQueue {
             .iter()
             .map(|c| self.url(*c).ok_or(QueueError::NotConfigured(c.as_str())))
             .collect::<Result<Vec<_>, _>>()?;
-        let event_type = MessageAttributeValue::builder()
-            .data_type("String")
-            .string_value(event.kind.as_str())
-            .build()
-            .map_err(|e| QueueError::Unavailable(format!("cannot build the message: {e}")))?;
-        let body = event.to_json();
         for url in targets {
-            self.client
-                .send_message()
-                .queue_url(url)
-                .message_body(&body)
-                .message_attributes(EVENT_TYPE_ATTRIBUTE, event_type.clone())
-                .send()
-                .await
-                .map_err(|e| queue_error("SendMessage", &e))?;
+            self.send_to(url, event).await?;
         }
         tracing::debug!(lead_id = %event.lead_id, event_id = %event.id, event_type = event.kind.as_str(), "event published");
         Ok(())
+    }
+
+    async fn send(&self, consumer: Consumer, event: &LeadEvent) -> Result<(), QueueError> {
+        let url = self.url(consumer).ok_or(QueueError::NotConfigured(consumer.as_str()))?;
+        self.send_to(url, event).await
     }
 }
 

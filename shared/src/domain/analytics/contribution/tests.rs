@@ -73,6 +73,7 @@ fn journey() -> (Lead, Vec<TimelineEntry>) {
         TimelineKind::LeadCaptured {
             channel: SourceChannel::WebForm,
             touchpoint: touch(t0(), TouchpointKind::FormSubmission, tagged("Facebook", "Spring")),
+            inquiry: None,
         },
     )];
     tl.push(entry(
@@ -269,6 +270,7 @@ fn ties_in_time_keep_timeline_order() {
             TimelineKind::LeadCaptured {
                 channel: SourceChannel::WebForm,
                 touchpoint: touch(t0(), TouchpointKind::FormSubmission, tagged("google", "a")),
+                inquiry: None,
             },
         ),
         entry(
