@@ -64,7 +64,7 @@ async fn a_contact_attempt_stops_the_ladder() {
     assert_eq!(overdue(&s).len(), 1);
     clock.set(ny(3, 10, 33));
     let attempt = ContactAttempt { channel: ContactChannel::Call, outcome: ContactOutcome::Voicemail, note: None };
-    let done = record(&s.services, ContactRequest { lead_id: id, attempt, by: "agent-7".into(), idempotency_key: None }).await.unwrap();
+    let done = record(&s.services, ContactRequest { lead_id: id, attempt, by: "agent-7".into(), idempotency_key: None }).await.unwrap().0;
     assert!(done.first_contact);
     assert_eq!(done.first_contact_at, ny(3, 10, 33));
     assert_eq!(done.status, LeadStatus::Contacted);

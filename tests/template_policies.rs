@@ -226,8 +226,19 @@ fn every_declared_permission_is_backed_by_the_code_that_uses_it() {
         for p in decl.allow {
             if let Some(why) = p.evidence.strip_prefix("platform:") {
                 assert!(!why.trim().is_empty(), "{function} {}: say what AWS does with it", p.action);
-                let platform_ok = p.action.starts_with("logs:") || p.action.starts_with("sqs:") || p.action.starts_with("kms:");
-                assert!(platform_ok, "{function} {}: only log, queue-poller and via-service key actions are platform-used", p.action);
+                // The DynamoDB stream poller reads the stream with the function's role, as the SQS
+                // poller reads a queue.
+                let stream_poller = matches!(
+                    p.action.as_str(),
+                    "dynamodb:DescribeStream" | "dynamodb:GetRecords" | "dynamodb:GetShardIterator" | "dynamodb:ListStreams"
+                );
+                let platform_ok =
+                    p.action.starts_with("logs:") || p.action.starts_with("sqs:") || p.action.starts_with("kms:") || stream_poller;
+                assert!(
+                    platform_ok,
+                    "{function} {}: only log, queue- and stream-poller and via-service key actions are platform-used",
+                    p.action
+                );
                 continue;
             }
             let (path, snippet) =
@@ -271,7 +282,9 @@ fn only_the_form_route_opts_out_of_the_authorizer() {
             let open = e["Properties"]["Auth"]["Authorizer"].as_str() == Some("NONE");
             let path = e["Properties"]["Path"].as_str().unwrap_or_default();
             let method = e["Properties"]["Method"].as_str().unwrap_or_default();
-            let may_be_open = (method == "POST" && path == "/leads") || path.starts_with("/webhooks/");
+            // The form, the signed webhooks, and the pages signed links open (the token in the
+            // link is the authorization).
+            let may_be_open = (method == "POST" && path == "/leads") || path.starts_with("/webhooks/") || path.starts_with("/links/");
             assert!(!open || may_be_open, "{name}.{}: {method} {path} must use the JWT authorizer", event.as_str().unwrap_or_default());
         }
     }

@@ -45,6 +45,19 @@ pub fn api_routes() -> Vec<Route> {
             access: Access::Public,
             handler: |s, r| Box::pin(handlers::intake::handle(&s.services, r)),
         },
+        // Signed links (the token is the authorization).
+        Route {
+            method: Method::GET,
+            pattern: "/links/confirm",
+            access: Access::Public,
+            handler: |s, r| Box::pin(handlers::links::handle(&s.services, r)),
+        },
+        Route {
+            method: Method::POST,
+            pattern: "/links/confirm",
+            access: Access::Public,
+            handler: |s, r| Box::pin(handlers::links::handle(&s.services, r)),
+        },
         // Scoring, routing, SLAs (issue 3).
         Route {
             method: Method::POST,

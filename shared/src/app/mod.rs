@@ -3,7 +3,9 @@
 
 pub mod acknowledge;
 pub mod audit;
+pub mod contact_points;
 pub mod email;
+pub mod idempotent;
 pub mod inbound;
 pub mod intake;
 pub mod leads;
@@ -12,6 +14,7 @@ pub mod matching;
 pub mod messaging;
 pub mod person;
 pub mod privacy;
+pub mod references;
 pub mod relay;
 pub mod services;
 pub mod webhook_context;
@@ -19,6 +22,7 @@ pub mod webhook_context;
 // Scoring, routing, SLAs (issue 3).
 pub mod assign;
 pub mod contacts;
+pub mod decay;
 pub mod notices;
 pub mod scheduler;
 pub mod score;

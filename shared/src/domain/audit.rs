@@ -247,6 +247,10 @@ pub mod fields {
                 &[PHONE, CONSENT_SMS, TIMELINE]
             }
             TimelineKind::ConsentRevoked { .. } | TimelineKind::ConsentGranted { .. } => &[CONSENT, TIMELINE],
+            TimelineKind::ContactPointConfirmed { point, .. } => match point {
+                crate::domain::inquiry::PointKind::Phone => &[PHONE, CONSENT, INQUIRIES, TIMELINE],
+                crate::domain::inquiry::PointKind::Email => &[EMAIL, CONSENT, INQUIRIES, TIMELINE],
+            },
             TimelineKind::CallLogged { .. } => &[PHONE, TIMELINE],
             TimelineKind::EmailEngagement { .. } => &[EMAIL, TIMELINE],
             TimelineKind::AppointmentChanged { .. } | TimelineKind::ReengagementTriggered { .. } => &[STATUS, TIMELINE],

@@ -194,14 +194,17 @@ pub fn anonymize_timeline_entry(entry: &TimelineEntry) -> TimelineEntry {
         },
         // A recording is the person's voice and a link may carry their address: both go; the
         // tracking source is a campaign label and stays.
-        TimelineKind::CallLogged { provider, call_id, answered, duration_seconds, tracking_source, .. } => TimelineKind::CallLogged {
-            provider: provider.clone(),
-            call_id: call_id.clone(),
-            answered: *answered,
-            duration_seconds: *duration_seconds,
-            recording_url: None,
-            tracking_source: tracking_source.clone(),
-        },
+        TimelineKind::CallLogged { provider, call_id, answered, duration_seconds, tracking_source, keywords, .. } => {
+            TimelineKind::CallLogged {
+                provider: provider.clone(),
+                call_id: call_id.clone(),
+                answered: *answered,
+                duration_seconds: *duration_seconds,
+                recording_url: None,
+                tracking_source: tracking_source.clone(),
+                keywords: keywords.clone(),
+            }
+        }
         TimelineKind::EmailEngagement { provider_message_id, event, .. } => {
             TimelineKind::EmailEngagement { provider_message_id: provider_message_id.clone(), event: *event, link: None }
         }
@@ -228,6 +231,7 @@ pub fn anonymize_timeline_entry(entry: &TimelineEntry) -> TimelineEntry {
         | TimelineKind::MessageNotSent { .. }
         | TimelineKind::ConsentRevoked { .. }
         | TimelineKind::ConsentGranted { .. }
+        | TimelineKind::ContactPointConfirmed { .. }
         | TimelineKind::HelpRequested { .. }
         | TimelineKind::AppointmentChanged { .. }
         | TimelineKind::PaymentReceived { .. }
@@ -354,6 +358,7 @@ mod tests {
                 duration_seconds: 60,
                 recording_url: Some("https://calls.example/rec/she-mentioned-the-divorce".into()),
                 tracking_source: Some("Google Ads".into()),
+                keywords: Some("knee pain clinic".into()),
             },
             TimelineKind::EmailEngagement {
                 provider_message_id: "ses-1".into(),
@@ -378,6 +383,7 @@ mod tests {
             duration_seconds: 60,
             recording_url: None,
             tracking_source: Some("Google Ads".into()),
+            keywords: None,
         }));
         assert!(serde_json::to_string(&call).unwrap().contains("Google Ads"), "campaign labels stay for attribution");
     }

@@ -148,6 +148,9 @@ pub enum TimelineKind {
     ConsentRevoked { channel: ContactChannel, via: String },
     /// The person gave consent again (a START reply).
     ConsentGranted { channel: ContactChannel, via: String },
+    /// A contact point a later inquiry gave was confirmed and is now the lead's (`by`: `staff`,
+    /// `link` or `reply`); ids and kinds only.
+    ContactPointConfirmed { inquiry: EventId, point: super::inquiry::PointKind, by: String },
     /// The person asked for help (HELP); the answer is a `MessageSent`.
     HelpRequested { channel: ContactChannel },
     /// A call from the phone system. The recording stays with the phone system: only its link.
@@ -160,6 +163,9 @@ pub enum TimelineKind {
         recording_url: Option<String>,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         tracking_source: Option<String>,
+        /// The search keywords behind the call (a campaign label, like the source).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        keywords: Option<String>,
     },
     /// What happened to an email.
     EmailEngagement {

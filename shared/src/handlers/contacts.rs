@@ -70,7 +70,7 @@ pub async fn handle(services: &Services, req: Request) -> Response<Body> {
     let by = caller.principal.user_id.clone();
     let request = ContactRequest { lead_id, attempt: ContactAttempt { channel, outcome, note }, by, idempotency_key: key };
     match record(services, request).await {
-        Ok(done) => match guard::record_change(
+        Ok((done, replayed)) => match guard::record_change(
             services,
             &caller,
             lead_id,
@@ -79,10 +79,11 @@ pub async fn handle(services: &Services, req: Request) -> Response<Body> {
         )
         .await
         {
-            Ok(()) => json_response(201, &done),
+            Ok(()) => super::staff::replayed(json_response(201, &done), replayed),
             Err(r) => r,
         },
         Err(ContactError::NotFound) => error_response(404, "not_found", "no such lead", None),
+        Err(ContactError::Key(e)) => super::staff::key_refused(e),
         Err(ContactError::Store(e)) if e.is_retryable() => {
             warn!(lead_id = %lead_id, error = %e, "contact attempt not fully recorded");
             error_response(503, "temporarily_unavailable", "retry with the same Idempotency-Key", None)

@@ -8,6 +8,7 @@ pub mod guard;
 pub mod intake;
 pub mod lead_batch;
 pub mod leads_api;
+pub mod links;
 pub mod people;
 pub mod relay;
 pub mod request;

@@ -16,6 +16,8 @@ pub enum EmailPurpose {
     TeamNotice,
     /// The instant acknowledgement, when the lead's phone cannot take texts (a landline).
     Acknowledgement,
+    /// The link to confirm a contact point a later inquiry gave, sent to the lead's own address.
+    ContactConfirmation,
 }
 
 impl EmailPurpose {
@@ -25,6 +27,7 @@ impl EmailPurpose {
             EmailPurpose::StaffReport => "staff_report",
             EmailPurpose::TeamNotice => "team_notice",
             EmailPurpose::Acknowledgement => "acknowledgement",
+            EmailPurpose::ContactConfirmation => "contact_confirmation",
         }
     }
 }

@@ -16,6 +16,9 @@ pub enum LeadFilter {
     ServiceLine(ServiceLineId),
     /// By facility (compared lower-cased).
     Facility(String),
+    /// Open leads nobody has been assigned (they wait for someone eligible: a shift start,
+    /// someone back from away). Shares the assignee index.
+    Unassigned,
 }
 
 impl LeadFilter {
@@ -26,6 +29,7 @@ impl LeadFilter {
             LeadFilter::Assignee(u) => format!("ASSIGNEE#{u}"),
             LeadFilter::ServiceLine(l) => format!("LINE#{l}"),
             LeadFilter::Facility(f) => format!("FACILITY#{}", normalize_key(f)),
+            LeadFilter::Unassigned => UNASSIGNED.to_string(),
         }
     }
 
@@ -35,15 +39,25 @@ impl LeadFilter {
     }
 }
 
-/// The listing partitions a lead sits in: status, assignee, service line, facility. A record
-/// merged into another (a tombstone) sits in none: the team works the survivor.
+/// The assignee-index partition of open leads nobody has (no member id can be this: member
+/// ids are lower-case slugs, and assigned partitions start with `ASSIGNEE#`).
+pub const UNASSIGNED: &str = "UNASSIGNED";
+
+/// The listing partitions a lead sits in: status, assignee (or unassigned while open), service
+/// line, facility. A record merged into another (a tombstone) sits in none: the team works the
+/// survivor.
 pub fn index_partitions(lead: &Lead) -> [Option<String>; 4] {
     if lead.merged_into.is_some() {
         return [None, None, None, None];
     }
+    let waiting = lead.status.is_open() && lead.erased_at.is_none();
     [
         Some(LeadFilter::Status(lead.status).partition()),
-        lead.assignee().map(|u| LeadFilter::Assignee(u.to_string()).partition()),
+        match lead.assignee() {
+            Some(u) => Some(LeadFilter::Assignee(u.to_string()).partition()),
+            None if waiting => Some(LeadFilter::Unassigned.partition()),
+            None => None,
+        },
         Some(LeadFilter::ServiceLine(lead.context.service_line.clone()).partition()),
         lead.facility().map(|f| LeadFilter::Facility(f).partition()),
     ]

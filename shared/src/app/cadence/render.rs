@@ -22,7 +22,9 @@ pub fn message(services: &Services, lead: &Lead, cadence: &Cadence, template: &T
         "org_name" => Some(config.organization.name.clone()),
         "service_line_name" => Some(service_line_name(services, lead)),
         "assignee_name" => lead.assignment.as_ref().and_then(|a| config.team.members.get(&a.member)).map(|m| m.name.clone()),
-        "scheduling_link" => cadence.scheduling_link.clone(),
+        // The lead's signed booking reference rides along (`utm_content`): the scheduler's
+        // booking event names the lead by it, never by a raw id.
+        "scheduling_link" => cadence.scheduling_link.as_deref().map(|l| crate::app::references::booking_link(services, l, lead.id)),
         _ => None,
     })
 }

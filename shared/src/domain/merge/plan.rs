@@ -27,6 +27,10 @@ pub enum MergeError {
     AlreadyMerged(LeadId),
     #[error("record {0} was erased")]
     Erased(LeadId),
+    /// An open lead merged into a closed one would close the person's waiting inquiry: a new
+    /// inquiry after a closed lead is a lead of its own.
+    #[error("open record {0} cannot be merged into a closed one")]
+    OpenIntoClosed(LeadId),
 }
 
 /// The result of merging.
@@ -59,6 +63,9 @@ pub fn merge_leads(survivor: &Lead, absorbed: &Lead, rules: &Survivorship, now: 
         if lead.erased_at.is_some() {
             return Err(MergeError::Erased(lead.id));
         }
+    }
+    if absorbed.status.is_open() && !survivor.status.is_open() {
+        return Err(MergeError::OpenIntoClosed(absorbed.id));
     }
     let mut out = survivor.clone();
     let mut choices = Vec::new();

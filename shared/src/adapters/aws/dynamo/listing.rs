@@ -18,7 +18,7 @@ pub const MAX_PAGE: usize = 100;
 fn index_of(filter: &LeadFilter) -> (&'static str, &'static str, &'static str) {
     match filter {
         LeadFilter::Status(_) => LISTING_INDEXES[0],
-        LeadFilter::Assignee(_) => LISTING_INDEXES[1],
+        LeadFilter::Assignee(_) | LeadFilter::Unassigned => LISTING_INDEXES[1],
         LeadFilter::ServiceLine(_) => LISTING_INDEXES[2],
         LeadFilter::Facility(_) => LISTING_INDEXES[3],
     }
