@@ -424,14 +424,17 @@ async fn the_hygiene_job_merges_and_queues_what_changed() {
         l.context.date_of_birth = chrono::NaiveDate::from_ymd_opt(1980, 5, 17);
         l
     };
-    // The first record was closed, so intake's exact dedupe let the second one in.
-    let mut first = named("Chinedu", sample_lead_at(Some(phone.as_e164()), None, t0));
-    first.status = leadflow::domain::LeadStatus::Disqualified;
+    // The first record had another number when the second came in with this one; staff then
+    // corrected the first's number: two open leads of one person on one line.
+    let mut first = named("Chinedu", sample_lead_at(Some(unique_phone().as_e164()), None, t0));
     let second = named("Chinedu", sample_lead_at(Some(phone.as_e164()), None, t0 + Duration::hours(1)));
     let third = named("Chinedu", sample_lead_at(None, Some("c.okafor@example.org"), t0 + Duration::hours(2)));
     for l in [&first, &second, &third] {
         assert_eq!(s.leads.create_or_match(l, &Default::default()).await.unwrap(), CaptureOutcome::Created);
     }
+    first.contact.phone = Some(phone.clone());
+    first.version += 1;
+    s.leads.save(&first).await.unwrap();
     let report = leadflow::app::hygiene::run(s).await.unwrap();
     let dup = &report.steps[0];
     assert_eq!(dup.counts.get("changed"), Some(&3), "{report:?}");

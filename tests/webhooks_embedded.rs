@@ -117,8 +117,15 @@ impl World {
         self.recorder.events.lock().unwrap().iter().filter(|e| e.kind == kind).cloned().collect()
     }
 
+    /// Whether the event is stored (a generic source's ids are kept under the source's name).
     async fn stored(&self, provider: Provider, id: &str) -> bool {
-        self.services().inbound.get_inbound(provider, id).await.unwrap().is_some()
+        let id = if provider == Provider::Source { format!("chat_widget:{id}") } else { id.to_string() };
+        self.services().inbound.get_inbound(provider, &id).await.unwrap().is_some()
+    }
+
+    /// The signed payment reference a payment link would carry (Stripe's `client_reference_id`).
+    fn payment_reference(&self, lead: LeadId) -> String {
+        leadflow::app::references::reference(self.services(), leadflow::app::references::PAYMENT, lead).unwrap()
     }
 }
 
@@ -434,7 +441,7 @@ async fn a_reply_is_a_touchpoint_that_stops_cadences_and_alerts_the_assignee() {
 async fn a_payment_converts_with_its_minor_unit_amount_once() {
     let w = world();
     let lead = w.lead("+12015550164", "pay@example.com", false).await;
-    let event = checkout_completed("evt_1", &lead.id.to_string(), 129_900, "usd", w.now());
+    let event = checkout_completed("evt_1", &w.payment_reference(lead.id), 129_900, "usd", w.now());
     assert_eq!(w.deliver(stripe(&event, w.now())).await, 200);
     let after = w.get(lead.id).await;
     assert_eq!(after.status, LeadStatus::Converted);
@@ -463,7 +470,7 @@ async fn a_payment_converts_with_its_minor_unit_amount_once() {
 async fn zero_decimal_currencies_keep_their_amount() {
     let w = world();
     let lead = w.lead("+12015550165", "yen@example.com", false).await;
-    let event = checkout_completed("evt_jpy", &lead.id.to_string(), 5000, "jpy", w.now());
+    let event = checkout_completed("evt_jpy", &w.payment_reference(lead.id), 5000, "jpy", w.now());
     assert_eq!(w.deliver(stripe(&event, w.now())).await, 200);
     let after = w.get(lead.id).await;
     assert_eq!(after.payments[0].amount.minor, 5000);

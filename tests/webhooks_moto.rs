@@ -99,7 +99,8 @@ async fn a_payment_converts_on_dynamodb_and_lists_under_converted() {
     let phone = unique_phone();
     let id = w.lead(phone.as_e164()).await;
     let now = leadflow::ports::Clock::now(w.services.clock.as_ref());
-    let event = checkout_completed("evt_moto", &id.to_string(), 49_999, "usd", now);
+    let reference = leadflow::app::references::reference(&w.services, leadflow::app::references::PAYMENT, id).unwrap();
+    let event = checkout_completed("evt_moto", &reference, 49_999, "usd", now);
     w.webhook(stripe(&event, now)).await;
     w.webhook(stripe(&event, now)).await;
     let lead = w.services.leads.get(id).await.unwrap().unwrap();

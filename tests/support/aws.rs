@@ -244,12 +244,19 @@ pub struct StreamRelay {
     arn: String,
     /// Per shard: where the next read starts.
     positions: tokio::sync::Mutex<BTreeMap<String, Position>>,
+    /// Failed attempts per record (sequence number): after [`STREAM_MAX_ATTEMPTS`] the record is
+    /// passed over, as the mapping's bounded retries and on-failure destination do.
+    failures: tokio::sync::Mutex<BTreeMap<String, u32>>,
 }
+
+/// Attempts per stream record before it is passed over (the mapping's retries + 1).
+pub const STREAM_MAX_ATTEMPTS: u32 = 10;
 
 #[derive(Debug, Clone)]
 enum Position {
     Iterator(String),
     At(String),
+    After(String),
 }
 
 impl StreamRelay {
@@ -271,7 +278,7 @@ impl StreamRelay {
                 .expect("a shard iterator");
             positions.insert(id, Position::Iterator(it.shard_iterator().expect("iterator").to_string()));
         }
-        StreamRelay { client, arn, positions: tokio::sync::Mutex::new(positions) }
+        StreamRelay { client, arn, positions: tokio::sync::Mutex::new(positions), failures: Default::default() }
     }
 
     /// One batch per shard through the relay handler; returns how many records were handed over.
@@ -282,12 +289,16 @@ impl StreamRelay {
         for (shard, position) in positions.iter_mut() {
             let iterator = match position.clone() {
                 Position::Iterator(it) => it,
-                Position::At(seq) => self
+                Position::At(seq) | Position::After(seq) => self
                     .client
                     .get_shard_iterator()
                     .stream_arn(&self.arn)
                     .shard_id(shard)
-                    .shard_iterator_type(ShardIteratorType::AtSequenceNumber)
+                    .shard_iterator_type(if matches!(position, Position::At(_)) {
+                        ShardIteratorType::AtSequenceNumber
+                    } else {
+                        ShardIteratorType::AfterSequenceNumber
+                    })
                     .sequence_number(seq)
                     .send()
                     .await
@@ -310,7 +321,16 @@ impl StreamRelay {
             event.records = records;
             let response = leadflow::handlers::relay::handle(services, event).await;
             *position = match response.batch_item_failures.first().and_then(|f| f.item_identifier.clone()) {
-                Some(seq) => Position::At(seq),
+                Some(seq) => {
+                    let mut failures = self.failures.lock().await;
+                    let n = failures.entry(seq.clone()).or_default();
+                    *n += 1;
+                    if *n >= STREAM_MAX_ATTEMPTS {
+                        Position::After(seq)
+                    } else {
+                        Position::At(seq)
+                    }
+                }
                 None => match next {
                     Some(n) => Position::Iterator(n),
                     None => continue,

@@ -19,6 +19,10 @@ use leadflow::runtime::embedded::EmbeddedSystem;
 use serde_json::Value;
 use std::sync::Arc;
 
+/// The kinds of timed work the scheduled functions run (cadence steps, the SLA ladder, the
+/// watch over stored inquiries, score decay checkpoints).
+pub const DUE_KINDS: [&str; 4] = ["cadence", "sla", "watch", "decay"];
+
 /// Which adapters a world runs on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
@@ -79,6 +83,23 @@ impl World {
                 };
                 World { services, clock, backend: Backend::Moto { aws: Box::new(aws), queues: Box::new(queues), stream: Box::new(stream) } }
             }
+        }
+    }
+
+    /// Sends lead events through `queue` from now on (a wrapper that fails or records sends),
+    /// for intake's outbox relay and every step alike.
+    pub fn set_queue(&mut self, queue: Arc<dyn leadflow::ports::EventQueue>) {
+        self.services.queue = queue.clone();
+        if let Backend::Embedded(s) = &mut self.backend {
+            s.services.queue = queue;
+        }
+    }
+
+    /// The embedded system, when the world runs on it.
+    pub fn embedded(&self) -> Option<&EmbeddedSystem> {
+        match &self.backend {
+            Backend::Embedded(s) => Some(s),
+            Backend::Moto { .. } => None,
         }
     }
 
@@ -150,14 +171,15 @@ impl World {
         for _ in 0..10_000 {
             let mut next: Option<DateTime<Utc>> = None;
             for id in leads {
-                for kind in ["cadence", "sla"] {
+                for kind in DUE_KINDS {
                     if let Some(item) = self.services.due.get(kind, &id.to_string()).await.unwrap() {
                         next = Some(next.map_or(item.due_at, |n| n.min(item.due_at)));
                     }
                 }
             }
             let target = next.map_or(to, |n| n.min(to)).max(self.now());
-            self.skip_idle_until(target).await;
+            // Never past an item still pending (one may be overdue already).
+            self.skip_idle_until(next.map_or(target, |n| n.min(target))).await;
             self.clock.set(target);
             self.tick().await;
             if target >= to {
@@ -169,13 +191,21 @@ impl World {
                 self.tick().await;
             }
         }
-        panic!("fast_forward did not reach {to}");
+        let mut pending = Vec::new();
+        for id in leads {
+            for kind in DUE_KINDS {
+                if let Some(item) = self.services.due.get(kind, &id.to_string()).await.unwrap() {
+                    pending.push(format!("{kind} {} due {} attempts {} {}", item.key, item.due_at, item.attempts, item.payload));
+                }
+            }
+        }
+        panic!("fast_forward did not reach {to} (now {}): {pending:?}", self.now());
     }
 
     /// Moves the scheduler's cursors to just before `target`, as idle ticks would have.
     pub async fn skip_idle_until(&self, target: DateTime<Utc>) {
         let to = minute_of(target) - Duration::minutes(2);
-        for kind in ["cadence", "sla"] {
+        for kind in DUE_KINDS {
             let cur = self.services.due.cursor(kind).await.unwrap();
             if cur.is_none_or(|c| c < to) {
                 self.services.due.advance_cursor(kind, cur, to).await.unwrap();

@@ -40,13 +40,14 @@ pub fn required_consumers() -> Vec<Consumer> {
 /// The kinds written to the outbox (by intake).
 pub const RELAYED: [LeadEventKind; 2] = [LeadEventKind::Captured, LeadEventKind::InquiryRepeated];
 
-/// Delivers one outbox event: a send to each of its consumers' queues, then the watch.
+/// Delivers one outbox event: the watch first (so a delivery that keeps failing still raises
+/// the waiting alarm), then a send to each of its consumers' queues.
 pub async fn deliver(services: &Services, event: &LeadEvent) -> Result<(), RelayError> {
-    for consumer in Consumer::of(event.kind) {
-        services.queue.send(*consumer, event).await?;
-    }
     if RELAYED.contains(&event.kind) {
         super::watch::arm(services, event).await?;
+    }
+    for consumer in Consumer::of(event.kind) {
+        services.queue.send(*consumer, event).await?;
     }
     info!(lead_id = %event.lead_id, event_id = %event.id, event_type = event.kind.as_str(), "outbox event relayed");
     Ok(())

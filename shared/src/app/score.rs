@@ -89,15 +89,11 @@ fn context_urgency(services: &Services, line: &crate::domain::ServiceLineId, ctx
     services.config.scoring.phrases_for(line).assess(texts.into_iter().flatten(), stated)
 }
 
-/// The lead's urgency: the highest of its open inquiries (the latest inquiry's once all are
-/// answered), in that inquiry's words. A lead without inquiry records: its own context.
+/// The lead's urgency: the highest of its open inquiries and of its own context (the first
+/// inquiry's, as staff keep it up to date), in the words that set it.
 pub fn urgency(services: &Services, lead: &Lead) -> UrgencyAssessment {
-    let open: Vec<&Inquiry> = lead.open_inquiries().collect();
-    let pool: Vec<&Inquiry> = if open.is_empty() { lead.inquiries.last().into_iter().collect() } else { open };
-    pool.into_iter()
-        .map(|i| inquiry_urgency(services, lead, i))
-        .max_by_key(|a| a.tier)
-        .unwrap_or_else(|| context_urgency(services, &lead.context.service_line, &lead.context))
+    let own = context_urgency(services, &lead.context.service_line, &lead.context);
+    lead.open_inquiries().map(|i| inquiry_urgency(services, lead, i)).fold(own, |best, a| if a.tier > best.tier { a } else { best })
 }
 
 /// Scores `lead` with its service line's model (`None` when no model covers the line).

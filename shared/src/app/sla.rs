@@ -144,7 +144,9 @@ pub async fn assign_waiting(services: &Services, now: DateTime<Utc>) -> Result<u
     let page = services.listing.list_leads(&crate::ports::LeadFilter::Unassigned, None, WAITING_PER_TICK).await?;
     let mut assigned = 0;
     for lead in page.items {
-        if lead.assignment.is_some() || !lead.status.is_open() || !lead.has_open_inquiry() {
+        // Leads the score consumer has not triaged yet are its to route (no race with it).
+        let triaged = lead.inquiries.iter().all(|i| i.triage.is_some());
+        if lead.assignment.is_some() || !lead.status.is_open() || !lead.has_open_inquiry() || !triaged {
             continue;
         }
         let span = tracing::info_span!("assign_waiting", lead_id = %lead.id);
