@@ -187,11 +187,12 @@ async fn archive_and_ttl_with_a_moved_clock_on_dynamodb() {
     assert!(items.iter().any(|i| sk(i).starts_with("TL#")), "timeline entries are among them");
     // The unique claim on the phone expires too (it names the number).
     let phone = store_lead_phone(&s, id).await;
+    let line = s.leads.get(id).await.unwrap().unwrap().context.service_line;
     let claim = store
         .client()
         .get_item()
         .table_name(store.table())
-        .key("PK", aws_sdk_dynamodb::types::AttributeValue::S(format!("CLAIM#PHONE#{phone}")))
+        .key("PK", aws_sdk_dynamodb::types::AttributeValue::S(format!("CLAIM#PHONE#{phone}#{line}")))
         .key("SK", aws_sdk_dynamodb::types::AttributeValue::S("CLAIM".into()))
         .send()
         .await

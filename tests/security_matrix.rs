@@ -44,6 +44,9 @@ const REPORTS: [(u16, u16); 4] = [(200, 200), (200, 200), (403, 403), (200, 200)
 const ADMIN_MANAGER: [(u16, u16); 4] = [(200, 200), (200, 200), (403, 403), (403, 403)];
 /// Signed webhooks: public, and an unsigned request is refused whoever sends it.
 const UNSIGNED: [(u16, u16); 4] = [(401, 401), (401, 401), (401, 401), (401, 401)];
+/// Pages of signed links: public, and without a valid token nothing is shown or changed,
+/// whoever asks (a staff token gives nothing here).
+const NO_LINK_TOKEN: [(u16, u16); 4] = [(400, 400), (400, 400), (400, 400), (400, 400)];
 
 /// THE ACCESS MATRIX. One row per API route. Public routes answer everyone the same.
 const MATRIX: &[Row] = &[
@@ -66,6 +69,9 @@ const MATRIX: &[Row] = &[
     ("POST", "/leads/{id}/milestones", SCOPED),
     // Data hygiene (issue 7): reports roles, aggregates only.
     ("GET", "/reports/scoring-review", [(200, 200), (200, 200), (403, 403), (200, 200)]),
+    // Signed links.
+    ("GET", "/links/confirm", NO_LINK_TOKEN),
+    ("POST", "/links/confirm", NO_LINK_TOKEN),
     // Webhooks.
     ("POST", "/webhooks/twilio/sms", UNSIGNED),
     ("POST", "/webhooks/sns/sms", UNSIGNED),
@@ -207,6 +213,7 @@ fn body_for(pattern: &str, n: u32) -> (Vec<(&'static str, &'static str)>, String
         // `{id}` becomes the case's lead.
         "/sources/retag" => r#"{"lead_ids":["{id}"],"source":"facebook","campaign":"spring"}"#.into(),
         p if p.starts_with("/webhooks/") => "{}".into(),
+        p if p.starts_with("/links/") => return (vec![("content-type", "application/x-www-form-urlencoded")], "token=v1.forged.AAAAAAAAAAA.AA".into()),
         _ => return (vec![], String::new()),
     };
     (json, body)

@@ -120,8 +120,9 @@ fn the_cadence_consumer_has_its_queue_and_dead_letter_queue_and_publishers_know_
     assert_eq!(q["RedrivePolicy"]["maxReceiveCount"].as_u64(), Some(3));
     let mapping = &t["Resources"]["CadenceQueueEventSource"]["Properties"];
     assert_eq!(mapping["FunctionResponseTypes"][0].as_str(), Some("ReportBatchItemFailures"), "partial batch failures");
-    // Every function publishing an event the cadence consumer takes has the queue's URL.
-    for f in ["IntakeFunction", "ScoreFunction", "ContactsFunction", "LeadsApiFunction", "WebhookWorkerFunction"] {
+    // Every function publishing an event the cadence consumer takes has the queue's URL (intake's
+    // events go through the outbox relay).
+    for f in ["RelayFunction", "ScoreFunction", "ContactsFunction", "LeadsApiFunction", "WebhookWorkerFunction"] {
         let env = &t["Resources"][f]["Properties"]["Environment"]["Variables"];
         assert!(env.get("LEADFLOW_QUEUE_CADENCE").is_some(), "{f} lacks LEADFLOW_QUEUE_CADENCE");
     }

@@ -142,20 +142,24 @@ pub async fn score(services: &Services, event: &LeadEvent) -> Result<ScoreOutcom
         }
         let d = decide(services, lead).await?;
         if !d.changed() {
-            decision = Some(d);
+            decision = Some((d, Vec::new()));
             break;
         }
-        match services.leads.save(&d.lead).await {
+        // The score and assignment entries are written with the lead: a copy that dies after
+        // the write leaves a timeline that shows what the lead became.
+        let entries = entries(event, &d, services.clock.now());
+        let alongside = crate::ports::Alongside { entries: entries.clone(), events: Vec::new() };
+        match services.leads.save_alongside(&d.lead, &alongside).await {
             Ok(()) => {
-                decision = Some(d);
+                decision = Some((d, entries));
                 break;
             }
             Err(StoreError::Conflict) => continue,
             Err(e) => return Err(e.into()),
         }
     }
-    let d = decision.ok_or(StoreError::Conflict)?;
-    record(services, event, &d).await?;
+    let (d, entries) = decision.ok_or(StoreError::Conflict)?;
+    record(services, event, &d, &entries).await?;
     let lead = &d.lead;
     Ok(ScoreOutcome::Scored {
         score: lead.score.as_ref().map(|s| s.score),
@@ -280,13 +284,13 @@ async fn link_person(services: &Services, lead: &mut Lead) -> Result<bool, Store
 }
 
 /// Timeline, notices, the SLA item and the `lead.scored` event, after the lead is stored.
-async fn record(services: &Services, event: &LeadEvent, d: &Decision) -> Result<(), ScoreError> {
+/// The timeline entries a decision makes (the score's change, the assignment), with ids
+/// derived from the event.
+fn entries(event: &LeadEvent, d: &Decision, now: DateTime<Utc>) -> Vec<TimelineEntry> {
     let lead = &d.lead;
-    let now = services.clock.now();
-    let span = tracing::info_span!("score", lead_id = %lead.id, event_id = %event.id);
-    let _enter = span.enter();
     let actor = || Actor::System("score".into());
     let seed = |part: &str| format!("{}:{part}", event.id);
+    let mut out = Vec::new();
     if d.score_changed {
         if let Some(s) = &lead.score {
             let kind = TimelineKind::ScoreChanged {
@@ -297,8 +301,7 @@ async fn record(services: &Services, event: &LeadEvent, d: &Decision) -> Result<
                 band: s.band,
                 tier: s.urgency.tier,
             };
-            super::audit::append_system(services, "score", &TimelineEntry::derived(lead.id, now, &seed("score"), actor(), kind)).await?;
-            info!(score = s.score, band = s.band.as_str(), tier = s.urgency.tier.as_str(), model = %s.model, version = s.model_version, "lead scored");
+            out.push(TimelineEntry::derived(lead.id, now, &seed("score"), actor(), kind));
         }
     }
     if let Some((a, previous)) = &d.assigned {
@@ -309,8 +312,28 @@ async fn record(services: &Services, event: &LeadEvent, d: &Decision) -> Result<
             previous: previous.clone(),
             on_call: a.on_call,
         };
-        super::audit::append_system(services, "score", &TimelineEntry::derived(lead.id, now, &seed("assigned"), actor(), kind)).await?;
-        info!(member = %a.member, rule = %a.rule, on_call = a.on_call, "lead assigned");
+        out.push(TimelineEntry::derived(lead.id, now, &seed("assigned"), actor(), kind));
+    }
+    out
+}
+
+async fn record(services: &Services, event: &LeadEvent, d: &Decision, entries: &[TimelineEntry]) -> Result<(), ScoreError> {
+    let lead = &d.lead;
+    let now = services.clock.now();
+    let span = tracing::info_span!("score", lead_id = %lead.id, event_id = %event.id);
+    let _enter = span.enter();
+    let actor = || Actor::System("score".into());
+    let seed = |part: &str| format!("{}:{part}", event.id);
+    // Stored with the lead; here they reach the audit trail (the append itself is a no-op).
+    for entry in entries {
+        super::audit::append_system(services, "score", entry).await?;
+        match &entry.kind {
+            TimelineKind::ScoreChanged { to, band, tier, model, model_version, .. } => {
+                info!(score = to, band = band.as_str(), tier = tier.as_str(), model = %model, version = model_version, "lead scored")
+            }
+            TimelineKind::Assigned { member, rule, on_call, .. } => info!(member = %member, rule = %rule, on_call = on_call, "lead assigned"),
+            _ => {}
+        }
     }
     // The assignee is told once per assignment, even if an earlier copy died before telling;
     // an on-call member is paged once per crisis inquiry, however many came in.
