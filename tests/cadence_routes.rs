@@ -6,6 +6,7 @@ use chrono::{Datelike, Duration, TimeZone, Timelike, Utc};
 use leadflow::ports::ManualClock;
 use leadflow_local::{start, start_time_travel, Options, Running};
 use leadflow_tests::http::send;
+use leadflow_tests::runner::wait_for_consumers;
 use serde_json::{json, Value};
 use std::sync::Arc;
 
@@ -28,7 +29,7 @@ async fn new_lead(r: &Running, phone: &str) -> String {
     let form = json!({"first_name": "Ann", "phone": phone, "email": format!("ann{}@example.com", &phone[phone.len() - 4..]), "service_line": "med_spa", "state": "NJ", "consent_sms": true, "consent_email": true});
     let (status, body) = call(r, "POST", "/leads", None, Some(form)).await;
     assert_eq!(status, 202);
-    r.system.drain_queues().await;
+    wait_for_consumers(&r.system).await;
     body["id"].as_str().unwrap().to_string()
 }
 

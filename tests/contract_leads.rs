@@ -90,6 +90,10 @@ async fn a_closed_lead_does_not_absorb_and_a_new_lead_takes_its_claims<S: LeadSt
     assert_eq!(store.find_by_phone(&phone("2015550106")).await.unwrap(), vec![new.id, old.id]);
 }
 
+/// The captures race for real on both adapters. DynamoDB isolates the claim transactions, so
+/// one wins and the others are cancelled and resolve to `Matched`; moto's own server would let
+/// overlapping transactions both pass their checks, so the tests run moto one request at a time
+/// (tests/support/moto_server.py) and which capture wins depends on arrival order only.
 async fn concurrent_captures_of_one_person_create_one_lead<S: LeadStore + ?Sized + 'static>(store: Arc<S>) {
     // GIVEN ten captures of the same person arriving at once (a double-clicked form, retries)
     let leads: Vec<_> = (0..10).map(|_| sample_lead(Some("201-555-0107"), Some("ann@example.com"))).collect();

@@ -9,13 +9,16 @@ use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
 use leadflow::ports::ManualClock;
 use leadflow_local::{start, Options, Running};
+use leadflow_tests::runner::wait_for_consumers;
 use serde_json::{json, Value};
 use std::sync::Arc;
 
+/// The runner on a manual clock, with no background ticker: a scheduled SLA run at a moment
+/// the test does not choose would change leads under it.
 async fn runner() -> (Running, Arc<ManualClock>) {
     let clock =
         Arc::new(ManualClock::new(chrono_tz::America::New_York.with_ymd_and_hms(2026, 3, 3, 10, 30, 0).unwrap().with_timezone(&Utc)));
-    let options = Options { port: 0, secrets: leadflow_tests::webhooks::secrets(), ..Options::default() };
+    let options = Options { port: 0, tick_every: None, secrets: leadflow_tests::webhooks::secrets(), ..Options::default() };
     (start(options, clock.clone()).await.unwrap(), clock)
 }
 
@@ -63,7 +66,7 @@ async fn new_lead(r: &Running, phone: &str, line: &str, facility: &str) -> Strin
     let body = json!({"first_name": "Ann", "phone": phone, "service_line": line, "preferred_facility": facility, "consent_sms": true});
     let (status, answer) = call(r, "POST", "/leads", None, Some(body), &[], None).await;
     assert_eq!(status, 202, "{answer}");
-    r.system.drain_queues().await;
+    wait_for_consumers(&r.system).await;
     answer["id"].as_str().unwrap().to_string()
 }
 
@@ -192,7 +195,7 @@ async fn a_signed_twilio_webhook_over_http_is_accepted_and_an_unsigned_one_is_no
     assert_eq!(s, 401);
     let (s, answer) = call(&r, "POST", "/webhooks/twilio/sms", None, None, &[("x-twilio-signature", sig)], Some((ct, body))).await;
     assert_eq!(s, 200, "{answer}");
-    r.system.outbox.wait_for(2, std::time::Duration::from_secs(5)).await;
+    wait_for_consumers(&r.system).await;
     let texts: Vec<_> = r.system.outbox.entries().into_iter().filter(|e| e.recipient == "+12015550505").collect();
     assert_eq!(texts.len(), 2);
     assert_eq!(texts[1].purpose, "opt_out_confirmation");

@@ -8,18 +8,20 @@ use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
 use leadflow::ports::ManualClock;
 use leadflow_local::{start, Options, Running};
+use leadflow_tests::runner::wait_for_consumers;
 use serde_json::Value;
 use std::sync::Arc;
-use std::time::Duration;
 
 /// Tuesday 2026-03-03 10:30 in New York: the practice is open.
 fn open_hours() -> chrono::DateTime<Utc> {
     chrono_tz::America::New_York.with_ymd_and_hms(2026, 3, 3, 10, 30, 0).unwrap().with_timezone(&Utc)
 }
 
+/// The runner on a manual clock, with its queue consumers and no background ticker (nothing
+/// here is due on a schedule).
 async fn runner() -> (Running, Arc<ManualClock>) {
     let clock = Arc::new(ManualClock::new(open_hours()));
-    let running = start(Options { port: 0, ..Options::default() }, clock.clone()).await.unwrap();
+    let running = start(Options { port: 0, tick_every: None, ..Options::default() }, clock.clone()).await.unwrap();
     (running, clock)
 }
 
@@ -62,12 +64,11 @@ fn json_form() -> String {
     .to_string()
 }
 
-/// Waits for the in-process consumers, then returns the texts to leads in the outbox as JSON
+/// Waits until the runner's own consumers have handled everything queued (so a wrongly
+/// duplicated send would be there too), then returns the texts to leads in the outbox as JSON
 /// (through the route; team notifications are `team_sms`/`team_email` entries and not counted).
-async fn outbox_after(r: &Running, expected: usize) -> Vec<Value> {
-    r.system.outbox.wait_for(expected, Duration::from_secs(5)).await;
-    // Give a wrongly duplicated send the chance to show up before counting.
-    tokio::time::sleep(Duration::from_millis(50)).await;
+async fn outbox_after(r: &Running) -> Vec<Value> {
+    wait_for_consumers(&r.system).await;
     get_json(r, "/local/outbox?channel=sms").await.as_array().unwrap().clone()
 }
 
@@ -77,7 +78,7 @@ async fn a_urlencoded_form_post_yields_one_outbox_sms() {
     let reply = post(&r, Some("application/x-www-form-urlencoded"), FORM, &[]).await;
     assert_eq!(reply.status, 202, "{}", reply.json);
     let id = reply.json["id"].as_str().unwrap().to_string();
-    let outbox = outbox_after(&r, 1).await;
+    let outbox = outbox_after(&r).await;
     assert_eq!(outbox.len(), 1);
     assert_eq!(outbox[0]["channel"], "sms");
     assert_eq!(outbox[0]["recipient"], "+12015550123");
@@ -93,7 +94,7 @@ async fn a_json_post_yields_one_outbox_sms_and_records_the_acknowledgement_time(
     let (r, _) = runner().await;
     let reply = post(&r, Some("application/json"), json_form(), &[]).await;
     assert_eq!(reply.status, 202, "{}", reply.json);
-    let outbox = outbox_after(&r, 1).await;
+    let outbox = outbox_after(&r).await;
     assert_eq!(outbox.len(), 1);
     assert_eq!(outbox[0]["recipient"], "+12015550145");
     assert!(outbox[0]["text"].as_str().unwrap().contains("If this is an emergency, call 911"));
@@ -113,9 +114,8 @@ async fn a_lead_without_sms_consent_gets_no_text() {
         .replace("201-555-0145", "201-555-0146")
         .replace("bob@", "rob@");
     assert_eq!(post(&r, Some("application/json"), declined, &[]).await.status, 202);
-    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert!(outbox_after(&r).await.is_empty());
     assert_eq!(r.system.store.lead_count(), 2);
-    assert!(outbox_after(&r, 0).await.is_empty());
 }
 
 #[tokio::test]
@@ -123,7 +123,7 @@ async fn after_hours_the_text_promises_the_next_opening() {
     let (r, clock) = runner().await;
     clock.set(chrono_tz::America::New_York.with_ymd_and_hms(2026, 3, 3, 21, 15, 0).unwrap().with_timezone(&Utc));
     assert_eq!(post(&r, Some("application/x-www-form-urlencoded"), FORM, &[]).await.status, 202);
-    let outbox = outbox_after(&r, 1).await;
+    let outbox = outbox_after(&r).await;
     assert!(outbox[0]["text"].as_str().unwrap().contains("will call you by 8:00 AM tomorrow."), "{}", outbox[0]["text"]);
 }
 
@@ -131,13 +131,13 @@ async fn after_hours_the_text_promises_the_next_opening() {
 async fn the_same_form_posted_twice_is_one_lead_and_one_text() {
     let (r, clock) = runner().await;
     let first = post(&r, Some("application/x-www-form-urlencoded"), FORM, &[]).await;
-    r.system.outbox.wait_for(1, Duration::from_secs(5)).await;
+    wait_for_consumers(&r.system).await;
     clock.advance(chrono::Duration::seconds(30));
     let second = post(&r, Some("application/x-www-form-urlencoded"), FORM, &[]).await;
     assert_eq!((first.status, second.status), (202, 202));
     assert_eq!(first.json["id"], second.json["id"]);
     assert_eq!(r.system.store.lead_count(), 1);
-    assert_eq!(outbox_after(&r, 1).await.len(), 1);
+    assert_eq!(outbox_after(&r).await.len(), 1);
     // The repeat inquiry is on the lead's timeline.
     let id = first.json["id"].as_str().unwrap().parse().unwrap();
     let page = r.system.services.timeline.list(id, None, 50).await.unwrap();
@@ -168,7 +168,7 @@ async fn an_idempotency_key_replays_the_first_answer() {
     assert_eq!(other_body.status, 422);
     assert_eq!(other_body.json["fields"][0]["field"], "Idempotency-Key");
     assert_eq!(r.system.store.lead_count(), 1);
-    assert_eq!(outbox_after(&r, 1).await.len(), 1);
+    assert_eq!(outbox_after(&r).await.len(), 1);
 }
 
 #[tokio::test]
@@ -182,13 +182,13 @@ async fn when_the_queue_fails_after_the_lead_is_stored_the_retry_completes_the_w
     assert_eq!(failed.headers.get("retry-after").unwrap(), "1");
     // The lead exists but nothing was acknowledged yet: the caller was told to retry.
     assert_eq!(r.system.store.lead_count(), 1);
-    tokio::time::sleep(Duration::from_millis(100)).await;
+    wait_for_consumers(&r.system).await;
     assert!(r.system.outbox.is_empty());
 
     let retried = post(&r, Some("application/x-www-form-urlencoded"), FORM, &h).await;
     assert_eq!(retried.status, 202);
     assert_eq!(r.system.store.lead_count(), 1);
-    assert_eq!(outbox_after(&r, 1).await.len(), 1);
+    assert_eq!(outbox_after(&r).await.len(), 1);
 }
 
 #[tokio::test]
@@ -262,7 +262,7 @@ async fn bad_input_is_refused_with_the_field_named_and_nothing_stored() {
         let text = reply.json.to_string();
         assert!(!text.contains("<script>") && !text.contains("alert(1)") && !text.contains("ann@"), "{name}: {text}");
     }
-    tokio::time::sleep(Duration::from_millis(100)).await;
+    wait_for_consumers(&r.system).await;
     assert_eq!(r.system.store.lead_count(), 0);
     assert!(r.system.outbox.is_empty());
 }

@@ -17,6 +17,7 @@ use leadflow::ports::ManualClock;
 use leadflow_local::authorizer::{DevClaims, DEV_AUDIENCE, DEV_ISSUER};
 use leadflow_local::{start, Access, Options, Running};
 use leadflow_tests::http::{send, Reply};
+use leadflow_tests::runner::wait_for_consumers;
 use std::sync::Arc;
 
 const SECRET: &str = "matrix-test-secret-0123456789";
@@ -130,8 +131,10 @@ fn open_hours() -> chrono::DateTime<Utc> {
     chrono_tz::America::New_York.with_ymd_and_hms(2026, 3, 3, 10, 30, 0).unwrap().with_timezone(&Utc)
 }
 
+/// The runner, with no background ticker: a scheduled run between two snapshots would change
+/// the store under a refusal.
 async fn runner() -> Running {
-    let options = Options { port: 0, dev_token_secret: Some(SECRET.into()), ..Options::default() };
+    let options = Options { port: 0, tick_every: None, dev_token_secret: Some(SECRET.into()), ..Options::default() };
     start(options, Arc::new(ManualClock::new(open_hours()))).await.unwrap()
 }
 
@@ -141,7 +144,8 @@ fn claims(user: &str, role: Role) -> DevClaims {
         sub: user.into(),
         iss: DEV_ISSUER.into(),
         aud: DEV_AUDIENCE.into(),
-        exp: now + 600,
+        // Valid for a day: the matrix takes minutes on a loaded machine.
+        exp: now + 86_400,
         iat: now,
         groups: vec![role.as_str().into()],
         facilities: (role == Role::Manager).then(|| "hoboken".into()),
@@ -178,7 +182,7 @@ async fn lead(r: &Running, n: u32, line: &str, facility: &str) -> (LeadId, Vec<S
 
 /// Assigns `id` to team member `member` (after routing had its turn).
 async fn assign(r: &Running, id: LeadId, member: &str) {
-    r.system.drain_queues().await;
+    wait_for_consumers(&r.system).await;
     let mut l = r.system.services.leads.get(id).await.unwrap().unwrap();
     l.assignment = Some(leadflow_tests::leads::assignment(member));
     l.version += 1;
@@ -242,7 +246,7 @@ async fn every_route_and_role_gets_what_the_matrix_says() {
             let line = if pattern.ends_with("/stakeholders") || pattern.ends_with("/milestones") { "franchise" } else { "med_spa" };
             let (id, values) = lead(&r, n, line, if whose == Whose::Own { "Hoboken" } else { "Newark" }).await;
             assign(&r, id, if whose == Whose::Own { "maria" } else { "sam" }).await;
-            r.system.drain_queues().await;
+            wait_for_consumers(&r.system).await;
             let path = if pattern.starts_with("/audit/users/") {
                 pattern.replace("{id}", if whose == Whose::Own { user } else { "someone-else" })
             } else if *pattern == "/leads" && *method == "GET" {
@@ -263,7 +267,7 @@ async fn every_route_and_role_gets_what_the_matrix_says() {
             let path = if pattern.contains("{pair}") || pattern.ends_with("/merge") || pattern.ends_with("/unmerge") {
                 let (other, _) = lead(&r, n + 5000, line, if whose == Whose::Own { "Hoboken" } else { "Newark" }).await;
                 assign(&r, other, if whose == Whose::Own { "maria" } else { "sam" }).await;
-                r.system.drain_queues().await;
+                wait_for_consumers(&r.system).await;
                 let s = &r.system.services;
                 let pair = leadflow::ports::PairKey::new(id, other);
                 let item = leadflow::ports::ReviewItem { pair, points: 5.0, reasons: Vec::new(), detected_at: open_hours() };
@@ -280,6 +284,7 @@ async fn every_route_and_role_gets_what_the_matrix_says() {
                 path
             };
             let body = body.replace("{id}", &id.to_string());
+            wait_for_consumers(&r.system).await;
             let before = snapshot(&r);
             let reply = call(&r, method, &path, Some(&token), &headers, &body).await;
             assert_eq!(reply.status, want, "{method} {pattern} as {role:?} on a {whose:?} lead: {}", reply.body);
@@ -340,7 +345,7 @@ async fn agents_see_their_teams_leads_and_no_one_elses() {
 async fn bad_expired_foreign_or_missing_tokens_are_refused_and_change_nothing() {
     let r = runner().await;
     let (id, values) = lead(&r, 900, "med_spa", "Hoboken").await;
-    r.system.drain_queues().await;
+    wait_for_consumers(&r.system).await;
     let good = claims("admin-1", Role::Admin);
     let past = Utc::now().timestamp() - 120;
     let attempts: Vec<(&str, Option<String>)> = vec![

@@ -11,6 +11,7 @@ use leadflow::domain::{AuditAction, AuditOutcome, LeadId, TimelineKind};
 use leadflow::ports::ManualClock;
 use leadflow_local::{start, Options, Running};
 use leadflow_tests::http::{send, Reply};
+use leadflow_tests::runner::wait_for_consumers;
 use serde_json::{json, Value};
 use std::sync::Arc;
 
@@ -44,19 +45,6 @@ async fn capture(r: &Running, n: u32, facility: &str, tags: &str) -> LeadId {
     reply.json()["id"].as_str().unwrap().parse().unwrap()
 }
 
-/// Runs the queues dry, waiting for what the runner's own consumers hold in flight too (a
-/// drain alone returns while a background consumer may still be applying a message).
-async fn settle(r: &Running) {
-    for _ in 0..1000 {
-        r.system.drain_queues().await;
-        if leadflow::ports::Consumer::ALL.iter().all(|c| r.system.queue.depth(*c) == 0) {
-            return;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
-    }
-    panic!("the queues did not settle");
-}
-
 fn ids(listing: &Value) -> Vec<String> {
     listing["items"].as_array().unwrap().iter().map(|i| i["lead_id"].as_str().unwrap().to_string()).collect()
 }
@@ -78,7 +66,7 @@ async fn leads_with_bad_tags_are_listed_paged_and_scoped() {
     let untagged_paid = capture(&r, 3, "Hoboken", "utm_campaign=spring&utm_medium=cpc").await; // no source
     let fine = capture(&r, 4, "Hoboken", "utm_source=FB&utm_campaign=spring").await;
     let organic = capture(&r, 5, "Hoboken", "").await; // direct: fine
-    settle(&r).await;
+    wait_for_consumers(&r.system).await;
 
     let admin = token(&r, "root-1", "admin", &[]).await;
     let listing = call(&r, "GET", "/sources/audit", Some(&admin), None, "").await;
@@ -166,7 +154,7 @@ async fn a_retag_is_validated_recorded_and_keeps_the_aggregates_exact() {
     let typo2 = capture(&r, 12, "Newark", "utm_source=faceboook").await;
     let paid = capture(&r, 13, "Newark", "gclid=Cj0abc").await;
     let _fine = capture(&r, 14, "Hoboken", "utm_source=google&utm_campaign=brand").await;
-    settle(&r).await;
+    wait_for_consumers(&r.system).await;
     // Some progress, so attribution rows exist too.
     let admin = token(&r, "root-1", "admin", &[]).await;
     for id in [typo1, typo2, paid] {
@@ -175,7 +163,7 @@ async fn a_retag_is_validated_recorded_and_keeps_the_aggregates_exact() {
         let reply = call(&r, "POST", &format!("/leads/{id}/status"), Some(&admin), Some("application/json"), r#"{"to":"qualified"}"#).await;
         assert_eq!(reply.status, 200, "{}", reply.body);
     }
-    settle(&r).await;
+    wait_for_consumers(&r.system).await;
     assert_aggregates_equal_the_recompute(&r.system.services).await;
 
     // Validation: every problem named, nothing changed.
@@ -221,7 +209,7 @@ async fn a_retag_is_validated_recorded_and_keeps_the_aggregates_exact() {
     let body = json!({"lead_ids": [paid.to_string()], "campaign": "Brand Search"});
     assert_eq!(post(body.clone()).await.json()["retagged"], 1);
     assert_eq!(post(body).await.json()["unchanged"], 1);
-    settle(&r).await;
+    wait_for_consumers(&r.system).await;
 
     // Off the list; on the timeline; in the audit trail with the fields it changed.
     let listing = call(&r, "GET", "/sources/audit", Some(&admin), None, "").await.json();
@@ -337,13 +325,13 @@ async fn erasure_keeps_the_aggregates_equal_to_the_recompute() {
     let r = runner().await;
     let clicked = capture(&r, 21, "Hoboken", "gclid=Cj0secret&utm_campaign=brand&postal_code=07030").await;
     let referred = capture(&r, 22, "Newark", "referrer=https%3A%2F%2Fwww.yelp.com%2Fbiz%2Fx%3Fuid%3D9").await;
-    settle(&r).await;
+    wait_for_consumers(&r.system).await;
     let admin = token(&r, "root-1", "admin", &[]).await;
     for id in [clicked, referred] {
         let reply = call(&r, "DELETE", &format!("/people/{id}"), Some(&admin), None, "").await;
         assert_eq!(reply.status, 200, "{}", reply.body);
     }
-    settle(&r).await;
+    wait_for_consumers(&r.system).await;
     let lead = r.system.services.leads.get(clicked).await.unwrap().unwrap();
     assert!(lead.source.detail.gclid.is_none(), "the click id goes");
     assert_eq!(lead.source.detail.utm_source.as_ref().map(|l| l.as_str()), Some("google"));
@@ -366,7 +354,7 @@ async fn test_records_stay_out_of_the_aggregates_and_the_list() {
     assert_eq!(reply.status, 202, "{}", reply.body);
     let id: LeadId = reply.json()["id"].as_str().unwrap().parse().unwrap();
     let real = capture(&r, 31, "Hoboken", "utm_source=faceboook&utm_campaign=spring").await;
-    settle(&r).await;
+    wait_for_consumers(&r.system).await;
     assert!(r.system.services.leads.get(id).await.unwrap().unwrap().test, "marked as a test record");
     let admin = token(&r, "root-1", "admin", &[]).await;
     let listed = ids(&call(&r, "GET", "/sources/audit", Some(&admin), None, "").await.json());

@@ -5,6 +5,7 @@ use chrono::{TimeZone, Utc};
 use leadflow::ports::ManualClock;
 use leadflow_local::{start, Options, Running};
 use leadflow_tests::http::send;
+use leadflow_tests::runner::wait_for_consumers;
 use serde_json::{json, Value};
 use std::sync::Arc;
 
@@ -49,7 +50,7 @@ async fn new_lead(r: &Running) -> String {
     let form = json!({"first_name": "Ann", "phone": "201-555-0123", "service_line": "med_spa", "state": "NJ", "consent_sms": true, "concern": "laser"});
     let (status, body) = call(r, "POST", "/leads", None, Some(form)).await;
     assert_eq!(status, 202);
-    r.system.drain_queues().await;
+    wait_for_consumers(&r.system).await;
     body["id"].as_str().unwrap().to_string()
 }
 
@@ -128,7 +129,7 @@ async fn touchpoints_are_recorded_and_rescore_the_lead() {
     assert_eq!(call(&r, "POST", &path, Some(&agent), Some(json!({"kind": "teleport"}))).await.0, 422);
     let (status, body) = call(&r, "POST", &path, Some(&agent), Some(json!({"kind": "page_view", "page": "/pricing"}))).await;
     assert_eq!(status, 201, "{body}");
-    r.system.drain_queues().await;
+    wait_for_consumers(&r.system).await;
     let after = r.system.services.leads.get(id.parse().unwrap()).await.unwrap().unwrap().score.unwrap().score;
     assert_eq!(after, before + 5);
 }

@@ -346,7 +346,7 @@ impl Router {
             // The weekly summary now (EventBridge runs it every Monday in AWS): the emails
             // appear in /local/outbox with channel "email".
             (Method::POST, "/local/weekly-summary") => {
-                self.system.drain_queues().await;
+                self.system.settle().await;
                 let event = aws_lambda_events::eventbridge::EventBridgeEvent::default();
                 match handlers::weekly_summary::handle(&self.system.services, event).await {
                     Ok(outcome) => json_response(200, &outcome),
@@ -355,7 +355,7 @@ impl Router {
             }
             // The daily hygiene job (issue 7), run now: duplicates since the last run.
             (Method::POST, "/local/jobs/hygiene") => {
-                self.system.drain_queues().await;
+                self.system.settle().await;
                 match leadflow::app::hygiene::run(&self.system.services).await {
                     Ok(report) => json_response(200, &report),
                     Err(e) => error_response(503, "job_failed", &e.to_string(), None),
@@ -411,7 +411,7 @@ impl Router {
         if advance / step > 100_000 {
             return error_response(422, "too_many_steps", "advance_seconds / step_seconds must be at most 100000", None);
         }
-        self.system.drain_queues().await;
+        self.system.settle().await;
         let (mut moved, mut ticks) = (0, 0u64);
         let mut totals = (0usize, 0usize);
         loop {
@@ -426,12 +426,12 @@ impl Router {
                 Ok(r) => r,
                 Err(e) => return error_response(503, "tick_failed", &e.to_string(), None),
             };
-            self.system.drain_queues().await;
+            self.system.settle().await;
             let followup = match self.system.followup_tick().await {
                 Ok(r) => r,
                 Err(e) => return error_response(503, "tick_failed", &e.to_string(), None),
             };
-            self.system.drain_queues().await;
+            self.system.settle().await;
             ticks += 1;
             totals.0 += sla.handled;
             totals.1 += followup.handled;
