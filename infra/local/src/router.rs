@@ -36,7 +36,7 @@ pub struct Route {
 }
 
 /// The API routes served in AWS by API Gateway. Every route here needs a row in the access
-/// matrix of `tests/security_matrix.rs` (the test fails otherwise).
+/// matrix of `tests/local/security_matrix.rs` (the test fails otherwise).
 pub fn api_routes() -> Vec<Route> {
     let mut routes = vec![
         Route {
@@ -110,7 +110,7 @@ pub fn api_routes() -> Vec<Route> {
     routes
 }
 
-/// The follow-up routes (`functions/cadence-api`): all need a token.
+/// The follow-up routes (`functions/src/cadence_api.rs`): all need a token.
 fn cadence_routes() -> Vec<Route> {
     let route = |method: Method, pattern: &'static str| Route {
         method,
@@ -127,7 +127,7 @@ fn cadence_routes() -> Vec<Route> {
     ]
 }
 
-/// The report and spend routes (`functions/reports`): all need a token; reports carry no
+/// The report and spend routes (`functions/src/reports.rs`): all need a token; reports carry no
 /// personal data, so analysts may read them.
 fn report_routes() -> Vec<Route> {
     let route = |method: Method, pattern: &'static str| Route {
@@ -150,7 +150,7 @@ fn report_routes() -> Vec<Route> {
     ]
 }
 
-/// The source-tag audit and re-tagging (`functions/sources`): lead ids and tags, so a token and
+/// The source-tag audit and re-tagging (`functions/src/sources.rs`): lead ids and tags, so a token and
 /// an administrator or manager.
 fn source_routes() -> Vec<Route> {
     let route = |method: Method, pattern: &'static str| Route {
@@ -162,7 +162,7 @@ fn source_routes() -> Vec<Route> {
     vec![route(Method::GET, "/sources/audit"), route(Method::POST, "/sources/retag")]
 }
 
-/// Duplicate review and merges (`functions/merges`): all need a token.
+/// Duplicate review and merges (`functions/src/merges.rs`): all need a token.
 fn merge_routes() -> Vec<Route> {
     let route = |method: Method, pattern: &'static str| Route {
         method,
@@ -179,7 +179,7 @@ fn merge_routes() -> Vec<Route> {
     ]
 }
 
-/// The team's lead routes (`functions/leads-api`): all need a token.
+/// The team's lead routes (`functions/src/leads_api.rs`): all need a token.
 fn lead_routes() -> Vec<Route> {
     let route = |method: Method, pattern: &'static str| Route {
         method,
@@ -198,7 +198,7 @@ fn lead_routes() -> Vec<Route> {
     ]
 }
 
-/// The signed webhooks (`functions/webhooks`): public, each verifies its sender.
+/// The signed webhooks (`functions/src/webhooks.rs`): public, each verifies its sender.
 fn webhook_routes() -> Vec<Route> {
     let route = |pattern: &'static str| Route {
         method: Method::POST,
