@@ -152,6 +152,25 @@ impl EmbeddedSystem {
         })
     }
 
+    /// Runs the relay and the consumers until no outbox record is waiting to be relayed and no
+    /// message is waiting or being handled anywhere: by this call, or by the relay and the
+    /// consumers [`Self::start_consumers`] runs in the background, which [`Self::drain_queues`]
+    /// alone does not wait for. The relay sends a record's messages before it moves past the
+    /// record, so once both counts are 0 nothing is in between. A failed record or message
+    /// counts until it is retried or set aside (dead-lettered). Returns how many records and
+    /// messages this call handled.
+    pub async fn settle(&self) -> usize {
+        let mut total = 0;
+        loop {
+            total += self.drain_queues().await;
+            if self.stream.pending().await == 0 && self.queue.total_depth() == 0 {
+                return total;
+            }
+            // Being handled in the background, or hidden until its visibility timeout.
+            tokio::time::sleep(std::time::Duration::from_millis(2)).await;
+        }
+    }
+
     /// Runs the relay and every consumer until neither the outbox nor any queue has anything
     /// visible (for tests that step by hand).
     pub async fn drain_queues(&self) -> usize {

@@ -1,0 +1,15 @@
+//! `relay`: the transactional outbox's relay. The leads table's stream (keys only) delivers the
+//! outbox records each lead write stored; this function sends each event to every consumer's
+//! queue. All logic lives in `leadflow::handlers::relay`; the event source mapping (in
+//! `template.yaml`) reports batch item failures, bisects a failing batch, retries a bounded
+//! number of times and then sends the batch's description to an on-failure queue (alarmed).
+
+use crate::serve::{self, Init};
+
+pub async fn init() -> Init {
+    // A consumer's queue missing from the environment fails the init, naming the variable,
+    // instead of failing every record at delivery.
+    leadflow::runtime::aws::require_queues(&leadflow::app::relay::required_consumers())?;
+    let services = leadflow::runtime::aws::init_from_env().await?;
+    Ok(serve::dynamodb_stream(services, leadflow::handlers::relay::handle))
+}
