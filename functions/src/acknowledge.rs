@@ -2,8 +2,10 @@
 //! in `leadflow::handlers::acknowledge`; the function is wired with `ReportBatchItemFailures`.
 
 use crate::serve::{self, Init};
+use leadflow::ports::Consumer;
 
 pub async fn init() -> Init {
+    serve::require_queues(&[Consumer::Analytics])?;
     let services = leadflow::runtime::aws::init_from_env().await?;
     Ok(serve::sqs(services, leadflow::handlers::acknowledge::handle))
 }

@@ -2,8 +2,10 @@
 //! EventBridge schedule. All logic lives in `leadflow::handlers::hygiene`.
 
 use crate::serve::{self, Init};
+use leadflow::ports::Consumer;
 
 pub async fn init() -> Init {
+    serve::require_queues(&[Consumer::Cadence, Consumer::Analytics])?;
     let services = leadflow::runtime::aws::init_from_env().await?;
     Ok(serve::schedule(services, leadflow::handlers::hygiene::handle))
 }

@@ -3,8 +3,10 @@
 //! in `leadflow::handlers::links`.
 
 use crate::serve::{self, Init};
+use leadflow::ports::Consumer;
 
 pub async fn init() -> Init {
+    serve::require_queues(&[Consumer::Score, Consumer::Analytics])?;
     let services = leadflow::runtime::aws::init_from_env().await?;
     Ok(serve::http(services, leadflow::handlers::links::handle))
 }

@@ -3,8 +3,10 @@
 //! authorizer. All logic lives in `leadflow::handlers::merges`.
 
 use crate::serve::{self, Init};
+use leadflow::ports::Consumer;
 
 pub async fn init() -> Init {
+    serve::require_queues(&[Consumer::Analytics])?;
     let services = leadflow::runtime::aws::init_from_env().await?;
     Ok(serve::http(services, leadflow::handlers::merges::handle))
 }

@@ -7,9 +7,7 @@
 use crate::serve::{self, Init};
 
 pub async fn init() -> Init {
-    // A consumer's queue missing from the environment fails the init, naming the variable,
-    // instead of failing every record at delivery.
-    leadflow::runtime::aws::require_queues(&leadflow::app::relay::required_consumers())?;
+    serve::require_queues(&leadflow::app::relay::required_consumers())?;
     let services = leadflow::runtime::aws::init_from_env().await?;
     Ok(serve::dynamodb_stream(services, leadflow::handlers::relay::handle))
 }

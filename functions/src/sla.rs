@@ -2,8 +2,10 @@
 //! lives in `leadflow::handlers::sla`.
 
 use crate::serve::{self, Init};
+use leadflow::ports::Consumer;
 
 pub async fn init() -> Init {
+    serve::require_queues(&[Consumer::Score, Consumer::Analytics])?;
     let services = leadflow::runtime::aws::init_from_env().await?;
     Ok(serve::schedule(services, leadflow::handlers::sla::handle))
 }

@@ -2,8 +2,10 @@
 //! /sources/retag`), behind the JWT authorizer. All logic lives in `leadflow::handlers::sources`.
 
 use crate::serve::{self, Init};
+use leadflow::ports::Consumer;
 
 pub async fn init() -> Init {
+    serve::require_queues(&[Consumer::Score, Consumer::Analytics])?;
     let services = leadflow::runtime::aws::init_from_env().await?;
     Ok(serve::http(services, leadflow::handlers::sources::handle))
 }

@@ -3,8 +3,10 @@
 //! the function is wired with `ReportBatchItemFailures`.
 
 use crate::serve::{self, Init};
+use leadflow::ports::Consumer;
 
 pub async fn init() -> Init {
+    serve::require_queues(&[Consumer::Score, Consumer::Cadence, Consumer::Analytics])?;
     let services = leadflow::runtime::aws::init_from_env().await?;
     Ok(serve::sqs(services, leadflow::handlers::webhook_worker::handle))
 }

@@ -68,6 +68,7 @@ const MATRIX: &[Row] = &[
     ("POST", "/leads/{id}/status", SCOPED),
     ("POST", "/leads/{id}/stakeholders", SCOPED),
     ("POST", "/leads/{id}/milestones", SCOPED),
+    ("POST", "/leads/{id}/contact-points/confirm", SCOPED),
     // Data hygiene (issue 7): reports roles, aggregates only.
     ("GET", "/reports/scoring-review", [(200, 200), (200, 200), (403, 403), (200, 200)]),
     // Signed links.
@@ -213,6 +214,7 @@ fn body_for(pattern: &str, n: u32) -> (Vec<(&'static str, &'static str)>, String
         "/leads/{id}/status" => r#"{"to":"contacted"}"#.into(),
         "/leads/{id}/stakeholders" => r#"{"name":"Pat Doe","role":"spouse"}"#.into(),
         "/leads/{id}/milestones" => r#"{"milestone":"discovery_call"}"#.into(),
+        "/leads/{id}/contact-points/confirm" => r#"{"inquiry":"set per case","point":"email"}"#.into(),
         "/spend" => r#"{"month":"2026-03","source":"google","campaign":"spring","amount":"120.00"}"#.into(),
         // `{id}` becomes the case's lead.
         "/sources/retag" => r#"{"lead_ids":["{id}"],"source":"facebook","campaign":"spring"}"#.into(),
@@ -290,6 +292,19 @@ async fn every_route_and_role_gets_what_the_matrix_says() {
             } else {
                 path
             };
+            // Confirming a contact point needs one held: the person's second inquiry with a new
+            // address.
+            if pattern.ends_with("/contact-points/confirm") {
+                let form = format!(
+                    "first_name=Matrix&phone=201555{:04}&email=matrix.other{n}@example.com&service_line={line}&consent_email=on",
+                    1000 + n
+                );
+                let reply = call(&r, "POST", "/leads", None, &[("content-type", "application/x-www-form-urlencoded")], &form).await;
+                assert_eq!(reply.status, 202, "{}", reply.body);
+                wait_for_consumers(&r.system).await;
+                let held = r.system.services.leads.get(id).await.unwrap().unwrap().inquiries.last().unwrap().id;
+                body = serde_json::json!({"inquiry": held, "point": "email"}).to_string();
+            }
             let body = body.replace("{id}", &id.to_string());
             wait_for_consumers(&r.system).await;
             let before = snapshot(&r);

@@ -46,7 +46,7 @@ on_both!(
     an_unmerge_restores_the_absorbed_records_cadence,
     a_tracked_call_keeps_the_callers_name_state_source_and_keywords,
     scores_decay_without_activity_and_recover_on_a_new_inquiry,
-    a_booking_names_its_lead_only_through_a_signed_reference,
+    bookings_and_payments_name_their_lead_only_through_a_signed_reference,
     a_stored_inquiry_is_processed_even_when_the_queues_fail_after_the_write,
     an_inquiry_nobody_acknowledges_raises_the_waiting_alarm,
 );
@@ -578,10 +578,10 @@ async fn scores_decay_without_activity_and_recover_on_a_new_inquiry(kind: Kind) 
     assert!(back.score > decayed.score && !back.contributions.iter().any(|c| c.factor == "decay"), "{back:?}");
 }
 
-/// A booking names its lead only through a signed reference: a raw lead id in `utm_content`
+/// A booking or a payment names its lead only through a signed reference: a raw lead id in `utm_content`
 /// (which a visitor can type) is ignored and the booking matched by the invitee's contact
 /// details; the signed reference from the lead's booking link is trusted.
-async fn a_booking_names_its_lead_only_through_a_signed_reference(kind: Kind) {
+async fn bookings_and_payments_name_their_lead_only_through_a_signed_reference(kind: Kind) {
     let w = world_at(kind, tuesday_morning()).await;
     let (victim_phone, other_phone) = (unique_phone(), unique_phone());
     assert_eq!(post(&w, &[("first_name", "Ann"), ("phone", victim_phone.as_e164()), ("service_line", "med_spa")]).await.0, 202);
@@ -602,6 +602,18 @@ async fn a_booking_names_its_lead_only_through_a_signed_reference(kind: Kind) {
     assert_eq!(handlers::webhooks::handle(&w.services, webhooks::appointment(&real, w.now())).await.status(), 200);
     w.drain().await;
     assert_eq!(w.lead(victim.id).await.status, LeadStatus::Booked);
+
+    // Payments the same way: a raw lead id as Stripe's `client_reference_id` names nothing (the
+    // payment is matched by the customer's details, here none), the signed reference does.
+    let forged = webhooks::checkout_completed("evt_ref_forged", &victim.id.to_string(), 5_000, "usd", w.now());
+    assert_eq!(handlers::webhooks::handle(&w.services, webhooks::stripe(&forged, w.now())).await.status(), 200);
+    w.drain().await;
+    assert!(w.lead(victim.id).await.payments.is_empty(), "a raw id moves no money onto the lead");
+    let reference = leadflow::app::references::reference(&w.services, leadflow::app::references::PAYMENT, victim.id).unwrap();
+    let real = webhooks::checkout_completed("evt_ref_real", &reference, 5_000, "usd", w.now());
+    assert_eq!(handlers::webhooks::handle(&w.services, webhooks::stripe(&real, w.now())).await.status(), 200);
+    w.drain().await;
+    assert_eq!(w.lead(victim.id).await.payments.len(), 1, "the signed reference names the lead");
 }
 
 // ---------------------------------------------------------------------------------------------

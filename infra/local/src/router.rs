@@ -206,6 +206,7 @@ fn lead_routes() -> Vec<Route> {
         route(Method::POST, "/leads/{id}/status"),
         route(Method::POST, "/leads/{id}/stakeholders"),
         route(Method::POST, "/leads/{id}/milestones"),
+        route(Method::POST, "/leads/{id}/contact-points/confirm"),
         // Issue 7: the scoring review (reports roles; aggregates only).
         route(Method::GET, "/reports/scoring-review"),
     ]

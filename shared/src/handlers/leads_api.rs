@@ -10,6 +10,10 @@
 //! * `POST /leads/{id}/status` `{"to", "reason"?, "note"?}`: a validated lifecycle transition.
 //! * `POST /leads/{id}/stakeholders` `{"name", "role", "phone"?, "email"?}` (franchise leads).
 //! * `POST /leads/{id}/milestones` `{"milestone", "note"?}` (franchise leads).
+//! * `POST /leads/{id}/contact-points/confirm` `{"inquiry", "point": "phone"|"email"}`: a team
+//!   member confirms a contact point a later inquiry gave (held until then; see
+//!   `app::contact_points`), after checking with the person: it becomes the lead's, with the
+//!   consent given for it on that inquiry.
 //!
 //! A lead outside the caller's scope answers 403 (recorded as denied) and an unknown id 404.
 
@@ -27,7 +31,7 @@ use crate::domain::lifecycle::{Cause, LifecycleError};
 use crate::domain::text::{FreeText, PersonName};
 use crate::domain::{Actor, AuditAction, Email, EventId, Lead, LeadStatus, Phone, ServiceLineId};
 use crate::http::{error_response, invalid_field as invalid, json_response, query_param as query};
-use crate::ports::{LeadFilter, ListCursor};
+use crate::ports::{LeadFilter, ListCursor, StoreError};
 use base64::Engine;
 use lambda_http::{Body, Request, Response};
 use serde::Deserialize;
@@ -48,6 +52,7 @@ pub async fn handle(services: &Services, req: Request) -> Response<Body> {
         ("POST", ["leads", _, "status"]) => change_status(services, &req).await,
         ("POST", ["leads", _, "stakeholders"]) => stakeholder(services, &req).await,
         ("POST", ["leads", _, "milestones"]) => milestone(services, &req).await,
+        ("POST", ["leads", _, "contact-points", "confirm"]) => confirm_point(services, &req).await,
         // Issue 7: served by this function (it already reads leads through the status index).
         ("GET", ["reports", "scoring-review"]) => super::reports::scoring_review(services, req).await,
         _ => error_response(404, "not_found", "no such route", None),
@@ -275,6 +280,62 @@ async fn change_status(services: &Services, req: &Request) -> Response<Body> {
             json_response(422, &body)
         }
         Err(e) if e.is_retryable() => error_response(503, "temporarily_unavailable", "the lead is busy; retry", rid),
+        Err(e) => internal(e, rid),
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ConfirmPointBody {
+    inquiry: String,
+    point: String,
+}
+
+async fn confirm_point(services: &Services, req: &Request) -> Response<Body> {
+    use crate::app::contact_points::{confirm, PointError, PointRef};
+    use crate::domain::inquiry::{ConfirmedBy, PointKind};
+    let caller = match authenticate(req, "POST /leads/{id}/contact-points/confirm") {
+        Ok(c) => c,
+        Err(r) => return r,
+    };
+    let lead = match guard::lead(services, &caller, req, AuditAction::Update, policy::can_change_lead).await {
+        Ok(l) => l,
+        Err(r) => return r,
+    };
+    let rid = caller.request_id();
+    let body: ConfirmPointBody = match json_body(req) {
+        Ok(b) => b,
+        Err(r) => return r,
+    };
+    let Ok(inquiry) = body.inquiry.trim().parse::<EventId>() else {
+        return invalid("inquiry", "is not an inquiry (receipt) id");
+    };
+    let Some(kind) = PointKind::parse(body.point.trim()) else {
+        return invalid("point", "must be phone or email");
+    };
+    let point = PointRef { lead: lead.id, inquiry, kind };
+    let changed = match confirm(services, point, ConfirmedBy::Staff(caller.principal.user_id.clone())).await {
+        Ok(changed) => changed,
+        Err(PointError::Refused(e)) => {
+            let field = if matches!(e, crate::domain::lead::ConfirmError::NoInquiry) { "inquiry" } else { "point" };
+            return invalid(field, &e.to_string());
+        }
+        Err(PointError::NoLead) => return error_response(404, "not_found", "no such lead", rid),
+        Err(PointError::Store(StoreError::Conflict)) => return error_response(503, "temporarily_unavailable", "the lead is busy; retry", rid),
+        Err(e) => return internal(e, rid),
+    };
+    let field = match kind {
+        PointKind::Phone => paths::PHONE,
+        PointKind::Email => paths::EMAIL,
+    };
+    if changed {
+        if let Err(r) = guard::record(services, &caller, AuditAction::Update, Some(lead.id), &[field, paths::CONSENT, paths::INQUIRIES, paths::TIMELINE]).await {
+            return r;
+        }
+    }
+    match services.leads.get(lead.id).await {
+        Ok(Some(lead)) => answer_with(services, &caller, &lead, json!({"changed": changed})).await,
+        Ok(None) => error_response(404, "not_found", "no such lead", rid),
         Err(e) => internal(e, rid),
     }
 }
