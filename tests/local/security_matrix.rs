@@ -219,7 +219,9 @@ fn body_for(pattern: &str, n: u32) -> (Vec<(&'static str, &'static str)>, String
         // `{id}` becomes the case's lead.
         "/sources/retag" => r#"{"lead_ids":["{id}"],"source":"facebook","campaign":"spring"}"#.into(),
         p if p.starts_with("/webhooks/") => "{}".into(),
-        p if p.starts_with("/links/") => return (vec![("content-type", "application/x-www-form-urlencoded")], "token=v1.forged.AAAAAAAAAAA.AA".into()),
+        p if p.starts_with("/links/") => {
+            return (vec![("content-type", "application/x-www-form-urlencoded")], "token=v1.forged.AAAAAAAAAAA.AA".into())
+        }
         _ => return (vec![], String::new()),
     };
     (json, body)

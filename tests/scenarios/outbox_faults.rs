@@ -341,7 +341,8 @@ async fn inquiries_on_moto_under_random_failures_are_each_stored_acknowledged_an
         let mut handled = 0;
         for consumer in Consumer::ALL {
             let pair = &pairs[&consumer];
-            let opts = ReceiveOptions { max_messages: 10, wait: std::time::Duration::ZERO, visibility_timeout: Some(std::time::Duration::ZERO) };
+            let opts =
+                ReceiveOptions { max_messages: 10, wait: std::time::Duration::ZERO, visibility_timeout: Some(std::time::Duration::ZERO) };
             let records = receive_records(&aws.sqs, &pair.main, opts).await.unwrap();
             if records.is_empty() {
                 continue;

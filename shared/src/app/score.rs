@@ -331,7 +331,9 @@ async fn record(services: &Services, event: &LeadEvent, d: &Decision, entries: &
             TimelineKind::ScoreChanged { to, band, tier, model, model_version, .. } => {
                 info!(score = to, band = band.as_str(), tier = tier.as_str(), model = %model, version = model_version, "lead scored")
             }
-            TimelineKind::Assigned { member, rule, on_call, .. } => info!(member = %member, rule = %rule, on_call = on_call, "lead assigned"),
+            TimelineKind::Assigned { member, rule, on_call, .. } => {
+                info!(member = %member, rule = %rule, on_call = on_call, "lead assigned")
+            }
             _ => {}
         }
     }

@@ -321,7 +321,9 @@ async fn confirm_point(services: &Services, req: &Request) -> Response<Body> {
             return invalid(field, &e.to_string());
         }
         Err(PointError::NoLead) => return error_response(404, "not_found", "no such lead", rid),
-        Err(PointError::Store(StoreError::Conflict)) => return error_response(503, "temporarily_unavailable", "the lead is busy; retry", rid),
+        Err(PointError::Store(StoreError::Conflict)) => {
+            return error_response(503, "temporarily_unavailable", "the lead is busy; retry", rid)
+        }
         Err(e) => return internal(e, rid),
     };
     let field = match kind {
@@ -329,7 +331,15 @@ async fn confirm_point(services: &Services, req: &Request) -> Response<Body> {
         PointKind::Email => paths::EMAIL,
     };
     if changed {
-        if let Err(r) = guard::record(services, &caller, AuditAction::Update, Some(lead.id), &[field, paths::CONSENT, paths::INQUIRIES, paths::TIMELINE]).await {
+        if let Err(r) = guard::record(
+            services,
+            &caller,
+            AuditAction::Update,
+            Some(lead.id),
+            &[field, paths::CONSENT, paths::INQUIRIES, paths::TIMELINE],
+        )
+        .await
+        {
             return r;
         }
     }
