@@ -64,6 +64,15 @@ const MATRIX: &[Row] = &[
     ("POST", "/leads/{id}/status", SCOPED),
     ("POST", "/leads/{id}/stakeholders", SCOPED),
     ("POST", "/leads/{id}/milestones", SCOPED),
+    // The staff console's routes: the inbox and search list only what the caller may see;
+    // assigning is for administrators and a facility's managers; corrections, notes and
+    // messages for whoever may change the lead.
+    ("GET", "/inbox", [(200, 200), (200, 200), (200, 200), (403, 403)]),
+    ("POST", "/leads/search", [(200, 200), (200, 200), (200, 200), (403, 403)]),
+    ("POST", "/leads/{id}/assign", [(200, 200), (200, 403), (403, 403), (403, 403)]),
+    ("POST", "/leads/{id}/details", SCOPED),
+    ("POST", "/leads/{id}/notes", SCOPED_CREATE),
+    ("POST", "/leads/{id}/messages", SCOPED_CREATE),
     // Data hygiene (issue 7): reports roles, aggregates only.
     ("GET", "/reports/scoring-review", [(200, 200), (200, 200), (403, 403), (200, 200)]),
     // Webhooks.
@@ -203,6 +212,11 @@ fn body_for(pattern: &str, n: u32) -> (Vec<(&'static str, &'static str)>, String
         "/leads/{id}/status" => r#"{"to":"contacted"}"#.into(),
         "/leads/{id}/stakeholders" => r#"{"name":"Pat Doe","role":"spouse"}"#.into(),
         "/leads/{id}/milestones" => r#"{"milestone":"discovery_call"}"#.into(),
+        "/leads/search" => format!(r#"{{"q":"201555{:04}"}}"#, 1000 + n),
+        "/leads/{id}/assign" => r#"{"member":"li","reason":"workload"}"#.into(),
+        "/leads/{id}/details" => r#"{"city":"Jersey City"}"#.into(),
+        "/leads/{id}/notes" => r#"{"note":"asked for an evening call"}"#.into(),
+        "/leads/{id}/messages" => r#"{"channel":"sms","text":"Hi, this is the clinic returning your call."}"#.into(),
         "/spend" => r#"{"month":"2026-03","source":"google","campaign":"spring","amount":"120.00"}"#.into(),
         // `{id}` becomes the case's lead.
         "/sources/retag" => r#"{"lead_ids":["{id}"],"source":"facebook","campaign":"spring"}"#.into(),
@@ -303,10 +317,14 @@ async fn every_route_and_role_gets_what_the_matrix_says() {
                 assert!(reply.body.contains("auc_current"), "{}", reply.body);
             }
             // A listing answers everyone allowed, with only the leads they may see.
-            if *method == "GET" && *pattern == "/leads" && reply.status == 200 {
+            if matches!((*method, *pattern), ("GET", "/leads") | ("POST", "/leads/search")) && reply.status == 200 {
                 let listed = reply.body.contains(&id.to_string());
                 let may_see = role == Role::Admin || whose == Whose::Own;
-                assert_eq!(listed, may_see, "GET /leads as {role:?}: a {whose:?} lead listed: {listed}");
+                assert_eq!(listed, may_see, "{method} {pattern} as {role:?}: a {whose:?} lead listed: {listed}");
+            }
+            // The inbox lists the most urgent of many: it never shows what the caller may not see.
+            if (*method, *pattern) == ("GET", "/inbox") && reply.status == 200 && role != Role::Admin && whose == Whose::Foreign {
+                assert!(!reply.body.contains(&id.to_string()), "GET /inbox as {role:?}: a foreign lead listed");
             }
         }
     }

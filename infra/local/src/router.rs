@@ -52,6 +52,13 @@ pub fn api_routes() -> Vec<Route> {
             access: Access::Authorized,
             handler: |s, r| Box::pin(handlers::contacts::handle(&s.services, r)),
         },
+        // A staff member's text or e-mail to the person (the contacts function in AWS).
+        Route {
+            method: Method::POST,
+            pattern: "/leads/{id}/messages",
+            access: Access::Authorized,
+            handler: |s, r| Box::pin(handlers::contacts::handle(&s.services, r)),
+        },
         Route {
             method: Method::POST,
             pattern: "/leads/{id}/touchpoints",
@@ -193,6 +200,12 @@ fn lead_routes() -> Vec<Route> {
         route(Method::POST, "/leads/{id}/status"),
         route(Method::POST, "/leads/{id}/stakeholders"),
         route(Method::POST, "/leads/{id}/milestones"),
+        // The staff console's routes: the inbox, search, assignment, corrections, notes.
+        route(Method::GET, "/inbox"),
+        route(Method::POST, "/leads/search"),
+        route(Method::POST, "/leads/{id}/assign"),
+        route(Method::POST, "/leads/{id}/details"),
+        route(Method::POST, "/leads/{id}/notes"),
         // Issue 7: the scoring review (reports roles; aggregates only).
         route(Method::GET, "/reports/scoring-review"),
     ]

@@ -114,7 +114,9 @@ pub async fn send_keyword_reply(
                 return Ok(Delivery::Blocked(SkipReason::OptedOut));
             }
         }
-        MessagePurpose::Acknowledgement | MessagePurpose::FollowUp => return Ok(Delivery::Blocked(SkipReason::NoConsent)),
+        MessagePurpose::Acknowledgement | MessagePurpose::FollowUp | MessagePurpose::Staff => {
+            return Ok(Delivery::Blocked(SkipReason::NoConsent))
+        }
     }
     let sent = services.sms.send(&OutboundSms { lead_id, to: to.clone(), body, purpose }).await?;
     Ok(Delivery::Sent(sent))

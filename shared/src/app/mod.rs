@@ -36,5 +36,9 @@ pub mod intake_screen;
 pub mod scoring_review;
 // Attribution and KPIs (issue 6).
 pub mod analytics;
+// The staff console: the inbox, search, staff messages.
+pub mod conversation;
+pub mod inbox;
+pub mod search;
 
 pub use services::Services;

@@ -158,7 +158,8 @@ async fn decide(services: &Services, mut lead: Lead) -> Result<Decision, StoreEr
     // Assign when nobody has the lead, or move a crisis to the on-call member.
     let needs = match &lead.assignment {
         None => true,
-        Some(a) => tier == UrgencyTier::Crisis && !a.on_call,
+        // A staff member's choice stands, even for a crisis.
+        Some(a) => tier == UrgencyTier::Crisis && !a.on_call && a.rule != super::assign::MANUAL_RULE,
     };
     let mut assigned = None;
     let mut pending = None;

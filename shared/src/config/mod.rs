@@ -23,6 +23,8 @@ pub mod cadence;
 pub mod data_quality;
 // Attribution and KPIs (issue 6).
 pub mod analytics;
+// The staff console.
+pub mod console;
 
 pub use error::{ConfigError, ConfigProblem};
 pub use integrations::{KeywordReplies, LifecycleSettings, SourceSettings, WebhookSettings, KEYWORD_PLACEHOLDERS, RATES_NOTICE};
@@ -120,6 +122,8 @@ pub struct Config {
     pub data_quality: data_quality::DataQualityConfig,
     /// Attribution parameters, the source-name table, report recipients (issue 6).
     pub analytics: analytics::AnalyticsConfig,
+    /// The staff console: idle sign-out, refresh interval, reassignment reasons.
+    pub console: console::ConsoleSettings,
 }
 
 impl Config {

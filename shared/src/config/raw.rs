@@ -61,6 +61,8 @@ pub struct RawConfig {
     pub attribution: super::analytics::RawAttribution,
     #[serde(default)]
     pub reports: super::analytics::RawReports,
+    #[serde(default)]
+    pub console: super::console::RawConsole,
 }
 
 #[derive(Debug, Deserialize)]

@@ -199,6 +199,7 @@ pub(super) fn load(source: &str, origin: &str) -> Result<Config, ConfigError> {
     let webhooks = super::integrations::webhooks(raw.webhooks, &|id| service_lines.contains_key(id), &mut p);
     let analytics = super::analytics::validate(&raw.attribution, &raw.reports, &mut p);
     let matching = super::matching::validate(&raw.matching, &mut p);
+    let console = super::console::validate(&raw.console, &mut p);
     let followup = super::cadence::validate(&raw.followup, &raw.cadences, &service_lines, &mut p);
     let data_quality = super::data_quality::validate(
         &raw.spam,
@@ -234,6 +235,7 @@ pub(super) fn load(source: &str, origin: &str) -> Result<Config, ConfigError> {
         matching,
         followup,
         data_quality,
+        console,
     })
 }
 

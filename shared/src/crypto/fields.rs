@@ -8,10 +8,12 @@
 pub const LEAD: &[&str] = &["context.concern", "score.urgency.matches[].phrase", "score.urgency.negated[]", "score.contributions[].detail"];
 
 /// Sealed paths of a timeline entry (entries are stored flat: the kind's fields sit beside
-/// `id`, `at` and `actor`): staff notes on contact attempts, status changes and milestones
-/// (`note`), and message texts (`text`: a person's reply, and what leadflow sent them;
-/// `outcome.text`: what a follow-up cadence step sent).
-pub const TIMELINE: &[&str] = &["note", "text", "outcome.text"];
+/// `id`, `at` and `actor`): staff notes on contact attempts, status changes, milestones,
+/// reassignments and on the lead itself (`note`), message texts (`text`: a person's reply, and
+/// what leadflow or a staff member sent them; `subject`: a staff e-mail's subject;
+/// `outcome.text`: what a follow-up cadence step sent), and the values a staff edit changed
+/// (`changes[].before`, `changes[].after`).
+pub const TIMELINE: &[&str] = &["note", "text", "subject", "outcome.text", "changes[].before", "changes[].after"];
 
 /// Sealed paths of a stored webhook event: an inbound text's body, and every field a generic
 /// source (a chat, a social DM) reported, which may hold a concern in the person's own words.

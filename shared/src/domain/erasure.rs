@@ -196,6 +196,28 @@ pub fn anonymize_timeline_entry(entry: &TimelineEntry) -> TimelineEntry {
             outcome: anonymize_step_outcome(outcome),
             next: next.clone(),
         },
+        // The staff console: notes, what was written and the edited values go; who, when,
+        // which channel and which fields stay.
+        TimelineKind::Reassigned { member, previous, reason, .. } => {
+            TimelineKind::Reassigned { member: member.clone(), previous: previous.clone(), reason: reason.clone(), note: None }
+        }
+        TimelineKind::ContactEdited { changes } => TimelineKind::ContactEdited {
+            changes: changes
+                .iter()
+                .map(|c| super::timeline::FieldChange { field: c.field.clone(), before: None, after: None })
+                .collect(),
+        },
+        TimelineKind::NoteAdded { .. } => {
+            TimelineKind::NoteAdded { note: super::text::FreeText::parse(ERASED, 100).expect("the erased marker is valid text") }
+        }
+        TimelineKind::StaffMessageSent { channel, provider_message_id, quiet_hours_override, .. } => TimelineKind::StaffMessageSent {
+            channel: *channel,
+            provider_message_id: provider_message_id.clone(),
+            subject: None,
+            text: ERASED.to_string(),
+            quiet_hours_override: *quiet_hours_override,
+            note: None,
+        },
         // Ids, codes, numbers and times only: nothing personal to remove.
         kind @ (TimelineKind::ScoreChanged { .. }
         | TimelineKind::Assigned { .. }

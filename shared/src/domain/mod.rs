@@ -44,6 +44,9 @@ pub mod urgency;
 pub mod contact_check;
 pub mod scoring_review;
 
+// The staff console: finding a lead by name, phone or e-mail.
+pub mod search;
+
 pub use audit::{AuditAction, AuditActor, AuditEntry, AuditOutcome};
 // Attribution and KPIs (issue 6).
 pub mod analytics;

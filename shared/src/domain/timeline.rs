@@ -255,6 +255,46 @@ pub enum TimelineKind {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         outcome: Option<super::contact_attempt::ContactOutcome>,
     },
+    // The staff console.
+    /// A staff member gave the lead to `member` (a configured reason code, and an optional note).
+    Reassigned {
+        member: super::routing::MemberId,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        previous: Option<super::routing::MemberId>,
+        reason: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        note: Option<FreeText>,
+    },
+    /// A staff member corrected the person's contact details or the inquiry's context (each
+    /// field with its value before and after; the values are sealed at rest). A contact point
+    /// a staff member enters counts as confirmed with the person.
+    ContactEdited { changes: Vec<FieldChange> },
+    /// A staff member's note on the lead.
+    NoteAdded { note: FreeText },
+    /// A staff member wrote to the person from the lead (through the consent gate; outside the
+    /// person's allowed hours only with an override and its reason in `note`).
+    StaffMessageSent {
+        channel: ContactChannel,
+        provider_message_id: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        subject: Option<String>,
+        text: String,
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        quiet_hours_override: bool,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        note: Option<FreeText>,
+    },
+}
+
+/// One field a staff edit changed: its form name and the values before and after (absent:
+/// empty).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FieldChange {
+    pub field: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub before: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub after: Option<String>,
 }
 
 /// One entry on a lead's timeline.

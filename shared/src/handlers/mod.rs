@@ -23,6 +23,8 @@ pub mod touchpoints;
 
 // Attribution and KPIs (issue 6).
 pub mod analytics;
+// The staff console's messages to a person.
+pub mod conversation;
 // Data hygiene: duplicates and merges (issue 7).
 pub mod hygiene;
 pub mod merges;

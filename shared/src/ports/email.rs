@@ -16,6 +16,8 @@ pub enum EmailPurpose {
     TeamNotice,
     /// The instant acknowledgement, when the lead's phone cannot take texts (a landline).
     Acknowledgement,
+    /// A staff member's e-mail from the lead's page (through the consent gate).
+    Staff,
 }
 
 impl EmailPurpose {
@@ -25,6 +27,7 @@ impl EmailPurpose {
             EmailPurpose::StaffReport => "staff_report",
             EmailPurpose::TeamNotice => "team_notice",
             EmailPurpose::Acknowledgement => "acknowledgement",
+            EmailPurpose::Staff => "staff",
         }
     }
 }

@@ -43,7 +43,7 @@ pub use idempotency::{Begin, IdempotencyStore};
 pub use inbound::{InboundStore, ProviderKey, Recorded, StoredInbound};
 pub use jobs::JobQueue;
 pub use keys::{DataKey, KeyContext, KeyError, KeyService};
-pub use lead_listing::{LeadFilter, LeadListing, LeadPage, ListCursor};
+pub use lead_listing::{InboxQueue, LeadFilter, LeadListing, LeadPage, ListCursor};
 pub use lead_store::{CaptureOutcome, LeadStore};
 pub use once::{Claim, OnceStore};
 pub use person_data::{HeldRecord, PersonDataStore, PersonKeys};

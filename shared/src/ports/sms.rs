@@ -18,6 +18,8 @@ pub enum MessagePurpose {
     ResubscribeConfirmation,
     /// A follow-up cadence step (issue 4): through the consent gate, like everything else.
     FollowUp,
+    /// A staff member's text from the lead's page: through the consent gate too.
+    Staff,
 }
 
 impl MessagePurpose {
@@ -28,6 +30,7 @@ impl MessagePurpose {
             MessagePurpose::HelpReply => "help_reply",
             MessagePurpose::ResubscribeConfirmation => "resubscribe_confirmation",
             MessagePurpose::FollowUp => "follow_up",
+            MessagePurpose::Staff => "staff",
         }
     }
 

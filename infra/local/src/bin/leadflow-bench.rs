@@ -717,6 +717,10 @@ mod dedupe_bench {
             Calls::inc(&self.1.other, 1);
             self.0.find_by_email(email).await
         }
+        async fn find_by_name(&self, prefix: &str, limit: usize) -> Result<Vec<LeadId>, StoreError> {
+            Calls::inc(&self.1.other, 1);
+            self.0.find_by_name(prefix, limit).await
+        }
     }
 
     #[async_trait]
