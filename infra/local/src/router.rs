@@ -256,11 +256,21 @@ pub struct Router {
     authority: DevAuthority,
     routes: Vec<Route>,
     travel: Option<std::sync::Arc<crate::clock::TravelClock>>,
+    /// The staff console at `/` and `/console/...`, signing in through the dev issuer.
+    console: Option<(std::sync::Arc<leadflow::console::Console>, std::sync::Arc<crate::console_signin::DevSignIn>)>,
 }
 
 impl Router {
     pub fn new(system: EmbeddedSystem, authority: DevAuthority) -> Self {
-        Router { system, authority, routes: api_routes(), travel: None }
+        Router { system, authority, routes: api_routes(), travel: None, console: None }
+    }
+
+    /// Serves the staff console (`base_url`: the runner's own address, for the sign-in callback).
+    pub fn with_console(mut self, base_url: &str) -> Self {
+        let signin = std::sync::Arc::new(crate::console_signin::DevSignIn::new(self.authority.clone()));
+        let console = leadflow::console::Console::new(self.system.services.clone(), signin.clone(), Some(base_url.to_string())).local();
+        self.console = Some((std::sync::Arc::new(console), signin));
+        self
     }
 
     /// Lets `POST /local/tick` move this clock forward.
@@ -274,6 +284,15 @@ impl Router {
         let path = if path.is_empty() { "/".to_string() } else { path };
         if path.starts_with("/local/") {
             return from_lambda(self.local(req).await);
+        }
+        // The staff console (its own sign-in and session; not an API route).
+        if path == "/" || path == "/console" || path.starts_with("/console/") {
+            if let Some((console, _)) = &self.console {
+                return match to_lambda(req, peer, HashMap::new(), None).await {
+                    Some(r) => from_lambda(console.handle(r).await),
+                    None => from_lambda(error_response(413, "payload_too_large", "the body is too large", None)),
+                };
+            }
         }
         // CORS, as API Gateway's CorsConfiguration answers it: API-wide, for the configured
         // origins only.
@@ -356,6 +375,25 @@ impl Router {
                 }
             }
             (Method::POST, "/local/tick") => self.tick(req).await,
+            // The console's local sign-in (the dev issuer standing in for Cognito's hosted UI).
+            (Method::GET, "/local/sign-in") if self.console.is_some() => {
+                let query: HashMap<String, String> = req
+                    .uri()
+                    .query()
+                    .and_then(|q| serde_urlencoded::from_str::<Vec<(String, String)>>(q).ok())
+                    .unwrap_or_default()
+                    .into_iter()
+                    .collect();
+                let signin = &self.console.as_ref().expect("checked").1;
+                signin.page(&self.system.services.config, &query)
+            }
+            (Method::POST, "/local/sign-in") if self.console.is_some() => {
+                let Ok(body) = Limited::new(req.into_body(), 16 * 1024).collect().await.map(|b| b.to_bytes()) else {
+                    return error_response(413, "payload_too_large", "the body is too large", None);
+                };
+                let form: Vec<(String, String)> = serde_urlencoded::from_bytes(&body).unwrap_or_default();
+                self.console.as_ref().expect("checked").1.submit(&form)
+            }
             // The weekly summary now (EventBridge runs it every Monday in AWS): the emails
             // appear in /local/outbox with channel "email".
             (Method::POST, "/local/weekly-summary") => {
@@ -382,7 +420,8 @@ impl Router {
                 | "/local/whoami"
                 | "/local/tick"
                 | "/local/weekly-summary"
-                | "/local/jobs/hygiene",
+                | "/local/jobs/hygiene"
+                | "/local/sign-in",
             ) => error_response(405, "method_not_allowed", "this method is not allowed here", None),
             _ => error_response(404, "not_found", "no such route", None),
         }

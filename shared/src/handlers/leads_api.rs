@@ -550,6 +550,15 @@ async fn assign(services: &Services, req: &Request) -> Response<Body> {
         Some(Err(e)) => return invalid("note", &format!("note {e}")),
     };
     let by = caller.principal.user_id.clone();
+    // The new assignee's notice links to the console at this API's address.
+    let located;
+    let services = match (services.webhooks.public_base_url.is_empty(), super::request::public_url(req)) {
+        (true, Some(url)) => {
+            located = services.with_public_base_url(&url);
+            &located
+        }
+        _ => services,
+    };
     match crate::app::assign::reassign(services, lead.id, &member.id, body.reason.trim(), note, &by, key.as_deref()).await {
         Ok(done) => {
             if let Some(entry) = done.entry {
