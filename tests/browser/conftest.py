@@ -2,9 +2,10 @@
 driven by Playwright, and axe-core for accessibility checks.
 
 * `runner` starts `leadflow-local` (the binary named by LEADFLOW_LOCAL_BIN, built by run.sh) on
-  a free port with the embedded default configuration; `start_runner(*args)` starts another one
-  with its own arguments (e.g. "--time-travel"). Each runner is a separate process with its own
-  in-memory state, stopped when its scope ends.
+  a free port with the embedded default configuration; `start_runner(*args, env=...)` starts
+  another one with its own arguments (e.g. "--time-travel") and environment. Each runner is a
+  separate process with its own in-memory state, stopped when its scope ends.
+* `around_the_clock_config` is the default configuration with everyone always on shift.
 * `browser` is one chromium per session; `page` is a fresh context (no cookies) per test.
 * `axe_violations(page)` runs axe-core in the page (it works under a strict CSP: the engine is
   evaluated through the DevTools protocol, not injected as a script element).
@@ -108,7 +109,7 @@ class Runner:
             time.sleep(0.05)
 
 
-def _start(args: list[str]) -> Runner:
+def _start(args: list[str], env: dict[str, str] | None = None) -> Runner:
     binary = os.environ.get("LEADFLOW_LOCAL_BIN", str(ROOT / "target" / "debug" / "leadflow-local"))
     if not os.path.exists(binary):
         pytest.fail(f"{binary} does not exist: run tests/browser/run.sh (it builds the local runner)")
@@ -118,7 +119,7 @@ def _start(args: list[str]) -> Runner:
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
-        env={**os.environ, "RUST_LOG": os.environ.get("RUST_LOG", "warn")},
+        env={**os.environ, "RUST_LOG": os.environ.get("RUST_LOG", "warn"), **(env or {})},
     )
     log: list[str] = []
     ready = threading.Event()
@@ -158,16 +159,36 @@ def runner():
 
 @pytest.fixture
 def start_runner():
+    """Starts a runner with its own arguments and, optionally, environment variables (webhook
+    secrets: `env={"LEADFLOW_SECRET_TWILIO_AUTH_TOKEN": "..."}`)."""
     started: list[Runner] = []
 
-    def start(*args: str) -> Runner:
-        r = _start(list(args))
+    def start(*args: str, env: dict[str, str] | None = None) -> Runner:
+        r = _start(list(args), env)
         started.append(r)
         return r
 
     yield start
     for r in started:
         _stop(r)
+
+
+@pytest.fixture(scope="session")
+def around_the_clock_config(tmp_path_factory) -> pathlib.Path:
+    """The embedded configuration with the practice open and every team member on shift at all
+    hours, so routing and response-time clocks behave the same whenever the tests run (pass it
+    as `start_runner("--config", str(path))`)."""
+    src = (ROOT / "infra" / "leadflow.toml").read_text()
+    days = '["mon", "tue", "wed", "thu", "fri", "sat", "sun"]'
+    for day in ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]:
+        src = re.sub(rf'^{day} = ".*"$', f'{day} = "00:00-23:59"', src, flags=re.M)
+    src = re.sub(r"^holidays = \[.*\]$", "holidays = []", src, flags=re.M)
+    src = re.sub(r'^days = \["weekdays"\]$', f"days = {days}", src, flags=re.M)
+    src = re.sub(r'^hours = "\d\d:\d\d-\d\d:\d\d"$', 'hours = "00:00-24:00"', src, flags=re.M)
+    src = re.sub(r'^shifts = \[\{ days = \["weekdays"\].*\]$', f'days = {days}\nhours = "00:00-24:00"', src, flags=re.M)
+    path = tmp_path_factory.mktemp("config") / "around-the-clock.toml"
+    path.write_text(src)
+    return path
 
 
 @pytest.fixture(scope="session")

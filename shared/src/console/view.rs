@@ -160,9 +160,16 @@ pub fn form_keys(csrf: &str) -> Markup {
     }
 }
 
+/// A fresh element id for a field (several forms on a page have fields of one name).
+fn field_id(name: &str) -> String {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static NEXT: AtomicU64 = AtomicU64::new(1);
+    format!("f-{name}-{}", NEXT.fetch_add(1, Ordering::Relaxed))
+}
+
 /// A `<select>` with its label.
 pub fn select(name: &str, label: &str, options: &[(String, String)], selected: Option<&str>, required: bool) -> Markup {
-    let id = format!("f-{name}");
+    let id = field_id(name);
     html! {
         div.field {
             label for=(id) { (label) }
@@ -177,7 +184,7 @@ pub fn select(name: &str, label: &str, options: &[(String, String)], selected: O
 
 /// A text input with its label.
 pub fn input(name: &str, label: &str, kind: &str, value: Option<&str>, required: bool) -> Markup {
-    let id = format!("f-{name}");
+    let id = field_id(name);
     html! {
         div.field {
             label for=(id) { (label) }
@@ -188,7 +195,7 @@ pub fn input(name: &str, label: &str, kind: &str, value: Option<&str>, required:
 
 /// A textarea with its label.
 pub fn textarea(name: &str, label: &str, required: bool, max: usize) -> Markup {
-    let id = format!("f-{name}");
+    let id = field_id(name);
     html! {
         div.field {
             label for=(id) { (label) }
