@@ -23,6 +23,10 @@
 //!   runs just these;
 //! * follow-up cadences: the scheduler's throughput (due steps run per second) with 100,000
 //!   enrolled leads (`--cadence-leads N`), and the time of a tick with nothing due.
+//! * the staff console: the inbox page (`GET /console/`, session check, work-queue reads, the
+//!   audit record of every row, HTML) with 10,000 open leads (`--open-leads N`), for an agent,
+//!   a manager and an administrator, and the background refresh that finds nothing changed;
+//!   `--only console` runs just this.
 
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
@@ -528,14 +532,16 @@ async fn main() {
     let mut only: Option<String> = None;
     let mut report_leads = 100_000;
     let mut cadence_leads = 100_000;
+    let mut open_leads = 10_000;
     let (mut dup_records, mut job_records) = (100_000, 1_000_000);
     while let Some(a) = args.next() {
         match a.as_str() {
             "--leads" => n = args.next().and_then(|v| v.parse().ok()).expect("--leads N"),
-            "--only" => only = Some(args.next().expect("--only reports|duplicates|foundation")),
+            "--only" => only = Some(args.next().expect("--only reports|duplicates|console|foundation")),
             "--only-duplicates" => only = Some("duplicates".to_string()),
             "--report-leads" => report_leads = args.next().and_then(|v| v.parse().ok()).expect("--report-leads N"),
             "--cadence-leads" => cadence_leads = args.next().and_then(|v| v.parse().ok()).expect("--cadence-leads N"),
+            "--open-leads" => open_leads = args.next().and_then(|v| v.parse().ok()).expect("--open-leads N"),
             "--dup-records" => dup_records = args.next().and_then(|v| v.parse().ok()).expect("--dup-records N"),
             "--job-records" => job_records = args.next().and_then(|v| v.parse().ok()).expect("--job-records N"),
             _ => {}
@@ -544,6 +550,11 @@ async fn main() {
     if only.as_deref() == Some("reports") {
         println!("leadflow benchmarks ({} build), reports section", if cfg!(debug_assertions) { "debug" } else { "release" });
         bench_reports(report_leads).await;
+        return;
+    }
+    if only.as_deref() == Some("console") {
+        println!("leadflow benchmarks ({} build), console section", if cfg!(debug_assertions) { "debug" } else { "release" });
+        console_bench::inbox(open_leads).await;
         return;
     }
     if only.as_deref() == Some("duplicates") {
@@ -590,6 +601,7 @@ async fn main() {
     );
     println!("{}", quiet.line("followup tick with nothing due"));
     println!("quiet tick key-range queries: at most {buckets} (target: a few, whatever the number of leads)");
+    console_bench::inbox(open_leads).await;
     if only.is_none() {
         bench_reports(report_leads).await;
         // Duplicates (issue 7).
@@ -887,5 +899,154 @@ mod dedupe_bench {
             if estimate < 60.0 { "met" } else { "NOT met" }
         );
         println!("  report: {}", serde_json::to_string(&report.steps[0].counts).unwrap_or_default());
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The staff console: the inbox page over many open leads (embedded adapters).
+
+mod console_bench {
+    use super::Stats;
+    use leadflow::auth::{Principal, Role};
+    use leadflow::config::Config;
+    use leadflow::console::session::Session;
+    use leadflow::domain::routing::{Assignment, MemberId};
+    use leadflow::domain::text::{Label, PersonName};
+    use leadflow::domain::{Contact, Lead, LeadId, Phone, Region};
+    use leadflow::ports::{LeadStore, SystemClock};
+    use leadflow::runtime::embedded::EmbeddedSystem;
+    use std::sync::Arc;
+    use std::time::Instant;
+
+    /// An open lead as scoring and routing leave it: a tier (1 % crisis, 9 % urgent), a score,
+    /// an assignee among the roster, a facility, a first-contact deadline for half of them.
+    fn open_lead(i: usize, members: &[MemberId], now: chrono::DateTime<chrono::Utc>) -> Lead {
+        let submission = leadflow::domain::intake_form::NewLead {
+            contact: Contact {
+                first_name: Some(PersonName::parse(["Ann", "José", "Li", "Omar", "Zoë"][i % 5]).expect("name")),
+                last_name: Some(PersonName::parse(&format!("Sample{}", i % 977)).expect("name")),
+                phone: Some(Phone::parse(&format!("+1201{:03}{:04}", 200 + (i / 10_000) % 700, i % 10_000), Region::US).expect("phone")),
+                email: None,
+            },
+            context: serde_json::from_value(serde_json::json!({"service_line": "med_spa"})).expect("context"),
+            source: serde_json::from_value(serde_json::json!({"channel": "web_form"})).expect("source"),
+            consent: Default::default(),
+        };
+        let created = now - chrono::Duration::minutes((i % 600) as i64);
+        let mut lead = Lead::capture(LeadId::random(), submission, created);
+        lead.context.preferred_facility = Some(Label::parse(["Hoboken", "Manhattan"][i % 2], 100).expect("facility"));
+        let tier = match i % 100 {
+            0 => "crisis",
+            1..=9 => "urgent",
+            _ => "routine",
+        };
+        lead.score = Some(
+            serde_json::from_value(serde_json::json!({
+                "model": "patient-standard", "model_version": 1, "score": 40 + (i % 50) as u32, "band": "warm",
+                "urgency": {"tier": tier}, "contributions": [], "scored_at": created
+            }))
+            .expect("score"),
+        );
+        lead.assignment = Some(Assignment {
+            member: members[i % members.len()].clone(),
+            rule: "bench".into(),
+            reason: "bench".into(),
+            skipped: Vec::new(),
+            on_call: false,
+            at: created,
+        });
+        if i % 2 == 0 {
+            lead.first_contact_due_at = Some(created + chrono::Duration::minutes(5));
+        } else {
+            lead.first_contact_at = Some(created + chrono::Duration::minutes(3));
+        }
+        lead
+    }
+
+    fn request(cookie: &str, path: &str, background: bool) -> lambda_http::Request {
+        use lambda_http::RequestExt;
+        let mut ctx = lambda_http::aws_lambda_events::apigw::ApiGatewayV2httpRequestContext::default();
+        ctx.http.source_ip = Some("203.0.113.3".into());
+        let (path, query) = path.split_once('?').unwrap_or((path, ""));
+        let q: std::collections::HashMap<String, String> =
+            serde_urlencoded::from_str::<Vec<(String, String)>>(query).unwrap_or_default().into_iter().collect();
+        let mut b = http::Request::get(path).header("cookie", format!("__Host-leadflow-session={cookie}"));
+        if background {
+            b = b.header("hx-request", "true");
+        }
+        b.body(lambda_http::Body::Empty)
+            .expect("request")
+            .with_query_string_parameters(q)
+            .with_request_context(lambda_http::request::RequestContext::ApiGatewayV2(ctx))
+    }
+
+    /// No sign-in happens in the bench: sessions are made directly.
+    struct NoProvider;
+
+    #[async_trait::async_trait]
+    impl leadflow::console::identity::IdentityProvider for NoProvider {
+        fn authorize_url(&self, _: &str, _: &str, _: &str) -> String {
+            String::new()
+        }
+        async fn exchange(
+            &self,
+            _: &str,
+            _: &str,
+            _: &str,
+        ) -> Result<std::collections::HashMap<String, String>, leadflow::console::identity::SignInError> {
+            Err(leadflow::console::identity::SignInError::Refused("bench".into()))
+        }
+        fn sign_out_url(&self, _: &str) -> Option<String> {
+            None
+        }
+    }
+
+    pub async fn inbox(open: usize) {
+        let system = EmbeddedSystem::new(Config::embedded_default().expect("config"), Arc::new(SystemClock));
+        let services = &system.services;
+        let now = chrono::Utc::now();
+        let members: Vec<MemberId> = services.config.team.members.keys().cloned().collect();
+        let t = Instant::now();
+        for i in 0..open {
+            services.leads.create_or_match(&open_lead(i, &members, now)).await.expect("stored");
+        }
+        println!("console: {open} open leads stored in {:.2?} ({} team members' queues)", t.elapsed(), members.len());
+        let console = leadflow::console::Console::new(services.clone(), Arc::new(NoProvider), Some("https://console.example".into()));
+        let who = [
+            ("agent (own team's queues)", Principal { user_id: "maria".into(), role: Role::Agent, facilities: vec![] }),
+            (
+                "manager (a facility, every queue)",
+                Principal { user_id: "mgr-1".into(), role: Role::Manager, facilities: vec!["hoboken".into()] },
+            ),
+            ("administrator (every queue)", Principal { user_id: "root-1".into(), role: Role::Admin, facilities: vec![] }),
+        ];
+        for (label, p) in who {
+            let cookie = Session::start(&p, now).encode(&services.links, &services.config.console).expect("session");
+            for _ in 0..20 {
+                console.handle(request(&cookie, "/console/", false)).await;
+            }
+            let renders = 300;
+            let mut times = Vec::with_capacity(renders);
+            let mut digest = String::new();
+            for _ in 0..renders {
+                let t = Instant::now();
+                let resp = console.handle(request(&cookie, "/console/", false)).await;
+                times.push(t.elapsed());
+                assert_eq!(resp.status(), 200);
+                if let lambda_http::Body::Text(html) = resp.body() {
+                    assert!(html.matches("data-lead=").count() == 50, "a full first page");
+                    digest = html.split("d=").nth(1).and_then(|d| d.split('"').next()).unwrap_or_default().to_string();
+                }
+            }
+            println!("{}", Stats(times).line(&format!("console inbox page, {label}")));
+            let mut checks = Vec::with_capacity(renders);
+            for _ in 0..renders {
+                let t = Instant::now();
+                let resp = console.handle(request(&cookie, &format!("/console/inbox/rows?assignee=&d={digest}"), true)).await;
+                checks.push(t.elapsed());
+                assert_eq!(resp.status(), 204, "nothing changed");
+            }
+            println!("{}", Stats(checks).line(&format!("console inbox refresh, unchanged, {label}")));
+        }
     }
 }

@@ -687,7 +687,13 @@ pub(crate) async fn act(ctx: &Ctx<'_>, id: &str, action: &str) -> Response<Body>
         403 | 404 => refused(ctx, &answer),
         _ => {
             let back = if action == "details" { format!("{page}/edit") } else { page };
-            done(&back, &format!("Not done: {}", answer.message()))
+            // A message a gate refused says so itself ("not sent: outside the person's hours ...").
+            let message = answer.message();
+            let notice = match message.strip_prefix("not sent") {
+                Some(rest) => format!("Not sent{rest}"),
+                None => format!("Not done: {message}"),
+            };
+            done(&back, &notice)
         }
     }
 }
