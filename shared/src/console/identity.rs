@@ -64,17 +64,12 @@ const MAX_BODY: usize = 256 * 1024;
 
 impl Cognito {
     pub fn new(domain: &str, client_id: &str, issuer: &str) -> Result<Cognito, String> {
-        let connector = hyper_rustls::HttpsConnectorBuilder::new()
-            .with_native_roots()
-            .map_err(|e| format!("no root certificates: {e}"))?
-            .https_only()
-            .enable_http1()
-            .build();
         Ok(Cognito {
             domain: domain.trim_end_matches('/').to_string(),
             client_id: client_id.to_string(),
             issuer: issuer.trim_end_matches('/').to_string(),
-            client: hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new()).build(connector),
+            client: hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
+                .build(crate::adapters::aws::https_connector()?),
             keys: tokio::sync::RwLock::new(None),
         })
     }
