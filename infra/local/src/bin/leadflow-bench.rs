@@ -913,7 +913,7 @@ mod console_bench {
     use leadflow::domain::routing::{Assignment, MemberId};
     use leadflow::domain::text::{Label, PersonName};
     use leadflow::domain::{Contact, Lead, LeadId, Phone, Region};
-    use leadflow::ports::{LeadStore, SystemClock};
+    use leadflow::ports::SystemClock;
     use leadflow::runtime::embedded::EmbeddedSystem;
     use std::sync::Arc;
     use std::time::Instant;
