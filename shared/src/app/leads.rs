@@ -9,7 +9,7 @@ use crate::config::ServiceLineKind;
 use crate::domain::franchise::{Milestone, MilestoneRecord, Stakeholder};
 use crate::domain::lifecycle::Cause;
 use crate::domain::text::FreeText;
-use crate::domain::{Actor, EventId, Lead, LeadId, LeadStatus, TimelineEntry, TimelineKind};
+use crate::domain::{Actor, ContactChannel, EventId, Lead, LeadId, LeadStatus, TimelineEntry, TimelineKind};
 use crate::ports::StoreError;
 use sha2::Digest;
 use std::collections::BTreeMap;
@@ -259,6 +259,7 @@ pub async fn edit_details(services: &Services, lead_id: LeadId, edits: &BTreeMap
                 return Err(EditError::HeldByAnother("email"));
             }
         }
+        let set_aside = set_aside_consent_for_changed_addresses(&old, &mut lead, now);
         lead.version += 1;
         lead.updated_at = now;
         match services.leads.save(&lead).await {
@@ -267,10 +268,18 @@ pub async fn edit_details(services: &Services, lead_id: LeadId, edits: &BTreeMap
             Err(e) => return Err(e.into()),
         }
         let mut paths: Vec<&'static str> = changes.iter().map(|c| audit_path(&c.field)).collect();
+        if !set_aside.is_empty() {
+            paths.push(crate::domain::audit::fields::CONSENT);
+        }
         paths.sort();
         paths.dedup();
         let entry = TimelineEntry::new(lead_id, now, Actor::User(by.to_string()), TimelineKind::ContactEdited { changes });
         services.timeline.append(&entry).await?;
+        for channel in set_aside {
+            let via = CONSENT_SET_ASIDE.to_string();
+            let revoked = TimelineEntry::new(lead_id, now, Actor::User(by.to_string()), TimelineKind::ConsentRevoked { channel, via });
+            services.timeline.append(&revoked).await?;
+        }
         let event = crate::domain::LeadEvent {
             id: EventId::derived(now, format!("{lead_id}:edited:{}", entry.id).as_bytes()),
             kind: crate::domain::LeadEventKind::Updated,
@@ -281,6 +290,37 @@ pub async fn edit_details(services: &Services, lead_id: LeadId, edits: &BTreeMap
         return Ok(Edited { lead, entry: Some(entry.id), fields: paths });
     }
     Err(EditError::Store(StoreError::Conflict))
+}
+
+/// How a consent ends when a staff member changes the address it was given for
+/// (`ChannelConsent::revoked_via`, `TimelineKind::ConsentRevoked::via`).
+pub const CONSENT_SET_ASIDE: &str = "contact_changed";
+
+/// Consent belongs to the address it was given for (a grant for one number says nothing about
+/// another, as in a merge): when a correction changes the phone number, the text and call
+/// consents given for the old one stop allowing anything, and likewise the e-mail consent when
+/// the address changes. The decisions stay on record (with when they were set aside); the
+/// person confirms the new address themselves: START from the new number, or a new inquiry
+/// with its consent. Answers the channels set aside.
+fn set_aside_consent_for_changed_addresses(old: &Lead, lead: &mut Lead, now: chrono::DateTime<chrono::Utc>) -> Vec<ContactChannel> {
+    let mut changed = Vec::new();
+    if old.contact.phone != lead.contact.phone {
+        changed.extend([ContactChannel::Sms, ContactChannel::Call]);
+    }
+    if old.contact.email != lead.contact.email {
+        changed.push(ContactChannel::Email);
+    }
+    changed
+        .into_iter()
+        .filter(|channel| match lead.consent.get_mut(*channel) {
+            Some(c) if c.is_active() => {
+                c.revoked_at = Some(now);
+                c.revoked_via = Some(CONSENT_SET_ASIDE.to_string());
+                true
+            }
+            _ => false,
+        })
+        .collect()
 }
 
 async fn held_by_another(services: &Services, me: LeadId, holders: Vec<LeadId>) -> Result<bool, StoreError> {

@@ -134,7 +134,9 @@ pub enum TimelineKind {
     MessageSent { channel: ContactChannel, purpose: String, provider_message_id: String, text: String },
     /// A message was not sent, and why.
     MessageNotSent { channel: ContactChannel, purpose: String, reason: SkipReason },
-    /// The person revoked consent for a channel (`via`: `sms_keyword`, `hard_bounce`, `complaint`).
+    /// The person revoked consent for a channel (`via`: `sms_keyword`, `hard_bounce`,
+    /// `complaint`), or a staff member changed the address it was given for (`contact_changed`:
+    /// it allows nothing until the person confirms the new one).
     ConsentRevoked { channel: ContactChannel, via: String },
     /// The person gave consent again (a START reply).
     ConsentGranted { channel: ContactChannel, via: String },

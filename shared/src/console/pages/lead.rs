@@ -6,6 +6,7 @@
 use super::{done, finish, fragment, lead_id, refused, respond, unchanged};
 use crate::app::email::{email_gate, EmailGate};
 use crate::app::messaging::{sms_gate, SmsGate};
+use crate::app::leads::CONSENT_SET_ASIDE;
 use crate::auth::policy;
 use crate::console::view::{countdown, form_keys, input, select, status_badge, textarea, tier_badge, when, words};
 use crate::console::Ctx;
@@ -234,6 +235,9 @@ fn describe(ctx: &Ctx<'_>, e: &TimelineEntry) -> Markup {
         TimelineKind::MessageNotSent { channel, purpose, reason } => {
             html! { (words(purpose)) " by " (channel.as_str()) " not sent: " (words(reason.as_str())) }
         }
+        TimelineKind::ConsentRevoked { channel, via } if via == CONSENT_SET_ASIDE => {
+            html! { "Consent for " (channel.as_str()) " set aside: it was given for the previous contact details" }
+        }
         TimelineKind::ConsentRevoked { channel, via } => html! { "Consent for " (channel.as_str()) " revoked (" (words(via)) ")" },
         TimelineKind::ConsentGranted { channel, via } => html! { "Consent for " (channel.as_str()) " given (" (words(via)) ")" },
         TimelineKind::HelpRequested { .. } => html! { "Asked for help (HELP)" },
@@ -391,6 +395,9 @@ async fn consent(ctx: &Ctx<'_>, lead: &Lead) -> Markup {
                             td { (ch.as_str()) }
                             td { @match c {
                                 None => { "none" }
+                                Some(c) if c.revoked_via.as_deref() == Some(CONSENT_SET_ASIDE) => {
+                                    "given for the previous contact details; awaits the person's confirmation (START from the new number, or a new inquiry)"
+                                }
                                 Some(c) if c.revoked_at.is_some() => { "revoked (" (c.revoked_via.as_deref().map(words).unwrap_or_default()) ")" }
                                 Some(c) if c.granted => { "granted" }
                                 Some(_) => { "declined" }
