@@ -98,9 +98,8 @@ fn every_function_that_notifies_the_team_knows_the_consoles_address() {
         if env.get("LEADFLOW_TEAM_TOPIC_ARN_PREFIX").is_none() {
             continue;
         }
-        let on_the_api = f["Properties"]["Events"]
-            .as_mapping()
-            .is_some_and(|events| events.values().any(|e| e["Type"].as_str() == Some("HttpApi")));
+        let on_the_api =
+            f["Properties"]["Events"].as_mapping().is_some_and(|events| events.values().any(|e| e["Type"].as_str() == Some("HttpApi")));
         assert!(env.get("LEADFLOW_PUBLIC_BASE_URL").is_some() || on_the_api, "{name} sends team notices without the console's address");
         notifying.push(name);
     }

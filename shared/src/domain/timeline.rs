@@ -268,8 +268,8 @@ pub enum TimelineKind {
         note: Option<FreeText>,
     },
     /// A staff member corrected the person's contact details or the inquiry's context (each
-    /// field with its value before and after; the values are sealed at rest). A contact point
-    /// a staff member enters counts as confirmed with the person.
+    /// field with its value before and after; the values are sealed at rest). Consents given
+    /// for a changed address follow as `ConsentRevoked` entries (`contact_changed`).
     ContactEdited { changes: Vec<FieldChange> },
     /// A staff member's note on the lead.
     NoteAdded { note: FreeText },

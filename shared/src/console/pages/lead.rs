@@ -5,8 +5,8 @@
 
 use super::{done, finish, fragment, lead_id, refused, respond, unchanged};
 use crate::app::email::{email_gate, EmailGate};
-use crate::app::messaging::{sms_gate, SmsGate};
 use crate::app::leads::CONSENT_SET_ASIDE;
+use crate::app::messaging::{sms_gate, SmsGate};
 use crate::auth::policy;
 use crate::console::view::{countdown, form_keys, input, select, status_badge, textarea, tier_badge, when, words};
 use crate::console::Ctx;
