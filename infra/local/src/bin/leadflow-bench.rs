@@ -918,13 +918,28 @@ mod console_bench {
     use std::sync::Arc;
     use std::time::Instant;
 
+    /// `n` in base 26 with the letters a-z as digits.
+    fn letters(mut n: usize) -> String {
+        let mut out = Vec::new();
+        loop {
+            out.push(b'a' + (n % 26) as u8);
+            n /= 26;
+            if n == 0 {
+                break;
+            }
+        }
+        out.reverse();
+        String::from_utf8(out).expect("ascii")
+    }
+
     /// An open lead as scoring and routing leave it: a tier (1 % crisis, 9 % urgent), a score,
     /// an assignee among the roster, a facility, a first-contact deadline for half of them.
     fn open_lead(i: usize, members: &[MemberId], now: chrono::DateTime<chrono::Utc>) -> Lead {
         let submission = leadflow::domain::intake_form::NewLead {
             contact: Contact {
                 first_name: Some(PersonName::parse(["Ann", "José", "Li", "Omar", "Zoë"][i % 5]).expect("name")),
-                last_name: Some(PersonName::parse(&format!("Sample{}", i % 977)).expect("name")),
+                // Names take letters only: 977 surnames spelled from the index in base 26.
+                last_name: Some(PersonName::parse(&format!("Sample{}", letters(i % 977))).expect("name")),
                 phone: Some(Phone::parse(&format!("+1201{:03}{:04}", 200 + (i / 10_000) % 700, i % 10_000), Region::US).expect("phone")),
                 email: None,
             },
