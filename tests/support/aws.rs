@@ -187,7 +187,8 @@ impl MotoAws {
             ],
             dedupe: store.clone(),
             rate: store.clone(),
-            hygiene: store,
+            hygiene: store.clone(),
+            pacer: store,
             mail_domains: Arc::new(leadflow::adapters::memory::StaticMailDomains::default()),
             links: Arc::new(leadflow::crypto::LinkSigner::random()),
         }

@@ -57,4 +57,6 @@ pub struct Services {
     pub aggregates: Arc<dyn crate::ports::AggregateStore>,
     /// Signs and verifies the tokens in links and references handed to people and tools.
     pub links: Arc<crate::crypto::LinkSigner>,
+    /// The sender's throughput slots per origination identity (`app::pacing`).
+    pub pacer: Arc<dyn crate::ports::SendPacer>,
 }

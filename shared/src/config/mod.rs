@@ -8,6 +8,7 @@ mod integrations;
 mod lists;
 mod locate;
 mod raw;
+mod texts;
 mod validate;
 
 // Scoring, routing, SLAs (issue 3).
@@ -23,6 +24,8 @@ pub mod cadence;
 pub mod data_quality;
 // Attribution and KPIs (issue 6).
 pub mod analytics;
+// Destinations, segment budget, screening limits, pacing, spend, email footer, reminders.
+pub mod messaging;
 
 pub use error::{ConfigError, ConfigProblem};
 pub use integrations::{KeywordReplies, LifecycleSettings, SourceSettings, WebhookSettings, KEYWORD_PLACEHOLDERS, RATES_NOTICE};
@@ -120,6 +123,9 @@ pub struct Config {
     pub data_quality: data_quality::DataQualityConfig,
     /// Attribution parameters, the source-name table, report recipients (issue 6).
     pub analytics: analytics::AnalyticsConfig,
+    /// Destinations, segment budget, value screening, pacing, spend breaker, email footer,
+    /// appointment reminders.
+    pub messaging: messaging::MessagingConfig,
 }
 
 impl Config {

@@ -61,6 +61,8 @@ pub struct RawConfig {
     pub attribution: super::analytics::RawAttribution,
     #[serde(default)]
     pub reports: super::analytics::RawReports,
+    #[serde(default)]
+    pub messaging: super::messaging::RawMessaging,
 }
 
 #[derive(Debug, Deserialize)]

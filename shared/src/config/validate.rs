@@ -210,10 +210,25 @@ pub(super) fn load(source: &str, origin: &str) -> Result<Config, ConfigError> {
         &mut p,
     );
 
+    let mut messaging = super::messaging::validate(&raw.messaging, &mut p);
+    messaging.link_hosts.extend(super::texts::operator_hosts(&service_lines, &followup, sms_keywords.as_ref(), &messaging));
+    super::texts::check_budgets(
+        &raw.service_lines,
+        &raw.cadences,
+        &service_lines,
+        &followup,
+        &messaging,
+        &business_hours,
+        &team,
+        &raw.organization.name,
+        &mut p,
+    );
+
     if !p.list.is_empty() {
         return Err(ConfigError { origin: origin.to_string(), problems: p.list });
     }
     Ok(Config {
+        messaging,
         organization: Organization { name: raw.organization.name, time_zone, phone_region, currency },
         business_hours,
         intake: IntakeSettings {

@@ -33,6 +33,7 @@ pub mod followup;
 // Data hygiene (issue 7).
 pub mod reports;
 pub mod sources;
+pub mod unsubscribe;
 pub mod weekly_summary;
 
 use crate::app::Services;

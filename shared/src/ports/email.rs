@@ -14,8 +14,11 @@ pub enum EmailPurpose {
     StaffReport,
     /// A notice to a team member about a lead.
     TeamNotice,
-    /// The instant acknowledgement, when the lead's phone cannot take texts (a landline).
+    /// The instant acknowledgement, when the lead's phone cannot take texts (a landline) or
+    /// the person left only an email address.
     Acknowledgement,
+    /// An appointment reminder.
+    Reminder,
 }
 
 impl EmailPurpose {
@@ -25,6 +28,7 @@ impl EmailPurpose {
             EmailPurpose::StaffReport => "staff_report",
             EmailPurpose::TeamNotice => "team_notice",
             EmailPurpose::Acknowledgement => "acknowledgement",
+            EmailPurpose::Reminder => "appointment_reminder",
         }
     }
 }
@@ -38,6 +42,9 @@ pub struct OutboundEmail {
     pub text: String,
     pub html: Option<String>,
     pub purpose: EmailPurpose,
+    /// Extra headers (RFC 8058 `List-Unsubscribe` and `List-Unsubscribe-Post` on every
+    /// automated email to a lead).
+    pub headers: Vec<(String, String)>,
 }
 
 /// Sends email.

@@ -160,7 +160,8 @@ pub async fn services(config: Config, env: &AwsEnv) -> Services {
         ],
         dedupe: store.clone(),
         rate: store.clone(),
-        hygiene: store,
+        hygiene: store.clone(),
+        pacer: store,
         mail_domains,
         links: Arc::new(crate::crypto::LinkSigner::unconfigured()),
     }

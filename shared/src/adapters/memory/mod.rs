@@ -9,6 +9,8 @@ pub use dedupe::MemoryDedupeRecords;
 pub mod event_source;
 mod keys;
 mod outbox;
+mod pacer;
+pub use pacer::MemoryPacer;
 mod person_data;
 mod queue;
 mod secrets;

@@ -4,8 +4,9 @@
 
 use crate::domain::inbound::InboundJob;
 use crate::domain::LeadEvent;
-use crate::ports::{Consumer, EventQueue, JobQueue, QueueError};
+use crate::ports::{Clock, Consumer, EventQueue, JobQueue, QueueError};
 use async_trait::async_trait;
+use chrono::{DateTime, Utc};
 use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -41,6 +42,8 @@ struct Stored {
     body: String,
     receive_count: u32,
     visible_at: Instant,
+    /// A delayed message (`publish_later`): not delivered before this time of the injected clock.
+    not_before: Option<DateTime<Utc>>,
 }
 
 #[derive(Default)]
@@ -52,6 +55,8 @@ struct Lane {
 
 struct Inner {
     settings: QueueSettings,
+    /// Delays are measured on this clock, so a test on a manual clock moves them with time.
+    clock: Arc<dyn Clock>,
     lanes: Mutex<HashMap<Consumer, Lane>>,
     notify: HashMap<Consumer, Notify>,
     next_id: AtomicU64,
@@ -72,9 +77,15 @@ impl Default for MemoryQueue {
 
 impl MemoryQueue {
     pub fn new(settings: QueueSettings) -> Self {
+        Self::with_clock(settings, Arc::new(crate::ports::SystemClock))
+    }
+
+    /// A queue whose delayed messages follow `clock`.
+    pub fn with_clock(settings: QueueSettings, clock: Arc<dyn Clock>) -> Self {
         MemoryQueue {
             inner: Arc::new(Inner {
                 settings,
+                clock,
                 lanes: Mutex::new(Consumer::ALL.iter().map(|c| (*c, Lane::default())).collect()),
                 notify: Consumer::ALL.iter().map(|c| (*c, Notify::new())).collect(),
                 next_id: AtomicU64::new(1),
@@ -98,8 +109,13 @@ impl MemoryQueue {
 
     /// Puts a raw body on a consumer's queue (tests send malformed messages this way).
     pub fn send_raw(&self, consumer: Consumer, body: &str) -> String {
+        self.send_at(consumer, body, None)
+    }
+
+    /// Puts a body on a consumer's queue, delivered no earlier than `not_before` on the clock.
+    fn send_at(&self, consumer: Consumer, body: &str, not_before: Option<DateTime<Utc>>) -> String {
         let id = format!("msg-{:08}", self.inner.next_id.fetch_add(1, Ordering::Relaxed));
-        let stored = Stored { id: id.clone(), body: body.to_string(), receive_count: 0, visible_at: Instant::now() };
+        let stored = Stored { id: id.clone(), body: body.to_string(), receive_count: 0, visible_at: Instant::now(), not_before };
         self.lanes().entry(consumer).or_default().ready.push_back(stored);
         if let Some(n) = self.inner.notify.get(&consumer) {
             n.notify_one();
@@ -110,6 +126,7 @@ impl MemoryQueue {
     /// Receives up to `max` visible messages, hiding them for the visibility timeout.
     pub fn receive(&self, consumer: Consumer, max: usize) -> Vec<QueuedMessage> {
         let now = Instant::now();
+        let clock_now = self.inner.clock.now();
         let settings = self.inner.settings;
         let mut lanes = self.lanes();
         let lane = lanes.entry(consumer).or_default();
@@ -123,7 +140,7 @@ impl MemoryQueue {
         let mut out = Vec::new();
         let mut keep = VecDeque::new();
         while let Some(mut m) = lane.ready.pop_front() {
-            if out.len() >= max || m.visible_at > now {
+            if out.len() >= max || m.visible_at > now || m.not_before.is_some_and(|t| t > clock_now) {
                 keep.push_back(m);
                 continue;
             }
@@ -185,6 +202,12 @@ impl MemoryQueue {
             .unwrap_or_default()
     }
 
+    /// Messages delayed until later on the clock (`publish_later`).
+    pub fn delayed(&self, consumer: Consumer) -> usize {
+        let now = self.inner.clock.now();
+        self.lanes().get(&consumer).map_or(0, |l| l.ready.iter().filter(|m| m.not_before.is_some_and(|t| t > now)).count())
+    }
+
     /// Messages waiting or in flight.
     pub fn depth(&self, consumer: Consumer) -> usize {
         self.lanes().get(&consumer).map_or(0, |l| l.ready.len() + l.in_flight.len())
@@ -204,6 +227,12 @@ impl EventQueue for MemoryQueue {
         }
         Ok(())
     }
+
+    async fn publish_later(&self, consumer: Consumer, event: &LeadEvent, delay: chrono::Duration) -> Result<(), QueueError> {
+        let at = self.inner.clock.now() + chrono::Duration::seconds(i64::from(crate::ports::queue::delay_seconds(delay)));
+        self.send_at(consumer, &event.to_json(), Some(at));
+        Ok(())
+    }
 }
 
 #[async_trait]
@@ -214,6 +243,12 @@ impl JobQueue for MemoryQueue {
             return Err(QueueError::Unavailable("injected failure".into()));
         }
         self.send_raw(Consumer::Webhooks, &job.to_json());
+        Ok(())
+    }
+
+    async fn enqueue_later(&self, job: &InboundJob, delay: chrono::Duration) -> Result<(), QueueError> {
+        let at = self.inner.clock.now() + chrono::Duration::seconds(i64::from(crate::ports::queue::delay_seconds(delay)));
+        self.send_at(Consumer::Webhooks, &job.to_json(), Some(at));
         Ok(())
     }
 }

@@ -50,13 +50,16 @@ pub enum CadenceError {
     NotEnrolled,
     #[error("the cadence is {0}")]
     WrongState(&'static str),
+    /// The text may go, but not now (`app::pacing`): the step waits until `until`.
+    #[error("the text waits for the sender until {until}")]
+    Paced { until: DateTime<Utc>, reason: crate::domain::pacing::WaitReason },
 }
 
 impl CadenceError {
     pub fn is_retryable(&self) -> bool {
         match self {
             CadenceError::Store(e) => e.is_retryable(),
-            CadenceError::Notice(_) | CadenceError::Send(_) => true,
+            CadenceError::Notice(_) | CadenceError::Send(_) | CadenceError::Paced { .. } => true,
             _ => false,
         }
     }

@@ -23,6 +23,7 @@ use crate::domain::cadence::{
     StopEvent,
 };
 use crate::domain::contact_attempt::ContactOutcome;
+use crate::domain::pacing::WaitReason;
 use crate::domain::routing::MemberId;
 use crate::domain::task::{Task, TaskStatus};
 use crate::domain::team_notice::{short_code, NoticeKind, TeamNotice};
@@ -117,6 +118,19 @@ async fn run_one(services: &Services, item: &DueItem, now: DateTime<Utc>) -> Res
         Claim::Done { outcome } => serde_json::from_str(&outcome).unwrap_or(StepOutcome::Failed { error: "unreadable record".into() }),
         Claim::Acquired => match perform(services, &lead, cadence, step, &e, p, now).await {
             Ok(o) => o,
+            Err(CadenceError::Paced { until, reason }) => {
+                // Not sent (no slot of the sender's throughput, a provider throttle, or the
+                // spend breaker): the claim goes back and the step waits for the time named.
+                if let Err(a) = services.once.abandon(lead_id, &action).await {
+                    warn!(error = %a, "could not release the step claim; the retry waits for its lease");
+                }
+                let why = match reason {
+                    WaitReason::Throughput => DeferReason::Paced,
+                    WaitReason::Throttled => DeferReason::ProviderThrottled,
+                    WaitReason::SpendPaused => DeferReason::SpendPaused,
+                };
+                return defer(services, &lead, cadence, p, until.max(now + Duration::seconds(1)), why, now).await;
+            }
             Err(err) => {
                 if let Err(a) = services.once.abandon(lead_id, &action).await {
                     warn!(error = %a, "could not release the step claim; the retry waits for its lease");
@@ -241,6 +255,7 @@ async fn perform(
         match d {
             Ok(Delivery::Sent(m)) => Ok(StepOutcome::Sent { provider_message_id: m.provider_message_id, text: Some(text) }),
             Ok(Delivery::Blocked(r)) => Ok(StepOutcome::Skipped { reason: r.as_str().to_string() }),
+            Ok(Delivery::Paced { until, reason }) => Err(CadenceError::Paced { until, reason }),
             Err(MessagingError::Send(SendError::Rejected(why))) => Ok(StepOutcome::Failed { error: why }),
             Err(MessagingError::Send(err)) => Err(CadenceError::Send(err.to_string())),
             Err(MessagingError::Store(err)) => Err(err.into()),
@@ -248,12 +263,24 @@ async fn perform(
     };
     match step.channel {
         StepChannel::Sms => {
-            let text = render::message(services, lead, cadence, step.text.as_ref().expect("validated: sms steps have text"));
+            let values = crate::app::compose::person_values(services, lead);
+            let template = step.text.as_ref().expect("validated: sms steps have text");
+            let text = crate::app::compose::sms_within_budget(services, &values, |first| {
+                render::message(services, lead, cadence, template, first)
+            });
             sent(send_sms_to_lead(services, lead, MessagePurpose::FollowUp, text.clone()).await, text)
         }
         StepChannel::Email => {
-            let subject = render::message(services, lead, cadence, step.subject.as_ref().expect("validated: email steps have a subject"));
-            let text = render::message(services, lead, cadence, step.text.as_ref().expect("validated: email steps have text"));
+            let first = crate::app::compose::person_values(services, lead).first_name;
+            let subject = render::message(
+                services,
+                lead,
+                cadence,
+                step.subject.as_ref().expect("validated: email steps have a subject"),
+                first.as_deref(),
+            );
+            let text =
+                render::message(services, lead, cadence, step.text.as_ref().expect("validated: email steps have text"), first.as_deref());
             sent(send_email_to_lead(services, lead, EmailPurpose::FollowUp, subject.clone(), text, None).await, subject)
         }
         StepChannel::CallTask => {

@@ -107,6 +107,12 @@ pub enum DeferReason {
     DailyCap,
     PreferredTimes,
     BusinessHours,
+    /// The sender's throughput is taken by higher lanes or earlier texts (`domain::pacing`).
+    Paced,
+    /// The provider throttled: every text cools down.
+    ProviderThrottled,
+    /// The spend circuit breaker is open: automated follow-ups wait for the next hour.
+    SpendPaused,
 }
 
 impl DeferReason {
@@ -116,6 +122,9 @@ impl DeferReason {
             DeferReason::DailyCap => "daily_cap",
             DeferReason::PreferredTimes => "preferred_times",
             DeferReason::BusinessHours => "business_hours",
+            DeferReason::Paced => "paced",
+            DeferReason::ProviderThrottled => "provider_throttled",
+            DeferReason::SpendPaused => "spend_paused",
         }
     }
 }

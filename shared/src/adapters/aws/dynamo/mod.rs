@@ -13,6 +13,7 @@ mod keys;
 mod lead_store;
 mod listing;
 mod once;
+mod pacer;
 mod person_data;
 mod sealing;
 mod suppression;
