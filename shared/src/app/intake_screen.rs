@@ -83,11 +83,33 @@ pub enum RateOutcome {
     Store(StoreError),
 }
 
-/// Counts a submission from `ip` against the per-IP limit.
+/// Counts a submission from `ip` against the per-IP and the per-network limits.
 pub async fn limit_ip(services: &Services, ip: Option<&str>) -> Result<(), RateOutcome> {
-    match (services.config.data_quality.spam.per_ip, ip) {
-        (Some(limit), Some(ip)) => count(services, limit, "ip", ip).await,
-        _ => Ok(()),
+    let spam = &services.config.data_quality.spam;
+    if let (Some(limit), Some(ip)) = (spam.per_ip, ip) {
+        count(services, limit, "ip", ip).await?;
+    }
+    if let (Some(limit), Some(net)) = (spam.per_network, ip.and_then(network_of)) {
+        count(services, limit, "network", &net).await?;
+    }
+    Ok(())
+}
+
+/// The network an address belongs to for rate limiting: its IPv4 /24 or IPv6 /48 (what one
+/// host or small provider allocation rotates through).
+pub fn network_of(ip: &str) -> Option<String> {
+    match ip.trim().parse::<std::net::IpAddr>().ok()? {
+        std::net::IpAddr::V4(v4) => {
+            let o = v4.octets();
+            Some(format!("{}.{}.{}.0/24", o[0], o[1], o[2]))
+        }
+        std::net::IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => network_of(&v4.to_string()),
+            None => {
+                let s = v6.segments();
+                Some(format!("{:x}:{:x}:{:x}::/48", s[0], s[1], s[2]))
+            }
+        },
     }
 }
 
@@ -132,6 +154,7 @@ mod tests {
             max_form_age_hours: 24,
             per_ip: None,
             per_phone: None,
+            per_network: None,
         }
     }
 
@@ -144,6 +167,14 @@ mod tests {
             Err(Screening::Rejected(f)) => f.iter().map(|e| e.code).collect(),
             _ => Vec::new(),
         }
+    }
+
+    #[test]
+    fn networks_are_a_v4_slash_24_or_a_v6_slash_48() {
+        assert_eq!(network_of("203.0.113.77").as_deref(), Some("203.0.113.0/24"));
+        assert_eq!(network_of("2001:db8:abcd:12::1").as_deref(), Some("2001:db8:abcd::/48"));
+        assert_eq!(network_of("::ffff:203.0.113.9").as_deref(), Some("203.0.113.0/24"));
+        assert_eq!(network_of("not an address"), None);
     }
 
     #[test]

@@ -77,13 +77,18 @@ pub enum Delivery {
     },
 }
 
+/// Whether the person is in crisis: scored so, or their own words say so now (the
+/// acknowledgement runs before scoring).
+pub fn is_crisis(services: &Services, lead: &Lead) -> bool {
+    lead.score.as_ref().is_some_and(|s| s.urgency.tier == UrgencyTier::Crisis)
+        || super::score::urgency(services, lead).tier == UrgencyTier::Crisis
+}
+
 /// The lane of a text to `lead`: anything to a person in crisis goes first, then
 /// acknowledgements, then reminders, then follow-ups.
 pub fn lane_for(services: &Services, lead: &Lead, purpose: MessagePurpose) -> Lane {
-    let scored = lead.score.as_ref().map(|s| s.urgency.tier);
-    let crisis = scored == Some(UrgencyTier::Crisis) || super::score::urgency(services, lead).tier == UrgencyTier::Crisis;
     match purpose {
-        _ if crisis => Lane::Crisis,
+        _ if is_crisis(services, lead) => Lane::Crisis,
         MessagePurpose::FollowUp => Lane::FollowUp,
         MessagePurpose::Reminder => Lane::Reminder,
         _ => Lane::Acknowledgement,

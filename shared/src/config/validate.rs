@@ -211,6 +211,14 @@ pub(super) fn load(source: &str, origin: &str) -> Result<Config, ConfigError> {
     );
 
     let mut messaging = super::messaging::validate(&raw.messaging, &mut p);
+    let sends_email =
+        followup.book.cadences.iter().any(|c| c.steps.iter().any(|s| s.channel == crate::domain::cadence::StepChannel::Email));
+    if sends_email && messaging.postal_address.is_empty() {
+        p.add(
+            &root.key("messaging").key("email").key("postal_address"),
+            "is required when cadences send email (CAN-SPAM: every commercial email names the sender's postal address)",
+        );
+    }
     messaging.link_hosts.extend(super::texts::operator_hosts(&service_lines, &followup, sms_keywords.as_ref(), &messaging));
     super::texts::check_budgets(
         &raw.service_lines,

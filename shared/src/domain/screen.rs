@@ -252,9 +252,9 @@ mod tests {
         assert_eq!(first("An\u{200B}n"), Err(Refusal::Invisible));
         // Cyrillic А (U+0410) in a Latin name.
         assert_eq!(first("\u{410}nn"), Err(Refusal::MixedScript));
-        // All Cyrillic, and reads as Latin "Scott".
+        // Cyrillic letters in a Latin name, and a name all in Cyrillic that reads as Latin "Joe".
         assert_eq!(first("\u{405}\u{441}\u{43e}tt"), Err(Refusal::MixedScript));
-        assert_eq!(first("\u{405}\u{441}\u{43e}\u{442}\u{442}"), Err(Refusal::Confusable));
+        assert_eq!(first("\u{408}\u{43e}\u{435}"), Err(Refusal::Confusable));
         assert_eq!(first("   "), Err(Refusal::Empty));
     }
 

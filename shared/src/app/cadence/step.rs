@@ -172,6 +172,7 @@ async fn skip_reason(services: &Services, lead: &Lead, step: &Step, hist: &Histo
         let unmet = match c {
             Condition::OnlyIfLastCallUnanswered => matches!(hist.last_call, Some((ContactOutcome::Answered, _))),
             Condition::OnlyIfNoReply => hist.replied_at.is_some(),
+            Condition::OnlyAfterCallAttempt => hist.call_attempted_at.is_none(),
             Condition::BusinessHoursOnly => false,
         };
         if unmet {
@@ -221,7 +222,10 @@ fn timing(services: &Services, lead: &Lead, step: &Step, hist: &History, now: Da
                 moved = true;
             }
         }
-        if step.channel.reaches_the_person() {
+        // A crisis call task is the team calling back a person who asked for help now: quiet
+        // hours are for automated solicitations, not for that. Texts to them still wait.
+        let crisis_call = step.channel == StepChannel::CallTask && crate::app::messaging::is_crisis(services, lead);
+        if step.channel.reaches_the_person() && !crisis_call {
             let check = Check { zone, sent: &hist.sent, is_message: step.channel.is_message(), preferred: preferred.as_ref() };
             if let Allowed::At(at, r) = rules.next_allowed(t, check) {
                 t = at;
@@ -339,12 +343,16 @@ fn task_wait_end(cadence: &Cadence, lead: &Lead, e: &Enrollment, i: usize, now: 
     let step = &cadence.steps[i];
     let planned = match step.wait {
         Some(w) => now + w,
-        None if i + 1 < cadence.steps.len() => cadence.planned_at(i + 1, lead.created_at, e.enrolled_at, Some(now)),
+        None if i + 1 < cadence.steps.len() => {
+            let shifted = Enrollment { last_step_at: Some(now), ..e.clone() };
+            cadence.planned_for(i + 1, lead.created_at, &shifted)
+        }
         None => now + Duration::hours(LAST_TASK_WAIT_HOURS),
     };
-    // On time, the wait ends as planned (the 7-day call and email go together); a task created
-    // late (deferred, or after downtime) still gets a few minutes before the cadence moves on.
-    let late = now > cadence.planned_at(i, lead.created_at, e.enrolled_at, e.last_step_at) + Duration::minutes(1);
+    // On time (deferrals included), the wait ends as planned (the 7-day call and email go
+    // together); a task created late (after downtime) still gets a few minutes before the
+    // cadence moves on.
+    let late = now > cadence.planned_for(i, lead.created_at, e) + Duration::minutes(1);
     if late {
         planned.max(now + Duration::minutes(MIN_TASK_WAIT_MINUTES))
     } else {
@@ -398,6 +406,11 @@ async fn defer(
     let saved = update(services, lead.id, |e| {
         if !current(e, p) {
             return false;
+        }
+        // The later steps move with this one, so their spacing holds.
+        let pushed = (until - cadence.planned_for(p.step, lead.created_at, e)).num_seconds();
+        if pushed > 0 && cadence.steps[p.step].anchor != crate::domain::cadence::Anchor::Previous {
+            e.shift_seconds += pushed;
         }
         e.next_due = Some(until);
         true
