@@ -45,6 +45,9 @@ const ADMIN_MANAGER: [(u16, u16); 4] = [(200, 200), (200, 200), (403, 403), (403
 /// Signed webhooks: public, and an unsigned request is refused whoever sends it.
 const UNSIGNED: [(u16, u16); 4] = [(401, 401), (401, 401), (401, 401), (401, 401)];
 
+/// Signed unsubscribe links: public, and a request without a valid link is refused whoever sends it.
+const UNSIGNED_LINK: [(u16, u16); 4] = [(400, 400), (400, 400), (400, 400), (400, 400)];
+
 /// THE ACCESS MATRIX. One row per API route. Public routes answer everyone the same.
 const MATRIX: &[Row] = &[
     ("POST", "/leads", [(202, 202), (202, 202), (202, 202), (202, 202)]),
@@ -74,6 +77,9 @@ const MATRIX: &[Row] = &[
     ("POST", "/webhooks/appointments", UNSIGNED),
     ("POST", "/webhooks/payments", UNSIGNED),
     ("POST", "/webhooks/sources/{source}", UNSIGNED),
+    // The email unsubscribe link.
+    ("GET", "/unsubscribe", UNSIGNED_LINK),
+    ("POST", "/unsubscribe", UNSIGNED_LINK),
     // Duplicate review and merges (issue 7): administrators, and managers for pairs in scope.
     ("GET", "/merge/reviews", [(200, 200), (200, 200), (403, 403), (403, 403)]),
     ("POST", "/merge/reviews/{pair}/accept", MERGERS),

@@ -18,7 +18,8 @@ use std::net::SocketAddr;
 /// Who may call a route.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Access {
-    /// `POST /leads` and signed webhooks: open, the handler verifies what it needs.
+    /// `POST /leads`, signed webhooks and signed unsubscribe links: open, the handler verifies
+    /// what it needs.
     Public,
     /// Everything that reads or changes lead data: a valid token is required.
     Authorized,
@@ -107,6 +108,19 @@ pub fn api_routes() -> Vec<Route> {
     routes.extend(cadence_routes());
     // Duplicate review and merges (issue 7).
     routes.extend(merge_routes());
+    // The signed email unsubscribe link: public, the token is verified by the handler.
+    routes.push(Route {
+        method: Method::GET,
+        pattern: "/unsubscribe",
+        access: Access::Public,
+        handler: |s, r| Box::pin(handlers::unsubscribe::confirm_page(&s.services, r)),
+    });
+    routes.push(Route {
+        method: Method::POST,
+        pattern: "/unsubscribe",
+        access: Access::Public,
+        handler: |s, r| Box::pin(handlers::unsubscribe::handle(&s.services, r)),
+    });
     routes
 }
 
