@@ -27,6 +27,15 @@ impl EventQueue for Recorder {
         self.events.lock().unwrap().push(event.clone());
         self.inner.publish(event).await
     }
+
+    async fn publish_later(
+        &self,
+        consumer: leadflow::ports::Consumer,
+        event: &LeadEvent,
+        delay: chrono::Duration,
+    ) -> Result<(), QueueError> {
+        self.inner.publish_later(consumer, event, delay).await
+    }
 }
 
 struct World {

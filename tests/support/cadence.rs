@@ -148,7 +148,7 @@ impl World {
         for _ in 0..10_000 {
             let mut next: Option<DateTime<Utc>> = None;
             for id in leads {
-                for kind in ["cadence", "sla"] {
+                for kind in ["cadence", "sla", "reminder"] {
                     if let Some(item) = self.services.due.get(kind, &id.to_string()).await.unwrap() {
                         next = Some(next.map_or(item.due_at, |n| n.min(item.due_at)));
                     }
@@ -173,7 +173,7 @@ impl World {
     /// Moves the scheduler's cursors to just before `target`, as idle ticks would have.
     pub async fn skip_idle_until(&self, target: DateTime<Utc>) {
         let to = minute_of(target) - Duration::minutes(2);
-        for kind in ["cadence", "sla"] {
+        for kind in ["cadence", "sla", "reminder"] {
             let cur = self.services.due.cursor(kind).await.unwrap();
             if cur.is_none_or(|c| c < to) {
                 self.services.due.advance_cursor(kind, cur, to).await.unwrap();
@@ -230,6 +230,21 @@ impl World {
             }
             Backend::Moto { aws, .. } => aws.sms_sent_to(e164).await.into_iter().map(|r| r.message).collect(),
         }
+    }
+
+    /// The outbox of an embedded world (texts and emails with their headers).
+    pub fn outbox(&self) -> Option<Vec<leadflow::adapters::memory::OutboxEntry>> {
+        match &self.backend {
+            Backend::Embedded(s) => Some(s.outbox.entries()),
+            Backend::Moto { .. } => None,
+        }
+    }
+
+    /// Posts a webhook request and lets the worker run.
+    pub async fn webhook(&self, req: lambda_http::Request) -> u16 {
+        let status = leadflow::handlers::webhooks::handle(&self.services, req).await.status().as_u16();
+        self.drain().await;
+        status
     }
 
     /// How many emails went to `address`.

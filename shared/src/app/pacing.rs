@@ -56,7 +56,7 @@ pub async fn acquire(services: &Services, lane: Lane, parts: u32) -> Result<Pace
     let mut until = retry_at(lane, w, &counts, rate);
     if let Some(t) = yield_to {
         // Behind the higher lane's backlog, keeping this request's place among its own.
-        until = window_start(t) + (until - window_start(w + 1));
+        until = window_start(t + 1) + (until - window_start(w + 1));
     }
     services.pacer.mark_backlog(&identity, lane, until).await?;
     Ok(Pace::Wait { until, reason: WaitReason::Throughput })

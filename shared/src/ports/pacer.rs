@@ -19,9 +19,10 @@ pub struct Backlog {
 }
 
 impl Backlog {
-    /// The latest time a lane above `lane` is backlogged until, if after `now`.
+    /// The latest time a lane above `lane` is backlogged until, if not before `now` (a
+    /// higher lane keeps its retry second for itself).
     pub fn higher_until(&self, lane: Lane, now: DateTime<Utc>) -> Option<i64> {
-        self.lanes[..lane.rank()].iter().copied().filter(|t| *t > now.timestamp()).max()
+        self.lanes[..lane.rank()].iter().copied().filter(|t| *t >= now.timestamp() && *t > 0).max()
     }
 }
 
