@@ -13,16 +13,16 @@ use leadflow::ports::{Clock, ManualClock};
 use leadflow::runtime::embedded::EmbeddedSystem;
 use std::sync::Arc;
 
-/// The shipped configuration with the fill time and the rate limits switched on.
+/// The shipped configuration with the fill time on and the rate limits lowered.
 fn config() -> Config {
     let text = DEFAULT_CONFIG
         .replace("min_fill_seconds = 0", "min_fill_seconds = 3")
         .replace(
-            "# [spam.rate_limits]\n# per_ip = { limit = 20, window_seconds = 3600 }\n# per_phone = { limit = 5, window_seconds = 86400 }",
-            "[spam.rate_limits]\nper_ip = { limit = 3, window_seconds = 3600 }\nper_phone = { limit = 2, window_seconds = 3600 }",
+            "per_ip = { limit = 20, window_seconds = 3600 }\nper_network = { limit = 60, window_seconds = 3600 }\nper_phone = { limit = 5, window_seconds = 86400 }",
+            "per_ip = { limit = 3, window_seconds = 3600 }\nper_phone = { limit = 2, window_seconds = 3600 }",
         )
         .replace("emails = []\nphones = []", "emails = [\"qa@harborhealth.example\"]\nphones = []");
-    assert!(text.contains("per_ip = { limit = 3"), "the test switches the limits on");
+    assert!(text.contains("per_ip = { limit = 3"), "the test lowers the limits");
     Config::from_toml(&text, "test").unwrap()
 }
 

@@ -33,9 +33,19 @@ fn fields(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
     pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
 }
 
+/// The shipped configuration with room for many texts in one second of the manual clock (the
+/// pacing tests set their own rate).
+fn config() -> Config {
+    let mut c = Config::embedded_default().unwrap();
+    c.messaging.pacing.parts_per_second = 1000;
+    c
+}
+
 fn system(config: Config, at: DateTime<Utc>) -> (EmbeddedSystem, Arc<ManualClock>) {
     let clock = Arc::new(ManualClock::new(at));
-    (EmbeddedSystem::new(config, clock.clone()), clock)
+    // A message a consumer sends back (a busy claim) is visible again at once.
+    let settings = leadflow::adapters::memory::QueueSettings { visibility_timeout: std::time::Duration::ZERO, max_receive_count: 5 };
+    (EmbeddedSystem::with_queue_settings(config, clock.clone(), settings), clock)
 }
 
 async fn lead(s: &EmbeddedSystem, pairs: &[(&str, &str)]) -> LeadId {
@@ -61,10 +71,10 @@ const SPA_ACK_THERE: &str = "Hi there, this is Harbor Health. We got your reques
 
 #[tokio::test]
 async fn a_link_look_alike_or_zalgo_first_name_is_left_out_and_the_lead_is_still_captured() {
-    let (s, _) = system(Config::embedded_default().unwrap(), ny(3, 10, 30));
+    let (s, _) = system(config(), ny(3, 10, 30));
     let zalgo = format!("Ann{}", "\u{301}".repeat(95));
     let long = "A".repeat(100);
-    for name in ["Visit harborhealth-billing.com now", long.as_str(), "\u{410}nn", zalgo.as_str(), "pay@harbor-billing.com"] {
+    for name in ["Visit harborhealth-billing.com now", long.as_str(), "\u{410}nn", zalgo.as_str(), "bit.ly"] {
         let phone = unique_phone();
         let id = lead(&s, &[("first_name", name), ("phone", phone.as_e164()), ("service_line", "med_spa"), ("consent_sms", "true")]).await;
         assert_eq!(texts(&s, phone.as_e164()), [SPA_ACK_THERE], "{name:?}");
@@ -81,7 +91,7 @@ async fn a_link_look_alike_or_zalgo_first_name_is_left_out_and_the_lead_is_still
 
 #[tokio::test]
 async fn a_name_that_would_turn_the_text_into_three_ucs2_parts_is_left_out() {
-    let (s, _) = system(Config::embedded_default().unwrap(), ny(3, 10, 30));
+    let (s, _) = system(config(), ny(3, 10, 30));
     let phone = unique_phone();
     lead(&s, &[("first_name", "Иван"), ("phone", phone.as_e164()), ("service_line", "med_spa"), ("consent_sms", "true")]).await;
     let sent = texts(&s, phone.as_e164());
@@ -104,7 +114,7 @@ fn a_template_over_the_segment_budget_without_a_name_stops_start_up() {
 
 #[tokio::test]
 async fn mobiles_outside_the_allowed_countries_get_no_text_but_an_email_if_they_agreed() {
-    let (s, _) = system(Config::embedded_default().unwrap(), ny(3, 10, 30));
+    let (s, _) = system(config(), ny(3, 10, 30));
     for number in ["+37120000000", "+998901234567", "+2348031234567", "+18765550123", "+16715550123"] {
         let id = lead(&s, &[("first_name", "Ann"), ("phone", number), ("service_line", "med_spa"), ("consent_sms", "true")]).await;
         assert!(texts(&s, number).is_empty(), "{number}");
@@ -263,7 +273,7 @@ async fn a_burst_of_acknowledgements_is_paced_through_the_queue_never_dropped_ne
     }
     s.drain_queues().await;
     assert_eq!(s.outbox.entries().iter().filter(|e| e.channel == "sms").count(), 1, "one slot this second");
-    assert_eq!(s.queue.delayed(Consumer::Acknowledge), 2, "the other two went back to the queue");
+    assert_eq!(s.queue.depth(Consumer::Acknowledge), 2, "the other two wait in the queue");
     for second in 1..=3 {
         clock.set(t0 + Duration::seconds(second));
         s.drain_queues().await;
@@ -283,7 +293,7 @@ async fn a_burst_of_acknowledgements_is_paced_through_the_queue_never_dropped_ne
 // ---------------------------------------------------------------------------------------------
 
 async fn keyword_world() -> (World, String) {
-    let w = World::new(Kind::Embedded, Config::embedded_default().unwrap(), ny(3, 10, 30)).await;
+    let w = World::new(Kind::Embedded, config(), ny(3, 10, 30)).await;
     let phone = unique_phone().as_e164().to_string();
     w.capture(&[("first_name", "Ann"), ("phone", &phone), ("service_line", "med_spa"), ("consent_sms", "true"), ("state", "NJ")]).await;
     (w, phone)
@@ -336,7 +346,7 @@ async fn an_ambiguous_reply_goes_to_the_team_not_the_opt_out_list() {
 
 #[tokio::test]
 async fn yes_after_a_question_asking_for_it_resubscribes() {
-    let mut config = Config::embedded_default().unwrap();
+    let mut config = config();
     config.sms_keywords.stop_confirmation = leadflow::domain::template::Template::parse(
         "{program_name}: you are unsubscribed. Reply YES to get texts again.",
         leadflow::config::KEYWORD_PLACEHOLDERS,
@@ -370,7 +380,7 @@ fn unsubscribe_request(method: &str, token: &str) -> lambda_http::Request {
 
 #[tokio::test]
 async fn an_email_only_lead_is_acknowledged_by_email_with_a_one_click_unsubscribe_that_works() {
-    let w = World::new(Kind::Embedded, Config::embedded_default().unwrap(), ny(3, 10, 30)).await;
+    let w = World::new(Kind::Embedded, config(), ny(3, 10, 30)).await;
     let email = "only.email@example.com";
     let id = w.capture(&[("first_name", "Ann"), ("email", email), ("service_line", "med_spa"), ("consent_email", "true")]).await;
     let mail: Vec<_> = w.outbox().unwrap().into_iter().filter(|e| e.recipient == email).collect();
@@ -430,7 +440,7 @@ async fn an_email_only_lead_is_acknowledged_by_email_with_a_one_click_unsubscrib
 
 #[tokio::test]
 async fn an_email_saying_reply_stop_is_refused_by_the_gate_and_by_the_configuration() {
-    let w = World::new(Kind::Embedded, Config::embedded_default().unwrap(), ny(3, 10, 30)).await;
+    let w = World::new(Kind::Embedded, config(), ny(3, 10, 30)).await;
     let id = w.capture(&[("email", "ann.cfg@example.com"), ("service_line", "med_spa"), ("consent_email", "true")]).await;
     let lead = w.lead(id).await;
     let d = leadflow::app::email::send_email_to_lead(
@@ -456,7 +466,7 @@ async fn an_email_saying_reply_stop_is_refused_by_the_gate_and_by_the_configurat
 
 #[tokio::test]
 async fn at_3_am_a_24_7_line_promises_its_response_target_and_a_daytime_line_the_opening() {
-    let (s, _) = system(Config::embedded_default().unwrap(), ny(3, 3, 0));
+    let (s, _) = system(config(), ny(3, 3, 0));
     let recovery = unique_phone();
     lead(&s, &[("phone", recovery.as_e164()), ("service_line", "addiction_treatment"), ("consent_sms", "true")]).await;
     assert_eq!(
@@ -470,7 +480,7 @@ async fn at_3_am_a_24_7_line_promises_its_response_target_and_a_daytime_line_the
 
 #[tokio::test]
 async fn a_crisis_call_task_at_11_pm_is_created_at_once_and_its_text_still_waits_for_morning() {
-    let w = World::new(Kind::Embedded, Config::embedded_default().unwrap(), ny(3, 23, 0)).await;
+    let w = World::new(Kind::Embedded, config(), ny(3, 23, 0)).await;
     let phone = unique_phone().as_e164().to_string();
     let id = w
         .capture(&[
@@ -493,7 +503,7 @@ async fn a_crisis_call_task_at_11_pm_is_created_at_once_and_its_text_still_waits
 }
 
 fn one_text_cadence(after: &str) -> Config {
-    let mut config = Config::embedded_default().unwrap();
+    let mut config = config();
     let spa = config.followup.book.cadences.iter_mut().find(|c| c.name == "med-spa").unwrap();
     let mut text = spa.steps.iter().find(|s| s.name == "sms-24h").unwrap().clone();
     text.after = parse_duration(after).unwrap();
@@ -515,7 +525,7 @@ async fn a_305_number_with_no_address_gets_floridas_window() {
 
 #[tokio::test]
 async fn two_calls_planned_15_minutes_apart_at_10_pm_go_15_minutes_apart_at_8_am() {
-    let mut config = Config::embedded_default().unwrap();
+    let mut config = config();
     let spa = config.followup.book.cadences.iter_mut().find(|c| c.name == "med-spa").unwrap();
     let mut call = spa.steps.iter().find(|s| s.name == "call-2m").unwrap().clone();
     call.conditions.clear();
@@ -526,29 +536,39 @@ async fn two_calls_planned_15_minutes_apart_at_10_pm_go_15_minutes_apart_at_8_am
     second.after = Duration::minutes(15);
     spa.steps = vec![first, second];
     let w = World::new(Kind::Embedded, config, ny(3, 22, 0)).await;
-    let id = w.capture(&[("phone", &unique_phone().as_e164().to_string()), ("service_line", "med_spa"), ("state", "NJ")]).await;
+    let phone = unique_phone();
+    let id = w.capture(&[("phone", phone.as_e164()), ("service_line", "med_spa"), ("state", "NJ")]).await;
     w.fast_forward(&[id], ny(4, 9, 0)).await;
     let attempts = w.attempts(id).await;
     let times: Vec<(String, DateTime<Utc>)> = attempts.into_iter().map(|a| (a.0, a.2)).collect();
     assert_eq!(times.len(), 2, "{times:?}");
     assert_eq!(times[0].1, ny(4, 8, 0));
-    assert_eq!(times[1].1 - times[0].1, Duration::minutes(15), "{times:?}");
+    assert_eq!((times[1].1 - times[0].1).num_minutes(), 15, "{times:?}");
 }
 
 // ---------------------------------------------------------------------------------------------
 // 7. Appointment reminders.
 // ---------------------------------------------------------------------------------------------
 
-fn appointment_event(id: &str, kind: &str, appointment_id: &str, email: &str, phone: &str, start: DateTime<Utc>) -> serde_json::Value {
+fn appointment_event(
+    id: &str,
+    kind: &str,
+    appointment_id: &str,
+    email: &str,
+    phone: &str,
+    start: DateTime<Utc>,
+    sent: DateTime<Utc>,
+) -> serde_json::Value {
     let mut b = leadflow_tests::webhooks::appointment_body(id, kind, appointment_id, email, phone);
     b["payload"]["start_time"] = serde_json::Value::String(start.to_rfc3339());
+    b["created_at"] = serde_json::Value::String(sent.to_rfc3339());
     b
 }
 
 #[tokio::test]
 async fn reminders_go_48_24_and_2_hours_before_and_follow_a_move() {
     let start = ny(3, 10, 30);
-    let w = World::new(Kind::Embedded, Config::embedded_default().unwrap(), start).await;
+    let w = World::new(Kind::Embedded, config(), start).await;
     let phone = unique_phone().as_e164().to_string();
     let email = format!("r{}@example.com", &phone[2..]);
     let id = w
@@ -563,9 +583,12 @@ async fn reminders_go_48_24_and_2_hours_before_and_follow_a_move() {
         .await;
     // Booked for Friday 10:00, then moved to Friday 15:00 before any reminder went.
     let at = ny(6, 10, 0);
-    assert_eq!(w.webhook(appointment(&appointment_event("evt-1", "booked", "apt-1", &email, &phone, at), w.now())).await, 200);
+    assert_eq!(w.webhook(appointment(&appointment_event("evt-1", "booked", "apt-1", &email, &phone, at, w.now()), w.now())).await, 200);
     let moved = ny(6, 15, 0);
-    assert_eq!(w.webhook(appointment(&appointment_event("evt-2", "rescheduled", "apt-1", &email, &phone, moved), w.now())).await, 200);
+    assert_eq!(
+        w.webhook(appointment(&appointment_event("evt-2", "rescheduled", "apt-1", &email, &phone, moved, w.now()), w.now())).await,
+        200
+    );
     w.fast_forward(&[id], ny(6, 14, 0)).await;
     let reminders: Vec<String> = w.texts_to(&phone).await.into_iter().filter(|t| t.contains("reminder")).collect();
     assert_eq!(
@@ -584,20 +607,22 @@ async fn reminders_go_48_24_and_2_hours_before_and_follow_a_move() {
 
 #[tokio::test]
 async fn a_cancelled_appointment_gets_no_reminders_and_r_asks_the_team_to_reschedule() {
-    let w = World::new(Kind::Embedded, Config::embedded_default().unwrap(), ny(3, 10, 30)).await;
+    let w = World::new(Kind::Embedded, config(), ny(3, 10, 30)).await;
     let phone = unique_phone().as_e164().to_string();
     let email = format!("c{}@example.com", &phone[2..]);
     let id =
         w.capture(&[("phone", &phone), ("email", &email), ("service_line", "mens_health"), ("consent_sms", "true"), ("state", "NJ")]).await;
     let at = ny(6, 10, 0);
-    w.webhook(appointment(&appointment_event("evt-c1", "booked", "apt-c", &email, &phone, at), w.now())).await;
-    w.webhook(appointment(&appointment_event("evt-c2", "canceled", "apt-c", &email, &phone, at), w.now())).await;
+    w.webhook(appointment(&appointment_event("evt-c1", "booked", "apt-c", &email, &phone, at, w.now()), w.now())).await;
+    w.webhook(appointment(&appointment_event("evt-c2", "canceled", "apt-c", &email, &phone, at, w.now()), w.now())).await;
     w.fast_forward(&[id], ny(6, 11, 0)).await;
     assert!(w.texts_to(&phone).await.iter().all(|t| !t.contains("reminder")), "no reminder for a cancelled appointment");
 
-    // Booked again; after the first reminder, "R": the team is asked and the rest stop.
+    // Booked again a minute later; after the first reminder, "R": the team is asked and the
+    // rest stop.
+    w.clock.set(w.now() + Duration::minutes(1));
     let again = ny(10, 10, 0);
-    w.webhook(appointment(&appointment_event("evt-c3", "booked", "apt-d", &email, &phone, again), w.now())).await;
+    w.webhook(appointment(&appointment_event("evt-c3", "booked", "apt-d", &email, &phone, again, w.now()), w.now())).await;
     w.fast_forward(&[id], ny(8, 11, 0)).await;
     assert_eq!(w.texts_to(&phone).await.iter().filter(|t| t.contains("reminder")).count(), 1);
     w.webhook(twilio_sms("SMr", &phone, "R")).await;
@@ -634,7 +659,7 @@ mod property {
         #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
         #[test]
         fn no_rendered_message_contains_a_person_supplied_link(value in hostile_value()) {
-            let (s, clock) = system(Config::embedded_default().unwrap(), ny(3, 10, 30));
+            let (s, clock) = system(config(), ny(3, 10, 30));
             let services = &s.services;
             let mut lead = leadflow_tests::leads::sample_lead(Some("+12015550123"), Some("ann@example.com"));
             // Whatever intake accepts as a name (values it refuses never reach a lead).

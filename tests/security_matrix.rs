@@ -137,7 +137,8 @@ fn open_hours() -> chrono::DateTime<Utc> {
 }
 
 async fn runner() -> Running {
-    let options = Options { port: 0, dev_token_secret: Some(SECRET.into()), ..Options::default() };
+    let config = Some(leadflow_tests::leads::busy_runner_config());
+    let options = Options { port: 0, dev_token_secret: Some(SECRET.into()), config, ..Options::default() };
     start(options, Arc::new(ManualClock::new(open_hours()))).await.unwrap()
 }
 

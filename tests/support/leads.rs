@@ -139,3 +139,19 @@ pub fn assignment(member: &str) -> leadflow::domain::routing::Assignment {
         at: base_time(),
     }
 }
+
+/// A configuration file for a local runner that sends many texts in one second of a manual clock
+/// and takes many posts from one address: the shipped file with a high sending rate and without
+/// the per-address and per-network rate limits (tests that are about either set their own).
+pub fn busy_runner_config() -> std::path::PathBuf {
+    let text = leadflow::config::DEFAULT_CONFIG
+        .replace("parts_per_second = 3", "parts_per_second = 1000")
+        .replace("per_ip = { limit = 20, window_seconds = 3600 }\n", "")
+        .replace("per_network = { limit = 60, window_seconds = 3600 }\n", "");
+    assert!(text.contains("parts_per_second = 1000") && !text.contains("per_ip ="), "the shipped rate limits moved");
+    static N: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let path = std::env::temp_dir().join(format!("leadflow-busy-{}-{n}.toml", std::process::id()));
+    std::fs::write(&path, text).expect("write the test configuration");
+    path
+}

@@ -160,7 +160,7 @@ pub async fn run(services: &Services, item: &DueItem, now: DateTime<Utc>) -> Res
     match send(services, &lead, starts_at, now).await {
         Ok(Sent::Done(kind)) => {
             services.once.finish(lead.id, &action, "done", services.clock.now()).await?;
-            record(services, &lead, &p, now, kind).await?;
+            record(services, &lead, &p, now, *kind).await?;
             Ok(chain_next(p.offset + 1))
         }
         Ok(Sent::Later(until)) => {
@@ -176,7 +176,7 @@ pub async fn run(services: &Services, item: &DueItem, now: DateTime<Utc>) -> Res
 }
 
 enum Sent {
-    Done(TimelineKind),
+    Done(Box<TimelineKind>),
     Later(DateTime<Utc>),
 }
 
@@ -191,12 +191,12 @@ async fn send(services: &Services, lead: &Lead, starts_at: DateTime<Utc>, now: D
     let text = super::compose::sms_within_budget(services, &values, |first| render(services, lead, &r.sms, starts_at, now, first));
     let sms_reason = match send_sms_to_lead(services, lead, MessagePurpose::Reminder, text.clone()).await {
         Ok(Delivery::Sent(m)) => {
-            return Ok(Sent::Done(TimelineKind::MessageSent {
+            return Ok(Sent::Done(Box::new(TimelineKind::MessageSent {
                 channel: ContactChannel::Sms,
                 purpose: PURPOSE.into(),
                 provider_message_id: m.provider_message_id,
                 text,
-            }))
+            })))
         }
         Ok(Delivery::Paced { until, .. }) => return Ok(Sent::Later(until)),
         Ok(Delivery::Blocked(reason)) => reason,
@@ -206,14 +206,14 @@ async fn send(services: &Services, lead: &Lead, starts_at: DateTime<Utc>, now: D
     let subject = render(services, lead, &r.email_subject, starts_at, now, values.first_name.as_deref());
     let body = render(services, lead, &r.email_text, starts_at, now, values.first_name.as_deref());
     match super::email::send_email_to_lead(services, lead, EmailPurpose::Reminder, subject, body.clone(), None).await? {
-        Delivery::Sent(m) => Ok(Sent::Done(TimelineKind::MessageSent {
+        Delivery::Sent(m) => Ok(Sent::Done(Box::new(TimelineKind::MessageSent {
             channel: ContactChannel::Email,
             purpose: PURPOSE.into(),
             provider_message_id: m.provider_message_id,
             text: body,
-        })),
+        }))),
         Delivery::Paced { until, .. } => Ok(Sent::Later(until)),
-        Delivery::Blocked(_) => Ok(Sent::Done(not_sent_kind(sms_reason))),
+        Delivery::Blocked(_) => Ok(Sent::Done(Box::new(not_sent_kind(sms_reason)))),
     }
 }
 

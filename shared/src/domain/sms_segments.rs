@@ -45,13 +45,8 @@ pub fn count(text: &str) -> Segments {
         Some(n) => (Encoding::Gsm7, n, 160, 153),
         None => (Encoding::Ucs2, text.encode_utf16().count(), 70, 67),
     };
-    let parts = if units == 0 {
-        1
-    } else if units <= single {
-        1
-    } else {
-        units.div_ceil(multi)
-    };
+    // An empty text still goes as one part.
+    let parts = if units <= single { 1 } else { units.div_ceil(multi) };
     Segments { encoding, units, parts: parts as u32 }
 }
 

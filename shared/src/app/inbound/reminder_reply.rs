@@ -25,20 +25,26 @@ enum Answer {
 
 /// The lead's upcoming appointment a reminder was sent for: its start.
 async fn reminded_appointment(services: &Services, lead_id: LeadId, now: DateTime<Utc>) -> Result<Option<DateTime<Utc>>, ProcessError> {
-    let mut current: Option<DateTime<Utc>> = None;
+    // The current appointment (id, start): a booking or a move sets it; a cancellation, a no-show
+    // or a visit of that same appointment clears it.
+    let mut current: Option<(String, DateTime<Utc>)> = None;
     let mut reminded = false;
     let mut after = None;
     loop {
         let page = services.timeline.list(lead_id, after, 500).await?;
         for e in page.items {
             match e.kind {
-                TimelineKind::AppointmentChanged { event, starts_at, .. } => {
-                    reminded = false;
-                    current = match event {
-                        AppointmentEventKind::Booked | AppointmentEventKind::Rescheduled => starts_at,
-                        _ => None,
-                    };
-                }
+                TimelineKind::AppointmentChanged { event, starts_at, appointment_id, .. } => match event {
+                    AppointmentEventKind::Booked | AppointmentEventKind::Rescheduled => {
+                        reminded = false;
+                        current = starts_at.map(|at| (appointment_id, at));
+                    }
+                    _ if current.as_ref().is_some_and(|(id, _)| *id == appointment_id) => {
+                        reminded = false;
+                        current = None;
+                    }
+                    _ => {}
+                },
                 TimelineKind::MessageSent { purpose, .. } if purpose == reminders::PURPOSE => reminded = true,
                 _ => {}
             }
@@ -48,7 +54,7 @@ async fn reminded_appointment(services: &Services, lead_id: LeadId, now: DateTim
             None => break,
         }
     }
-    Ok(current.filter(|at| reminded && *at > now - chrono::Duration::hours(1)))
+    Ok(current.map(|(_, at)| at).filter(|at| reminded && *at > now - chrono::Duration::hours(1)))
 }
 
 /// Handles the reply if it answers a reminder; `None` otherwise.
