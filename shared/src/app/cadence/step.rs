@@ -407,9 +407,11 @@ async fn defer(
         if !current(e, p) {
             return false;
         }
-        // The later steps move with this one, so their spacing holds.
+        // Pushed past quiet hours, the later steps move with this one, so their spacing holds
+        // (two calls planned 15 minutes apart at 22:00 go at 08:00 and 08:15). Other waits (the
+        // cap, preferred times, business hours, pacing) do not drag the rest of the cadence.
         let pushed = (until - cadence.planned_for(p.step, lead.created_at, e)).num_seconds();
-        if pushed > 0 && cadence.steps[p.step].anchor != crate::domain::cadence::Anchor::Previous {
+        if reason == DeferReason::QuietHours && pushed > 0 && cadence.steps[p.step].anchor != crate::domain::cadence::Anchor::Previous {
             e.shift_seconds += pushed;
         }
         e.next_due = Some(until);

@@ -60,9 +60,9 @@ pub struct Enrollment {
     /// Why it stopped or who paused it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
-    /// How far steps were pushed back by deferrals (quiet hours, the daily cap, pacing), in
-    /// seconds: the later steps move by as much, so their spacing holds (two calls planned 15
-    /// minutes apart at 22:00 go at 08:00 and 08:15, not 10 minutes apart).
+    /// How far steps were pushed back past quiet hours, in seconds: the later steps move by as
+    /// much, so their spacing holds (two calls planned 15 minutes apart at 22:00 go at 08:00
+    /// and 08:15, not 10 minutes apart).
     #[serde(default, skip_serializing_if = "is_zero")]
     pub shift_seconds: i64,
     pub updated_at: DateTime<Utc>,
