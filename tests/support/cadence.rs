@@ -61,7 +61,10 @@ impl World {
         let clock = Arc::new(ManualClock::new(at));
         match kind {
             Kind::Embedded => {
-                let settings = QueueSettings { visibility_timeout: std::time::Duration::from_millis(20), max_receive_count: 3 };
+                // A failed message is visible again at once, so a drain retries it (and finally
+                // dead-letters it) there and then: what a drain does never depends on how much
+                // real time passed.
+                let settings = QueueSettings { visibility_timeout: std::time::Duration::ZERO, max_receive_count: 3 };
                 let system = EmbeddedSystem::with_queue_settings(config, clock.clone(), settings).with_webhooks(crate::webhooks::context());
                 World { services: system.services.clone(), clock, backend: Backend::Embedded(Box::new(system)) }
             }
@@ -240,8 +243,12 @@ impl World {
         }
     }
 
-    /// Posts a webhook request and lets the worker run.
+    /// Posts a webhook request a second after the clock's now and lets the worker run. The
+    /// second is the time a reply or a provider's callback takes to arrive: without it, the
+    /// request would happen in the same instant as what it answers (the text it replies to, the
+    /// booking it moves), and their order on the timeline would be a toss-up.
     pub async fn webhook(&self, req: lambda_http::Request) -> u16 {
+        self.clock.set(self.now() + Duration::seconds(1));
         let status = leadflow::handlers::webhooks::handle(&self.services, req).await.status().as_u16();
         self.drain().await;
         status

@@ -46,6 +46,13 @@ struct Stored {
     not_before: Option<DateTime<Utc>>,
 }
 
+impl Stored {
+    /// Whether it is delayed to a time of the clock still to come.
+    fn delayed_past(&self, now: DateTime<Utc>) -> bool {
+        self.not_before.is_some_and(|t| t > now)
+    }
+}
+
 #[derive(Default)]
 struct Lane {
     ready: VecDeque<Stored>,
@@ -140,7 +147,7 @@ impl MemoryQueue {
         let mut out = Vec::new();
         let mut keep = VecDeque::new();
         while let Some(mut m) = lane.ready.pop_front() {
-            if out.len() >= max || m.visible_at > now || m.not_before.is_some_and(|t| t > clock_now) {
+            if out.len() >= max || m.visible_at > now || m.delayed_past(clock_now) {
                 keep.push_back(m);
                 continue;
             }
@@ -177,11 +184,14 @@ impl MemoryQueue {
         }
     }
 
-    /// When the next hidden message becomes visible again.
+    /// When the next hidden message becomes visible again. A message delayed to a later time of
+    /// the clock is not counted: on a manual clock nothing knows when that comes, so a poller
+    /// finds it on its regular round once it is due.
     pub fn next_visible(&self, consumer: Consumer) -> Option<Instant> {
+        let clock_now = self.inner.clock.now();
         let lanes = self.lanes();
         let lane = lanes.get(&consumer)?;
-        lane.in_flight.values().chain(lane.ready.iter()).map(|m| m.visible_at).min()
+        lane.in_flight.values().chain(lane.ready.iter()).filter(|m| !m.delayed_past(clock_now)).map(|m| m.visible_at).min()
     }
 
     /// Messages moved to the dead-letter list.
@@ -205,12 +215,24 @@ impl MemoryQueue {
     /// Messages delayed until later on the clock (`publish_later`).
     pub fn delayed(&self, consumer: Consumer) -> usize {
         let now = self.inner.clock.now();
-        self.lanes().get(&consumer).map_or(0, |l| l.ready.iter().filter(|m| m.not_before.is_some_and(|t| t > now)).count())
+        self.lanes().get(&consumer).map_or(0, |l| l.ready.iter().filter(|m| m.delayed_past(now)).count())
     }
 
     /// Messages waiting or in flight.
     pub fn depth(&self, consumer: Consumer) -> usize {
         self.lanes().get(&consumer).map_or(0, |l| l.ready.len() + l.in_flight.len())
+    }
+
+    /// Messages due or in flight on every consumer's queue, counted at one instant. A handler
+    /// publishes what follows from its message before that message is deleted, so 0 means no
+    /// message is left to handle now and no consumer is handling one; summing [`Self::depth`]
+    /// per consumer could miss a message moving from one queue to another between the reads.
+    /// A message delayed to a later time of the clock ([`Self::delayed`]: a text waiting for
+    /// the sender's next free second) is not counted until that time comes, or waiting for the
+    /// queues to empty on a manual clock would never end.
+    pub fn total_depth(&self) -> usize {
+        let now = self.inner.clock.now();
+        self.lanes().values().map(|l| l.ready.iter().filter(|m| !m.delayed_past(now)).count() + l.in_flight.len()).sum()
     }
 }
 

@@ -1,0 +1,205 @@
+"""Shared fixtures of the browser tests: a local runner per test module, Debian's chromium
+driven by Playwright, and axe-core for accessibility checks.
+
+* `runner` starts `leadflow-local` (the binary named by LEADFLOW_LOCAL_BIN, built by run.sh) on
+  a free port with the embedded default configuration; `start_runner(*args)` starts another one
+  with its own arguments (e.g. "--time-travel"). Each runner is a separate process with its own
+  in-memory state, stopped when its scope ends.
+* `browser` is one chromium per session; `page` is a fresh context (no cookies) per test.
+* `axe_violations(page)` runs axe-core in the page (it works under a strict CSP: the engine is
+  evaluated through the DevTools protocol, not injected as a script element).
+* `screenshot(page, name)` saves target/browser-screenshots/NAME.png.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import pathlib
+import re
+import subprocess
+import threading
+import urllib.error
+import urllib.request
+from dataclasses import dataclass, field
+
+import pytest
+from playwright.sync_api import sync_playwright
+
+HERE = pathlib.Path(__file__).resolve().parent
+ROOT = HERE.parent.parent
+AXE_JS = HERE / "node_modules" / "axe-core" / "axe.min.js"
+SCREENSHOTS = ROOT / "target" / "browser-screenshots"
+CHROMIUM = os.environ.get("LEADFLOW_CHROMIUM", "/usr/bin/chromium")
+# Without the background-networking flags chromium keeps trying hosts this machine cannot reach.
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+START_TIMEOUT_S = 60
+
+
+@dataclass
+class Response:
+    status: int
+    headers: dict[str, str]
+    body: bytes
+
+    def json(self):
+        return json.loads(self.body)
+
+
+@dataclass
+class Runner:
+    """A running `leadflow-local` and small HTTP helpers for setting up scenarios."""
+
+    base_url: str
+    process: subprocess.Popen
+    log: list[str] = field(default_factory=list)
+
+    def request(self, method: str, path: str, body=None, headers=None, token: str | None = None) -> Response:
+        data = None
+        headers = dict(headers or {})
+        if isinstance(body, (dict, list)):
+            data = json.dumps(body).encode()
+            headers.setdefault("content-type", "application/json")
+        elif isinstance(body, str):
+            data = body.encode()
+        elif isinstance(body, bytes):
+            data = body
+        if token:
+            headers["authorization"] = f"Bearer {token}"
+        req = urllib.request.Request(self.base_url + path, data=data, method=method, headers=headers)
+        try:
+            with urllib.request.urlopen(req, timeout=30) as r:
+                return Response(r.status, {k.lower(): v for k, v in r.headers.items()}, r.read())
+        except urllib.error.HTTPError as e:
+            return Response(e.code, {k.lower(): v for k, v in e.headers.items()}, e.read())
+
+    def post_lead(self, fields: dict) -> Response:
+        return self.request("POST", "/leads", fields)
+
+    def dev_token(self, user: str, role: str, **extra) -> str:
+        r = self.request("POST", "/local/dev-token", {"user": user, "role": role, **extra})
+        assert r.status == 200, r.body
+        return r.json()["token"]
+
+    def outbox(self) -> list[dict]:
+        r = self.request("GET", "/local/outbox")
+        assert r.status == 200, r.body
+        return r.json()
+
+    def wait_for_outbox(self, predicate, deadline_s: float = 30.0) -> list[dict]:
+        """The outbox messages matching `predicate`, once there is at least one. The queue
+        consumers run in the runner's background, so a message appears shortly after the request
+        that caused it; the deadline only bounds a test that would otherwise hang."""
+        import time
+
+        end = time.monotonic() + deadline_s
+        while True:
+            found = [m for m in self.outbox() if predicate(m)]
+            if found or time.monotonic() > end:
+                return found
+            time.sleep(0.05)
+
+
+def _start(args: list[str]) -> Runner:
+    binary = os.environ.get("LEADFLOW_LOCAL_BIN", str(ROOT / "target" / "debug" / "leadflow-local"))
+    if not os.path.exists(binary):
+        pytest.fail(f"{binary} does not exist: run tests/browser/run.sh (it builds the local runner)")
+    process = subprocess.Popen(
+        [binary, "--port", "0", *args],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env={**os.environ, "RUST_LOG": os.environ.get("RUST_LOG", "warn")},
+    )
+    log: list[str] = []
+    ready = threading.Event()
+    found: list[str] = []
+
+    def pump():
+        # Keeps reading so the runner never blocks on a full pipe; the log helps a failing test.
+        for line in process.stdout:
+            log.append(line.rstrip("\n"))
+            m = re.search(r"listening on (http://\S+)", line)
+            if m and not found:
+                found.append(m.group(1))
+                ready.set()
+        ready.set()
+
+    threading.Thread(target=pump, daemon=True).start()
+    if not ready.wait(START_TIMEOUT_S) or not found:
+        process.kill()
+        pytest.fail("leadflow-local did not start:\n" + "\n".join(log[-30:]))
+    return Runner(found[0], process, log)
+
+
+def _stop(runner: Runner) -> None:
+    runner.process.terminate()
+    try:
+        runner.process.wait(10)
+    except subprocess.TimeoutExpired:
+        runner.process.kill()
+
+
+@pytest.fixture(scope="module")
+def runner():
+    r = _start([])
+    yield r
+    _stop(r)
+
+
+@pytest.fixture
+def start_runner():
+    started: list[Runner] = []
+
+    def start(*args: str) -> Runner:
+        r = _start(list(args))
+        started.append(r)
+        return r
+
+    yield start
+    for r in started:
+        _stop(r)
+
+
+@pytest.fixture(scope="session")
+def browser():
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    p = context.new_page()
+    yield p
+    context.close()
+
+
+def axe_violations(page, impacts=("serious", "critical")) -> list[dict]:
+    """axe-core's violations of the given impacts on the page as it is now."""
+    if not page.evaluate("() => typeof window.axe !== 'undefined'"):
+        page.evaluate(AXE_JS.read_text() + "\n;0")
+    result = page.evaluate("async () => await axe.run(document, {resultTypes: ['violations']})")
+    return [v for v in result["violations"] if v.get("impact") in impacts]
+
+
+def describe_violations(violations: list[dict]) -> str:
+    return "\n".join(f"{v['id']} ({v['impact']}): {v['help']} — {[n['target'] for n in v['nodes']][:3]}" for v in violations)
+
+
+def screenshot(page, name: str) -> pathlib.Path:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    path = SCREENSHOTS / f"{name}.png"
+    page.screenshot(path=str(path), full_page=True)
+    return path
