@@ -313,8 +313,9 @@ fn data_at_rest_is_encrypted_with_customer_managed_keys_and_transport_is_tls_onl
 /// Functions that text people publish to phone numbers only: the SMS allow (`Resource: "*"`,
 /// the only form AWS accepts for a phone number) is paired with a deny of topic ARNs. The
 /// acknowledgement function denies every topic; the follow-up function and the webhook worker,
-/// which also notify the team, deny every topic of another account and reach the team's topics
-/// through their own statements.
+/// which also notify the team, deny every topic of another account and, by their exact ARNs,
+/// this stack's topics they do not need, and reach the one they need through its own statement
+/// (the follow-up function the members' notice topics, the webhook worker the team alert topic).
 #[test]
 fn texting_roles_pair_the_sms_allow_with_a_deny_of_topics() {
     let t = template();
@@ -344,6 +345,32 @@ fn texting_roles_pair_the_sms_allow_with_a_deny_of_topics() {
             assert!(deny.get("Condition").is_none(), "the acknowledgement function may publish to no topic at all");
         } else {
             assert!(deny["Condition"]["StringNotEquals"].get("aws:ResourceAccount").is_some(), "{role}: other accounts' topics denied");
+            let team_members = "arn:${AWS::Partition}:sns:${AWS::Region}:${AWS::AccountId}:${AWS::StackName}-team-*";
+            let (needed, not_needed) = match role {
+                "FollowupRole" => (team_members, vec!["TeamAlertTopic", "AlarmTopic"]),
+                _ => ("TeamAlertTopic", vec![team_members, "AlarmTopic"]),
+            };
+            let exact = sts
+                .iter()
+                .find(|st| {
+                    st["Effect"].as_str() == Some("Deny")
+                        && strings(&st["Action"]).contains(&"sns:Publish".to_string())
+                        && st.get("Condition").is_none()
+                })
+                .unwrap_or_else(|| panic!("{role}: no deny of this stack's topics it does not need"));
+            let denied: Vec<String> =
+                exact["Resource"].as_sequence().unwrap().iter().map(|r| tagged(r).unwrap().1.as_str().unwrap().to_string()).collect();
+            assert_eq!(denied, not_needed, "{role}");
+            // Every topic the template declares is either needed or denied by its ARN.
+            for (topic, _) in of_type(&t, "AWS::SNS::Topic") {
+                assert!(topic == needed || denied.contains(&topic), "{role}: {topic} neither needed nor denied");
+            }
+            let allowed: Vec<String> = sts
+                .iter()
+                .filter(|st| st["Effect"].as_str() == Some("Allow") && strings(&st["Action"]).contains(&"sns:Publish".to_string()))
+                .filter_map(|st| tagged(&st["Resource"]).and_then(|(_, v)| v.as_str().map(str::to_string)))
+                .collect();
+            assert_eq!(allowed, [needed], "{role}: the one topic it needs, on its own statement");
             // The team's topics are on their own allow statement, never on the SMS one.
             let team = sts
                 .iter()

@@ -6,7 +6,7 @@
 //! area code, spacing kept after quiet hours, and appointment reminders. Message bodies are
 //! asserted whole where the text is the point.
 
-use chrono::{DateTime, Duration, TimeZone, Utc};
+use chrono::{DateTime, Datelike, Duration, TimeZone, Utc};
 use lambda_http::RequestExt;
 use leadflow::app::intake::{capture, capture_public, IntakeError, IntakeRequest};
 use leadflow::app::intake_screen::Screening;
@@ -630,6 +630,48 @@ async fn a_cancelled_appointment_gets_no_reminders_and_r_asks_the_team_to_resche
     assert!(w.entries(id, "team_alerted").await.iter().any(|a| a["reason"] == "appointment.reschedule_requested"));
     w.fast_forward(&[id], ny(10, 11, 0)).await;
     assert_eq!(w.texts_to(&phone).await.iter().filter(|t| t.contains("reminder")).count(), 1, "no more reminders");
+}
+
+/// The show rate per service line, from the scheduler's booked, showed and no-show events.
+#[tokio::test]
+async fn show_and_no_show_rates_per_service_line_come_from_appointment_events() {
+    use leadflow::app::analytics::reports::{kpis, Engine, Query};
+    use leadflow::domain::analytics::{Dimension, Milestone, Period};
+    let w = World::new(Kind::Embedded, config(), ny(3, 10, 30)).await;
+    let at = ny(5, 10, 0);
+    // Three men's-health leads booked: one came, two did not; one med-spa lead booked and came.
+    let mut n = 0;
+    for (line, outcome) in [("mens_health", "showed"), ("mens_health", "no_show"), ("mens_health", "no_show"), ("med_spa", "showed")] {
+        n += 1;
+        let phone = unique_phone().as_e164().to_string();
+        let email = format!("k{}@example.com", &phone[2..]);
+        w.capture(&[("phone", &phone), ("email", &email), ("service_line", line), ("consent_sms", "true"), ("state", "NJ")]).await;
+        let apt = format!("apt-k{n}");
+        let booked = appointment_event(&format!("evt-k{n}b"), "booked", &apt, &email, &phone, at, w.now());
+        assert_eq!(w.webhook(appointment(&booked, w.now())).await, 200);
+        let done = appointment_event(&format!("evt-k{n}o"), outcome, &apt, &email, &phone, at, w.now());
+        assert_eq!(w.webhook(appointment(&done, w.now())).await, 200);
+    }
+    // One more men's-health lead, never booked: not in the show rate's denominator.
+    w.capture(&[("phone", unique_phone().as_e164()), ("service_line", "mens_health"), ("consent_sms", "true"), ("state", "NJ")]).await;
+    let day = ny(3, 12, 0).date_naive();
+    let q = Query {
+        from: day.with_day(1).unwrap(),
+        to: day,
+        period: Period::Month,
+        dimension: Dimension::ServiceLine,
+        milestone: Milestone::Converted,
+        engine: Engine::Aggregates,
+        value: None,
+    };
+    let r = kpis(&w.services, &q).await.unwrap();
+    let row = |key: &str| r.rows.iter().find(|x| x.key == key).unwrap_or_else(|| panic!("no {key} in {:?}", r.rows));
+    let men = row("mens_health");
+    assert_eq!((men.leads, men.booked, men.showed, men.no_show), (4, 3, 1, 2));
+    assert_eq!((men.show_rate, men.no_show_rate), (Some(0.3333), Some(0.6667)));
+    let spa = row("med_spa");
+    assert_eq!((spa.booked, spa.showed, spa.no_show, spa.show_rate, spa.no_show_rate), (1, 1, 0, Some(1.0), Some(0.0)));
+    assert_eq!((r.totals.booked, r.totals.showed, r.totals.no_show), (4, 2, 2));
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -15,6 +15,8 @@ pub const REACHED: &str = "reached";
 pub const QUALIFIED: &str = "qualified";
 pub const BOOKED: &str = "booked";
 pub const SHOWED: &str = "showed";
+/// Leads that missed an appointment (a `no_show` from the scheduler or staff).
+pub const NO_SHOW: &str = "no_show";
 pub const CONVERTED: &str = "converted";
 /// Leads given a first-contact deadline, met by the first attempt, missed by it.
 pub const SLA_DUE: &str = "sla_due";

@@ -38,7 +38,12 @@ pub struct KpiRow {
     pub booked: i64,
     pub booking_rate_from_qualified: Option<f64>,
     pub showed: i64,
+    /// Showed of booked.
     pub show_rate: Option<f64>,
+    /// Leads that missed an appointment (one that missed and later came counts in both).
+    pub no_show: i64,
+    /// No-shows of booked.
+    pub no_show_rate: Option<f64>,
     pub converted: i64,
     pub conversion_rate: Option<f64>,
     pub sla_due: i64,
@@ -112,6 +117,8 @@ pub fn kpi_row(period: String, key: String, k: &Counters, spend: Option<i64>) ->
         booking_rate_from_qualified: rate(booked, qualified),
         showed: get(k, c::SHOWED),
         show_rate: rate(get(k, c::SHOWED), booked),
+        no_show: get(k, c::NO_SHOW),
+        no_show_rate: rate(get(k, c::NO_SHOW), booked),
         converted,
         conversion_rate: rate(converted, leads),
         sla_due: get(k, c::SLA_DUE),
@@ -176,6 +183,7 @@ mod tests {
             ("qualified", 6),
             ("booked", 3),
             ("showed", 2),
+            ("no_show", 1),
             ("converted", 2),
             ("sla_due", 5),
             ("sla_met", 4),
@@ -195,6 +203,7 @@ mod tests {
         assert_eq!(r.qualification_rate, Some(0.6));
         assert_eq!(r.booking_rate_from_qualified, Some(0.5));
         assert_eq!(r.show_rate, Some(0.6667));
+        assert_eq!((r.no_show, r.no_show_rate), (1, Some(0.3333)));
         assert_eq!(r.conversion_rate, Some(0.2));
         assert_eq!(r.sla_compliance, Some(0.8));
         assert_eq!(r.lifetime_value_minor, Some(75_000));
