@@ -632,6 +632,41 @@ async fn a_cancelled_appointment_gets_no_reminders_and_r_asks_the_team_to_resche
     assert_eq!(w.texts_to(&phone).await.iter().filter(|t| t.contains("reminder")).count(), 1, "no more reminders");
 }
 
+/// Reminders keep the person's quiet hours: one that 08:00 would still deliver before the
+/// appointment waits for 08:00, one it would not is skipped (recorded), never sent at 06:10.
+#[tokio::test]
+async fn a_reminder_due_in_quiet_hours_waits_for_morning_or_is_skipped_when_too_late() {
+    let w = World::new(Kind::Embedded, config(), ny(3, 10, 30)).await;
+    let mut people = Vec::new();
+    for (n, at) in [ny(6, 8, 10), ny(6, 9, 30)].into_iter().enumerate() {
+        let phone = unique_phone().as_e164().to_string();
+        let email = format!("q{}@example.com", &phone[2..]);
+        let id = w
+            .capture(&[("phone", &phone), ("email", &email), ("service_line", "mens_health"), ("consent_sms", "true"), ("state", "NJ")])
+            .await;
+        let booked = appointment_event(&format!("evt-q{n}"), "booked", &format!("apt-q{n}"), &email, &phone, at, w.now());
+        assert_eq!(w.webhook(appointment(&booked, w.now())).await, 200);
+        people.push((id, phone));
+    }
+    let ids: Vec<LeadId> = people.iter().map(|(id, _)| *id).collect();
+    w.fast_forward(&ids, ny(6, 9, 0)).await;
+    let reminders = |phone: &str| -> Vec<(String, DateTime<Utc>)> {
+        w.outbox().unwrap().into_iter().filter(|e| e.recipient == phone && e.text.contains("reminder")).map(|e| (e.text, e.at)).collect()
+    };
+    // 08:10: the 2-hour reminder (06:10) could only go at 08:00, too close to the appointment.
+    let early = reminders(&people[0].1);
+    assert_eq!(early.iter().map(|r| r.1).collect::<Vec<_>>(), [ny(4, 8, 10), ny(5, 8, 10)], "{early:?}");
+    let skipped = w.entries(people[0].0, "message_not_sent").await;
+    assert!(skipped.iter().any(|e| e["purpose"] == "appointment_reminder" && e["reason"] == "quiet_hours"), "{skipped:?}");
+    // 09:30: the 2-hour reminder (07:30) waits for 08:00.
+    let later = reminders(&people[1].1);
+    assert_eq!(later.iter().map(|r| r.1).collect::<Vec<_>>(), [ny(4, 9, 30), ny(5, 9, 30), ny(6, 8, 0)], "{later:?}");
+    assert_eq!(
+        later[2].0,
+        "Harbor Health: reminder of your appointment today at 9:30 AM. Reply C to confirm or R to reschedule. Reply STOP to opt out."
+    );
+}
+
 /// The show rate per service line, from the scheduler's booked, showed and no-show events.
 #[tokio::test]
 async fn show_and_no_show_rates_per_service_line_come_from_appointment_events() {

@@ -56,6 +56,11 @@ impl MemoryOutbox {
         self.entries.lock().unwrap_or_else(|p| p.into_inner()).clone()
     }
 
+    /// What was sent after the first `n` entries (a watcher reads only what is new).
+    pub fn entries_since(&self, n: usize) -> Vec<OutboxEntry> {
+        self.entries.lock().unwrap_or_else(|p| p.into_inner()).iter().skip(n).cloned().collect()
+    }
+
     pub fn len(&self) -> usize {
         self.entries.lock().unwrap_or_else(|p| p.into_inner()).len()
     }
