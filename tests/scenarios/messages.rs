@@ -378,6 +378,14 @@ fn unsubscribe_request(method: &str, token: &str) -> lambda_http::Request {
     req.with_query_string_parameters(std::collections::HashMap::from([("t".to_string(), token.to_string())]))
 }
 
+/// A follow-up email with this body to the lead, through the gate.
+async fn follow_up_email(w: &World, id: LeadId, body: &str) -> leadflow::app::messaging::Delivery {
+    let lead = w.lead(id).await;
+    leadflow::app::email::send_email_to_lead(&w.services, &lead, leadflow::ports::EmailPurpose::FollowUp, "Hi".into(), body.into(), None)
+        .await
+        .unwrap()
+}
+
 #[tokio::test]
 async fn an_email_only_lead_is_acknowledged_by_email_with_a_one_click_unsubscribe_that_works() {
     let w = World::new(Kind::Embedded, config(), ny(3, 10, 30)).await;
@@ -424,17 +432,7 @@ async fn an_email_only_lead_is_acknowledged_by_email_with_a_one_click_unsubscrib
         assert_eq!(r.status(), 400, "{bad}");
     }
     // No more email to the address.
-    let lead = w.lead(id).await;
-    let d = leadflow::app::email::send_email_to_lead(
-        &w.services,
-        &lead,
-        leadflow::ports::EmailPurpose::FollowUp,
-        "Hi".into(),
-        "Hello".into(),
-        None,
-    )
-    .await
-    .unwrap();
+    let d = follow_up_email(&w, id, "Hello").await;
     assert!(matches!(d, leadflow::app::messaging::Delivery::Blocked(_)), "{d:?}");
 }
 
@@ -442,17 +440,7 @@ async fn an_email_only_lead_is_acknowledged_by_email_with_a_one_click_unsubscrib
 async fn an_email_saying_reply_stop_is_refused_by_the_gate_and_by_the_configuration() {
     let w = World::new(Kind::Embedded, config(), ny(3, 10, 30)).await;
     let id = w.capture(&[("email", "ann.cfg@example.com"), ("service_line", "med_spa"), ("consent_email", "true")]).await;
-    let lead = w.lead(id).await;
-    let d = leadflow::app::email::send_email_to_lead(
-        &w.services,
-        &lead,
-        leadflow::ports::EmailPurpose::FollowUp,
-        "Hi".into(),
-        "Reply STOP to opt out.".into(),
-        None,
-    )
-    .await
-    .unwrap();
+    let d = follow_up_email(&w, id, "Reply STOP to opt out.").await;
     assert_eq!(d, leadflow::app::messaging::Delivery::Blocked(leadflow::domain::timeline::SkipReason::SmsWordingInEmail));
     let bad = leadflow::config::DEFAULT_CONFIG
         .replace("Pick a time that suits you: {scheduling_link}", "Reply STOP to opt out. {scheduling_link}");

@@ -278,7 +278,9 @@ pub fn contribution(lead: &Lead, timeline: &[TimelineEntry], settings: &Analytic
     if was_reached(lead, timeline) {
         set(c::REACHED, 1);
     }
-    for (stage, name) in [(Stage::Qualified, c::QUALIFIED), (Stage::Booked, c::BOOKED), (Stage::Showed, c::SHOWED), (Stage::NoShow, c::NO_SHOW)] {
+    for (stage, name) in
+        [(Stage::Qualified, c::QUALIFIED), (Stage::Booked, c::BOOKED), (Stage::Showed, c::SHOWED), (Stage::NoShow, c::NO_SHOW)]
+    {
         if first_reached(lead, timeline, |s| stage.reached_by(s)).is_some() {
             set(name, 1);
         }
