@@ -44,17 +44,8 @@ async fn capture(r: &Running, n: u32, facility: &str, tags: &str) -> LeadId {
     reply.json()["id"].as_str().unwrap().parse().unwrap()
 }
 
-/// Runs the queues dry, waiting for what the runner's own consumers hold in flight too (a
-/// drain alone returns while a background consumer may still be applying a message).
 async fn settle(r: &Running) {
-    for _ in 0..1000 {
-        r.system.drain_queues().await;
-        if leadflow::ports::Consumer::ALL.iter().all(|c| r.system.queue.depth(*c) == 0) {
-            return;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
-    }
-    panic!("the queues did not settle");
+    leadflow_tests::response::settle(&r.system).await
 }
 
 fn ids(listing: &Value) -> Vec<String> {

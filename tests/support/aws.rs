@@ -187,6 +187,7 @@ impl MotoAws {
             ],
             dedupe: store.clone(),
             rate: store.clone(),
+            visits: store.clone(),
             hygiene: store,
             mail_domains: Arc::new(leadflow::adapters::memory::StaticMailDomains::default()),
             links: Arc::new(leadflow::crypto::LinkSigner::random()),

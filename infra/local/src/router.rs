@@ -18,7 +18,8 @@ use std::net::SocketAddr;
 /// Who may call a route.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Access {
-    /// `POST /leads` and signed webhooks: open, the handler verifies what it needs.
+    /// `POST /leads`, the form's assets and beacons, and signed webhooks: open, the handler
+    /// verifies what it needs.
     Public,
     /// Everything that reads or changes lead data: a valid token is required.
     Authorized,
@@ -107,7 +108,27 @@ pub fn api_routes() -> Vec<Route> {
     routes.extend(cadence_routes());
     // Duplicate review and merges (issue 7).
     routes.extend(merge_routes());
+    // The embeddable form and the site snippet's beacons.
+    routes.extend(form_routes());
     routes
+}
+
+/// The embeddable form's routes (`functions/forms`): public; nothing in them reads or changes a
+/// lead (the form posts to `POST /leads`).
+fn form_routes() -> Vec<Route> {
+    let route = |method: Method, pattern: &'static str| Route {
+        method,
+        pattern,
+        access: Access::Public,
+        handler: |s, r| Box::pin(handlers::forms::handle(&s.services, r)),
+    };
+    vec![
+        route(Method::GET, "/forms/embed.js"),
+        route(Method::GET, "/forms/{form}"),
+        route(Method::GET, "/forms/{form}/start"),
+        route(Method::GET, "/forms/{form}/page"),
+        route(Method::POST, "/visits"),
+    ]
 }
 
 /// The follow-up routes (`functions/cadence-api`): all need a token.

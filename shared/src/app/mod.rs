@@ -13,6 +13,8 @@ pub mod messaging;
 pub mod person;
 pub mod privacy;
 pub mod services;
+pub mod visits;
+pub mod webform;
 pub mod webhook_context;
 
 // Scoring, routing, SLAs (issue 3).

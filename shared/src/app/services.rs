@@ -57,4 +57,6 @@ pub struct Services {
     pub aggregates: Arc<dyn crate::ports::AggregateStore>,
     /// Signs and verifies the tokens in links and references handed to people and tools.
     pub links: Arc<crate::crypto::LinkSigner>,
+    /// The site snippet's anonymous page views and key events, until their visitor inquires.
+    pub visits: Arc<dyn crate::ports::VisitStore>,
 }

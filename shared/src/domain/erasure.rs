@@ -43,6 +43,8 @@ fn anonymize_detail(d: &SourceDetail) -> SourceDetail {
             Some("facebook".to_string())
         } else if d.msclkid.is_some() {
             Some("bing".to_string())
+        } else if d.ttclid.is_some() {
+            Some("tiktok".to_string())
         } else {
             d.referrer.as_ref().and_then(|r| crate::domain::analytics::dimension::referrer_host(r.as_str()))
         };
@@ -59,6 +61,7 @@ fn anonymize_detail(d: &SourceDetail) -> SourceDetail {
         gclid: None,
         fbclid: None,
         msclkid: None,
+        ttclid: None,
         referrer: None,
         landing_page: None,
     }
@@ -119,7 +122,15 @@ pub fn anonymize_lead(lead: &Lead, at: DateTime<Utc>) -> Lead {
     ctx.preferences = ContactPreferences::default();
     ctx.date_of_birth = None;
     ctx.franchise = FranchiseProfile::default();
+    ctx.extras.clear();
     out.source.detail = anonymize_detail(&out.source.detail);
+    // The journey keeps its times, visit count and campaign tags (reports count them); its
+    // click ids, pages and the visitor id that linked the site's visits to the person go.
+    if let Some(j) = &mut out.source.journey {
+        j.first.detail = anonymize_detail(&j.first.detail);
+        j.latest.detail = anonymize_detail(&j.latest.detail);
+        j.visitor = None;
+    }
     anonymize_consent(&mut out.consent.sms);
     anonymize_consent(&mut out.consent.call);
     anonymize_consent(&mut out.consent.email);

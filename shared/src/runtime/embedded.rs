@@ -76,6 +76,7 @@ impl EmbeddedSystem {
             mail_domains: Arc::new(crate::adapters::memory::StaticMailDomains::default()),
             aggregates: Arc::new(aggregates.clone()),
             links: Arc::new(crate::crypto::LinkSigner::random()),
+            visits: Arc::new(crate::adapters::memory::MemoryVisitStore::new()),
         };
         EmbeddedSystem { services, store, queue, outbox, team_outbox, audit, aggregates }
     }
