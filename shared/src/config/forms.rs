@@ -364,3 +364,69 @@ pub(super) fn validate_web_analytics(raw: &RawWebAnalytics, p: &mut Problems) ->
     }
     WebAnalytics { enabled: raw.enabled, pages: raw.pages.clone(), events, keep_days, per_ip: limit(&raw.per_ip, &at.key("per_ip"), p) }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::config::{Config, DEFAULT_CONFIG};
+
+    fn problems(text: &str) -> Vec<String> {
+        Config::from_toml(text, "t").unwrap_err().problems.iter().map(|p| p.to_string()).collect()
+    }
+
+    fn line_of(needle: &str) -> usize {
+        DEFAULT_CONFIG.lines().position(|l| l.contains(needle)).unwrap() + 1
+    }
+
+    #[test]
+    fn the_shipped_forms_load() {
+        let c = Config::embedded_default().unwrap();
+        let inquiry = &c.forms["inquiry"];
+        assert_eq!(inquiry.fields[0], "service_line", "three lines offered: the person chooses");
+        assert!(inquiry.required.contains("service_line") && inquiry.required.contains("phone"));
+        assert_eq!(c.forms["recovery"].fixed_service_line().unwrap().as_str(), "addiction_treatment");
+        assert_eq!(c.web_analytics.recorded_page("/locations/hoboken"), Some("/locations/hoboken"));
+        assert_eq!(c.web_analytics.recorded_page("/services/recovery"), None);
+    }
+
+    #[test]
+    fn form_mistakes_are_named_with_key_and_line() {
+        let text = DEFAULT_CONFIG
+            .replace(
+                r#"fields = ["first_name", "last_name", "phone", "email", "preferred_facility", "insurance_status", "message"]"#,
+                r#"fields = ["first_name", "last_name", "phone", "email", "favourite_color"]"#,
+            )
+            .replace(r#"required = ["first_name", "phone"]"#, r#"required = ["first_name", "message"]"#)
+            .replace(r#"redirect_to = "https://www.harborhealth.example/thank-you""#, r#"redirect_to = "https://elsewhere.example/thanks""#)
+            .replace(r#""service_line.wound_care" = "Cuidado de heridas""#, r#""service_line.dentistry" = "Odontología""#);
+        let got = problems(&text);
+        let fields = line_of("\"insurance_status\", \"message\"]");
+        let expect = [
+            format!("line {fields}, column 56: `forms[0].fields[4]`: is not a form field"),
+            format!("line {}, column 27: `forms[0].required[1]`: names no field this form shows", fields + 1),
+            "`forms[0].redirect_to`: must be a page under one of intake.redirect_origins".to_string(),
+            "`forms[0].texts.es.options.service_line.dentistry`: must be `field.value`".to_string(),
+        ];
+        for e in expect {
+            assert!(got.iter().any(|g| g.contains(&e)), "missing {e:?} in {got:#?}");
+        }
+    }
+
+    #[test]
+    fn every_language_needs_a_consent_text_for_every_box() {
+        let text = DEFAULT_CONFIG.replace(r#"consent = ["sms"]"#, r#"consent = ["sms", "email"]"#);
+        let got = problems(&text);
+        assert!(got.iter().any(|g| g.contains("`forms[1].consent`: no consent text covers email in en")), "{got:?}");
+        let text = DEFAULT_CONFIG.replace(r#"languages = ["en"]"#, r#"languages = ["en", "fr"]"#);
+        assert!(problems(&text).iter().any(|g| g.contains("`forms[1].languages[1]`: must be a language with built-in texts")));
+    }
+
+    #[test]
+    fn beacon_settings_are_checked() {
+        let text = DEFAULT_CONFIG
+            .replace(r#"pages = ["/", "/pricing""#, r#"pages = ["pricing", "/pricing""#)
+            .replace(r#"chat_opened = "chat""#, r#"chat_opened = "email_open""#);
+        let got = problems(&text);
+        assert!(got.iter().any(|g| g.contains("`web_analytics.pages[0]`: must be a path")), "{got:?}");
+        assert!(got.iter().any(|g| g.contains("`web_analytics.events.chat_opened`: must be one of")), "{got:?}");
+    }
+}
