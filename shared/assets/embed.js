@@ -37,7 +37,12 @@
     setTimeout(pageView, 0);
     return state;
 
-    function pageView() { beacon({ type: 'page_view', page: location.pathname }); }
+    // Once per page load, whichever comes first: the load, or the visitor's consent.
+    function pageView() {
+      if (state.viewed || !state.analytics) return;
+      state.viewed = true;
+      beacon({ type: 'page_view', page: location.pathname });
+    }
     function beacon(body) {
       const j = state.journey;
       if (!state.analytics || !j) return;

@@ -153,9 +153,9 @@ pub fn field_spec(name: &str) -> Option<&'static FieldSpec> {
 /// The label of a consent checkbox per channel.
 pub fn consent_label(channel: crate::domain::ContactChannel) -> Tr {
     match channel {
-        crate::domain::ContactChannel::Sms => ("Text messages", "Mensajes de texto"),
-        crate::domain::ContactChannel::Call => ("Phone calls", "Llamadas telefónicas"),
-        crate::domain::ContactChannel::Email => ("Email", "Correo electrónico"),
+        crate::domain::ContactChannel::Sms => ("Yes, you may text me", "Sí, pueden enviarme mensajes de texto"),
+        crate::domain::ContactChannel::Call => ("Yes, you may call me", "Sí, pueden llamarme"),
+        crate::domain::ContactChannel::Email => ("Yes, you may email me", "Sí, pueden enviarme correos electrónicos"),
     }
 }
 
