@@ -371,6 +371,31 @@ mod tests {
     }
 
     #[test]
+    fn the_sites_fields_and_the_journeys_links_go_but_its_times_and_tags_stay() {
+        let lead: Lead = serde_json::from_value(serde_json::json!({
+            "id": "01JQ0000000000000000000002", "status": "new", "contact": {"phone": "+12015550123"},
+            "context": {"service_line": "med_spa", "extras": [{"name": "symptoms", "label": "Symptoms", "value": "numb left foot"}]},
+            "source": {"channel": "web_form", "detail": {"utm_source": "newsletter"}, "journey": {
+                "first": {"at": "2026-02-20T15:00:00Z", "detail": {"utm_campaign": "spring", "gclid": "Cj0abc", "landing_page": "https://x.example/feet"}},
+                "latest": {"at": "2026-03-03T15:00:00Z", "detail": {"utm_source": "newsletter", "referrer": "https://mail.example/"}},
+                "visits": 4, "visitor": "dmlzaXRvci0xMjM0NTY3OA"}},
+            "created_at": "2026-03-03T15:30:00Z", "updated_at": "2026-03-03T15:30:00Z", "version": 1
+        }))
+        .unwrap();
+        let anon = anonymize_lead(&lead, "2026-04-01T00:00:00Z".parse().unwrap());
+        let text = serde_json::to_string(&anon).unwrap();
+        for gone in ["numb", "Cj0abc", "/feet", "mail.example", "dmlzaXRvci"] {
+            assert!(!text.contains(gone), "{gone}: {text}");
+        }
+        let j = anon.source.journey.unwrap();
+        assert_eq!(
+            (j.visits, j.first.at, j.first.detail.utm_campaign.unwrap().as_str()),
+            (4, lead.source.journey.as_ref().unwrap().first.at, "spring")
+        );
+        assert_eq!(j.first.detail.utm_source.unwrap().as_str(), "google", "the click id's platform stays as the source");
+    }
+
+    #[test]
     fn stakeholders_and_score_phrases_go_but_the_counts_stay() {
         let mut lead: Lead = serde_json::from_value(serde_json::json!({
             "id": "01JQ0000000000000000000001", "status": "qualified", "contact": {"email": "a@example.com"},

@@ -111,23 +111,6 @@ impl NewLead {
     }
 }
 
-/// The campaign fields of a submission (the latest touch), as [`SourceDetail`] holds them.
-const SOURCE_FIELDS: &[&str] = &[
-    "utm_source",
-    "utm_medium",
-    "utm_campaign",
-    "utm_term",
-    "utm_content",
-    "gclid",
-    "fbclid",
-    "msclkid",
-    "ttclid",
-    "referrer",
-    "landing_page",
-    "ad_group",
-    "creative",
-];
-
 /// Every field intake understands; anything else is kept as a labelled extra unless it is
 /// known-bad ([`refused_extra`]) or configured as ignored.
 pub const KNOWN_FIELDS: &[&str] = &[
@@ -656,7 +639,6 @@ pub fn parse_submission(raw: &RawSubmission, rules: &dyn IntakeRules, now: DateT
         None => None,
         Some(v) => parse_journey(v, now).map_err(|why| r.fail("journey", "invalid_journey", format!("journey {why}"))).ok(),
     };
-    let flat_source = SOURCE_FIELDS.iter().any(|f| r.get(f).is_some());
     let detail = SourceDetail {
         utm_source: r.label("utm_source", 200),
         utm_medium: r.label("utm_medium", 200),
@@ -673,7 +655,7 @@ pub fn parse_submission(raw: &RawSubmission, rules: &dyn IntakeRules, now: DateT
         ttclid: r.label("ttclid", 500),
     };
     let detail = match &journey {
-        Some(j) if !flat_source => j.latest.detail.clone(),
+        Some(j) if detail == SourceDetail::default() => j.latest.detail.clone(),
         _ => detail,
     };
     let page_url = r.label("page_url", 1000);

@@ -101,9 +101,14 @@ fn unknown_form() -> Response<Body> {
     error_response(404, "unknown_form", "no form with this id is configured", None)
 }
 
-/// The page the form was shown on, as the browser named it (`Referer`): an http(s) URL only.
+/// The page the form was shown on, as the browser named it (`Referer`): an http(s) URL
+/// without its query string or fragment (which may carry anything).
 fn page_url(req: &Request) -> Option<String> {
-    header(req, "referer").filter(|r| (r.starts_with("https://") || r.starts_with("http://")) && r.len() <= 1000).map(str::to_string)
+    header(req, "referer")
+        .filter(|r| r.starts_with("https://") || r.starts_with("http://"))
+        .and_then(|r| r.split(['?', '#']).next())
+        .filter(|r| r.len() <= 1000)
+        .map(str::to_string)
 }
 
 /// An HTML answer of the form page (or its thank-you page), locked down by its own CSP.
