@@ -13,18 +13,11 @@ import urllib.parse
 import pytest
 
 from conftest import SCREENSHOTS, axe_violations, describe_violations, screenshot
-from webform_support import csp_violations, start_webform, stop_webform, watch
+from webform_support import csp_violations, w, watch  # noqa: F401 (w is a fixture)
 
 BUDGET_GZIPPED = 15 * 1024
 
 AD_LANDING = "/?utm_source=google&utm_medium=cpc&utm_campaign=spring-laser&gclid=Cj0KCQtest123"
-
-
-@pytest.fixture(scope="module")
-def w():
-    started = start_webform()
-    yield started
-    stop_webform(started)
 
 
 @pytest.fixture

@@ -8,14 +8,7 @@ from __future__ import annotations
 import pytest
 
 from conftest import axe_violations, describe_violations, screenshot
-from webform_support import start_webform, stop_webform
-
-
-@pytest.fixture(scope="module")
-def w():
-    started = start_webform()
-    yield started
-    stop_webform(started)
+from webform_support import w  # noqa: F401 (a fixture)
 
 
 @pytest.fixture

@@ -9,6 +9,8 @@ import re
 import tempfile
 from dataclasses import dataclass
 
+import pytest
+
 from conftest import ROOT, HERE, Runner, Site, _start, _stop, start_site
 
 SITE_ROOT = HERE / "site"
@@ -74,6 +76,14 @@ def stop_webform(w: WebForm) -> None:
     _stop(w.runner)
     w.site.stop()
     w.config.unlink(missing_ok=True)
+
+
+@pytest.fixture(scope="module")
+def w():
+    """The sample site and its runner, one per test module (import it into the module)."""
+    started = start_webform()
+    yield started
+    stop_webform(started)
 
 
 CSP_WATCH = """
