@@ -231,6 +231,33 @@ async fn a_form_post_keeps_message_extras_journey_and_consent_wording_and_joins_
     assert_eq!(newsletter["visits_before_inquiry_avg"], 4.0);
     // 2026-02-20 15:00 UTC to the inquiry (2026-03-03 15:30:40 UTC): 11.0 days.
     assert_eq!(newsletter["days_first_visit_to_inquiry_avg"], 11.0);
+
+    // Attribution uses both touches: qualified, the first touch credits the ad that first
+    // brought the person, the last touch the newsletter that brought them back; the joined
+    // page views earn nothing.
+    let qualified = send(
+        &r.base_url(),
+        "POST",
+        &format!("/leads/{id}/status"),
+        Some(&admin),
+        &[("content-type", "application/json")],
+        json!({"to": "qualified"}).to_string(),
+    )
+    .await;
+    assert_eq!(qualified.status, 200, "{}", qualified.body);
+    leadflow_tests::response::settle(&r.system).await;
+    let path = "/reports/attribution?from=2026-03-01&to=2026-03-31&milestone=qualified&dimension=source";
+    let attribution = send(&r.base_url(), "GET", path, Some(&admin), &[], String::new()).await.json();
+    let row = |key: &str| attribution["rows"].as_array().unwrap().iter().find(|r| r["key"] == key).cloned().unwrap_or(Value::Null);
+    assert_eq!(
+        (row("google")["first_touch_conversions"].as_f64(), row("google")["last_touch_conversions"].as_f64()),
+        (Some(1.0), Some(0.0))
+    );
+    assert_eq!(
+        (row("newsletter")["first_touch_conversions"].as_f64(), row("newsletter")["last_touch_conversions"].as_f64()),
+        (Some(0.0), Some(1.0))
+    );
+    assert_eq!(row("google")["linear_conversions"].as_f64(), Some(0.5), "two marketing touches, the page views not among them");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
