@@ -1,9 +1,8 @@
 #!/usr/bin/env bash
 # Receives up to 10 messages from a (moto) queue and prints them as the SQS event Lambda would
-# deliver, for `cargo lambda invoke acknowledge --data-file -`-style local runs (moto runs no
-# event-source mappings). Usage:
+# deliver, for local runs with `cargo lambda invoke` (moto runs no event-source mappings). Usage:
 #   infra/sam/sqs-event-from-queue.sh [QUEUE_URL] > /tmp/ack-event.json
-#   cargo lambda invoke acknowledge --data-file /tmp/ack-event.json
+#   cargo lambda invoke leadflow-functions -P 9002 --data-file /tmp/ack-event.json   # the acknowledge watcher
 # QUEUE_URL defaults to $LEADFLOW_QUEUE_ACKNOWLEDGE, then to the one in infra/sam/local.env.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"

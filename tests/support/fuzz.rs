@@ -1,6 +1,6 @@
 //! Generated inputs for property tests of parsers that face the internet: the intake form reader
-//! (`tests/fuzz_intake.rs`) and the webhook parsers and signature checks
-//! (`tests/fuzz_webhooks.rs`). A parser under test must never panic, and its errors must never
+//! (`tests/properties/fuzz_intake.rs`) and the webhook parsers and signature checks
+//! (`tests/properties/fuzz_webhooks.rs`). A parser under test must never panic, and its errors must never
 //! repeat what was sent.
 //!
 //! ```ignore

@@ -8,7 +8,6 @@ use leadflow::domain::{
     Actor, Consents, Contact, Email, EventId, Lead, LeadContext, LeadId, Phone, Region, Source, SourceChannel, TimelineEntry, TimelineKind,
     Touchpoint,
 };
-use std::sync::atomic::{AtomicU32, Ordering};
 
 /// A fixed, ordinary moment (a weekday morning in New York) that tests start from.
 pub fn base_time() -> DateTime<Utc> {
@@ -24,19 +23,31 @@ pub fn email(input: &str) -> Email {
     Email::parse(input).expect("a valid test email")
 }
 
-/// A random valid US number in the `555` exchange, so tests sharing one moto server (even
-/// across test processes) can count the texts sent to "their" number. Never ends in 99 (moto
-/// reports such numbers as opted out). Only numbers whose area code can take texts: some
-/// 5xx codes are personal-communication or non-geographic numbers the consent gate refuses.
+/// A valid US number in the `555` exchange that no other test using the same moto server gets
+/// (even in another test process: see [`crate::moto::reserve_numbers`]), so a test can count
+/// the texts moto records for "its" number. Never ends in 99 (moto reports such numbers as opted
+/// out). Only numbers whose area code can take texts: some 5xx codes are personal-communication
+/// or non-geographic numbers the consent gate refuses.
 pub fn unique_phone() -> Phone {
-    use std::hash::{BuildHasher, Hasher};
-    static SEED: std::sync::OnceLock<std::collections::hash_map::RandomState> = std::sync::OnceLock::new();
-    static NEXT: AtomicU32 = AtomicU32::new(0);
+    /// Numbers reserved at a time (one request to a shared moto server per block).
+    const BLOCK: u64 = 64;
+    /// Area codes 200-999 times lines 0000-9999.
+    const SPACE: u64 = 800 * 10_000;
+    static RESERVED: std::sync::Mutex<(u64, u64)> = std::sync::Mutex::new((0, 0));
     loop {
-        let mut hasher = SEED.get_or_init(Default::default).build_hasher();
-        hasher.write_u32(NEXT.fetch_add(1, Ordering::Relaxed));
-        let bits = hasher.finish();
-        let (area, line) = (200 + bits % 800, (bits >> 16) % 10_000);
+        let n = {
+            let mut block = RESERVED.lock().unwrap_or_else(|p| p.into_inner());
+            if block.0 == block.1 {
+                let first = crate::moto::reserve_numbers(BLOCK);
+                *block = (first, first + BLOCK);
+            }
+            block.0 += 1;
+            block.0 - 1
+        };
+        // Spread consecutive numbers over area codes and lines (a bijection of the space, as the
+        // factor is coprime to it), so they do not look alike to the matching rules.
+        let m = (n % SPACE) * 1_234_567 % SPACE;
+        let (area, line) = (200 + m % 800, m / 800);
         if line % 100 == 99 {
             continue;
         }

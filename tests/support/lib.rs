@@ -1,7 +1,7 @@
 //! Shared helpers for the workspace-level tests.
 //!
-//! * [`moto`] starts one moto server per test process (or uses `LEADFLOW_MOTO_ENDPOINT`) and
-//!   reads what it recorded.
+//! * [`moto`] starts one moto server per test process (or uses `LEADFLOW_MOTO_ENDPOINT`), one
+//!   that answers one request at a time (`moto_server.py`), and reads what it recorded.
 //! * [`aws`] points the SDK at it and makes fresh, uniquely named tables and queues, so tests
 //!   run in parallel against one server without resetting it.
 //! * [`leads`] builds domain values for tests.
@@ -10,6 +10,7 @@
 //! * [`webhooks`] builds signed provider requests (with test secrets and a test SNS key).
 //! * [`cadence`] runs follow-up cadence scenarios on either backend with a manual clock.
 //! * [`http`] sends requests to the local runner over its socket.
+//! * [`runner`] waits for the local runner's queue consumers to finish.
 //! * [`fuzz`] generates hostile inputs for property tests of the parsers.
 //! * [`contract_suite!`] runs one set of contract test bodies against several adapters.
 
@@ -21,6 +22,7 @@ pub mod http;
 pub mod leads;
 pub mod moto;
 pub mod response;
+pub mod runner;
 pub mod webhooks;
 
 mod suite;

@@ -80,16 +80,3 @@ pub fn notices(s: &EmbeddedSystem) -> Vec<OutboxEntry> {
 pub fn notice_list(s: &EmbeddedSystem) -> Vec<(String, String)> {
     notices(s).into_iter().map(|e| (e.purpose, e.recipient)).collect()
 }
-
-/// Runs the queues dry, waiting for what a runner's own background consumers hold in flight too
-/// (a drain alone returns while a background consumer may still be applying a message).
-pub async fn settle(system: &EmbeddedSystem) {
-    for _ in 0..1000 {
-        system.drain_queues().await;
-        if leadflow::ports::Consumer::ALL.iter().all(|c| system.queue.depth(*c) == 0) {
-            return;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
-    }
-    panic!("the queues did not settle");
-}

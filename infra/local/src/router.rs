@@ -37,7 +37,7 @@ pub struct Route {
 }
 
 /// The API routes served in AWS by API Gateway. Every route here needs a row in the access
-/// matrix of `tests/security_matrix.rs` (the test fails otherwise).
+/// matrix of `tests/local/security_matrix.rs` (the test fails otherwise).
 pub fn api_routes() -> Vec<Route> {
     let mut routes = vec![
         Route {
@@ -113,8 +113,8 @@ pub fn api_routes() -> Vec<Route> {
     routes
 }
 
-/// The embeddable form's routes (`functions/forms`): public; nothing in them reads or changes a
-/// lead (the form posts to `POST /leads`).
+/// The embeddable form's routes (`functions/src/forms.rs`): public; nothing in them reads or
+/// changes a lead (the form posts to `POST /leads`).
 fn form_routes() -> Vec<Route> {
     let route = |method: Method, pattern: &'static str| Route {
         method,
@@ -131,7 +131,7 @@ fn form_routes() -> Vec<Route> {
     ]
 }
 
-/// The follow-up routes (`functions/cadence-api`): all need a token.
+/// The follow-up routes (`functions/src/cadence_api.rs`): all need a token.
 fn cadence_routes() -> Vec<Route> {
     let route = |method: Method, pattern: &'static str| Route {
         method,
@@ -148,7 +148,7 @@ fn cadence_routes() -> Vec<Route> {
     ]
 }
 
-/// The report and spend routes (`functions/reports`): all need a token; reports carry no
+/// The report and spend routes (`functions/src/reports.rs`): all need a token; reports carry no
 /// personal data, so analysts may read them.
 fn report_routes() -> Vec<Route> {
     let route = |method: Method, pattern: &'static str| Route {
@@ -171,7 +171,7 @@ fn report_routes() -> Vec<Route> {
     ]
 }
 
-/// The source-tag audit and re-tagging (`functions/sources`): lead ids and tags, so a token and
+/// The source-tag audit and re-tagging (`functions/src/sources.rs`): lead ids and tags, so a token and
 /// an administrator or manager.
 fn source_routes() -> Vec<Route> {
     let route = |method: Method, pattern: &'static str| Route {
@@ -183,7 +183,7 @@ fn source_routes() -> Vec<Route> {
     vec![route(Method::GET, "/sources/audit"), route(Method::POST, "/sources/retag")]
 }
 
-/// Duplicate review and merges (`functions/merges`): all need a token.
+/// Duplicate review and merges (`functions/src/merges.rs`): all need a token.
 fn merge_routes() -> Vec<Route> {
     let route = |method: Method, pattern: &'static str| Route {
         method,
@@ -200,7 +200,7 @@ fn merge_routes() -> Vec<Route> {
     ]
 }
 
-/// The team's lead routes (`functions/leads-api`): all need a token.
+/// The team's lead routes (`functions/src/leads_api.rs`): all need a token.
 fn lead_routes() -> Vec<Route> {
     let route = |method: Method, pattern: &'static str| Route {
         method,
@@ -219,7 +219,7 @@ fn lead_routes() -> Vec<Route> {
     ]
 }
 
-/// The signed webhooks (`functions/webhooks`): public, each verifies its sender.
+/// The signed webhooks (`functions/src/webhooks.rs`): public, each verifies its sender.
 fn webhook_routes() -> Vec<Route> {
     let route = |pattern: &'static str| Route {
         method: Method::POST,
@@ -367,7 +367,7 @@ impl Router {
             // The weekly summary now (EventBridge runs it every Monday in AWS): the emails
             // appear in /local/outbox with channel "email".
             (Method::POST, "/local/weekly-summary") => {
-                self.system.drain_queues().await;
+                self.system.settle().await;
                 let event = aws_lambda_events::eventbridge::EventBridgeEvent::default();
                 match handlers::weekly_summary::handle(&self.system.services, event).await {
                     Ok(outcome) => json_response(200, &outcome),
@@ -376,7 +376,7 @@ impl Router {
             }
             // The daily hygiene job (issue 7), run now: duplicates since the last run.
             (Method::POST, "/local/jobs/hygiene") => {
-                self.system.drain_queues().await;
+                self.system.settle().await;
                 match leadflow::app::hygiene::run(&self.system.services).await {
                     Ok(report) => json_response(200, &report),
                     Err(e) => error_response(503, "job_failed", &e.to_string(), None),
@@ -432,7 +432,7 @@ impl Router {
         if advance / step > 100_000 {
             return error_response(422, "too_many_steps", "advance_seconds / step_seconds must be at most 100000", None);
         }
-        self.system.drain_queues().await;
+        self.system.settle().await;
         let (mut moved, mut ticks) = (0, 0u64);
         let mut totals = (0usize, 0usize);
         loop {
@@ -447,12 +447,12 @@ impl Router {
                 Ok(r) => r,
                 Err(e) => return error_response(503, "tick_failed", &e.to_string(), None),
             };
-            self.system.drain_queues().await;
+            self.system.settle().await;
             let followup = match self.system.followup_tick().await {
                 Ok(r) => r,
                 Err(e) => return error_response(503, "tick_failed", &e.to_string(), None),
             };
-            self.system.drain_queues().await;
+            self.system.settle().await;
             ticks += 1;
             totals.0 += sla.handled;
             totals.1 += followup.handled;

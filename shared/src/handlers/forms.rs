@@ -1,5 +1,5 @@
-//! The embeddable form's public routes (`functions/forms`): nothing here reads or changes a
-//! lead.
+//! The embeddable form's public routes (`functions/src/forms.rs`): nothing here reads or
+//! changes a lead.
 //!
 //! | route | answer |
 //! |---|---|

@@ -1,4 +1,4 @@
-//! The source-tag audit routes (`functions/sources`; JWT-authorized in API Gateway,
+//! The source-tag audit routes (`functions/src/sources.rs`; JWT-authorized in API Gateway,
 //! role-checked here):
 //!
 //! | route | roles (`policy::can_retag_sources`) | recorded as |

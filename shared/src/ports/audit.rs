@@ -1,6 +1,6 @@
 //! The audit trail: append-only, queryable per lead and per actor. No operation changes or
 //! removes an entry; the AWS adapter's table is written by PutItem with `attribute_not_exists`
-//! only, and no function's IAM role may update or delete its items (`tests/template_policies.rs`).
+//! only, and no function's IAM role may update or delete its items (`tests/infra/template_policies.rs`).
 
 use super::error::StoreError;
 use super::timeline::Page;

@@ -132,6 +132,23 @@ impl EmbeddedSystem {
         })
     }
 
+    /// Runs the consumers until no message is waiting or being handled anywhere: by this call,
+    /// or by the consumers [`Self::start_consumers`] runs in the background, which
+    /// [`Self::drain_queues`] alone does not wait for. A failed message counts until it is
+    /// retried (after its visibility timeout) or dead-lettered. Returns how many messages this
+    /// call handled.
+    pub async fn settle(&self) -> usize {
+        let mut total = 0;
+        loop {
+            total += self.drain_queues().await;
+            if self.queue.total_depth() == 0 {
+                return total;
+            }
+            // Being handled by a background consumer, or hidden until its visibility timeout.
+            tokio::time::sleep(std::time::Duration::from_millis(2)).await;
+        }
+    }
+
     /// Runs every consumer until no queue has anything visible (for tests that step by hand).
     pub async fn drain_queues(&self) -> usize {
         let mut total = 0;

@@ -189,6 +189,14 @@ impl MemoryQueue {
     pub fn depth(&self, consumer: Consumer) -> usize {
         self.lanes().get(&consumer).map_or(0, |l| l.ready.len() + l.in_flight.len())
     }
+
+    /// Messages waiting or in flight on every consumer's queue, counted at one instant. A
+    /// handler publishes what follows from its message before that message is deleted, so 0
+    /// means no message is left and no consumer is handling one; summing [`Self::depth`] per
+    /// consumer could miss a message moving from one queue to another between the reads.
+    pub fn total_depth(&self) -> usize {
+        self.lanes().values().map(|l| l.ready.len() + l.in_flight.len()).sum()
+    }
 }
 
 #[async_trait]

@@ -6,7 +6,7 @@
 //!
 //! Entries are written with PutItem and `attribute_not_exists(PK)`, nothing else: no code path
 //! updates or deletes an item, and no function's IAM role allows UpdateItem, DeleteItem,
-//! BatchWriteItem or PartiQL writes on the table (checked by `tests/template_policies.rs`).
+//! BatchWriteItem or PartiQL writes on the table (checked by `tests/infra/template_policies.rs`).
 //! A separate table rather than items in the leads table, so that grant can be made per table:
 //! the functions need UpdateItem on the leads table. Point-in-time recovery keeps 35 days of
 //! history against an operator who deletes the table itself.

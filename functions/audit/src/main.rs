@@ -1,4 +1,0 @@
-//! `audit`: `GET /audit/leads/{id}` and `GET /audit/users/{id}` for administrators. All logic
-//! lives in `leadflow::handlers::audit`; API Gateway's JWT authorizer runs first.
-
-leadflow::http_function!(leadflow::handlers::audit::handle);

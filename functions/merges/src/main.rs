@@ -1,5 +1,0 @@
-//! `merges`: duplicate review and merges (`GET /merge/reviews`, `POST
-//! /merge/reviews/{pair}/accept|reject`, `POST /leads/{id}/merge|unmerge`), behind the JWT
-//! authorizer. All logic lives in `leadflow::handlers::merges`.
-
-leadflow::http_function!(leadflow::handlers::merges::handle);

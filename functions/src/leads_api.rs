@@ -1,0 +1,10 @@
+//! `leads-api`: the team's lead routes (`GET /leads`, `GET /leads/{id}`, `POST
+//! /leads/{id}/status|stakeholders|milestones`), behind the JWT authorizer. All logic lives in
+//! `leadflow::handlers::leads_api`.
+
+use crate::serve::{self, Init};
+
+pub async fn init() -> Init {
+    let services = leadflow::runtime::aws::init_from_env().await?;
+    Ok(serve::http(services, leadflow::handlers::leads_api::handle))
+}

@@ -1,0 +1,10 @@
+//! `score`: the SQS consumer that scores, assigns and starts the response-time clock of each
+//! lead event. All logic lives in `leadflow::handlers::score`; wired with
+//! `ReportBatchItemFailures`.
+
+use crate::serve::{self, Init};
+
+pub async fn init() -> Init {
+    let services = leadflow::runtime::aws::init_from_env().await?;
+    Ok(serve::sqs(services, leadflow::handlers::score::handle))
+}

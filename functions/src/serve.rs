@@ -1,0 +1,70 @@
+//! The invocation loops, one per kind of trigger: an entry point builds what its function needs
+//! and hands its handler to one of these.
+//!
+//! The services live as long as the process (a Lambda execution environment runs one function
+//! until it is shut down), so they are leaked to `&'static`: every handler borrows them, and no
+//! invocation pays for a reference count.
+
+use aws_lambda_events::eventbridge::EventBridgeEvent;
+use aws_lambda_events::sqs::{SqsBatchResponse, SqsEvent};
+use leadflow::app::Services;
+use std::future::Future;
+use std::pin::Pin;
+
+pub use lambda_runtime::Error;
+
+/// An initialized function's invocation loop, not started yet: it runs until the Runtime API
+/// goes away.
+pub type Serving = Pin<Box<dyn Future<Output = Result<(), Error>>>>;
+
+/// What an entry point's `init` answers: the loop to run, or why the function cannot start
+/// (reported to Lambda as the init error).
+pub type Init = Result<Serving, Error>;
+
+fn for_the_process(services: Services) -> &'static Services {
+    Box::leak(Box::new(services))
+}
+
+/// An HTTP API route (API Gateway payload 2.0): every request to `handler`, whose response is
+/// the answer. Handlers answer every failure themselves (a status and a JSON body).
+pub fn http<F, Fut>(services: Services, handler: F) -> Serving
+where
+    F: Fn(&'static Services, lambda_http::Request) -> Fut + 'static,
+    Fut: Future<Output = lambda_http::Response<lambda_http::Body>> + Send + 'static,
+{
+    let services = for_the_process(services);
+    Box::pin(lambda_http::run(lambda_http::service_fn(move |request| {
+        let response = handler(services, request);
+        async move { Ok::<_, std::convert::Infallible>(response.await) }
+    })))
+}
+
+/// An SQS consumer wired with `ReportBatchItemFailures`: the handler answers which records
+/// failed, and only those are delivered again.
+pub fn sqs<F, Fut>(services: Services, handler: F) -> Serving
+where
+    F: Fn(&'static Services, SqsEvent) -> Fut + 'static,
+    Fut: Future<Output = SqsBatchResponse> + Send + 'static,
+{
+    let services = for_the_process(services);
+    Box::pin(lambda_runtime::run(lambda_runtime::service_fn(move |event: lambda_runtime::LambdaEvent<SqsEvent>| {
+        let answer = handler(services, event.payload);
+        async move { Ok::<_, Error>(answer.await) }
+    })))
+}
+
+/// A scheduled job (EventBridge): the handler's report is the answer, and its error fails the
+/// invocation (the function's error alarm counts it; the next tick picks the work up again).
+pub fn schedule<F, Fut, T, E>(services: Services, handler: F) -> Serving
+where
+    F: Fn(&'static Services, EventBridgeEvent) -> Fut + 'static,
+    Fut: Future<Output = Result<T, E>> + Send + 'static,
+    T: serde::Serialize + 'static,
+    E: Into<Error> + 'static,
+{
+    let services = for_the_process(services);
+    Box::pin(lambda_runtime::run(lambda_runtime::service_fn(move |event: lambda_runtime::LambdaEvent<EventBridgeEvent>| {
+        let report = handler(services, event.payload);
+        async move { report.await.map_err(Into::into) }
+    })))
+}

@@ -1,0 +1,10 @@
+//! `webhook-worker`: the SQS consumer that does the work of verified webhook events (matching,
+//! keywords, lifecycle moves, payments). All logic lives in `leadflow::handlers::webhook_worker`;
+//! the function is wired with `ReportBatchItemFailures`.
+
+use crate::serve::{self, Init};
+
+pub async fn init() -> Init {
+    let services = leadflow::runtime::aws::init_from_env().await?;
+    Ok(serve::sqs(services, leadflow::handlers::webhook_worker::handle))
+}

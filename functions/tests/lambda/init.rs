@@ -1,0 +1,90 @@
+//! Init: `LEADFLOW_FUNCTION` picks the entry point; a missing or unknown name, or a function
+//! whose own init fails, is a Lambda init error that names what is wrong, and the process exits.
+
+use crate::runtime_api::{InitError, RuntimeApi};
+use serde_yaml_ng::Value;
+use std::collections::BTreeSet;
+use std::process::Output;
+use std::time::Duration;
+
+/// Runs the executable with only these settings, against `api`, until it exits.
+async fn run(api: Option<&RuntimeApi>, settings: &[(&str, &str)]) -> Output {
+    let mut command = tokio::process::Command::new(env!("CARGO_BIN_EXE_leadflow-functions"));
+    command.env_clear().envs(settings.iter().copied()).kill_on_drop(true);
+    if let Some(api) = api {
+        command.env("AWS_LAMBDA_RUNTIME_API", api.address());
+    }
+    tokio::time::timeout(Duration::from_secs(60), command.output())
+        .await
+        .unwrap_or_else(|_| panic!("{settings:?}: the process did not exit at init"))
+        .unwrap()
+}
+
+/// Runs the executable with these settings and answers the one init error it reported.
+async fn init_error(settings: &[(&str, &str)]) -> InitError {
+    let api = RuntimeApi::start().await;
+    let output = run(Some(&api), settings).await;
+    assert!(!output.status.success(), "{settings:?}: a failed init exits with an error status");
+    let errors = api.init_errors();
+    assert_eq!(errors.len(), 1, "{settings:?}: one init error, got {errors:?}");
+    errors[0].clone()
+}
+
+/// The names the template gives its functions (`LEADFLOW_FUNCTION`).
+fn template_names() -> BTreeSet<String> {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../template.yaml");
+    let t: Value = serde_yaml_ng::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let names: BTreeSet<String> = t["Resources"]
+        .as_mapping()
+        .unwrap()
+        .values()
+        .filter(|r| r["Type"].as_str() == Some("AWS::Serverless::Function"))
+        .map(|r| r["Properties"]["Environment"]["Variables"]["LEADFLOW_FUNCTION"].as_str().expect("LEADFLOW_FUNCTION").to_string())
+        .collect();
+    assert!(names.len() > 1);
+    names
+}
+
+/// The valid names an unknown-function message lists (after "one of ").
+fn listed_names(message: &str) -> BTreeSet<String> {
+    let (_, list) = message.split_once("one of ").unwrap_or_else(|| panic!("no list of names in {message:?}"));
+    list.split(',').map(|n| n.trim().to_string()).collect()
+}
+
+#[tokio::test]
+async fn a_missing_name_is_an_init_error_naming_the_setting_and_every_function() {
+    for settings in [&[][..], &[("LEADFLOW_FUNCTION", "  ")][..]] {
+        let error = init_error(settings).await;
+        assert_eq!(error.error_type(), "UnknownFunction");
+        assert_eq!(error.header.as_deref(), Some("UnknownFunction"));
+        assert!(error.message().starts_with("LEADFLOW_FUNCTION is not set"), "{}", error.message());
+        assert_eq!(listed_names(error.message()), template_names());
+    }
+}
+
+#[tokio::test]
+async fn an_unknown_name_is_an_init_error_naming_it_and_every_function() {
+    let error = init_error(&[("LEADFLOW_FUNCTION", "intak")]).await;
+    assert_eq!(error.error_type(), "UnknownFunction");
+    assert!(error.message().starts_with("LEADFLOW_FUNCTION is `intak`"), "{}", error.message());
+    assert_eq!(listed_names(error.message()), template_names(), "the executable and the template know the same functions");
+}
+
+#[tokio::test]
+async fn every_function_in_the_template_starts_its_own_init() {
+    // With no other settings every entry point is found and runs its own init, which refuses to
+    // start without the function's settings: an init error that names one, not an unknown name.
+    for name in template_names() {
+        let error = init_error(&[("LEADFLOW_FUNCTION", name.as_str())]).await;
+        assert_eq!(error.error_type(), "InitError", "{name}: {}", error.message());
+        assert!(error.message().contains("LEADFLOW_"), "{name}: the message names the missing setting: {}", error.message());
+    }
+}
+
+#[tokio::test]
+async fn outside_lambda_the_init_error_goes_to_the_log() {
+    let output = run(None, &[("LEADFLOW_FUNCTION", "nope")]).await;
+    assert!(!output.status.success());
+    let log = String::from_utf8_lossy(&output.stdout);
+    assert!(log.contains("LEADFLOW_FUNCTION is `nope`") && log.contains("intake"), "{log}");
+}
