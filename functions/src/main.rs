@@ -19,6 +19,7 @@ mod cadence;
 mod cadence_api;
 mod contacts;
 mod followup;
+mod forms;
 mod hygiene;
 mod intake;
 mod leads_api;
@@ -59,6 +60,7 @@ const FUNCTIONS: &[(&str, Start)] = &[
     ("cadence-api", || Box::pin(cadence_api::init())),
     ("contacts", || Box::pin(contacts::init())),
     ("followup", || Box::pin(followup::init())),
+    ("forms", || Box::pin(forms::init())),
     ("hygiene", || Box::pin(hygiene::init())),
     ("intake", || Box::pin(intake::init())),
     ("leads-api", || Box::pin(leads_api::init())),

@@ -271,11 +271,20 @@ fn only_the_form_webhook_and_unsubscribe_routes_opt_out_of_the_authorizer() {
             let open = e["Properties"]["Auth"]["Authorizer"].as_str() == Some("NONE");
             let path = e["Properties"]["Path"].as_str().unwrap_or_default();
             let method = e["Properties"]["Method"].as_str().unwrap_or_default();
-            // The form, the signed webhooks and the signed unsubscribe link.
-            let may_be_open = (method == "POST" && path == "/leads") || path.starts_with("/webhooks/") || path == "/unsubscribe";
+            // The form's assets and beacons are public too (and the signed unsubscribe link), served by a function that cannot
+            // read a lead (its role holds no GetItem or Query: see below).
+            let form_asset =
+                name == "FormsFunction" && ((method == "GET" && path.starts_with("/forms/")) || (method == "POST" && path == "/visits"));
+            let may_be_open =
+                (method == "POST" && path == "/leads") || path.starts_with("/webhooks/") || form_asset || path == "/unsubscribe";
             assert!(!open || may_be_open, "{name}.{}: {method} {path} must use the JWT authorizer", event.as_str().unwrap_or_default());
         }
     }
+    let forms = role_grants(&t["Resources"]["FormsRole"]);
+    assert!(
+        forms.iter().all(|(action, _)| !matches!(action.as_str(), "dynamodb:GetItem" | "dynamodb:Query" | "dynamodb:BatchGetItem")),
+        "the public form function must not read leads: {forms:?}"
+    );
     let api = &t["Resources"]["HttpApi"]["Properties"];
     assert_eq!(api["Auth"]["DefaultAuthorizer"].as_str(), Some("CognitoJwt"));
     // Throttling is on, and CORS is limited to the configured origins.

@@ -108,7 +108,16 @@ const MATRIX: &[Row] = &[
     // Source-tag audit: lead ids and tags; a re-tag needs the right to change every lead named.
     ("GET", "/sources/audit", ADMIN_MANAGER),
     ("POST", "/sources/retag", [(200, 200), (200, 403), (403, 403), (403, 403)]),
+    // The embeddable form: public assets and beacons, the same for everyone, no lead data.
+    ("GET", "/forms/embed.js", PUBLIC_OK),
+    ("GET", "/forms/{form}", PUBLIC_OK),
+    ("GET", "/forms/{form}/start", PUBLIC_OK),
+    ("GET", "/forms/{form}/page", PUBLIC_OK),
+    ("POST", "/visits", [(204, 204), (204, 204), (204, 204), (204, 204)]),
 ];
+
+/// A public read: everyone gets it, whoever they are.
+const PUBLIC_OK: [(u16, u16); 4] = [(200, 200), (200, 200), (200, 200), (200, 200)];
 
 /// Merging and reviewing duplicates: administrators, managers within their scope.
 const MERGERS: [(u16, u16); 4] = [(200, 200), (200, 403), (403, 403), (403, 403)];
@@ -206,6 +215,9 @@ fn body_for(pattern: &str, n: u32) -> (Vec<(&'static str, &'static str)>, String
     if pattern == "/spend/import" {
         return (vec![("content-type", "text/csv")], "month,source,campaign,amount\n2026-03,google,spring,120.00\n".into());
     }
+    if pattern == "/visits" {
+        return (vec![("content-type", "text/plain")], r#"{"visitor":"bWF0cml4LXZpc2l0b3I","type":"page_view","page":"/pricing"}"#.into());
+    }
     let body = match pattern {
         "/leads" => format!(r#"{{"email":"new.{n}@example.com","service_line":"med_spa"}}"#),
         "/leads/{id}/contacts" => r#"{"channel":"call","outcome":"no_answer"}"#.into(),
@@ -266,6 +278,7 @@ async fn every_route_and_role_gets_what_the_matrix_says() {
                     // maria works at Hoboken (the manager's facility); jon at Manhattan.
                     .replace("{member}", if whose == Whose::Own { "maria" } else { "jon" })
                     .replace("{source}", "chat_widget")
+                    .replace("{form}", "inquiry")
                     .replace("{chart}", "funnel.svg")
             };
             let token = sign(&claims(user, role), SECRET);

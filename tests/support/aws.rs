@@ -187,6 +187,7 @@ impl MotoAws {
             ],
             dedupe: store.clone(),
             rate: store.clone(),
+            visits: store.clone(),
             hygiene: store.clone(),
             pacer: store,
             mail_domains: Arc::new(leadflow::adapters::memory::StaticMailDomains::default()),

@@ -72,7 +72,7 @@ pub fn sample_lead_at(phone_number: Option<&str>, email_address: Option<&str>, a
     let submission = leadflow::domain::intake_form::NewLead {
         contact: Contact { first_name: None, last_name: None, phone: phone_number.map(phone), email: email_address.map(email) },
         context: context(serde_json::json!({ "service_line": "med_spa" })),
-        source: Source { channel: SourceChannel::WebForm, detail: Default::default() },
+        source: Source { channel: SourceChannel::WebForm, detail: Default::default(), journey: None },
         consent: Consents::default(),
     };
     Lead::capture(LeadId::random(), submission, at)
@@ -87,7 +87,7 @@ pub fn rich_lead() -> Lead {
         text_version: "2026-01".into(),
         text_sha256: "ab".repeat(32),
         at,
-        evidence: ConsentEvidence { captured_via: "web_form".into(), page: None, ip: Some("203.0.113.7".into()), user_agent: None },
+        evidence: ConsentEvidence { captured_via: "web_form".into(), ip: Some("203.0.113.7".into()), ..Default::default() },
         revoked_at: None,
         revoked_via: None,
     };

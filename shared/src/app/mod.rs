@@ -17,6 +17,8 @@ pub mod privacy;
 pub mod reminders;
 pub mod services;
 pub mod unsubscribe;
+pub mod visits;
+pub mod webform;
 pub mod webhook_context;
 
 // Scoring, routing, SLAs (issue 3).

@@ -59,4 +59,6 @@ pub struct Services {
     pub links: Arc<crate::crypto::LinkSigner>,
     /// The sender's throughput slots per origination identity (`app::pacing`).
     pub pacer: Arc<dyn crate::ports::SendPacer>,
+    /// The site snippet's anonymous page views and key events, until their visitor inquires.
+    pub visits: Arc<dyn crate::ports::VisitStore>,
 }

@@ -162,7 +162,7 @@ fn domain_ok(s: &str) -> bool {
     Email::parse(&format!("x@{s}")).is_ok_and(|e| e.domain() == s)
 }
 
-fn limit(raw: &Option<RawLimit>, path: &KeyPath, p: &mut Problems) -> Option<RateLimit> {
+pub(super) fn limit(raw: &Option<RawLimit>, path: &KeyPath, p: &mut Problems) -> Option<RateLimit> {
     let r = raw.as_ref()?;
     if r.limit == 0 {
         p.add(&path.key("limit"), "must be at least 1");

@@ -33,6 +33,7 @@ pub mod template;
 pub mod text;
 pub mod timeline;
 pub mod touchpoint;
+pub mod webform;
 
 // Scoring, routing, response-time SLAs and escalation (issue 3).
 pub mod contact_attempt;

@@ -4,6 +4,7 @@
 
 pub mod acknowledge;
 pub mod audit;
+pub mod forms;
 pub mod guard;
 pub mod intake;
 pub mod lead_batch;
@@ -20,6 +21,7 @@ pub mod sla;
 pub mod staff;
 pub mod team;
 pub mod touchpoints;
+pub mod visits;
 
 // Attribution and KPIs (issue 6).
 pub mod analytics;

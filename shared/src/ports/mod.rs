@@ -70,3 +70,6 @@ pub use aggregates::{AggregateStore, Ledger};
 pub use mail_domains::MailDomains;
 pub use rate_limit::RateCounter;
 pub use record_hygiene::RecordHygiene;
+// The site snippet's anonymous visits.
+pub mod visits;
+pub use visits::{VisitEvent, VisitStore};

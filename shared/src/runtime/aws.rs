@@ -160,6 +160,7 @@ pub async fn services(config: Config, env: &AwsEnv) -> Services {
         ],
         dedupe: store.clone(),
         rate: store.clone(),
+        visits: store.clone(),
         hygiene: store.clone(),
         pacer: store,
         mail_domains,

@@ -77,6 +77,7 @@ impl EmbeddedSystem {
             aggregates: Arc::new(aggregates.clone()),
             links: Arc::new(crate::crypto::LinkSigner::random()),
             pacer: Arc::new(crate::adapters::memory::MemoryPacer::new()),
+            visits: Arc::new(crate::adapters::memory::MemoryVisitStore::new()),
         };
         EmbeddedSystem { services, store, queue, outbox, team_outbox, audit, aggregates }
     }

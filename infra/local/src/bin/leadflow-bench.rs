@@ -829,7 +829,11 @@ mod dedupe_bench {
         let submission = leadflow::domain::intake_form::NewLead {
             contact: Default::default(),
             context: serde_json::from_value(serde_json::json!({"service_line": "med_spa"})).ok()?,
-            source: leadflow::domain::Source { channel: leadflow::domain::SourceChannel::WebForm, detail: Default::default() },
+            source: leadflow::domain::Source {
+                channel: leadflow::domain::SourceChannel::WebForm,
+                detail: Default::default(),
+                journey: None,
+            },
             consent: Default::default(),
         };
         let mut lead = Lead::capture(LeadId::random(), submission, at);

@@ -28,6 +28,9 @@ pub use team::MemoryTeamStore;
 mod hygiene;
 pub use hygiene::{MemoryRateCounter, StaticMailDomains};
 
+mod visits;
+pub use visits::MemoryVisitStore;
+
 pub use audit::MemoryAuditLog;
 pub use keys::LocalKeys;
 // Attribution and KPIs (issue 6).

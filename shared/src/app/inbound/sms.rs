@@ -165,7 +165,7 @@ async fn start(services: &Services, event: &InboundEvent, sms: &InboundSms) -> R
     let at = event.occurred_at;
     services.suppressions.lift(ContactChannel::Sms, sms.from.as_e164()).await?;
     let leads = all_by_phone(services, &sms.from).await?;
-    let text_ref = match services.config.consent_text(None, ContactChannel::Sms) {
+    let text_ref = match services.config.consent_text(None, ContactChannel::Sms, None) {
         ConsentTextLookup::Found { version, sha256 } => Some((version, sha256)),
         _ => None,
     };
@@ -181,7 +181,7 @@ async fn start(services: &Services, event: &InboundEvent, sms: &InboundSms) -> R
                     text_version: version.clone(),
                     text_sha256: sha256.clone(),
                     at,
-                    evidence: ConsentEvidence { captured_via: "keyword".into(), page: None, ip: None, user_agent: None },
+                    evidence: ConsentEvidence { captured_via: "keyword".into(), ..Default::default() },
                     revoked_at: None,
                     revoked_via: None,
                 });

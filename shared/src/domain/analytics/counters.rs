@@ -26,6 +26,12 @@ pub const SLA_MISSED: &str = "sla_missed";
 pub const REVENUE: &str = "revenue";
 /// Leads with at least one payment.
 pub const CUSTOMERS: &str = "customers";
+/// Leads whose site journey is known (the site snippet's first-party cookie came with the
+/// form), the site visits they made up to the inquiry, and the seconds from their first visit
+/// to the inquiry.
+pub const JOURNEYS: &str = "journeys";
+pub const VISITS: &str = "visits";
+pub const FIRST_VISIT_SECS: &str = "fv_secs";
 
 /// Acknowledgement histogram bucket.
 pub fn ack_bucket(i: usize) -> String {

@@ -56,6 +56,13 @@ pub struct KpiRow {
     pub spend_minor: Option<i64>,
     pub cost_per_lead_minor: Option<i64>,
     pub cost_per_acquisition_minor: Option<i64>,
+    /// Leads whose site journey is known (sent by the site snippet with the form).
+    pub journeys: i64,
+    /// Average site visits up to the inquiry, the inquiring visit included (1: they inquired
+    /// on their first visit), over the leads with a known journey.
+    pub visits_before_inquiry_avg: Option<f64>,
+    /// Average days from the first site visit to the inquiry, over the same leads.
+    pub days_first_visit_to_inquiry_avg: Option<f64>,
 }
 
 /// `num / den` rounded to four places.
@@ -63,9 +70,9 @@ pub fn rate(num: i64, den: i64) -> Option<f64> {
     (den > 0).then(|| ((num as f64 / den as f64) * 10_000.0).round() / 10_000.0)
 }
 
-/// Seconds rounded to one place.
-fn seconds(s: f64) -> f64 {
-    (s * 10.0).round() / 10.0
+/// Rounded to one place (seconds, visits, days).
+fn tenths(v: f64) -> f64 {
+    (v * 10.0).round() / 10.0
 }
 
 /// `num / den` in whole minor units, half up.
@@ -93,10 +100,11 @@ pub fn kpi_row(period: String, key: String, k: &Counters, spend: Option<i64>) ->
     let qualified = get(k, c::QUALIFIED);
     let booked = get(k, c::BOOKED);
     let converted = get(k, c::CONVERTED);
+    let journeys = get(k, c::JOURNEYS);
     let ack_h = hist(k, c::ack_bucket);
     let fc_h = hist(k, c::first_contact_bucket);
-    let avg = |ms: i64, n: i64| (n > 0).then(|| seconds(ms as f64 / n as f64 / 1000.0));
-    let pct = |h: &[i64], p: f64| histogram::percentile(h, p).map(seconds);
+    let avg = |ms: i64, n: i64| (n > 0).then(|| tenths(ms as f64 / n as f64 / 1000.0));
+    let pct = |h: &[i64], p: f64| histogram::percentile(h, p).map(tenths);
     KpiRow {
         period,
         key,
@@ -131,6 +139,9 @@ pub fn kpi_row(period: String, key: String, k: &Counters, spend: Option<i64>) ->
         spend_minor: spend,
         cost_per_lead_minor: spend.and_then(|s| per(s, leads)),
         cost_per_acquisition_minor: spend.and_then(|s| per(s, converted)),
+        journeys,
+        visits_before_inquiry_avg: (journeys > 0).then(|| tenths(get(k, c::VISITS) as f64 / journeys as f64)),
+        days_first_visit_to_inquiry_avg: (journeys > 0).then(|| tenths(get(k, c::FIRST_VISIT_SECS) as f64 / journeys as f64 / 86_400.0)),
     }
 }
 
@@ -209,6 +220,11 @@ mod tests {
         assert_eq!(r.lifetime_value_minor, Some(75_000));
         assert_eq!(r.cost_per_lead_minor, Some(4_500));
         assert_eq!(r.cost_per_acquisition_minor, Some(22_500));
+        assert_eq!((r.journeys, r.visits_before_inquiry_avg), (0, None));
+        // 4 journeys: 1 + 2 + 3 + 6 visits, 0, 1.5, 3 and 10 days from the first visit.
+        counters.extend(k(&[("journeys", 4), ("visits", 12), ("fv_secs", (14 * 86_400) + 43_200)]));
+        let r = kpi_row("2026-03".into(), "google".into(), &counters, None);
+        assert_eq!((r.journeys, r.visits_before_inquiry_avg, r.days_first_visit_to_inquiry_avg), (4, Some(3.0), Some(3.6)));
         // Nothing to divide by: no number at all.
         counters.clear();
         let empty = kpi_row("2026-03".into(), "tiktok".into(), &counters, None);
