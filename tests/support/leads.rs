@@ -162,7 +162,10 @@ pub fn busy_runner_config() -> std::path::PathBuf {
         .replace("parts_per_second = 3", "parts_per_second = 1000")
         .replace("per_ip = { limit = 20, window_seconds = 3600 }\n", "")
         .replace("per_network = { limit = 60, window_seconds = 3600 }\n", "");
-    assert!(text.contains("parts_per_second = 1000") && !text.contains("per_ip ="), "the shipped rate limits moved");
+    assert!(
+        text.contains("parts_per_second = 1000") && !text.contains("per_ip = { limit = 20,") && !text.contains("per_network ="),
+        "the shipped rate limits moved"
+    );
     static N: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
     let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let path = std::env::temp_dir().join(format!("leadflow-busy-{}-{n}.toml", std::process::id()));
