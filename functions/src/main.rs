@@ -20,6 +20,7 @@ mod cadence_api;
 mod console;
 mod contacts;
 mod followup;
+mod forms;
 mod hygiene;
 mod intake;
 mod leads_api;
@@ -31,6 +32,7 @@ mod sla;
 mod sources;
 mod team;
 mod touchpoints;
+mod unsubscribe;
 mod webhook_worker;
 mod webhooks;
 mod weekly_summary;
@@ -60,6 +62,7 @@ const FUNCTIONS: &[(&str, Start)] = &[
     ("console", || Box::pin(console::init())),
     ("contacts", || Box::pin(contacts::init())),
     ("followup", || Box::pin(followup::init())),
+    ("forms", || Box::pin(forms::init())),
     ("hygiene", || Box::pin(hygiene::init())),
     ("intake", || Box::pin(intake::init())),
     ("leads-api", || Box::pin(leads_api::init())),
@@ -71,6 +74,7 @@ const FUNCTIONS: &[(&str, Start)] = &[
     ("sources", || Box::pin(sources::init())),
     ("team", || Box::pin(team::init())),
     ("touchpoints", || Box::pin(touchpoints::init())),
+    ("unsubscribe", || Box::pin(unsubscribe::init())),
     ("webhook-worker", || Box::pin(webhook_worker::init())),
     ("webhooks", || Box::pin(webhooks::init())),
     ("weekly-summary", || Box::pin(weekly_summary::init())),

@@ -10,14 +10,20 @@ driven by Playwright, and axe-core for accessibility checks.
 * `axe_violations(page)` runs axe-core in the page (it works under a strict CSP: the engine is
   evaluated through the DevTools protocol, not injected as a script element).
 * `screenshot(page, name)` saves target/browser-screenshots/NAME.png.
+* `start_site(root, substitutions, headers)` serves a folder of static pages from a second
+  origin (`http://localhost:PORT`, another site than the runner's `127.0.0.1`), replacing
+  `%NAME%` placeholders in its text files and adding response headers (a page's CSP), so
+  cross-origin requests, CORS and cookies are exercised for real. `free_port()` finds a port.
 """
 
 from __future__ import annotations
 
+import http.server
 import json
 import os
 import pathlib
 import re
+import socket
 import subprocess
 import threading
 import urllib.error
@@ -107,6 +113,78 @@ class Runner:
             if found or time.monotonic() > end:
                 return found
             time.sleep(0.05)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@dataclass
+class Site:
+    """A static site on its own origin; `url(path)` is a page's address."""
+
+    base_url: str
+    server: http.server.ThreadingHTTPServer
+    requests: list[str] = field(default_factory=list)
+    # `%NAME%` -> value in served text; may be filled in after the start (`%SITE%` is the origin).
+    substitutions: dict[str, str] = field(default_factory=dict)
+    # Headers of every page (a Content-Security-Policy); may be set after the start too.
+    headers: dict[str, str] = field(default_factory=dict)
+
+    def url(self, path: str) -> str:
+        return self.base_url + path
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def start_site(root: pathlib.Path, substitutions: dict[str, str] | None = None, headers: dict[str, str] | None = None, port: int | None = None) -> Site:
+    """Serves `root` at http://localhost:PORT (text files with `%NAME%` replaced)."""
+    substitutions = dict(substitutions or {})
+    headers = dict(headers or {})
+    types = {".html": "text/html; charset=utf-8", ".js": "text/javascript", ".css": "text/css", ".png": "image/png"}
+    seen: list[str] = []
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):  # noqa: N802 (the standard library's name)
+            path = self.path.split("?", 1)[0]
+            if path.endswith("/"):
+                path += "index.html"
+            target = (root / path.lstrip("/")).resolve()
+            if not target.is_file() and target.with_suffix(".html").is_file():
+                target = target.with_suffix(".html")  # `/pricing` is pricing.html, as most sites serve it
+            seen.append(self.path)
+            if root.resolve() not in target.parents or not target.is_file():
+                self.send_error(404)
+                return
+            body = target.read_bytes()
+            kind = types.get(target.suffix, "application/octet-stream")
+            if not kind.startswith("image/"):
+                text = body.decode()
+                for name, value in substitutions.items():
+                    text = text.replace(f"%{name}%", value)
+                body = text.encode()
+            self.send_response(200)
+            self.send_header("content-type", kind)
+            self.send_header("content-length", str(len(body)))
+            self.send_header("cache-control", "no-store")
+            for k, v in headers.items():
+                if kind.startswith("text/html"):
+                    self.send_header(k, v)
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", port or 0), Handler)
+    site = Site(f"http://localhost:{server.server_address[1]}", server, seen, substitutions, headers)
+    substitutions.setdefault("SITE", site.base_url)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return site
 
 
 def _start(args: list[str], env: dict[str, str] | None = None) -> Runner:

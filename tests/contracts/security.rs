@@ -177,6 +177,12 @@ async fn sealed_fields_are_ciphertext_to_a_table_reader() {
     let (store, _) = aws.fresh_kms_store().await;
     let mut lead = leadflow_tests::leads::rich_lead();
     lead.context.concern = Some(leadflow::domain::text::FreeText::parse("bleeding after surgery", 2000).unwrap());
+    // A site's own form field, kept with its label: the person's words, sealed like the concern.
+    lead.context.extras = vec![leadflow::domain::context::ExtraField {
+        name: "symptoms".into(),
+        label: "Symptoms".into(),
+        value: leadflow::domain::text::FreeText::parse("numb left foot", 1000).unwrap(),
+    }];
     store.create_or_match(&lead).await.unwrap();
     let key = |id: leadflow::domain::LeadId| {
         [("PK".to_string(), AttributeValue::S(format!("LEAD#{id}"))), ("SK".to_string(), AttributeValue::S("LEAD".into()))]
@@ -185,9 +191,10 @@ async fn sealed_fields_are_ciphertext_to_a_table_reader() {
     };
     let raw = aws.dynamodb.get_item().table_name(store.table()).set_key(Some(key(lead.id))).send().await.unwrap().item.unwrap();
     let text = format!("{raw:?}");
-    assert!(!text.contains("bleeding"), "{text}");
-    assert!(text.contains("$sealed"));
-    assert_eq!(store.get(lead.id).await.unwrap().unwrap().context.concern, lead.context.concern);
+    assert!(!text.contains("bleeding") && !text.contains("numb left foot"), "{text}");
+    assert!(text.contains("$sealed") && text.contains("Symptoms"), "the label stays readable");
+    let read = store.get(lead.id).await.unwrap().unwrap();
+    assert_eq!((read.context.concern, read.context.extras), (lead.context.concern.clone(), lead.context.extras.clone()));
 
     // Someone with table access but no key: nothing to read.
     let plain = DynamoStore::new(aws.dynamodb.clone(), store.table());

@@ -308,11 +308,17 @@ async fn dev_tokens_are_issued_and_verified_like_api_gateway_would() {
     assert_eq!(call("POST", "/local/dev-token", None, r#"{"user":"u","role":"root"}"#).await.unwrap().status(), 422);
 }
 
-/// The non-negotiable: only `POST /leads` and signed webhooks are public.
+/// The non-negotiable: only `POST /leads`, the form's assets and beacons, signed webhooks and
+/// signed unsubscribe links are public.
 #[test]
-fn only_the_form_route_and_webhooks_are_public() {
+fn only_the_form_route_webhooks_and_unsubscribe_links_are_public() {
     for route in leadflow_local::api_routes() {
-        let public_allowed = (route.method == http::Method::POST && route.pattern == "/leads") || route.pattern.starts_with("/webhooks/");
+        let form_asset = (route.method == http::Method::GET && route.pattern.starts_with("/forms/"))
+            || (route.method == http::Method::POST && route.pattern == "/visits");
+        let public_allowed = (route.method == http::Method::POST && route.pattern == "/leads")
+            || route.pattern.starts_with("/webhooks/")
+            || form_asset
+            || route.pattern == "/unsubscribe";
         if route.access == leadflow_local::Access::Public {
             assert!(public_allowed, "{} {} must sit behind the authorizer", route.method, route.pattern);
         }

@@ -16,3 +16,4 @@ mod reports;
 mod security_matrix;
 mod source_audit;
 mod staff_routes;
+mod webform;

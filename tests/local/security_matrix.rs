@@ -46,6 +46,9 @@ const ADMIN_MANAGER: [(u16, u16); 4] = [(200, 200), (200, 200), (403, 403), (403
 /// Signed webhooks: public, and an unsigned request is refused whoever sends it.
 const UNSIGNED: [(u16, u16); 4] = [(401, 401), (401, 401), (401, 401), (401, 401)];
 
+/// Signed unsubscribe links: public, and a request without a valid link is refused whoever sends it.
+const UNSIGNED_LINK: [(u16, u16); 4] = [(400, 400), (400, 400), (400, 400), (400, 400)];
+
 /// THE ACCESS MATRIX. One row per API route. Public routes answer everyone the same.
 const MATRIX: &[Row] = &[
     ("POST", "/leads", [(202, 202), (202, 202), (202, 202), (202, 202)]),
@@ -84,6 +87,9 @@ const MATRIX: &[Row] = &[
     ("POST", "/webhooks/appointments", UNSIGNED),
     ("POST", "/webhooks/payments", UNSIGNED),
     ("POST", "/webhooks/sources/{source}", UNSIGNED),
+    // The email unsubscribe link.
+    ("GET", "/unsubscribe", UNSIGNED_LINK),
+    ("POST", "/unsubscribe", UNSIGNED_LINK),
     // Duplicate review and merges (issue 7): administrators, and managers for pairs in scope.
     ("GET", "/merge/reviews", [(200, 200), (200, 200), (403, 403), (403, 403)]),
     ("POST", "/merge/reviews/{pair}/accept", MERGERS),
@@ -111,7 +117,16 @@ const MATRIX: &[Row] = &[
     // Source-tag audit: lead ids and tags; a re-tag needs the right to change every lead named.
     ("GET", "/sources/audit", ADMIN_MANAGER),
     ("POST", "/sources/retag", [(200, 200), (200, 403), (403, 403), (403, 403)]),
+    // The embeddable form: public assets and beacons, the same for everyone, no lead data.
+    ("GET", "/forms/embed.js", PUBLIC_OK),
+    ("GET", "/forms/{form}", PUBLIC_OK),
+    ("GET", "/forms/{form}/start", PUBLIC_OK),
+    ("GET", "/forms/{form}/page", PUBLIC_OK),
+    ("POST", "/visits", [(204, 204), (204, 204), (204, 204), (204, 204)]),
 ];
+
+/// A public read: everyone gets it, whoever they are.
+const PUBLIC_OK: [(u16, u16); 4] = [(200, 200), (200, 200), (200, 200), (200, 200)];
 
 /// Merging and reviewing duplicates: administrators, managers within their scope.
 const MERGERS: [(u16, u16); 4] = [(200, 200), (200, 403), (403, 403), (403, 403)];
@@ -143,7 +158,8 @@ fn open_hours() -> chrono::DateTime<Utc> {
 /// The runner, with no background ticker: a scheduled run between two snapshots would change
 /// the store under a refusal.
 async fn runner() -> Running {
-    let options = Options { port: 0, tick_every: None, dev_token_secret: Some(SECRET.into()), ..Options::default() };
+    let config = Some(leadflow_tests::leads::busy_runner_config());
+    let options = Options { port: 0, tick_every: None, dev_token_secret: Some(SECRET.into()), config, ..Options::default() };
     start(options, Arc::new(ManualClock::new(open_hours()))).await.unwrap()
 }
 
@@ -207,6 +223,9 @@ fn body_for(pattern: &str, n: u32) -> (Vec<(&'static str, &'static str)>, String
     let json = vec![("content-type", "application/json")];
     if pattern == "/spend/import" {
         return (vec![("content-type", "text/csv")], "month,source,campaign,amount\n2026-03,google,spring,120.00\n".into());
+    }
+    if pattern == "/visits" {
+        return (vec![("content-type", "text/plain")], r#"{"visitor":"bWF0cml4LXZpc2l0b3I","type":"page_view","page":"/pricing"}"#.into());
     }
     let body = match pattern {
         "/leads" => format!(r#"{{"email":"new.{n}@example.com","service_line":"med_spa"}}"#),
@@ -273,6 +292,7 @@ async fn every_route_and_role_gets_what_the_matrix_says() {
                     // maria works at Hoboken (the manager's facility); jon at Manhattan.
                     .replace("{member}", if whose == Whose::Own { "maria" } else { "jon" })
                     .replace("{source}", "chat_widget")
+                    .replace("{form}", "inquiry")
                     .replace("{chart}", "funnel.svg")
             };
             let token = sign(&claims(user, role), SECRET);

@@ -27,6 +27,15 @@ impl EventQueue for Recorder {
         self.events.lock().unwrap().push(event.clone());
         self.inner.publish(event).await
     }
+
+    async fn publish_later(
+        &self,
+        consumer: leadflow::ports::Consumer,
+        event: &LeadEvent,
+        delay: chrono::Duration,
+    ) -> Result<(), QueueError> {
+        self.inner.publish_later(consumer, event, delay).await
+    }
 }
 
 struct World {
@@ -42,7 +51,10 @@ fn open_hours() -> DateTime<Utc> {
 
 fn world() -> World {
     let clock = Arc::new(ManualClock::new(open_hours()));
-    let mut system = EmbeddedSystem::new(Config::embedded_default().unwrap(), clock.clone()).with_webhooks(context());
+    // Many texts in one second of the manual clock (replies to several keywords): a high rate.
+    let mut config = Config::embedded_default().unwrap();
+    config.messaging.pacing.parts_per_second = 1000;
+    let mut system = EmbeddedSystem::new(config, clock.clone()).with_webhooks(context());
     let recorder = Arc::new(Recorder { inner: system.services.queue.clone(), events: Mutex::default() });
     system.services.queue = recorder.clone();
     World { system, clock, recorder }

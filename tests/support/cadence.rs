@@ -61,7 +61,10 @@ impl World {
         let clock = Arc::new(ManualClock::new(at));
         match kind {
             Kind::Embedded => {
-                let settings = QueueSettings { visibility_timeout: std::time::Duration::from_millis(20), max_receive_count: 3 };
+                // A failed message is visible again at once, so a drain retries it (and finally
+                // dead-letters it) there and then: what a drain does never depends on how much
+                // real time passed.
+                let settings = QueueSettings { visibility_timeout: std::time::Duration::ZERO, max_receive_count: 3 };
                 let system = EmbeddedSystem::with_queue_settings(config, clock.clone(), settings).with_webhooks(crate::webhooks::context());
                 World { services: system.services.clone(), clock, backend: Backend::Embedded(Box::new(system)) }
             }
@@ -148,7 +151,7 @@ impl World {
         for _ in 0..10_000 {
             let mut next: Option<DateTime<Utc>> = None;
             for id in leads {
-                for kind in ["cadence", "sla"] {
+                for kind in ["cadence", "sla", "reminder"] {
                     if let Some(item) = self.services.due.get(kind, &id.to_string()).await.unwrap() {
                         next = Some(next.map_or(item.due_at, |n| n.min(item.due_at)));
                     }
@@ -173,7 +176,7 @@ impl World {
     /// Moves the scheduler's cursors to just before `target`, as idle ticks would have.
     pub async fn skip_idle_until(&self, target: DateTime<Utc>) {
         let to = minute_of(target) - Duration::minutes(2);
-        for kind in ["cadence", "sla"] {
+        for kind in ["cadence", "sla", "reminder"] {
             let cur = self.services.due.cursor(kind).await.unwrap();
             if cur.is_none_or(|c| c < to) {
                 self.services.due.advance_cursor(kind, cur, to).await.unwrap();
@@ -230,6 +233,25 @@ impl World {
             }
             Backend::Moto { aws, .. } => aws.sms_sent_to(e164).await.into_iter().map(|r| r.message).collect(),
         }
+    }
+
+    /// The outbox of an embedded world (texts and emails with their headers).
+    pub fn outbox(&self) -> Option<Vec<leadflow::adapters::memory::OutboxEntry>> {
+        match &self.backend {
+            Backend::Embedded(s) => Some(s.outbox.entries()),
+            Backend::Moto { .. } => None,
+        }
+    }
+
+    /// Posts a webhook request a second after the clock's now and lets the worker run. The
+    /// second is the time a reply or a provider's callback takes to arrive: without it, the
+    /// request would happen in the same instant as what it answers (the text it replies to, the
+    /// booking it moves), and their order on the timeline would be a toss-up.
+    pub async fn webhook(&self, req: lambda_http::Request) -> u16 {
+        self.clock.set(self.now() + Duration::seconds(1));
+        let status = leadflow::handlers::webhooks::handle(&self.services, req).await.status().as_u16();
+        self.drain().await;
+        status
     }
 
     /// How many emails went to `address`.

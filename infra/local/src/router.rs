@@ -18,7 +18,8 @@ use std::net::SocketAddr;
 /// Who may call a route.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Access {
-    /// `POST /leads` and signed webhooks: open, the handler verifies what it needs.
+    /// `POST /leads`, the form's assets and beacons, signed webhooks and signed unsubscribe
+    /// links: open, the handler verifies what it needs.
     Public,
     /// Everything that reads or changes lead data: a valid token is required.
     Authorized,
@@ -114,7 +115,40 @@ pub fn api_routes() -> Vec<Route> {
     routes.extend(cadence_routes());
     // Duplicate review and merges (issue 7).
     routes.extend(merge_routes());
+    // The signed email unsubscribe link: public, the token is verified by the handler.
+    routes.push(Route {
+        method: Method::GET,
+        pattern: "/unsubscribe",
+        access: Access::Public,
+        handler: |s, r| Box::pin(handlers::unsubscribe::confirm_page(&s.services, r)),
+    });
+    routes.push(Route {
+        method: Method::POST,
+        pattern: "/unsubscribe",
+        access: Access::Public,
+        handler: |s, r| Box::pin(handlers::unsubscribe::handle(&s.services, r)),
+    });
+    // The embeddable form and the site snippet's beacons.
+    routes.extend(form_routes());
     routes
+}
+
+/// The embeddable form's routes (`functions/src/forms.rs`): public; nothing in them reads or
+/// changes a lead (the form posts to `POST /leads`).
+fn form_routes() -> Vec<Route> {
+    let route = |method: Method, pattern: &'static str| Route {
+        method,
+        pattern,
+        access: Access::Public,
+        handler: |s, r| Box::pin(handlers::forms::handle(&s.services, r)),
+    };
+    vec![
+        route(Method::GET, "/forms/embed.js"),
+        route(Method::GET, "/forms/{form}"),
+        route(Method::GET, "/forms/{form}/start"),
+        route(Method::GET, "/forms/{form}/page"),
+        route(Method::POST, "/visits"),
+    ]
 }
 
 /// The follow-up routes (`functions/src/cadence_api.rs`): all need a token.

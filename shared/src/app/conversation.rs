@@ -47,6 +47,9 @@ pub enum Refusal {
     QuietHours { allowed_from: DateTime<Utc>, time_zone: String },
     /// The provider refused it for good (an unreachable number).
     Rejected { error: String },
+    /// The sender is at its throughput limit or the provider is throttling: nothing was sent;
+    /// the staff member may try again from `retry_at`.
+    Busy { retry_at: DateTime<Utc>, cause: String },
 }
 
 impl Refusal {
@@ -62,6 +65,7 @@ impl Refusal {
                 )
             }
             Refusal::Rejected { .. } => "not sent: the provider refused the message".into(),
+            Refusal::Busy { .. } => "not sent: the texting number is at its sending limit; try again in a few seconds".into(),
         }
     }
 }
@@ -161,6 +165,9 @@ async fn attempt(services: &Services, lead_id: LeadId, m: &StaffMessage, by: &st
     let sent = match delivery {
         Ok(Delivery::Sent(s)) => s,
         Ok(Delivery::Blocked(gate)) => return Ok(Outcome::Refused(Refusal::Gate { gate })),
+        Ok(Delivery::Paced { until, reason }) => {
+            return Ok(Outcome::Refused(Refusal::Busy { retry_at: until, cause: reason.as_str().to_string() }))
+        }
         Err(MessagingError::Send(SendError::Rejected(error))) => return Ok(Outcome::Refused(Refusal::Rejected { error })),
         Err(MessagingError::Send(e)) => return Err(ConversationError::Send(e.to_string())),
         Err(MessagingError::Store(e)) => return Err(e.into()),

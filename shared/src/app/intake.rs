@@ -79,7 +79,7 @@ pub async fn capture_public(services: &Services, request: IntakeRequest) -> Resu
 async fn capture_with(services: &Services, mut request: IntakeRequest, screen: bool) -> Result<Accepted, IntakeError> {
     let now = services.clock.now();
     if screen {
-        super::intake_screen::spam_check(&services.config.data_quality.spam, &mut request.submission.fields, now)
+        super::intake_screen::spam_check(&services.config.data_quality.spam, &services.links, &mut request.submission.fields, now)
             .map_err(IntakeError::Screened)?;
         super::intake_screen::limit_ip(services, request.submission.ip.as_deref()).await?;
     }
@@ -169,6 +169,16 @@ async fn store_and_publish(
         Some(s) => TimelineEntry::derived(lead_id, first_seen, &s, Actor::Lead, entry_kind),
         None => TimelineEntry::new(lead_id, first_seen, Actor::Lead, entry_kind),
     };
+    // The visit that first brought the person, when it was an earlier one (the site snippet's
+    // first touch): its own touchpoint, so attribution credits it too. Derived from the
+    // inquiry's entry, so a retry writes it once.
+    if let Some(first) = new_lead.first_visit() {
+        let kind = TimelineKind::TouchpointRecorded { touchpoint: first.clone() };
+        services
+            .timeline
+            .append(&TimelineEntry::derived(lead_id, first.at, &format!("{}:first-visit", entry.id), Actor::Lead, kind))
+            .await?;
+    }
     services.timeline.append(&entry).await?;
 
     // The write, in the audit trail: once per request (the id derives from the timeline

@@ -3,6 +3,7 @@
 
 pub mod acknowledge;
 pub mod audit;
+pub mod compose;
 pub mod email;
 pub mod inbound;
 pub mod intake;
@@ -10,9 +11,14 @@ pub mod leads;
 pub mod lifecycle;
 pub mod matching;
 pub mod messaging;
+pub mod pacing;
 pub mod person;
 pub mod privacy;
+pub mod reminders;
 pub mod services;
+pub mod unsubscribe;
+pub mod visits;
+pub mod webform;
 pub mod webhook_context;
 
 // Scoring, routing, SLAs (issue 3).

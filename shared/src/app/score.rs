@@ -108,6 +108,16 @@ struct Decision {
 
 /// Scores (and routes) the lead an event is about.
 pub async fn score(services: &Services, event: &LeadEvent) -> Result<ScoreOutcome, ScoreError> {
+    // An inquiry from a visitor the site counted: their page views and key events join the
+    // lead first, so this score already counts them.
+    if matches!(event.kind, LeadEventKind::Captured | LeadEventKind::InquiryRepeated) {
+        if let Some(lead) = services.leads.get(event.lead_id).await? {
+            let joined = super::visits::join(services, &lead).await?;
+            if joined > 0 {
+                info!(lead_id = %lead.id, joined, "site visits joined");
+            }
+        }
+    }
     let mut decision = None;
     for _ in 0..5 {
         let lead = services.leads.get(event.lead_id).await?.ok_or(ScoreError::LeadMissing(event.lead_id))?;

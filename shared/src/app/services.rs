@@ -57,6 +57,10 @@ pub struct Services {
     pub aggregates: Arc<dyn crate::ports::AggregateStore>,
     /// Signs and verifies the tokens in links and references handed to people and tools.
     pub links: Arc<crate::crypto::LinkSigner>,
+    /// The sender's throughput slots per origination identity (`app::pacing`).
+    pub pacer: Arc<dyn crate::ports::SendPacer>,
+    /// The site snippet's anonymous page views and key events, until their visitor inquires.
+    pub visits: Arc<dyn crate::ports::VisitStore>,
 }
 
 impl Services {

@@ -63,6 +63,13 @@ pub struct RawConfig {
     pub reports: super::analytics::RawReports,
     #[serde(default)]
     pub console: super::console::RawConsole,
+    #[serde(default)]
+    pub messaging: super::messaging::RawMessaging,
+    // The embeddable form and the site snippet's beacons.
+    #[serde(default)]
+    pub forms: Vec<super::forms::RawForm>,
+    #[serde(default)]
+    pub web_analytics: super::forms::RawWebAnalytics,
 }
 
 #[derive(Debug, Deserialize)]
@@ -74,6 +81,10 @@ pub struct RawOrganization {
     pub phone_region: String,
     #[serde(default = "default_currency")]
     pub currency: String,
+    /// The language of the organization's own texts (consent texts without a language, forms
+    /// that do not say).
+    #[serde(default)]
+    pub language: Option<String>,
 }
 
 fn default_region() -> String {
@@ -119,6 +130,9 @@ pub struct RawConsentText {
     pub version: String,
     pub channels: Vec<String>,
     pub text: String,
+    /// The language the text is written in (the organization's when absent).
+    #[serde(default)]
+    pub language: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -3,9 +3,16 @@
 //! of an object (`fields.*`). Adding a path here is all a new sensitive free-text field needs:
 //! the DynamoDB adapter seals it on write, and every read opens whatever is sealed.
 
-/// Sealed paths of a lead record: the health concern, and the urgency phrases scoring matched
-/// in it (the explanation names them, so it says as much as the concern).
-pub const LEAD: &[&str] = &["context.concern", "score.urgency.matches[].phrase", "score.urgency.negated[]", "score.contributions[].detail"];
+/// Sealed paths of a lead record: the health concern, the values of the site's own form fields
+/// kept with it (the person's words too), and the urgency phrases scoring matched in the
+/// concern (the explanation names them, so it says as much as the concern).
+pub const LEAD: &[&str] = &[
+    "context.concern",
+    "context.extras[].value",
+    "score.urgency.matches[].phrase",
+    "score.urgency.negated[]",
+    "score.contributions[].detail",
+];
 
 /// Sealed paths of a timeline entry (entries are stored flat: the kind's fields sit beside
 /// `id`, `at` and `actor`): staff notes on contact attempts, status changes, milestones,

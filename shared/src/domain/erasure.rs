@@ -43,6 +43,8 @@ fn anonymize_detail(d: &SourceDetail) -> SourceDetail {
             Some("facebook".to_string())
         } else if d.msclkid.is_some() {
             Some("bing".to_string())
+        } else if d.ttclid.is_some() {
+            Some("tiktok".to_string())
         } else {
             d.referrer.as_ref().and_then(|r| crate::domain::analytics::dimension::referrer_host(r.as_str()))
         };
@@ -59,6 +61,7 @@ fn anonymize_detail(d: &SourceDetail) -> SourceDetail {
         gclid: None,
         fbclid: None,
         msclkid: None,
+        ttclid: None,
         referrer: None,
         landing_page: None,
     }
@@ -119,7 +122,15 @@ pub fn anonymize_lead(lead: &Lead, at: DateTime<Utc>) -> Lead {
     ctx.preferences = ContactPreferences::default();
     ctx.date_of_birth = None;
     ctx.franchise = FranchiseProfile::default();
+    ctx.extras.clear();
     out.source.detail = anonymize_detail(&out.source.detail);
+    // The journey keeps its times, visit count and campaign tags (reports count them); its
+    // click ids, pages and the visitor id that linked the site's visits to the person go.
+    if let Some(j) = &mut out.source.journey {
+        j.first.detail = anonymize_detail(&j.first.detail);
+        j.latest.detail = anonymize_detail(&j.latest.detail);
+        j.visitor = None;
+    }
     anonymize_consent(&mut out.consent.sms);
     anonymize_consent(&mut out.consent.call);
     anonymize_consent(&mut out.consent.email);
@@ -379,6 +390,31 @@ mod tests {
             tracking_source: Some("Google Ads".into()),
         }));
         assert!(serde_json::to_string(&call).unwrap().contains("Google Ads"), "campaign labels stay for attribution");
+    }
+
+    #[test]
+    fn the_sites_fields_and_the_journeys_links_go_but_its_times_and_tags_stay() {
+        let lead: Lead = serde_json::from_value(serde_json::json!({
+            "id": "01JQ0000000000000000000002", "status": "new", "contact": {"phone": "+12015550123"},
+            "context": {"service_line": "med_spa", "extras": [{"name": "symptoms", "label": "Symptoms", "value": "numb left foot"}]},
+            "source": {"channel": "web_form", "detail": {"utm_source": "newsletter"}, "journey": {
+                "first": {"at": "2026-02-20T15:00:00Z", "detail": {"utm_campaign": "spring", "gclid": "Cj0abc", "landing_page": "https://x.example/feet"}},
+                "latest": {"at": "2026-03-03T15:00:00Z", "detail": {"utm_source": "newsletter", "referrer": "https://mail.example/"}},
+                "visits": 4, "visitor": "dmlzaXRvci0xMjM0NTY3OA"}},
+            "created_at": "2026-03-03T15:30:00Z", "updated_at": "2026-03-03T15:30:00Z", "version": 1
+        }))
+        .unwrap();
+        let anon = anonymize_lead(&lead, "2026-04-01T00:00:00Z".parse().unwrap());
+        let text = serde_json::to_string(&anon).unwrap();
+        for gone in ["numb", "Cj0abc", "/feet", "mail.example", "dmlzaXRvci"] {
+            assert!(!text.contains(gone), "{gone}: {text}");
+        }
+        let j = anon.source.journey.unwrap();
+        assert_eq!(
+            (j.visits, j.first.at, j.first.detail.utm_campaign.unwrap().as_str()),
+            (4, lead.source.journey.as_ref().unwrap().first.at, "spring")
+        );
+        assert_eq!(j.first.detail.utm_source.unwrap().as_str(), "google", "the click id's platform stays as the source");
     }
 
     #[test]

@@ -23,13 +23,17 @@ pub mod lifecycle;
 pub mod matching;
 pub mod merge;
 pub mod money;
+pub mod pacing;
 pub mod phone;
+pub mod screen;
+pub mod sms_segments;
 pub mod source;
 pub mod status;
 pub mod template;
 pub mod text;
 pub mod timeline;
 pub mod touchpoint;
+pub mod webform;
 
 // Scoring, routing, response-time SLAs and escalation (issue 3).
 pub mod contact_attempt;

@@ -39,6 +39,18 @@ pub enum SkipReason {
     LeadClosed,
     /// A test submission (`[test_records]`): never messaged.
     TestRecord,
+    /// The number's region is not in `[messaging] sms_countries` (no SMS pumping).
+    CountryNotAllowed,
+    /// The text names a host nobody configured (a person-supplied link would go out).
+    UnscreenedContent,
+    /// The text is over `[messaging] max_sms_segments`.
+    OverSegmentBudget,
+    /// The person opted out before and was told so once already.
+    AlreadyOptedOut,
+    /// Quiet hours would delay it past its use (a reminder after the appointment).
+    QuietHours,
+    /// An email carrying SMS keyword instructions ("Reply STOP").
+    SmsWordingInEmail,
 }
 
 impl SkipReason {
@@ -52,6 +64,12 @@ impl SkipReason {
             SkipReason::NoEmail => "no_email",
             SkipReason::LeadClosed => "lead_closed",
             SkipReason::TestRecord => "test_record",
+            SkipReason::CountryNotAllowed => "country_not_allowed",
+            SkipReason::UnscreenedContent => "unscreened_content",
+            SkipReason::OverSegmentBudget => "over_segment_budget",
+            SkipReason::AlreadyOptedOut => "already_opted_out",
+            SkipReason::QuietHours => "quiet_hours",
+            SkipReason::SmsWordingInEmail => "sms_wording_in_email",
         }
     }
 }

@@ -162,7 +162,9 @@ pub async fn services(config: Config, env: &AwsEnv) -> Services {
         ],
         dedupe: store.clone(),
         rate: store.clone(),
-        hygiene: store,
+        visits: store.clone(),
+        hygiene: store.clone(),
+        pacer: store,
         mail_domains,
         links: Arc::new(crate::crypto::LinkSigner::unconfigured()),
     }

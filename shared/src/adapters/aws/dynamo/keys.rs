@@ -18,6 +18,7 @@
 //!
 //! | webhook event     | `INBOUND#{provider}#{sha256 of event id}` | `INBOUND` |
 //! | provider link     | `LINK#{provider}#{kind}#{id}`   | `LINK`          |
+//! | visit event       | `VISITOR#{visitor id}`          | `V#{event_id}` (see `visits.rs`) |
 //!
 //! Leads also carry `GSI1PK = PHONE#{e164}` and `GSI2PK = EMAIL#{email}`, and for listing
 //! `GSI3PK = STATUS#{status}`, `GSI4PK = ASSIGNEE#{user}`, `GSI5PK = LINE#{service line}`,

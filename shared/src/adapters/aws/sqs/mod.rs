@@ -70,6 +70,26 @@ impl EventQueue for SqsQueue {
         tracing::debug!(lead_id = %event.lead_id, event_id = %event.id, event_type = event.kind.as_str(), "event published");
         Ok(())
     }
+
+    async fn publish_later(&self, consumer: Consumer, event: &LeadEvent, delay: chrono::Duration) -> Result<(), QueueError> {
+        let url = self.url(consumer).ok_or(QueueError::NotConfigured(consumer.as_str()))?;
+        let event_type = MessageAttributeValue::builder()
+            .data_type("String")
+            .string_value(event.kind.as_str())
+            .build()
+            .map_err(|e| QueueError::Unavailable(format!("cannot build the message: {e}")))?;
+        self.client
+            .send_message()
+            .queue_url(url)
+            .message_body(event.to_json())
+            .message_attributes(EVENT_TYPE_ATTRIBUTE, event_type)
+            .delay_seconds(crate::ports::queue::delay_seconds(delay))
+            .send()
+            .await
+            .map_err(|e| queue_error("SendMessage", &e))?;
+        tracing::debug!(lead_id = %event.lead_id, event_id = %event.id, consumer = consumer.as_str(), "event handed back for later");
+        Ok(())
+    }
 }
 
 pub(crate) fn queue_error<E>(operation: &str, err: &SdkError<E, HttpResponse>) -> QueueError
@@ -85,6 +105,19 @@ impl crate::ports::JobQueue for SqsQueue {
         let url = self.url(Consumer::Webhooks).ok_or(QueueError::NotConfigured(Consumer::Webhooks.as_str()))?;
         self.client.send_message().queue_url(url).message_body(job.to_json()).send().await.map_err(|e| queue_error("SendMessage", &e))?;
         tracing::debug!(provider = job.provider.as_str(), "webhook job queued");
+        Ok(())
+    }
+
+    async fn enqueue_later(&self, job: &crate::domain::inbound::InboundJob, delay: chrono::Duration) -> Result<(), QueueError> {
+        let url = self.url(Consumer::Webhooks).ok_or(QueueError::NotConfigured(Consumer::Webhooks.as_str()))?;
+        self.client
+            .send_message()
+            .queue_url(url)
+            .message_body(job.to_json())
+            .delay_seconds(crate::ports::queue::delay_seconds(delay))
+            .send()
+            .await
+            .map_err(|e| queue_error("SendMessage", &e))?;
         Ok(())
     }
 }
