@@ -325,14 +325,16 @@ fn data_at_rest_is_encrypted_with_customer_managed_keys_and_transport_is_tls_onl
 
 /// Functions that text people publish to phone numbers only: the SMS allow (`Resource: "*"`,
 /// the only form AWS accepts for a phone number) is paired with a deny of topic ARNs. The
-/// acknowledgement function denies every topic; the follow-up function and the webhook worker,
+/// acknowledgement function and the contacts function (staff texts) deny every topic; the
+/// follow-up function, the console (staff texts and reassignment notices) and the webhook worker,
 /// which also notify the team, deny every topic of another account and, by their exact ARNs,
 /// this stack's topics they do not need, and reach the one they need through its own statement
-/// (the follow-up function the members' notice topics, the webhook worker the team alert topic).
+/// (the follow-up function and the console the members' notice topics, the webhook worker the
+/// team alert topic).
 #[test]
 fn texting_roles_pair_the_sms_allow_with_a_deny_of_topics() {
     let t = template();
-    let texting = ["AcknowledgeRole", "FollowupRole", "WebhookWorkerRole"];
+    let texting = ["AcknowledgeRole", "ContactsRole", "FollowupRole", "WebhookWorkerRole", "ConsoleRole"];
     for role in texting {
         let sts: Vec<Value> = t["Resources"][role]["Properties"]["Policies"][0]["PolicyDocument"]["Statement"]
             .as_sequence()
@@ -354,13 +356,13 @@ fn texting_roles_pair_the_sms_allow_with_a_deny_of_topics() {
         let (tag, pattern) = tagged(&deny["Resource"]).expect("a !Sub topic pattern");
         assert_eq!(tag, "Sub");
         assert_eq!(pattern.as_str(), Some("arn:${AWS::Partition}:sns:*:*:*"), "{role}");
-        if role == "AcknowledgeRole" {
-            assert!(deny.get("Condition").is_none(), "the acknowledgement function may publish to no topic at all");
+        if role == "AcknowledgeRole" || role == "ContactsRole" {
+            assert!(deny.get("Condition").is_none(), "{role}: may publish to no topic at all");
         } else {
             assert!(deny["Condition"]["StringNotEquals"].get("aws:ResourceAccount").is_some(), "{role}: other accounts' topics denied");
             let team_members = "arn:${AWS::Partition}:sns:${AWS::Region}:${AWS::AccountId}:${AWS::StackName}-team-*";
             let (needed, not_needed) = match role {
-                "FollowupRole" => (team_members, vec!["TeamAlertTopic", "AlarmTopic"]),
+                "FollowupRole" | "ConsoleRole" => (team_members, vec!["TeamAlertTopic", "AlarmTopic"]),
                 _ => ("TeamAlertTopic", vec![team_members, "AlarmTopic"]),
             };
             let exact = sts

@@ -293,6 +293,6 @@ fn the_template_carries_the_report_routes_the_consumer_and_the_schedule() {
     // Every function that publishes lead events can reach the analytics queue (the seven that
     // did before issue 6, the source re-tagging, the merges and hygiene job, the staff console,
     // and the unsubscribe link's `lead.opted_out`).
-    assert_eq!(template.matches("LEADFLOW_QUEUE_ANALYTICS: !Ref AnalyticsQueue").count(), 11);
-    assert_eq!(template.matches("Sid: EnqueueAnalytics").count(), 11);
+    assert_eq!(template.matches("LEADFLOW_QUEUE_ANALYTICS: !Ref AnalyticsQueue").count(), 12);
+    assert_eq!(template.matches("Sid: EnqueueAnalytics").count(), 12);
 }
