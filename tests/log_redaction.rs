@@ -116,6 +116,19 @@ async fn nothing_emitted_holds_personal_data() {
         if handled > 0 {
             wait_for_consumers(&r.system).await;
         }
+        if minute == 5 {
+            // The 2-minute call goes unanswered, so the 1-hour "we tried to call you" email goes.
+            let lead = r.system.services.leads.get(id.parse().unwrap()).await.unwrap().unwrap();
+            let by = lead.assignment.unwrap().member.to_string();
+            let attempt = leadflow::domain::contact_attempt::ContactAttempt {
+                channel: leadflow::domain::ContactChannel::Call,
+                outcome: leadflow::domain::contact_attempt::ContactOutcome::NoAnswer,
+                note: None,
+            };
+            let request = leadflow::app::contacts::ContactRequest { lead_id: lead.id, attempt, by, idempotency_key: None };
+            leadflow::app::contacts::record(&r.system.services, request).await.unwrap();
+            r.system.drain_queues().await;
+        }
     }
     let followups: Vec<_> = r.system.outbox.entries().into_iter().filter(|e| e.purpose == "follow_up").collect();
     assert!(followups.iter().any(|e| e.channel == "email") && followups.iter().any(|e| e.channel == "sms"), "{followups:?}");

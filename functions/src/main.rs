@@ -17,8 +17,10 @@ mod analytics;
 mod audit;
 mod cadence;
 mod cadence_api;
+mod console;
 mod contacts;
 mod followup;
+mod forms;
 mod hygiene;
 mod intake;
 mod leads_api;
@@ -32,6 +34,7 @@ mod sla;
 mod sources;
 mod team;
 mod touchpoints;
+mod unsubscribe;
 mod webhook_worker;
 mod webhooks;
 mod weekly_summary;
@@ -58,8 +61,10 @@ const FUNCTIONS: &[(&str, Start)] = &[
     ("audit", || Box::pin(audit::init())),
     ("cadence", || Box::pin(cadence::init())),
     ("cadence-api", || Box::pin(cadence_api::init())),
+    ("console", || Box::pin(console::init())),
     ("contacts", || Box::pin(contacts::init())),
     ("followup", || Box::pin(followup::init())),
+    ("forms", || Box::pin(forms::init())),
     ("hygiene", || Box::pin(hygiene::init())),
     ("intake", || Box::pin(intake::init())),
     ("leads-api", || Box::pin(leads_api::init())),
@@ -73,6 +78,7 @@ const FUNCTIONS: &[(&str, Start)] = &[
     ("sources", || Box::pin(sources::init())),
     ("team", || Box::pin(team::init())),
     ("touchpoints", || Box::pin(touchpoints::init())),
+    ("unsubscribe", || Box::pin(unsubscribe::init())),
     ("webhook-worker", || Box::pin(webhook_worker::init())),
     ("webhooks", || Box::pin(webhooks::init())),
     ("weekly-summary", || Box::pin(weekly_summary::init())),

@@ -28,8 +28,8 @@ pub fn require_queues(consumers: &[leadflow::ports::Consumer]) -> Result<(), Err
     Ok(leadflow::runtime::aws::require_queues(consumers)?)
 }
 
-fn for_the_process(services: Services) -> &'static Services {
-    Box::leak(Box::new(services))
+fn for_the_process<S>(state: S) -> &'static S {
+    Box::leak(Box::new(state))
 }
 
 /// An HTTP API route (API Gateway payload 2.0): every request to `handler`, whose response is
@@ -39,7 +39,17 @@ where
     F: Fn(&'static Services, lambda_http::Request) -> Fut + 'static,
     Fut: Future<Output = lambda_http::Response<lambda_http::Body>> + Send + 'static,
 {
-    let services = for_the_process(services);
+    http_with(services, handler)
+}
+
+/// [`http`] for a handler that needs more than the services (the console: its sign-in).
+pub fn http_with<S, F, Fut>(state: S, handler: F) -> Serving
+where
+    S: 'static,
+    F: Fn(&'static S, lambda_http::Request) -> Fut + 'static,
+    Fut: Future<Output = lambda_http::Response<lambda_http::Body>> + Send + 'static,
+{
+    let services = for_the_process(state);
     Box::pin(lambda_http::run(lambda_http::service_fn(move |request| {
         let response = handler(services, request);
         async move { Ok::<_, std::convert::Infallible>(response.await) }

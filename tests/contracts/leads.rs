@@ -4,7 +4,7 @@ use chrono::Duration;
 use leadflow::adapters::aws::DynamoStore;
 use leadflow::adapters::memory::MemoryStore;
 use leadflow::domain::LeadStatus;
-use leadflow::ports::{CaptureOutcome, LeadStore, StoreError};
+use leadflow::ports::{CaptureOutcome, InboxQueue, LeadListing, LeadStore, StoreError};
 use leadflow_tests::aws::MotoAws;
 use leadflow_tests::contract_suite;
 use leadflow_tests::leads::{base_time, email, next_version, phone, rich_lead, sample_lead, sample_lead_at};
@@ -32,6 +32,10 @@ contract_suite!(
         a_save_from_a_stale_version_conflicts,
         a_save_moves_the_phone_and_email_indexes,
         lookups_list_every_lead_newest_first,
+        names_are_found_by_any_word_start_whatever_the_case_or_accents,
+        a_renamed_lead_is_found_by_its_new_name,
+        the_work_queue_lists_open_leads_most_urgent_first,
+        a_managers_queue_keeps_their_facilities_only,
     ]
 );
 
@@ -183,4 +187,121 @@ async fn lookups_list_every_lead_newest_first<S: LeadStore + ?Sized>(store: Arc<
     assert_eq!(store.find_by_phone(&phone("2015550114")).await.unwrap(), ids);
     assert_eq!(store.find_by_email(&email("ann@example.com")).await.unwrap(), ids);
     assert_eq!(store.find_by_phone(&phone("2015550116")).await.unwrap(), vec![]);
+}
+
+fn named(first: &str, last: &str, phone_number: &str) -> leadflow::domain::Lead {
+    let mut lead = sample_lead(Some(phone_number), None);
+    lead.contact.first_name = Some(leadflow::domain::text::PersonName::parse(first).unwrap());
+    lead.contact.last_name = Some(leadflow::domain::text::PersonName::parse(last).unwrap());
+    lead
+}
+
+async fn names_are_found_by_any_word_start_whatever_the_case_or_accents<S: LeadStore + ?Sized>(store: Arc<S>) {
+    // GIVEN two people whose names share a start, and a third
+    let jose = named("José", "Núñez-García", "201-555-0131");
+    let josefina = named("Josefina", "Ortiz", "201-555-0132");
+    let ann = named("Ann", "Lee", "201-555-0133");
+    for l in [&jose, &josefina, &ann] {
+        store.create_or_match(l, &Default::default()).await.unwrap();
+    }
+    let found = |prefix: &'static str| {
+        let store = store.clone();
+        async move {
+            let mut ids = store.find_by_name(prefix, 50).await.unwrap();
+            ids.sort();
+            ids
+        }
+    };
+    let mut both = vec![jose.id, josefina.id];
+    both.sort();
+    // THEN folded prefixes of two to eight letters find them, and nothing else does
+    assert_eq!(found("jo").await, both);
+    assert_eq!(found("jose").await, both);
+    assert_eq!(found("josefin").await, vec![josefina.id]);
+    assert_eq!(found("nunez").await, vec![jose.id]);
+    assert_eq!(found("garc").await, vec![jose.id], "each part of a double name");
+    assert_eq!(found("le").await, vec![ann.id]);
+    assert!(found("zz").await.is_empty());
+    assert!(store.find_by_name("jo", 1).await.unwrap().len() == 1, "at most the limit");
+}
+
+async fn a_renamed_lead_is_found_by_its_new_name<S: LeadStore + ?Sized>(store: Arc<S>) {
+    let lead = named("Maria", "Lopez", "201-555-0134");
+    store.create_or_match(&lead, &Default::default()).await.unwrap();
+    let renamed = next_version(&lead, |l| l.contact.last_name = Some(leadflow::domain::text::PersonName::parse("Alvarez").unwrap()));
+    store.save(&renamed).await.unwrap();
+    assert_eq!(store.find_by_name("alvarez", 10).await.unwrap(), vec![lead.id]);
+    assert_eq!(store.find_by_name("mari", 10).await.unwrap(), vec![lead.id]);
+    assert!(store.find_by_name("lopez", 10).await.unwrap().is_empty(), "the old name is no longer indexed");
+    // A status change leaves the names where they are.
+    store.save(&next_version(&renamed, |l| l.status = LeadStatus::Contacted)).await.unwrap();
+    assert_eq!(store.find_by_name("alvarez", 10).await.unwrap(), vec![lead.id]);
+}
+
+fn scored(
+    mut lead: leadflow::domain::Lead,
+    tier: leadflow::domain::urgency::UrgencyTier,
+    due_minutes: Option<i64>,
+) -> leadflow::domain::Lead {
+    let urgency: leadflow::domain::urgency::UrgencyAssessment =
+        serde_json::from_value(serde_json::json!({"tier": tier, "matches": [], "negated": []})).unwrap();
+    lead.score = Some(leadflow::domain::scoring::LeadScore {
+        model: "m".into(),
+        model_version: 1,
+        score: 50,
+        band: leadflow::domain::scoring::ScoreBand::Warm,
+        urgency,
+        contributions: Vec::new(),
+        scored_at: base_time(),
+    });
+    lead.first_contact_due_at = due_minutes.map(|m| base_time() + Duration::minutes(m));
+    lead.assignment = Some(leadflow_tests::leads::assignment("maria"));
+    lead
+}
+
+async fn the_work_queue_lists_open_leads_most_urgent_first<S: LeadStore + LeadListing + ?Sized>(store: Arc<S>) {
+    use leadflow::domain::urgency::UrgencyTier::{Crisis, Routine, Urgent};
+    // GIVEN maria's leads: routine due in 5 and 30 minutes, one already contacted, an urgent
+    // one due in an hour, a crisis, a closed one, and someone else's
+    let routine_late = scored(sample_lead(Some("201-555-0141"), None), Routine, Some(30));
+    let routine_soon = scored(sample_lead(Some("201-555-0142"), None), Routine, Some(5));
+    let mut contacted = scored(sample_lead(Some("201-555-0143"), None), Routine, Some(1));
+    contacted.first_contact_at = Some(base_time());
+    let urgent = scored(sample_lead(Some("201-555-0144"), None), Urgent, Some(60));
+    let crisis = scored(sample_lead(Some("201-555-0145"), None), Crisis, Some(3));
+    let closed = scored(sample_lead(Some("201-555-0146"), None), Crisis, Some(1));
+    let mut others = scored(sample_lead(Some("201-555-0147"), None), Crisis, Some(1));
+    others.assignment = Some(leadflow_tests::leads::assignment("sam"));
+    for l in [&routine_late, &routine_soon, &contacted, &urgent, &crisis, &closed, &others] {
+        store.create_or_match(l, &Default::default()).await.unwrap();
+    }
+    store.save(&next_version(&closed, |l| l.status = LeadStatus::Disqualified)).await.unwrap();
+    // THEN her queue is crisis, urgent, then the routine ones by deadline, the contacted one last
+    let maria = InboxQueue::Member("maria".into());
+    let ids: Vec<_> = store.inbox(&maria, None, 10).await.unwrap().iter().map(|l| l.id).collect();
+    assert_eq!(ids, vec![crisis.id, urgent.id, routine_soon.id, routine_late.id, contacted.id]);
+    assert_eq!(store.inbox(&maria, None, 2).await.unwrap().len(), 2);
+    // AND a lead given to someone else leaves her queue for theirs
+    store.save(&next_version(&urgent, |l| l.assignment = Some(leadflow_tests::leads::assignment("sam")))).await.unwrap();
+    let ids: Vec<_> = store.inbox(&maria, None, 10).await.unwrap().iter().map(|l| l.id).collect();
+    assert!(!ids.contains(&urgent.id));
+    let sams: Vec<_> = store.inbox(&InboxQueue::Member("sam".into()), None, 10).await.unwrap().iter().map(|l| l.id).collect();
+    assert_eq!(sams, vec![others.id, urgent.id]);
+    assert!(store.inbox(&InboxQueue::Unassigned, None, 10).await.unwrap().is_empty());
+}
+
+async fn a_managers_queue_keeps_their_facilities_only<S: LeadStore + LeadListing + ?Sized>(store: Arc<S>) {
+    let mut hoboken = sample_lead(Some("201-555-0151"), None);
+    hoboken.context.preferred_facility = Some(leadflow::domain::text::Label::parse("Hoboken", 100).unwrap());
+    let mut newark = sample_lead(Some("201-555-0152"), None);
+    newark.context.preferred_facility = Some(leadflow::domain::text::Label::parse("Newark", 100).unwrap());
+    let nowhere = sample_lead(Some("201-555-0153"), None);
+    for l in [&hoboken, &newark, &nowhere] {
+        store.create_or_match(l, &Default::default()).await.unwrap();
+    }
+    let mine = vec!["hoboken".to_string()];
+    let ids: Vec<_> = store.inbox(&InboxQueue::Unassigned, Some(&mine), 10).await.unwrap().iter().map(|l| l.id).collect();
+    assert_eq!(ids, vec![hoboken.id]);
+    assert_eq!(store.inbox(&InboxQueue::Unassigned, None, 10).await.unwrap().len(), 3);
+    assert!(store.inbox(&InboxQueue::Unassigned, Some(&[]), 10).await.unwrap().is_empty());
 }

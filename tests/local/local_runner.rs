@@ -307,13 +307,17 @@ async fn dev_tokens_are_issued_and_verified_like_api_gateway_would() {
     assert_eq!(call("POST", "/local/dev-token", None, r#"{"user":"u","role":"root"}"#).await.unwrap().status(), 422);
 }
 
-/// The non-negotiable: only `POST /leads`, signed webhooks and the pages signed links open are
-/// public.
+/// The non-negotiable: only `POST /leads`, the form's assets and beacons, signed webhooks,
+/// signed unsubscribe links and the pages signed links open are public.
 #[test]
 fn only_the_form_route_webhooks_and_signed_links_are_public() {
     for route in leadflow_local::api_routes() {
+        let form_asset = (route.method == http::Method::GET && route.pattern.starts_with("/forms/"))
+            || (route.method == http::Method::POST && route.pattern == "/visits");
         let public_allowed = (route.method == http::Method::POST && route.pattern == "/leads")
             || route.pattern.starts_with("/webhooks/")
+            || form_asset
+            || route.pattern == "/unsubscribe"
             || route.pattern.starts_with("/links/");
         if route.access == leadflow_local::Access::Public {
             assert!(public_allowed, "{} {} must sit behind the authorizer", route.method, route.pattern);

@@ -49,6 +49,9 @@ const UNSIGNED: [(u16, u16); 4] = [(401, 401), (401, 401), (401, 401), (401, 401
 /// whoever asks (a staff token gives nothing here).
 const NO_LINK_TOKEN: [(u16, u16); 4] = [(400, 400), (400, 400), (400, 400), (400, 400)];
 
+/// Signed unsubscribe links: public, and a request without a valid link is refused whoever sends it.
+const UNSIGNED_LINK: [(u16, u16); 4] = [(400, 400), (400, 400), (400, 400), (400, 400)];
+
 /// THE ACCESS MATRIX. One row per API route. Public routes answer everyone the same.
 const MATRIX: &[Row] = &[
     ("POST", "/leads", [(202, 202), (202, 202), (202, 202), (202, 202)]),
@@ -69,6 +72,15 @@ const MATRIX: &[Row] = &[
     ("POST", "/leads/{id}/stakeholders", SCOPED),
     ("POST", "/leads/{id}/milestones", SCOPED),
     ("POST", "/leads/{id}/contact-points/confirm", SCOPED),
+    // The staff console's routes: the inbox and search list only what the caller may see;
+    // assigning is for administrators and a facility's managers; corrections, notes and
+    // messages for whoever may change the lead.
+    ("GET", "/inbox", [(200, 200), (200, 200), (200, 200), (403, 403)]),
+    ("POST", "/leads/search", [(200, 200), (200, 200), (200, 200), (403, 403)]),
+    ("POST", "/leads/{id}/assign", [(200, 200), (200, 403), (403, 403), (403, 403)]),
+    ("POST", "/leads/{id}/details", SCOPED),
+    ("POST", "/leads/{id}/notes", SCOPED_CREATE),
+    ("POST", "/leads/{id}/messages", SCOPED_CREATE),
     // Data hygiene (issue 7): reports roles, aggregates only.
     ("GET", "/reports/scoring-review", [(200, 200), (200, 200), (403, 403), (200, 200)]),
     // Signed links.
@@ -82,6 +94,9 @@ const MATRIX: &[Row] = &[
     ("POST", "/webhooks/appointments", UNSIGNED),
     ("POST", "/webhooks/payments", UNSIGNED),
     ("POST", "/webhooks/sources/{source}", UNSIGNED),
+    // The email unsubscribe link.
+    ("GET", "/unsubscribe", UNSIGNED_LINK),
+    ("POST", "/unsubscribe", UNSIGNED_LINK),
     // Duplicate review and merges (issue 7): administrators, and managers for pairs in scope.
     ("GET", "/merge/reviews", [(200, 200), (200, 200), (403, 403), (403, 403)]),
     ("POST", "/merge/reviews/{pair}/accept", MERGERS),
@@ -109,7 +124,16 @@ const MATRIX: &[Row] = &[
     // Source-tag audit: lead ids and tags; a re-tag needs the right to change every lead named.
     ("GET", "/sources/audit", ADMIN_MANAGER),
     ("POST", "/sources/retag", [(200, 200), (200, 403), (403, 403), (403, 403)]),
+    // The embeddable form: public assets and beacons, the same for everyone, no lead data.
+    ("GET", "/forms/embed.js", PUBLIC_OK),
+    ("GET", "/forms/{form}", PUBLIC_OK),
+    ("GET", "/forms/{form}/start", PUBLIC_OK),
+    ("GET", "/forms/{form}/page", PUBLIC_OK),
+    ("POST", "/visits", [(204, 204), (204, 204), (204, 204), (204, 204)]),
 ];
+
+/// A public read: everyone gets it, whoever they are.
+const PUBLIC_OK: [(u16, u16); 4] = [(200, 200), (200, 200), (200, 200), (200, 200)];
 
 /// Merging and reviewing duplicates: administrators, managers within their scope.
 const MERGERS: [(u16, u16); 4] = [(200, 200), (200, 403), (403, 403), (403, 403)];
@@ -141,7 +165,8 @@ fn open_hours() -> chrono::DateTime<Utc> {
 /// The runner, with no background ticker: a scheduled run between two snapshots would change
 /// the store under a refusal.
 async fn runner() -> Running {
-    let options = Options { port: 0, tick_every: None, dev_token_secret: Some(SECRET.into()), ..Options::default() };
+    let config = Some(leadflow_tests::leads::busy_runner_config());
+    let options = Options { port: 0, tick_every: None, dev_token_secret: Some(SECRET.into()), config, ..Options::default() };
     start(options, Arc::new(ManualClock::new(open_hours()))).await.unwrap()
 }
 
@@ -206,6 +231,9 @@ fn body_for(pattern: &str, n: u32) -> (Vec<(&'static str, &'static str)>, String
     if pattern == "/spend/import" {
         return (vec![("content-type", "text/csv")], "month,source,campaign,amount\n2026-03,google,spring,120.00\n".into());
     }
+    if pattern == "/visits" {
+        return (vec![("content-type", "text/plain")], r#"{"visitor":"bWF0cml4LXZpc2l0b3I","type":"page_view","page":"/pricing"}"#.into());
+    }
     let body = match pattern {
         "/leads" => format!(r#"{{"email":"new.{n}@example.com","service_line":"med_spa"}}"#),
         "/leads/{id}/contacts" => r#"{"channel":"call","outcome":"no_answer"}"#.into(),
@@ -215,6 +243,11 @@ fn body_for(pattern: &str, n: u32) -> (Vec<(&'static str, &'static str)>, String
         "/leads/{id}/stakeholders" => r#"{"name":"Pat Doe","role":"spouse"}"#.into(),
         "/leads/{id}/milestones" => r#"{"milestone":"discovery_call"}"#.into(),
         "/leads/{id}/contact-points/confirm" => r#"{"inquiry":"set per case","point":"email"}"#.into(),
+        "/leads/search" => format!(r#"{{"q":"201555{:04}"}}"#, 1000 + n),
+        "/leads/{id}/assign" => r#"{"member":"li","reason":"workload"}"#.into(),
+        "/leads/{id}/details" => r#"{"city":"Jersey City"}"#.into(),
+        "/leads/{id}/notes" => r#"{"note":"asked for an evening call"}"#.into(),
+        "/leads/{id}/messages" => r#"{"channel":"sms","text":"Hi, this is the clinic returning your call."}"#.into(),
         "/spend" => r#"{"month":"2026-03","source":"google","campaign":"spring","amount":"120.00"}"#.into(),
         // `{id}` becomes the case's lead.
         "/sources/retag" => r#"{"lead_ids":["{id}"],"source":"facebook","campaign":"spring"}"#.into(),
@@ -270,6 +303,7 @@ async fn every_route_and_role_gets_what_the_matrix_says() {
                     // maria works at Hoboken (the manager's facility); jon at Manhattan.
                     .replace("{member}", if whose == Whose::Own { "maria" } else { "jon" })
                     .replace("{source}", "chat_widget")
+                    .replace("{form}", "inquiry")
                     .replace("{chart}", "funnel.svg")
             };
             let token = sign(&claims(user, role), SECRET);
@@ -332,10 +366,14 @@ async fn every_route_and_role_gets_what_the_matrix_says() {
                 assert!(reply.body.contains("auc_current"), "{}", reply.body);
             }
             // A listing answers everyone allowed, with only the leads they may see.
-            if *method == "GET" && *pattern == "/leads" && reply.status == 200 {
+            if matches!((*method, *pattern), ("GET", "/leads") | ("POST", "/leads/search")) && reply.status == 200 {
                 let listed = reply.body.contains(&id.to_string());
                 let may_see = role == Role::Admin || whose == Whose::Own;
-                assert_eq!(listed, may_see, "GET /leads as {role:?}: a {whose:?} lead listed: {listed}");
+                assert_eq!(listed, may_see, "{method} {pattern} as {role:?}: a {whose:?} lead listed: {listed}");
+            }
+            // The inbox lists the most urgent of many: it never shows what the caller may not see.
+            if (*method, *pattern) == ("GET", "/inbox") && reply.status == 200 && role != Role::Admin && whose == Whose::Foreign {
+                assert!(!reply.body.contains(&id.to_string()), "GET /inbox as {role:?}: a foreign lead listed");
             }
         }
     }

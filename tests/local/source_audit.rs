@@ -31,7 +31,8 @@ fn now() -> chrono::DateTime<Utc> {
 }
 
 async fn runner() -> Running {
-    start(Options { port: 0, tick_every: None, ..Options::default() }, Arc::new(ManualClock::new(now()))).await.unwrap()
+    let config = Some(leadflow_tests::leads::busy_runner_config());
+    start(Options { port: 0, tick_every: None, config, ..Options::default() }, Arc::new(ManualClock::new(now()))).await.unwrap()
 }
 
 /// Posts a lead with these form fields (a fresh person each time).

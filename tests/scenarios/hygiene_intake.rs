@@ -13,16 +13,16 @@ use leadflow::ports::{Clock, ManualClock};
 use leadflow::runtime::embedded::EmbeddedSystem;
 use std::sync::Arc;
 
-/// The shipped configuration with the fill time and the rate limits switched on.
+/// The shipped configuration with the fill time on and the rate limits lowered.
 fn config() -> Config {
     let text = DEFAULT_CONFIG
         .replace("min_fill_seconds = 0", "min_fill_seconds = 3")
         .replace(
-            "# [spam.rate_limits]\n# per_ip = { limit = 20, window_seconds = 3600 }\n# per_phone = { limit = 5, window_seconds = 86400 }",
-            "[spam.rate_limits]\nper_ip = { limit = 3, window_seconds = 3600 }\nper_phone = { limit = 2, window_seconds = 3600 }",
+            "per_ip = { limit = 20, window_seconds = 3600 }\nper_network = { limit = 60, window_seconds = 3600 }\nper_phone = { limit = 5, window_seconds = 86400 }",
+            "per_ip = { limit = 3, window_seconds = 3600 }\nper_phone = { limit = 2, window_seconds = 3600 }",
         )
         .replace("emails = []\nphones = []", "emails = [\"qa@harborhealth.example\"]\nphones = []");
-    assert!(text.contains("per_ip = { limit = 3"), "the test switches the limits on");
+    assert!(text.contains("per_ip = { limit = 3"), "the test lowers the limits");
     Config::from_toml(&text, "test").unwrap()
 }
 
@@ -42,10 +42,15 @@ fn post(body: &str, ip: &str) -> lambda_http::Request {
         .with_request_context(RequestContext::ApiGatewayV2(ctx))
 }
 
+/// The signed start token of a form shown at `at` (what `GET /forms/{id}/start` hands out).
+fn token(services: &leadflow::app::Services, at: chrono::DateTime<Utc>) -> String {
+    leadflow::app::webform::start_token(&services.links, "inquiry", at, 24).unwrap()
+}
+
 /// A form as a person sends it: the honeypot empty, shown ten seconds ago.
 fn form(s: &EmbeddedSystem, extra: &str) -> String {
-    let started = (s.services.clock.now() - Duration::seconds(10)).timestamp_millis();
-    format!("first_name=Ann&service_line=med_spa&consent_sms=true&website=&form_started_at={started}&{extra}")
+    let started = token(&s.services, s.services.clock.now() - Duration::seconds(10));
+    format!("first_name=Ann&service_line=med_spa&consent_sms=true&website=&form_start={started}&{extra}")
 }
 
 async fn submit(s: &EmbeddedSystem, body: &str, ip: &str) -> (u16, Option<String>, serde_json::Value) {
@@ -72,12 +77,18 @@ async fn honeypot_and_fast_submissions_are_refused_with_no_lead_stored_and_no_sm
     assert_eq!(body["fields"][0]["field"], "website");
     assert_eq!(body["fields"][0]["code"], "honeypot_filled");
 
-    let now_ms = s.services.clock.now().timestamp_millis();
-    let fast = format!("first_name=Ann&service_line=med_spa&consent_sms=true&phone=201-555-0182&form_started_at={}", now_ms - 800);
+    let fresh = token(&s.services, s.services.clock.now() - Duration::milliseconds(800));
+    let fast = format!("first_name=Ann&service_line=med_spa&consent_sms=true&phone=201-555-0182&form_start={fresh}");
     let (status, _, body) = submit(&s, &fast, "198.51.100.1").await;
     assert_eq!(status, 422, "{body}");
-    assert_eq!(body["fields"][0]["field"], "form_started_at");
+    assert_eq!(body["fields"][0]["field"], "form_start");
     assert_eq!(body["fields"][0]["code"], "submitted_too_fast");
+
+    // A start time the page made up (the old epoch-milliseconds field) is not a token.
+    let forged =
+        format!("first_name=Ann&service_line=med_spa&phone=201-555-0185&form_start={}", s.services.clock.now().timestamp_millis() - 60_000);
+    let (status, _, body) = submit(&s, &forged, "198.51.100.1").await;
+    assert_eq!((status, body["fields"][0]["code"].as_str()), (422, Some("form_start_invalid")));
 
     let missing = "first_name=Ann&service_line=med_spa&phone=201-555-0183";
     let (status, _, body) = submit(&s, missing, "198.51.100.1").await;
@@ -213,10 +224,10 @@ async fn on_dynamodb_refusals_store_nothing_and_the_limit_answers_429() {
     let base = aws.services(store.clone(), &queues, Arc::new(ManualClock::new(open))).await;
     let services = leadflow::app::Services { config: Arc::new(config()), ..base };
     let phone = leadflow_tests::leads::unique_phone();
-    let started = (open - Duration::seconds(10)).timestamp_millis();
+    let started = token(&services, open - Duration::seconds(10));
     let body = |extra: &str| {
         format!(
-            "first_name=Ann&service_line=med_spa&consent_sms=true&form_started_at={started}&phone={}{extra}",
+            "first_name=Ann&service_line=med_spa&consent_sms=true&form_start={started}&phone={}{extra}",
             phone.as_e164().replace('+', "%2B")
         )
     };

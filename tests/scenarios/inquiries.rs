@@ -120,6 +120,10 @@ impl EventQueue for FlakyQueue {
         }
         self.inner.send(consumer, event).await
     }
+
+    async fn publish_later(&self, consumer: Consumer, event: &LeadEvent, delay: chrono::Duration) -> Result<(), QueueError> {
+        self.inner.publish_later(consumer, event, delay).await
+    }
 }
 
 fn flaky(w: &mut World, failures: u32, only: Option<Consumer>) {

@@ -20,6 +20,7 @@ mod hygiene_scoring_review;
 mod inquiries;
 mod lifecycle_embedded;
 mod merges;
+mod messages;
 mod outbox_faults;
 mod scoring_routing;
 mod sla_embedded;

@@ -138,6 +138,10 @@ impl LeadStore for FaultyLeads {
     async fn find_by_email(&self, email: &Email) -> Result<Vec<LeadId>, StoreError> {
         self.inner.find_by_email(email).await
     }
+
+    async fn find_by_name(&self, prefix: &str, limit: usize) -> Result<Vec<LeadId>, StoreError> {
+        self.inner.find_by_name(prefix, limit).await
+    }
 }
 
 /// The event queue with faults on each send (one per consumer queue).
@@ -162,6 +166,10 @@ impl EventQueue for FaultyQueue {
                 Err(QueueError::Unavailable("injected: crashed after the send".into()))
             }
         }
+    }
+
+    async fn publish_later(&self, consumer: Consumer, event: &LeadEvent, delay: chrono::Duration) -> Result<(), QueueError> {
+        self.inner.publish_later(consumer, event, delay).await
     }
 }
 

@@ -35,6 +35,15 @@ impl EventQueue for Recorder {
         }
         self.inner.send(consumer, event).await
     }
+
+    async fn publish_later(
+        &self,
+        consumer: leadflow::ports::Consumer,
+        event: &LeadEvent,
+        delay: chrono::Duration,
+    ) -> Result<(), QueueError> {
+        self.inner.publish_later(consumer, event, delay).await
+    }
 }
 
 struct World {
@@ -50,7 +59,10 @@ fn open_hours() -> DateTime<Utc> {
 
 fn world() -> World {
     let clock = Arc::new(ManualClock::new(open_hours()));
-    let mut system = EmbeddedSystem::new(Config::embedded_default().unwrap(), clock.clone()).with_webhooks(context());
+    // Many texts in one second of the manual clock (replies to several keywords): a high rate.
+    let mut config = Config::embedded_default().unwrap();
+    config.messaging.pacing.parts_per_second = 1000;
+    let mut system = EmbeddedSystem::new(config, clock.clone()).with_webhooks(context());
     let recorder = Arc::new(Recorder { inner: system.services.queue.clone(), events: Mutex::default() });
     system.services.queue = recorder.clone();
     World { system, clock, recorder }
@@ -400,6 +412,43 @@ async fn start_re_subscribes_with_a_keyword_consent_record() {
     // Texts flow again through the normal gate.
     let d = send_sms_to_lead(w.services(), &w.get(lead.id).await, MessagePurpose::Acknowledgement, "hi".into()).await.unwrap();
     assert!(matches!(d, Delivery::Sent(_)), "{d:?}");
+}
+
+#[tokio::test]
+async fn a_corrected_number_is_texted_only_after_the_person_confirms_it() {
+    use leadflow::app::conversation::{send, Refusal, StaffMessage};
+    use leadflow::domain::text::FreeText;
+    let w = world();
+    let (old, new) = ("+12015550163", "+12015550164");
+    let lead = w.lead(old, "fix@example.com", true).await;
+    let text = |t: &str| StaffMessage {
+        channel: ContactChannel::Sms,
+        subject: None,
+        text: FreeText::parse(t, 1000).unwrap(),
+        override_quiet_hours: None,
+    };
+    // A staff member corrects the number: the text consent was given for the old one.
+    let edits = [("phone".to_string(), "(201) 555-0164".to_string())].into_iter().collect();
+    let edited = leadflow::app::leads::edit_details(w.services(), lead.id, &edits, "maria").await.unwrap();
+    assert!(edited.fields.contains(&"consent"), "{:?}", edited.fields);
+    let after = w.get(lead.id).await;
+    let sms = after.consent.sms.clone().unwrap();
+    assert!(!sms.is_active() && sms.revoked_via.as_deref() == Some("contact_changed"), "{sms:?}");
+    assert_eq!(sms.text_version, lead.consent.sms.as_ref().unwrap().text_version, "the decision stays on record");
+    assert!(after.consent.email.as_ref().unwrap().is_active(), "the e-mail address did not change");
+    assert!(w.timeline(lead.id).await.iter().any(|e| matches!(&e.kind,
+        TimelineKind::ConsentRevoked { channel: ContactChannel::Sms, via } if via == "contact_changed")));
+    // Neither staff nor automation may text the new number yet.
+    let refused = send(w.services(), lead.id, text("Hi Ann, is this your number now?"), "maria", None).await.unwrap();
+    assert!(matches!(refused, Err(Refusal::Gate { .. })), "{refused:?}");
+    assert!(w.sms_to(new).is_empty());
+    // The person confirms from the new number: texts may go there again.
+    w.clock.advance(Duration::minutes(5));
+    assert_eq!(w.deliver(twilio_sms("SMfix1", new, "START")).await, 200);
+    assert!(w.get(lead.id).await.consent.sms.unwrap().is_active());
+    let sent = send(w.services(), lead.id, text("Thanks Ann, when can we call you?"), "maria", None).await.unwrap();
+    assert!(sent.is_ok(), "{sent:?}");
+    assert!(w.sms_to(new).iter().any(|e| e.purpose == "staff"));
 }
 
 #[tokio::test]

@@ -187,7 +187,9 @@ impl MotoAws {
             ],
             dedupe: store.clone(),
             rate: store.clone(),
-            hygiene: store,
+            visits: store.clone(),
+            hygiene: store.clone(),
+            pacer: store,
             mail_domains: Arc::new(leadflow::adapters::memory::StaticMailDomains::default()),
             links: Arc::new(leadflow::crypto::LinkSigner::random()),
         }

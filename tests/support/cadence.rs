@@ -19,9 +19,9 @@ use leadflow::runtime::embedded::EmbeddedSystem;
 use serde_json::Value;
 use std::sync::Arc;
 
-/// The kinds of timed work the scheduled functions run (cadence steps, the SLA ladder, the
-/// watch over stored inquiries, score decay checkpoints).
-pub const DUE_KINDS: [&str; 4] = ["cadence", "sla", "watch", "decay"];
+/// The kinds of timed work the scheduled functions run (cadence steps, the SLA ladder,
+/// appointment reminders, the watch over stored inquiries, score decay checkpoints).
+pub const DUE_KINDS: [&str; 5] = ["cadence", "sla", "reminder", "watch", "decay"];
 
 /// Which adapters a world runs on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -65,7 +65,10 @@ impl World {
         let clock = Arc::new(ManualClock::new(at));
         match kind {
             Kind::Embedded => {
-                let settings = QueueSettings { visibility_timeout: std::time::Duration::from_millis(20), max_receive_count: 3 };
+                // A failed message is visible again at once, so a drain retries it (and finally
+                // dead-letters it) there and then: what a drain does never depends on how much
+                // real time passed.
+                let settings = QueueSettings { visibility_timeout: std::time::Duration::ZERO, max_receive_count: 3 };
                 let system = EmbeddedSystem::with_queue_settings(config, clock.clone(), settings).with_webhooks(crate::webhooks::context());
                 World { services: system.services.clone(), clock, backend: Backend::Embedded(Box::new(system)) }
             }
@@ -262,6 +265,25 @@ impl World {
             }
             Backend::Moto { aws, .. } => aws.sms_sent_to(e164).await.into_iter().map(|r| r.message).collect(),
         }
+    }
+
+    /// The outbox of an embedded world (texts and emails with their headers).
+    pub fn outbox(&self) -> Option<Vec<leadflow::adapters::memory::OutboxEntry>> {
+        match &self.backend {
+            Backend::Embedded(s) => Some(s.outbox.entries()),
+            Backend::Moto { .. } => None,
+        }
+    }
+
+    /// Posts a webhook request a second after the clock's now and lets the worker run. The
+    /// second is the time a reply or a provider's callback takes to arrive: without it, the
+    /// request would happen in the same instant as what it answers (the text it replies to, the
+    /// booking it moves), and their order on the timeline would be a toss-up.
+    pub async fn webhook(&self, req: lambda_http::Request) -> u16 {
+        self.clock.set(self.now() + Duration::seconds(1));
+        let status = leadflow::handlers::webhooks::handle(&self.services, req).await.status().as_u16();
+        self.drain().await;
+        status
     }
 
     /// How many emails went to `address`.

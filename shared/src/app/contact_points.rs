@@ -177,6 +177,11 @@ pub async fn request_confirmations(services: &Services, lead_id: LeadId) -> Resu
                 "sent"
             }
             Ok(Delivery::Blocked(reason)) => reason.as_str(),
+            // Not now (the sender's pacing): the next request for confirmations tries again.
+            Ok(Delivery::Paced { .. }) => {
+                services.once.abandon(lead.id, &action).await?;
+                continue;
+            }
             Err(MessagingError::Store(e)) => {
                 services.once.abandon(lead.id, &action).await?;
                 return Err(e.into());

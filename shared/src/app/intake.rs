@@ -13,7 +13,7 @@ use super::Services;
 use crate::domain::audit::fields;
 use crate::domain::intake_form::{parse_submission, FieldError, NewLead, RawSubmission};
 use crate::domain::{
-    Actor, AuditAction, AuditActor, AuditEntry, EventId, Lead, LeadEvent, LeadEventKind, LeadId, TimelineEntry, TimelineKind,
+    Actor, AuditAction, AuditActor, AuditEntry, EventId, Lead, LeadEvent, LeadEventKind, LeadId, TimelineEntry, TimelineKind, Touchpoint,
 };
 use crate::ports::{Alongside, Begin, CaptureOutcome, StoreError};
 use chrono::{DateTime, Duration, Utc};
@@ -99,7 +99,7 @@ pub async fn capture_public(services: &Services, request: IntakeRequest) -> Resu
 async fn capture_with(services: &Services, mut request: IntakeRequest, screen: bool) -> Result<Accepted, IntakeError> {
     let now = services.clock.now();
     if screen {
-        super::intake_screen::spam_check(&services.config.data_quality.spam, &mut request.submission.fields, now)
+        super::intake_screen::spam_check(&services.config.data_quality.spam, &services.links, &mut request.submission.fields, now)
             .map_err(IntakeError::Screened)?;
         super::intake_screen::limit_ip(services, request.submission.ip.as_deref()).await?;
     }
@@ -159,11 +159,28 @@ impl Ids {
     }
 }
 
-/// What is written with the lead for this submission: its timeline entry and its event.
-fn alongside(lead_id: LeadId, receipt: EventId, at: DateTime<Utc>, kind: LeadEventKind, entry: TimelineKind) -> Alongside {
-    let entry = TimelineEntry::derived(lead_id, at, &format!("{receipt}:{lead_id}:timeline"), Actor::Lead, entry);
+/// What is written with the lead for this submission: its timeline entry (first: the audit
+/// record derives from it), the visit that first brought the person when that was an earlier
+/// visit than the inquiry's (the site snippet's first touch, a touchpoint of its own so
+/// attribution credits it too), and its event.
+fn alongside(
+    lead_id: LeadId,
+    receipt: EventId,
+    at: DateTime<Utc>,
+    kind: LeadEventKind,
+    entry: TimelineKind,
+    first_visit: Option<&Touchpoint>,
+) -> Alongside {
+    let mut entries = vec![TimelineEntry::derived(lead_id, at, &format!("{receipt}:{lead_id}:timeline"), Actor::Lead, entry)];
+    if let Some(first) = first_visit {
+        // Derived from the lead and the visit, not the request: a retry, or a later inquiry from
+        // the same visitor, writes the same entry again instead of a second one.
+        let seed = format!("{lead_id}:first-visit:{}", first.at.timestamp_millis());
+        let kind = TimelineKind::TouchpointRecorded { touchpoint: first.clone() };
+        entries.push(TimelineEntry::derived(lead_id, first.at, &seed, Actor::Lead, kind));
+    }
     let event = LeadEvent { id: EventId::derived(at, format!("{receipt}:{lead_id}:event").as_bytes()), kind, lead_id, occurred_at: at };
-    Alongside { entries: vec![entry], events: vec![event] }
+    Alongside { entries, events: vec![event] }
 }
 
 /// Opens a lead for the submission, or records it on the person's open lead of its service
@@ -178,6 +195,7 @@ async fn record(
     let ids = Ids::new(seed, first_seen);
     let inquiry = new_lead.inquiry(ids.receipt, first_seen);
     let touchpoint = new_lead.touchpoint(first_seen);
+    let first_visit = new_lead.first_visit();
     let mut lead = Lead::from_inquiry(ids.lead, inquiry.clone());
     // Issue 7: the team's own tests are marked (no messages, left out of reports), and what
     // contact validation found is kept on the lead.
@@ -194,6 +212,7 @@ async fn record(
             first_seen,
             LeadEventKind::Captured,
             TimelineKind::LeadCaptured { channel: lead.source.channel, touchpoint: touchpoint.clone(), inquiry: Some(ids.receipt) },
+            first_visit.as_ref(),
         );
         if earlier.is_none() {
             // The write, in the audit trail, before it is made: a stored lead is always in the
@@ -229,6 +248,7 @@ async fn record(
                     first_seen,
                     LeadEventKind::InquiryRepeated,
                     TimelineKind::RepeatInquiry { touchpoint: touchpoint.clone(), inquiry: Some(ids.receipt) },
+                    first_visit.as_ref(),
                 );
                 let mut written = vec![fields::INQUIRIES, fields::TIMELINE];
                 if existing.consent != consent_before {

@@ -3,6 +3,7 @@
 
 pub mod acknowledge;
 pub mod audit;
+pub mod compose;
 pub mod contact_points;
 pub mod email;
 pub mod idempotent;
@@ -12,11 +13,16 @@ pub mod leads;
 pub mod lifecycle;
 pub mod matching;
 pub mod messaging;
+pub mod pacing;
 pub mod person;
 pub mod privacy;
 pub mod references;
 pub mod relay;
+pub mod reminders;
 pub mod services;
+pub mod unsubscribe;
+pub mod visits;
+pub mod webform;
 pub mod webhook_context;
 
 // Scoring, routing, SLAs (issue 3).
@@ -42,5 +48,9 @@ pub mod intake_screen;
 pub mod scoring_review;
 // Attribution and KPIs (issue 6).
 pub mod analytics;
+// The staff console: the inbox, search, staff messages.
+pub mod conversation;
+pub mod inbox;
+pub mod search;
 
 pub use services::Services;

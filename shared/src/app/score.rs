@@ -134,6 +134,16 @@ impl Decision {
 
 /// Scores (and routes) the lead an event is about.
 pub async fn score(services: &Services, event: &LeadEvent) -> Result<ScoreOutcome, ScoreError> {
+    // An inquiry from a visitor the site counted: their page views and key events join the
+    // lead first, so this score already counts them.
+    if matches!(event.kind, LeadEventKind::Captured | LeadEventKind::InquiryRepeated) {
+        if let Some(lead) = services.leads.get(event.lead_id).await? {
+            let joined = super::visits::join(services, &lead).await?;
+            if joined > 0 {
+                info!(lead_id = %lead.id, joined, "site visits joined");
+            }
+        }
+    }
     let mut decision = None;
     for _ in 0..5 {
         let lead = services.leads.get(event.lead_id).await?.ok_or(ScoreError::LeadMissing(event.lead_id))?;
@@ -192,7 +202,9 @@ async fn decide(services: &Services, mut lead: Lead) -> Result<Decision, StoreEr
     let new_crisis = triaged.iter().any(|id| lead.inquiry(*id).and_then(|i| i.triage).is_some_and(|t| t.tier == UrgencyTier::Crisis));
     let needs = match &lead.assignment {
         None => true,
-        Some(a) => tier == UrgencyTier::Crisis && (!a.on_call || new_crisis),
+        // A staff member's choice stands, even for a crisis it already knew of; a new inquiry in
+        // crisis pages the member on call now, whoever holds the lead.
+        Some(a) => tier == UrgencyTier::Crisis && (new_crisis || (!a.on_call && a.rule != super::assign::MANUAL_RULE)),
     };
     let mut assigned = None;
     let mut pending = None;

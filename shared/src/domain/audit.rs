@@ -273,6 +273,13 @@ pub mod fields {
                 crate::domain::cadence::StepChannel::Notification => &[ASSIGNMENT, CADENCE, TIMELINE],
             },
             TimelineKind::TaskClosed { .. } => &[TASKS, CADENCE, TIMELINE],
+            TimelineKind::Reassigned { .. } => &[ASSIGNMENT, TIMELINE],
+            TimelineKind::ContactEdited { .. } => &[FIRST_NAME, LAST_NAME, PHONE, EMAIL, CONCERN, CONTEXT, TIMELINE],
+            TimelineKind::NoteAdded { .. } => &[TIMELINE],
+            TimelineKind::StaffMessageSent { channel, .. } => match channel {
+                crate::domain::ContactChannel::Email => &[EMAIL, CONSENT_EMAIL, TIMELINE],
+                _ => &[PHONE, CONSENT_SMS, TIMELINE],
+            },
         }
     }
 }

@@ -17,6 +17,12 @@ pub struct ConsentEvidence {
     pub ip: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub user_agent: Option<Label>,
+    /// The configured form the box was on (`inquiry`), and the language its text was shown in:
+    /// with the text version they say exactly which words the person saw.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub form: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub language: Option<String>,
 }
 
 /// One channel's consent decision.

@@ -47,6 +47,10 @@ async fn process(services: &Services, record: &SqsMessage, event: &LeadEvent) ->
                 info!(reason = reason.as_str(), "acknowledgement not sent");
                 true
             }
+            Ok(AckOutcome::Paced { until }) => {
+                info!(until = %until, "acknowledgement handed back to the queue for its slot");
+                true
+            }
             Ok(AckOutcome::Rejected) => {
                 warn!("the SMS provider refused the acknowledgement");
                 true

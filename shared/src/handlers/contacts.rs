@@ -19,8 +19,12 @@ use crate::http::{error_response, json_response};
 use lambda_http::{Body, Request, Response};
 use tracing::{error, warn};
 
-/// Handles one request.
+/// Handles one request: a contact attempt, or (`.../messages`, the same function in AWS) a
+/// staff message (`handlers::conversation`).
 pub async fn handle(services: &Services, req: Request) -> Response<Body> {
+    if req.uri().path().trim_end_matches('/').ends_with("/messages") {
+        return super::conversation::handle(services, req).await;
+    }
     let ChangeRequest { caller, lead_id, idempotency_key: key, fields } =
         match change_request(services, &req, "POST /leads/{id}/contacts", &["channel", "outcome", "note"]).await {
             Ok(r) => r,

@@ -37,6 +37,7 @@ const FIELDS: &[&str] = &[
     "gclid",
     "fbclid",
     "msclkid",
+    "ttclid",
     "referrer",
     "landing_page",
 ];
@@ -89,6 +90,7 @@ pub async fn handle(services: &Services, req: Request) -> Response<Body> {
         gclid: label("gclid"),
         fbclid: label("fbclid"),
         msclkid: label("msclkid"),
+        ttclid: label("ttclid"),
         referrer: label("referrer"),
         landing_page: label("landing_page"),
     };

@@ -53,4 +53,11 @@ pub trait LeadStore: Send + Sync {
 
     /// Leads (open or closed) with this email, newest first, through an index.
     async fn find_by_email(&self, email: &Email) -> Result<Vec<LeadId>, StoreError>;
+
+    /// Leads with a name word starting with `prefix` (folded, at most
+    /// [`MAX_PREFIX`](crate::domain::search::MAX_PREFIX) characters: see
+    /// [`index_prefixes`](crate::domain::search::index_prefixes)), at most `limit`, through the
+    /// name index (never a scan). A hint, not an answer: an entry may name a record merged into
+    /// another or renamed since, so callers read each lead and check it.
+    async fn find_by_name(&self, prefix: &str, limit: usize) -> Result<Vec<LeadId>, StoreError>;
 }

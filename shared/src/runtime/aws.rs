@@ -28,6 +28,8 @@ pub enum EnvError {
     Sns(#[from] SnsHttpsError),
     #[error("the link signing key ({LINK_KEY_SECRET} under LEADFLOW_SECRETS_PATH) is not usable: {0}")]
     LinkKey(crate::crypto::LinkTokenError),
+    #[error("the console cannot start: {0}")]
+    Console(String),
 }
 
 /// The secret (beside the webhook secrets) that signs link tokens; every function shares it.
@@ -172,7 +174,9 @@ pub async fn services(config: Config, env: &AwsEnv) -> Services {
         ],
         dedupe: store.clone(),
         rate: store.clone(),
-        hygiene: store,
+        visits: store.clone(),
+        hygiene: store.clone(),
+        pacer: store,
         mail_domains,
         links: Arc::new(crate::crypto::LinkSigner::unconfigured()),
     }
@@ -229,4 +233,43 @@ pub async fn init_from_env() -> Result<Services, EnvError> {
         _ => {}
     }
     Ok(services)
+}
+
+/// The staff console on AWS: the Cognito hosted UI named by `LEADFLOW_CONSOLE_AUTH_DOMAIN`
+/// (`https://<prefix>.auth.<region>.amazoncognito.com`) and `LEADFLOW_CONSOLE_ISSUER`, the app
+/// client whose id the SSM parameter `LEADFLOW_CONSOLE_CLIENT_ID_PARAMETER` holds (a parameter,
+/// because the client's callback URL names the API and the API names this function), and the
+/// public address `LEADFLOW_PUBLIC_BASE_URL` when a custom domain is configured. Sessions and
+/// CSRF tokens are signed with the link signing key, so it must be configured.
+pub async fn console_from_env(services: Services) -> Result<crate::console::Console, EnvError> {
+    let domain = var("LEADFLOW_CONSOLE_AUTH_DOMAIN").ok_or(EnvError::Missing("LEADFLOW_CONSOLE_AUTH_DOMAIN"))?;
+    let issuer = var("LEADFLOW_CONSOLE_ISSUER").ok_or(EnvError::Missing("LEADFLOW_CONSOLE_ISSUER"))?;
+    let client_id = match var("LEADFLOW_CONSOLE_CLIENT_ID") {
+        Some(id) => id,
+        None => {
+            let name = var("LEADFLOW_CONSOLE_CLIENT_ID_PARAMETER").ok_or(EnvError::Missing("LEADFLOW_CONSOLE_CLIENT_ID_PARAMETER"))?;
+            let sdk = sdk::sdk_config(var("AWS_ENDPOINT_URL").as_deref()).await;
+            let out = aws_sdk_ssm::Client::new(&sdk)
+                .get_parameter()
+                .name(&name)
+                .send()
+                .await
+                .map_err(|e| EnvError::Console(format!("cannot read the app client id ({name}): {e}")))?;
+            out.parameter().and_then(|p| p.value()).map(str::to_string).ok_or_else(|| EnvError::Console(format!("{name} is empty")))?
+        }
+    };
+    if !services.links.is_configured() {
+        return Err(EnvError::Console(format!(
+            "sessions are signed with the link signing key: create {LINK_KEY_SECRET} under LEADFLOW_SECRETS_PATH"
+        )));
+    }
+    let mut services = services;
+    // The template's idle time (a stack parameter) over the configuration's.
+    if let Some(minutes) = var("LEADFLOW_CONSOLE_IDLE_MINUTES").and_then(|m| m.parse::<u32>().ok()).filter(|m| (1..=240).contains(m)) {
+        let mut config = (*services.config).clone();
+        config.console.idle_minutes = minutes;
+        services.config = Arc::new(config);
+    }
+    let provider = crate::console::identity::Cognito::new(&domain, &client_id, &issuer).map_err(EnvError::Console)?;
+    Ok(crate::console::Console::new(services, Arc::new(provider), var("LEADFLOW_PUBLIC_BASE_URL")))
 }

@@ -38,7 +38,7 @@ impl EmbeddedSystem {
     pub fn with_queue_settings(config: Config, clock: Arc<dyn Clock>, settings: QueueSettings) -> Self {
         crate::domain::phone::warm_up();
         let store = MemoryStore::new();
-        let queue = MemoryQueue::new(settings);
+        let queue = MemoryQueue::with_clock(settings, clock.clone());
         let outbox = MemoryOutbox::new(clock.clone());
         let team_outbox = MemoryOutbox::new(clock.clone());
         let audit = MemoryAuditLog::new();
@@ -78,6 +78,8 @@ impl EmbeddedSystem {
             mail_domains: Arc::new(crate::adapters::memory::StaticMailDomains::default()),
             aggregates: Arc::new(aggregates.clone()),
             links: Arc::new(crate::crypto::LinkSigner::random()),
+            pacer: Arc::new(crate::adapters::memory::MemoryPacer::new()),
+            visits: Arc::new(crate::adapters::memory::MemoryVisitStore::new()),
         };
         let stream = MemoryStream::new(store.clone(), crate::adapters::memory::stream_source::MAX_ATTEMPTS);
         EmbeddedSystem { services, store, queue, outbox, team_outbox, audit, aggregates, stream }

@@ -401,7 +401,7 @@ fn one_lead(
         phone,
         email: Email::parse(&format!("{}.{}{i}@example.com", first.to_lowercase(), last.to_lowercase())).ok(),
     };
-    let source = Source { channel: p.channel, detail: detail.clone() };
+    let source = Source { channel: p.channel, detail: detail.clone(), journey: None };
     let mut lead =
         Lead::capture(id, crate::domain::intake_form::NewLead { contact, context, source, consent: Default::default() }, created);
     lead.id = id;

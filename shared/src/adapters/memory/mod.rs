@@ -9,6 +9,8 @@ pub use dedupe::MemoryDedupeRecords;
 pub mod event_source;
 mod keys;
 mod outbox;
+mod pacer;
+pub use pacer::MemoryPacer;
 mod person_data;
 mod queue;
 mod secrets;
@@ -26,6 +28,9 @@ pub use team::MemoryTeamStore;
 // Data hygiene (issue 7).
 mod hygiene;
 pub use hygiene::{MemoryRateCounter, StaticMailDomains};
+
+mod visits;
+pub use visits::MemoryVisitStore;
 
 pub use audit::MemoryAuditLog;
 pub use keys::LocalKeys;

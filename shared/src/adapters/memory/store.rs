@@ -5,7 +5,9 @@ use crate::domain::inbound::{InboundEvent, Provider};
 use crate::domain::{ContactChannel, Email, EventId, Lead, LeadEvent, LeadId, Phone, TimelineEntry};
 use crate::ports::idempotency::Begin;
 use crate::ports::inbound::{ProviderKey, Recorded, StoredInbound};
-use crate::ports::lead_listing::{index_partitions, index_sort_key, LeadFilter, LeadPage, ListCursor};
+use crate::ports::lead_listing::{
+    inbox_partition, inbox_sort_key, index_partitions, index_sort_key, InboxQueue, LeadFilter, LeadPage, ListCursor,
+};
 use crate::ports::lead_store::CaptureOutcome;
 use crate::ports::once::Claim;
 use crate::ports::suppression::address_digest;
@@ -52,6 +54,10 @@ pub(super) struct State {
     pub(super) suppressions: HashMap<(ContactChannel, String), (String, DateTime<Utc>)>,
     /// The listing indexes (like the GSIs): partition -> sort keys (`{created}#{id}`).
     pub(super) listing: HashMap<String, BTreeSet<String>>,
+    /// The work queues (like the inbox GSI): partition -> `inbox_sort_key`s.
+    pub(super) inbox: HashMap<String, BTreeSet<String>>,
+    /// The name index: folded prefix -> leads.
+    pub(super) names: HashMap<String, BTreeSet<LeadId>>,
     pub(super) inbound: HashMap<(Provider, String), StoredInbound>,
     pub(super) links: HashMap<String, LeadId>,
     /// The events each lead was concerned by (`InboundStore::attach`), as the DynamoDB adapter
@@ -140,6 +146,12 @@ impl State {
         for partition in index_partitions(lead).into_iter().flatten() {
             self.listing.entry(partition).or_default().insert(index_sort_key(lead));
         }
+        if let Some(partition) = inbox_partition(lead) {
+            self.inbox.entry(partition).or_default().insert(inbox_sort_key(lead));
+        }
+        for prefix in crate::domain::search::index_prefixes(&lead.contact) {
+            self.names.entry(prefix).or_default().insert(lead.id);
+        }
         if let Some(p) = &lead.contact.phone {
             self.by_phone.entry(p.as_e164().to_string()).or_default().insert((lead.created_at, lead.id));
         }
@@ -153,6 +165,16 @@ impl State {
         for partition in index_partitions(lead).into_iter().flatten() {
             if let Some(set) = self.listing.get_mut(&partition) {
                 set.remove(&index_sort_key(lead));
+            }
+        }
+        if let Some(partition) = inbox_partition(lead) {
+            if let Some(set) = self.inbox.get_mut(&partition) {
+                set.remove(&inbox_sort_key(lead));
+            }
+        }
+        for prefix in crate::domain::search::index_prefixes(&lead.contact) {
+            if let Some(set) = self.names.get_mut(&prefix) {
+                set.remove(&lead.id);
             }
         }
         if let Some(p) = &lead.contact.phone {
@@ -241,6 +263,10 @@ impl LeadStore for MemoryStore {
 
     async fn find_by_email(&self, email: &Email) -> Result<Vec<LeadId>, StoreError> {
         Ok(newest_first(self.lock().by_email.get(email.as_str())))
+    }
+
+    async fn find_by_name(&self, prefix: &str, limit: usize) -> Result<Vec<LeadId>, StoreError> {
+        Ok(self.lock().names.get(prefix).map(|ids| ids.iter().take(limit).copied().collect()).unwrap_or_default())
     }
 }
 
@@ -384,6 +410,25 @@ impl LeadListing for MemoryStore {
         }
         let next = if more { keys.last().map(|k| ListCursor::from_sort_key(k)) } else { None };
         Ok(LeadPage { items, next })
+    }
+
+    async fn inbox(&self, queue: &InboxQueue, facilities: Option<&[String]>, limit: usize) -> Result<Vec<Lead>, StoreError> {
+        let s = self.lock();
+        let Some(set) = s.inbox.get(&queue.partition()) else { return Ok(Vec::new()) };
+        let mut out = Vec::new();
+        for k in set {
+            if out.len() >= limit {
+                break;
+            }
+            let id: LeadId =
+                k.rsplit('#').next().and_then(|i| i.parse().ok()).ok_or_else(|| StoreError::Invalid("bad inbox key".into()))?;
+            let Some(lead) = s.leads.get(&id) else { continue };
+            if facilities.is_some_and(|f| !lead.facility().is_some_and(|mine| f.contains(&mine))) {
+                continue;
+            }
+            out.push(lead.clone());
+        }
+        Ok(out)
     }
 }
 

@@ -295,6 +295,9 @@ pub(super) async fn appointment(services: &Services, event: &InboundEvent, a: &A
         starts_at: a.starts_at,
     };
     record(services, lead_id, event, "appointment", integration(event.provider), entry).await?;
+    // Reminders follow the appointment: scheduled at a booking, moved with it, stopped when it
+    // is cancelled, missed or attended.
+    crate::app::reminders::on_appointment(services, lead_id, a).await?;
     // The person books, moves and cancels; the practice marks no-shows and visits.
     let (to, actor) = match a.kind {
         AppointmentEventKind::Booked | AppointmentEventKind::Rescheduled => (LeadStatus::Booked, Actor::Lead),

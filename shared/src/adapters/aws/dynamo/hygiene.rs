@@ -86,6 +86,8 @@ impl RecordHygiene for DynamoStore {
             }
             self.delete(key(TEST_PK.to_string(), test_sk(lead.created_at, id))).await?;
         }
+        // Its name-index entries before the record listing them goes with the partition.
+        self.drop_name_index(id).await?;
         // The lead item last: a retry after a failure finds it and finishes the rest.
         let mut items = self.partition_keys(id).await?;
         items.sort_by_key(|i| get_s(i, SK).map(|sk| sk == super::keys::LEAD_SK).unwrap_or(false));
@@ -109,6 +111,11 @@ impl RecordHygiene for DynamoStore {
             let expr = Expr::new().name("#expires_at", EXPIRES_AT).name("#pk", PK).value(":at", at.clone());
             // attribute_exists: an item deleted meanwhile is not re-created as a bare key.
             self.update_if(key(lead_pk(lead.id), sk), "SET #expires_at = :at", "attribute_exists(#pk)", expr).await?;
+        }
+        // The name-index entries expire with the lead (they are derived from its names).
+        for pk in self.indexed_names(lead.id).await? {
+            let expr = Expr::new().name("#expires_at", EXPIRES_AT).name("#pk", PK).value(":at", at.clone());
+            self.update_if(key(pk, lead_pk(lead.id)), "SET #expires_at = :at", "attribute_exists(#pk)", expr).await?;
         }
         for pk in self.claims_of(lead).await {
             let expr = Expr::new()

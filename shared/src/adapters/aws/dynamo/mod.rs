@@ -13,6 +13,7 @@ mod keys;
 mod lead_store;
 mod listing;
 mod once;
+mod pacer;
 mod person_data;
 mod sealing;
 mod suppression;
@@ -36,6 +37,8 @@ pub use audit::{create_audit_table, DynamoAuditLog};
 mod aggregates;
 // Follow-up cadences (issue 4).
 mod cadence;
+// The site snippet's anonymous visits.
+mod visits;
 
 pub use table::{create_table, stream_arn};
 

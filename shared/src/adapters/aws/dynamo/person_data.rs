@@ -152,6 +152,7 @@ impl PersonDataStore for DynamoStore {
         let mut changed = 0;
         for id in &person.lead_ids {
             changed += usize::from(self.erase_lead(*id, at).await?);
+            changed += self.drop_name_index(*id).await?;
             for entry in all_pages(|after| self.list(*id, after, 100)).await? {
                 let anon = anonymize_timeline_entry(&entry);
                 if anon != entry {

@@ -15,14 +15,15 @@ use std::time::Duration;
 const ACTIVE_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// Creates the table `name` (PK/SK, the phone index GSI1 and the email index GSI2, the listing
-/// indexes GSI3-GSI6 (status, assignee, service line, facility), all keys only;
+/// indexes GSI3-GSI6 (status, assignee, service line, facility), the change index GSI7, all
+/// keys only, and the work queues GSI8 (with the facility key);
 /// on-demand; TTL on `expires_at`; a keys-only stream, which carries the outbox records to the
 /// relay) and waits until it is ACTIVE. An existing table is accepted, so the call can run at
 /// every start.
 pub async fn create_table(client: &Client, name: &str) -> Result<(), StoreError> {
     let mut attributes = vec![PK, SK, GSI1_PK, GSI1_SK, GSI2_PK, GSI2_SK];
     attributes.extend(LISTING_INDEXES.iter().flat_map(|(_, pk, sk)| [*pk, *sk]));
-    attributes.extend([super::keys::GSI7_PK, super::keys::GSI7_SK]);
+    attributes.extend([super::keys::GSI7_PK, super::keys::GSI7_SK, super::keys::GSI8_PK, super::keys::GSI8_SK]);
     let mut request = client
         .create_table()
         .table_name(name)
@@ -38,6 +39,14 @@ pub async fn create_table(client: &Client, name: &str) -> Result<(), StoreError>
         request = request.global_secondary_indexes(index(name, pk, sk)?);
     }
     request = request.global_secondary_indexes(index(super::keys::GSI7, super::keys::GSI7_PK, super::keys::GSI7_SK)?);
+    // The work queues carry the facility key, for a manager's inbox.
+    let inbox = GlobalSecondaryIndex::builder()
+        .index_name(super::keys::GSI8)
+        .set_key_schema(Some(key_schema(super::keys::GSI8_PK, super::keys::GSI8_SK)?))
+        .projection(Projection::builder().projection_type(ProjectionType::Include).non_key_attributes(LISTING_INDEXES[3].1).build())
+        .build()
+        .map_err(invalid)?;
+    request = request.global_secondary_indexes(inbox);
     let created = request.send().await;
     match created {
         Ok(_) => {}

@@ -32,7 +32,7 @@ pub(crate) fn lead(detail: SourceDetail) -> Lead {
         crate::domain::intake_form::NewLead {
             contact: Contact::default(),
             context,
-            source: Source { channel: SourceChannel::WebForm, detail },
+            source: Source { channel: SourceChannel::WebForm, detail, journey: None },
             consent: Consents::default(),
         },
         t0(),
