@@ -5,7 +5,8 @@ use crate::serve::{self, Init};
 use leadflow::ports::Consumer;
 
 pub async fn init() -> Init {
-    serve::require_queues(&[Consumer::Analytics])?;
+    // Paced acknowledgements go back to its own queue with a delay.
+    serve::require_queues(&[Consumer::Acknowledge, Consumer::Analytics])?;
     let services = leadflow::runtime::aws::init_from_env().await?;
     Ok(serve::sqs(services, leadflow::handlers::acknowledge::handle))
 }

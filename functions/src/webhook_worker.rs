@@ -6,7 +6,8 @@ use crate::serve::{self, Init};
 use leadflow::ports::Consumer;
 
 pub async fn init() -> Init {
-    serve::require_queues(&[Consumer::Score, Consumer::Cadence, Consumer::Analytics])?;
+    // Paced keyword replies go back to its own queue with a delay.
+    serve::require_queues(&[Consumer::Webhooks, Consumer::Score, Consumer::Cadence, Consumer::Analytics])?;
     let services = leadflow::runtime::aws::init_from_env().await?;
     Ok(serve::sqs(services, leadflow::handlers::webhook_worker::handle))
 }

@@ -68,12 +68,33 @@ pub async fn record(services: &Services, visitor: VisitorId, beacon: Beacon, ip:
     Ok(())
 }
 
-/// Copies the visitor's events (those so far: the ones before the inquiry, and any sent in the
+/// Copies the visitors' events (those so far: the ones before each inquiry, and any sent in the
 /// seconds since) onto `lead`'s timeline, once each (the entries' ids derive from the lead and
-/// the event); returns how many were new.
+/// the event); returns how many were new. The visitors are the lead's and its inquiries' (a
+/// later inquiry may come from another browser of the same person).
 pub async fn join(services: &Services, lead: &Lead) -> Result<usize, StoreError> {
-    let Some(visitor) = lead.source.journey.as_ref().and_then(|j| j.visitor.as_ref()) else { return Ok(0) };
+    let mut visitors: Vec<&VisitorId> = Vec::new();
+    for journey in std::iter::once(&lead.source.journey).chain(lead.inquiries.iter().map(|i| &i.source.journey)) {
+        if let Some(v) = journey.as_ref().and_then(|j| j.visitor.as_ref()) {
+            if !visitors.contains(&v) {
+                visitors.push(v);
+            }
+        }
+    }
     let now = services.clock.now();
+    let mut added = 0;
+    for visitor in visitors {
+        added += join_visitor(services, lead, visitor, now).await?;
+    }
+    Ok(added)
+}
+
+async fn join_visitor(
+    services: &Services,
+    lead: &Lead,
+    visitor: &VisitorId,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<usize, StoreError> {
     let mut added = 0;
     for e in services.visits.events(visitor, now, MAX_JOINED).await? {
         let touchpoint = Touchpoint { at: e.at, kind: e.kind, channel: SourceChannel::WebForm, detail: Default::default(), page: e.page };
