@@ -91,6 +91,14 @@ class Runner:
     def post_lead(self, fields: dict) -> Response:
         return self.request("POST", "/leads", fields)
 
+    def lead_of(self, answer: Response) -> str:
+        """The lead a `POST /leads` answer's receipt landed on: the public answer names only the
+        submission, so the runner's dev route (an admin dev token) says which lead holds it."""
+        receipt = answer.json()["receipt_id"]
+        found = self.request("GET", f"/local/receipts/{receipt}", token=self.dev_token("receipt-lookup", "admin"))
+        assert found.status == 200, found.body
+        return found.json()["lead_id"]
+
     def dev_token(self, user: str, role: str, **extra) -> str:
         r = self.request("POST", "/local/dev-token", {"user": user, "role": role, **extra})
         assert r.status == 200, r.body
