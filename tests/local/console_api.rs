@@ -46,7 +46,7 @@ async fn lead(r: &Running, fields: Value) -> LeadId {
     let reply = send(&r.base_url(), "POST", "/leads", None, &[("content-type", "application/json")], fields.to_string()).await;
     assert_eq!(reply.status, 202, "{}", reply.body);
     r.system.drain_queues().await;
-    reply.json()["id"].as_str().unwrap().parse().unwrap()
+    leadflow_tests::leads::lead_of(&r.system.store, &reply.json())
 }
 
 fn ids(reply: &Reply) -> Vec<String> {

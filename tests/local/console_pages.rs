@@ -67,7 +67,7 @@ async fn lead(r: &Running, phone: &str, facility: &str) -> LeadId {
     let body = json!({"first_name": "Ann", "phone": phone, "service_line": "med_spa", "preferred_facility": facility, "consent_sms": true});
     let reply = send(&r.base_url(), "POST", "/leads", None, &[("content-type", "application/json")], body.to_string()).await;
     r.system.drain_queues().await;
-    reply.json()["id"].as_str().unwrap().parse().unwrap()
+    leadflow_tests::leads::lead_of(&r.system.store, &reply.json())
 }
 
 async fn assign(r: &Running, id: LeadId, member: &str) {

@@ -153,7 +153,7 @@ async fn a_form_post_keeps_message_extras_journey_and_consent_wording_and_joins_
 
     let ok = submit("201-555-0148", with(&token)).await;
     assert_eq!(ok.status, 202, "{}", ok.body);
-    let id: LeadId = ok.json()["id"].as_str().unwrap().parse().unwrap();
+    let id: LeadId = leadflow_tests::leads::lead_of(&r.system.store, &ok.json());
     leadflow_tests::runner::wait_for_consumers(&r.system).await;
     let lead = s.leads.get(id).await.unwrap().unwrap();
     assert_eq!(lead.context.concern.as_ref().unwrap().as_str(), "Me interesa el láser; prefiero por la tarde");

@@ -117,10 +117,19 @@ fn link_patterns() -> &'static [Regex; 3] {
     })
 }
 
+/// A URL's path, query and fragment (after its scheme and host).
+fn url_tail() -> &'static Regex {
+    static TAIL: OnceLock<Regex> = OnceLock::new();
+    TAIL.get_or_init(|| Regex::new(r"((?:[a-z][a-z0-9+.\-]*://|www\.)[^\s/?#<>@]+)[/?#][^\s<>]*").expect("url tail pattern"))
+}
+
 /// Every host a text names: the domains of e-mail addresses, the hosts of URLs, bare domain
 /// names; lower-case, as a reader would take them (full-width and ideographic dots included).
+/// A URL counts by its host: what follows it (a path, a query holding a signed reference whose
+/// dots would read like a domain's) is where that host takes the reader, not another host.
 pub fn links_in(text: &str) -> Vec<String> {
     let read = as_read(text);
+    let read = url_tail().replace_all(&read, "$1 ");
     let mut out = Vec::new();
     for pattern in link_patterns() {
         for c in pattern.captures_iter(&read) {
@@ -265,6 +274,12 @@ mod tests {
         assert_eq!(links_in("Hi Ann, visit harborhealth-billing．com"), vec!["harborhealth-billing.com"]);
         assert!(links_in("Hi Ann, we will call you by 9:00 AM tomorrow. Reply STOP to opt out.").is_empty());
         assert!(links_in("Msg & data rates may apply. St. John, J.R. and e.g. are not hosts").is_empty());
+        // A URL's query is not a host of its own (a signed reference is dotted); a host after
+        // the URL still counts.
+        assert_eq!(
+            links_in("Book: https://book.harborhealth.example/med-spa?utm_content=v1.QUJD.AAAAAGqU.SMeJz8iS-x then evil.example"),
+            vec!["book.harborhealth.example", "evil.example"]
+        );
         assert!(host_allowed("book.harborhealth.example", "harborhealth.example"));
         assert!(!host_allowed("harborhealth.example.evil.com", "harborhealth.example"));
         assert!(!host_allowed("evilharborhealth.example", "harborhealth.example"));
