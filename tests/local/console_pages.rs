@@ -273,3 +273,39 @@ async fn background_refreshes_answer_only_what_changed() {
     let reads_after = r.system.audit.all().iter().filter(|e| e.action == AuditAction::Read).count();
     assert!(reads_after > reads_before, "new rows shown are recorded as read");
 }
+
+/// A later inquiry's new e-mail address shows on the lead's page as held, with a button; a team
+/// member who may change the lead confirms it there (through the API's route, audited), and it
+/// becomes the lead's.
+#[tokio::test]
+async fn a_held_contact_point_is_confirmed_from_the_lead_page() {
+    let (r, _) = runner().await;
+    let id = lead(&r, "201-555-0731", "Hoboken").await;
+    assign(&r, id, "maria").await;
+    let again = json!({"first_name": "Ann", "phone": "201-555-0731", "email": "ann.new@example.com", "service_line": "med_spa",
+        "concern": "Do you take evening appointments?"});
+    let reply = send(&r.base_url(), "POST", "/leads", None, &[("content-type", "application/json")], again.to_string()).await;
+    assert_eq!(reply.status, 202, "{}", reply.body);
+    r.system.drain_queues().await;
+    let inquiry = reply.json()["receipt_id"].as_str().unwrap().to_string();
+
+    let cookie = sign_in(&r, "maria", "agent", &[]).await;
+    let lead_page = page(&r, &format!("/console/leads/{id}"), &cookie).await;
+    assert_eq!(lead_page.status, 200);
+    assert!(lead_page.body.contains("Do you take evening appointments?"), "the repeat inquiry's own words");
+    assert!(lead_page.body.contains("ann.new@example.com") && lead_page.body.contains("held: nothing is sent to it"));
+    assert!(lead_page.body.contains(&format!("/console/leads/{id}/confirm-point")));
+    let token = lead_page.body.split("name=\"_csrf\" value=\"").nth(1).unwrap().split('"').next().unwrap().to_string();
+    let body = serde_urlencoded::to_string([("_csrf", token.as_str()), ("inquiry", inquiry.as_str()), ("point", "email")]).unwrap();
+    let headers = [("cookie", cookie.as_str()), ("content-type", "application/x-www-form-urlencoded"), ("sec-fetch-site", "same-origin")];
+    let confirmed = send(&r.base_url(), "POST", &format!("/console/leads/{id}/confirm-point"), None, &headers, body).await;
+    assert_eq!(confirmed.status, 303, "{}", confirmed.body);
+
+    let lead = r.system.services.leads.get(id).await.unwrap().unwrap();
+    assert_eq!(lead.contact.email.as_ref().map(|e| e.as_str()), Some("ann.new@example.com"));
+    assert!(r.system.audit.all().iter().any(|e| e.lead_id == Some(id)
+        && e.route.as_deref() == Some("POST /leads/{id}/contact-points/confirm")
+        && matches!(&e.actor, leadflow::domain::AuditActor::User { user_id, .. } if user_id == "maria")));
+    let after = page(&r, &format!("/console/leads/{id}"), &cookie).await;
+    assert!(after.body.contains("confirmed") && !after.body.contains(&format!("/console/leads/{id}/confirm-point")));
+}

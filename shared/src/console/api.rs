@@ -62,9 +62,8 @@ fn handler(method: &str, path: &str) -> Option<Handler> {
     let parts: Vec<&str> = path.split('/').filter(|p| !p.is_empty()).collect();
     Some(match (method, parts.as_slice()) {
         ("GET", ["inbox"]) | ("POST", ["leads", "search"]) | ("GET", ["leads", _]) => |s, r| Box::pin(handlers::leads_api::handle(s, r)),
-        ("POST", ["leads", _, "status" | "assign" | "details" | "notes" | "stakeholders" | "milestones"]) => {
-            |s, r| Box::pin(handlers::leads_api::handle(s, r))
-        }
+        ("POST", ["leads", _, "status" | "assign" | "details" | "notes" | "stakeholders" | "milestones"])
+        | ("POST", ["leads", _, "contact-points", "confirm"]) => |s, r| Box::pin(handlers::leads_api::handle(s, r)),
         ("POST", ["leads", _, "contacts" | "messages"]) => |s, r| Box::pin(handlers::contacts::handle(s, r)),
         ("GET", ["tasks"]) | ("GET", ["leads", _, "tasks" | "cadence"]) | ("POST", ["leads", _, "cadence", "pause" | "resume"]) => {
             |s, r| Box::pin(handlers::cadence_api::handle(s, r))

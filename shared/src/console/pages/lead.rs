@@ -12,6 +12,7 @@ use crate::console::view::{countdown, form_keys, input, select, status_badge, te
 use crate::console::Ctx;
 use crate::domain::cadence::rules::Check;
 use crate::domain::cadence::{Allowed, Enrollment, EnrollmentState, StepChannel, StepOutcome};
+use crate::domain::inquiry::PointKind;
 use crate::domain::lifecycle::{plan, Cause};
 use crate::domain::task::Task;
 use crate::domain::{Actor, ContactChannel, Lead, LeadId, LeadStatus, TimelineEntry, TimelineKind};
@@ -311,29 +312,73 @@ fn timeline(ctx: &Ctx<'_>, l: &Loaded) -> Markup {
     }
 }
 
-/// Every inquiry the person made: the capture and each repeat, with where it came from. (Each
-/// is a timeline entry; the context fields are the lead's, as last given or corrected.)
+/// Every inquiry the person made (the records kept on the lead, newest last): when, through
+/// which channel and campaign, its own urgency, what it said when that differs from the lead's
+/// context, the site's own fields, and the contact points it gave that the lead did not hold:
+/// held until a team member confirms them here (or the person follows the link sent to the
+/// address the lead already has). Leads without inquiry records show their timeline's.
 fn inquiries(ctx: &Ctx<'_>, l: &Loaded) -> Markup {
     let tz = tz(ctx);
-    let c = &l.lead.context;
+    let lead = &l.lead;
+    let c = &lead.context;
     let label = |v: &Option<crate::domain::text::Label>| v.as_ref().map(|x| x.as_str().to_string());
+    let may_confirm = policy::can_change_lead(&ctx.principal, &ctx.services().config.team, lead) && lead.status.is_open();
     html! {
         section.card aria-labelledby="inquiries-title" {
             h2 #inquiries-title { "Inquiries" }
             ul {
-                @for e in &l.timeline {
-                    @match &e.kind {
-                        TimelineKind::LeadCaptured { touchpoint, channel, .. } => {
-                            li { (when(e.at, tz)) " — first inquiry via " (words(channel.as_str()))
-                                @if let Some(s) = &touchpoint.detail.utm_source { ", source " (s.as_str()) }
-                                @if let Some(s) = &touchpoint.detail.utm_campaign { ", campaign " (s.as_str()) }
-                                @if let Some(p) = &touchpoint.page { ", page " (p.as_str()) } }
+                @if lead.inquiries.is_empty() {
+                    @for e in &l.timeline {
+                        @match &e.kind {
+                            TimelineKind::LeadCaptured { touchpoint, channel, .. } => {
+                                li { (when(e.at, tz)) " — first inquiry via " (words(channel.as_str()))
+                                    @if let Some(s) = &touchpoint.detail.utm_source { ", source " (s.as_str()) }
+                                    @if let Some(s) = &touchpoint.detail.utm_campaign { ", campaign " (s.as_str()) }
+                                    @if let Some(p) = &touchpoint.page { ", page " (p.as_str()) } }
+                            }
+                            TimelineKind::RepeatInquiry { touchpoint, .. } => {
+                                li { (when(e.at, tz)) " — inquired again via " (words(touchpoint.channel.as_str()))
+                                    @if let Some(s) = &touchpoint.detail.utm_source { ", source " (s.as_str()) } }
+                            }
+                            _ => {}
                         }
-                        TimelineKind::RepeatInquiry { touchpoint, .. } => {
-                            li { (when(e.at, tz)) " — inquired again via " (words(touchpoint.channel.as_str()))
-                                @if let Some(s) = &touchpoint.detail.utm_source { ", source " (s.as_str()) } }
+                    }
+                }
+                @for i in &lead.inquiries {
+                    li data-inquiry=(i.id.to_string()) {
+                        (when(i.at, tz)) " — via " (words(i.source.channel.as_str()))
+                        @if let Some(s) = &i.source.detail.utm_source { ", source " (s.as_str()) }
+                        @if let Some(s) = &i.source.detail.utm_campaign { ", campaign " (s.as_str()) }
+                        @if let Some(p) = &i.source.detail.landing_page { ", page " (p.as_str()) }
+                        @if let Some(t) = &i.triage { " " (tier_badge(Some(t.tier))) }
+                        @if let Some(concern) = i.context.concern.as_ref().filter(|x| Some(*x) != c.concern.as_ref()) {
+                            br; "Said: " q { (concern.as_str()) }
                         }
-                        _ => {}
+                        @for x in &i.context.extras {
+                            br; (x.label) ": " q { (x.value.as_str()) }
+                        }
+                        @for p in &i.held {
+                            @let value = match p.kind {
+                                PointKind::Phone => i.contact.phone.as_ref().map(|v| v.as_e164().to_string()),
+                                PointKind::Email => i.contact.email.as_ref().map(|v| v.as_str().to_string()),
+                            };
+                            br;
+                            "New " (p.kind.as_str()) " " (value.unwrap_or_default())
+                            @match &p.confirmed {
+                                Some(done) => { ", confirmed " (when(done.at, tz)) }
+                                None => {
+                                    " — held: nothing is sent to it until it is confirmed"
+                                    @if may_confirm {
+                                        form.inline method="post" action=(format!("/console/leads/{}/confirm-point", lead.id)) aria-label=(format!("Confirm the new {}", p.kind.as_str())) {
+                                            (form_keys(&ctx.csrf))
+                                            input type="hidden" name="inquiry" value=(i.id.to_string());
+                                            input type="hidden" name="point" value=(p.kind.as_str());
+                                            button type="submit" { "Confirm it is theirs" }
+                                        }
+                                    }
+                                }
+                            }
+                        }
                     }
                 }
             }
@@ -674,6 +719,7 @@ pub(crate) async fn act(ctx: &Ctx<'_>, id: &str, action: &str) -> Response<Body>
         "notes" => (format!("/leads/{id}/notes"), pick(&["note"]), "Note saved."),
         "messages" => (format!("/leads/{id}/messages"), pick(&["channel", "text", "subject", "override_quiet_hours"]), "Message sent."),
         "assign" => (format!("/leads/{id}/assign"), pick(&["member", "reason", "note"]), "Lead assigned."),
+        "confirm-point" => (format!("/leads/{id}/contact-points/confirm"), pick(&["inquiry", "point"]), "Contact point confirmed."),
         "details" => {
             // Every editable field the form sent, empty ones included (they clear the field).
             let mut m = serde_json::Map::new();
