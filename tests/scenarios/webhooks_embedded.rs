@@ -451,6 +451,35 @@ async fn a_corrected_number_is_texted_only_after_the_person_confirms_it() {
     assert!(w.sms_to(new).iter().any(|e| e.purpose == "staff"));
 }
 
+/// The other way the person confirms a corrected number: a new inquiry from it, with its
+/// consent, recorded on the same lead. A "no" in a public submission still changes nothing.
+#[tokio::test]
+async fn a_corrected_number_is_confirmed_by_a_new_inquiry_with_its_consent() {
+    let w = world();
+    let (old, new) = ("+12015550165", "+12015550166");
+    let lead = w.lead(old, "again@example.com", true).await;
+    let edits = [("phone".to_string(), "(201) 555-0166".to_string())].into_iter().collect();
+    leadflow::app::leads::edit_details(w.services(), lead.id, &edits, "maria").await.unwrap();
+    assert!(!w.get(lead.id).await.consent.sms.unwrap().is_active(), "set aside");
+    // A submission from the new number without consent: still set aside.
+    let refused = w.lead(new, "again@example.com", false).await;
+    assert_eq!(refused.id, lead.id, "recorded on the same lead");
+    assert!(!refused.consent.sms.as_ref().unwrap().is_active());
+    // With consent: the new number may be texted.
+    w.clock.advance(Duration::minutes(5));
+    let confirmed = w.lead(new, "again@example.com", true).await;
+    assert_eq!(confirmed.id, lead.id);
+    let sms = confirmed.consent.sms.unwrap();
+    assert!(sms.is_active() && sms.revoked_via.is_none(), "{sms:?}");
+    // A person who texted STOP is not re-subscribed by a public submission: the lead keeps the
+    // refusal and the number stays suppressed, whatever lead the submission lands on.
+    assert_eq!(w.deliver(twilio_sms("SMagain1", new, "STOP")).await, 200);
+    w.clock.advance(Duration::minutes(5));
+    w.lead(new, "again@example.com", true).await;
+    assert!(!w.get(lead.id).await.consent.sms.unwrap().is_active());
+    assert!(w.services().suppressions.is_suppressed(ContactChannel::Sms, new).await.unwrap());
+}
+
 #[tokio::test]
 async fn a_reply_is_a_touchpoint_that_stops_cadences_and_alerts_the_assignee() {
     let w = world();

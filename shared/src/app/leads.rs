@@ -294,7 +294,7 @@ pub async fn edit_details(services: &Services, lead_id: LeadId, edits: &BTreeMap
 
 /// How a consent ends when a staff member changes the address it was given for
 /// (`ChannelConsent::revoked_via`, `TimelineKind::ConsentRevoked::via`).
-pub const CONSENT_SET_ASIDE: &str = "contact_changed";
+pub const CONSENT_SET_ASIDE: &str = crate::domain::consent::CONTACT_CHANGED;
 
 /// Consent belongs to the address it was given for (a grant for one number says nothing about
 /// another, as in a merge): when a correction changes the phone number, the text and call

@@ -205,7 +205,10 @@ impl Lead {
                 }
                 ContactChannel::Email => inquiry.contact.email.is_some() && inquiry.contact.email == self.contact.email,
             };
-            if own_address && self.consent.get(channel).is_none() {
+            // Only where the lead has no decision for the channel, or one set aside because a
+            // staff member changed the address (the person confirms the new one this way):
+            // a public submission never overrides what the person decided.
+            if own_address && self.consent.get(channel).is_none_or(|c| c.is_set_aside()) {
                 *self.consent.get_mut(channel) = Some(given.clone());
             }
         }
