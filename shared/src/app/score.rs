@@ -420,17 +420,24 @@ async fn schedule_sla(services: &Services, lead: &Lead, d: &Decision, now: DateT
     Ok(())
 }
 
+/// The ladder's first step for a response due at `due`: escalate from the assignee then, or,
+/// with nobody assigned, route again (by the deadline at the latest).
+fn first_sla_step(services: &Services, lead: &Lead, due: DateTime<Utc>, now: DateTime<Utc>) -> DueItem {
+    let key = lead.id.to_string();
+    let step = |s: SlaStep| serde_json::to_string(&s).expect("an SLA step serializes");
+    if lead.assignment.is_some() {
+        DueItem::new(SLA_KIND, key, due, step(SlaStep::Escalate { level: 0 }))
+    } else {
+        DueItem::new(SLA_KIND, key, route_retry_at(services, lead, now).min(due.max(now)), step(SlaStep::Route))
+    }
+}
+
 /// Schedules the ladder at the lead's response deadline unless one runs already for an earlier
 /// deadline or has begun escalating.
 async fn start_ladder(services: &Services, lead: &Lead, now: DateTime<Utc>) -> Result<(), StoreError> {
     let Some(due) = lead.response_due() else { return Ok(()) };
     let key = lead.id.to_string();
-    let step = |s: SlaStep| serde_json::to_string(&s).expect("an SLA step serializes");
-    let item = if lead.assignment.is_some() {
-        DueItem::new(SLA_KIND, key.clone(), due, step(SlaStep::Escalate { level: 0 }))
-    } else {
-        DueItem::new(SLA_KIND, key.clone(), route_retry_at(services, lead, now).min(due.max(now)), step(SlaStep::Route))
-    };
+    let item = first_sla_step(services, lead, due, now);
     let current = services.due.get(SLA_KIND, &key).await?;
     let replace = match &current {
         None => true,
@@ -450,12 +457,7 @@ async fn start_ladder(services: &Services, lead: &Lead, now: DateTime<Utc>) -> R
 async fn schedule_legacy_sla(services: &Services, lead: &Lead, d: &Decision, now: DateTime<Utc>) -> Result<(), ScoreError> {
     let Some(due) = lead.first_contact_due_at.filter(|_| lead.first_contact_at.is_none()) else { return Ok(()) };
     let key = lead.id.to_string();
-    let step = |s: SlaStep| serde_json::to_string(&s).expect("an SLA step serializes");
-    let item = if lead.assignment.is_some() {
-        DueItem::new(SLA_KIND, key.clone(), due, step(SlaStep::Escalate { level: 0 }))
-    } else {
-        DueItem::new(SLA_KIND, key.clone(), route_retry_at(services, lead, now).min(due.max(now)), step(SlaStep::Route))
-    };
+    let item = first_sla_step(services, lead, due, now);
     match services.once.claim(lead.id, "sla-scheduled", now, Duration::seconds(60)).await? {
         Claim::Acquired => {
             services.due.schedule(&item, now).await?;
