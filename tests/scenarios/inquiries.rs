@@ -49,6 +49,7 @@ on_both!(
     bookings_and_payments_name_their_lead_only_through_a_signed_reference,
     a_stored_inquiry_is_processed_even_when_the_queues_fail_after_the_write,
     an_inquiry_nobody_acknowledges_raises_the_waiting_alarm,
+    the_first_visit_is_one_touchpoint_written_with_the_inquiry_whatever_the_retries,
 );
 
 // ---------------------------------------------------------------------------------------------
@@ -666,4 +667,88 @@ async fn an_inquiry_nobody_acknowledges_raises_the_waiting_alarm(kind: Kind) {
     assert_eq!(post(&w, &[("first_name", "Bo"), ("phone", ok_phone.as_e164()), ("service_line", "med_spa")]).await.0, 202);
     let fine = lead_of(&w, ok_phone.as_e164()).await;
     assert!(!leadflow::app::watch::waiting(&w.services, fine.id).await.unwrap().any());
+}
+
+// ---------------------------------------------------------------------------------------------
+// The site's journey: the first visit is credited once
+// ---------------------------------------------------------------------------------------------
+
+/// Loses the answer of the first capture write: the write happened, the caller sees a failure
+/// (a timeout after the transaction committed) and retries.
+struct AnswerLostOnce {
+    inner: Arc<dyn leadflow::ports::LeadStore>,
+    lost: std::sync::atomic::AtomicBool,
+}
+
+#[async_trait::async_trait]
+impl leadflow::ports::LeadStore for AnswerLostOnce {
+    async fn create_or_match(
+        &self,
+        lead: &Lead,
+        alongside: &leadflow::ports::Alongside,
+    ) -> Result<leadflow::ports::CaptureOutcome, leadflow::ports::StoreError> {
+        let outcome = self.inner.create_or_match(lead, alongside).await?;
+        if !self.lost.swap(true, Ordering::SeqCst) {
+            return Err(leadflow::ports::StoreError::Unavailable("injected: the answer was lost".into()));
+        }
+        Ok(outcome)
+    }
+    async fn get(&self, id: LeadId) -> Result<Option<Lead>, leadflow::ports::StoreError> {
+        self.inner.get(id).await
+    }
+    async fn save_alongside(&self, lead: &Lead, alongside: &leadflow::ports::Alongside) -> Result<(), leadflow::ports::StoreError> {
+        self.inner.save_alongside(lead, alongside).await
+    }
+    async fn find_by_phone(&self, phone: &leadflow::domain::Phone) -> Result<Vec<LeadId>, leadflow::ports::StoreError> {
+        self.inner.find_by_phone(phone).await
+    }
+    async fn find_by_email(&self, email: &leadflow::domain::Email) -> Result<Vec<LeadId>, leadflow::ports::StoreError> {
+        self.inner.find_by_email(email).await
+    }
+    async fn find_by_name(&self, prefix: &str, limit: usize) -> Result<Vec<LeadId>, leadflow::ports::StoreError> {
+        self.inner.find_by_name(prefix, limit).await
+    }
+}
+
+/// A visitor who first came from an ad weeks ago and inquires from the newsletter: the ad visit
+/// is a touchpoint of its own (attribution credits it), written with the inquiry's entry and
+/// event. A retry after a lost answer, and a later inquiry from the same visitor, write it
+/// again under the same id: one entry, never two.
+async fn the_first_visit_is_one_touchpoint_written_with_the_inquiry_whatever_the_retries(kind: Kind) {
+    let mut w = world_at(kind, tuesday_morning()).await;
+    let phone = unique_phone();
+    let journey = |latest: &str| {
+        format!(
+            r#"{{"first":{{"at":"2026-02-10T15:00:00Z","utm_source":"google","utm_campaign":"spring","gclid":"Cj0first"}},"latest":{{"at":"{latest}","utm_source":"newsletter"}},"visits":3,"visitor":"Zm9vYmFyYmF6cXV4MTIzNA"}}"#
+        )
+    };
+    let first = journey("2026-03-03T15:20:00Z");
+    let form = [("first_name", "Ann"), ("phone", phone.as_e164()), ("service_line", "med_spa"), ("consent_sms", "on"), ("journey", &first)];
+    let real = w.services.leads.clone();
+    w.services.leads = Arc::new(AnswerLostOnce { inner: real.clone(), lost: false.into() });
+    let lost = handlers::intake::handle(&w.services, keyed(&form, "journey-1")).await;
+    assert_eq!(lost.status(), 503, "the caller saw a failure");
+    let retried = handlers::intake::handle(&w.services, keyed(&form, "journey-1")).await;
+    assert_eq!(retried.status(), 202);
+    w.services.leads = real;
+    w.drain().await;
+
+    let lead = lead_of(&w, phone.as_e164()).await;
+    let first_visits = |entries: Vec<Value>| -> Vec<Value> { entries.into_iter().filter(|e| e["actor"]["kind"] == "lead").collect() };
+    let visits = first_visits(w.entries(lead.id, "touchpoint_recorded").await);
+    assert_eq!(visits.len(), 1, "{visits:?}");
+    assert_eq!(visits[0]["touchpoint"]["detail"]["utm_source"], "google");
+    assert_eq!(visits[0]["at"], "2026-02-10T15:00:00Z");
+    assert_eq!(w.entries(lead.id, "lead_captured").await.len(), 1);
+    assert_eq!(w.texts_to(phone.as_e164()).await.len(), 1, "acknowledged once");
+
+    // A later inquiry from the same visitor (the same first touch): recorded, the visit not again.
+    w.clock.set(tuesday_morning() + Duration::hours(2));
+    let again = journey("2026-03-03T17:20:00Z");
+    let repeat =
+        [("first_name", "Ann"), ("phone", phone.as_e164()), ("service_line", "med_spa"), ("concern", "prices?"), ("journey", &again)];
+    assert_eq!(post(&w, &repeat).await.0, 202);
+    assert_eq!(lead_of(&w, phone.as_e164()).await.id, lead.id);
+    assert_eq!(w.entries(lead.id, "repeat_inquiry").await.len(), 1);
+    assert_eq!(first_visits(w.entries(lead.id, "touchpoint_recorded").await).len(), 1);
 }
