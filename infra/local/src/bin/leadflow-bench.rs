@@ -58,8 +58,8 @@ fn form(i: usize) -> String {
 
 /// The shipped configuration without intake's rate limits: the bench posts thousands of
 /// inquiries from one address, which the limits rightly refuse.
-fn unlimited() -> leadflow::config::Config {
-    let mut config = leadflow::config::Config::embedded_default().expect("config");
+fn unlimited() -> Config {
+    let mut config = Config::embedded_default().expect("config");
     config.data_quality.spam = Default::default();
     config
 }
@@ -952,7 +952,6 @@ mod dedupe_bench {
 /// `-- --only intake [--intake-leads N] [--moto http://127.0.0.1:5000]`.
 mod intake_bench {
     use super::{form, lambda_request, unlimited, Stats};
-    use leadflow::config::Config;
     use leadflow::handlers;
     use leadflow::ports::SystemClock;
     use leadflow::runtime::embedded::EmbeddedSystem;
@@ -1202,7 +1201,6 @@ mod console_bench {
 mod pacing_bench {
     use chrono::{DateTime, Duration, TimeZone, Utc};
     use leadflow::app::scheduler::TickOptions;
-    use leadflow::config::Config;
     use leadflow::domain::intake_form::{parse_submission, RawSubmission};
     use leadflow::domain::{Lead, LeadId};
     use leadflow::ports::{Clock, Consumer, ManualClock};
