@@ -1,6 +1,6 @@
-//! Builds [`Services`] on AWS from the Lambda environment: the table and queue URLs the
-//! template passes in, the SDK configured for the function's region (or an emulator named by
-//! `AWS_ENDPOINT_URL`, for `cargo lambda watch` against moto).
+//! Builds [`Services`] on AWS from the Lambda environment: the settings the function reads
+//! ([`settings`](super::settings), set for it by the template), the SDK configured for the
+//! function's region (or an emulator named by `AWS_ENDPOINT_URL`, for local runs against moto).
 
 use crate::adapters::aws::{
     sdk, DynamoAuditLog, DynamoStore, HttpsSns, KmsKeys, SesEmail, SnsAlerts, SnsSms, SnsTeamNotifier, SqsQueue, SsmSecrets,
@@ -11,13 +11,14 @@ use crate::config::{Config, ConfigError};
 use crate::crypto::Sealer;
 use crate::domain::LeadId;
 use crate::ports::{Consumer, SecretError, SnsHttps, SnsHttpsError, SystemClock};
+use crate::runtime::settings::{FunctionSettings, Setting};
 use std::sync::Arc;
 
 /// Why the environment cannot be used.
 #[derive(Debug, thiserror::Error)]
 pub enum EnvError {
-    #[error("environment variable {0} is not set")]
-    Missing(&'static str),
+    #[error("the {function} function cannot start without {}: template.yaml sets them for it", .missing.join(", "))]
+    Missing { function: &'static str, missing: Vec<String> },
     #[error(transparent)]
     Config(#[from] ConfigError),
     #[error("cannot read the webhook secrets: {0}")]
@@ -68,30 +69,32 @@ fn var(name: &str) -> Option<String> {
     std::env::var(name).ok().map(|v| v.trim().to_string()).filter(|v| !v.is_empty())
 }
 
-/// The environment variable naming a consumer's queue URL.
-pub fn queue_env_name(consumer: Consumer) -> String {
-    format!("LEADFLOW_QUEUE_{}", consumer.as_str().to_ascii_uppercase())
-}
-
 impl AwsEnv {
-    pub fn from_env() -> Result<AwsEnv, EnvError> {
+    /// The settings `function` reads, and only those; every required one that is missing is
+    /// named in the error.
+    pub fn for_function(function: &FunctionSettings) -> Result<AwsEnv, EnvError> {
+        let missing = function.missing(var);
+        if !missing.is_empty() {
+            return Err(EnvError::Missing { function: function.function, missing });
+        }
+        let read = |setting: Setting| function.reads(setting).then(|| var(&setting.var())).flatten();
         Ok(AwsEnv {
-            table: var("LEADFLOW_TABLE").ok_or(EnvError::Missing("LEADFLOW_TABLE"))?,
-            audit_table: var("LEADFLOW_AUDIT_TABLE").ok_or(EnvError::Missing("LEADFLOW_AUDIT_TABLE"))?,
-            field_key: var("LEADFLOW_FIELD_KEY").ok_or(EnvError::Missing("LEADFLOW_FIELD_KEY"))?,
-            queues: Consumer::ALL.iter().filter_map(|c| var(&queue_env_name(*c)).map(|url| (*c, url))).collect(),
+            table: read(Setting::Table).unwrap_or_default(),
+            audit_table: read(Setting::AuditTable).unwrap_or_default(),
+            field_key: read(Setting::FieldKey).unwrap_or_default(),
+            queues: function.queues().into_iter().filter_map(|c| read(Setting::Queue(c)).map(|url| (c, url))).collect(),
             endpoint_url: var("AWS_ENDPOINT_URL"),
-            sms_origination_number: var("LEADFLOW_SMS_ORIGINATION_NUMBER"),
-            sms_sender_id: var("LEADFLOW_SMS_SENDER_ID"),
-            email_from: var("LEADFLOW_EMAIL_FROM"),
-            ses_configuration_set: var("LEADFLOW_SES_CONFIGURATION_SET"),
-            team_topic_arn_prefix: var("LEADFLOW_TEAM_TOPIC_ARN_PREFIX"),
-            secrets_path: var("LEADFLOW_SECRETS_PATH"),
-            public_base_url: var("LEADFLOW_PUBLIC_BASE_URL"),
-            sns_topic_arns: var("LEADFLOW_SNS_TOPIC_ARNS")
+            sms_origination_number: read(Setting::SmsOriginationNumber),
+            sms_sender_id: read(Setting::SmsSenderId),
+            email_from: read(Setting::EmailFrom),
+            ses_configuration_set: read(Setting::SesConfigurationSet),
+            team_topic_arn_prefix: read(Setting::TeamTopicArnPrefix),
+            secrets_path: read(Setting::SecretsPath),
+            public_base_url: read(Setting::PublicBaseUrl),
+            sns_topic_arns: read(Setting::SnsTopicArns)
                 .map(|v| v.split(',').map(|t| t.trim().to_string()).filter(|t| !t.is_empty()).collect())
                 .unwrap_or_default(),
-            alert_topic_arn: var("LEADFLOW_ALERT_TOPIC_ARN"),
+            alert_topic_arn: read(Setting::AlertTopicArn),
         })
     }
 }
@@ -200,12 +203,13 @@ pub async fn link_signer(env: &AwsEnv) -> Result<crate::crypto::LinkSigner, EnvE
     }
 }
 
-/// Everything a function does at init: validate the configuration (a bad file fails the init
-/// with the key and line named), build the clients, and pay the one-time costs (phone metadata,
-/// the TLS handshake to DynamoDB) before the first request rather than during it.
-pub async fn init_from_env() -> Result<Services, EnvError> {
+/// Everything a function does at init: check that its settings are all there (before any
+/// network), validate the configuration (a bad file fails the init with the key and line
+/// named), build the clients, and pay the one-time costs (phone metadata, the TLS handshake to
+/// DynamoDB) before the first request rather than during it.
+pub async fn init_from_env(function: &FunctionSettings) -> Result<Services, EnvError> {
+    let env = AwsEnv::for_function(function)?;
     let config = Config::from_env()?;
-    let env = AwsEnv::from_env()?;
     let mut services = services(config, &env).await;
     services.webhooks = Arc::new(webhook_context(&services, &env).await?);
     services.links = Arc::new(link_signer(&env).await?);

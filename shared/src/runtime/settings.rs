@@ -1,0 +1,216 @@
+//! What each Lambda function reads from its environment, in one place: the AWS wiring reads a
+//! function's settings from this list and nothing else, refuses to start when a required one is
+//! missing (naming every one that is), and the template test checks `template.yaml` against it
+//! (every setting a function reads is set for it there, and it sets nothing the function does
+//! not read).
+
+use crate::ports::Consumer;
+
+/// A setting a function reads from its environment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Setting {
+    /// `LEADFLOW_FUNCTION`: the entry point the executable runs.
+    Function,
+    /// `LEADFLOW_TABLE`: the leads table.
+    Table,
+    /// `LEADFLOW_AUDIT_TABLE`: the append-only audit trail.
+    AuditTable,
+    /// `LEADFLOW_FIELD_KEY`: the KMS key that wraps the data keys of sealed fields. Required
+    /// everywhere: a function never stores the health concern unsealed.
+    FieldKey,
+    /// `LEADFLOW_QUEUE_<CONSUMER>`: the queue URL of a consumer the function publishes to.
+    Queue(Consumer),
+    /// `LEADFLOW_SMS_ORIGINATION_NUMBER`: the number texts are sent from (empty: SNS chooses).
+    SmsOriginationNumber,
+    /// `LEADFLOW_SMS_SENDER_ID`: the alphanumeric sender ID, where a country allows one.
+    SmsSenderId,
+    /// `LEADFLOW_EMAIL_FROM`: the address email is sent from (under the SES identity).
+    EmailFrom,
+    /// `LEADFLOW_SES_CONFIGURATION_SET`: publishes engagement events of sent email.
+    SesConfigurationSet,
+    /// `LEADFLOW_TEAM_TOPIC_ARN_PREFIX`: team notices go to `{prefix}{member_id}`.
+    TeamTopicArnPrefix,
+    /// `LEADFLOW_SECRETS_PATH`: the SSM path of the webhook secrets and the link signing key.
+    SecretsPath,
+    /// `LEADFLOW_PUBLIC_BASE_URL`: the API's public URL (Twilio signs the URL it called).
+    PublicBaseUrl,
+    /// `LEADFLOW_SNS_TOPIC_ARNS`: the topics whose SNS deliveries are accepted.
+    SnsTopicArns,
+    /// `LEADFLOW_ALERT_TOPIC_ARN`: the topic team alerts go to.
+    AlertTopicArn,
+}
+
+impl Setting {
+    /// The environment variable.
+    pub fn var(self) -> String {
+        match self {
+            Setting::Function => "LEADFLOW_FUNCTION".into(),
+            Setting::Table => "LEADFLOW_TABLE".into(),
+            Setting::AuditTable => "LEADFLOW_AUDIT_TABLE".into(),
+            Setting::FieldKey => "LEADFLOW_FIELD_KEY".into(),
+            Setting::Queue(consumer) => format!("LEADFLOW_QUEUE_{}", consumer.as_str().to_ascii_uppercase()),
+            Setting::SmsOriginationNumber => "LEADFLOW_SMS_ORIGINATION_NUMBER".into(),
+            Setting::SmsSenderId => "LEADFLOW_SMS_SENDER_ID".into(),
+            Setting::EmailFrom => "LEADFLOW_EMAIL_FROM".into(),
+            Setting::SesConfigurationSet => "LEADFLOW_SES_CONFIGURATION_SET".into(),
+            Setting::TeamTopicArnPrefix => "LEADFLOW_TEAM_TOPIC_ARN_PREFIX".into(),
+            Setting::SecretsPath => "LEADFLOW_SECRETS_PATH".into(),
+            Setting::PublicBaseUrl => "LEADFLOW_PUBLIC_BASE_URL".into(),
+            Setting::SnsTopicArns => "LEADFLOW_SNS_TOPIC_ARNS".into(),
+            Setting::AlertTopicArn => "LEADFLOW_ALERT_TOPIC_ARN".into(),
+        }
+    }
+}
+
+/// A setting a function reads, and whether it cannot start without it. An optional setting is
+/// still set by the template, possibly only when a parameter is given (`!If`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Need {
+    pub setting: Setting,
+    pub required: bool,
+}
+
+const fn required(setting: Setting) -> Need {
+    Need { setting, required: true }
+}
+
+const fn optional(setting: Setting) -> Need {
+    Need { setting, required: false }
+}
+
+/// What every function reads (`Globals` in the template, and the entry point's name).
+pub const EVERY_FUNCTION: &[Need] =
+    &[required(Setting::Function), required(Setting::Table), required(Setting::AuditTable), required(Setting::FieldKey)];
+
+/// Variables a function may read that the template must not set: Lambda, the SDK or a local
+/// run provides them.
+pub const OUTSIDE_THE_TEMPLATE: &[(&str, &str)] = &[
+    ("AWS_ENDPOINT_URL", "an AWS emulator's URL, for local runs and tests"),
+    ("LEADFLOW_CONFIG", "another operator configuration file than the embedded one, for local runs"),
+    ("AWS_REGION", "set by Lambda"),
+    ("AWS_LAMBDA_RUNTIME_API", "set by Lambda"),
+    ("AWS_LAMBDA_LOG_FORMAT", "set by Lambda from the function's LoggingConfig"),
+    ("AWS_LAMBDA_LOG_LEVEL", "set by Lambda from the function's LoggingConfig"),
+    ("RUST_LOG", "a log filter for local runs"),
+];
+
+/// One function's own settings (beyond [`EVERY_FUNCTION`]).
+#[derive(Debug)]
+pub struct FunctionSettings {
+    /// Its `LEADFLOW_FUNCTION` name.
+    pub function: &'static str,
+    pub own: &'static [Need],
+}
+
+impl FunctionSettings {
+    /// Everything the function reads.
+    pub fn needs(&self) -> impl Iterator<Item = Need> + '_ {
+        EVERY_FUNCTION.iter().chain(self.own).copied()
+    }
+
+    /// Whether the function reads `setting`.
+    pub fn reads(&self, setting: Setting) -> bool {
+        self.needs().any(|n| n.setting == setting)
+    }
+
+    /// The consumers whose queues the function publishes to.
+    pub fn queues(&self) -> Vec<Consumer> {
+        self.needs()
+            .filter_map(|n| match n.setting {
+                Setting::Queue(c) => Some(c),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// The required settings `lookup` has no value for, by variable name.
+    pub fn missing(&self, lookup: impl Fn(&str) -> Option<String>) -> Vec<String> {
+        self.needs().filter(|n| n.required).map(|n| n.setting.var()).filter(|var| lookup(var).is_none()).collect()
+    }
+}
+
+use Consumer::{Acknowledge, Analytics, Cadence, Score, Webhooks};
+use Setting::*;
+
+/// Every consumer a lead event from capture reaches.
+const CAPTURE_QUEUES: &[Need] =
+    &[required(Queue(Acknowledge)), required(Queue(Score)), required(Queue(Analytics)), required(Queue(Cadence))];
+
+/// Every function, by its `LEADFLOW_FUNCTION` name.
+pub const FUNCTIONS: &[FunctionSettings] = &[
+    FunctionSettings {
+        function: "acknowledge",
+        own: &[
+            required(Queue(Analytics)),
+            optional(SmsOriginationNumber),
+            optional(SmsSenderId),
+            optional(EmailFrom),
+            optional(SesConfigurationSet),
+        ],
+    },
+    FunctionSettings { function: "analytics", own: &[] },
+    FunctionSettings { function: "audit", own: &[] },
+    FunctionSettings { function: "cadence", own: &[] },
+    FunctionSettings { function: "cadence-api", own: &[] },
+    FunctionSettings { function: "contacts", own: &[required(Queue(Cadence)), required(Queue(Analytics))] },
+    FunctionSettings {
+        function: "followup",
+        own: &[
+            optional(SmsOriginationNumber),
+            optional(SmsSenderId),
+            required(TeamTopicArnPrefix),
+            optional(EmailFrom),
+            optional(SesConfigurationSet),
+        ],
+    },
+    FunctionSettings { function: "hygiene", own: &[required(Queue(Cadence)), required(Queue(Analytics))] },
+    FunctionSettings { function: "intake", own: CAPTURE_QUEUES },
+    FunctionSettings { function: "leads-api", own: &[required(Queue(Cadence)), required(Queue(Analytics))] },
+    FunctionSettings { function: "merges", own: &[required(Queue(Analytics))] },
+    FunctionSettings { function: "people", own: &[] },
+    FunctionSettings { function: "reports", own: &[] },
+    FunctionSettings { function: "score", own: &[required(TeamTopicArnPrefix), required(Queue(Cadence)), required(Queue(Analytics))] },
+    FunctionSettings { function: "sla", own: &[required(TeamTopicArnPrefix)] },
+    FunctionSettings { function: "sources", own: &[required(Queue(Score)), required(Queue(Analytics))] },
+    FunctionSettings { function: "team", own: &[] },
+    FunctionSettings { function: "touchpoints", own: &[required(Queue(Score)), required(Queue(Analytics))] },
+    FunctionSettings {
+        function: "webhook-worker",
+        own: &[
+            required(Queue(Acknowledge)),
+            required(Queue(Score)),
+            required(Queue(Cadence)),
+            required(Queue(Analytics)),
+            required(AlertTopicArn),
+            optional(SmsOriginationNumber),
+            optional(SmsSenderId),
+        ],
+    },
+    FunctionSettings {
+        function: "webhooks",
+        own: &[required(Queue(Webhooks)), required(SecretsPath), optional(PublicBaseUrl), optional(SnsTopicArns)],
+    },
+    FunctionSettings { function: "weekly-summary", own: &[required(EmailFrom)] },
+];
+
+/// The settings of the function `LEADFLOW_FUNCTION` names.
+pub fn of(function: &str) -> Option<&'static FunctionSettings> {
+    FUNCTIONS.iter().find(|f| f.function == function)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_unique_and_missing_names_every_absent_required_setting() {
+        let mut names: Vec<&str> = FUNCTIONS.iter().map(|f| f.function).collect();
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), FUNCTIONS.len());
+        let intake = of("intake").unwrap();
+        let missing = intake.missing(|var| (var != "LEADFLOW_QUEUE_CADENCE" && var != "LEADFLOW_TABLE").then(|| "x".into()));
+        assert_eq!(missing, ["LEADFLOW_TABLE", "LEADFLOW_QUEUE_CADENCE"]);
+        assert_eq!(intake.queues(), [Acknowledge, Score, Analytics, Cadence]);
+    }
+}
