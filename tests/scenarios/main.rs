@@ -19,6 +19,7 @@ mod hygiene_intake;
 mod hygiene_scoring_review;
 mod lifecycle_embedded;
 mod merges;
+mod provisioning;
 mod scoring_routing;
 mod sla_embedded;
 mod webhooks_embedded;

@@ -67,7 +67,10 @@ impl Template {
     }
 
     pub fn parse(text: &str) -> Result<Template, TemplateError> {
-        let doc: Value = serde_yaml_ng::from_str(text)?;
+        Template::from_document(serde_yaml_ng::from_str(text)?)
+    }
+
+    pub fn from_document(doc: Value) -> Result<Template, TemplateError> {
         if !doc.get("Resources").is_some_and(Value::is_mapping) {
             return Err(TemplateError::NoResources);
         }

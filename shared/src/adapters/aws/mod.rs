@@ -22,7 +22,7 @@ pub mod doh;
 
 pub use alerts::SnsAlerts;
 pub use doh::DohMailDomains;
-pub use dynamo::{create_audit_table, create_table, DynamoAuditLog, DynamoStore};
+pub use dynamo::{DynamoAuditLog, DynamoStore};
 pub use kms::KmsKeys;
 pub use sdk::{sdk_config, AwsOptions};
 pub use ses::SesEmail;

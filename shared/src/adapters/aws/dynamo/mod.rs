@@ -16,7 +16,6 @@ mod once;
 mod person_data;
 mod sealing;
 mod suppression;
-mod table;
 mod timeline;
 
 // Scoring, routing, SLAs (issue 3).
@@ -31,13 +30,12 @@ pub use dedupe::DynamoDedupeRecords;
 // Data hygiene (issue 7).
 mod hygiene;
 
-pub use audit::{create_audit_table, DynamoAuditLog};
+pub use audit::DynamoAuditLog;
 // Attribution and KPIs (issue 6).
 mod aggregates;
 // Follow-up cadences (issue 4).
 mod cadence;
 
-pub use table::create_table;
 
 use crate::crypto::Sealer;
 use crate::ports::StoreError;

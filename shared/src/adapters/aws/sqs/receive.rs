@@ -2,7 +2,7 @@
 //! can hand the records to a handler (moto runs no event source mappings).
 
 use super::queue_error;
-use super::setup::QueueAddress;
+use super::address::QueueAddress;
 use crate::ports::QueueError;
 use aws_lambda_events::event::sqs::{SqsMessage, SqsMessageAttribute};
 use aws_sdk_sqs::types::{Message, MessageSystemAttributeName};
