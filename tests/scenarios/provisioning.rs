@@ -63,7 +63,14 @@ async fn check_made(aws: &MotoAws, stack: &Stack) -> BTreeMap<String, usize> {
                 }
             }
             "AWS::SQS::Queue" => {
-                let out = aws.sqs.get_queue_attributes().queue_url(&made.reference).attribute_names(QueueAttributeName::All).send().await.unwrap();
+                let out = aws
+                    .sqs
+                    .get_queue_attributes()
+                    .queue_url(&made.reference)
+                    .attribute_names(QueueAttributeName::All)
+                    .send()
+                    .await
+                    .unwrap();
                 let attributes = out.attributes.unwrap_or_default();
                 for (name, attribute) in [
                     ("VisibilityTimeout", QueueAttributeName::VisibilityTimeout),

@@ -36,7 +36,8 @@ pub fn resource_of(setting: Setting) -> String {
     let t = template();
     let var = setting.var();
     let naming = Stack::naming_only(t.clone(), StackOptions::new("naming"));
-    let mut values: Vec<serde_yaml_ng::Value> = t.global_function_variables().and_then(|g| g.get(var.as_str())).cloned().into_iter().collect();
+    let mut values: Vec<serde_yaml_ng::Value> =
+        t.global_function_variables().and_then(|g| g.get(var.as_str())).cloned().into_iter().collect();
     for r in t.resources().filter(|r| r.kind == "AWS::Serverless::Function") {
         values.extend(r.property("Environment").get("Variables").and_then(|v| v.get(var.as_str())).cloned());
     }

@@ -198,7 +198,12 @@ impl Function {
             .env_clear()
             .envs(env)
             .env("AWS_LAMBDA_RUNTIME_API", api.address())
+            // What Lambda sets in every execution environment (the runtime requires them).
             .env("AWS_LAMBDA_FUNCTION_NAME", name)
+            .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "256")
+            .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
+            .env("AWS_LAMBDA_LOG_STREAM_NAME", "local")
+            .env("AWS_LAMBDA_LOG_GROUP_NAME", format!("/aws/lambda/{name}"))
             .env("PATH", std::env::var("PATH").unwrap_or_default())
             .stdin(std::process::Stdio::null())
             .stdout(std::process::Stdio::null())

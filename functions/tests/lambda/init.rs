@@ -1,9 +1,9 @@
 //! Init: `LEADFLOW_FUNCTION` picks the entry point; a missing or unknown name, or a function
 //! whose own init fails, is a Lambda init error that names what is wrong, and the process exits.
 
-use crate::runtime_api::{InitError, RuntimeApi};
 use leadflow::ports::Consumer;
 use leadflow::runtime::settings::Setting;
+use leadflow_tests::lambda::{InitError, RuntimeApi};
 use serde_yaml_ng::Value;
 use std::collections::BTreeSet;
 use std::process::Output;

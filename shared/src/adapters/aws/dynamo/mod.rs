@@ -36,7 +36,6 @@ mod aggregates;
 // Follow-up cadences (issue 4).
 mod cadence;
 
-
 use crate::crypto::Sealer;
 use crate::ports::StoreError;
 use aws_sdk_dynamodb::Client;

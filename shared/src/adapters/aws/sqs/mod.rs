@@ -1,10 +1,10 @@
 //! The lead event queue on SQS: one queue (with its dead-letter queue) per consumer.
 
-mod receive;
 mod address;
+mod receive;
 
-pub use receive::{change_visibility, delete_message, receive_records, ReceiveOptions};
 pub use address::{QueueAddress, QueuePair};
+pub use receive::{change_visibility, delete_message, receive_records, ReceiveOptions};
 
 use crate::adapters::aws::error::failure;
 use crate::domain::LeadEvent;
