@@ -191,6 +191,16 @@ impl Function {
     /// Starts `executable` with exactly `env` (plus the Runtime API) and waits until it asks for
     /// its first event. Panics with the init error or the process's exit if it never does.
     pub async fn start(executable: &Path, name: &str, env: &std::collections::BTreeMap<String, String>) -> Function {
+        Function::start_logging_to(executable, name, env, None).await
+    }
+
+    /// As [`Function::start`], with the function's log (its stdout) written to `log`.
+    pub async fn start_logging_to(
+        executable: &Path,
+        name: &str,
+        env: &std::collections::BTreeMap<String, String>,
+        log: Option<&Path>,
+    ) -> Function {
         let api = RuntimeApi::start().await;
         let started = Instant::now();
         let mut command = tokio::process::Command::new(executable);
@@ -206,7 +216,10 @@ impl Function {
             .env("AWS_LAMBDA_LOG_GROUP_NAME", format!("/aws/lambda/{name}"))
             .env("PATH", std::env::var("PATH").unwrap_or_default())
             .stdin(std::process::Stdio::null())
-            .stdout(std::process::Stdio::null())
+            .stdout(match log {
+                Some(path) => std::process::Stdio::from(std::fs::File::create(path).expect("create the function's log")),
+                None => std::process::Stdio::null(),
+            })
             .kill_on_drop(true);
         if std::env::var_os("LEADFLOW_TEST_FUNCTION_LOGS").is_none() {
             command.stderr(std::process::Stdio::null());

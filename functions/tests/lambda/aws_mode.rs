@@ -25,19 +25,19 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
-const EXECUTABLE: &str = env!("CARGO_BIN_EXE_leadflow-functions");
-const EVENTS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../events");
+pub const EXECUTABLE: &str = env!("CARGO_BIN_EXE_leadflow-functions");
+pub const EVENTS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../events");
 
 /// A stack of the template in moto and the functions running against it.
-struct System {
-    aws: MotoAws,
-    stack: Stack,
+pub struct System {
+    pub aws: MotoAws,
+    pub stack: Stack,
     config: PathBuf,
     running: tokio::sync::Mutex<BTreeMap<String, Arc<Function>>>,
 }
 
 impl System {
-    async fn new() -> System {
+    pub async fn new() -> System {
         let aws = MotoAws::connect().await;
         let name = unique_name("lf");
         let secrets_path = format!("/{name}/webhooks");
@@ -63,19 +63,26 @@ impl System {
         if let Some(f) = self.running.lock().await.get(name) {
             return f.clone();
         }
+        let env = self.environment(name).await;
+        let f = Arc::new(Function::start(Path::new(EXECUTABLE), name, &env).await);
+        self.running.lock().await.insert(name.to_string(), f.clone());
+        f
+    }
+
+    /// What the function runs with: the template's environment, moto's endpoint and dummy
+    /// credentials, and the test configuration.
+    pub async fn environment(&mut self, name: &str) -> BTreeMap<String, String> {
         let mut env = self.stack.function_environment(name).await.unwrap();
         env.insert("AWS_ENDPOINT_URL".into(), self.aws.endpoint.clone());
         env.insert("AWS_REGION".into(), self.stack.region().to_string());
         env.insert("AWS_ACCESS_KEY_ID".into(), "testing".into());
         env.insert("AWS_SECRET_ACCESS_KEY".into(), "testing".into());
         env.insert("LEADFLOW_CONFIG".into(), self.config.display().to_string());
-        let f = Arc::new(Function::start(Path::new(EXECUTABLE), name, &env).await);
-        self.running.lock().await.insert(name.to_string(), f.clone());
-        f
+        env
     }
 
     /// The queue that feeds `function` in the template (its SQS event source mapping).
-    fn queue_of(&self, function: &str) -> QueueAddress {
+    pub fn queue_of(&self, function: &str) -> QueueAddress {
         let t = self.stack.template();
         let id = self.stack.functions().into_iter().find(|f| f.name == function).unwrap().id;
         let mapping = t
@@ -187,7 +194,7 @@ text = "Hi {first_name|there}, {org_name} here. Pick a consultation time: {sched
 }
 
 /// An API Gateway HTTP API (payload 2.0) POST, from the repository's sample event.
-fn http_event(path: &str, content_type: &str, body: &str, headers: &[(&str, String)]) -> Value {
+pub fn http_event(path: &str, content_type: &str, body: &str, headers: &[(&str, String)]) -> Value {
     let mut event: Value = serde_json::from_str(&std::fs::read_to_string(format!("{EVENTS}/intake-json.json")).unwrap()).unwrap();
     let host = webhooks::BASE_URL.trim_start_matches("https://");
     event["rawPath"] = json!(path);
@@ -209,7 +216,7 @@ fn http_event(path: &str, content_type: &str, body: &str, headers: &[(&str, Stri
 }
 
 /// An EventBridge scheduled event for now, from the repository's sample.
-fn scheduled_event() -> Value {
+pub fn scheduled_event() -> Value {
     let mut event: Value = serde_json::from_str(&std::fs::read_to_string(format!("{EVENTS}/followup-schedule.json")).unwrap()).unwrap();
     event["time"] = json!(chrono::Utc::now().format("%Y-%m-%dT%H:%M:%SZ").to_string());
     event["id"] = json!(unique_name("tick"));

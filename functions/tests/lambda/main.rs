@@ -7,4 +7,5 @@
 //! with `cargo test -p leadflow-functions --test lambda init::`.
 
 mod aws_mode;
+mod cold_start;
 mod init;
