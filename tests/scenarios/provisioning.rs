@@ -11,10 +11,10 @@ use serde_json::{json, Value as Json};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-/// A property of a resource, evaluated in the stack.
+/// A property of a resource, evaluated in the stack (`None` when it is not set).
 fn property(stack: &Stack, id: &str, name: &str) -> Option<Json> {
     let v = stack.template().resource(id).unwrap().property(name).clone();
-    stack.evaluate(&v).unwrap()
+    stack.evaluate(&v).unwrap().filter(|j| !j.is_null())
 }
 
 /// Checks every made resource against its template definition; answers how many of each type.

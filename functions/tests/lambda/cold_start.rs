@@ -22,11 +22,10 @@ fn first_event(s: &System, function: &str) -> (String, Value) {
     let id = s.stack.functions().into_iter().find(|f| f.name == function).unwrap().id;
     let resource = s.stack.template().resource(&id).unwrap();
     let events = resource.property("Events").as_mapping().cloned().unwrap_or_default();
-    let sqs_fed = s
-        .stack
-        .template()
-        .resources()
-        .any(|r| r.kind == "AWS::Lambda::EventSourceMapping" && matches!(intrinsic(r.property("FunctionName")), Some(("Ref", f)) if f.as_str() == Some(id.as_str())));
+    let sqs_fed = s.stack.template().resources().any(|r| {
+        r.kind == "AWS::Lambda::EventSourceMapping"
+            && matches!(intrinsic(r.property("FunctionName")), Some(("Ref", f)) if f.as_str() == Some(id.as_str()))
+    });
     if function == "intake" {
         let body = json!({"first_name": "Ann", "phone": "+12015550142", "service_line": "med_spa", "consent_sms": "true"});
         return ("form post".into(), http_event("/leads", "application/json", &body.to_string(), &[]));
@@ -37,7 +36,7 @@ fn first_event(s: &System, function: &str) -> (String, Value) {
         record["eventSourceARN"] = json!(s.queue_of(function).arn);
         return ("SQS batch of 1".into(), json!({ "Records": [record] }));
     }
-    if events.values().any(|e| e["Type"].as_str() == Some("Schedule")) {
+    if events.values().any(|e| matches!(e["Type"].as_str(), Some("Schedule" | "ScheduleV2"))) {
         return ("scheduled event".into(), scheduled_event());
     }
     let route = events.values().find(|e| e["Type"].as_str() == Some("HttpApi")).expect("an HTTP route");
@@ -75,9 +74,7 @@ async fn cold_start_of_every_function() {
             .unwrap_or(Value::Null);
         let part = |k: &str| line[k].as_f64().map(|v| format!("{v:.1}")).unwrap_or_else(|| "-".into());
         let answered = match outcome {
-            leadflow_tests::lambda::Outcome::Response(v) => {
-                v["statusCode"].as_u64().map(|c| c.to_string()).unwrap_or_else(|| "ok".into())
-            }
+            leadflow_tests::lambda::Outcome::Response(v) => v["statusCode"].as_u64().map(|c| c.to_string()).unwrap_or_else(|| "ok".into()),
             leadflow_tests::lambda::Outcome::Error(_) => "error".into(),
         };
         rows.push(format!(

@@ -453,3 +453,68 @@ fn collect(scope: &dyn Scope, v: &Value, out: &mut BTreeSet<String>) -> Result<(
         _ => Ok(()),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{Stack, StackOptions};
+    use std::sync::Arc;
+
+    const TEMPLATE: &str = r#"
+Parameters:
+  Stage: { Type: String, Default: prod }
+  Sender: { Type: String, Default: "" }
+  Origins: { Type: CommaDelimitedList, Default: "https://a.example,https://b.example" }
+Conditions:
+  HasSender: !Not [!Equals [!Ref Sender, ""]]
+  Both: !And [!Condition HasSender, !Equals [!Ref Stage, prod]]
+Resources:
+  Queue:
+    Type: AWS::SQS::Queue
+  Fn:
+    Type: AWS::Serverless::Function
+    Properties:
+      FunctionName: !Sub "${AWS::StackName}-fn"
+      Environment:
+        Variables:
+          QUEUE: !Ref Queue
+          QUEUE_ARN: { "Fn::GetAtt": [Queue, Arn] }
+          NAME: !Sub "${Stage}/${Queue.QueueName}/${!Literal}"
+          SENDER: !If [HasSender, !Ref Sender, !Ref AWS::NoValue]
+          BOTH: !If [Both, "yes", "no"]
+          FIRST_ORIGIN: !Select [0, !Ref Origins]
+          JOINED: !Join ["+", !Split [",", "x,y"]]
+"#;
+
+    fn stack(parameters: &[(&str, &str)]) -> Stack {
+        let mut options = StackOptions::new("st");
+        for (k, v) in parameters {
+            options = options.parameter(k, *v);
+        }
+        Stack::naming_only(Arc::new(Template::parse(TEMPLATE).unwrap()), options)
+    }
+
+    #[tokio::test]
+    async fn intrinsics_resolve_names_arns_conditions_and_lists() {
+        let env = stack(&[]).function_environment("Fn").await.unwrap();
+        assert_eq!(env["QUEUE"], "https://sqs.us-east-1.amazonaws.com/123456789012/st-Queue");
+        assert_eq!(env["QUEUE_ARN"], "arn:aws:sqs:us-east-1:123456789012:st-Queue");
+        assert_eq!(env["NAME"], "prod/st-Queue/${Literal}");
+        assert!(!env.contains_key("SENDER"), "AWS::NoValue leaves the variable out");
+        assert_eq!(env["BOTH"], "no");
+        assert_eq!(env["FIRST_ORIGIN"], "https://a.example");
+        assert_eq!(env["JOINED"], "x+y");
+        let env = stack(&[("Sender", "care@clinic.example")]).function_environment("Fn").await.unwrap();
+        assert_eq!(env["SENDER"], "care@clinic.example");
+        assert_eq!(env["BOTH"], "yes");
+    }
+
+    #[test]
+    fn references_follow_only_the_branches_that_hold() {
+        let s = stack(&[]);
+        let v: Value = serde_yaml_ng::from_str("!If [HasSender, !Ref Queue, !Ref AWS::NoValue]").unwrap();
+        assert!(references(&s, &v).unwrap().is_empty());
+        let v: Value = serde_yaml_ng::from_str("!Sub \"${Queue.Arn}-${AWS::Region}\"").unwrap();
+        assert_eq!(references(&s, &v).unwrap().into_iter().collect::<Vec<_>>(), ["Queue"]);
+    }
+}
