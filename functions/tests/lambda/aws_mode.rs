@@ -41,8 +41,12 @@ impl System {
         let aws = MotoAws::connect().await;
         let name = unique_name("lf");
         let secrets_path = format!("/{name}/webhooks");
-        let options =
-            StackOptions::new(&name).parameter("WebhookSecretsPath", &secrets_path).parameter("PublicBaseUrl", webhooks::BASE_URL);
+        let options = StackOptions::new(&name)
+            .parameter("WebhookSecretsPath", &secrets_path)
+            .parameter("PublicBaseUrl", webhooks::BASE_URL)
+            // So that the weekly summary is deployed too.
+            .parameter("ReportSenderAddress", "reports@clinic.example")
+            .parameter("ReportSenderIdentity", "clinic.example");
         let mut stack = aws.stack_with(options);
         stack.provision_all().await.expect("provision the template in moto");
         // What an operator adds beside the stack: the webhook secrets (SecureString parameters,

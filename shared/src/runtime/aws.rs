@@ -209,7 +209,8 @@ pub async fn link_signer(env: &AwsEnv) -> Result<crate::crypto::LinkSigner, EnvE
 /// DynamoDB) before the first request rather than during it.
 pub async fn init_from_env(function: &FunctionSettings) -> Result<Services, EnvError> {
     let started = std::time::Instant::now();
-    let ms = |since: std::time::Instant| since.elapsed().as_secs_f64() * 1000.0;
+    // Tenths of a millisecond: a long run of digits would be masked as a phone number in the log.
+    let ms = |since: std::time::Instant| (since.elapsed().as_secs_f64() * 10_000.0).round() / 10.0;
     let env = AwsEnv::for_function(function)?;
     let config = Config::from_env()?;
     let config_ms = ms(started);
