@@ -19,19 +19,24 @@ mod analytics;
 mod audit;
 mod cadence;
 mod cadence_api;
+mod console;
 mod contacts;
 mod followup;
+mod forms;
 mod hygiene;
 mod intake;
 mod leads_api;
+mod links;
 mod merges;
 mod people;
+mod relay;
 mod reports;
 mod score;
 mod sla;
 mod sources;
 mod team;
 mod touchpoints;
+mod unsubscribe;
 mod webhook_worker;
 mod webhooks;
 mod weekly_summary;
@@ -59,19 +64,24 @@ const FUNCTIONS: &[(&str, Start)] = &[
     ("audit", |s| Box::pin(audit::init(s))),
     ("cadence", |s| Box::pin(cadence::init(s))),
     ("cadence-api", |s| Box::pin(cadence_api::init(s))),
+    ("console", |s| Box::pin(console::init(s))),
     ("contacts", |s| Box::pin(contacts::init(s))),
     ("followup", |s| Box::pin(followup::init(s))),
+    ("forms", |s| Box::pin(forms::init(s))),
     ("hygiene", |s| Box::pin(hygiene::init(s))),
     ("intake", |s| Box::pin(intake::init(s))),
     ("leads-api", |s| Box::pin(leads_api::init(s))),
+    ("links", |s| Box::pin(links::init(s))),
     ("merges", |s| Box::pin(merges::init(s))),
     ("people", |s| Box::pin(people::init(s))),
+    ("relay", |s| Box::pin(relay::init(s))),
     ("reports", |s| Box::pin(reports::init(s))),
     ("score", |s| Box::pin(score::init(s))),
     ("sla", |s| Box::pin(sla::init(s))),
     ("sources", |s| Box::pin(sources::init(s))),
     ("team", |s| Box::pin(team::init(s))),
     ("touchpoints", |s| Box::pin(touchpoints::init(s))),
+    ("unsubscribe", |s| Box::pin(unsubscribe::init(s))),
     ("webhook-worker", |s| Box::pin(webhook_worker::init(s))),
     ("webhooks", |s| Box::pin(webhooks::init(s))),
     ("weekly-summary", |s| Box::pin(weekly_summary::init(s))),

@@ -21,8 +21,8 @@ pub type Serving = Pin<Box<dyn Future<Output = Result<(), Error>>>>;
 /// (reported to Lambda as the init error).
 pub type Init = Result<Serving, Error>;
 
-fn for_the_process(services: Services) -> &'static Services {
-    Box::leak(Box::new(services))
+fn for_the_process<S>(state: S) -> &'static S {
+    Box::leak(Box::new(state))
 }
 
 /// An HTTP API route (API Gateway payload 2.0): every request to `handler`, whose response is
@@ -32,7 +32,17 @@ where
     F: Fn(&'static Services, lambda_http::Request) -> Fut + 'static,
     Fut: Future<Output = lambda_http::Response<lambda_http::Body>> + Send + 'static,
 {
-    let services = for_the_process(services);
+    http_with(services, handler)
+}
+
+/// [`http`] for a handler that needs more than the services (the console: its sign-in).
+pub fn http_with<S, F, Fut>(state: S, handler: F) -> Serving
+where
+    S: 'static,
+    F: Fn(&'static S, lambda_http::Request) -> Fut + 'static,
+    Fut: Future<Output = lambda_http::Response<lambda_http::Body>> + Send + 'static,
+{
+    let services = for_the_process(state);
     Box::pin(lambda_http::run(lambda_http::service_fn(move |request| {
         let response = handler(services, request);
         async move { Ok::<_, std::convert::Infallible>(response.await) }
@@ -51,6 +61,22 @@ where
         let answer = handler(services, event.payload);
         async move { Ok::<_, Error>(answer.await) }
     })))
+}
+
+/// A DynamoDB stream consumer wired with `ReportBatchItemFailures`: the handler answers the
+/// first record that failed, and the stream retries from there, in order.
+pub fn dynamodb_stream<F, Fut>(services: Services, handler: F) -> Serving
+where
+    F: Fn(&'static Services, aws_lambda_events::dynamodb::Event) -> Fut + 'static,
+    Fut: Future<Output = aws_lambda_events::streams::DynamoDbEventResponse> + Send + 'static,
+{
+    let services = for_the_process(services);
+    Box::pin(lambda_runtime::run(lambda_runtime::service_fn(
+        move |event: lambda_runtime::LambdaEvent<aws_lambda_events::dynamodb::Event>| {
+            let answer = handler(services, event.payload);
+            async move { Ok::<_, Error>(answer.await) }
+        },
+    )))
 }
 
 /// A scheduled job (EventBridge): the handler's report is the answer, and its error fails the

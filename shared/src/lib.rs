@@ -5,6 +5,7 @@
 //! * [`adapters`] implement each port twice: on AWS and embedded in-process.
 //! * [`app`] holds the use cases, written once against the ports.
 //! * [`handlers`] are the Lambda entry points (also driven by the local runner).
+//! * [`console`] is the staff console: server-rendered pages over the same handlers.
 //! * [`auth`] (who is calling and what they may do) and [`crypto`] (sealed fields) are the
 //!   security mechanisms every route and store goes through; see SECURITY.md.
 
@@ -12,6 +13,7 @@ pub mod adapters;
 pub mod app;
 pub mod auth;
 pub mod config;
+pub mod console;
 pub mod crypto;
 pub mod domain;
 pub mod handlers;

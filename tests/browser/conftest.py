@@ -2,21 +2,28 @@
 driven by Playwright, and axe-core for accessibility checks.
 
 * `runner` starts `leadflow-local` (the binary named by LEADFLOW_LOCAL_BIN, built by run.sh) on
-  a free port with the embedded default configuration; `start_runner(*args)` starts another one
-  with its own arguments (e.g. "--time-travel"). Each runner is a separate process with its own
-  in-memory state, stopped when its scope ends.
+  a free port with the embedded default configuration; `start_runner(*args, env=...)` starts
+  another one with its own arguments (e.g. "--time-travel") and environment. Each runner is a
+  separate process with its own in-memory state, stopped when its scope ends.
+* `around_the_clock_config` is the default configuration with everyone always on shift and intake's rate limits off.
 * `browser` is one chromium per session; `page` is a fresh context (no cookies) per test.
 * `axe_violations(page)` runs axe-core in the page (it works under a strict CSP: the engine is
   evaluated through the DevTools protocol, not injected as a script element).
 * `screenshot(page, name)` saves target/browser-screenshots/NAME.png.
+* `start_site(root, substitutions, headers)` serves a folder of static pages from a second
+  origin (`http://localhost:PORT`, another site than the runner's `127.0.0.1`), replacing
+  `%NAME%` placeholders in its text files and adding response headers (a page's CSP), so
+  cross-origin requests, CORS and cookies are exercised for real. `free_port()` finds a port.
 """
 
 from __future__ import annotations
 
+import http.server
 import json
 import os
 import pathlib
 import re
+import socket
 import subprocess
 import threading
 import urllib.error
@@ -84,6 +91,14 @@ class Runner:
     def post_lead(self, fields: dict) -> Response:
         return self.request("POST", "/leads", fields)
 
+    def lead_of(self, answer: Response) -> str:
+        """The lead a `POST /leads` answer's receipt landed on: the public answer names only the
+        submission, so the runner's dev route (an admin dev token) says which lead holds it."""
+        receipt = answer.json()["receipt_id"]
+        found = self.request("GET", f"/local/receipts/{receipt}", token=self.dev_token("receipt-lookup", "admin"))
+        assert found.status == 200, found.body
+        return found.json()["lead_id"]
+
     def dev_token(self, user: str, role: str, **extra) -> str:
         r = self.request("POST", "/local/dev-token", {"user": user, "role": role, **extra})
         assert r.status == 200, r.body
@@ -108,7 +123,79 @@ class Runner:
             time.sleep(0.05)
 
 
-def _start(args: list[str]) -> Runner:
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@dataclass
+class Site:
+    """A static site on its own origin; `url(path)` is a page's address."""
+
+    base_url: str
+    server: http.server.ThreadingHTTPServer
+    requests: list[str] = field(default_factory=list)
+    # `%NAME%` -> value in served text; may be filled in after the start (`%SITE%` is the origin).
+    substitutions: dict[str, str] = field(default_factory=dict)
+    # Headers of every page (a Content-Security-Policy); may be set after the start too.
+    headers: dict[str, str] = field(default_factory=dict)
+
+    def url(self, path: str) -> str:
+        return self.base_url + path
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def start_site(root: pathlib.Path, substitutions: dict[str, str] | None = None, headers: dict[str, str] | None = None, port: int | None = None) -> Site:
+    """Serves `root` at http://localhost:PORT (text files with `%NAME%` replaced)."""
+    substitutions = dict(substitutions or {})
+    headers = dict(headers or {})
+    types = {".html": "text/html; charset=utf-8", ".js": "text/javascript", ".css": "text/css", ".png": "image/png"}
+    seen: list[str] = []
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):  # noqa: N802 (the standard library's name)
+            path = self.path.split("?", 1)[0]
+            if path.endswith("/"):
+                path += "index.html"
+            target = (root / path.lstrip("/")).resolve()
+            if not target.is_file() and target.with_suffix(".html").is_file():
+                target = target.with_suffix(".html")  # `/pricing` is pricing.html, as most sites serve it
+            seen.append(self.path)
+            if root.resolve() not in target.parents or not target.is_file():
+                self.send_error(404)
+                return
+            body = target.read_bytes()
+            kind = types.get(target.suffix, "application/octet-stream")
+            if not kind.startswith("image/"):
+                text = body.decode()
+                for name, value in substitutions.items():
+                    text = text.replace(f"%{name}%", value)
+                body = text.encode()
+            self.send_response(200)
+            self.send_header("content-type", kind)
+            self.send_header("content-length", str(len(body)))
+            self.send_header("cache-control", "no-store")
+            for k, v in headers.items():
+                if kind.startswith("text/html"):
+                    self.send_header(k, v)
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", port or 0), Handler)
+    site = Site(f"http://localhost:{server.server_address[1]}", server, seen, substitutions, headers)
+    substitutions.setdefault("SITE", site.base_url)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return site
+
+
+def _start(args: list[str], env: dict[str, str] | None = None) -> Runner:
     binary = os.environ.get("LEADFLOW_LOCAL_BIN", str(ROOT / "target" / "debug" / "leadflow-local"))
     if not os.path.exists(binary):
         pytest.fail(f"{binary} does not exist: run tests/browser/run.sh (it builds the local runner)")
@@ -118,7 +205,7 @@ def _start(args: list[str]) -> Runner:
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
-        env={**os.environ, "RUST_LOG": os.environ.get("RUST_LOG", "warn")},
+        env={**os.environ, "RUST_LOG": os.environ.get("RUST_LOG", "warn"), **(env or {})},
     )
     log: list[str] = []
     ready = threading.Event()
@@ -158,16 +245,40 @@ def runner():
 
 @pytest.fixture
 def start_runner():
+    """Starts a runner with its own arguments and, optionally, environment variables (webhook
+    secrets: `env={"LEADFLOW_SECRET_TWILIO_AUTH_TOKEN": "..."}`)."""
     started: list[Runner] = []
 
-    def start(*args: str) -> Runner:
-        r = _start(list(args))
+    def start(*args: str, env: dict[str, str] | None = None) -> Runner:
+        r = _start(list(args), env)
         started.append(r)
         return r
 
     yield start
     for r in started:
         _stop(r)
+
+
+@pytest.fixture(scope="session")
+def around_the_clock_config(tmp_path_factory) -> pathlib.Path:
+    """The embedded configuration with the practice open and every team member on shift at all
+    hours, so routing and response-time clocks behave the same whenever the tests run (pass it
+    as `start_runner("--config", str(path))`)."""
+    src = (ROOT / "infra" / "leadflow.toml").read_text()
+    days = '["mon", "tue", "wed", "thu", "fri", "sat", "sun"]'
+    for day in ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]:
+        src = re.sub(rf'^{day} = ".*"$', f'{day} = "00:00-23:59"', src, flags=re.M)
+    src = re.sub(r"^holidays = \[.*\]$", "holidays = []", src, flags=re.M)
+    src = re.sub(r'^days = \["weekdays"\]$', f"days = {days}", src, flags=re.M)
+    src = re.sub(r'^hours = "\d\d:\d\d-\d\d:\d\d"$', 'hours = "00:00-24:00"', src, flags=re.M)
+    src = re.sub(r'^shifts = \[\{ days = \["weekdays"\].*\]$', f'days = {days}\nhours = "00:00-24:00"', src, flags=re.M)
+    # One browser posts every test's leads from one address and reuses a few phone numbers:
+    # intake's rate limits would refuse them (their own tests are in the cargo suites).
+    src, n = re.subn(r"^\[spam\.rate_limits\]\n(?:per_\w+ = .*\n)+", "", src, flags=re.M)
+    assert n == 1, "the shipped configuration has one [spam.rate_limits] block"
+    path = tmp_path_factory.mktemp("config") / "around-the-clock.toml"
+    path.write_text(src)
+    return path
 
 
 @pytest.fixture(scope="session")

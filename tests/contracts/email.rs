@@ -20,6 +20,10 @@ fn message(to: &str) -> OutboundEmail {
         text: "We will call you soon.".into(),
         html: Some("<p>We will call you soon.</p>".into()),
         purpose: EmailPurpose::FollowUp,
+        headers: vec![
+            ("List-Unsubscribe".into(), "<https://api.example.com/unsubscribe?t=v1.x.y.z>".into()),
+            ("List-Unsubscribe-Post".into(), "List-Unsubscribe=One-Click".into()),
+        ],
     }
 }
 

@@ -37,7 +37,7 @@ mod listing {
         for i in 0..n {
             let mut lead = sample_lead_at(Some(&format!("+1201555{:04}", 3000 + i)), None, base_time() + Duration::minutes(i as i64));
             change(i, &mut lead);
-            store.create_or_match(&lead).await.unwrap();
+            store.create_or_match(&lead, &Default::default()).await.unwrap();
             out.push(lead);
         }
         out

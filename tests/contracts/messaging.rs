@@ -32,6 +32,8 @@ mod queue {
         async fn receive(&self, consumer: Consumer, fail_fast: bool) -> Vec<Received>;
         async fn delete(&self, consumer: Consumer, receipt: &str);
         async fn dead_letters(&self, consumer: Consumer) -> Vec<String>;
+        /// Messages waiting for their delay to pass.
+        async fn delayed(&self, consumer: Consumer) -> usize;
     }
 
     impl Probe for MemoryQueue {
@@ -49,6 +51,9 @@ mod queue {
         }
         async fn dead_letters(&self, consumer: Consumer) -> Vec<String> {
             MemoryQueue::dead_letters(self, consumer).into_iter().map(|m| m.body).collect()
+        }
+        async fn delayed(&self, consumer: Consumer) -> usize {
+            MemoryQueue::delayed(self, consumer)
         }
     }
 
@@ -85,6 +90,19 @@ mod queue {
             let records = receive_records(&self.aws.sqs, dlq, ReceiveOptions::default()).await.unwrap();
             records.into_iter().filter_map(|r| r.body).collect()
         }
+        async fn delayed(&self, consumer: Consumer) -> usize {
+            let name = aws_sdk_sqs::types::QueueAttributeName::ApproximateNumberOfMessagesDelayed;
+            let out = self
+                .aws
+                .sqs
+                .get_queue_attributes()
+                .queue_url(&self.queues.pair(consumer).main.url)
+                .attribute_names(name.clone())
+                .send()
+                .await
+                .unwrap();
+            out.attributes().and_then(|a| a.get(&name)).map_or(0, |v| v.parse().unwrap())
+        }
     }
 
     async fn memory_queue() -> Arc<MemoryQueue> {
@@ -100,7 +118,11 @@ mod queue {
 
     contract_suite!(
         [memory => memory_queue, sqs => sqs_queue]
-        [a_published_event_reaches_the_acknowledge_consumer_once, a_message_failed_three_times_moves_to_the_dead_letter_queue]
+        [
+            a_published_event_reaches_the_acknowledge_consumer_once,
+            a_message_failed_three_times_moves_to_the_dead_letter_queue,
+            an_event_handed_back_for_later_is_kept_and_not_delivered_before_its_delay,
+        ]
     );
 
     fn captured() -> LeadEvent {
@@ -132,6 +154,16 @@ mod queue {
         // The next receive finds it gone to the dead-letter queue.
         assert!(probe.receive(Consumer::Acknowledge, true).await.is_empty());
         assert_eq!(probe.dead_letters(Consumer::Acknowledge).await, vec![event.to_json()]);
+    }
+
+    /// What a paced consumer does with work it may not do yet: the event goes back to its own
+    /// queue, kept there and invisible until the delay passes (never in the consumer's memory).
+    async fn an_event_handed_back_for_later_is_kept_and_not_delivered_before_its_delay<P: Probe>(probe: Arc<P>) {
+        let event = captured();
+        probe.queue().publish_later(Consumer::Acknowledge, &event, chrono::Duration::seconds(30)).await.unwrap();
+        assert!(probe.receive(Consumer::Acknowledge, false).await.is_empty(), "not before its delay");
+        assert_eq!(probe.delayed(Consumer::Acknowledge).await, 1);
+        assert!(probe.receive(Consumer::Score, false).await.is_empty(), "only the consumer that handed it back");
     }
 
     #[tokio::test]

@@ -40,7 +40,7 @@ mod timeline {
     async fn entries_list_in_time_order_and_per_lead<S: TimelineStore + LeadStore + OnceStore + ?Sized>(store: Arc<S>) {
         // GIVEN a lead with entries appended out of order, plus other items under the same lead
         let lead = sample_lead(Some("201-555-0120"), None);
-        store.create_or_match(&lead).await.unwrap();
+        store.create_or_match(&lead, &Default::default()).await.unwrap();
         assert_eq!(store.claim(lead.id, "acknowledge", base_time(), Duration::seconds(30)).await.unwrap(), Claim::Acquired);
         let entries: Vec<_> = [3, 0, 2, 1].into_iter().map(|m| timeline_entry(lead.id, base_time() + Duration::minutes(m))).collect();
         for e in &entries {
@@ -253,5 +253,54 @@ mod suppression {
         assert!(!store.is_suppressed(ContactChannel::Sms, number).await.unwrap());
         store.lift(ContactChannel::Sms, number).await.unwrap();
         assert!(store.is_suppressed(ContactChannel::Email, "ann@example.com").await.unwrap());
+    }
+}
+
+mod visits {
+    use super::*;
+    use leadflow::adapters::memory::MemoryVisitStore;
+    use leadflow::domain::source::VisitorId;
+    use leadflow::domain::text::Label;
+    use leadflow::domain::{EventId, TouchpointKind};
+    use leadflow::ports::{VisitEvent, VisitStore};
+    use leadflow_tests::leads::base_time;
+
+    async fn memory_visits() -> Arc<MemoryVisitStore> {
+        Arc::new(MemoryVisitStore::new())
+    }
+
+    contract_suite!(
+        [memory => memory_visits, dynamodb => dynamo_store]
+        [a_visitors_events_come_back_in_time_order_until_they_expire]
+    );
+
+    fn event(visitor: &VisitorId, minutes: i64, kind: TouchpointKind, page: Option<&str>) -> VisitEvent {
+        let at = base_time() + Duration::minutes(minutes);
+        VisitEvent {
+            visitor: visitor.clone(),
+            id: EventId::new_at(at),
+            at,
+            kind,
+            page: page.map(|p| Label::parse(p, 200).unwrap()),
+            event: (kind == TouchpointKind::Download).then(|| "guide_download".to_string()),
+        }
+    }
+
+    async fn a_visitors_events_come_back_in_time_order_until_they_expire<S: VisitStore + ?Sized>(store: Arc<S>) {
+        let me = VisitorId::parse(&leadflow_tests::aws::unique_name("visitor-0123456789")).unwrap();
+        let other = VisitorId::parse("someone-else-0123456789").unwrap();
+        let later = event(&me, 5, TouchpointKind::Download, None);
+        let first = event(&me, 0, TouchpointKind::PageView, Some("/pricing"));
+        let soon_gone = event(&me, 1, TouchpointKind::PageView, None);
+        store.record(&later, base_time() + Duration::days(90)).await.unwrap();
+        store.record(&first, base_time() + Duration::days(90)).await.unwrap();
+        store.record(&soon_gone, base_time() + Duration::hours(1)).await.unwrap();
+        store.record(&event(&other, 2, TouchpointKind::PageView, None), base_time() + Duration::days(90)).await.unwrap();
+        let now = base_time() + Duration::minutes(10);
+        assert_eq!(store.events(&me, now, 10).await.unwrap(), vec![first.clone(), soon_gone, later.clone()]);
+        assert_eq!(store.events(&me, now, 1).await.unwrap(), vec![first.clone()], "at most the limit, oldest first");
+        // Past an event's expiry it is gone, whether or not the table has deleted it yet.
+        assert_eq!(store.events(&me, base_time() + Duration::hours(2), 10).await.unwrap(), vec![first, later]);
+        assert!(store.events(&VisitorId::parse("nobody-at-all-0123456789").unwrap(), now, 10).await.unwrap().is_empty());
     }
 }

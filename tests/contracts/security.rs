@@ -177,7 +177,13 @@ async fn sealed_fields_are_ciphertext_to_a_table_reader() {
     let (store, _) = aws.fresh_kms_store().await;
     let mut lead = leadflow_tests::leads::rich_lead();
     lead.context.concern = Some(leadflow::domain::text::FreeText::parse("bleeding after surgery", 2000).unwrap());
-    store.create_or_match(&lead).await.unwrap();
+    // A site's own form field, kept with its label: the person's words, sealed like the concern.
+    lead.context.extras = vec![leadflow::domain::context::ExtraField {
+        name: "symptoms".into(),
+        label: "Symptoms".into(),
+        value: leadflow::domain::text::FreeText::parse("numb left foot", 1000).unwrap(),
+    }];
+    store.create_or_match(&lead, &Default::default()).await.unwrap();
     let key = |id: leadflow::domain::LeadId| {
         [("PK".to_string(), AttributeValue::S(format!("LEAD#{id}"))), ("SK".to_string(), AttributeValue::S("LEAD".into()))]
             .into_iter()
@@ -185,9 +191,10 @@ async fn sealed_fields_are_ciphertext_to_a_table_reader() {
     };
     let raw = aws.dynamodb.get_item().table_name(store.table()).set_key(Some(key(lead.id))).send().await.unwrap().item.unwrap();
     let text = format!("{raw:?}");
-    assert!(!text.contains("bleeding"), "{text}");
-    assert!(text.contains("$sealed"));
-    assert_eq!(store.get(lead.id).await.unwrap().unwrap().context.concern, lead.context.concern);
+    assert!(!text.contains("bleeding") && !text.contains("numb left foot"), "{text}");
+    assert!(text.contains("$sealed") && text.contains("Symptoms"), "the label stays readable");
+    let read = store.get(lead.id).await.unwrap().unwrap();
+    assert_eq!((read.context.concern, read.context.extras), (lead.context.concern.clone(), lead.context.extras.clone()));
 
     // Someone with table access but no key: nothing to read.
     let plain = DynamoStore::new(aws.dynamodb.clone(), store.table());
@@ -196,7 +203,7 @@ async fn sealed_fields_are_ciphertext_to_a_table_reader() {
     // The sealed value pasted onto another lead's item does not open.
     let mut other = leadflow_tests::leads::sample_lead(Some("201-555-0142"), None);
     other.context.concern = Some(leadflow::domain::text::FreeText::parse("placeholder", 2000).unwrap());
-    store.create_or_match(&other).await.unwrap();
+    store.create_or_match(&other, &Default::default()).await.unwrap();
     let mut other_raw = aws.dynamodb.get_item().table_name(store.table()).set_key(Some(key(other.id))).send().await.unwrap().item.unwrap();
     let AttributeValue::M(mut data) = other_raw.remove("data").unwrap() else { panic!("data is a map") };
     let AttributeValue::M(mut ctx) = data.remove("context").unwrap() else { panic!("context is a map") };
@@ -230,7 +237,7 @@ async fn notes_replies_and_score_phrases_are_ciphertext_at_rest() {
     .unwrap();
     score.scored_at = at;
     lead.score = Some(score);
-    store.create_or_match(&lead).await.unwrap();
+    store.create_or_match(&lead, &Default::default()).await.unwrap();
     let note = TimelineEntry::new(
         lead.id,
         at,
@@ -293,4 +300,72 @@ async fn notes_replies_and_score_phrases_are_ciphertext_at_rest() {
     assert_eq!(store.list(lead.id, None, 10).await.unwrap().items.len(), 2);
     assert!(store.list(lead.id, None, 10).await.unwrap().items.contains(&note));
     assert_eq!(store.get_inbound(Provider::Twilio, &event.event_id).await.unwrap().unwrap().event, event);
+}
+
+/// What the staff console stores as free text is sealed too: a note, a staff message (its text
+/// and subject, and an override's reason), a reassignment's note, and the values a correction
+/// changed; and the name index holds digests, never a name.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn console_notes_messages_and_corrections_are_ciphertext_at_rest() {
+    use aws_sdk_dynamodb::types::AttributeValue;
+    use leadflow::domain::text::{FreeText, PersonName};
+    use leadflow::domain::timeline::FieldChange;
+    use leadflow::domain::{Actor, ContactChannel, TimelineEntry, TimelineKind};
+    use leadflow::ports::{LeadStore, TimelineStore};
+    let aws = MotoAws::connect().await;
+    let store = aws.fresh_store().await;
+    let at = leadflow_tests::leads::base_time();
+    let mut lead = leadflow_tests::leads::rich_lead();
+    lead.contact.first_name = Some(PersonName::parse("Philippa").unwrap());
+    lead.contact.last_name = Some(PersonName::parse("Zwanzig").unwrap());
+    store.create_or_match(&lead, &Default::default()).await.unwrap();
+    let entries = [
+        TimelineKind::NoteAdded { note: FreeText::parse("mentioned her chemotherapy", 1000).unwrap() },
+        TimelineKind::StaffMessageSent {
+            channel: ContactChannel::Email,
+            provider_message_id: "m-1".into(),
+            subject: Some("About your biopsy".into()),
+            text: "Your biopsy appointment is confirmed".into(),
+            quiet_hours_override: true,
+            note: Some(FreeText::parse("she asked about the tumor results tonight", 500).unwrap()),
+        },
+        TimelineKind::Reassigned {
+            member: leadflow::domain::routing::MemberId::parse("li").unwrap(),
+            previous: None,
+            reason: "language".into(),
+            note: Some(FreeText::parse("prefers to discuss the pregnancy in Mandarin", 1000).unwrap()),
+        },
+        TimelineKind::ContactEdited {
+            changes: vec![FieldChange {
+                field: "concern".into(),
+                before: Some("hair loss".into()),
+                after: Some("hair loss after chemotherapy".into()),
+            }],
+        },
+    ];
+    for (i, kind) in entries.into_iter().enumerate() {
+        let entry = TimelineEntry::new(lead.id, at + chrono::Duration::seconds(i as i64), Actor::User("maria".into()), kind);
+        store.append(&entry).await.unwrap();
+    }
+    let partition = aws
+        .dynamodb
+        .query()
+        .table_name(store.table())
+        .key_condition_expression("PK = :pk")
+        .expression_attribute_values(":pk", AttributeValue::S(format!("LEAD#{}", lead.id)))
+        .send()
+        .await
+        .unwrap();
+    let raw = format!("{:?}", partition.items());
+    for secret in ["chemotherapy", "biopsy", "tumor", "pregnancy", "hair loss"] {
+        assert!(!raw.contains(secret), "{secret} is stored in the clear");
+    }
+    // The name index: digests of prefixes, not the name.
+    let everything = format!("{raw} {:?}", aws.dynamodb.scan().table_name(store.table()).send().await.unwrap().items());
+    for name in ["philippa", "Philippa", "zwanzig", "Zwanzig", "phil"] {
+        let keys: Vec<&str> = everything.matches(&format!("NAME#{name}")).collect();
+        assert!(keys.is_empty(), "a name in a key: {name}");
+    }
+    assert!(everything.contains("NAME#"), "the name index is written");
+    assert_eq!(store.list(lead.id, None, 10).await.unwrap().items.len(), 4, "everything reads back");
 }

@@ -68,7 +68,7 @@ fn the_followup_function_runs_every_minute() {
 }
 
 #[test]
-fn only_the_followup_and_acknowledge_roles_send_email_and_only_from_the_sender_identity() {
+fn only_the_roles_that_write_to_people_send_email_and_only_from_the_sender_identity() {
     let t = template();
     let mut found = false;
     for (name, r) in t["Resources"].as_mapping().unwrap() {
@@ -89,9 +89,13 @@ fn only_the_followup_and_acknowledge_roles_send_email_and_only_from_the_sender_i
                 );
                 continue;
             }
-            // The follow-up function's cadence emails, and the acknowledgement's email fallback for
-            // a number that cannot take a text (issue 7): both from the cadence sender identity.
-            assert!(matches!(name.as_str(), Some("FollowupRole" | "AcknowledgeRole")), "{name:?} may use SES");
+            // The follow-up function's cadence emails, the acknowledgement's email fallback for
+            // a number that cannot take a text (issue 7), and a staff member's e-mail to the
+            // person (the contacts route and the console): all from the cadence sender identity.
+            assert!(
+                matches!(name.as_str(), Some("FollowupRole" | "AcknowledgeRole" | "ContactsRole" | "ConsoleRole")),
+                "{name:?} may use SES"
+            );
             assert_eq!(ses, ["ses:SendEmail"], "SendEmail only");
             let res = resources(&st["Resource"]);
             assert_eq!(
@@ -107,7 +111,7 @@ fn only_the_followup_and_acknowledge_roles_send_email_and_only_from_the_sender_i
     }
     assert!(found, "the follow-up function may send email");
     // The functions send from the configured address under that identity.
-    for function in ["FollowupFunction", "AcknowledgeFunction"] {
+    for function in ["FollowupFunction", "AcknowledgeFunction", "ContactsFunction", "ConsoleFunction"] {
         let env = &t["Resources"][function]["Properties"]["Environment"]["Variables"];
         assert!(env.get("LEADFLOW_EMAIL_FROM").is_some() && env.get("LEADFLOW_SES_CONFIGURATION_SET").is_some(), "{function}");
     }
@@ -120,8 +124,9 @@ fn the_cadence_consumer_has_its_queue_and_dead_letter_queue_and_publishers_know_
     assert_eq!(q["RedrivePolicy"]["maxReceiveCount"].as_u64(), Some(3));
     let mapping = &t["Resources"]["CadenceQueueEventSource"]["Properties"];
     assert_eq!(mapping["FunctionResponseTypes"][0].as_str(), Some("ReportBatchItemFailures"), "partial batch failures");
-    // Every function publishing an event the cadence consumer takes has the queue's URL.
-    for f in ["IntakeFunction", "ScoreFunction", "ContactsFunction", "LeadsApiFunction", "WebhookWorkerFunction"] {
+    // Every function publishing an event the cadence consumer takes has the queue's URL (intake's
+    // events go through the outbox relay).
+    for f in ["RelayFunction", "ScoreFunction", "ContactsFunction", "LeadsApiFunction", "WebhookWorkerFunction"] {
         let env = &t["Resources"][f]["Properties"]["Environment"]["Variables"];
         assert!(env.get("LEADFLOW_QUEUE_CADENCE").is_some(), "{f} lacks LEADFLOW_QUEUE_CADENCE");
     }

@@ -84,3 +84,24 @@ fn every_function_names_its_entry_point_and_keeps_its_own_settings() {
         assert!(props["Timeout"].as_u64().is_some(), "{resource}: no Timeout of its own");
     }
 }
+
+#[test]
+fn every_function_that_notifies_the_team_knows_the_consoles_address() {
+    // A team notice's link is `{console_url}/console/leads/{id}`: without the public address it
+    // would be a bare path no phone can open. A scheduled or queued function is told it; an API
+    // function may instead take it from the request (API Gateway's domain name), as the leads
+    // API and the console do (a reference to the API from its own functions would be circular).
+    let t = template();
+    let mut notifying = Vec::new();
+    for (name, f) in functions(&t) {
+        let env = &f["Properties"]["Environment"]["Variables"];
+        if env.get("LEADFLOW_TEAM_TOPIC_ARN_PREFIX").is_none() {
+            continue;
+        }
+        let on_the_api =
+            f["Properties"]["Events"].as_mapping().is_some_and(|events| events.values().any(|e| e["Type"].as_str() == Some("HttpApi")));
+        assert!(env.get("LEADFLOW_PUBLIC_BASE_URL").is_some() || on_the_api, "{name} sends team notices without the console's address");
+        notifying.push(name);
+    }
+    assert!(notifying.len() >= 5, "score, sla, followup, leads-api and console notify: {notifying:?}");
+}

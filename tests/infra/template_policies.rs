@@ -226,8 +226,19 @@ fn every_declared_permission_is_backed_by_the_code_that_uses_it() {
         for p in decl.allow {
             if let Some(why) = p.evidence.strip_prefix("platform:") {
                 assert!(!why.trim().is_empty(), "{function} {}: say what AWS does with it", p.action);
-                let platform_ok = p.action.starts_with("logs:") || p.action.starts_with("sqs:") || p.action.starts_with("kms:");
-                assert!(platform_ok, "{function} {}: only log, queue-poller and via-service key actions are platform-used", p.action);
+                // The DynamoDB stream poller reads the stream with the function's role, as the SQS
+                // poller reads a queue.
+                let stream_poller = matches!(
+                    p.action.as_str(),
+                    "dynamodb:DescribeStream" | "dynamodb:GetRecords" | "dynamodb:GetShardIterator" | "dynamodb:ListStreams"
+                );
+                let platform_ok =
+                    p.action.starts_with("logs:") || p.action.starts_with("sqs:") || p.action.starts_with("kms:") || stream_poller;
+                assert!(
+                    platform_ok,
+                    "{function} {}: only log, queue- and stream-poller and via-service key actions are platform-used",
+                    p.action
+                );
                 continue;
             }
             let (path, snippet) =
@@ -261,7 +272,7 @@ fn no_role_may_update_or_delete_audit_items() {
 }
 
 #[test]
-fn only_the_form_route_opts_out_of_the_authorizer() {
+fn only_the_form_webhook_unsubscribe_and_console_routes_opt_out_of_the_authorizer() {
     let t = template();
     for (name, f) in of_type(&t, "AWS::Serverless::Function") {
         for (event, e) in f["Properties"]["Events"].as_mapping().cloned().unwrap_or_default() {
@@ -271,10 +282,30 @@ fn only_the_form_route_opts_out_of_the_authorizer() {
             let open = e["Properties"]["Auth"]["Authorizer"].as_str() == Some("NONE");
             let path = e["Properties"]["Path"].as_str().unwrap_or_default();
             let method = e["Properties"]["Method"].as_str().unwrap_or_default();
-            let may_be_open = (method == "POST" && path == "/leads") || path.starts_with("/webhooks/");
+            // The form's assets and beacons are public too (and the signed unsubscribe link), served by a function that cannot
+            // read a lead (its role holds no GetItem or Query: see below).
+            let form_asset =
+                name == "FormsFunction" && ((method == "GET" && path.starts_with("/forms/")) || (method == "POST" && path == "/visits"));
+            // The staff console's pages check their own signed session cookie instead (no bearer
+            // token in a browser), and only the console function serves them.
+            let console = name == "ConsoleFunction" && (path == "/" || path == "/console/{proxy+}") && matches!(method, "GET" | "POST");
+            // The pages signed links open (the token in the link is the authorization).
+            let signed_link = path.starts_with("/links/");
+            let may_be_open = (method == "POST" && path == "/leads")
+                || path.starts_with("/webhooks/")
+                || form_asset
+                || path == "/unsubscribe"
+                || signed_link
+                || console;
             assert!(!open || may_be_open, "{name}.{}: {method} {path} must use the JWT authorizer", event.as_str().unwrap_or_default());
+            assert!(open || name != "ConsoleFunction", "the console's routes check its session, not a bearer token");
         }
     }
+    let forms = role_grants(&t["Resources"]["FormsRole"]);
+    assert!(
+        forms.iter().all(|(action, _)| !matches!(action.as_str(), "dynamodb:GetItem" | "dynamodb:Query" | "dynamodb:BatchGetItem")),
+        "the public form function must not read leads: {forms:?}"
+    );
     let api = &t["Resources"]["HttpApi"]["Properties"];
     assert_eq!(api["Auth"]["DefaultAuthorizer"].as_str(), Some("CognitoJwt"));
     // Throttling is on, and CORS is limited to the configured origins.
@@ -307,4 +338,127 @@ fn data_at_rest_is_encrypted_with_customer_managed_keys_and_transport_is_tls_onl
     for (name, key) in of_type(&t, "AWS::KMS::Key") {
         assert_eq!(key["Properties"]["EnableKeyRotation"].as_bool(), Some(true), "{name}");
     }
+}
+
+/// Functions that text people publish to phone numbers only: the SMS allow (`Resource: "*"`,
+/// the only form AWS accepts for a phone number) is paired with a deny of topic ARNs. The
+/// acknowledgement function and the contacts function (staff texts) deny every topic; the
+/// follow-up function, the console (staff texts and reassignment notices) and the webhook worker,
+/// which also notify the team, deny every topic of another account and, by their exact ARNs,
+/// this stack's topics they do not need, and reach the one they need through its own statement
+/// (the follow-up function and the console the members' notice topics, the webhook worker the
+/// team alert topic).
+#[test]
+fn texting_roles_pair_the_sms_allow_with_a_deny_of_topics() {
+    let t = template();
+    let texting = ["AcknowledgeRole", "ContactsRole", "FollowupRole", "WebhookWorkerRole", "ConsoleRole"];
+    for role in texting {
+        let sts: Vec<Value> = t["Resources"][role]["Properties"]["Policies"][0]["PolicyDocument"]["Statement"]
+            .as_sequence()
+            .cloned()
+            .unwrap_or_default()
+            .iter()
+            .flat_map(conditional_statements)
+            .collect();
+        let sms = sts.iter().find(|st| {
+            st["Effect"].as_str() == Some("Allow")
+                && strings(&st["Action"]).contains(&"sns:Publish".to_string())
+                && st["Resource"].as_str() == Some("*")
+        });
+        assert!(sms.is_some(), "{role}: no SMS allow");
+        let deny = sts
+            .iter()
+            .find(|st| st["Effect"].as_str() == Some("Deny") && strings(&st["Action"]).contains(&"sns:Publish".to_string()))
+            .unwrap_or_else(|| panic!("{role}: no deny of topic ARNs next to the SMS allow"));
+        let (tag, pattern) = tagged(&deny["Resource"]).expect("a !Sub topic pattern");
+        assert_eq!(tag, "Sub");
+        assert_eq!(pattern.as_str(), Some("arn:${AWS::Partition}:sns:*:*:*"), "{role}");
+        if role == "AcknowledgeRole" || role == "ContactsRole" {
+            assert!(deny.get("Condition").is_none(), "{role}: may publish to no topic at all");
+        } else {
+            assert!(deny["Condition"]["StringNotEquals"].get("aws:ResourceAccount").is_some(), "{role}: other accounts' topics denied");
+            let team_members = "arn:${AWS::Partition}:sns:${AWS::Region}:${AWS::AccountId}:${AWS::StackName}-team-*";
+            let (needed, not_needed) = match role {
+                "FollowupRole" | "ConsoleRole" => (team_members, vec!["TeamAlertTopic", "AlarmTopic"]),
+                _ => ("TeamAlertTopic", vec![team_members, "AlarmTopic"]),
+            };
+            let exact = sts
+                .iter()
+                .find(|st| {
+                    st["Effect"].as_str() == Some("Deny")
+                        && strings(&st["Action"]).contains(&"sns:Publish".to_string())
+                        && st.get("Condition").is_none()
+                })
+                .unwrap_or_else(|| panic!("{role}: no deny of this stack's topics it does not need"));
+            let denied: Vec<String> =
+                exact["Resource"].as_sequence().unwrap().iter().map(|r| tagged(r).unwrap().1.as_str().unwrap().to_string()).collect();
+            assert_eq!(denied, not_needed, "{role}");
+            // Every topic the template declares is either needed or denied by its ARN.
+            for (topic, _) in of_type(&t, "AWS::SNS::Topic") {
+                assert!(topic == needed || denied.contains(&topic), "{role}: {topic} neither needed nor denied");
+            }
+            let allowed: Vec<String> = sts
+                .iter()
+                .filter(|st| st["Effect"].as_str() == Some("Allow") && strings(&st["Action"]).contains(&"sns:Publish".to_string()))
+                .filter_map(|st| tagged(&st["Resource"]).and_then(|(_, v)| v.as_str().map(str::to_string)))
+                .collect();
+            assert_eq!(allowed, [needed], "{role}: the one topic it needs, on its own statement");
+            // The team's topics are on their own allow statement, never on the SMS one.
+            let team = sts
+                .iter()
+                .filter(|st| st["Effect"].as_str() == Some("Allow") && st["Resource"].as_str() != Some("*"))
+                .any(|st| strings(&st["Action"]).contains(&"sns:Publish".to_string()));
+            assert!(team, "{role}: team topics on their own statement");
+        }
+    }
+    // Nobody else may publish to phone numbers.
+    for (name, role) in of_type(&t, "AWS::IAM::Role") {
+        if texting.contains(&name.as_str()) {
+            continue;
+        }
+        assert!(!role_grants(role).contains(&("sns:Publish".to_string(), "*".to_string())), "{name} may text people");
+    }
+}
+
+/// Every scheduled function has a failure destination and an error or failure alarm.
+#[test]
+fn scheduled_functions_have_a_failure_destination_and_an_alarm() {
+    let t = template();
+    let alarms: Vec<(String, &Value)> = of_type(&t, "AWS::CloudWatch::Alarm");
+    let mut scheduled = 0;
+    for (name, f) in of_type(&t, "AWS::Serverless::Function") {
+        let events = f["Properties"]["Events"].as_mapping().cloned().unwrap_or_default();
+        if !events.values().any(|e| matches!(e["Type"].as_str(), Some("Schedule" | "ScheduleV2"))) {
+            continue;
+        }
+        scheduled += 1;
+        let on_failure = &f["Properties"]["EventInvokeConfig"]["DestinationConfig"]["OnFailure"];
+        assert_eq!(on_failure["Type"].as_str(), Some("SQS"), "{name}: no on-failure destination");
+        let dest = tagged(&on_failure["Destination"]).map(|(_, v)| v.as_str().unwrap_or_default().to_string());
+        assert_eq!(dest.as_deref(), Some("ScheduledFailuresQueue.Arn"), "{name}");
+        let errors_alarm = alarms.iter().any(|(_, a)| {
+            a["Properties"]["MetricName"].as_str() == Some("Errors")
+                && tagged(&a["Properties"]["Dimensions"][0]["Value"]).is_some_and(|(_, v)| v.as_str() == Some(name.as_str()))
+        });
+        assert!(errors_alarm, "{name}: no Errors alarm");
+    }
+    assert!(scheduled >= 4, "SLA, follow-up, hygiene and weekly summary are scheduled");
+    assert!(alarms.iter().any(|(n, _)| n == "ScheduledFailuresAlarm"));
+}
+
+/// The spend circuit breaker's log event raises an alarm from every function that texts.
+#[test]
+fn the_sms_spend_breaker_raises_an_alarm() {
+    let t = template();
+    let filters = of_type(&t, "AWS::Logs::MetricFilter");
+    for group in ["AcknowledgeLogGroup", "FollowupLogGroup", "WebhookWorkerLogGroup"] {
+        let f = filters.iter().find(|(_, f)| tagged(&f["Properties"]["LogGroupName"]).is_some_and(|(_, v)| v.as_str() == Some(group)));
+        let (_, f) = f.unwrap_or_else(|| panic!("{group}: no spend-breaker filter"));
+        assert_eq!(f["Properties"]["FilterPattern"].as_str(), Some(r#"{ $.alarm = "sms_spend_breaker" }"#));
+        assert_eq!(f["Properties"]["MetricTransformations"][0]["MetricName"].as_str(), Some("SmsSpendBreakerOpen"));
+    }
+    let alarm = &t["Resources"]["SmsSpendAlarm"]["Properties"];
+    assert_eq!(alarm["MetricName"].as_str(), Some("SmsSpendBreakerOpen"));
+    let code = std::fs::read_to_string(Path::new(ROOT).join("shared/src/app/pacing.rs")).unwrap();
+    assert!(code.contains(r#"alarm = "sms_spend_breaker""#), "the breaker logs the event the filters match");
 }

@@ -50,7 +50,7 @@ async fn each_read_and_write_appears_once_with_its_actor_and_no_values() {
     let (r, clock) = runner().await;
     let (status, receipt) = call(&r, "POST", "/leads", None, FORM).await;
     assert_eq!(status, 202);
-    let id: LeadId = receipt["id"].as_str().unwrap().parse().unwrap();
+    let id: LeadId = leadflow_tests::leads::lead_of(&r.system.store, &receipt);
     wait_for_consumers(&r.system).await;
     tick(&clock);
     // The same form again: the repeat inquiry is a write too.
@@ -140,7 +140,7 @@ async fn each_read_and_write_appears_once_with_its_actor_and_no_values() {
 async fn refusals_are_recorded_as_denied_with_the_callers_role() {
     let (r, clock) = runner().await;
     let (_, receipt) = call(&r, "POST", "/leads", None, FORM).await;
-    let id: LeadId = receipt["id"].as_str().unwrap().parse().unwrap();
+    let id: LeadId = leadflow_tests::leads::lead_of(&r.system.store, &receipt);
     let analyst = token(&r, "an-1", "analyst").await;
     for (method, path) in
         [("GET", format!("/people/{id}/export")), ("DELETE", format!("/people/{id}")), ("GET", format!("/audit/leads/{id}"))]
@@ -165,7 +165,7 @@ async fn refusals_are_recorded_as_denied_with_the_callers_role() {
 async fn staff_routes_record_each_read_and_change_once() {
     let (r, clock) = runner().await;
     let (_, receipt) = call(&r, "POST", "/leads", None, FORM).await;
-    let id: LeadId = receipt["id"].as_str().unwrap().parse().unwrap();
+    let id: LeadId = leadflow_tests::leads::lead_of(&r.system.store, &receipt);
     wait_for_consumers(&r.system).await;
     let assignee = r.system.services.leads.get(id).await.unwrap().unwrap().assignee().unwrap().to_string();
     let agent = token(&r, &assignee, "agent").await;

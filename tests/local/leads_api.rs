@@ -67,7 +67,7 @@ async fn new_lead(r: &Running, phone: &str, line: &str, facility: &str) -> Strin
     let (status, answer) = call(r, "POST", "/leads", None, Some(body), &[], None).await;
     assert_eq!(status, 202, "{answer}");
     wait_for_consumers(&r.system).await;
-    answer["id"].as_str().unwrap().to_string()
+    leadflow_tests::leads::lead_of(&r.system.store, &answer).to_string()
 }
 
 #[tokio::test]

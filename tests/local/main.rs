@@ -7,6 +7,8 @@
 
 mod audit_trail;
 mod cadence_routes;
+mod console_api;
+mod console_pages;
 mod leads_api;
 mod local_runner;
 mod person_rights;
@@ -14,3 +16,4 @@ mod reports;
 mod security_matrix;
 mod source_audit;
 mod staff_routes;
+mod webform;

@@ -63,7 +63,7 @@ async fn export_lists_everything_and_erasure_leaves_nothing_but_the_opt_out_and_
     // GIVEN a person with two leads: the first closed, then a new inquiry with the same phone.
     let (status, first) = call(&r, "POST", "/leads", None, &form(EMAIL)).await;
     assert_eq!(status, 202);
-    let first: LeadId = first["id"].as_str().unwrap().parse().unwrap();
+    let first: LeadId = leadflow_tests::leads::lead_of(&r.system.store, &first);
     wait_for_consumers(&r.system).await;
     assert!(!r.system.outbox.is_empty(), "the acknowledgement");
     let mut closed = services.leads.get(first).await.unwrap().unwrap();
@@ -72,7 +72,7 @@ async fn export_lists_everything_and_erasure_leaves_nothing_but_the_opt_out_and_
     services.leads.save(&closed).await.unwrap();
     clock.advance(chrono::Duration::days(30));
     let (_, second) = call(&r, "POST", "/leads", None, &form(SECOND_EMAIL)).await;
-    let second: LeadId = second["id"].as_str().unwrap().parse().unwrap();
+    let second: LeadId = leadflow_tests::leads::lead_of(&r.system.store, &second);
     assert_ne!(first, second);
     wait_for_consumers(&r.system).await;
     // ... who replied by text (a signed Twilio webhook, handled by the worker) ...
@@ -150,7 +150,7 @@ async fn export_lists_everything_and_erasure_leaves_nothing_but_the_opt_out_and_
     let before = r.system.outbox.len();
     let (status, again) = call(&r, "POST", "/leads", None, &form(EMAIL)).await;
     assert_eq!(status, 202);
-    assert_ne!(again["id"].as_str().unwrap(), first.to_string());
+    assert_ne!(leadflow_tests::leads::lead_of(&r.system.store, &again), first);
     wait_for_consumers(&r.system).await;
     assert_eq!(r.system.outbox.len(), before, "the opt-out outlived the erasure");
 }
@@ -181,11 +181,10 @@ async fn erasure_on_dynamodb_removes_items_claims_and_index_entries() {
     }
     let submission =
         leadflow::domain::intake_form::RawSubmission { fields, ip: Some("203.0.113.5".into()), user_agent: Some("UA/1".into()) };
-    let receipt = leadflow::app::intake::capture(&services, leadflow::app::intake::IntakeRequest { submission, idempotency_key: None })
+    let id = leadflow::app::intake::capture(&services, leadflow::app::intake::IntakeRequest { submission, idempotency_key: None })
         .await
         .unwrap()
-        .receipt;
-    let id = receipt.id;
+        .lead_id;
     let event = leadflow::domain::LeadEvent {
         id: leadflow::domain::EventId::new_at(open_hours()),
         kind: leadflow::domain::LeadEventKind::Captured,

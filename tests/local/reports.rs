@@ -290,8 +290,32 @@ fn the_template_carries_the_report_routes_the_consumer_and_the_schedule() {
     ] {
         assert!(template.contains(needle), "template lacks {needle}");
     }
-    // Every function that publishes lead events can reach the analytics queue (the seven that
-    // did before issue 6, the source re-tagging, and issue 7's merges and hygiene job).
-    assert_eq!(template.matches("LEADFLOW_QUEUE_ANALYTICS: !Ref AnalyticsQueue").count(), 10);
-    assert_eq!(template.matches("Sid: EnqueueAnalytics").count(), 10);
+    // Every function that publishes lead events can reach the analytics queue: the outbox relay
+    // (intake's events), the consumers and staff routes that change leads, the source
+    // re-tagging, the merges and hygiene job, the SLA minute (decay rescoring), the signed
+    // links (a confirmed contact point), the staff console, and the unsubscribe link's
+    // `lead.opted_out`.
+    let functions = [
+        "RelayFunction",
+        "AcknowledgeFunction",
+        "ScoreFunction",
+        "ContactsFunction",
+        "TouchpointsFunction",
+        "WebhookWorkerFunction",
+        "LeadsApiFunction",
+        "SourcesFunction",
+        "MergesFunction",
+        "HygieneFunction",
+        "SlaFunction",
+        "LinksFunction",
+        "ConsoleFunction",
+        "UnsubscribeFunction",
+    ];
+    let t: serde_yaml_ng::Value = serde_yaml_ng::from_str(&template).unwrap();
+    for f in functions {
+        let env = &t["Resources"][f]["Properties"]["Environment"]["Variables"];
+        assert!(env.get("LEADFLOW_QUEUE_ANALYTICS").is_some(), "{f} lacks the analytics queue");
+    }
+    // And no other: every function holding the queue's URL is one of them.
+    assert_eq!(template.matches("LEADFLOW_QUEUE_ANALYTICS: !Ref AnalyticsQueue").count(), functions.len());
 }

@@ -45,6 +45,12 @@ const REPORTS: [(u16, u16); 4] = [(200, 200), (200, 200), (403, 403), (200, 200)
 const ADMIN_MANAGER: [(u16, u16); 4] = [(200, 200), (200, 200), (403, 403), (403, 403)];
 /// Signed webhooks: public, and an unsigned request is refused whoever sends it.
 const UNSIGNED: [(u16, u16); 4] = [(401, 401), (401, 401), (401, 401), (401, 401)];
+/// Pages of signed links: public, and without a valid token nothing is shown or changed,
+/// whoever asks (a staff token gives nothing here).
+const NO_LINK_TOKEN: [(u16, u16); 4] = [(400, 400), (400, 400), (400, 400), (400, 400)];
+
+/// Signed unsubscribe links: public, and a request without a valid link is refused whoever sends it.
+const UNSIGNED_LINK: [(u16, u16); 4] = [(400, 400), (400, 400), (400, 400), (400, 400)];
 
 /// THE ACCESS MATRIX. One row per API route. Public routes answer everyone the same.
 const MATRIX: &[Row] = &[
@@ -65,8 +71,21 @@ const MATRIX: &[Row] = &[
     ("POST", "/leads/{id}/status", SCOPED),
     ("POST", "/leads/{id}/stakeholders", SCOPED),
     ("POST", "/leads/{id}/milestones", SCOPED),
+    ("POST", "/leads/{id}/contact-points/confirm", SCOPED),
+    // The staff console's routes: the inbox and search list only what the caller may see;
+    // assigning is for administrators and a facility's managers; corrections, notes and
+    // messages for whoever may change the lead.
+    ("GET", "/inbox", [(200, 200), (200, 200), (200, 200), (403, 403)]),
+    ("POST", "/leads/search", [(200, 200), (200, 200), (200, 200), (403, 403)]),
+    ("POST", "/leads/{id}/assign", [(200, 200), (200, 403), (403, 403), (403, 403)]),
+    ("POST", "/leads/{id}/details", SCOPED),
+    ("POST", "/leads/{id}/notes", SCOPED_CREATE),
+    ("POST", "/leads/{id}/messages", SCOPED_CREATE),
     // Data hygiene (issue 7): reports roles, aggregates only.
     ("GET", "/reports/scoring-review", [(200, 200), (200, 200), (403, 403), (200, 200)]),
+    // Signed links.
+    ("GET", "/links/confirm", NO_LINK_TOKEN),
+    ("POST", "/links/confirm", NO_LINK_TOKEN),
     // Webhooks.
     ("POST", "/webhooks/twilio/sms", UNSIGNED),
     ("POST", "/webhooks/sns/sms", UNSIGNED),
@@ -75,6 +94,9 @@ const MATRIX: &[Row] = &[
     ("POST", "/webhooks/appointments", UNSIGNED),
     ("POST", "/webhooks/payments", UNSIGNED),
     ("POST", "/webhooks/sources/{source}", UNSIGNED),
+    // The email unsubscribe link.
+    ("GET", "/unsubscribe", UNSIGNED_LINK),
+    ("POST", "/unsubscribe", UNSIGNED_LINK),
     // Duplicate review and merges (issue 7): administrators, and managers for pairs in scope.
     ("GET", "/merge/reviews", [(200, 200), (200, 200), (403, 403), (403, 403)]),
     ("POST", "/merge/reviews/{pair}/accept", MERGERS),
@@ -102,7 +124,16 @@ const MATRIX: &[Row] = &[
     // Source-tag audit: lead ids and tags; a re-tag needs the right to change every lead named.
     ("GET", "/sources/audit", ADMIN_MANAGER),
     ("POST", "/sources/retag", [(200, 200), (200, 403), (403, 403), (403, 403)]),
+    // The embeddable form: public assets and beacons, the same for everyone, no lead data.
+    ("GET", "/forms/embed.js", PUBLIC_OK),
+    ("GET", "/forms/{form}", PUBLIC_OK),
+    ("GET", "/forms/{form}/start", PUBLIC_OK),
+    ("GET", "/forms/{form}/page", PUBLIC_OK),
+    ("POST", "/visits", [(204, 204), (204, 204), (204, 204), (204, 204)]),
 ];
+
+/// A public read: everyone gets it, whoever they are.
+const PUBLIC_OK: [(u16, u16); 4] = [(200, 200), (200, 200), (200, 200), (200, 200)];
 
 /// Merging and reviewing duplicates: administrators, managers within their scope.
 const MERGERS: [(u16, u16); 4] = [(200, 200), (200, 403), (403, 403), (403, 403)];
@@ -134,7 +165,8 @@ fn open_hours() -> chrono::DateTime<Utc> {
 /// The runner, with no background ticker: a scheduled run between two snapshots would change
 /// the store under a refusal.
 async fn runner() -> Running {
-    let options = Options { port: 0, tick_every: None, dev_token_secret: Some(SECRET.into()), ..Options::default() };
+    let config = Some(leadflow_tests::leads::busy_runner_config());
+    let options = Options { port: 0, tick_every: None, dev_token_secret: Some(SECRET.into()), config, ..Options::default() };
     start(options, Arc::new(ManualClock::new(open_hours()))).await.unwrap()
 }
 
@@ -176,7 +208,7 @@ async fn lead(r: &Running, n: u32, line: &str, facility: &str) -> (LeadId, Vec<S
     let form = format!("first_name={name}&phone={phone}&email={email}&service_line={line}&preferred_facility={facility}&concern=private+matter+{n}&consent_sms=on");
     let reply = call(r, "POST", "/leads", None, &[("content-type", "application/x-www-form-urlencoded")], &form).await;
     assert_eq!(reply.status, 202, "{}", reply.body);
-    let id: LeadId = serde_json::from_str::<serde_json::Value>(&reply.body).unwrap()["id"].as_str().unwrap().parse().unwrap();
+    let id: LeadId = leadflow_tests::leads::lead_of(&r.system.store, &serde_json::from_str::<serde_json::Value>(&reply.body).unwrap());
     (id, vec![phone, email, name, format!("private matter {n}")])
 }
 
@@ -199,6 +231,9 @@ fn body_for(pattern: &str, n: u32) -> (Vec<(&'static str, &'static str)>, String
     if pattern == "/spend/import" {
         return (vec![("content-type", "text/csv")], "month,source,campaign,amount\n2026-03,google,spring,120.00\n".into());
     }
+    if pattern == "/visits" {
+        return (vec![("content-type", "text/plain")], r#"{"visitor":"bWF0cml4LXZpc2l0b3I","type":"page_view","page":"/pricing"}"#.into());
+    }
     let body = match pattern {
         "/leads" => format!(r#"{{"email":"new.{n}@example.com","service_line":"med_spa"}}"#),
         "/leads/{id}/contacts" => r#"{"channel":"call","outcome":"no_answer"}"#.into(),
@@ -207,10 +242,19 @@ fn body_for(pattern: &str, n: u32) -> (Vec<(&'static str, &'static str)>, String
         "/leads/{id}/status" => r#"{"to":"contacted"}"#.into(),
         "/leads/{id}/stakeholders" => r#"{"name":"Pat Doe","role":"spouse"}"#.into(),
         "/leads/{id}/milestones" => r#"{"milestone":"discovery_call"}"#.into(),
+        "/leads/{id}/contact-points/confirm" => r#"{"inquiry":"set per case","point":"email"}"#.into(),
+        "/leads/search" => format!(r#"{{"q":"201555{:04}"}}"#, 1000 + n),
+        "/leads/{id}/assign" => r#"{"member":"li","reason":"workload"}"#.into(),
+        "/leads/{id}/details" => r#"{"city":"Jersey City"}"#.into(),
+        "/leads/{id}/notes" => r#"{"note":"asked for an evening call"}"#.into(),
+        "/leads/{id}/messages" => r#"{"channel":"sms","text":"Hi, this is the clinic returning your call."}"#.into(),
         "/spend" => r#"{"month":"2026-03","source":"google","campaign":"spring","amount":"120.00"}"#.into(),
         // `{id}` becomes the case's lead.
         "/sources/retag" => r#"{"lead_ids":["{id}"],"source":"facebook","campaign":"spring"}"#.into(),
         p if p.starts_with("/webhooks/") => "{}".into(),
+        p if p.starts_with("/links/") => {
+            return (vec![("content-type", "application/x-www-form-urlencoded")], "token=v1.forged.AAAAAAAAAAA.AA".into())
+        }
         _ => return (vec![], String::new()),
     };
     (json, body)
@@ -259,6 +303,7 @@ async fn every_route_and_role_gets_what_the_matrix_says() {
                     // maria works at Hoboken (the manager's facility); jon at Manhattan.
                     .replace("{member}", if whose == Whose::Own { "maria" } else { "jon" })
                     .replace("{source}", "chat_widget")
+                    .replace("{form}", "inquiry")
                     .replace("{chart}", "funnel.svg")
             };
             let token = sign(&claims(user, role), SECRET);
@@ -283,6 +328,19 @@ async fn every_route_and_role_gets_what_the_matrix_says() {
             } else {
                 path
             };
+            // Confirming a contact point needs one held: the person's second inquiry with a new
+            // address.
+            if pattern.ends_with("/contact-points/confirm") {
+                let form = format!(
+                    "first_name=Matrix&phone=201555{:04}&email=matrix.other{n}@example.com&service_line={line}&consent_email=on",
+                    1000 + n
+                );
+                let reply = call(&r, "POST", "/leads", None, &[("content-type", "application/x-www-form-urlencoded")], &form).await;
+                assert_eq!(reply.status, 202, "{}", reply.body);
+                wait_for_consumers(&r.system).await;
+                let held = r.system.services.leads.get(id).await.unwrap().unwrap().inquiries.last().unwrap().id;
+                body = serde_json::json!({"inquiry": held, "point": "email"}).to_string();
+            }
             let body = body.replace("{id}", &id.to_string());
             wait_for_consumers(&r.system).await;
             let before = snapshot(&r);
@@ -308,10 +366,23 @@ async fn every_route_and_role_gets_what_the_matrix_says() {
                 assert!(reply.body.contains("auc_current"), "{}", reply.body);
             }
             // A listing answers everyone allowed, with only the leads they may see.
-            if *method == "GET" && *pattern == "/leads" && reply.status == 200 {
-                let listed = reply.body.contains(&id.to_string());
+            if matches!((*method, *pattern), ("GET", "/leads") | ("POST", "/leads/search")) && reply.status == 200 {
+                // Every page of the listing (by now the matrix has stored more leads than one holds).
+                let mut listed = reply.body.contains(&id.to_string());
+                let page = serde_json::from_str::<serde_json::Value>(&reply.body).unwrap();
+                let mut next = if *method == "GET" { page["next"].as_str().map(str::to_string) } else { None };
+                while let (false, Some(cursor)) = (listed, next.take()) {
+                    let more = call(&r, "GET", &format!("{path}&cursor={cursor}"), Some(&token), &[], "").await;
+                    assert_eq!(more.status, 200, "{}", more.body);
+                    listed = more.body.contains(&id.to_string());
+                    next = serde_json::from_str::<serde_json::Value>(&more.body).unwrap()["next"].as_str().map(str::to_string);
+                }
                 let may_see = role == Role::Admin || whose == Whose::Own;
-                assert_eq!(listed, may_see, "GET /leads as {role:?}: a {whose:?} lead listed: {listed}");
+                assert_eq!(listed, may_see, "{method} {pattern} as {role:?}: a {whose:?} lead listed: {listed}");
+            }
+            // The inbox lists the most urgent of many: it never shows what the caller may not see.
+            if (*method, *pattern) == ("GET", "/inbox") && reply.status == 200 && role != Role::Admin && whose == Whose::Foreign {
+                assert!(!reply.body.contains(&id.to_string()), "GET /inbox as {role:?}: a foreign lead listed");
             }
         }
     }

@@ -31,7 +31,8 @@ fn now() -> chrono::DateTime<Utc> {
 }
 
 async fn runner() -> Running {
-    start(Options { port: 0, tick_every: None, ..Options::default() }, Arc::new(ManualClock::new(now()))).await.unwrap()
+    let config = Some(leadflow_tests::leads::busy_runner_config());
+    start(Options { port: 0, tick_every: None, config, ..Options::default() }, Arc::new(ManualClock::new(now()))).await.unwrap()
 }
 
 /// Posts a lead with these form fields (a fresh person each time).
@@ -42,7 +43,7 @@ async fn capture(r: &Running, n: u32, facility: &str, tags: &str) -> LeadId {
     );
     let reply = call(r, "POST", "/leads", None, Some("application/x-www-form-urlencoded"), &form).await;
     assert_eq!(reply.status, 202, "{}", reply.body);
-    reply.json()["id"].as_str().unwrap().parse().unwrap()
+    leadflow_tests::leads::lead_of(&r.system.store, &reply.json())
 }
 
 fn ids(listing: &Value) -> Vec<String> {
@@ -352,7 +353,7 @@ async fn test_records_stay_out_of_the_aggregates_and_the_list() {
     let form = "first_name=Qa&email=qa%40leadflow.test&service_line=med_spa&utm_source=faceboook&utm_campaign=qa";
     let reply = call(&r, "POST", "/leads", None, Some("application/x-www-form-urlencoded"), form).await;
     assert_eq!(reply.status, 202, "{}", reply.body);
-    let id: LeadId = reply.json()["id"].as_str().unwrap().parse().unwrap();
+    let id: LeadId = leadflow_tests::leads::lead_of(&r.system.store, &reply.json());
     let real = capture(&r, 31, "Hoboken", "utm_source=faceboook&utm_campaign=spring").await;
     wait_for_consumers(&r.system).await;
     assert!(r.system.services.leads.get(id).await.unwrap().unwrap().test, "marked as a test record");

@@ -51,7 +51,7 @@ async fn new_lead(r: &Running) -> String {
     let (status, body) = call(r, "POST", "/leads", None, Some(form)).await;
     assert_eq!(status, 202);
     wait_for_consumers(&r.system).await;
-    body["id"].as_str().unwrap().to_string()
+    leadflow_tests::leads::lead_of(&r.system.store, &body).to_string()
 }
 
 #[tokio::test]
@@ -170,4 +170,39 @@ async fn with_time_travel_a_tick_can_move_the_clock() {
     assert_eq!(status, 200, "{body}");
     assert!(r.system.services.clock.now() - before >= chrono::Duration::seconds(3600));
     assert_eq!(call(&r, "POST", "/local/tick", None, Some(json!({"advance_seconds": -5}))).await.0, 400);
+}
+
+/// A phone number a later inquiry gave is held (nothing goes to it) until a team member who may
+/// change the lead confirms it, after checking with the person; then it is the lead's, with
+/// the consent given with it, and the confirmation is on the timeline.
+#[tokio::test]
+async fn a_team_member_confirms_a_held_contact_point() {
+    let (r, _) = runner().await;
+    let id = new_lead(&r).await;
+    let second = json!({"first_name": "Ann", "phone": "201-555-0123", "email": "ann.new@example.com", "service_line": "med_spa", "consent_email": true});
+    assert_eq!(call(&r, "POST", "/leads", None, Some(second)).await.0, 202);
+    wait_for_consumers(&r.system).await;
+    let lead = r.system.services.leads.get(id.parse().unwrap()).await.unwrap().unwrap();
+    assert_eq!(lead.contact.email, None, "held, not the lead's");
+    let inquiry = lead.inquiries.last().unwrap().id;
+    let path = format!("/leads/{id}/contact-points/confirm");
+    let body = json!({"inquiry": inquiry, "point": "email"});
+    assert_eq!(call(&r, "POST", &path, None, Some(body.clone())).await.0, 401);
+    assert_eq!(call(&r, "POST", &path, Some(&token(&r, "analyst").await), Some(body.clone())).await.0, 403);
+    let agent = assignee_token(&r, &id).await;
+    let (status, answer) = call(&r, "POST", &path, Some(&agent), Some(json!({"inquiry": inquiry, "point": "phone"}))).await;
+    assert_eq!((status, answer["fields"][0]["field"].as_str()), (422, Some("point")), "{answer}");
+    let (status, answer) = call(&r, "POST", &path, Some(&agent), Some(body.clone())).await;
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(answer["changed"], true);
+    assert_eq!(answer["lead"]["contact"]["email"], "ann.new@example.com");
+    assert_eq!(call(&r, "POST", &path, Some(&agent), Some(body)).await.1["changed"], false, "once");
+    wait_for_consumers(&r.system).await;
+    let lead = r.system.services.leads.get(id.parse().unwrap()).await.unwrap().unwrap();
+    assert!(lead.consent.allows(leadflow::domain::ContactChannel::Email));
+    let timeline = r.system.services.timeline.list(lead.id, None, 100).await.unwrap().items;
+    let confirmed: Vec<_> =
+        timeline.iter().map(|e| serde_json::to_value(e).unwrap()).filter(|e| e["type"] == "contact_point_confirmed").collect();
+    assert_eq!(confirmed.len(), 1);
+    assert_eq!(confirmed[0]["by"], "staff");
 }

@@ -29,7 +29,7 @@ async fn capture_lead(s: &EmbeddedSystem, phone: &str, consent: bool) -> LeadId 
         fields.insert("consent_sms".into(), "true".into());
     }
     let submission = RawSubmission { fields, ip: None, user_agent: None };
-    capture(&s.services, IntakeRequest { submission, idempotency_key: None }).await.unwrap().receipt.id
+    capture(&s.services, IntakeRequest { submission, idempotency_key: None }).await.unwrap().lead_id
 }
 
 fn record(id: &str, body: &str) -> SqsMessage {

@@ -42,6 +42,14 @@ fn local(tz: chrono_tz::Tz, d: u32, h: u32, m: u32) -> DateTime<Utc> {
     tz.with_ymd_and_hms(2026, 3, d, h, m, 0).unwrap().with_timezone(&Utc)
 }
 
+/// The assignee records an unanswered call (the "we tried to call you" email needs one).
+async fn unanswered_call(w: &World, id: leadflow::domain::LeadId) {
+    let assignee = w.lead(id).await.assignment.unwrap().member;
+    let attempt = ContactAttempt { channel: ContactChannel::Call, outcome: ContactOutcome::NoAnswer, note: None };
+    record(&w.services, ContactRequest { lead_id: id, attempt, by: assignee.to_string(), idempotency_key: None }).await.unwrap();
+    w.drain().await;
+}
+
 /// A person who consented to texts and email.
 struct Person {
     phone: String,
@@ -83,7 +91,8 @@ async fn the_med_spa_cadence_fires_at_its_offsets(kind: Kind) {
     let got: Vec<(String, String, i64)> = w.attempts(id).await.into_iter().map(|(n, o, at)| (n, o, (at - start).num_minutes())).collect();
     let want = [
         ("call-2m", "task_created", 2),
-        ("email-1h", "sent", 60),
+        // Nobody recorded a call: the "we tried to call you" email does not go.
+        ("email-1h", "skipped", 60),
         ("call-4h", "task_created", 240),
         ("sms-24h", "sent", 24 * 60),
         ("email-3d", "sent", 3 * 24 * 60),
@@ -96,7 +105,9 @@ async fn the_med_spa_cadence_fires_at_its_offsets(kind: Kind) {
     let texts = w.texts_to(&p.phone).await;
     assert_eq!(texts.len(), 2, "{texts:?}");
     assert!(texts[1].contains("https://book.harborhealth.example/med-spa") && texts[1].contains("Hi Ann"), "{}", texts[1]);
-    assert_eq!(w.emails_to(&p.email).await, 3);
+    assert_eq!(w.emails_to(&p.email).await, 2);
+    let email = w.steps(id).await.into_iter().find(|s| s.name == "email-1h").unwrap();
+    assert_eq!(email.entry["outcome"]["reason"], "only_after_call_attempt");
     // Each attempt names its next step; the enrollment completed; the call tasks were for the assignee.
     let steps = w.steps(id).await;
     assert_eq!(steps[0].entry["next"]["name"], "email-1h");
@@ -173,6 +184,7 @@ async fn stop_silences_texts_but_a_permitted_email_still_goes(kind: Kind) {
     let p = Person::new();
     let id = w.capture(&p.fields(&[("state", "NJ")])).await;
     w.fast_forward(&[id], start + Duration::minutes(30)).await;
+    unanswered_call(&w, id).await;
     let resp = leadflow::handlers::webhooks::handle(&w.services, twilio_sms(&format!("SMstop{id}"), &p.phone, "STOP")).await;
     assert_eq!(resp.status(), 200);
     w.drain().await;
@@ -269,7 +281,8 @@ async fn two_scheduler_runs_at_once_send_each_step_exactly_once(kind: Kind) {
     let names: Vec<&str> = attempts.iter().map(|a| a.0.as_str()).collect();
     assert_eq!(names, ["call-2m", "email-1h", "call-4h", "sms-24h", "email-3d", "call-7d", "email-7d"]);
     assert_eq!(w.texts_to(&p.phone).await.len(), 2, "acknowledgement + one cadence text");
-    assert_eq!(w.emails_to(&p.email).await, 3);
+    // No call was recorded: the "we tried to call you" email is skipped, the other two go.
+    assert_eq!(w.emails_to(&p.email).await, 2);
     assert_eq!(w.services.cadence.tasks_of_lead(id).await.unwrap().len(), 3);
 }
 
@@ -321,7 +334,10 @@ async fn erasing_the_person_exports_then_stops_the_cadence_and_erases_what_steps
     let w = world(kind, start).await;
     let p = Person::new();
     let id = w.capture(&p.fields(&[("state", "NJ")])).await;
-    // The 1-hour email went (its subject is on the timeline); the 4-hour call task is open.
+    // The 2-minute call goes unanswered, so the 1-hour email went (its subject is on the
+    // timeline); the 4-hour call task is open.
+    w.fast_forward(&[id], start + Duration::minutes(5)).await;
+    unanswered_call(&w, id).await;
     w.fast_forward(&[id], start + Duration::hours(4) + Duration::minutes(5)).await;
     let assignee = w.lead(id).await.assignment.unwrap().member;
     assert_eq!(w.services.cadence.open_tasks_of(assignee.as_str(), 10).await.unwrap().len(), 1);
@@ -360,6 +376,11 @@ async fn consent_and_the_persons_preferences_decide_each_message_and_are_recorde
     let a_id = w.capture(&fa).await;
     let b_id = w.capture(&b.fields(&[("state", "NJ"), ("preferred_channel", "email")])).await;
     let c_id = w.capture(&c.fields(&[("state", "NJ"), ("preferred_times", "evenings")])).await;
+    // Each 2-minute call goes unanswered (the 1-hour email follows only an attempted call).
+    w.fast_forward(&[a_id, b_id, c_id], start + Duration::minutes(5)).await;
+    for id in [a_id, b_id, c_id] {
+        unanswered_call(&w, id).await;
+    }
     w.fast_forward(&[a_id, b_id, c_id], start + Duration::days(2)).await;
 
     let step = |rows: Vec<leadflow_tests::cadence::StepRow>, name: &str| rows.into_iter().filter(|s| s.name == name).collect::<Vec<_>>();

@@ -221,7 +221,9 @@ async fn a_tick_with_nothing_due_makes_a_few_key_range_queries_whatever_the_numb
     let few = quiet_tick_queries(10).await;
     let many = quiet_tick_queries(20_000).await;
     assert_eq!(few, many, "the same queries for 10 and 20,000 enrolled leads");
-    assert!(many.0 <= 3, "{} bucket queries", many.0);
+    // Two kinds run each tick (appointment reminders and cadence steps): two or three minute
+    // buckets each.
+    assert!(many.0 <= 6, "{} bucket queries", many.0);
     assert_eq!(many.1, 0, "nothing claimed");
 }
 

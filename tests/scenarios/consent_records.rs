@@ -45,7 +45,7 @@ async fn the_consent_record_proves_what_was_shown_when_and_where() {
     )
     .await;
     assert_eq!(status, 202);
-    let id: LeadId = receipt["id"].as_str().unwrap().parse().unwrap();
+    let id: LeadId = leadflow_tests::leads::lead_of(&s.store, &receipt);
     let lead = s.services.leads.get(id).await.unwrap().unwrap();
     let config = Config::embedded_default().unwrap();
     let text = &config.consent_texts.iter().find(|t| t.version == "2026-01").unwrap().text;
@@ -73,16 +73,20 @@ async fn without_sms_consent_the_lead_is_stored_and_never_texted() {
     ] {
         let (status, receipt) = submit(&s, body).await;
         assert_eq!(status, 202);
-        let id: LeadId = receipt["id"].as_str().unwrap().parse().unwrap();
+        let id: LeadId = leadflow_tests::leads::lead_of(&s.store, &receipt);
         assert!(s.services.leads.get(id).await.unwrap().is_some(), "the lead is stored");
     }
     s.drain_queues().await;
-    assert!(s.outbox.is_empty(), "no text without SMS consent");
+    assert!(s.outbox.entries().iter().all(|e| e.channel != "sms"), "no text without SMS consent");
+    // The second agreed to email: its acknowledgement went by email instead.
+    let mail: Vec<_> = s.outbox.entries().into_iter().filter(|e| e.channel == "email").collect();
+    assert_eq!((mail.len(), mail[0].recipient.as_str()), (1, "c@example.com"));
     assert_eq!(s.store.lead_count(), 2);
-    // Each skipped acknowledgement is recorded as a processing step.
+    // Each step is recorded as a processing step: the first lead's skip; the second's refused
+    // text and its email.
     let trail = s.audit.all();
     let acknowledge = leadflow::domain::AuditActor::system("acknowledge");
-    assert_eq!(trail.iter().filter(|e| e.action == leadflow::domain::AuditAction::Process && e.actor == acknowledge).count(), 2);
+    assert_eq!(trail.iter().filter(|e| e.action == leadflow::domain::AuditAction::Process && e.actor == acknowledge).count(), 3);
 }
 
 #[tokio::test]

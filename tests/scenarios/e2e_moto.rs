@@ -1,7 +1,7 @@
 //! End to end against moto (the local AWS emulator): the intake handler stores the lead in
-//! DynamoDB and queues it on SQS; the queued message, read back from SQS, is handed to the
-//! acknowledge handler, which texts through SNS. moto runs no Lambda triggers, so the test
-//! plays the event source mapping itself.
+//! DynamoDB with its outbox record; the relay, fed from the table's stream, queues the event on
+//! SQS; the queued message, read back from SQS, is handed to the acknowledge handler, which texts
+//! through SNS. moto runs no Lambda triggers, so the test plays the event source mappings itself.
 
 use aws_lambda_events::sqs::{SqsEvent, SqsMessage};
 use chrono::{TimeZone, Utc};
@@ -12,7 +12,7 @@ use leadflow::adapters::aws::sqs::{delete_message, receive_records, ReceiveOptio
 use leadflow::app::Services;
 use leadflow::handlers;
 use leadflow::ports::{Consumer, ManualClock};
-use leadflow_tests::aws::{MotoAws, TestQueues};
+use leadflow_tests::aws::{MotoAws, StreamRelay, TestQueues};
 use leadflow_tests::leads::unique_phone;
 use std::sync::Arc;
 use std::time::Duration;
@@ -22,16 +22,18 @@ struct World {
     queues: TestQueues,
     services: Services,
     clock: Arc<ManualClock>,
+    stream: StreamRelay,
 }
 
 async fn world() -> World {
     let aws = MotoAws::connect().await;
     let store = Arc::new(aws.fresh_kms_store().await.0);
+    let stream = StreamRelay::open(&aws, store.table()).await;
     let queues = aws.fresh_queues(Duration::from_secs(30)).await;
     let open = chrono_tz::America::New_York.with_ymd_and_hms(2026, 3, 3, 10, 30, 0).unwrap().with_timezone(&Utc);
     let clock = Arc::new(ManualClock::new(open));
     let services = aws.services(store, &queues, clock.clone()).await;
-    World { aws, queues, services, clock }
+    World { aws, queues, services, clock, stream }
 }
 
 /// An API Gateway (HTTP API v2) form post, as Lambda would hand it to the intake function.
@@ -57,6 +59,14 @@ fn form(phone: &str) -> String {
 }
 
 impl World {
+    /// Posts a form to the intake handler, then runs the relay over the table's stream (as its
+    /// event source mapping would), so the event is on the consumers' queues.
+    async fn intake(&self, body: &str) -> lambda_http::Response<Body> {
+        let resp = handlers::intake::handle(&self.services, form_post(body)).await;
+        self.stream.relay(&self.services).await;
+        resp
+    }
+
     /// Reads what is on the acknowledge queue, as Lambda's SQS trigger would.
     async fn receive(&self) -> Vec<SqsMessage> {
         let opts = ReceiveOptions { max_messages: 10, wait: Duration::from_secs(1), visibility_timeout: Some(Duration::ZERO) };
@@ -82,10 +92,11 @@ impl World {
 async fn a_form_post_is_stored_queued_and_acknowledged_by_one_sms() {
     let w = world().await;
     let phone = unique_phone();
-    let resp = handlers::intake::handle(&w.services, form_post(&form(phone.as_e164()))).await;
+    let resp = w.intake(&form(phone.as_e164())).await;
     assert_eq!(resp.status(), 202);
     let Body::Text(body) = resp.body() else { panic!("json body") };
-    let id: leadflow::domain::LeadId = serde_json::from_str::<serde_json::Value>(body).unwrap()["id"].as_str().unwrap().parse().unwrap();
+    assert!(serde_json::from_str::<serde_json::Value>(body).unwrap()["receipt_id"].is_string(), "{body}");
+    let id = leadflow_tests::leads::lead_of_phone(&w.services, phone.as_e164()).await;
 
     let records = w.receive().await;
     assert_eq!(records.len(), 1);
@@ -110,7 +121,7 @@ async fn a_form_post_is_stored_queued_and_acknowledged_by_one_sms() {
 async fn the_same_sqs_record_handled_twice_sends_one_sms() {
     let w = world().await;
     let phone = unique_phone();
-    assert_eq!(handlers::intake::handle(&w.services, form_post(&form(phone.as_e164()))).await.status(), 202);
+    assert_eq!(w.intake(&form(phone.as_e164())).await.status(), 202);
     let records = w.receive().await;
     assert_eq!(w.acknowledge(records.clone()).await, 0);
     assert_eq!(w.acknowledge(records.clone()).await, 0);
@@ -125,7 +136,7 @@ async fn the_same_sqs_record_handled_twice_sends_one_sms() {
 async fn racing_first_deliveries_send_one_sms() {
     let w = world().await;
     let phone = unique_phone();
-    assert_eq!(handlers::intake::handle(&w.services, form_post(&form(phone.as_e164()))).await.status(), 202);
+    assert_eq!(w.intake(&form(phone.as_e164())).await.status(), 202);
     let records = w.receive().await;
     let copies = futures::future::join_all((0..4).map(|_| w.acknowledge(records.clone()))).await;
     // Copies that lost the claim asked to be retried; retrying them finds the work done.
@@ -139,10 +150,17 @@ async fn racing_first_deliveries_send_one_sms() {
 async fn the_same_form_posted_twice_is_one_lead_and_one_sms() {
     let w = world().await;
     let phone = unique_phone();
-    let first = handlers::intake::handle(&w.services, form_post(&form(phone.as_e164()))).await;
-    let second = handlers::intake::handle(&w.services, form_post(&form(phone.as_e164()))).await;
+    let first = w.intake(&form(phone.as_e164())).await;
+    let second = w.intake(&form(phone.as_e164())).await;
     assert_eq!((first.status(), second.status()), (http::StatusCode::ACCEPTED, http::StatusCode::ACCEPTED));
-    assert_eq!(first.body(), second.body(), "both answers name the same lead");
+    // Two receipts, the same shape, neither naming the lead.
+    let answer = |r: &lambda_http::Response<Body>| match r.body() {
+        Body::Text(t) => serde_json::from_str::<serde_json::Value>(t).unwrap(),
+        _ => panic!("json body"),
+    };
+    let (a, b) = (answer(&first), answer(&second));
+    assert_ne!(a["receipt_id"], b["receipt_id"]);
+    assert_eq!(a.as_object().unwrap().keys().collect::<Vec<_>>(), b.as_object().unwrap().keys().collect::<Vec<_>>());
     // Two events were queued (captured, then repeated); handling both sends one text.
     let mut records = w.receive().await;
     if records.len() < 2 {
@@ -183,10 +201,11 @@ async fn a_message_that_keeps_failing_moves_to_the_dead_letter_queue() {
 async fn a_lead_is_scored_assigned_and_escalated_through_dynamodb_sqs_and_sns() {
     let w = world().await;
     let phone = unique_phone();
-    let resp = handlers::intake::handle(&w.services, form_post(&form(phone.as_e164()))).await;
+    let resp = w.intake(&form(phone.as_e164())).await;
     assert_eq!(resp.status(), 202);
     let Body::Text(body) = resp.body() else { panic!("json body") };
-    let id: leadflow::domain::LeadId = serde_json::from_str::<serde_json::Value>(body).unwrap()["id"].as_str().unwrap().parse().unwrap();
+    assert!(serde_json::from_str::<serde_json::Value>(body).unwrap()["receipt_id"].is_string(), "{body}");
+    let id = leadflow_tests::leads::lead_of_phone(&w.services, phone.as_e164()).await;
     let opts = ReceiveOptions { max_messages: 10, wait: Duration::from_secs(1), visibility_timeout: Some(Duration::ZERO) };
     let records = receive_records(&w.aws.sqs, &w.queues.pair(Consumer::Score).main, opts).await.unwrap();
     assert_eq!(records.len(), 1);

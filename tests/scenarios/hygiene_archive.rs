@@ -49,7 +49,7 @@ async fn seed(s: &Services, t0: DateTime<Utc>) -> Leads {
         mk("wound_care", LeadStatus::Contacted),
     ];
     for l in &all {
-        s.leads.create_or_match(l).await.unwrap();
+        s.leads.create_or_match(l, &Default::default()).await.unwrap();
     }
     Leads { med_spa: all[0].id, franchise: all[1].id, converted: all[2].id, booked: all[3].id, replied: all[4].id }
 }
@@ -187,11 +187,12 @@ async fn archive_and_ttl_with_a_moved_clock_on_dynamodb() {
     assert!(items.iter().any(|i| sk(i).starts_with("TL#")), "timeline entries are among them");
     // The unique claim on the phone expires too (it names the number).
     let phone = store_lead_phone(&s, id).await;
+    let line = s.leads.get(id).await.unwrap().unwrap().context.service_line;
     let claim = store
         .client()
         .get_item()
         .table_name(store.table())
-        .key("PK", aws_sdk_dynamodb::types::AttributeValue::S(format!("CLAIM#PHONE#{phone}")))
+        .key("PK", aws_sdk_dynamodb::types::AttributeValue::S(format!("CLAIM#PHONE#{phone}#{line}")))
         .key("SK", aws_sdk_dynamodb::types::AttributeValue::S("CLAIM".into()))
         .send()
         .await
@@ -215,7 +216,7 @@ async fn test_index_case(s: &Services) {
     let mut young = lead(t0 + Duration::days(5), "med_spa", LeadStatus::New);
     young.test = true;
     for l in [&old, &young] {
-        s.leads.create_or_match(l).await.unwrap();
+        s.leads.create_or_match(l, &Default::default()).await.unwrap();
         s.hygiene.mark_test(l).await.unwrap();
         s.hygiene.mark_test(l).await.unwrap();
         s.timeline.append(&leadflow_tests::leads::timeline_entry(l.id, l.created_at)).await.unwrap();
@@ -229,7 +230,7 @@ async fn test_index_case(s: &Services) {
     assert_eq!(s.hygiene.test_leads_before(t0 + Duration::days(6), 10).await.unwrap(), vec![young.id]);
     // The deleted lead's phone is free: a new inquiry from it is a new lead.
     let again = Lead { id: LeadId::random(), ..old.clone() };
-    assert_eq!(s.leads.create_or_match(&again).await.unwrap(), leadflow::ports::CaptureOutcome::Created);
+    assert_eq!(s.leads.create_or_match(&again, &Default::default()).await.unwrap(), leadflow::ports::CaptureOutcome::Created);
 }
 
 #[tokio::test]

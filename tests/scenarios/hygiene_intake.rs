@@ -13,16 +13,16 @@ use leadflow::ports::{Clock, ManualClock};
 use leadflow::runtime::embedded::EmbeddedSystem;
 use std::sync::Arc;
 
-/// The shipped configuration with the fill time and the rate limits switched on.
+/// The shipped configuration with the fill time on and the rate limits lowered.
 fn config() -> Config {
     let text = DEFAULT_CONFIG
         .replace("min_fill_seconds = 0", "min_fill_seconds = 3")
         .replace(
-            "# [spam.rate_limits]\n# per_ip = { limit = 20, window_seconds = 3600 }\n# per_phone = { limit = 5, window_seconds = 86400 }",
-            "[spam.rate_limits]\nper_ip = { limit = 3, window_seconds = 3600 }\nper_phone = { limit = 2, window_seconds = 3600 }",
+            "per_ip = { limit = 20, window_seconds = 3600 }\nper_network = { limit = 60, window_seconds = 3600 }\nper_phone = { limit = 5, window_seconds = 86400 }",
+            "per_ip = { limit = 3, window_seconds = 3600 }\nper_phone = { limit = 2, window_seconds = 3600 }",
         )
         .replace("emails = []\nphones = []", "emails = [\"qa@harborhealth.example\"]\nphones = []");
-    assert!(text.contains("per_ip = { limit = 3"), "the test switches the limits on");
+    assert!(text.contains("per_ip = { limit = 3"), "the test lowers the limits");
     Config::from_toml(&text, "test").unwrap()
 }
 
@@ -42,10 +42,15 @@ fn post(body: &str, ip: &str) -> lambda_http::Request {
         .with_request_context(RequestContext::ApiGatewayV2(ctx))
 }
 
+/// The signed start token of a form shown at `at` (what `GET /forms/{id}/start` hands out).
+fn token(services: &leadflow::app::Services, at: chrono::DateTime<Utc>) -> String {
+    leadflow::app::webform::start_token(&services.links, "inquiry", at, 24).unwrap()
+}
+
 /// A form as a person sends it: the honeypot empty, shown ten seconds ago.
 fn form(s: &EmbeddedSystem, extra: &str) -> String {
-    let started = (s.services.clock.now() - Duration::seconds(10)).timestamp_millis();
-    format!("first_name=Ann&service_line=med_spa&consent_sms=true&website=&form_started_at={started}&{extra}")
+    let started = token(&s.services, s.services.clock.now() - Duration::seconds(10));
+    format!("first_name=Ann&service_line=med_spa&consent_sms=true&website=&form_start={started}&{extra}")
 }
 
 async fn submit(s: &EmbeddedSystem, body: &str, ip: &str) -> (u16, Option<String>, serde_json::Value) {
@@ -72,12 +77,18 @@ async fn honeypot_and_fast_submissions_are_refused_with_no_lead_stored_and_no_sm
     assert_eq!(body["fields"][0]["field"], "website");
     assert_eq!(body["fields"][0]["code"], "honeypot_filled");
 
-    let now_ms = s.services.clock.now().timestamp_millis();
-    let fast = format!("first_name=Ann&service_line=med_spa&consent_sms=true&phone=201-555-0182&form_started_at={}", now_ms - 800);
+    let fresh = token(&s.services, s.services.clock.now() - Duration::milliseconds(800));
+    let fast = format!("first_name=Ann&service_line=med_spa&consent_sms=true&phone=201-555-0182&form_start={fresh}");
     let (status, _, body) = submit(&s, &fast, "198.51.100.1").await;
     assert_eq!(status, 422, "{body}");
-    assert_eq!(body["fields"][0]["field"], "form_started_at");
+    assert_eq!(body["fields"][0]["field"], "form_start");
     assert_eq!(body["fields"][0]["code"], "submitted_too_fast");
+
+    // A start time the page made up (the old epoch-milliseconds field) is not a token.
+    let forged =
+        format!("first_name=Ann&service_line=med_spa&phone=201-555-0185&form_start={}", s.services.clock.now().timestamp_millis() - 60_000);
+    let (status, _, body) = submit(&s, &forged, "198.51.100.1").await;
+    assert_eq!((status, body["fields"][0]["code"].as_str()), (422, Some("form_start_invalid")));
 
     let missing = "first_name=Ann&service_line=med_spa&phone=201-555-0183";
     let (status, _, body) = submit(&s, missing, "198.51.100.1").await;
@@ -127,9 +138,9 @@ async fn test_records_are_marked_never_messaged_and_deleted_after_the_configured
     let (status, _, body) =
         submit(&s, &form(&s, "phone=201-555-0171&email=QA%40harborhealth.example&consent_email=true"), "192.0.2.9").await;
     assert_eq!(status, 202, "{body}");
-    let id: leadflow::domain::LeadId = body["id"].as_str().unwrap().parse().unwrap();
+    let id: leadflow::domain::LeadId = leadflow_tests::leads::lead_of(&s.store, &body);
     let real = submit(&s, &form(&s, "phone=201-555-0172"), "192.0.2.10").await.2;
-    let real_id: leadflow::domain::LeadId = real["id"].as_str().unwrap().parse().unwrap();
+    let real_id: leadflow::domain::LeadId = leadflow_tests::leads::lead_of(&s.store, &real);
     s.drain_queues().await;
     let lead = s.services.leads.get(id).await.unwrap().unwrap();
     assert!(lead.test, "a configured test email marks the lead");
@@ -160,7 +171,7 @@ async fn a_landline_gets_no_sms_and_the_acknowledgement_falls_back_to_email() {
     let body = form(&s, "phone=%2B44%2020%207946%200000&email=ann%40harborhealth.org&consent_email=true");
     let (status, _, reply) = submit(&s, &body, "192.0.2.20").await;
     assert_eq!(status, 202, "{reply}");
-    let id: leadflow::domain::LeadId = reply["id"].as_str().unwrap().parse().unwrap();
+    let id: leadflow::domain::LeadId = leadflow_tests::leads::lead_of(&s.store, &reply);
     s.drain_queues().await;
     assert_eq!(sms_count(&s), 0, "no text to a landline");
     let emails: Vec<_> = s.outbox.entries().into_iter().filter(|e| e.channel == "email").collect();
@@ -179,7 +190,7 @@ async fn a_landline_gets_no_sms_and_the_acknowledgement_falls_back_to_email() {
 
     // A toll-free number without an email: no text, the skip recorded.
     let (_, _, reply) = submit(&s, &form(&s, "phone=800-555-0142"), "192.0.2.21").await;
-    let id: leadflow::domain::LeadId = reply["id"].as_str().unwrap().parse().unwrap();
+    let id: leadflow::domain::LeadId = leadflow_tests::leads::lead_of(&s.store, &reply);
     s.drain_queues().await;
     assert_eq!(sms_count(&s), 0);
     let timeline = s.services.timeline.list(id, None, 500).await.unwrap().items;
@@ -193,7 +204,7 @@ async fn a_disposable_email_is_flagged_and_kept() {
     let (s, _) = system();
     let (status, _, reply) = submit(&s, &form(&s, "email=someone%40mailinator.com"), "192.0.2.30").await;
     assert_eq!(status, 202, "{reply}");
-    let id: leadflow::domain::LeadId = reply["id"].as_str().unwrap().parse().unwrap();
+    let id: leadflow::domain::LeadId = leadflow_tests::leads::lead_of(&s.store, &reply);
     let lead = s.services.leads.get(id).await.unwrap().unwrap();
     assert_eq!(lead.contact.email.as_ref().unwrap().as_str(), "someone@mailinator.com", "the value is kept");
     // GET /leads/{id} answers the lead as stored: the flags are in it.
@@ -213,10 +224,10 @@ async fn on_dynamodb_refusals_store_nothing_and_the_limit_answers_429() {
     let base = aws.services(store.clone(), &queues, Arc::new(ManualClock::new(open))).await;
     let services = leadflow::app::Services { config: Arc::new(config()), ..base };
     let phone = leadflow_tests::leads::unique_phone();
-    let started = (open - Duration::seconds(10)).timestamp_millis();
+    let started = token(&services, open - Duration::seconds(10));
     let body = |extra: &str| {
         format!(
-            "first_name=Ann&service_line=med_spa&consent_sms=true&form_started_at={started}&phone={}{extra}",
+            "first_name=Ann&service_line=med_spa&consent_sms=true&form_start={started}&phone={}{extra}",
             phone.as_e164().replace('+', "%2B")
         )
     };
@@ -253,7 +264,7 @@ async fn the_optional_mx_check_flags_a_domain_without_mail_exchanger() {
     for address in ["ann%40nomail-clinic.org", "bea%40harborhealth.org", "cy%40unknown-dns.org"] {
         let (status, _, reply) = submit(&s, &format!("first_name=Ann&service_line=med_spa&email={address}"), "192.0.2.50").await;
         assert_eq!(status, 202, "{reply}");
-        let id: leadflow::domain::LeadId = reply["id"].as_str().unwrap().parse().unwrap();
+        let id: leadflow::domain::LeadId = leadflow_tests::leads::lead_of(&s.store, &reply);
         flags.push(serde_json::to_value(s.services.leads.get(id).await.unwrap().unwrap()).unwrap()["contact_flags"].clone());
     }
     assert_eq!(flags[0], serde_json::json!([{"field": "email", "code": "no_mail_exchanger"}]));

@@ -52,15 +52,18 @@ async fn case(s: &Services) {
         let fit = i % 2 == 0;
         let engaged = i % 3 == 0;
         let converted = fit && i % 4 == 0 || (!fit && i % 15 == 1);
-        s.leads.create_or_match(&scored(t0 + Duration::hours(i64::from(i)), "patient-standard", fit, engaged, converted)).await.unwrap();
+        s.leads
+            .create_or_match(&scored(t0 + Duration::hours(i64::from(i)), "patient-standard", fit, engaged, converted), &Default::default())
+            .await
+            .unwrap();
         n += 1;
     }
     // Left out: before the period, another model, a test record.
-    s.leads.create_or_match(&scored(t0 - Duration::days(10), "patient-standard", true, true, true)).await.unwrap();
-    s.leads.create_or_match(&scored(t0, "franchise", true, true, true)).await.unwrap();
+    s.leads.create_or_match(&scored(t0 - Duration::days(10), "patient-standard", true, true, true), &Default::default()).await.unwrap();
+    s.leads.create_or_match(&scored(t0, "franchise", true, true, true), &Default::default()).await.unwrap();
     let mut test = scored(t0, "patient-standard", true, true, true);
     test.test = true;
-    s.leads.create_or_match(&test).await.unwrap();
+    s.leads.create_or_match(&test, &Default::default()).await.unwrap();
 
     let q = ReviewQuery { model: "patient-standard".into(), from: t0, to: t0 + Duration::days(30) };
     let r = run(s, &q).await.unwrap();

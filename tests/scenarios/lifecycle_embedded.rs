@@ -18,7 +18,7 @@ async fn system_with(lead: &Lead) -> EmbeddedSystem {
 async fn system_and_clock(lead: &Lead) -> (EmbeddedSystem, Arc<ManualClock>) {
     let clock = Arc::new(ManualClock::new(Utc.with_ymd_and_hms(2026, 3, 3, 15, 30, 0).unwrap()));
     let system = EmbeddedSystem::new(Config::embedded_default().unwrap(), clock.clone());
-    system.store.create_or_match(lead).await.unwrap();
+    system.store.create_or_match(lead, &Default::default()).await.unwrap();
     (system, clock)
 }
 

@@ -118,7 +118,7 @@ async fn two_records(s: &Services) -> (Lead, Lead) {
     b.consent.sms = Some(consent(true, t0 + Duration::hours(3), Some(t0 + Duration::hours(5))));
     b.context.concern = None;
     for l in [&a, &b] {
-        assert_eq!(s.leads.create_or_match(l).await.unwrap(), CaptureOutcome::Created);
+        assert_eq!(s.leads.create_or_match(l, &Default::default()).await.unwrap(), CaptureOutcome::Created);
         s.timeline.append(&timeline_entry(l.id, l.created_at)).await.unwrap();
     }
     let note = TimelineEntry::new(
@@ -160,9 +160,9 @@ async fn merge_then_unmerge_restores_both_records_byte_for_byte(world: World) {
     assert!(tl.iter().any(|e| matches!(&e.kind, TimelineKind::Merged { merge_id: m, .. } if *m == merge_id)));
     // b's claims moved: a new inquiry from b's phone or email finds the survivor.
     let again = sample_lead_at(Some(b.contact.phone.as_ref().unwrap().as_e164()), None, base_time() + Duration::days(1));
-    assert_eq!(s.leads.create_or_match(&again).await.unwrap(), CaptureOutcome::Matched(a.id));
+    assert_eq!(s.leads.create_or_match(&again, &Default::default()).await.unwrap(), CaptureOutcome::Matched(a.id));
     let again = sample_lead_at(None, Some(b.contact.email.as_ref().unwrap().as_str()), base_time() + Duration::days(1));
-    assert_eq!(s.leads.create_or_match(&again).await.unwrap(), CaptureOutcome::Matched(a.id));
+    assert_eq!(s.leads.create_or_match(&again, &Default::default()).await.unwrap(), CaptureOutcome::Matched(a.id));
     // Merging again is a no-op.
     assert_eq!(merge(s, a.id, b.id, How::Manual, "maria").await.unwrap(), MergeOutcome::AlreadyOne { survivor: a.id });
 
@@ -275,7 +275,7 @@ async fn concurrent_merges_of_overlapping_pairs_never_lose_a_record(world: World
     let mut leads = Vec::new();
     for i in 0..6 {
         let l = sample_lead_at(Some(unique_phone().as_e164()), None, base_time() + Duration::minutes(i));
-        s.leads.create_or_match(&l).await.unwrap();
+        s.leads.create_or_match(&l, &Default::default()).await.unwrap();
         s.timeline.append(&timeline_entry(l.id, l.created_at)).await.unwrap();
         leads.push(l);
     }
@@ -305,7 +305,7 @@ async fn concurrent_merges_of_overlapping_pairs_never_lose_a_record(world: World
         assert!(tl.iter().any(|e| e.at == l.created_at), "{}'s history is not on its survivor", l.id);
         // Its phone leads to the survivor.
         let again = sample_lead_at(Some(l.contact.phone.as_ref().unwrap().as_e164()), None, base_time() + Duration::days(1));
-        assert_eq!(s.leads.create_or_match(&again).await.unwrap(), CaptureOutcome::Matched(survivor.id));
+        assert_eq!(s.leads.create_or_match(&again, &Default::default()).await.unwrap(), CaptureOutcome::Matched(survivor.id));
     }
     assert_eq!(live.len(), 6 - merged, "{merged} merges but {} live records", live.len());
     // Every tombstone has its merge record (and so its before-image).
@@ -353,14 +353,17 @@ async fn the_hygiene_job_merges_and_queues_what_changed() {
         l.context.date_of_birth = chrono::NaiveDate::from_ymd_opt(1980, 5, 17);
         l
     };
-    // The first record was closed, so intake's exact dedupe let the second one in.
-    let mut first = named("Chinedu", sample_lead_at(Some(phone.as_e164()), None, t0));
-    first.status = leadflow::domain::LeadStatus::Disqualified;
+    // The first record had another number when the second came in with this one; staff then
+    // corrected the first's number: two open leads of one person on one line.
+    let mut first = named("Chinedu", sample_lead_at(Some(unique_phone().as_e164()), None, t0));
     let second = named("Chinedu", sample_lead_at(Some(phone.as_e164()), None, t0 + Duration::hours(1)));
     let third = named("Chinedu", sample_lead_at(None, Some("c.okafor@example.org"), t0 + Duration::hours(2)));
     for l in [&first, &second, &third] {
-        assert_eq!(s.leads.create_or_match(l).await.unwrap(), CaptureOutcome::Created);
+        assert_eq!(s.leads.create_or_match(l, &Default::default()).await.unwrap(), CaptureOutcome::Created);
     }
+    first.contact.phone = Some(phone.clone());
+    first.version += 1;
+    s.leads.save(&first).await.unwrap();
     let report = leadflow::app::hygiene::run(s).await.unwrap();
     let dup = &report.steps[0];
     assert_eq!(dup.counts.get("changed"), Some(&3), "{report:?}");

@@ -132,7 +132,7 @@ async fn every_resource_of_the_template_is_made_in_moto_as_declared() {
 /// A table with a stream, an index and TTL; a queue with its dead-letter queue; a topic; a
 /// parameter; and a function reading them: none of them known to any code.
 const ADDED: &str = r#"
-OutboxTable:
+ArchiveTable:
   Type: AWS::DynamoDB::Table
   Properties:
     BillingMode: PAY_PER_REQUEST
@@ -149,36 +149,36 @@ OutboxTable:
         Projection: { ProjectionType: KEYS_ONLY }
     StreamSpecification: { StreamViewType: NEW_AND_OLD_IMAGES }
     TimeToLiveSpecification: { AttributeName: gone_at, Enabled: true }
-RelayQueue:
+ArchiveQueue:
   Type: AWS::SQS::Queue
   Properties:
     VisibilityTimeout: 45
     RedrivePolicy:
-      deadLetterTargetArn: !GetAtt RelayDeadLetterQueue.Arn
+      deadLetterTargetArn: !GetAtt ArchiveDeadLetterQueue.Arn
       maxReceiveCount: 7
-RelayDeadLetterQueue:
+ArchiveDeadLetterQueue:
   Type: AWS::SQS::Queue
   Properties:
     MessageRetentionPeriod: 1209600
-RelayTopic:
+ArchiveTopic:
   Type: AWS::SNS::Topic
-RelaySetting:
+ArchiveSetting:
   Type: AWS::SSM::Parameter
   Properties:
-    Name: !Sub "/${AWS::StackName}/relay/batch"
+    Name: !Sub "/${AWS::StackName}/archive/batch"
     Type: String
     Value: "25"
-RelayFunction:
+ArchiveFunction:
   Type: AWS::Serverless::Function
   Properties:
     Environment:
       Variables:
-        LEADFLOW_FUNCTION: relay
-        RELAY_STREAM: !GetAtt OutboxTable.StreamArn
-        RELAY_QUEUE: !Ref RelayQueue
-        RELAY_TOPIC: !Ref RelayTopic
-        RELAY_SETTING: !Ref RelaySetting
-        RELAY_DLQ_NAME: !GetAtt RelayDeadLetterQueue.QueueName
+        LEADFLOW_FUNCTION: archive
+        ARCHIVE_STREAM: !GetAtt ArchiveTable.StreamArn
+        ARCHIVE_QUEUE: !Ref ArchiveQueue
+        ARCHIVE_TOPIC: !Ref ArchiveTopic
+        ARCHIVE_SETTING: !Ref ArchiveSetting
+        ARCHIVE_DLQ_NAME: !GetAtt ArchiveDeadLetterQueue.QueueName
 "#;
 
 #[tokio::test]
@@ -193,18 +193,18 @@ async fn a_resource_added_to_the_template_is_made_with_nothing_else_changed() {
     stack.provision_all().await.unwrap();
     let counts = check_made(&aws, &stack).await;
     assert!(counts["AWS::SSM::Parameter"] == 1, "{counts:?}");
-    let env = stack.function_environment("relay").await.unwrap();
-    let table = aws.dynamodb.describe_table().table_name(stack.resource("OutboxTable").unwrap().reference).send().await.unwrap();
-    assert_eq!(env.get("RELAY_STREAM").map(String::as_str), table.table().unwrap().latest_stream_arn());
-    assert_eq!(env["RELAY_QUEUE"], stack.resource("RelayQueue").unwrap().reference);
-    assert!(env["RELAY_QUEUE"].starts_with(&aws.endpoint), "a moto queue URL: {}", env["RELAY_QUEUE"]);
-    assert!(env["RELAY_TOPIC"].starts_with("arn:aws:sns:"), "{env:?}");
-    assert_eq!(env["RELAY_SETTING"], format!("/{}/relay/batch", stack.name()));
-    assert_eq!(env["RELAY_DLQ_NAME"], format!("{}-RelayDeadLetterQueue", stack.name()));
+    let env = stack.function_environment("archive").await.unwrap();
+    let table = aws.dynamodb.describe_table().table_name(stack.resource("ArchiveTable").unwrap().reference).send().await.unwrap();
+    assert_eq!(env.get("ARCHIVE_STREAM").map(String::as_str), table.table().unwrap().latest_stream_arn());
+    assert_eq!(env["ARCHIVE_QUEUE"], stack.resource("ArchiveQueue").unwrap().reference);
+    assert!(env["ARCHIVE_QUEUE"].starts_with(&aws.endpoint), "a moto queue URL: {}", env["ARCHIVE_QUEUE"]);
+    assert!(env["ARCHIVE_TOPIC"].starts_with("arn:aws:sns:"), "{env:?}");
+    assert_eq!(env["ARCHIVE_SETTING"], format!("/{}/archive/batch", stack.name()));
+    assert_eq!(env["ARCHIVE_DLQ_NAME"], format!("{}-ArchiveDeadLetterQueue", stack.name()));
     // The table takes writes under its own keys (the redrive policy was checked above).
     aws.dynamodb
         .put_item()
-        .table_name(stack.resource("OutboxTable").unwrap().reference)
+        .table_name(stack.resource("ArchiveTable").unwrap().reference)
         .item("PK", aws_sdk_dynamodb::types::AttributeValue::S("a".into()))
         .item("SK", aws_sdk_dynamodb::types::AttributeValue::S("b".into()))
         .send()

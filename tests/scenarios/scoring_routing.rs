@@ -64,7 +64,7 @@ async fn new_touchpoints_score_the_lead_again_and_the_history_shows_each_score()
             detail: Default::default(),
             page: page.map(|p| p.to_string().try_into().unwrap()),
         };
-        leadflow::app::touchpoints::record(&s.services, id, tp, "u-web", None).await.unwrap();
+        leadflow::app::touchpoints::record(&s.services, id, tp, true, "u-web", None).await.unwrap();
     }
     s.drain_queues().await;
     let score = lead(&s, id).await.score.unwrap();
@@ -210,7 +210,7 @@ mod on_moto {
 
     async fn new_lead(s: &Services) -> leadflow::domain::LeadId {
         let l = sample_lead_at(Some(unique_phone().as_e164()), None, ny(3, 10, 30));
-        s.leads.create_or_match(&l).await.unwrap();
+        s.leads.create_or_match(&l, &Default::default()).await.unwrap();
         l.id
     }
 

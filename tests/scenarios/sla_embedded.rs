@@ -64,7 +64,7 @@ async fn a_contact_attempt_stops_the_ladder() {
     assert_eq!(overdue(&s).len(), 1);
     clock.set(ny(3, 10, 33));
     let attempt = ContactAttempt { channel: ContactChannel::Call, outcome: ContactOutcome::Voicemail, note: None };
-    let done = record(&s.services, ContactRequest { lead_id: id, attempt, by: "agent-7".into(), idempotency_key: None }).await.unwrap();
+    let done = record(&s.services, ContactRequest { lead_id: id, attempt, by: "agent-7".into(), idempotency_key: None }).await.unwrap().0;
     assert!(done.first_contact);
     assert_eq!(done.first_contact_at, ny(3, 10, 33));
     assert_eq!(done.status, LeadStatus::Contacted);
@@ -101,9 +101,11 @@ async fn a_crisis_lead_at_2_am_pages_the_on_call_counselor_at_once() {
     clock.set(ny(3, 2, 2));
     s.tick().await.unwrap();
     assert_eq!(overdue(&s), ["member:sam"]);
+    // Two minutes later the backup's turn: ria works weekdays 10:00-20:00 and is not on call
+    // tonight, so she is not woken; the step passes on, and the member on call is told again.
     clock.set(ny(3, 2, 4));
     s.tick().await.unwrap();
-    assert_eq!(overdue(&s), ["member:sam", "member:ria"], "sam's backup");
+    assert_eq!(overdue(&s), ["member:sam", "member:sam"], "nobody off shift is paged");
 }
 
 #[tokio::test]

@@ -27,6 +27,23 @@ impl EventQueue for Recorder {
         self.events.lock().unwrap().push(event.clone());
         self.inner.publish(event).await
     }
+
+    /// The outbox relay sends consumer by consumer: an event is recorded once, at its first.
+    async fn send(&self, consumer: leadflow::ports::Consumer, event: &LeadEvent) -> Result<(), QueueError> {
+        if leadflow::ports::Consumer::of(event.kind).first() == Some(&consumer) {
+            self.events.lock().unwrap().push(event.clone());
+        }
+        self.inner.send(consumer, event).await
+    }
+
+    async fn publish_later(
+        &self,
+        consumer: leadflow::ports::Consumer,
+        event: &LeadEvent,
+        delay: chrono::Duration,
+    ) -> Result<(), QueueError> {
+        self.inner.publish_later(consumer, event, delay).await
+    }
 }
 
 struct World {
@@ -42,7 +59,10 @@ fn open_hours() -> DateTime<Utc> {
 
 fn world() -> World {
     let clock = Arc::new(ManualClock::new(open_hours()));
-    let mut system = EmbeddedSystem::new(Config::embedded_default().unwrap(), clock.clone()).with_webhooks(context());
+    // Many texts in one second of the manual clock (replies to several keywords): a high rate.
+    let mut config = Config::embedded_default().unwrap();
+    config.messaging.pacing.parts_per_second = 1000;
+    let mut system = EmbeddedSystem::new(config, clock.clone()).with_webhooks(context());
     let recorder = Arc::new(Recorder { inner: system.services.queue.clone(), events: Mutex::default() });
     system.services.queue = recorder.clone();
     World { system, clock, recorder }
@@ -84,7 +104,7 @@ impl World {
         let resp = handlers::intake::handle(self.services(), req).await;
         assert_eq!(resp.status(), 202);
         let Body::Text(t) = resp.body() else { panic!() };
-        let id: LeadId = serde_json::from_str::<serde_json::Value>(t).unwrap()["id"].as_str().unwrap().parse().unwrap();
+        let id: LeadId = leadflow_tests::leads::lead_of(&self.system.store, &serde_json::from_str::<serde_json::Value>(t).unwrap());
         self.system.drain_queues().await;
         self.get(id).await
     }
@@ -109,8 +129,15 @@ impl World {
         self.recorder.events.lock().unwrap().iter().filter(|e| e.kind == kind).cloned().collect()
     }
 
+    /// Whether the event is stored (a generic source's ids are kept under the source's name).
     async fn stored(&self, provider: Provider, id: &str) -> bool {
-        self.services().inbound.get_inbound(provider, id).await.unwrap().is_some()
+        let id = if provider == Provider::Source { format!("chat_widget:{id}") } else { id.to_string() };
+        self.services().inbound.get_inbound(provider, &id).await.unwrap().is_some()
+    }
+
+    /// The signed payment reference a payment link would carry (Stripe's `client_reference_id`).
+    fn payment_reference(&self, lead: LeadId) -> String {
+        leadflow::app::references::reference(self.services(), leadflow::app::references::PAYMENT, lead).unwrap()
     }
 }
 
@@ -388,6 +415,72 @@ async fn start_re_subscribes_with_a_keyword_consent_record() {
 }
 
 #[tokio::test]
+async fn a_corrected_number_is_texted_only_after_the_person_confirms_it() {
+    use leadflow::app::conversation::{send, Refusal, StaffMessage};
+    use leadflow::domain::text::FreeText;
+    let w = world();
+    let (old, new) = ("+12015550163", "+12015550164");
+    let lead = w.lead(old, "fix@example.com", true).await;
+    let text = |t: &str| StaffMessage {
+        channel: ContactChannel::Sms,
+        subject: None,
+        text: FreeText::parse(t, 1000).unwrap(),
+        override_quiet_hours: None,
+    };
+    // A staff member corrects the number: the text consent was given for the old one.
+    let edits = [("phone".to_string(), "(201) 555-0164".to_string())].into_iter().collect();
+    let edited = leadflow::app::leads::edit_details(w.services(), lead.id, &edits, "maria").await.unwrap();
+    assert!(edited.fields.contains(&"consent"), "{:?}", edited.fields);
+    let after = w.get(lead.id).await;
+    let sms = after.consent.sms.clone().unwrap();
+    assert!(!sms.is_active() && sms.revoked_via.as_deref() == Some("contact_changed"), "{sms:?}");
+    assert_eq!(sms.text_version, lead.consent.sms.as_ref().unwrap().text_version, "the decision stays on record");
+    assert!(after.consent.email.as_ref().unwrap().is_active(), "the e-mail address did not change");
+    assert!(w.timeline(lead.id).await.iter().any(|e| matches!(&e.kind,
+        TimelineKind::ConsentRevoked { channel: ContactChannel::Sms, via } if via == "contact_changed")));
+    // Neither staff nor automation may text the new number yet.
+    let refused = send(w.services(), lead.id, text("Hi Ann, is this your number now?"), "maria", None).await.unwrap();
+    assert!(matches!(refused, Err(Refusal::Gate { .. })), "{refused:?}");
+    assert!(w.sms_to(new).is_empty());
+    // The person confirms from the new number: texts may go there again.
+    w.clock.advance(Duration::minutes(5));
+    assert_eq!(w.deliver(twilio_sms("SMfix1", new, "START")).await, 200);
+    assert!(w.get(lead.id).await.consent.sms.unwrap().is_active());
+    let sent = send(w.services(), lead.id, text("Thanks Ann, when can we call you?"), "maria", None).await.unwrap();
+    assert!(sent.is_ok(), "{sent:?}");
+    assert!(w.sms_to(new).iter().any(|e| e.purpose == "staff"));
+}
+
+/// The other way the person confirms a corrected number: a new inquiry from it, with its
+/// consent, recorded on the same lead. A "no" in a public submission still changes nothing.
+#[tokio::test]
+async fn a_corrected_number_is_confirmed_by_a_new_inquiry_with_its_consent() {
+    let w = world();
+    let (old, new) = ("+12015550165", "+12015550166");
+    let lead = w.lead(old, "again@example.com", true).await;
+    let edits = [("phone".to_string(), "(201) 555-0166".to_string())].into_iter().collect();
+    leadflow::app::leads::edit_details(w.services(), lead.id, &edits, "maria").await.unwrap();
+    assert!(!w.get(lead.id).await.consent.sms.unwrap().is_active(), "set aside");
+    // A submission from the new number without consent: still set aside.
+    let refused = w.lead(new, "again@example.com", false).await;
+    assert_eq!(refused.id, lead.id, "recorded on the same lead");
+    assert!(!refused.consent.sms.as_ref().unwrap().is_active());
+    // With consent: the new number may be texted.
+    w.clock.advance(Duration::minutes(5));
+    let confirmed = w.lead(new, "again@example.com", true).await;
+    assert_eq!(confirmed.id, lead.id);
+    let sms = confirmed.consent.sms.unwrap();
+    assert!(sms.is_active() && sms.revoked_via.is_none(), "{sms:?}");
+    // A person who texted STOP is not re-subscribed by a public submission: the lead keeps the
+    // refusal and the number stays suppressed, whatever lead the submission lands on.
+    assert_eq!(w.deliver(twilio_sms("SMagain1", new, "STOP")).await, 200);
+    w.clock.advance(Duration::minutes(5));
+    w.lead(new, "again@example.com", true).await;
+    assert!(!w.get(lead.id).await.consent.sms.unwrap().is_active());
+    assert!(w.services().suppressions.is_suppressed(ContactChannel::Sms, new).await.unwrap());
+}
+
+#[tokio::test]
 async fn a_reply_is_a_touchpoint_that_stops_cadences_and_alerts_the_assignee() {
     let w = world();
     let phone = "+12015550163";
@@ -426,7 +519,7 @@ async fn a_reply_is_a_touchpoint_that_stops_cadences_and_alerts_the_assignee() {
 async fn a_payment_converts_with_its_minor_unit_amount_once() {
     let w = world();
     let lead = w.lead("+12015550164", "pay@example.com", false).await;
-    let event = checkout_completed("evt_1", &lead.id.to_string(), 129_900, "usd", w.now());
+    let event = checkout_completed("evt_1", &w.payment_reference(lead.id), 129_900, "usd", w.now());
     assert_eq!(w.deliver(stripe(&event, w.now())).await, 200);
     let after = w.get(lead.id).await;
     assert_eq!(after.status, LeadStatus::Converted);
@@ -455,7 +548,7 @@ async fn a_payment_converts_with_its_minor_unit_amount_once() {
 async fn zero_decimal_currencies_keep_their_amount() {
     let w = world();
     let lead = w.lead("+12015550165", "yen@example.com", false).await;
-    let event = checkout_completed("evt_jpy", &lead.id.to_string(), 5000, "jpy", w.now());
+    let event = checkout_completed("evt_jpy", &w.payment_reference(lead.id), 5000, "jpy", w.now());
     assert_eq!(w.deliver(stripe(&event, w.now())).await, 200);
     let after = w.get(lead.id).await;
     assert_eq!(after.payments[0].amount.minor, 5000);

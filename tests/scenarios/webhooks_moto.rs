@@ -10,7 +10,7 @@ use leadflow::config::Config;
 use leadflow::domain::{ContactChannel, LeadId, LeadStatus};
 use leadflow::handlers;
 use leadflow::ports::{Consumer, ManualClock};
-use leadflow_tests::aws::{MotoAws, TestQueues};
+use leadflow_tests::aws::{MotoAws, StreamRelay, TestQueues};
 use leadflow_tests::leads::unique_phone;
 use leadflow_tests::webhooks::{checkout_completed, context, post, stripe, twilio_sms};
 use std::sync::Arc;
@@ -20,20 +20,24 @@ struct World {
     aws: MotoAws,
     queues: TestQueues,
     services: Services,
+    stream: StreamRelay,
 }
 
 async fn world() -> World {
     let aws = MotoAws::connect().await;
     let store = Arc::new(aws.fresh_store().await);
+    let stream = StreamRelay::open(&aws, store.table()).await;
     let queues = aws.fresh_queues(Duration::from_secs(30)).await;
     let open = chrono_tz::America::New_York.with_ymd_and_hms(2026, 3, 3, 10, 30, 0).unwrap().with_timezone(&Utc);
     let services = Services { webhooks: Arc::new(context()), ..aws.services(store, &queues, Arc::new(ManualClock::new(open))).await };
-    World { aws, queues, services }
+    World { aws, queues, services, stream }
 }
 
 impl World {
-    /// Runs one consumer over what its queue holds, as Lambda's trigger would.
+    /// Runs one consumer over what its queue holds, as Lambda's trigger would (after the outbox
+    /// relay, as the table's stream trigger would).
     async fn run(&self, consumer: Consumer) -> usize {
+        self.stream.relay(&self.services).await;
         let mut handled = 0;
         loop {
             let opts = ReceiveOptions { max_messages: 10, wait: Duration::from_millis(0), visibility_timeout: Some(Duration::ZERO) };
@@ -57,8 +61,9 @@ impl World {
         let resp = handlers::intake::handle(&self.services, post("/leads", "application/json", &body.to_string(), &[])).await;
         assert_eq!(resp.status(), 202);
         let Body::Text(t) = resp.body() else { panic!() };
+        assert!(serde_json::from_str::<serde_json::Value>(t).unwrap()["receipt_id"].is_string());
         self.run(Consumer::Acknowledge).await;
-        serde_json::from_str::<serde_json::Value>(t).unwrap()["id"].as_str().unwrap().parse().unwrap()
+        leadflow_tests::leads::lead_of_phone(&self.services, phone).await
     }
 
     async fn webhook(&self, req: lambda_http::Request) {
@@ -94,7 +99,8 @@ async fn a_payment_converts_on_dynamodb_and_lists_under_converted() {
     let phone = unique_phone();
     let id = w.lead(phone.as_e164()).await;
     let now = leadflow::ports::Clock::now(w.services.clock.as_ref());
-    let event = checkout_completed("evt_moto", &id.to_string(), 49_999, "usd", now);
+    let reference = leadflow::app::references::reference(&w.services, leadflow::app::references::PAYMENT, id).unwrap();
+    let event = checkout_completed("evt_moto", &reference, 49_999, "usd", now);
     w.webhook(stripe(&event, now)).await;
     w.webhook(stripe(&event, now)).await;
     let lead = w.services.leads.get(id).await.unwrap().unwrap();

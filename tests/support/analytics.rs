@@ -51,7 +51,7 @@ async fn write_snapshot(
     match versions.get(&lead.id).copied() {
         None => {
             lead.version = 1;
-            services.leads.create_or_match(&lead).await.unwrap();
+            services.leads.create_or_match(&lead, &Default::default()).await.unwrap();
             versions.insert(lead.id, 1);
         }
         Some(v) => {

@@ -235,7 +235,9 @@ impl MotoAws {
             ],
             dedupe: store.clone(),
             rate: store.clone(),
-            hygiene: store,
+            visits: store.clone(),
+            hygiene: store.clone(),
+            pacer: store,
             mail_domains: Arc::new(leadflow::adapters::memory::StaticMailDomains::default()),
             links: Arc::new(leadflow::crypto::LinkSigner::random()),
         }
@@ -309,4 +311,131 @@ pub fn unique_name(prefix: &str) -> String {
     static NEXT: AtomicU64 = AtomicU64::new(0);
     let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or_default();
     format!("{prefix}-{}-{}-{}", std::process::id(), nanos % 1_000_000_000_000, NEXT.fetch_add(1, Ordering::Relaxed))
+}
+
+/// A table's change stream read as the relay's event source mapping reads it in AWS (moto runs
+/// no mappings): records are fetched with the Streams API from where the last batch ended,
+/// handed to the relay handler as a DynamoDB stream event, and a record the handler reports as
+/// failed is fetched again (from its sequence number) by the next poll.
+pub struct StreamRelay {
+    client: aws_sdk_dynamodbstreams::Client,
+    arn: String,
+    /// Per shard: where the next read starts.
+    positions: tokio::sync::Mutex<BTreeMap<String, Position>>,
+    /// Failed attempts per record (sequence number): after [`STREAM_MAX_ATTEMPTS`] the record is
+    /// passed over, as the mapping's bounded retries and on-failure destination do.
+    failures: tokio::sync::Mutex<BTreeMap<String, u32>>,
+}
+
+/// Attempts per stream record before it is passed over (the mapping's retries + 1).
+pub const STREAM_MAX_ATTEMPTS: u32 = 10;
+
+#[derive(Debug, Clone)]
+enum Position {
+    Iterator(String),
+    At(String),
+    After(String),
+}
+
+impl StreamRelay {
+    /// The stream of `table`, from its oldest record.
+    pub async fn open(aws: &MotoAws, table: &str) -> StreamRelay {
+        let described = aws.dynamodb.describe_table().table_name(table).send().await.expect("describe the table");
+        let arn = described.table().and_then(|t| t.latest_stream_arn()).expect("a stream").to_string();
+        let client = aws_sdk_dynamodbstreams::Client::new(&aws.config);
+        let shards = client.describe_stream().stream_arn(&arn).send().await.expect("describe the stream");
+        let mut positions = BTreeMap::new();
+        for shard in shards.stream_description().map(|d| d.shards()).unwrap_or_default() {
+            let id = shard.shard_id().expect("a shard id").to_string();
+            let it = client
+                .get_shard_iterator()
+                .stream_arn(&arn)
+                .shard_id(&id)
+                .shard_iterator_type(aws_sdk_dynamodbstreams::types::ShardIteratorType::TrimHorizon)
+                .send()
+                .await
+                .expect("a shard iterator");
+            positions.insert(id, Position::Iterator(it.shard_iterator().expect("iterator").to_string()));
+        }
+        StreamRelay { client, arn, positions: tokio::sync::Mutex::new(positions), failures: Default::default() }
+    }
+
+    /// One batch per shard through the relay handler; returns how many records were handed over.
+    pub async fn relay(&self, services: &leadflow::app::Services) -> usize {
+        use aws_sdk_dynamodbstreams::types::ShardIteratorType;
+        let mut positions = self.positions.lock().await;
+        let mut handed = 0;
+        for (shard, position) in positions.iter_mut() {
+            let iterator = match position.clone() {
+                Position::Iterator(it) => it,
+                Position::At(seq) | Position::After(seq) => self
+                    .client
+                    .get_shard_iterator()
+                    .stream_arn(&self.arn)
+                    .shard_id(shard)
+                    .shard_iterator_type(if matches!(position, Position::At(_)) {
+                        ShardIteratorType::AtSequenceNumber
+                    } else {
+                        ShardIteratorType::AfterSequenceNumber
+                    })
+                    .sequence_number(seq)
+                    .send()
+                    .await
+                    .expect("a shard iterator")
+                    .shard_iterator()
+                    .expect("iterator")
+                    .to_string(),
+            };
+            let out = self.client.get_records().shard_iterator(&iterator).send().await.expect("stream records");
+            let next = out.next_shard_iterator().map(str::to_string);
+            let records: Vec<aws_lambda_events::dynamodb::EventRecord> = out.records().iter().map(lambda_record).collect();
+            if records.is_empty() {
+                if let Some(n) = next {
+                    *position = Position::Iterator(n);
+                }
+                continue;
+            }
+            handed += records.len();
+            let mut event = aws_lambda_events::dynamodb::Event::default();
+            event.records = records;
+            let response = leadflow::handlers::relay::handle(services, event).await;
+            *position = match response.batch_item_failures.first().and_then(|f| f.item_identifier.clone()) {
+                Some(seq) => {
+                    let mut failures = self.failures.lock().await;
+                    let n = failures.entry(seq.clone()).or_default();
+                    *n += 1;
+                    if *n >= STREAM_MAX_ATTEMPTS {
+                        Position::After(seq)
+                    } else {
+                        Position::At(seq)
+                    }
+                }
+                None => match next {
+                    Some(n) => Position::Iterator(n),
+                    None => continue,
+                },
+            };
+        }
+        handed
+    }
+}
+
+/// A Streams API record as Lambda hands it to a function.
+fn lambda_record(r: &aws_sdk_dynamodbstreams::types::Record) -> aws_lambda_events::dynamodb::EventRecord {
+    let mut out = aws_lambda_events::dynamodb::EventRecord::default();
+    out.event_name = r.event_name().map(|n| n.as_str().to_string()).unwrap_or_default();
+    out.event_id = r.event_id().unwrap_or_default().to_string();
+    out.event_source = Some("aws:dynamodb".into());
+    out.aws_region = REGION.into();
+    if let Some(change) = r.dynamodb() {
+        let keys: std::collections::HashMap<String, serde_dynamo::AttributeValue> = change
+            .keys()
+            .into_iter()
+            .flatten()
+            .filter_map(|(k, v)| v.as_s().ok().map(|s| (k.clone(), serde_dynamo::AttributeValue::S(s.clone()))))
+            .collect();
+        out.change.keys = keys.into();
+        out.change.sequence_number = change.sequence_number().map(str::to_string);
+    }
+    out
 }

@@ -19,6 +19,10 @@ use leadflow::runtime::embedded::EmbeddedSystem;
 use serde_json::Value;
 use std::sync::Arc;
 
+/// The kinds of timed work the scheduled functions run (cadence steps, the SLA ladder,
+/// appointment reminders, the watch over stored inquiries, score decay checkpoints).
+pub const DUE_KINDS: [&str; 5] = ["cadence", "sla", "reminder", "watch", "decay"];
+
 /// Which adapters a world runs on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
@@ -36,7 +40,7 @@ pub async fn moto() -> Kind {
 
 enum Backend {
     Embedded(Box<EmbeddedSystem>),
-    Moto { aws: Box<MotoAws>, queues: Box<TestQueues> },
+    Moto { aws: Box<MotoAws>, queues: Box<TestQueues>, stream: Box<crate::aws::StreamRelay> },
 }
 
 /// Services on one backend and a manual clock.
@@ -61,13 +65,17 @@ impl World {
         let clock = Arc::new(ManualClock::new(at));
         match kind {
             Kind::Embedded => {
-                let settings = QueueSettings { visibility_timeout: std::time::Duration::from_millis(20), max_receive_count: 3 };
+                // A failed message is visible again at once, so a drain retries it (and finally
+                // dead-letters it) there and then: what a drain does never depends on how much
+                // real time passed.
+                let settings = QueueSettings { visibility_timeout: std::time::Duration::ZERO, max_receive_count: 3 };
                 let system = EmbeddedSystem::with_queue_settings(config, clock.clone(), settings).with_webhooks(crate::webhooks::context());
                 World { services: system.services.clone(), clock, backend: Backend::Embedded(Box::new(system)) }
             }
             Kind::Moto => {
                 let aws = MotoAws::connect().await;
                 let store = Arc::new(aws.fresh_store().await);
+                let stream = crate::aws::StreamRelay::open(&aws, store.table()).await;
                 let queues = aws.fresh_queues(std::time::Duration::from_secs(30)).await;
                 let notifier = aws.team_notifier(&config).await;
                 let services = Services {
@@ -76,8 +84,25 @@ impl World {
                     webhooks: Arc::new(crate::webhooks::context()),
                     ..aws.services(store, &queues, clock.clone()).await
                 };
-                World { services, clock, backend: Backend::Moto { aws: Box::new(aws), queues: Box::new(queues) } }
+                World { services, clock, backend: Backend::Moto { aws: Box::new(aws), queues: Box::new(queues), stream: Box::new(stream) } }
             }
+        }
+    }
+
+    /// Sends lead events through `queue` from now on (a wrapper that fails or records sends),
+    /// for intake's outbox relay and every step alike.
+    pub fn set_queue(&mut self, queue: Arc<dyn leadflow::ports::EventQueue>) {
+        self.services.queue = queue.clone();
+        if let Backend::Embedded(s) = &mut self.backend {
+            s.services.queue = queue;
+        }
+    }
+
+    /// The embedded system, when the world runs on it.
+    pub fn embedded(&self) -> Option<&EmbeddedSystem> {
+        match &self.backend {
+            Backend::Embedded(s) => Some(s),
+            Backend::Moto { .. } => None,
         }
     }
 
@@ -91,8 +116,9 @@ impl World {
             Backend::Embedded(s) => {
                 s.drain_queues().await;
             }
-            Backend::Moto { aws, queues } => loop {
-                let mut any = false;
+            Backend::Moto { aws, queues, stream } => loop {
+                // The outbox relay first (the table's stream), then every consumer's queue.
+                let mut any = stream.relay(&self.services).await > 0;
                 for consumer in Consumer::ALL {
                     let pair = queues.pair(consumer);
                     let opts = ReceiveOptions { max_messages: 10, wait: std::time::Duration::ZERO, visibility_timeout: None };
@@ -132,7 +158,7 @@ impl World {
     pub async fn capture(&self, fields: &[(&str, &str)]) -> LeadId {
         let submission =
             RawSubmission { fields: fields.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(), ip: None, user_agent: None };
-        let id = capture(&self.services, IntakeRequest { submission, idempotency_key: None }).await.unwrap().receipt.id;
+        let id = capture(&self.services, IntakeRequest { submission, idempotency_key: None }).await.unwrap().lead_id;
         self.drain().await;
         id
     }
@@ -148,14 +174,15 @@ impl World {
         for _ in 0..10_000 {
             let mut next: Option<DateTime<Utc>> = None;
             for id in leads {
-                for kind in ["cadence", "sla"] {
+                for kind in DUE_KINDS {
                     if let Some(item) = self.services.due.get(kind, &id.to_string()).await.unwrap() {
                         next = Some(next.map_or(item.due_at, |n| n.min(item.due_at)));
                     }
                 }
             }
             let target = next.map_or(to, |n| n.min(to)).max(self.now());
-            self.skip_idle_until(target).await;
+            // Never past an item still pending (one may be overdue already).
+            self.skip_idle_until(next.map_or(target, |n| n.min(target))).await;
             self.clock.set(target);
             self.tick().await;
             if target >= to {
@@ -167,13 +194,21 @@ impl World {
                 self.tick().await;
             }
         }
-        panic!("fast_forward did not reach {to}");
+        let mut pending = Vec::new();
+        for id in leads {
+            for kind in DUE_KINDS {
+                if let Some(item) = self.services.due.get(kind, &id.to_string()).await.unwrap() {
+                    pending.push(format!("{kind} {} due {} attempts {} {}", item.key, item.due_at, item.attempts, item.payload));
+                }
+            }
+        }
+        panic!("fast_forward did not reach {to} (now {}): {pending:?}", self.now());
     }
 
     /// Moves the scheduler's cursors to just before `target`, as idle ticks would have.
     pub async fn skip_idle_until(&self, target: DateTime<Utc>) {
         let to = minute_of(target) - Duration::minutes(2);
-        for kind in ["cadence", "sla"] {
+        for kind in DUE_KINDS {
             let cur = self.services.due.cursor(kind).await.unwrap();
             if cur.is_none_or(|c| c < to) {
                 self.services.due.advance_cursor(kind, cur, to).await.unwrap();
@@ -230,6 +265,25 @@ impl World {
             }
             Backend::Moto { aws, .. } => aws.sms_sent_to(e164).await.into_iter().map(|r| r.message).collect(),
         }
+    }
+
+    /// The outbox of an embedded world (texts and emails with their headers).
+    pub fn outbox(&self) -> Option<Vec<leadflow::adapters::memory::OutboxEntry>> {
+        match &self.backend {
+            Backend::Embedded(s) => Some(s.outbox.entries()),
+            Backend::Moto { .. } => None,
+        }
+    }
+
+    /// Posts a webhook request a second after the clock's now and lets the worker run. The
+    /// second is the time a reply or a provider's callback takes to arrive: without it, the
+    /// request would happen in the same instant as what it answers (the text it replies to, the
+    /// booking it moves), and their order on the timeline would be a toss-up.
+    pub async fn webhook(&self, req: lambda_http::Request) -> u16 {
+        self.clock.set(self.now() + Duration::seconds(1));
+        let status = leadflow::handlers::webhooks::handle(&self.services, req).await.status().as_u16();
+        self.drain().await;
+        status
     }
 
     /// How many emails went to `address`.

@@ -58,3 +58,16 @@ pub async fn send(
     let raw = resp.into_body().collect().await.expect("the whole body").to_bytes();
     Reply { status, headers, body: String::from_utf8_lossy(&raw).into_owned() }
 }
+
+/// The lead a `POST /leads` answer's receipt landed on (the runner's dev route `GET
+/// /local/receipts/{receipt}`, with an admin dev token): the public answer never names it.
+pub async fn lead_of_receipt(base_url: &str, answer: &Value) -> String {
+    let receipt = answer["receipt_id"].as_str().unwrap_or_else(|| panic!("no receipt_id in {answer}"));
+    let token = send(base_url, "POST", "/local/dev-token", None, &[], r#"{"user":"receipt-lookup","role":"admin"}"#).await.json()["token"]
+        .as_str()
+        .expect("a dev token")
+        .to_string();
+    let reply = send(base_url, "GET", &format!("/local/receipts/{receipt}"), Some(&token), &[], Bytes::new()).await;
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    reply.json()["lead_id"].as_str().expect("a lead id").to_string()
+}

@@ -23,11 +23,12 @@ pub fn email(input: &str) -> Email {
     Email::parse(input).expect("a valid test email")
 }
 
-/// A valid US number in the `555` exchange that no other test using the same moto server gets
+/// A valid US or Canadian number in the `555` exchange that no other test using the same moto server gets
 /// (even in another test process: see [`crate::moto::reserve_numbers`]), so a test can count
 /// the texts moto records for "its" number. Never ends in 99 (moto reports such numbers as opted
 /// out). Only numbers whose area code can take texts: some 5xx codes are personal-communication
-/// or non-geographic numbers the consent gate refuses.
+/// or non-geographic numbers the consent gate refuses, and only in the regions the shipped
+/// configuration texts.
 pub fn unique_phone() -> Phone {
     /// Numbers reserved at a time (one request to a shared moto server per block).
     const BLOCK: u64 = 64;
@@ -52,7 +53,9 @@ pub fn unique_phone() -> Phone {
             continue;
         }
         if let Ok(p) = Phone::parse(&format!("+1{area}555{line:04}"), Region::US) {
-            if p.line_type().can_receive_sms() {
+            // A US or Canadian mobile: the shipped configuration texts no other region (+1-876
+            // is Jamaica, +1-671 Guam).
+            if p.line_type().can_receive_sms() && matches!(p.region_code().as_deref(), Some("US" | "CA")) {
                 return p;
             }
         }
@@ -69,7 +72,7 @@ pub fn sample_lead_at(phone_number: Option<&str>, email_address: Option<&str>, a
     let submission = leadflow::domain::intake_form::NewLead {
         contact: Contact { first_name: None, last_name: None, phone: phone_number.map(phone), email: email_address.map(email) },
         context: context(serde_json::json!({ "service_line": "med_spa" })),
-        source: Source { channel: SourceChannel::WebForm, detail: Default::default() },
+        source: Source { channel: SourceChannel::WebForm, detail: Default::default(), journey: None },
         consent: Consents::default(),
     };
     Lead::capture(LeadId::random(), submission, at)
@@ -84,7 +87,7 @@ pub fn rich_lead() -> Lead {
         text_version: "2026-01".into(),
         text_sha256: "ab".repeat(32),
         at,
-        evidence: ConsentEvidence { captured_via: "web_form".into(), page: None, ip: Some("203.0.113.7".into()), user_agent: None },
+        evidence: ConsentEvidence { captured_via: "web_form".into(), ip: Some("203.0.113.7".into()), ..Default::default() },
         revoked_at: None,
         revoked_via: None,
     };
@@ -135,7 +138,7 @@ pub fn timeline_entry(lead_id: LeadId, at: DateTime<Utc>) -> TimelineEntry {
         lead_id,
         at,
         actor: Actor::System("intake".into()),
-        kind: TimelineKind::RepeatInquiry { touchpoint },
+        kind: TimelineKind::RepeatInquiry { touchpoint, inquiry: None },
     }
 }
 
@@ -149,4 +152,38 @@ pub fn assignment(member: &str) -> leadflow::domain::routing::Assignment {
         on_call: false,
         at: base_time(),
     }
+}
+
+/// The lead a `POST /leads` answer's receipt landed on, looked up in the embedded store: the
+/// public answer names the submission, never the lead.
+pub fn lead_of(store: &leadflow::adapters::memory::MemoryStore, answer: &serde_json::Value) -> LeadId {
+    let receipt: EventId =
+        answer["receipt_id"].as_str().unwrap_or_else(|| panic!("no receipt_id in {answer}")).parse().expect("a receipt id");
+    store.lead_of_receipt(receipt).unwrap_or_else(|| panic!("no lead holds receipt {receipt}"))
+}
+
+/// The lead holding `phone`'s newest inquiry (through the phone index: for stores whose
+/// receipts cannot be looked up, such as DynamoDB on moto).
+pub async fn lead_of_phone(services: &leadflow::app::Services, phone: &str) -> LeadId {
+    let phone = leadflow::domain::Phone::parse(phone, leadflow::domain::Region::US).expect("a phone number");
+    services.leads.find_by_phone(&phone).await.unwrap().into_iter().next().expect("a lead with that phone")
+}
+
+/// A configuration file for a local runner that sends many texts in one second of a manual clock
+/// and takes many posts from one address: the shipped file with a high sending rate and without
+/// the per-address and per-network rate limits (tests that are about either set their own).
+pub fn busy_runner_config() -> std::path::PathBuf {
+    let text = leadflow::config::DEFAULT_CONFIG
+        .replace("parts_per_second = 3", "parts_per_second = 1000")
+        .replace("per_ip = { limit = 20, window_seconds = 3600 }\n", "")
+        .replace("per_network = { limit = 60, window_seconds = 3600 }\n", "");
+    assert!(
+        text.contains("parts_per_second = 1000") && !text.contains("per_ip = { limit = 20,") && !text.contains("per_network ="),
+        "the shipped rate limits moved"
+    );
+    static N: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let path = std::env::temp_dir().join(format!("leadflow-busy-{}-{n}.toml", std::process::id()));
+    std::fs::write(&path, text).expect("write the test configuration");
+    path
 }

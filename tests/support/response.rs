@@ -27,7 +27,7 @@ pub fn system_at(at: DateTime<Utc>) -> (EmbeddedSystem, Arc<ManualClock>) {
 pub async fn inquire(s: &EmbeddedSystem, fields: &[(&str, &str)]) -> LeadId {
     let submission =
         RawSubmission { fields: fields.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(), ip: None, user_agent: None };
-    let id = capture(&s.services, IntakeRequest { submission, idempotency_key: None }).await.unwrap().receipt.id;
+    let id = capture(&s.services, IntakeRequest { submission, idempotency_key: None }).await.unwrap().lead_id;
     s.drain_queues().await;
     id
 }

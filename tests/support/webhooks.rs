@@ -16,6 +16,7 @@ pub const CALLRAIL_KEY: &str = "callrail-test-key";
 pub const APPOINTMENTS_SECRET: &str = "appointments-test-secret";
 pub const STRIPE_SECRET: &str = "whsec_test_secret";
 pub const CHAT_SECRET: &str = "chat-widget-test-secret";
+pub const FACEBOOK_SECRET: &str = "facebook-dm-test-secret";
 pub const SMS_TOPIC: &str = "arn:aws:sns:us-east-1:123456789012:leadflow-inbound-sms";
 pub const SES_TOPIC: &str = "arn:aws:sns:us-east-1:123456789012:leadflow-ses-events";
 pub const CERT_URL: &str = "https://sns.us-east-1.amazonaws.com/SimpleNotificationService-test.pem";
@@ -31,6 +32,7 @@ pub fn secrets() -> BTreeMap<String, String> {
         ("appointments_signing_secret", APPOINTMENTS_SECRET),
         ("stripe_webhook_secret", STRIPE_SECRET),
         ("source_chat_widget", CHAT_SECRET),
+        ("source_facebook_dm", FACEBOOK_SECRET),
     ]
     .into_iter()
     .map(|(k, v)| (k.to_string(), v.to_string()))
@@ -141,6 +143,10 @@ pub fn appointment(body: &serde_json::Value, at: DateTime<Utc>) -> lambda_http::
 
 pub fn chat_source(body: &serde_json::Value, at: DateTime<Utc>) -> lambda_http::Request {
     timestamped("/webhooks/sources/chat_widget", "x-leadflow-signature", CHAT_SECRET, body, at.timestamp())
+}
+
+pub fn facebook_source(body: &serde_json::Value, at: DateTime<Utc>) -> lambda_http::Request {
+    timestamped("/webhooks/sources/facebook_dm", "x-leadflow-signature", FACEBOOK_SECRET, body, at.timestamp())
 }
 
 /// A signed CallRail-style call.

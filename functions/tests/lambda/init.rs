@@ -47,6 +47,25 @@ fn template_names() -> BTreeSet<String> {
     names
 }
 
+/// Each function's `LEADFLOW_FUNCTION` and the queue settings (`LEADFLOW_QUEUE_*`) the template
+/// gives it.
+fn template_queues() -> Vec<(String, Vec<String>)> {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../template.yaml");
+    let t: Value = serde_yaml_ng::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    t["Resources"]
+        .as_mapping()
+        .unwrap()
+        .values()
+        .filter(|r| r["Type"].as_str() == Some("AWS::Serverless::Function"))
+        .map(|r| {
+            let vars = r["Properties"]["Environment"]["Variables"].as_mapping().unwrap();
+            let name = vars.get("LEADFLOW_FUNCTION").and_then(Value::as_str).unwrap().to_string();
+            let queues = vars.keys().filter_map(Value::as_str).filter(|k| k.starts_with("LEADFLOW_QUEUE_")).map(String::from).collect();
+            (name, queues)
+        })
+        .collect()
+}
+
 /// The valid names an unknown-function message lists (after "one of ").
 fn listed_names(message: &str) -> BTreeSet<String> {
     let (_, list) = message.split_once("one of ").unwrap_or_else(|| panic!("no list of names in {message:?}"));
@@ -91,17 +110,18 @@ async fn every_function_in_the_template_refuses_to_start_naming_every_required_s
 
 #[tokio::test]
 async fn a_function_missing_one_queue_does_not_start_and_names_that_queue() {
-    // Everything intake reads, but the cadence queue: it would accept every form post and
-    // answer 503 ("not queued"); it refuses to start instead, before any network.
-    let intake = leadflow::runtime::settings::of("intake").unwrap();
+    // Everything the relay reads, but the cadence queue: it would hand every stored inquiry to
+    // the other consumers and fail each record at the cadence send, until the stream gave up;
+    // it refuses to start instead, before any network.
+    let relay = leadflow::runtime::settings::of("relay").unwrap();
     let mut settings: Vec<(String, String)> =
-        intake.needs().filter(|n| n.setting != Setting::Queue(Consumer::Cadence)).map(|n| (n.setting.var(), "set".to_string())).collect();
+        relay.needs().filter(|n| n.setting != Setting::Queue(Consumer::Cadence)).map(|n| (n.setting.var(), "set".to_string())).collect();
     settings.retain(|(k, _)| k != "LEADFLOW_FUNCTION");
-    settings.push(("LEADFLOW_FUNCTION".into(), "intake".into()));
+    settings.push(("LEADFLOW_FUNCTION".into(), "relay".into()));
     let borrowed: Vec<(&str, &str)> = settings.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
     let error = init_error(&borrowed).await;
     assert_eq!(error.error_type(), "InitError");
-    assert_eq!(error.message(), "the intake function cannot start without LEADFLOW_QUEUE_CADENCE: template.yaml sets them for it");
+    assert_eq!(error.message(), "the relay function cannot start without LEADFLOW_QUEUE_CADENCE: template.yaml sets them for it");
 }
 
 #[tokio::test]
@@ -110,4 +130,27 @@ async fn outside_lambda_the_init_error_goes_to_the_log() {
     assert!(!output.status.success());
     let log = String::from_utf8_lossy(&output.stdout);
     assert!(log.contains("LEADFLOW_FUNCTION is `nope`") && log.contains("intake"), "{log}");
+}
+
+#[tokio::test]
+async fn a_function_missing_one_of_its_queues_fails_at_init_naming_it() {
+    // Every queue the template gives a function is one its init requires (a deploy that lost
+    // one fails at once, not at each request), and it requires no other: with all of them
+    // set, the init gets past the queues and stops at the next missing setting.
+    let mut checked = 0;
+    for (name, queues) in template_queues() {
+        let url = "https://sqs.us-east-1.amazonaws.com/000000000000/q";
+        let all: Vec<(&str, &str)> =
+            std::iter::once(("LEADFLOW_FUNCTION", name.as_str())).chain(queues.iter().map(|q| (q.as_str(), url))).collect();
+        let error = init_error(&all).await;
+        assert!(!error.message().contains("LEADFLOW_QUEUE_"), "{name} requires a queue the template does not give it: {}", error.message());
+        for missing in &queues {
+            let settings: Vec<(&str, &str)> = all.iter().copied().filter(|(k, _)| k != missing).collect();
+            let error = init_error(&settings).await;
+            assert_eq!(error.error_type(), "InitError");
+            assert!(error.message().contains(missing.as_str()), "{name} without {missing}: {}", error.message());
+            checked += 1;
+        }
+    }
+    assert!(checked >= 20, "{checked}");
 }

@@ -2,6 +2,7 @@
 
 pub mod authorizer;
 pub mod clock;
+pub mod console_signin;
 mod convert;
 mod cors;
 pub mod demo;
@@ -135,7 +136,7 @@ async fn start_with(options: Options, clock: Arc<dyn Clock>, travel: Option<Arc<
     if let Some(every) = options.tick_every {
         tasks.push(system.start_ticker(every));
     }
-    let router = Arc::new(Router::new(system.clone(), authority).with_travel(travel));
+    let router = Arc::new(Router::new(system.clone(), authority).with_travel(travel).with_console(&format!("http://{addr}")));
     tasks.push(tokio::spawn(accept_loop(listener, router)));
     Ok(Running { addr, system, tasks })
 }
@@ -168,6 +169,7 @@ pub async fn serve(options: Options) -> anyhow::Result<()> {
     let running = if options.time_travel { start_time_travel(options).await? } else { start(options, Arc::new(SystemClock)).await? };
     info!(url = %running.base_url(), "leadflow-local is listening; POST /leads, GET /local/outbox");
     println!("leadflow-local listening on {}", running.base_url());
+    println!("  Staff console: {}/  (sign in as any team member or role through the local dev issuer)", running.base_url());
     println!("  POST {}/leads           submit a lead (JSON or form)", running.base_url());
     println!("  GET  {}/local/outbox    messages that would have been sent", running.base_url());
     println!("  POST {}/local/dev-token {{\"user\":\"u1\",\"role\":\"admin\"}} -> a dev bearer token", running.base_url());

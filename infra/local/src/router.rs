@@ -18,7 +18,8 @@ use std::net::SocketAddr;
 /// Who may call a route.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Access {
-    /// `POST /leads` and signed webhooks: open, the handler verifies what it needs.
+    /// `POST /leads`, the form's assets and beacons, signed webhooks and signed unsubscribe
+    /// links: open, the handler verifies what it needs.
     Public,
     /// Everything that reads or changes lead data: a valid token is required.
     Authorized,
@@ -45,10 +46,30 @@ pub fn api_routes() -> Vec<Route> {
             access: Access::Public,
             handler: |s, r| Box::pin(handlers::intake::handle(&s.services, r)),
         },
+        // Signed links (the token is the authorization).
+        Route {
+            method: Method::GET,
+            pattern: "/links/confirm",
+            access: Access::Public,
+            handler: |s, r| Box::pin(handlers::links::handle(&s.services, r)),
+        },
+        Route {
+            method: Method::POST,
+            pattern: "/links/confirm",
+            access: Access::Public,
+            handler: |s, r| Box::pin(handlers::links::handle(&s.services, r)),
+        },
         // Scoring, routing, SLAs (issue 3).
         Route {
             method: Method::POST,
             pattern: "/leads/{id}/contacts",
+            access: Access::Authorized,
+            handler: |s, r| Box::pin(handlers::contacts::handle(&s.services, r)),
+        },
+        // A staff member's text or e-mail to the person (the contacts function in AWS).
+        Route {
+            method: Method::POST,
+            pattern: "/leads/{id}/messages",
             access: Access::Authorized,
             handler: |s, r| Box::pin(handlers::contacts::handle(&s.services, r)),
         },
@@ -107,7 +128,40 @@ pub fn api_routes() -> Vec<Route> {
     routes.extend(cadence_routes());
     // Duplicate review and merges (issue 7).
     routes.extend(merge_routes());
+    // The signed email unsubscribe link: public, the token is verified by the handler.
+    routes.push(Route {
+        method: Method::GET,
+        pattern: "/unsubscribe",
+        access: Access::Public,
+        handler: |s, r| Box::pin(handlers::unsubscribe::confirm_page(&s.services, r)),
+    });
+    routes.push(Route {
+        method: Method::POST,
+        pattern: "/unsubscribe",
+        access: Access::Public,
+        handler: |s, r| Box::pin(handlers::unsubscribe::handle(&s.services, r)),
+    });
+    // The embeddable form and the site snippet's beacons.
+    routes.extend(form_routes());
     routes
+}
+
+/// The embeddable form's routes (`functions/src/forms.rs`): public; nothing in them reads or
+/// changes a lead (the form posts to `POST /leads`).
+fn form_routes() -> Vec<Route> {
+    let route = |method: Method, pattern: &'static str| Route {
+        method,
+        pattern,
+        access: Access::Public,
+        handler: |s, r| Box::pin(handlers::forms::handle(&s.services, r)),
+    };
+    vec![
+        route(Method::GET, "/forms/embed.js"),
+        route(Method::GET, "/forms/{form}"),
+        route(Method::GET, "/forms/{form}/start"),
+        route(Method::GET, "/forms/{form}/page"),
+        route(Method::POST, "/visits"),
+    ]
 }
 
 /// The follow-up routes (`functions/src/cadence_api.rs`): all need a token.
@@ -193,6 +247,13 @@ fn lead_routes() -> Vec<Route> {
         route(Method::POST, "/leads/{id}/status"),
         route(Method::POST, "/leads/{id}/stakeholders"),
         route(Method::POST, "/leads/{id}/milestones"),
+        route(Method::POST, "/leads/{id}/contact-points/confirm"),
+        // The staff console's routes: the inbox, search, assignment, corrections, notes.
+        route(Method::GET, "/inbox"),
+        route(Method::POST, "/leads/search"),
+        route(Method::POST, "/leads/{id}/assign"),
+        route(Method::POST, "/leads/{id}/details"),
+        route(Method::POST, "/leads/{id}/notes"),
         // Issue 7: the scoring review (reports roles; aggregates only).
         route(Method::GET, "/reports/scoring-review"),
     ]
@@ -243,11 +304,21 @@ pub struct Router {
     authority: DevAuthority,
     routes: Vec<Route>,
     travel: Option<std::sync::Arc<crate::clock::TravelClock>>,
+    /// The staff console at `/` and `/console/...`, signing in through the dev issuer.
+    console: Option<(std::sync::Arc<leadflow::console::Console>, std::sync::Arc<crate::console_signin::DevSignIn>)>,
 }
 
 impl Router {
     pub fn new(system: EmbeddedSystem, authority: DevAuthority) -> Self {
-        Router { system, authority, routes: api_routes(), travel: None }
+        Router { system, authority, routes: api_routes(), travel: None, console: None }
+    }
+
+    /// Serves the staff console (`base_url`: the runner's own address, for the sign-in callback).
+    pub fn with_console(mut self, base_url: &str) -> Self {
+        let signin = std::sync::Arc::new(crate::console_signin::DevSignIn::new(self.authority.clone()));
+        let console = leadflow::console::Console::new(self.system.services.clone(), signin.clone(), Some(base_url.to_string())).local();
+        self.console = Some((std::sync::Arc::new(console), signin));
+        self
     }
 
     /// Lets `POST /local/tick` move this clock forward.
@@ -261,6 +332,15 @@ impl Router {
         let path = if path.is_empty() { "/".to_string() } else { path };
         if path.starts_with("/local/") {
             return from_lambda(self.local(req).await);
+        }
+        // The staff console (its own sign-in and session; not an API route).
+        if path == "/" || path == "/console" || path.starts_with("/console/") {
+            if let Some((console, _)) = &self.console {
+                return match to_lambda(req, peer, HashMap::new(), None).await {
+                    Some(r) => from_lambda(console.handle(r).await),
+                    None => from_lambda(error_response(413, "payload_too_large", "the body is too large", None)),
+                };
+            }
         }
         // CORS, as API Gateway's CorsConfiguration answers it: API-wide, for the configured
         // origins only.
@@ -343,6 +423,40 @@ impl Router {
                 }
             }
             (Method::POST, "/local/tick") => self.tick(req).await,
+            // Which lead a receipt's inquiry landed on: the public answer never says, so a
+            // developer (an admin dev token) looks it up here. Runner only.
+            (Method::GET, p) if p.starts_with("/local/receipts/") => {
+                let header = req.headers().get("authorization").and_then(|v| v.to_str().ok());
+                match self.authority.verify(header).map(|c| leadflow::auth::Principal::from_claims(&c)) {
+                    Some(Ok(principal)) if principal.role == leadflow::auth::Role::Admin => {}
+                    Some(_) => return error_response(403, "forbidden", "an admin dev token is required", None),
+                    None => return json_response(401, &serde_json::json!({"message": "Unauthorized"})),
+                }
+                let receipt = p.trim_start_matches("/local/receipts/").parse::<leadflow::domain::EventId>().ok();
+                match receipt.and_then(|r| self.system.store.lead_of_receipt(r)) {
+                    Some(lead_id) => json_response(200, &serde_json::json!({"lead_id": lead_id})),
+                    None => error_response(404, "not_found", "no inquiry has this receipt", None),
+                }
+            }
+            // The console's local sign-in (the dev issuer standing in for Cognito's hosted UI).
+            (Method::GET, "/local/sign-in") if self.console.is_some() => {
+                let query: HashMap<String, String> = req
+                    .uri()
+                    .query()
+                    .and_then(|q| serde_urlencoded::from_str::<Vec<(String, String)>>(q).ok())
+                    .unwrap_or_default()
+                    .into_iter()
+                    .collect();
+                let signin = &self.console.as_ref().expect("checked").1;
+                signin.page(&self.system.services.config, &query)
+            }
+            (Method::POST, "/local/sign-in") if self.console.is_some() => {
+                let Ok(body) = Limited::new(req.into_body(), 16 * 1024).collect().await.map(|b| b.to_bytes()) else {
+                    return error_response(413, "payload_too_large", "the body is too large", None);
+                };
+                let form: Vec<(String, String)> = serde_urlencoded::from_bytes(&body).unwrap_or_default();
+                self.console.as_ref().expect("checked").1.submit(&form)
+            }
             // The weekly summary now (EventBridge runs it every Monday in AWS): the emails
             // appear in /local/outbox with channel "email".
             (Method::POST, "/local/weekly-summary") => {
@@ -369,7 +483,8 @@ impl Router {
                 | "/local/whoami"
                 | "/local/tick"
                 | "/local/weekly-summary"
-                | "/local/jobs/hygiene",
+                | "/local/jobs/hygiene"
+                | "/local/sign-in",
             ) => error_response(405, "method_not_allowed", "this method is not allowed here", None),
             _ => error_response(404, "not_found", "no such route", None),
         }

@@ -7,9 +7,11 @@
 
 use super::messaging::{send_sms_to_lead, Delivery, MessagingError};
 use super::Services;
+use crate::domain::business_hours::CallbackPromise;
 use crate::domain::timeline::SkipReason;
+use crate::domain::urgency::UrgencyTier;
 use crate::domain::{Actor, ContactChannel, Lead, LeadEvent, LeadId, TimelineEntry, TimelineKind};
-use crate::ports::{Claim, MessagePurpose, SendError, StoreError};
+use crate::ports::{Claim, Consumer, MessagePurpose, SendError, StoreError};
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 use tracing::{info, warn};
@@ -23,10 +25,17 @@ const CLAIM_LEASE_SECONDS: i64 = 60;
 /// What the acknowledgement step did.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum AckOutcome {
-    Sent { provider_message_id: String },
+    Sent {
+        provider_message_id: String,
+    },
     AlreadyDone,
     Skipped(SkipReason),
     Rejected,
+    /// The sender's throughput is taken (or the provider throttled): the event went back to the
+    /// queue to be tried again at this time; nothing was sent or recorded.
+    Paced {
+        until: DateTime<Utc>,
+    },
 }
 
 /// Why the step must be retried (or, after retries, dead-lettered).
@@ -40,6 +49,8 @@ pub enum AckError {
     Store(#[from] StoreError),
     #[error("the SMS provider is unavailable: {0}")]
     Provider(String),
+    #[error("the event could not be handed back to the queue: {0}")]
+    Queue(#[from] crate::ports::QueueError),
 }
 
 /// What the marker records, so a later copy can finish the bookkeeping.
@@ -97,16 +108,26 @@ pub async fn acknowledge(services: &Services, event: &LeadEvent) -> Result<AckOu
             channel: ContactChannel::Sms,
             sms_refused: None,
         },
-        // A landline or toll-free number cannot take the text: answer by email when the person
-        // gave an address and agreed to email (the email gate decides), else record the skip.
-        Ok(Delivery::Blocked(SkipReason::NotMobile)) => {
+        Ok(Delivery::Paced { until, reason }) => {
+            // Nothing went out: give the claim back and hand the event back to the queue for
+            // the time the pacer named (the queue keeps it; this invocation does not wait).
+            release(services, lead.id).await;
+            services.queue.publish_later(Consumer::Acknowledge, event, until - now).await?;
+            info!(lead_id = %lead.id, until = %until, reason = reason.as_str(), "acknowledgement paced");
+            return Ok(AckOutcome::Paced { until });
+        }
+        // No text can go (no number, a landline, a country texts do not go to, no SMS consent,
+        // the number opted out): answer by email when the person gave an address and agreed to
+        // email (the email gate decides), else record the skip.
+        Ok(Delivery::Blocked(reason)) if email_instead(reason) => {
             let subject = format!("{}: we received your inquiry", services.config.organization.name);
+            let body = super::compose::email_text_from_sms(&text);
             match super::email::send_email_to_lead(
                 services,
                 &lead,
                 crate::ports::EmailPurpose::Acknowledgement,
                 subject,
-                text.clone(),
+                body.clone(),
                 None,
             )
             .await
@@ -114,20 +135,18 @@ pub async fn acknowledge(services: &Services, event: &LeadEvent) -> Result<AckOu
                 Ok(Delivery::Sent(sent)) => Recorded::Sent {
                     provider_message_id: sent.provider_message_id,
                     at: services.clock.now(),
-                    text,
+                    text: body,
                     channel: ContactChannel::Email,
-                    sms_refused: Some(SkipReason::NotMobile),
+                    sms_refused: Some(reason),
                 },
-                _ => Recorded::Skipped { reason: SkipReason::NotMobile, at: now },
+                _ => Recorded::Skipped { reason, at: now },
             }
         }
         Ok(Delivery::Blocked(reason)) => Recorded::Skipped { reason, at: now },
         Err(MessagingError::Send(SendError::Rejected(e))) => Recorded::Rejected { error: e, at: now },
         Err(e) => {
             // Nothing went out: give the claim back so the queue's retry can send.
-            if let Err(abandon) = services.once.abandon(lead.id, ACTION).await {
-                warn!(error = %abandon, "could not release the acknowledgement claim; the retry waits for its lease");
-            }
+            release(services, lead.id).await;
             return Err(match e {
                 MessagingError::Store(s) => AckError::Store(s),
                 MessagingError::Send(s) => AckError::Provider(s.to_string()),
@@ -145,23 +164,66 @@ pub async fn acknowledge(services: &Services, event: &LeadEvent) -> Result<AckOu
     Ok(result)
 }
 
-/// The acknowledgement text for `lead` at `now`.
+/// Gives the claim back after nothing was sent, so a retry may send.
+async fn release(services: &Services, lead_id: LeadId) {
+    if let Err(abandon) = services.once.abandon(lead_id, ACTION).await {
+        warn!(error = %abandon, "could not release the acknowledgement claim; the retry waits for its lease");
+    }
+}
+
+/// Why a text could not go that an email may replace: the person has no textable number, or
+/// texts are not allowed to it, but may have agreed to email. Test records and closed leads get
+/// nothing on any channel.
+fn email_instead(reason: SkipReason) -> bool {
+    matches!(
+        reason,
+        SkipReason::NoPhone
+            | SkipReason::NotMobile
+            | SkipReason::CountryNotAllowed
+            | SkipReason::NoConsent
+            | SkipReason::ConsentRevoked
+            | SkipReason::OptedOut
+    )
+}
+
+/// The acknowledgement text for `lead` at `now`: the service line's template, the person's
+/// first name only when it passes screening and fits the segment budget (`app::compose`), and a
+/// promise the line keeps at that hour (`promise`).
 pub fn render(services: &Services, lead: &Lead, now: DateTime<Utc>) -> String {
     let config = &services.config;
     let line = config.service_line(&lead.context.service_line);
-    let promise = config.business_hours.callback_promise(now).phrase();
+    let promise = promise(services, lead, now).phrase();
     let template = match line {
         Some(l) => &l.acknowledgement_sms,
         // A lead whose service line was removed from the configuration still gets an answer.
         None => &config.service_lines.values().next().expect("configuration has a service line").acknowledgement_sms,
     };
-    template.render(|name| match name {
-        "first_name" => lead.contact.first_name.as_ref().map(|n| n.as_str().to_string()),
-        "org_name" => Some(config.organization.name.clone()),
-        "callback_promise" => Some(promise.clone()),
-        "service_line_name" => line.map(|l| l.name.clone()),
-        _ => None,
+    let values = super::compose::person_values(services, lead);
+    super::compose::sms_within_budget(services, &values, |first_name| {
+        template.render(|name| match name {
+            "first_name" => first_name.map(str::to_string),
+            "org_name" => Some(config.organization.name.clone()),
+            "callback_promise" => Some(promise.clone()),
+            "service_line_name" => line.map(|l| l.name.clone()),
+            _ => None,
+        })
     })
+}
+
+/// What the acknowledgement promises. A line that answers around the clock (`[sla]
+/// around_the_clock`), or any crisis, is called back within its response target at any hour,
+/// so at 03:00 it promises that target ("within 2 minutes"), not the next opening; other lines
+/// promise the practice's response time while open and the next opening when closed.
+pub fn promise(services: &Services, lead: &Lead, now: DateTime<Utc>) -> CallbackPromise {
+    let config = &services.config;
+    let hours = &config.business_hours;
+    let tier = super::score::urgency(services, lead).tier;
+    let policy = &config.sla.policy;
+    if policy.runs_around_the_clock(&lead.context.service_line, tier) && (tier == UrgencyTier::Crisis || !hours.is_open(now)) {
+        let seconds = policy.response_seconds(lead.source.channel, tier);
+        return CallbackPromise::WithinMinutes(seconds.div_ceil(60).max(1));
+    }
+    hours.callback_promise(now)
 }
 
 /// Writes the lead's acknowledgement time and the timeline entry; both are idempotent, so a

@@ -1,7 +1,8 @@
 //! Recording a human contact attempt (`POST /leads/{id}/contacts`): the attempt goes on the
-//! timeline, the first one sets `first_contact_at` (first-response time is measured to it), the
-//! SLA ladder is cancelled, a new lead becomes contacted, and `lead.contact_recorded` is
-//! published for the lifecycle and the follow-up cadences.
+//! timeline, the first one sets `first_contact_at` (first-response time is measured to it),
+//! every one answers the inquiries that came before it (`last_contact_at`), the SLA ladder is
+//! cancelled, a new lead becomes contacted, and `lead.contact_recorded` is published for the
+//! lifecycle and the follow-up cadences.
 //!
 //! Retry-safe with an `Idempotency-Key`: the timeline entry and the event take ids derived from
 //! it, and the other steps are idempotent, so a retry after a failure finishes the work.
@@ -12,7 +13,7 @@ use crate::domain::contact_attempt::ContactAttempt;
 use crate::domain::{Actor, EventId, Lead, LeadEvent, LeadEventKind, LeadId, LeadStatus, TimelineEntry, TimelineKind};
 use crate::ports::{QueueError, StoreError};
 use chrono::{DateTime, Utc};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use tracing::info;
 
 /// A contact attempt to record.
@@ -26,7 +27,7 @@ pub struct ContactRequest {
 }
 
 /// The answer.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ContactRecorded {
     pub lead_id: LeadId,
     pub entry_id: EventId,
@@ -40,6 +41,8 @@ pub struct ContactRecorded {
 pub enum ContactError {
     #[error("no such lead")]
     NotFound,
+    #[error(transparent)]
+    Key(#[from] super::idempotent::KeyError),
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error(transparent)]
@@ -56,11 +59,32 @@ pub fn mark_contacted(lead: &mut Lead) -> bool {
     false
 }
 
-/// Records one attempt.
-pub async fn record(services: &Services, req: ContactRequest) -> Result<ContactRecorded, ContactError> {
-    let now = services.clock.now();
+/// The route's name in idempotency keys.
+const ROUTE: &str = "POST /leads/{id}/contacts";
+
+/// Records one attempt; with an `Idempotency-Key`, once (a retry replays the first answer,
+/// `true` in the second place).
+pub async fn record(services: &Services, req: ContactRequest) -> Result<(ContactRecorded, bool), ContactError> {
+    use super::idempotent::{begin, finish, Keyed};
+    match begin(services, ROUTE, req.lead_id, &req.by, req.idempotency_key.as_deref(), &req.attempt).await? {
+        None => record_at(services, &req, services.clock.now(), None).await.map(|r| (r, false)),
+        Some(Keyed::Replay(answer)) => Ok((answer, true)),
+        Some(Keyed::Fresh { at, seed, scoped }) => {
+            let result = record_at(services, &req, at, Some(&seed)).await;
+            finish(services, &scoped, &result).await?;
+            result.map(|r| (r, false))
+        }
+    }
+}
+
+async fn record_at(
+    services: &Services,
+    req: &ContactRequest,
+    now: DateTime<Utc>,
+    key_seed: Option<&str>,
+) -> Result<ContactRecorded, ContactError> {
     let mut lead = services.leads.get(req.lead_id).await?.ok_or(ContactError::NotFound)?;
-    let seed = |part: &str| req.idempotency_key.as_ref().map(|k| format!("{}:{k}:{part}", req.lead_id));
+    let seed = |part: &str| key_seed.map(|k| format!("{}:{k}:{part}", req.lead_id));
     let first = lead.first_contact_at.is_none();
     let kind = TimelineKind::ContactAttempted {
         channel: req.attempt.channel,
@@ -82,6 +106,11 @@ pub async fn record(services: &Services, req: ContactRequest) -> Result<ContactR
         let mut changed = false;
         if lead.first_contact_at.is_none() {
             lead.first_contact_at = Some(now);
+            changed = true;
+        }
+        // Every attempt answers the inquiries that came before it (their response clocks stop).
+        if lead.last_contact_at.is_none_or(|at| at < now) {
+            lead.last_contact_at = Some(now);
             changed = true;
         }
         changed |= mark_contacted(&mut lead);

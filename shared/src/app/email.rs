@@ -1,13 +1,15 @@
 //! The consent gate for email. Every automated email to a person goes through
 //! [`send_email_to_lead`]: email consent present and not revoked, the address not suppressed
-//! (hard bounce, complaint, unsubscribe), the lead still open. A blocked email is reported with
-//! its reason, never silently dropped.
+//! (hard bounce, complaint, unsubscribe), the lead still open, no host nobody configured and no
+//! SMS keyword instructions in it. It leaves with the CAN-SPAM footer (a visible unsubscribe
+//! link and the sender's postal address) and RFC 8058 one-click unsubscribe headers
+//! (`app::unsubscribe`). A blocked email is reported with its reason, never silently dropped.
 
 use super::messaging::{Delivery, MessagingError};
 use super::Services;
 use crate::domain::timeline::SkipReason;
 use crate::domain::{ContactChannel, Email, Lead};
-use crate::ports::{EmailPurpose, OutboundEmail, StoreError};
+use crate::ports::{EmailPurpose, OutboundEmail, SendError, StoreError};
 
 /// Whether an email may go to this lead now.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -48,7 +50,19 @@ pub async fn send_email_to_lead(
     match email_gate(services, lead).await? {
         EmailGate::Blocked(reason) => Ok(Delivery::Blocked(reason)),
         EmailGate::Allowed(to) => {
-            let sent = services.email.send(&OutboundEmail { lead_id: Some(lead.id), to, subject, text, html, purpose }).await?;
+            if let Some(reason) = super::compose::content_refusal(services, &format!("{subject}\n{text}"), false) {
+                return Ok(Delivery::Blocked(reason));
+            }
+            if super::compose::has_sms_wording(&text) {
+                return Ok(Delivery::Blocked(SkipReason::SmsWordingInEmail));
+            }
+            // No automated email without a working opt-out: a deployment without a link key or
+            // a public URL refuses (and the caller records the failure) rather than send one.
+            let (footer, headers) = super::unsubscribe::footer_and_headers(services, lead, services.clock.now())
+                .map_err(|e| SendError::Rejected(format!("no unsubscribe link: {e}")))?;
+            let text = format!("{text}{footer}");
+            let email = OutboundEmail { lead_id: Some(lead.id), to, subject, text, html, purpose, headers };
+            let sent = services.email.send(&email).await?;
             Ok(Delivery::Sent(sent))
         }
     }

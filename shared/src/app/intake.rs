@@ -1,20 +1,30 @@
-//! Capturing an inquiry: validate, dedupe against open leads, record the touchpoint, and hand
-//! the lead to the queue. With an `Idempotency-Key` every id is derived from the key, so a
-//! retry after any failure finishes the first attempt's work rather than duplicating it.
+//! Capturing an inquiry: validate, then in one atomic write either open a lead or record the
+//! inquiry on the person's open lead of that service line, together with its timeline entry and
+//! the event that announces it (the transactional outbox: the relay delivers it to every
+//! consumer, so a stored inquiry is always acknowledged, scored and routed whatever fails after
+//! the write). The answer is a receipt for this submission, the same in shape whether the person
+//! was new or not, never the lead's id.
+//!
+//! With an `Idempotency-Key` every id derives from the key *and* the request's fingerprint, so a
+//! retry after any failure finishes the first attempt's work, and a key that comes back with
+//! another body (after the record expired) is a new request, never the earlier person's lead.
 
 use super::Services;
 use crate::domain::audit::fields;
-use crate::domain::intake_form::{parse_submission, FieldError, RawSubmission};
+use crate::domain::intake_form::{parse_submission, FieldError, NewLead, RawSubmission};
 use crate::domain::{
-    Actor, AuditAction, AuditActor, AuditEntry, EventId, Lead, LeadEvent, LeadEventKind, LeadId, TimelineEntry, TimelineKind,
+    Actor, AuditAction, AuditActor, AuditEntry, EventId, Lead, LeadEvent, LeadEventKind, LeadId, TimelineEntry, TimelineKind, Touchpoint,
 };
-use crate::ports::{Begin, CaptureOutcome, QueueError, StoreError};
-use chrono::Duration;
+use crate::ports::{Alongside, Begin, CaptureOutcome, StoreError};
+use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 use tracing::{info, warn};
 
 /// How long a request holds its idempotency key before a retry may take over.
 const IDEMPOTENCY_LEASE_SECONDS: i64 = 30;
+
+/// Rounds of match-then-write before giving up (each lost round means another writer moved).
+const ATTEMPTS: usize = 5;
 
 /// An inquiry as received.
 #[derive(Debug, Clone)]
@@ -23,11 +33,12 @@ pub struct IntakeRequest {
     pub idempotency_key: Option<String>,
 }
 
-/// The answer to an accepted inquiry. The same shape whether the person was new or already had
-/// an open lead, so the public route does not reveal which.
+/// The public answer to an accepted inquiry: a receipt for this submission. The same shape
+/// whether the person was new or already had an open lead, and it never names the lead, so the
+/// public route tells a caller nothing about anyone's earlier inquiries.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Receipt {
-    pub id: LeadId,
+    pub receipt_id: EventId,
     pub status: String,
 }
 
@@ -42,8 +53,6 @@ pub enum IntakeError {
     InProgress,
     #[error("storage failed: {0}")]
     Store(#[from] StoreError),
-    #[error("the lead was stored but could not be queued: {0}")]
-    Queue(#[from] QueueError),
     /// Refused before anything was stored: spam screening or a rate limit (issue 7).
     #[error("the submission was refused by screening")]
     Screened(super::intake_screen::Screening),
@@ -58,11 +67,22 @@ impl From<super::intake_screen::RateOutcome> for IntakeError {
     }
 }
 
-/// The outcome, with whether it was replayed from an earlier attempt.
+/// The outcome: the public receipt, and for trusted callers the lead it landed on.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Accepted {
     pub receipt: Receipt,
+    /// The lead the inquiry opened or joined (never shown to the public caller).
+    pub lead_id: LeadId,
+    /// Replayed from an earlier attempt with the same Idempotency-Key.
     pub replayed: bool,
+}
+
+/// What an idempotency record keeps of a completed request (internal: the lead id is only
+/// for trusted callers; the public answer is the receipt).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct Completed {
+    receipt: Receipt,
+    lead_id: LeadId,
 }
 
 /// Captures one inquiry from a trusted path (a verified integration, a test).
@@ -79,7 +99,7 @@ pub async fn capture_public(services: &Services, request: IntakeRequest) -> Resu
 async fn capture_with(services: &Services, mut request: IntakeRequest, screen: bool) -> Result<Accepted, IntakeError> {
     let now = services.clock.now();
     if screen {
-        super::intake_screen::spam_check(&services.config.data_quality.spam, &mut request.submission.fields, now)
+        super::intake_screen::spam_check(&services.config.data_quality.spam, &services.links, &mut request.submission.fields, now)
             .map_err(IntakeError::Screened)?;
         super::intake_screen::limit_ip(services, request.submission.ip.as_deref()).await?;
     }
@@ -88,17 +108,18 @@ async fn capture_with(services: &Services, mut request: IntakeRequest, screen: b
         super::intake_screen::limit_phone(services, new_lead.contact.phone.as_ref()).await?;
     }
 
-    // Claim the idempotency key; its first-use time seeds every id below.
+    // Claim the idempotency key for this request's fingerprint; its first-use time and the
+    // fingerprint seed every id below.
     let key = request.idempotency_key.as_deref();
-    let first_seen = match key {
-        None => now,
+    let (first_seen, seed) = match key {
+        None => (now, None),
         Some(k) => {
             let fingerprint = fingerprint(k, &request.submission);
             match services.idempotency.begin(k, &fingerprint, now, Duration::seconds(IDEMPOTENCY_LEASE_SECONDS)).await? {
-                Begin::Started { first_seen } => first_seen,
+                Begin::Started { first_seen } => (first_seen, Some(fingerprint)),
                 Begin::Completed { body, .. } => {
-                    let receipt: Receipt = serde_json::from_str(&body).map_err(|e| StoreError::Invalid(e.to_string()))?;
-                    return Ok(Accepted { receipt, replayed: true });
+                    let done: Completed = serde_json::from_str(&body).map_err(|e| StoreError::Invalid(e.to_string()))?;
+                    return Ok(Accepted { receipt: done.receipt, lead_id: done.lead_id, replayed: true });
                 }
                 Begin::InProgress => return Err(IntakeError::InProgress),
                 Begin::Mismatch => return Err(IntakeError::KeyReused),
@@ -106,10 +127,10 @@ async fn capture_with(services: &Services, mut request: IntakeRequest, screen: b
         }
     };
 
-    let result = store_and_publish(services, new_lead, key, first_seen).await;
+    let result = record(services, &new_lead, seed.as_deref(), first_seen).await;
     match (&result, key) {
-        (Ok(receipt), Some(k)) => {
-            let body = serde_json::to_string(receipt).expect("a receipt serializes");
+        (Ok((receipt, lead_id)), Some(k)) => {
+            let body = serde_json::to_string(&Completed { receipt: receipt.clone(), lead_id: *lead_id }).expect("an answer serializes");
             services.idempotency.complete(k, 202, &body, services.clock.now()).await?;
         }
         (Err(_), Some(k)) => {
@@ -120,96 +141,153 @@ async fn capture_with(services: &Services, mut request: IntakeRequest, screen: b
         }
         _ => {}
     }
-    result.map(|receipt| Accepted { receipt, replayed: false })
+    result.map(|(receipt, lead_id)| Accepted { receipt, lead_id, replayed: false })
 }
 
-async fn store_and_publish(
+/// The ids of one submission: random, or derived from the request's fingerprint.
+struct Ids {
+    receipt: EventId,
+    lead: LeadId,
+}
+
+impl Ids {
+    fn new(seed: Option<&str>, at: DateTime<Utc>) -> Self {
+        match seed {
+            Some(s) => Ids { receipt: EventId::derived(at, format!("{s}:receipt").as_bytes()), lead: LeadId::derived(s.as_bytes()) },
+            None => Ids { receipt: EventId::new_at(at), lead: LeadId::random() },
+        }
+    }
+}
+
+/// What is written with the lead for this submission: its timeline entry (first: the audit
+/// record derives from it), the visit that first brought the person when that was an earlier
+/// visit than the inquiry's (the site snippet's first touch, a touchpoint of its own so
+/// attribution credits it too), and its event.
+fn alongside(
+    lead_id: LeadId,
+    receipt: EventId,
+    at: DateTime<Utc>,
+    kind: LeadEventKind,
+    entry: TimelineKind,
+    first_visit: Option<&Touchpoint>,
+) -> Alongside {
+    let mut entries = vec![TimelineEntry::derived(lead_id, at, &format!("{receipt}:{lead_id}:timeline"), Actor::Lead, entry)];
+    if let Some(first) = first_visit {
+        // Derived from the lead and the visit, not the request: a retry, or a later inquiry from
+        // the same visitor, writes the same entry again instead of a second one.
+        let seed = format!("{lead_id}:first-visit:{}", first.at.timestamp_millis());
+        let kind = TimelineKind::TouchpointRecorded { touchpoint: first.clone() };
+        entries.push(TimelineEntry::derived(lead_id, first.at, &seed, Actor::Lead, kind));
+    }
+    let event = LeadEvent { id: EventId::derived(at, format!("{receipt}:{lead_id}:event").as_bytes()), kind, lead_id, occurred_at: at };
+    Alongside { entries, events: vec![event] }
+}
+
+/// Opens a lead for the submission, or records it on the person's open lead of its service
+/// line. Both ways cost the same store calls (a claim check, a lead read, one atomic write), so
+/// the answer's timing says as little as its shape. Returns the receipt and the lead.
+async fn record(
     services: &Services,
-    new_lead: crate::domain::intake_form::NewLead,
-    key: Option<&str>,
-    first_seen: chrono::DateTime<chrono::Utc>,
-) -> Result<Receipt, IntakeError> {
-    let now = services.clock.now();
-    let seed = |part: &str| key.map(|k| format!("{k}:{part}"));
-    let lead_id = match key {
-        Some(k) => LeadId::derived(k.as_bytes()),
-        None => LeadId::random(),
-    };
+    new_lead: &NewLead,
+    seed: Option<&str>,
+    first_seen: DateTime<Utc>,
+) -> Result<(Receipt, LeadId), IntakeError> {
+    let ids = Ids::new(seed, first_seen);
+    let inquiry = new_lead.inquiry(ids.receipt, first_seen);
     let touchpoint = new_lead.touchpoint(first_seen);
-    let mut lead = Lead::capture(lead_id, new_lead.clone(), first_seen);
+    let first_visit = new_lead.first_visit();
+    let mut lead = Lead::from_inquiry(ids.lead, inquiry.clone());
     // Issue 7: the team's own tests are marked (no messages, left out of reports), and what
     // contact validation found is kept on the lead.
     lead.test = super::intake_screen::is_test(services, lead.contact.phone.as_ref(), lead.contact.email.as_ref());
     lead.contact_flags = super::intake_screen::contact_flags(services, lead.contact.phone.as_ref(), lead.contact.email.as_ref()).await;
+    let receipt = Receipt { receipt_id: ids.receipt, status: "accepted".into() };
 
-    let outcome = services.leads.create_or_match(&lead).await?;
-    if outcome == CaptureOutcome::Created && lead.test {
-        services.hygiene.mark_test(&lead).await?;
-    }
-    let (lead_id, kind, entry_kind, audit) = match outcome {
-        CaptureOutcome::Created => (
-            lead.id,
+    for _ in 0..ATTEMPTS {
+        // Whether an earlier attempt of this request stored the lead: a retry finds it.
+        let earlier = services.leads.get(ids.lead).await?;
+        let captured = alongside(
+            ids.lead,
+            ids.receipt,
+            first_seen,
             LeadEventKind::Captured,
-            TimelineKind::LeadCaptured { channel: lead.source.channel, touchpoint },
-            (AuditAction::Create, fields::present(&lead)),
-        ),
-        CaptureOutcome::Matched(existing) => {
-            let changed = absorb(services, existing, &new_lead).await?;
-            let mut written = vec![fields::TIMELINE];
-            if changed {
-                written.extend(fields::present(&lead).into_iter().filter(|f| *f != fields::CONTEXT && *f != fields::SOURCE));
-            }
-            (existing, LeadEventKind::InquiryRepeated, TimelineKind::RepeatInquiry { touchpoint }, (AuditAction::Update, written))
+            TimelineKind::LeadCaptured { channel: lead.source.channel, touchpoint: touchpoint.clone(), inquiry: Some(ids.receipt) },
+            first_visit.as_ref(),
+        );
+        if earlier.is_none() {
+            // The write, in the audit trail, before it is made: a stored lead is always in the
+            // trail (an attempt that then fails leaves an entry naming a lead that never
+            // appeared). No IP address: the trail outlives erasure; the address stays with the
+            // consent evidence instead.
+            audit(services, first_seen, ids.lead, AuditAction::Create, &fields::present(&lead), &captured).await?;
         }
-    };
-    let span = tracing::info_span!("intake", lead_id = %lead_id, event = kind.as_str());
-    let _enter = span.enter();
-
-    let entry = match seed("timeline") {
-        Some(s) => TimelineEntry::derived(lead_id, first_seen, &s, Actor::Lead, entry_kind),
-        None => TimelineEntry::new(lead_id, first_seen, Actor::Lead, entry_kind),
-    };
-    services.timeline.append(&entry).await?;
-
-    // The write, in the audit trail: once per request (the id derives from the timeline
-    // entry's, which derives from the Idempotency-Key when there is one). No IP address: the
-    // trail outlives erasure, and the person's address is kept with their consent instead.
-    let mut record =
-        AuditEntry::new(first_seen, AuditActor::PublicForm, audit.0).lead(lead_id).fields(&audit.1).derived(&entry.id.to_string());
-    record.route = Some("POST /leads".into());
-    super::audit::record(services, &record).await?;
-
-    let event = LeadEvent {
-        id: match seed("event") {
-            Some(s) => EventId::derived(first_seen, s.as_bytes()),
-            None => EventId::new_at(now),
-        },
-        kind,
-        lead_id,
-        occurred_at: first_seen,
-    };
-    services.queue.publish(&event).await?;
-    info!("inquiry accepted");
-    Ok(Receipt { id: lead_id, status: "accepted".into() })
+        match services.leads.create_or_match(&lead, &captured).await? {
+            CaptureOutcome::Created => {
+                if lead.test && earlier.is_none() {
+                    services.hygiene.mark_test(&lead).await?;
+                }
+                log_accepted(ids.lead, LeadEventKind::Captured);
+                return Ok((receipt, ids.lead));
+            }
+            CaptureOutcome::Matched(holder) => {
+                let Some(mut existing) = services.leads.get(holder).await? else { continue };
+                if !existing.status.is_open() {
+                    // Closed since the claim was checked: the person's next inquiry opens a lead.
+                    continue;
+                }
+                if existing.inquiry(ids.receipt).is_some() {
+                    // An earlier attempt of this request recorded it (with its entry and event).
+                    return Ok((receipt, holder));
+                }
+                let consent_before = existing.consent.clone();
+                existing.add_inquiry(inquiry.clone(), services.clock.now());
+                existing.version += 1;
+                let repeated = alongside(
+                    holder,
+                    ids.receipt,
+                    first_seen,
+                    LeadEventKind::InquiryRepeated,
+                    TimelineKind::RepeatInquiry { touchpoint: touchpoint.clone(), inquiry: Some(ids.receipt) },
+                    first_visit.as_ref(),
+                );
+                let mut written = vec![fields::INQUIRIES, fields::TIMELINE];
+                if existing.consent != consent_before {
+                    written.push(fields::CONSENT);
+                }
+                audit(services, first_seen, holder, AuditAction::Update, &written, &repeated).await?;
+                match services.leads.save_alongside(&existing, &repeated).await {
+                    Ok(()) => {
+                        log_accepted(holder, LeadEventKind::InquiryRepeated);
+                        return Ok((receipt, holder));
+                    }
+                    Err(StoreError::Conflict) => continue,
+                    Err(e) => return Err(e.into()),
+                }
+            }
+        }
+    }
+    Err(StoreError::Conflict.into())
 }
 
-/// Folds a repeat inquiry into the open lead it matched, retrying on concurrent changes;
-/// returns whether the lead changed.
-async fn absorb(services: &Services, id: LeadId, inquiry: &crate::domain::intake_form::NewLead) -> Result<bool, StoreError> {
-    for _ in 0..5 {
-        let Some(mut lead) = services.leads.get(id).await? else {
-            return Err(StoreError::Invalid(format!("matched lead {id} is missing")));
-        };
-        if !lead.absorb_inquiry(inquiry, services.clock.now()) {
-            return Ok(false);
-        }
-        lead.version += 1;
-        match services.leads.save(&lead).await {
-            Err(StoreError::Conflict) => continue,
-            other => return other.map(|()| true),
-        }
-    }
-    Err(StoreError::Conflict)
+/// The public form's write in the audit trail, once per request (the id derives from the
+/// timeline entry's, which derives from the receipt).
+async fn audit(
+    services: &Services,
+    at: DateTime<Utc>,
+    lead_id: LeadId,
+    action: AuditAction,
+    written: &[&'static str],
+    alongside: &Alongside,
+) -> Result<(), StoreError> {
+    let entry_id = alongside.entries.first().map(|e| e.id.to_string()).unwrap_or_default();
+    let mut record = AuditEntry::new(at, AuditActor::PublicForm, action).lead(lead_id).fields(written).derived(&entry_id);
+    record.route = Some("POST /leads".into());
+    super::audit::record(services, &record).await
+}
+
+fn log_accepted(lead_id: LeadId, kind: LeadEventKind) {
+    let span = tracing::info_span!("intake", lead_id = %lead_id, event = kind.as_str());
+    span.in_scope(|| info!("inquiry accepted"));
 }
 
 /// A stable hash of the submitted fields: the same form posted twice has the same fingerprint

@@ -121,6 +121,7 @@ pub async fn merge(services: &Services, survivor: LeadId, absorbed: LeadId, how:
         match services.dedupe.merge(&write).await {
             Ok(()) => {
                 info!(merge_id = %merge_id, survivor = %s.id, absorbed = %a.id, how = how.as_str(), "records merged");
+                suspend_cadence(services, a.id, merge_id).await?;
                 if how == How::Automatic {
                     for e in &write.entries[write.entries.len() - 2..] {
                         super::audit::system_step(services, "hygiene", e).await?;
@@ -166,6 +167,7 @@ pub async fn unmerge(services: &Services, lead: LeadId) -> Result<UnmergeOutcome
     if services.dedupe.unmerge(m.survivor, m.id, now).await? {
         // Undoing says these are two people: detection does not propose the pair again.
         services.dedupe.mark_distinct(PairKey::new(m.survivor, m.absorbed), now).await?;
+        restore_cadence(services, m.absorbed, m.id).await?;
         info!(merge_id = %m.id, survivor = %m.survivor, absorbed = %m.absorbed, "merge undone");
         announce(services, &[m.survivor, m.absorbed]).await;
         Ok(UnmergeOutcome::Restored(m))
@@ -185,5 +187,38 @@ async fn announce(services: &Services, ids: &[LeadId]) {
         if let Err(e) = services.queue.publish(&event).await {
             warn!(lead_id = %lead_id, error = %e, "lead.merged not published: the report counters catch up on the lead's next event");
         }
+    }
+}
+
+/// Who pauses an absorbed record's cadence for merge `merge_id` (the enrollment's reason names
+/// it, so the unmerge resumes exactly what the merge paused).
+fn merge_actor(merge_id: EventId) -> String {
+    format!("system:merge:{merge_id}")
+}
+
+/// Pauses the absorbed record's follow-up cadence: its tombstone is closed, and a step due now
+/// would stop the cadence for good. An unmerge resumes it where it was.
+async fn suspend_cadence(services: &Services, absorbed: LeadId, merge_id: EventId) -> Result<(), StoreError> {
+    use crate::app::cadence::{pause_recorded, CadenceError};
+    match pause_recorded(services, absorbed, &merge_actor(merge_id)).await {
+        Ok(_) | Err(CadenceError::NotEnrolled | CadenceError::WrongState(_) | CadenceError::LeadMissing) => Ok(()),
+        Err(CadenceError::Store(e)) => Err(e),
+        Err(e) => Err(StoreError::Unavailable(e.to_string())),
+    }
+}
+
+/// Resumes the cadence merge `merge_id` paused on the restored record (a cadence paused before
+/// the merge, stopped or completed stays as it was).
+async fn restore_cadence(services: &Services, absorbed: LeadId, merge_id: EventId) -> Result<(), StoreError> {
+    use crate::app::cadence::{resume_recorded, CadenceError};
+    let paused_by_merge = format!("paused by {}", merge_actor(merge_id));
+    let Some(e) = services.cadence.enrollment(absorbed).await? else { return Ok(()) };
+    if e.reason.as_deref() != Some(paused_by_merge.as_str()) {
+        return Ok(());
+    }
+    match resume_recorded(services, absorbed, &format!("system:unmerge:{merge_id}")).await {
+        Ok(_) | Err(CadenceError::NotEnrolled | CadenceError::WrongState(_) | CadenceError::LeadMissing) => Ok(()),
+        Err(CadenceError::Store(e)) => Err(e),
+        Err(e) => Err(StoreError::Unavailable(e.to_string())),
     }
 }

@@ -1,9 +1,15 @@
-//! The consent gate. Every automated text to a person goes through [`send_sms_to_lead`], which
-//! checks channel consent, revocation, line type and the opt-out list before the sender is
-//! called; a blocked message is reported with its reason, never silently dropped.
+//! The consent gate. Every text to a person goes through [`send_sms_to_lead`] (automated steps,
+//! and staff-written messages alike), which checks channel consent, revocation, line type, the
+//! destination country and the opt-out list, then the finished text itself (no host nobody
+//! configured, within the segment budget: `app::compose`), then takes a slot of the sender's
+//! throughput in the lead's priority lane (`app::pacing`). A blocked message is reported with
+//! its reason, a paced one with the time to try again; nothing is silently dropped.
 
+use super::pacing::PacedSend;
 use super::Services;
+use crate::domain::pacing::Lane;
 use crate::domain::timeline::SkipReason;
+use crate::domain::urgency::UrgencyTier;
 use crate::domain::{ContactChannel, Lead, Phone};
 use crate::ports::{MessagePurpose, OutboundSms, SendError, SentMessage, StoreError};
 
@@ -31,10 +37,19 @@ pub async fn sms_gate(services: &Services, lead: &Lead) -> Result<SmsGate, Store
     if !phone.line_type().can_receive_sms() {
         return Ok(SmsGate::Blocked(SkipReason::NotMobile));
     }
+    if !destination_allowed(services, &phone) {
+        return Ok(SmsGate::Blocked(SkipReason::CountryNotAllowed));
+    }
     if services.suppressions.is_suppressed(ContactChannel::Sms, phone.as_e164()).await? {
         return Ok(SmsGate::Blocked(SkipReason::OptedOut));
     }
     Ok(SmsGate::Allowed(phone))
+}
+
+/// Whether texts may go to this number's country or region (`[messaging] sms_countries`): SMS
+/// pumping sends forms full of premium and foreign numbers the sender pays to text.
+pub fn destination_allowed(services: &Services, phone: &Phone) -> bool {
+    phone.region_code().is_some_and(|r| services.config.messaging.sms_countries.contains(&r))
 }
 
 /// Leads that get no automated message on any channel: test submissions (issue 7), and leads
@@ -54,6 +69,37 @@ pub fn never_messaged(lead: &Lead) -> Option<SkipReason> {
 pub enum Delivery {
     Sent(SentMessage),
     Blocked(SkipReason),
+    /// Allowed, but not now: the sender's throughput, a provider throttle or the spend
+    /// breaker. The caller keeps the message and tries again at `until` (`app::pacing`).
+    Paced {
+        until: chrono::DateTime<chrono::Utc>,
+        reason: crate::domain::pacing::WaitReason,
+    },
+}
+
+/// Whether the person is in crisis: scored so, or their own words say so now (the
+/// acknowledgement runs before scoring).
+pub fn is_crisis(services: &Services, lead: &Lead) -> bool {
+    lead.score.as_ref().is_some_and(|s| s.urgency.tier == UrgencyTier::Crisis)
+        || super::score::urgency(services, lead).tier == UrgencyTier::Crisis
+}
+
+/// The lane of a text to `lead`: anything to a person in crisis goes first, then
+/// acknowledgements, then reminders, then follow-ups.
+pub fn lane_for(services: &Services, lead: &Lead, purpose: MessagePurpose) -> Lane {
+    match purpose {
+        _ if is_crisis(services, lead) => Lane::Crisis,
+        MessagePurpose::FollowUp => Lane::FollowUp,
+        MessagePurpose::Reminder => Lane::Reminder,
+        _ => Lane::Acknowledgement,
+    }
+}
+
+fn paced(p: PacedSend) -> Delivery {
+    match p {
+        PacedSend::Sent(sent) => Delivery::Sent(sent),
+        PacedSend::Wait { until, reason } => Delivery::Paced { until, reason },
+    }
 }
 
 /// Why a text could not be attempted or was not accepted.
@@ -69,7 +115,7 @@ impl MessagingError {
     pub fn is_retryable(&self) -> bool {
         match self {
             MessagingError::Store(e) => e.is_retryable(),
-            MessagingError::Send(SendError::Retryable(_)) => true,
+            MessagingError::Send(SendError::Retryable(_) | SendError::Throttled(_)) => true,
             MessagingError::Send(SendError::Rejected(_)) => false,
         }
     }
@@ -80,8 +126,12 @@ pub async fn send_sms_to_lead(services: &Services, lead: &Lead, purpose: Message
     match sms_gate(services, lead).await? {
         SmsGate::Blocked(reason) => Ok(Delivery::Blocked(reason)),
         SmsGate::Allowed(to) => {
-            let sent = services.sms.send(&OutboundSms { lead_id: Some(lead.id), to, body, purpose }).await?;
-            Ok(Delivery::Sent(sent))
+            if let Some(reason) = super::compose::content_refusal(services, &body, true) {
+                return Ok(Delivery::Blocked(reason));
+            }
+            let lane = lane_for(services, lead, purpose);
+            let sms = OutboundSms { lead_id: Some(lead.id), to, body, purpose };
+            Ok(paced(super::pacing::send(services, &sms, lane).await?))
         }
     }
 }
@@ -107,6 +157,12 @@ pub async fn send_keyword_reply(
     if !to.line_type().can_receive_sms() {
         return Ok(Delivery::Blocked(SkipReason::NotMobile));
     }
+    if !destination_allowed(services, to) {
+        return Ok(Delivery::Blocked(SkipReason::CountryNotAllowed));
+    }
+    if let Some(reason) = super::compose::content_refusal(services, &body, false) {
+        return Ok(Delivery::Blocked(reason));
+    }
     match purpose {
         MessagePurpose::OptOutConfirmation | MessagePurpose::HelpReply => {}
         MessagePurpose::ResubscribeConfirmation => {
@@ -114,8 +170,10 @@ pub async fn send_keyword_reply(
                 return Ok(Delivery::Blocked(SkipReason::OptedOut));
             }
         }
-        MessagePurpose::Acknowledgement | MessagePurpose::FollowUp => return Ok(Delivery::Blocked(SkipReason::NoConsent)),
+        MessagePurpose::Acknowledgement | MessagePurpose::FollowUp | MessagePurpose::Staff | MessagePurpose::Reminder => {
+            return Ok(Delivery::Blocked(SkipReason::NoConsent))
+        }
     }
-    let sent = services.sms.send(&OutboundSms { lead_id, to: to.clone(), body, purpose }).await?;
-    Ok(Delivery::Sent(sent))
+    let sms = OutboundSms { lead_id, to: to.clone(), body, purpose };
+    Ok(paced(super::pacing::send(services, &sms, Lane::Acknowledgement).await?))
 }

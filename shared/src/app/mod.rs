@@ -3,27 +3,39 @@
 
 pub mod acknowledge;
 pub mod audit;
+pub mod compose;
+pub mod contact_points;
 pub mod email;
+pub mod idempotent;
 pub mod inbound;
 pub mod intake;
 pub mod leads;
 pub mod lifecycle;
 pub mod matching;
 pub mod messaging;
+pub mod pacing;
 pub mod person;
 pub mod privacy;
+pub mod references;
+pub mod relay;
+pub mod reminders;
 pub mod services;
+pub mod unsubscribe;
+pub mod visits;
+pub mod webform;
 pub mod webhook_context;
 
 // Scoring, routing, SLAs (issue 3).
 pub mod assign;
 pub mod contacts;
+pub mod decay;
 pub mod notices;
 pub mod scheduler;
 pub mod score;
 pub mod sla;
 pub mod team;
 pub mod touchpoints;
+pub mod watch;
 
 // Data hygiene: merges, review queue, the hygiene job (issue 7).
 pub mod hygiene;
@@ -36,5 +48,9 @@ pub mod intake_screen;
 pub mod scoring_review;
 // Attribution and KPIs (issue 6).
 pub mod analytics;
+// The staff console: the inbox, search, staff messages.
+pub mod conversation;
+pub mod inbox;
+pub mod search;
 
 pub use services::Services;

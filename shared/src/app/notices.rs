@@ -29,7 +29,10 @@ pub fn notice_values(services: &Services, lead: &Lead, level: Option<usize>) -> 
     let templates = &config.sla.notices;
     let code = short_code(lead.id);
     let id = lead.id.to_string();
+    // The staff console is served from the API's own public address.
+    let console_url = services.webhooks.public_base_url.trim_end_matches('/').to_string();
     let link = templates.link.render(|n| match n {
+        "console_url" => Some(console_url.clone()),
         "lead_id" => Some(id.clone()),
         "short_code" => Some(code.clone()),
         _ => None,

@@ -57,4 +57,19 @@ pub struct Services {
     pub aggregates: Arc<dyn crate::ports::AggregateStore>,
     /// Signs and verifies the tokens in links and references handed to people and tools.
     pub links: Arc<crate::crypto::LinkSigner>,
+    /// The sender's throughput slots per origination identity (`app::pacing`).
+    pub pacer: Arc<dyn crate::ports::SendPacer>,
+    /// The site snippet's anonymous page views and key events, until their visitor inquires.
+    pub visits: Arc<dyn crate::ports::VisitStore>,
+}
+
+impl Services {
+    /// The same services, knowing the API's public address (`https://host`): an HTTP function
+    /// deployed without a configured `PublicBaseUrl` learns it from the request, for the links it
+    /// sends (a team notice's link to the console).
+    pub fn with_public_base_url(&self, url: &str) -> Services {
+        let mut webhooks = (*self.webhooks).clone();
+        webhooks.public_base_url = url.trim_end_matches('/').to_string();
+        Services { webhooks: std::sync::Arc::new(webhooks), ..self.clone() }
+    }
 }

@@ -1,7 +1,13 @@
-//! The SLA checker, run every minute: for each lead whose first human contact is due (found
-//! through the scheduler's minute buckets, never a scan), notify along the escalation ladder —
-//! the assignee, then a backup, then a manager — one step per due time, until a contact attempt
-//! is recorded. A lead nobody could take (off hours) is routed again when its clock starts.
+//! The SLA checker, run every minute: for each lead whose response is due (found through the
+//! scheduler's minute buckets, never a scan), notify along the escalation ladder — the
+//! assignee, then a backup, then a manager — one step per due time, until a contact attempt
+//! answers the lead's open inquiries. Only people who can be reached now are told: a backup or
+//! manager off shift is passed over for the next step, and when a step finds nobody at all the
+//! member on call is told. A lead nobody could take (off hours) is routed again when its clock
+//! starts, and at every minute while someone eligible may have come on shift or back.
+//!
+//! The same minute also runs the watch over stored inquiries (`app::watch`) and the score
+//! decay's rescoring (`app::decay`).
 
 use super::assign::choose;
 use super::notices::send_once;
@@ -17,9 +23,29 @@ use crate::ports::{DueItem, StoreError};
 use chrono::{DateTime, Utc};
 use tracing::{info, warn, Instrument};
 
-/// Runs one tick of the SLA checker.
+/// Runs what the SLA function does every minute: leads waiting for someone to take them are
+/// routed, due ladder steps run, the watch checks stored inquiries, decayed scores are
+/// refreshed. Returns the ladder's report.
 pub async fn tick(services: &Services) -> Result<TickReport, StoreError> {
     let now = services.clock.now();
+    let assigned = assign_waiting(services, now).await?;
+    if assigned > 0 {
+        info!(assigned, "waiting leads assigned");
+    }
+    let report = escalations(services, now).await?;
+    let waiting = super::watch::tick(services, now).await?;
+    if waiting > 0 {
+        warn!(waiting, "leads waiting for acknowledgement or triage");
+    }
+    let rescored = super::decay::tick(services, now).await?;
+    if rescored > 0 {
+        info!(rescored, "decayed scores refreshed");
+    }
+    Ok(report)
+}
+
+/// Runs the due steps of the escalation ladder.
+async fn escalations(services: &Services, now: DateTime<Utc>) -> Result<TickReport, StoreError> {
     let report = run_due(services.due.as_ref(), SLA_KIND, now, TickOptions::default(), |item| async move {
         let span = tracing::info_span!("sla", lead_id = %item.key, attempt = item.attempts);
         match handle(services, &item, now).instrument(span).await {
@@ -56,8 +82,8 @@ async fn handle(services: &Services, item: &DueItem, now: DateTime<Utc>) -> Resu
         return Ok(Outcome::Done);
     };
     let Some(mut lead) = services.leads.get(lead_id).await? else { return Ok(Outcome::Done) };
-    // Contacted (the cancel may have lost a race with this tick) or closed: the ladder stops.
-    if lead.first_contact_at.is_some() || !lead.status.is_open() {
+    // Answered (the cancel may have lost a race with this tick) or closed: the ladder stops.
+    if !lead.has_open_inquiry() || !lead.status.is_open() {
         return Ok(Outcome::Done);
     }
     let policy = &services.config.sla.policy;
@@ -67,21 +93,26 @@ async fn handle(services: &Services, item: &DueItem, now: DateTime<Utc>) -> Resu
     let level = match step {
         SlaStep::Route => {
             // Routing was retried above; the ladder starts at the deadline.
-            let at = lead.first_contact_due_at.unwrap_or(now).max(now);
+            let at = lead.response_due().unwrap_or(now).max(now);
             return Ok(Outcome::Chain(next(item, at, SlaStep::Escalate { level: 0 })));
         }
         SlaStep::Escalate { level } => level,
     };
-    // Steps with nobody to tell (no backup configured, everyone away) pass to the next at once.
+    // Steps with nobody to tell (no backup configured, everyone away or off shift) pass to the
+    // next at once; a ladder that found nobody at any step tells whoever is on call.
     let availability = services.team.availability().await?;
+    let team = &services.config.team;
+    let reachable = |m: &MemberId| !availability.get(m).is_some_and(|a| a.is_away(now)) && team.reachable(m, now);
     let mut level = level;
+    let mut told_anyone = false;
     loop {
         let Some(rung) = policy.ladder.get(level) else { return Ok(Outcome::Done) };
-        let recipients: Vec<MemberId> = policy
-            .recipients(level, lead.assignment.as_ref(), &services.config.team, now)
-            .into_iter()
-            .filter(|m| !availability.get(m).is_some_and(|a| a.is_away(now)))
-            .collect();
+        let mut recipients: Vec<MemberId> =
+            policy.recipients(level, lead.assignment.as_ref(), team, now).into_iter().filter(|m| reachable(m)).collect();
+        if recipients.is_empty() && !told_anyone && level + 1 >= policy.ladder.len() {
+            recipients = team.on_call_now(now).into_iter().filter(|m| reachable(m)).collect();
+        }
+        told_anyone |= !recipients.is_empty();
         for m in &recipients {
             let seed = format!("sla:{}:{level}:{m}", item.due_at.timestamp_millis());
             send_once(services, &lead, m, NoticeKind::Overdue, Some(level), &seed).await?;
@@ -103,8 +134,36 @@ fn next(item: &DueItem, at: DateTime<Utc>, step: SlaStep) -> DueItem {
     DueItem::new(&item.kind, item.key.clone(), at, serde_json::to_string(&step).expect("an SLA step serializes"))
 }
 
+/// How many waiting leads one minute routes at most (the rest wait for the next minute).
+const WAITING_PER_TICK: usize = 100;
+
+/// Routes the open leads nobody could take yet (found through the assignee index's
+/// `UNASSIGNED` partition, never a scan): someone eligible may have come on shift or back from
+/// away since. Returns how many were assigned.
+pub async fn assign_waiting(services: &Services, now: DateTime<Utc>) -> Result<usize, StoreError> {
+    let page = services.listing.list_leads(&crate::ports::LeadFilter::Unassigned, None, WAITING_PER_TICK).await?;
+    let mut assigned = 0;
+    for lead in page.items {
+        // Leads the score consumer has not triaged yet are its to route (no race with it).
+        let triaged = lead.inquiries.iter().all(|i| i.triage.is_some());
+        if lead.assignment.is_some() || !lead.status.is_open() || !lead.has_open_inquiry() || !triaged {
+            continue;
+        }
+        let span = tracing::info_span!("assign_waiting", lead_id = %lead.id);
+        match try_assign(services, lead, now).instrument(span).await {
+            Ok(l) if l.assignment.is_some() => assigned += 1,
+            Ok(_) => {}
+            Err(e) => warn!(error = %e, "routing a waiting lead failed; tried again next minute"),
+        }
+    }
+    Ok(assigned)
+}
+
 /// Routes a lead nobody has yet (people may be on shift now); stores and announces it.
 async fn try_assign(services: &Services, mut lead: Lead, now: DateTime<Utc>) -> Result<Lead, StepError> {
+    if services.config.team.members.is_empty() {
+        return Ok(lead);
+    }
     for _ in 0..5 {
         let tier = lead.score.as_ref().map_or(UrgencyTier::Routine, |s| s.urgency.tier);
         let band = lead.score.as_ref().map(|s| s.band);

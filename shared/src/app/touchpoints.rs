@@ -12,24 +12,56 @@ pub enum TouchpointError {
     #[error("no such lead")]
     NotFound,
     #[error(transparent)]
+    Key(#[from] super::idempotent::KeyError),
+    #[error(transparent)]
     Store(#[from] StoreError),
     #[error(transparent)]
     Queue(#[from] QueueError),
 }
 
-/// Records a touchpoint and asks for a new score; returns the timeline entry id.
+/// The route's name in idempotency keys.
+const ROUTE: &str = "POST /leads/{id}/touchpoints";
+
+/// Records a touchpoint and asks for a new score; returns the timeline entry id (and `true`
+/// when a retry with the same `Idempotency-Key` replayed the first answer). `at_given`: the
+/// caller named the touchpoint's time; otherwise it happened now (for a keyed request: when the
+/// key was first used, so a retry is the same request).
 pub async fn record(
+    services: &Services,
+    lead_id: LeadId,
+    mut touchpoint: Touchpoint,
+    at_given: bool,
+    by: &str,
+    idempotency_key: Option<&str>,
+) -> Result<(EventId, bool), TouchpointError> {
+    use super::idempotent::{begin, finish, Keyed};
+    let content = (&touchpoint.kind, &touchpoint.channel, &touchpoint.detail, &touchpoint.page, at_given.then_some(touchpoint.at));
+    match begin(services, ROUTE, lead_id, by, idempotency_key, &content).await? {
+        None => record_at(services, lead_id, touchpoint, by, services.clock.now(), None).await.map(|id| (id, false)),
+        Some(Keyed::Replay(id)) => Ok((id, true)),
+        Some(Keyed::Fresh { at, seed, scoped }) => {
+            if !at_given {
+                touchpoint.at = at;
+            }
+            let result = record_at(services, lead_id, touchpoint, by, at, Some(&seed)).await;
+            finish(services, &scoped, &result).await?;
+            result.map(|id| (id, false))
+        }
+    }
+}
+
+async fn record_at(
     services: &Services,
     lead_id: LeadId,
     touchpoint: Touchpoint,
     by: &str,
-    idempotency_key: Option<&str>,
+    now: chrono::DateTime<chrono::Utc>,
+    key_seed: Option<&str>,
 ) -> Result<EventId, TouchpointError> {
-    let now = services.clock.now();
     if services.leads.get(lead_id).await?.is_none() {
         return Err(TouchpointError::NotFound);
     }
-    let seed = |part: &str| idempotency_key.map(|k| format!("{lead_id}:{k}:{part}"));
+    let seed = |part: &str| key_seed.map(|k| format!("{lead_id}:{k}:{part}"));
     let at = touchpoint.at;
     let kind = TimelineKind::TouchpointRecorded { touchpoint };
     let entry = match seed("touchpoint") {

@@ -108,6 +108,9 @@ pub const TASK_NOTICE_PLACEHOLDERS: &[&str] =
 const DEFAULT_TITLE: &str = "Call lead {short_code} ({service_line_name})";
 const DEFAULT_TASK_NOTICE: &str = "leadflow: call task for lead {short_code} ({service_line_name}): {title}. {link}";
 
+/// Words that claim the practice tried to call the person.
+const CLAIMS_A_CALL: &[&str] = &["tried to call", "tried calling", "tried to reach", "missed our call", "called you"];
+
 /// The stop events of a cadence that lists none.
 pub const DEFAULT_STOP_ON: &[&str] = &["booked", "showed", "replied"];
 
@@ -280,7 +283,7 @@ fn step(raw: &RawStep, j: usize, here: &KeyPath, has_link: bool, p: &mut Problem
     let conditions = list(
         &raw.conditions,
         &here.key("conditions"),
-        "a condition (only_if_last_call_unanswered, only_if_no_reply, business_hours_only)",
+        "a condition (only_if_last_call_unanswered, only_if_no_reply, only_after_call_attempt, business_hours_only)",
         Condition::parse,
         p,
     );
@@ -346,6 +349,17 @@ fn step(raw: &RawStep, j: usize, here: &KeyPath, has_link: bool, p: &mut Problem
     }
     if raw.wait.is_some() && channel != Some(StepChannel::CallTask) {
         p.add(&here.key("wait"), "only a call_task step waits for an outcome");
+    }
+    // A text that says a call was attempted must only follow an attempted call.
+    for (key, value) in [("text", &raw.text), ("subject", &raw.subject)] {
+        let Some(v) = value else { continue };
+        let lower = v.to_lowercase();
+        if CLAIMS_A_CALL.iter().any(|w| lower.contains(w)) && !conditions.contains(&Condition::OnlyAfterCallAttempt) {
+            p.add(&here.key(key), "says a call was attempted: add the only_after_call_attempt condition");
+        }
+        if channel == Some(StepChannel::Email) && crate::app::compose::has_sms_wording(v) {
+            p.add(&here.key(key), "an email must not say \"Reply STOP\" (its opt-out is the unsubscribe link in the footer)");
+        }
     }
     if p.count() > before {
         return None;

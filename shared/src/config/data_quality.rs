@@ -30,6 +30,8 @@ pub struct RawSpam {
 pub struct RawRateLimits {
     pub per_ip: Option<RawLimit>,
     pub per_phone: Option<RawLimit>,
+    /// Per network: an IPv4 /24 or an IPv6 /48 (one bot farm rotating addresses).
+    pub per_network: Option<RawLimit>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -96,6 +98,8 @@ pub struct SpamSettings {
     pub max_form_age_hours: u32,
     pub per_ip: Option<RateLimit>,
     pub per_phone: Option<RateLimit>,
+    /// Per IPv4 /24 or IPv6 /48.
+    pub per_network: Option<RateLimit>,
 }
 
 /// Submissions that are the team's own tests.
@@ -158,7 +162,7 @@ fn domain_ok(s: &str) -> bool {
     Email::parse(&format!("x@{s}")).is_ok_and(|e| e.domain() == s)
 }
 
-fn limit(raw: &Option<RawLimit>, path: &KeyPath, p: &mut Problems) -> Option<RateLimit> {
+pub(super) fn limit(raw: &Option<RawLimit>, path: &KeyPath, p: &mut Problems) -> Option<RateLimit> {
     let r = raw.as_ref()?;
     if r.limit == 0 {
         p.add(&path.key("limit"), "must be at least 1");
@@ -209,6 +213,7 @@ pub(super) fn validate(
         max_form_age_hours: max_age,
         per_ip: limit(&spam.rate_limits.per_ip, &rl.key("per_ip"), p),
         per_phone: limit(&spam.rate_limits.per_phone, &rl.key("per_phone"), p),
+        per_network: limit(&spam.rate_limits.per_network, &rl.key("per_network"), p),
     };
 
     let tp = root.key("test_records");
@@ -322,10 +327,7 @@ mod tests {
             ("domains = [\"leadflow.test\"]", "domains = [\"not a domain\"]"),
             ("franchise = 120", "nosuchline = 120"),
             ("min_fill_seconds = 0", "min_fill_seconds = 5000"),
-            (
-                "# [spam.rate_limits]\n# per_ip = { limit = 20, window_seconds = 3600 }",
-                "[spam.rate_limits]\nper_ip = { limit = 0, window_seconds = 3600 }",
-            ),
+            ("per_ip = { limit = 20, window_seconds = 3600 }", "per_ip = { limit = 0, window_seconds = 3600 }"),
         ]);
         let line_of = |needle: &str| DEFAULT_CONFIG.lines().position(|l| l.contains(needle)).unwrap() + 1;
         assert!(p.iter().any(|m| m.starts_with(&format!("test_records.phones[0]@{}", line_of("phones = []")))), "{p:?}");

@@ -8,6 +8,7 @@ mod integrations;
 mod lists;
 mod locate;
 mod raw;
+mod texts;
 mod validate;
 
 // Scoring, routing, SLAs (issue 3).
@@ -23,6 +24,12 @@ pub mod cadence;
 pub mod data_quality;
 // Attribution and KPIs (issue 6).
 pub mod analytics;
+// The staff console.
+pub mod console;
+// Destinations, segment budget, screening limits, pacing, spend, email footer, reminders.
+pub mod messaging;
+// The embeddable form and the site snippet's beacons.
+pub mod forms;
 
 pub use error::{ConfigError, ConfigProblem};
 pub use integrations::{KeywordReplies, LifecycleSettings, SourceSettings, WebhookSettings, KEYWORD_PLACEHOLDERS, RATES_NOTICE};
@@ -32,6 +39,7 @@ use crate::domain::business_hours::BusinessHours;
 use crate::domain::intake_form::{ConsentTextLookup, IntakeRules};
 use crate::domain::money::Currency;
 use crate::domain::template::Template;
+use crate::domain::webform::{FormSpec, Language};
 use crate::domain::{ContactChannel, Region, ServiceLineId};
 use chrono_tz::Tz;
 use std::collections::{BTreeMap, BTreeSet};
@@ -53,6 +61,8 @@ pub struct Organization {
     pub time_zone: Tz,
     pub phone_region: Region,
     pub currency: Currency,
+    /// The language of the organization's own texts.
+    pub language: Language,
 }
 
 /// What intake accepts beyond the standard fields.
@@ -64,13 +74,22 @@ pub struct IntakeSettings {
     pub redirect_origins: Vec<String>,
     /// Origins whose pages may post the form from the browser (CORS preflight answers).
     pub cors_origins: Vec<String>,
+    /// How long an inquiry may wait for its acknowledgement step and its triage (scoring,
+    /// routing, SLA) before the "waiting too long" alarm fires; 0 turns the watch off.
+    pub processing_alarm_seconds: u32,
 }
+
+/// The default of `[intake] processing_alarm_seconds`: both steps normally finish within
+/// seconds of the write.
+pub const DEFAULT_PROCESSING_ALARM_SECONDS: u32 = 300;
 
 /// One version of the consent disclosure shown on forms.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ConsentText {
     pub version: String,
     pub channels: BTreeSet<ContactChannel>,
+    /// The language it is written in.
+    pub language: Language,
     pub text: String,
     pub sha256: String,
 }
@@ -120,6 +139,15 @@ pub struct Config {
     pub data_quality: data_quality::DataQualityConfig,
     /// Attribution parameters, the source-name table, report recipients (issue 6).
     pub analytics: analytics::AnalyticsConfig,
+    /// The staff console: idle sign-out, refresh interval, reassignment reasons.
+    pub console: console::ConsoleSettings,
+    /// Destinations, segment budget, value screening, pacing, spend breaker, email footer,
+    /// appointment reminders.
+    pub messaging: messaging::MessagingConfig,
+    /// The inquiry forms sites embed, by id.
+    pub forms: BTreeMap<String, FormSpec>,
+    /// The site snippet's page-view and key-event beacons.
+    pub web_analytics: forms::WebAnalytics,
 }
 
 impl Config {
@@ -155,6 +183,11 @@ impl Config {
         self.service_lines.get(id)
     }
 
+    /// The consent text of `version`.
+    pub fn consent_text_of(&self, version: &str) -> Option<&ConsentText> {
+        self.consent_texts.iter().find(|t| t.version == version)
+    }
+
     /// Whether leads of service line `id` are under 42 CFR Part 2. A line missing from the
     /// configuration counts as Part 2 when its id is `addiction_treatment` (fail closed).
     pub fn is_part2_line(&self, id: &ServiceLineId) -> bool {
@@ -179,17 +212,21 @@ impl IntakeRules for Config {
         self.intake.default_service_line.as_ref()
     }
 
-    fn consent_text(&self, version: Option<&str>, channel: ContactChannel) -> ConsentTextLookup {
+    fn consent_text(&self, version: Option<&str>, channel: ContactChannel, language: Option<Language>) -> ConsentTextLookup {
         let found = match version {
-            Some(v) => match self.consent_texts.iter().find(|t| t.version == v) {
+            Some(v) => match self.consent_text_of(v) {
                 Some(t) => t,
                 None => return ConsentTextLookup::UnknownVersion,
             },
-            // The current text for a channel is the last one listed that covers it.
-            None => match self.consent_texts.iter().rev().find(|t| t.channels.contains(&channel)) {
-                Some(t) => t,
-                None => return ConsentTextLookup::NoneConfigured,
-            },
+            // The current text for a channel is the last one listed that covers it, in the
+            // form's language (the organization's when the form does not say).
+            None => {
+                let language = language.unwrap_or(self.organization.language);
+                match self.consent_texts.iter().rev().find(|t| t.channels.contains(&channel) && t.language == language) {
+                    Some(t) => t,
+                    None => return ConsentTextLookup::NoneConfigured,
+                }
+            }
         };
         if !found.channels.contains(&channel) {
             return ConsentTextLookup::NotForChannel;
@@ -199,5 +236,9 @@ impl IntakeRules for Config {
 
     fn is_ignored_field(&self, name: &str) -> bool {
         self.intake.ignored_fields.contains(name)
+    }
+
+    fn form(&self, id: &str) -> Option<&FormSpec> {
+        self.forms.get(id)
     }
 }

@@ -61,6 +61,15 @@ pub struct RawConfig {
     pub attribution: super::analytics::RawAttribution,
     #[serde(default)]
     pub reports: super::analytics::RawReports,
+    #[serde(default)]
+    pub console: super::console::RawConsole,
+    #[serde(default)]
+    pub messaging: super::messaging::RawMessaging,
+    // The embeddable form and the site snippet's beacons.
+    #[serde(default)]
+    pub forms: Vec<super::forms::RawForm>,
+    #[serde(default)]
+    pub web_analytics: super::forms::RawWebAnalytics,
 }
 
 #[derive(Debug, Deserialize)]
@@ -72,6 +81,10 @@ pub struct RawOrganization {
     pub phone_region: String,
     #[serde(default = "default_currency")]
     pub currency: String,
+    /// The language of the organization's own texts (consent texts without a language, forms
+    /// that do not say).
+    #[serde(default)]
+    pub language: Option<String>,
 }
 
 fn default_region() -> String {
@@ -109,6 +122,9 @@ pub struct RawIntake {
     /// Origins whose pages may post the form from the browser (CORS); `redirect_origins` when absent.
     #[serde(default)]
     pub cors_origins: Option<Vec<String>>,
+    /// Seconds an inquiry may wait for its acknowledgement and triage before the alarm.
+    #[serde(default)]
+    pub processing_alarm_seconds: Option<u32>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -117,6 +133,9 @@ pub struct RawConsentText {
     pub version: String,
     pub channels: Vec<String>,
     pub text: String,
+    /// The language the text is written in (the organization's when absent).
+    #[serde(default)]
+    pub language: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -12,7 +12,7 @@ use crate::domain::scoring::franchise::{Capital, Experience, TerritoryPoints, Ti
 use crate::domain::scoring::patient::{
     AgeBand, Demographics, Engagement, InsuranceFit, Interest, ReferralPoints, ServiceArea, UrgencyPoints,
 };
-use crate::domain::scoring::{Bands, FranchiseModel, ModelRules, PatientModel, ScoringModel, Territories, Territory};
+use crate::domain::scoring::{Bands, Decay, FranchiseModel, ModelRules, PatientModel, ScoringModel, Territories, Territory};
 use crate::domain::urgency::{PhraseList, UrgencyTier};
 use crate::domain::ServiceLineId;
 use serde::Deserialize;
@@ -36,6 +36,15 @@ pub struct RawScoringModel {
     pub experience: Option<RawExperience>,
     pub territory: Option<RawTerritoryPoints>,
     pub timeline: Option<RawTimeline>,
+    /// Score decay without activity.
+    pub decay: Option<RawDecay>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawDecay {
+    pub after_days: u32,
+    pub half_life_days: u32,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -296,8 +305,17 @@ pub(super) fn validate(
             ServiceLineKind::Patient => ModelRules::Patient(patient(m, engagement.unwrap_or_default(), &here, p)),
             ServiceLineKind::Franchise => ModelRules::Franchise(franchise(m, engagement.unwrap_or_default(), currency, &here, p)),
         };
+        let decay = m.decay.as_ref().map(|d| {
+            if !(1..=3650).contains(&d.half_life_days) {
+                p.add(&here.key("decay").key("half_life_days"), "must be between 1 and 3650 days");
+            }
+            if d.after_days > 3650 {
+                p.add(&here.key("decay").key("after_days"), "must be at most 3650 days");
+            }
+            Decay { after_days: d.after_days, half_life_days: d.half_life_days.max(1) }
+        });
         let index = out.models.len();
-        out.models.push(ScoringModel { name: m.name.clone(), version: m.version, bands: Bands { hot: m.hot, warm: m.warm }, rules });
+        out.models.push(ScoringModel { name: m.name.clone(), version: m.version, bands: Bands { hot: m.hot, warm: m.warm }, rules, decay });
         for (j, l) in m.service_lines.iter().enumerate() {
             let at = here.key("service_lines").index(j);
             match ServiceLineId::parse(l).and_then(|id| lines.get(&id)) {

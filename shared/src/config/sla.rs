@@ -46,7 +46,8 @@ pub struct RawLadderStep {
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawNotifications {
-    /// Link to the lead in the staff app; `{lead_id}` and `{short_code}` are filled in.
+    /// Link to the lead in the staff console; `{console_url}` (the deployment's public URL),
+    /// `{lead_id}` and `{short_code}` are filled in.
     pub link: Option<String>,
     pub assigned: Option<String>,
     pub crisis_page: Option<String>,
@@ -57,10 +58,11 @@ pub struct RawNotifications {
 pub const NOTICE_PLACEHOLDERS: &[&str] =
     &["lead_id", "short_code", "link", "service_line", "service_line_name", "tier", "score", "band", "minutes_overdue", "level"];
 
-/// Placeholders of the link.
-pub const LINK_PLACEHOLDERS: &[&str] = &["lead_id", "short_code"];
+/// Placeholders of the link: ids, and the console's own address.
+pub const LINK_PLACEHOLDERS: &[&str] = &["console_url", "lead_id", "short_code"];
 
-const DEFAULT_LINK: &str = "leadflow lead {lead_id}";
+/// The lead's page in the staff console.
+const DEFAULT_LINK: &str = "{console_url}/console/leads/{lead_id}";
 const DEFAULT_ASSIGNED: &str = "leadflow: new {tier} lead {short_code} ({service_line_name}, score {score}) is yours. {link}";
 const DEFAULT_CRISIS: &str = "leadflow CRISIS: lead {short_code} ({service_line_name}) needs a call now. {link}";
 const DEFAULT_OVERDUE: &str =

@@ -401,5 +401,35 @@ pub(super) fn validate(
     };
     team.rules = rules;
     team.default = default;
+    check_openings_are_staffed(&team, hours, p);
     team
+}
+
+/// Business hours that open while nobody who takes new leads is on shift and no on-call rota
+/// covers them would leave every lead of that morning waiting unassigned: a configuration
+/// error, named by day.
+fn check_openings_are_staffed(team: &Team, hours: &BusinessHours, p: &mut Problems<'_>) {
+    use chrono::TimeZone;
+    if team.members.is_empty() {
+        return;
+    }
+    const DAYS: [&str; 7] = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"];
+    // A week without a DST change (2026-01-05 is a Monday).
+    let monday = chrono::NaiveDate::from_ymd_opt(2026, 1, 5).expect("a valid date");
+    for (i, day) in hours.week.iter().enumerate() {
+        let Some(d) = day else { continue };
+        let local = (monday + chrono::Duration::days(i as i64)).and_time(d.open);
+        let Some(at) = hours.time_zone.from_local_datetime(&local).earliest().map(|t| t.with_timezone(&chrono::Utc)) else { continue };
+        let staffed = team.members.values().any(|m| m.takes_new_leads && m.schedule.covers(at));
+        let on_call = team.on_call.values().any(|s| s.on_call(at).is_some());
+        if !staffed && !on_call {
+            p.add(
+                &KeyPath::root().key("business_hours").key(DAYS[i]),
+                format!(
+                    "opens at {} but nobody who takes new leads is on shift then and no [[on_call]] rota covers it: start a shift by then or add an on-call rota",
+                    d.open.format("%H:%M")
+                ),
+            );
+        }
+    }
 }

@@ -7,6 +7,7 @@ use super::{Config, ConsentText, IntakeSettings, Organization, ServiceLine, Serv
 use crate::domain::business_hours::{BusinessHours, DayHours};
 use crate::domain::money::Currency;
 use crate::domain::template::Template;
+use crate::domain::webform::Language;
 use crate::domain::{ContactChannel, Region, ServiceLineId};
 use chrono::{NaiveDate, NaiveTime};
 use sha2::{Digest, Sha256};
@@ -67,6 +68,13 @@ pub(super) fn load(source: &str, origin: &str) -> Result<Config, ConfigError> {
     if raw.organization.name.trim().is_empty() {
         p.add(&org.key("name"), "must not be empty");
     }
+    let language = match &raw.organization.language {
+        None => Language::En,
+        Some(l) => Language::parse(l).filter(|x| x.as_str() == l.trim()).unwrap_or_else(|| {
+            p.add(&org.key("language"), "must be a language with built-in texts: en, es");
+            Language::En
+        }),
+    };
 
     // Business hours.
     let bh = root.key("business_hours");
@@ -126,8 +134,15 @@ pub(super) fn load(source: &str, origin: &str) -> Result<Config, ConfigError> {
         if t.text.trim().is_empty() {
             p.add(&here.key("text"), "must not be empty");
         }
+        let text_language = match &t.language {
+            None => language,
+            Some(l) => Language::parse(l).filter(|x| x.as_str() == l.trim()).unwrap_or_else(|| {
+                p.add(&here.key("language"), "must be a language with built-in texts: en, es");
+                language
+            }),
+        };
         let sha256 = format!("{:x}", Sha256::digest(t.text.as_bytes()));
-        consent_texts.push(ConsentText { version: t.version.clone(), channels, text: t.text.clone(), sha256 });
+        consent_texts.push(ConsentText { version: t.version.clone(), channels, language: text_language, text: t.text.clone(), sha256 });
     }
 
     // Service lines.
@@ -189,6 +204,10 @@ pub(super) fn load(source: &str, origin: &str) -> Result<Config, ConfigError> {
         }
     }
     let cors_origins = raw.intake.cors_origins.clone().unwrap_or_else(|| raw.intake.redirect_origins.clone());
+    let processing_alarm_seconds = raw.intake.processing_alarm_seconds.unwrap_or(super::DEFAULT_PROCESSING_ALARM_SECONDS);
+    if processing_alarm_seconds > 86_400 {
+        p.add(&intake_path.key("processing_alarm_seconds"), "must be at most 86400 (a day); 0 turns the watch off");
+    }
 
     // Scoring, team and routing, SLAs (issue 3).
     let scoring = super::scoring::validate(&raw.scoring_models, &raw.urgency, &raw.territories, &service_lines, &currency, &mut p);
@@ -199,7 +218,21 @@ pub(super) fn load(source: &str, origin: &str) -> Result<Config, ConfigError> {
     let webhooks = super::integrations::webhooks(raw.webhooks, &|id| service_lines.contains_key(id), &mut p);
     let analytics = super::analytics::validate(&raw.attribution, &raw.reports, &mut p);
     let matching = super::matching::validate(&raw.matching, &mut p);
+    let console = super::console::validate(&raw.console, &mut p);
     let followup = super::cadence::validate(&raw.followup, &raw.cadences, &service_lines, &mut p);
+    let redirect_origins: Vec<String> = raw.intake.redirect_origins.iter().map(|o| o.trim_end_matches('/').to_string()).collect();
+    let line_ids: BTreeSet<ServiceLineId> = service_lines.keys().cloned().collect();
+    let forms = super::forms::validate_forms(
+        &raw.forms,
+        &super::forms::FormContext {
+            service_lines: &line_ids,
+            facilities: &team.facilities,
+            consent_texts: &consent_texts,
+            redirect_origins: &redirect_origins,
+        },
+        &mut p,
+    );
+    let web_analytics = super::forms::validate_web_analytics(&raw.web_analytics, &mut p);
     let data_quality = super::data_quality::validate(
         &raw.spam,
         &raw.test_records,
@@ -210,17 +243,41 @@ pub(super) fn load(source: &str, origin: &str) -> Result<Config, ConfigError> {
         &mut p,
     );
 
+    let mut messaging = super::messaging::validate(&raw.messaging, &mut p);
+    let sends_email =
+        followup.book.cadences.iter().any(|c| c.steps.iter().any(|s| s.channel == crate::domain::cadence::StepChannel::Email));
+    if sends_email && messaging.postal_address.is_empty() {
+        p.add(
+            &root.key("messaging").key("email").key("postal_address"),
+            "is required when cadences send email (CAN-SPAM: every commercial email names the sender's postal address)",
+        );
+    }
+    messaging.link_hosts.extend(super::texts::operator_hosts(&service_lines, &followup, sms_keywords.as_ref(), &messaging));
+    super::texts::check_budgets(
+        &raw.service_lines,
+        &raw.cadences,
+        &service_lines,
+        &followup,
+        &messaging,
+        &business_hours,
+        &team,
+        &raw.organization.name,
+        &mut p,
+    );
+
     if !p.list.is_empty() {
         return Err(ConfigError { origin: origin.to_string(), problems: p.list });
     }
     Ok(Config {
-        organization: Organization { name: raw.organization.name, time_zone, phone_region, currency },
+        messaging,
+        organization: Organization { name: raw.organization.name, time_zone, phone_region, currency, language },
         business_hours,
         intake: IntakeSettings {
             default_service_line,
             ignored_fields: raw.intake.ignored_fields.into_iter().collect(),
-            redirect_origins: raw.intake.redirect_origins.into_iter().map(|o| o.trim_end_matches('/').to_string()).collect(),
+            redirect_origins,
             cors_origins: cors_origins.into_iter().map(|o| o.trim_end_matches('/').to_string()).collect(),
+            processing_alarm_seconds,
         },
         consent_texts,
         service_lines,
@@ -234,6 +291,9 @@ pub(super) fn load(source: &str, origin: &str) -> Result<Config, ConfigError> {
         matching,
         followup,
         data_quality,
+        console,
+        forms,
+        web_analytics,
     })
 }
 

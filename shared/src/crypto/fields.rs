@@ -3,15 +3,27 @@
 //! of an object (`fields.*`). Adding a path here is all a new sensitive free-text field needs:
 //! the DynamoDB adapter seals it on write, and every read opens whatever is sealed.
 
-/// Sealed paths of a lead record: the health concern, and the urgency phrases scoring matched
-/// in it (the explanation names them, so it says as much as the concern).
-pub const LEAD: &[&str] = &["context.concern", "score.urgency.matches[].phrase", "score.urgency.negated[]", "score.contributions[].detail"];
+/// Sealed paths of a lead record: the health concern and the values of the site's own form
+/// fields kept with it (the person's words too), the lead's and each recorded inquiry's, and
+/// the urgency phrases scoring matched in the concern (the explanation names them, so it says
+/// as much as the concern).
+pub const LEAD: &[&str] = &[
+    "context.concern",
+    "context.extras[].value",
+    "inquiries[].context.concern",
+    "inquiries[].context.extras[].value",
+    "score.urgency.matches[].phrase",
+    "score.urgency.negated[]",
+    "score.contributions[].detail",
+];
 
 /// Sealed paths of a timeline entry (entries are stored flat: the kind's fields sit beside
-/// `id`, `at` and `actor`): staff notes on contact attempts, status changes and milestones
-/// (`note`), and message texts (`text`: a person's reply, and what leadflow sent them;
-/// `outcome.text`: what a follow-up cadence step sent).
-pub const TIMELINE: &[&str] = &["note", "text", "outcome.text"];
+/// `id`, `at` and `actor`): staff notes on contact attempts, status changes, milestones,
+/// reassignments and on the lead itself (`note`), message texts (`text`: a person's reply, and
+/// what leadflow or a staff member sent them; `subject`: a staff e-mail's subject;
+/// `outcome.text`: what a follow-up cadence step sent), and the values a staff edit changed
+/// (`changes[].before`, `changes[].after`).
+pub const TIMELINE: &[&str] = &["note", "text", "subject", "outcome.text", "changes[].before", "changes[].after"];
 
 /// Sealed paths of a stored webhook event: an inbound text's body, and every field a generic
 /// source (a chat, a social DM) reported, which may hold a concern in the person's own words.

@@ -176,6 +176,8 @@ pub mod fields {
     /// The call tasks a cadence created for team members (titles name ids only).
     pub const TASKS: &str = "tasks";
     pub const CONSENT_EMAIL: &str = "consent.email";
+    /// The inquiry records on the lead (each submission, with its contact details as given).
+    pub const INQUIRIES: &str = "inquiries";
 
     /// Every part of a lead record, for reads and erasures of the whole record (the timeline last).
     pub const WHOLE_LEAD: &[&str] = &[
@@ -229,7 +231,7 @@ pub mod fields {
     pub fn written(kind: &TimelineKind) -> &'static [&'static str] {
         match kind {
             TimelineKind::LeadCaptured { .. } => &[FIRST_NAME, LAST_NAME, PHONE, EMAIL, CONCERN, CONTEXT, SOURCE, CONSENT, TIMELINE],
-            TimelineKind::RepeatInquiry { .. } => &[CONTEXT, CONSENT, TIMELINE],
+            TimelineKind::RepeatInquiry { .. } => &[INQUIRIES, CONSENT, TIMELINE],
             TimelineKind::AcknowledgementSent { .. } => &[FIRST_NAME, PHONE, CONSENT_SMS, ACKNOWLEDGED_AT, TIMELINE],
             TimelineKind::AcknowledgementSkipped { .. } | TimelineKind::AcknowledgementFailed { .. } => &[PHONE, CONSENT_SMS, TIMELINE],
             TimelineKind::ScoreChanged { .. } => &[SCORE, CONCERN, TIMELINE],
@@ -245,6 +247,10 @@ pub mod fields {
                 &[PHONE, CONSENT_SMS, TIMELINE]
             }
             TimelineKind::ConsentRevoked { .. } | TimelineKind::ConsentGranted { .. } => &[CONSENT, TIMELINE],
+            TimelineKind::ContactPointConfirmed { point, .. } => match point {
+                crate::domain::inquiry::PointKind::Phone => &[PHONE, CONSENT, INQUIRIES, TIMELINE],
+                crate::domain::inquiry::PointKind::Email => &[EMAIL, CONSENT, INQUIRIES, TIMELINE],
+            },
             TimelineKind::CallLogged { .. } => &[PHONE, TIMELINE],
             TimelineKind::EmailEngagement { .. } => &[EMAIL, TIMELINE],
             TimelineKind::AppointmentChanged { .. } | TimelineKind::ReengagementTriggered { .. } => &[STATUS, TIMELINE],
@@ -267,6 +273,13 @@ pub mod fields {
                 crate::domain::cadence::StepChannel::Notification => &[ASSIGNMENT, CADENCE, TIMELINE],
             },
             TimelineKind::TaskClosed { .. } => &[TASKS, CADENCE, TIMELINE],
+            TimelineKind::Reassigned { .. } => &[ASSIGNMENT, TIMELINE],
+            TimelineKind::ContactEdited { .. } => &[FIRST_NAME, LAST_NAME, PHONE, EMAIL, CONCERN, CONTEXT, TIMELINE],
+            TimelineKind::NoteAdded { .. } => &[TIMELINE],
+            TimelineKind::StaffMessageSent { channel, .. } => match channel {
+                crate::domain::ContactChannel::Email => &[EMAIL, CONSENT_EMAIL, TIMELINE],
+                _ => &[PHONE, CONSENT_SMS, TIMELINE],
+            },
         }
     }
 }

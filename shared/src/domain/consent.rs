@@ -17,6 +17,12 @@ pub struct ConsentEvidence {
     pub ip: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub user_agent: Option<Label>,
+    /// The configured form the box was on (`inquiry`), and the language its text was shown in:
+    /// with the text version they say exactly which words the person saw.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub form: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub language: Option<String>,
 }
 
 /// One channel's consent decision.
@@ -36,10 +42,19 @@ pub struct ChannelConsent {
     pub revoked_via: Option<String>,
 }
 
+/// How a consent ends when a staff member changes the address it was given for
+/// (`ChannelConsent::revoked_via`): set aside, not refused by the person.
+pub const CONTACT_CHANGED: &str = "contact_changed";
+
 impl ChannelConsent {
     /// Granted and not revoked since.
     pub fn is_active(&self) -> bool {
         self.granted && self.revoked_at.is_none()
+    }
+
+    /// Set aside because the address it was given for changed (the person said nothing).
+    pub fn is_set_aside(&self) -> bool {
+        self.revoked_via.as_deref() == Some(CONTACT_CHANGED)
     }
 }
 

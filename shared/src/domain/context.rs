@@ -198,4 +198,18 @@ pub struct LeadContext {
     pub date_of_birth: Option<NaiveDate>,
     #[serde(default, skip_serializing_if = "FranchiseProfile::is_empty")]
     pub franchise: FranchiseProfile,
+    /// The site's own fields that intake has no place for (`how_did_you_hear`), kept with
+    /// their labels. The person's own words: treated like the concern (sealed, never logged).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub extras: Vec<ExtraField>,
+}
+
+/// One field of the site's own form, kept as the person filled it in.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExtraField {
+    /// The form field's name (`how_did_you_hear`).
+    pub name: String,
+    /// What the form called it ("How did you hear about us?").
+    pub label: String,
+    pub value: FreeText,
 }

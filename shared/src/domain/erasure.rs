@@ -6,14 +6,15 @@
 //! someone decides here what of it is personal.
 
 use super::cadence::StepOutcome;
-use super::consent::ChannelConsent;
-use super::context::{ContactPreferences, FranchiseProfile, Location};
+use super::consent::{ChannelConsent, Consents};
+use super::context::{ContactPreferences, FranchiseProfile, LeadContext, Location};
 use super::franchise::Stakeholder;
 use super::inbound::{InboundEvent, InboundKind};
+use super::inquiry::Inquiry;
 use super::lead::{Contact, Lead};
 use super::redact::PERSONAL_FIELDS;
 use super::scoring::LeadScore;
-use super::source::SourceDetail;
+use super::source::{Source, SourceDetail};
 use super::text::PersonName;
 use super::timeline::{TimelineEntry, TimelineKind};
 use super::touchpoint::Touchpoint;
@@ -43,6 +44,8 @@ fn anonymize_detail(d: &SourceDetail) -> SourceDetail {
             Some("facebook".to_string())
         } else if d.msclkid.is_some() {
             Some("bing".to_string())
+        } else if d.ttclid.is_some() {
+            Some("tiktok".to_string())
         } else {
             d.referrer.as_ref().and_then(|r| crate::domain::analytics::dimension::referrer_host(r.as_str()))
         };
@@ -59,6 +62,7 @@ fn anonymize_detail(d: &SourceDetail) -> SourceDetail {
         gclid: None,
         fbclid: None,
         msclkid: None,
+        ttclid: None,
         referrer: None,
         landing_page: None,
     }
@@ -105,11 +109,8 @@ fn anonymize_score(s: &LeadScore) -> LeadScore {
     out
 }
 
-/// The lead with the person's data removed, as the next version, erased at `at`.
-pub fn anonymize_lead(lead: &Lead, at: DateTime<Utc>) -> Lead {
-    let mut out = lead.clone();
-    out.contact = Contact::default();
-    let ctx = &mut out.context;
+/// The context without what describes the person; the service line and state stay.
+fn anonymize_context(ctx: &mut LeadContext) {
     ctx.service_interest = None;
     ctx.concern = None;
     ctx.insurance = None;
@@ -119,10 +120,46 @@ pub fn anonymize_lead(lead: &Lead, at: DateTime<Utc>) -> Lead {
     ctx.preferences = ContactPreferences::default();
     ctx.date_of_birth = None;
     ctx.franchise = FranchiseProfile::default();
-    out.source.detail = anonymize_detail(&out.source.detail);
-    anonymize_consent(&mut out.consent.sms);
-    anonymize_consent(&mut out.consent.call);
-    anonymize_consent(&mut out.consent.email);
+    ctx.extras.clear();
+}
+
+fn anonymize_consents(c: &mut Consents) {
+    anonymize_consent(&mut c.sms);
+    anonymize_consent(&mut c.call);
+    anonymize_consent(&mut c.email);
+}
+
+/// The source keeps its channel and campaign tags (reports count them); its detail goes, and
+/// the journey keeps its times and visit count but not its click ids, pages or the visitor id
+/// that linked the site's visits to the person.
+fn anonymize_source(source: &mut Source) {
+    source.detail = anonymize_detail(&source.detail);
+    if let Some(j) = &mut source.journey {
+        j.first.detail = anonymize_detail(&j.first.detail);
+        j.latest.detail = anonymize_detail(&j.latest.detail);
+        j.visitor = None;
+    }
+}
+
+/// An inquiry record without the person's words, contact details or consent evidence; when,
+/// through which source and campaign, its triage and the decisions stay.
+fn anonymize_inquiry(inquiry: &Inquiry) -> Inquiry {
+    let mut out = inquiry.clone();
+    out.contact = Contact::default();
+    anonymize_context(&mut out.context);
+    anonymize_source(&mut out.source);
+    anonymize_consents(&mut out.consent);
+    out
+}
+
+/// The lead with the person's data removed, as the next version, erased at `at`.
+pub fn anonymize_lead(lead: &Lead, at: DateTime<Utc>) -> Lead {
+    let mut out = lead.clone();
+    out.contact = Contact::default();
+    anonymize_context(&mut out.context);
+    anonymize_source(&mut out.source);
+    anonymize_consents(&mut out.consent);
+    out.inquiries = out.inquiries.iter().map(anonymize_inquiry).collect();
     out.score = out.score.as_ref().map(anonymize_score);
     out.stakeholders = out.stakeholders.iter().map(anonymize_stakeholder).collect();
     out.erased_at = Some(at);
@@ -135,10 +172,12 @@ pub fn anonymize_lead(lead: &Lead, at: DateTime<Utc>) -> Lead {
 pub fn anonymize_timeline_entry(entry: &TimelineEntry) -> TimelineEntry {
     let mut out = entry.clone();
     out.kind = match &entry.kind {
-        TimelineKind::LeadCaptured { channel, touchpoint } => {
-            TimelineKind::LeadCaptured { channel: *channel, touchpoint: anonymize_touchpoint(touchpoint) }
+        TimelineKind::LeadCaptured { channel, touchpoint, inquiry } => {
+            TimelineKind::LeadCaptured { channel: *channel, touchpoint: anonymize_touchpoint(touchpoint), inquiry: *inquiry }
         }
-        TimelineKind::RepeatInquiry { touchpoint } => TimelineKind::RepeatInquiry { touchpoint: anonymize_touchpoint(touchpoint) },
+        TimelineKind::RepeatInquiry { touchpoint, inquiry } => {
+            TimelineKind::RepeatInquiry { touchpoint: anonymize_touchpoint(touchpoint), inquiry: *inquiry }
+        }
         TimelineKind::AcknowledgementSent { channel, provider_message_id, .. } => TimelineKind::AcknowledgementSent {
             channel: *channel,
             provider_message_id: provider_message_id.clone(),
@@ -171,14 +210,17 @@ pub fn anonymize_timeline_entry(entry: &TimelineEntry) -> TimelineEntry {
         },
         // A recording is the person's voice and a link may carry their address: both go; the
         // tracking source is a campaign label and stays.
-        TimelineKind::CallLogged { provider, call_id, answered, duration_seconds, tracking_source, .. } => TimelineKind::CallLogged {
-            provider: provider.clone(),
-            call_id: call_id.clone(),
-            answered: *answered,
-            duration_seconds: *duration_seconds,
-            recording_url: None,
-            tracking_source: tracking_source.clone(),
-        },
+        TimelineKind::CallLogged { provider, call_id, answered, duration_seconds, tracking_source, keywords, .. } => {
+            TimelineKind::CallLogged {
+                provider: provider.clone(),
+                call_id: call_id.clone(),
+                answered: *answered,
+                duration_seconds: *duration_seconds,
+                recording_url: None,
+                tracking_source: tracking_source.clone(),
+                keywords: keywords.clone(),
+            }
+        }
         TimelineKind::EmailEngagement { provider_message_id, event, .. } => {
             TimelineKind::EmailEngagement { provider_message_id: provider_message_id.clone(), event: *event, link: None }
         }
@@ -196,6 +238,28 @@ pub fn anonymize_timeline_entry(entry: &TimelineEntry) -> TimelineEntry {
             outcome: anonymize_step_outcome(outcome),
             next: next.clone(),
         },
+        // The staff console: notes, what was written and the edited values go; who, when,
+        // which channel and which fields stay.
+        TimelineKind::Reassigned { member, previous, reason, .. } => {
+            TimelineKind::Reassigned { member: member.clone(), previous: previous.clone(), reason: reason.clone(), note: None }
+        }
+        TimelineKind::ContactEdited { changes } => TimelineKind::ContactEdited {
+            changes: changes
+                .iter()
+                .map(|c| super::timeline::FieldChange { field: c.field.clone(), before: None, after: None })
+                .collect(),
+        },
+        TimelineKind::NoteAdded { .. } => {
+            TimelineKind::NoteAdded { note: super::text::FreeText::parse(ERASED, 100).expect("the erased marker is valid text") }
+        }
+        TimelineKind::StaffMessageSent { channel, provider_message_id, quiet_hours_override, .. } => TimelineKind::StaffMessageSent {
+            channel: *channel,
+            provider_message_id: provider_message_id.clone(),
+            subject: None,
+            text: ERASED.to_string(),
+            quiet_hours_override: *quiet_hours_override,
+            note: None,
+        },
         // Ids, codes, numbers and times only: nothing personal to remove.
         kind @ (TimelineKind::ScoreChanged { .. }
         | TimelineKind::Assigned { .. }
@@ -205,6 +269,7 @@ pub fn anonymize_timeline_entry(entry: &TimelineEntry) -> TimelineEntry {
         | TimelineKind::MessageNotSent { .. }
         | TimelineKind::ConsentRevoked { .. }
         | TimelineKind::ConsentGranted { .. }
+        | TimelineKind::ContactPointConfirmed { .. }
         | TimelineKind::HelpRequested { .. }
         | TimelineKind::AppointmentChanged { .. }
         | TimelineKind::PaymentReceived { .. }
@@ -331,6 +396,7 @@ mod tests {
                 duration_seconds: 60,
                 recording_url: Some("https://calls.example/rec/she-mentioned-the-divorce".into()),
                 tracking_source: Some("Google Ads".into()),
+                keywords: Some("knee pain clinic".into()),
             },
             TimelineKind::EmailEngagement {
                 provider_message_id: "ses-1".into(),
@@ -355,8 +421,34 @@ mod tests {
             duration_seconds: 60,
             recording_url: None,
             tracking_source: Some("Google Ads".into()),
+            keywords: None,
         }));
         assert!(serde_json::to_string(&call).unwrap().contains("Google Ads"), "campaign labels stay for attribution");
+    }
+
+    #[test]
+    fn the_sites_fields_and_the_journeys_links_go_but_its_times_and_tags_stay() {
+        let lead: Lead = serde_json::from_value(serde_json::json!({
+            "id": "01JQ0000000000000000000002", "status": "new", "contact": {"phone": "+12015550123"},
+            "context": {"service_line": "med_spa", "extras": [{"name": "symptoms", "label": "Symptoms", "value": "numb left foot"}]},
+            "source": {"channel": "web_form", "detail": {"utm_source": "newsletter"}, "journey": {
+                "first": {"at": "2026-02-20T15:00:00Z", "detail": {"utm_campaign": "spring", "gclid": "Cj0abc", "landing_page": "https://x.example/feet"}},
+                "latest": {"at": "2026-03-03T15:00:00Z", "detail": {"utm_source": "newsletter", "referrer": "https://mail.example/"}},
+                "visits": 4, "visitor": "dmlzaXRvci0xMjM0NTY3OA"}},
+            "created_at": "2026-03-03T15:30:00Z", "updated_at": "2026-03-03T15:30:00Z", "version": 1
+        }))
+        .unwrap();
+        let anon = anonymize_lead(&lead, "2026-04-01T00:00:00Z".parse().unwrap());
+        let text = serde_json::to_string(&anon).unwrap();
+        for gone in ["numb", "Cj0abc", "/feet", "mail.example", "dmlzaXRvci"] {
+            assert!(!text.contains(gone), "{gone}: {text}");
+        }
+        let j = anon.source.journey.unwrap();
+        assert_eq!(
+            (j.visits, j.first.at, j.first.detail.utm_campaign.unwrap().as_str()),
+            (4, lead.source.journey.as_ref().unwrap().first.at, "spring")
+        );
+        assert_eq!(j.first.detail.utm_source.unwrap().as_str(), "google", "the click id's platform stays as the source");
     }
 
     #[test]

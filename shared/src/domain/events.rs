@@ -67,6 +67,26 @@ impl LeadEventKind {
             LeadEventKind::Merged => "lead.merged",
         }
     }
+
+    pub const ALL: [LeadEventKind; 12] = [
+        LeadEventKind::Captured,
+        LeadEventKind::InquiryRepeated,
+        LeadEventKind::TouchpointAdded,
+        LeadEventKind::Updated,
+        LeadEventKind::Scored,
+        LeadEventKind::ContactRecorded,
+        LeadEventKind::StatusChanged,
+        LeadEventKind::Replied,
+        LeadEventKind::OptedOut,
+        LeadEventKind::Acknowledged,
+        LeadEventKind::PaymentReceived,
+        LeadEventKind::Merged,
+    ];
+
+    /// Parses a wire name (`lead.captured`).
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|k| k.as_str() == s)
+    }
 }
 
 /// One message on the queue.

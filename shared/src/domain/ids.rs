@@ -67,6 +67,12 @@ impl EventId {
     pub fn timestamp_ms(&self) -> u64 {
         self.0.timestamp_ms()
     }
+
+    /// The time the id was made for, to the nanosecond (`new_at` and `derived` keep it whole).
+    pub fn at(&self) -> chrono::DateTime<chrono::Utc> {
+        let nanos = ((u128::from(self.0) >> 60) & 0xF_FFFF) as i64;
+        chrono::DateTime::from_timestamp_millis(self.0.timestamp_ms() as i64).unwrap_or_default() + chrono::Duration::nanoseconds(nanos)
+    }
 }
 
 fn millis(at: chrono::DateTime<chrono::Utc>) -> u64 {
@@ -123,6 +129,13 @@ mod tests {
             assert!(EventId::new_at(at) < EventId::new_at(later), "{step} ns");
             assert!(EventId::derived(at, b"z") < EventId::derived(later, b"a"), "{step} ns");
         }
+    }
+
+    #[test]
+    fn an_event_id_gives_back_its_time() {
+        let at = chrono::Utc.with_ymd_and_hms(2026, 3, 1, 12, 0, 0).unwrap() + chrono::Duration::nanoseconds(987_654_321);
+        assert_eq!(EventId::new_at(at).at(), at);
+        assert_eq!(EventId::derived(at, b"x").at(), at);
     }
 
     #[test]

@@ -72,8 +72,8 @@ pub struct InboundSms {
 }
 redacted_debug!(InboundSms);
 
-/// A completed call from the phone system.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// A completed call from the phone system (`Debug` redacted: it names the caller).
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CallCompleted {
     pub caller: Phone,
     pub answered: bool,
@@ -86,7 +86,28 @@ pub struct CallCompleted {
     /// The tracking number's source label (the ad or listing the caller dialed from).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tracking_source: Option<String>,
+    /// The caller's name as the phone system has it (caller ID): kept on a new lead, and on a
+    /// known lead that has none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub caller_name: Option<String>,
+    /// The caller's state (two or three letters), by the phone system's lookup.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub caller_state: Option<String>,
+    /// The search keywords that led to the call, and the campaign and medium of the tracking
+    /// number: attribution credits the call to them, not to "phone".
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub keywords: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub campaign: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub medium: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub landing_page: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gclid: Option<String>,
 }
+
+redacted_debug!(CallCompleted);
 
 /// An email engagement event.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -157,8 +178,13 @@ pub struct AppointmentEvent {
     pub appointment_id: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub starts_at: Option<DateTime<Utc>>,
+    /// A lead id the practice's own integration set on the booking (server side).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub lead_id: Option<LeadId>,
+    /// The booking link's `utm_content`: a visitor can set it, so it names a lead only when it is
+    /// a valid signed booking reference (`app::references`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reference: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub email: Option<Email>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -177,8 +203,13 @@ pub struct PaymentSucceeded {
     pub amount: Money,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub customer_id: Option<String>,
+    /// `metadata.lead_id`, set by the practice's own server when it created the payment.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub lead_id: Option<LeadId>,
+    /// `client_reference_id`: a visitor can set it on a payment link, so it names a lead only when
+    /// it is a valid signed payment reference (`app::references`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reference: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub email: Option<Email>,
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -1,21 +1,28 @@
 //! The boundary between a submitted form and the domain: flat text fields in, a validated
 //! `NewLead` (or every field error at once) out. JSON bodies and HTML form posts both arrive
 //! here as the same flat map, so one set of rules serves both.
+//!
+//! A submission that names its configured form (`form_id`) is also held to that form: its
+//! required fields, the service lines it offers, its language. Fields intake has no place for
+//! are kept as labelled extras, unless they are known-bad (a lead's internals, data leadflow
+//! must never hold, a consent channel it does not know).
 
 use super::channel::ContactChannel;
 use super::consent::{ChannelConsent, ConsentEvidence, Consents};
 use super::context::{
-    ContactPreferences, FranchiseProfile, InsuranceStatus, InvestmentTimeline, LeadContext, Location, ServiceLineId, StatedUrgency,
+    ContactPreferences, ExtraField, FranchiseProfile, InsuranceStatus, InvestmentTimeline, LeadContext, Location, ServiceLineId,
+    StatedUrgency,
 };
 use super::email::Email;
 use super::lead::Contact;
 use super::money::{Currency, Money};
 use super::phone::{Phone, Region};
-use super::source::{Source, SourceChannel, SourceDetail};
+use super::source::{Journey, Source, SourceChannel, SourceDetail, Touch, VisitorId};
 use super::text::{FreeText, Label, PersonName, TextError};
 use super::touchpoint::{Touchpoint, TouchpointKind};
-use chrono::{DateTime, NaiveDate, Utc};
-use serde::Serialize;
+use super::webform::{FormSpec, Language};
+use chrono::{DateTime, Duration, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
 /// One refused field. `message` never repeats the submitted value.
@@ -50,10 +57,13 @@ pub trait IntakeRules {
     fn knows_service_line(&self, id: &ServiceLineId) -> bool;
     /// The service line used when a form does not name one.
     fn default_service_line(&self) -> Option<&ServiceLineId>;
-    /// The consent text shown for `channel`: the named version, or the current one.
-    fn consent_text(&self, version: Option<&str>, channel: ContactChannel) -> ConsentTextLookup;
+    /// The consent text shown for `channel`: the named version, or the current one in
+    /// `language` (the organization's language when `None`).
+    fn consent_text(&self, version: Option<&str>, channel: ContactChannel, language: Option<Language>) -> ConsentTextLookup;
     /// Extra fields that forms may send and intake ignores (submit buttons, CSRF tokens).
     fn is_ignored_field(&self, name: &str) -> bool;
+    /// The configured form with this id.
+    fn form(&self, id: &str) -> Option<&FormSpec>;
 }
 
 /// The answer to a consent text lookup.
@@ -75,6 +85,20 @@ pub struct NewLead {
 }
 
 impl NewLead {
+    /// The inquiry record of this submission, with receipt `id`, received at `at`.
+    pub fn inquiry(&self, id: super::ids::EventId, at: DateTime<Utc>) -> super::inquiry::Inquiry {
+        super::inquiry::Inquiry {
+            id,
+            at,
+            source: self.source.clone(),
+            context: self.context.clone(),
+            contact: self.contact.clone(),
+            consent: self.consent.clone(),
+            held: Vec::new(),
+            triage: None,
+        }
+    }
+
     /// The touchpoint this submission amounts to.
     pub fn touchpoint(&self, at: DateTime<Utc>) -> Touchpoint {
         Touchpoint {
@@ -85,9 +109,24 @@ impl NewLead {
             page: self.source.detail.landing_page.clone(),
         }
     }
+
+    /// The visitor's first touch as a touchpoint of its own, when it came on an earlier visit
+    /// than the inquiry's (the inquiry's own touchpoint carries the latest touch): attribution
+    /// then credits what first brought the person as well as what brought them back.
+    pub fn first_visit(&self) -> Option<Touchpoint> {
+        let j = self.source.journey.as_ref()?;
+        (j.first.at < j.latest.at).then(|| Touchpoint {
+            at: j.first.at,
+            kind: TouchpointKind::PageView,
+            channel: SourceChannel::WebForm,
+            detail: j.first.detail.clone(),
+            page: j.first.detail.landing_page.clone(),
+        })
+    }
 }
 
-/// Every field intake understands; anything else is refused unless configured as ignored.
+/// Every field intake understands; anything else is kept as a labelled extra unless it is
+/// known-bad ([`refused_extra`]) or configured as ignored.
 pub const KNOWN_FIELDS: &[&str] = &[
     "first_name",
     "last_name",
@@ -97,6 +136,7 @@ pub const KNOWN_FIELDS: &[&str] = &[
     "service_line",
     "service_interest",
     "concern",
+    "message",
     "insurance_status",
     "insurance_carrier",
     "postal_code",
@@ -121,19 +161,100 @@ pub const KNOWN_FIELDS: &[&str] = &[
     "utm_content",
     "gclid",
     "fbclid",
+    "msclkid",
+    "ttclid",
     "referrer",
     "landing_page",
     "ad_group",
     "creative",
-    "msclkid",
+    "journey",
     "consent_sms",
     "consent_call",
     "consent_email",
     "consent_version",
+    "consent_sms_version",
+    "consent_call_version",
+    "consent_email_version",
+    "form_id",
+    "form_language",
+    "page_url",
 ];
 
-/// Longest health-concern text accepted.
+/// Longest health-concern text accepted (the message and the concern together).
 pub const MAX_CONCERN_CHARS: usize = 2000;
+
+/// At most this many extras per submission; a form sending more is refused.
+pub const MAX_EXTRAS: usize = 20;
+
+/// Longest extra value kept.
+pub const MAX_EXTRA_CHARS: usize = 1000;
+
+/// Longest `journey` value read (the snippet's cookie holds two touches).
+const MAX_JOURNEY_BYTES: usize = 8 * 1024;
+
+/// Names that are a lead's internals: a form never sets them.
+const RESERVED_NAMES: &[&str] = &[
+    "id",
+    "lead_id",
+    "status",
+    "score",
+    "assignment",
+    "assignee",
+    "test",
+    "version",
+    "created_at",
+    "updated_at",
+    "acknowledged_at",
+    "converted_at",
+    "payments",
+    "merged_into",
+    "erased_at",
+    "archived_at",
+    "contact_flags",
+    "first_contact_at",
+    "first_contact_due_at",
+    "disqualification_reason",
+    "contact",
+    "context",
+    "source",
+    "consent",
+    "extras",
+    "redirect_to",
+];
+
+/// Data leadflow must never hold, by name (a whole name or its start): identity numbers,
+/// credentials, payment cards and accounts.
+const FORBIDDEN_NAMES: &[&str] = &[
+    "ssn",
+    "social_security",
+    "password",
+    "passwd",
+    "credit_card",
+    "card_number",
+    "card_cvc",
+    "cvv",
+    "cvc",
+    "bank_account",
+    "routing_number",
+    "account_number",
+];
+
+/// Why an unknown field is refused rather than kept as an extra, if it is.
+pub fn refused_extra(name: &str) -> Option<(&'static str, &'static str)> {
+    if shown_field_name(name) != name {
+        return Some(("unknown_field", "this field is not accepted"));
+    }
+    if RESERVED_NAMES.contains(&name) {
+        return Some(("field_not_allowed", "this field cannot be set by a form"));
+    }
+    if FORBIDDEN_NAMES.iter().any(|f| name == *f || name.starts_with(&format!("{f}_")) || name.ends_with(&format!("_{f}"))) {
+        return Some(("field_not_allowed", "this information must not be sent to leadflow"));
+    }
+    if name.starts_with("consent_") {
+        return Some(("unknown_field", "consent is taken for sms, call and email only"));
+    }
+    None
+}
 
 /// A field counts as given when it has visible content, or control characters (which must be
 /// reported rather than trimmed away).
@@ -182,6 +303,14 @@ impl Reader<'_> {
         Label::parse(&raw, max).map_err(|e| self.text_error(field, e)).ok()
     }
 
+    fn free_text(&mut self, field: &str, max: usize) -> Option<FreeText> {
+        let raw = self.fields.get(field)?.clone();
+        if !given(&raw) {
+            return None;
+        }
+        FreeText::parse(&raw, max).map_err(|e| self.text_error(field, e)).ok()
+    }
+
     fn choice<T>(&mut self, field: &str, parse: impl Fn(&str) -> Option<T>, allowed: &str) -> Option<T> {
         let raw = self.get(field)?.to_ascii_lowercase();
         let v = parse(&raw);
@@ -223,17 +352,158 @@ pub fn shown_field_name(name: &str) -> String {
     }
 }
 
+/// The campaign detail of a touch as the snippet sends it (the same names as the flat fields).
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawTouch {
+    at: String,
+    #[serde(default)]
+    utm_source: Option<String>,
+    #[serde(default)]
+    utm_medium: Option<String>,
+    #[serde(default)]
+    utm_campaign: Option<String>,
+    #[serde(default)]
+    utm_term: Option<String>,
+    #[serde(default)]
+    utm_content: Option<String>,
+    #[serde(default)]
+    gclid: Option<String>,
+    #[serde(default)]
+    fbclid: Option<String>,
+    #[serde(default)]
+    msclkid: Option<String>,
+    #[serde(default)]
+    ttclid: Option<String>,
+    #[serde(default)]
+    referrer: Option<String>,
+    #[serde(default)]
+    landing_page: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawJourney {
+    first: RawTouch,
+    #[serde(default)]
+    latest: Option<RawTouch>,
+    #[serde(default)]
+    visits: Option<u32>,
+    #[serde(default)]
+    visitor: Option<String>,
+}
+
+/// Reads the snippet's `journey` field (JSON): the first and latest touch, the visit count and
+/// the anonymous visitor id. The error names the part that is wrong, never its value.
+fn parse_journey(raw: &str, now: DateTime<Utc>) -> Result<Journey, String> {
+    if raw.len() > MAX_JOURNEY_BYTES {
+        return Err(format!("is longer than {MAX_JOURNEY_BYTES} bytes"));
+    }
+    let j: RawJourney = serde_json::from_str(raw).map_err(|_| "must be the JSON the form's script sends".to_string())?;
+    let touch = |t: &RawTouch, which: &str| -> Result<Touch, String> {
+        let at = DateTime::parse_from_rfc3339(t.at.trim()).map_err(|_| format!("{which}.at must be an RFC 3339 time"))?.to_utc();
+        if at > now + Duration::minutes(5) || at < now - Duration::days(730) {
+            return Err(format!("{which}.at must be within the last two years"));
+        }
+        let l = |v: &Option<String>, name: &str, max: usize| -> Result<Option<Label>, String> {
+            match v.as_deref().map(str::trim).filter(|v| !v.is_empty()) {
+                None => Ok(None),
+                Some(v) => Label::parse(v, max).map(Some).map_err(|e| format!("{which}.{name} {e}")),
+            }
+        };
+        Ok(Touch {
+            at,
+            detail: SourceDetail {
+                utm_source: l(&t.utm_source, "utm_source", 200)?,
+                utm_medium: l(&t.utm_medium, "utm_medium", 200)?,
+                utm_campaign: l(&t.utm_campaign, "utm_campaign", 200)?,
+                utm_term: l(&t.utm_term, "utm_term", 200)?,
+                utm_content: l(&t.utm_content, "utm_content", 200)?,
+                gclid: l(&t.gclid, "gclid", 500)?,
+                fbclid: l(&t.fbclid, "fbclid", 500)?,
+                msclkid: l(&t.msclkid, "msclkid", 500)?,
+                ttclid: l(&t.ttclid, "ttclid", 500)?,
+                referrer: l(&t.referrer, "referrer", 1000)?,
+                landing_page: l(&t.landing_page, "landing_page", 1000)?,
+                ..Default::default()
+            },
+        })
+    };
+    let first = touch(&j.first, "first")?;
+    let latest = match &j.latest {
+        Some(t) => touch(t, "latest")?,
+        None => first.clone(),
+    };
+    if latest.at < first.at {
+        return Err("latest.at must not be before first.at".into());
+    }
+    let visits = j.visits.unwrap_or(1);
+    if !(1..=100_000).contains(&visits) {
+        return Err("visits must be between 1 and 100000".into());
+    }
+    let visitor = match j.visitor.as_deref().map(str::trim).filter(|v| !v.is_empty()) {
+        None => None,
+        Some(v) => Some(VisitorId::parse(v).ok_or_else(|| "visitor must be 16-64 URL-safe characters".to_string())?),
+    };
+    Ok(Journey { first, latest, visits, visitor })
+}
+
 /// Validates a submission. All problems are reported together.
 pub fn parse_submission(raw: &RawSubmission, rules: &dyn IntakeRules, now: DateTime<Utc>) -> Result<NewLead, Vec<FieldError>> {
     let mut r = Reader { fields: &raw.fields, errors: Vec::new() };
 
-    for name in raw.fields.keys() {
-        if !KNOWN_FIELDS.contains(&name.as_str()) && !rules.is_ignored_field(name) {
-            r.errors.push(FieldError {
-                field: shown_field_name(name),
-                code: "unknown_field",
-                message: "this field is not accepted".into(),
-            });
+    // The form the submission names, and the language it was shown in.
+    let form_id = r.get("form_id").map(str::to_string);
+    let form = match &form_id {
+        None => None,
+        Some(id) => {
+            let f = rules.form(id);
+            if f.is_none() {
+                r.fail("form_id", "unknown_form", "form_id is not a configured form");
+            }
+            f
+        }
+    };
+    let form_language = match r.get("form_language").map(str::to_string) {
+        None => form.map(FormSpec::default_language),
+        Some(tag) => match Language::parse(&tag).filter(|l| form.is_none_or(|f| f.languages.contains(l))) {
+            Some(l) => Some(l),
+            None => {
+                r.fail("form_language", "unknown_language", "form_language is not a language of this form");
+                None
+            }
+        },
+    };
+
+    // The site's own fields: kept with their labels unless known-bad.
+    let mut extras = Vec::new();
+    for (name, value) in raw.fields.iter() {
+        if KNOWN_FIELDS.contains(&name.as_str()) || rules.is_ignored_field(name) {
+            continue;
+        }
+        if let Some((code, message)) = refused_extra(name) {
+            r.errors.push(FieldError { field: shown_field_name(name), code, message: message.into() });
+            continue;
+        }
+        if !given(value) {
+            continue;
+        }
+        if extras.len() == MAX_EXTRAS {
+            r.fail(name, "too_many_fields", format!("at most {MAX_EXTRAS} fields beyond the standard ones are kept"));
+            break;
+        }
+        if let Some(value) = r.free_text(name, MAX_EXTRA_CHARS) {
+            let label = form.map_or_else(|| super::webform::humanize(name), |f| f.extra_label(name));
+            extras.push(ExtraField { name: name.clone(), label, value });
+        }
+    }
+
+    // What the form requires.
+    if let Some(f) = form {
+        for field in &f.required {
+            if r.get(field).is_none() && !r.errors.iter().any(|e| e.field == *field) {
+                r.fail(field, "required", format!("{field} is required"));
+            }
         }
     }
 
@@ -266,31 +536,46 @@ pub fn parse_submission(raw: &RawSubmission, rules: &dyn IntakeRules, now: DateT
         .and_then(|v| Email::parse(&v).map_err(|e| r.fail("email", "invalid_email", format!("email {e}"))).ok());
     let phone_given = r.get("phone").is_some();
     let email_given = r.get("email").is_some();
-    if !phone_given && !email_given {
+    if !phone_given && !email_given && !r.errors.iter().any(|e| e.field == "phone" || e.field == "email") {
         r.fail("phone", "required", "give a phone number or an email address");
     }
 
     // Context.
     let service_line = match r.get("service_line") {
         Some(s) => match ServiceLineId::parse(&s.to_ascii_lowercase()) {
+            Some(id) if form.is_some_and(|f| !f.service_lines.contains(&id)) => {
+                r.fail("service_line", "service_line_not_offered", "service_line is not one this form offers");
+                None
+            }
             Some(id) if rules.knows_service_line(&id) => Some(id),
             _ => {
                 r.fail("service_line", "unknown_service_line", "service_line is not one of the configured service lines");
                 None
             }
         },
-        None => match rules.default_service_line() {
+        None => match form.and_then(FormSpec::fixed_service_line).or_else(|| rules.default_service_line()) {
             Some(d) => Some(d.clone()),
             None => {
-                r.fail("service_line", "required", "service_line is required");
+                if !r.errors.iter().any(|e| e.field == "service_line") {
+                    r.fail("service_line", "required", "service_line is required");
+                }
                 None
             }
         },
     };
     let service_interest = r.label("service_interest", 200);
-    let concern = match raw.fields.get("concern") {
-        Some(v) if given(v) => FreeText::parse(v, MAX_CONCERN_CHARS).map_err(|e| r.text_error("concern", e)).ok(),
-        _ => None,
+    // The concern in the person's words: `concern`, and the form's free-text `message` (both
+    // when a page sends both, one after the other).
+    let concern = {
+        let parts: Vec<&str> =
+            ["concern", "message"].iter().filter_map(|f| raw.fields.get(*f).map(String::as_str)).filter(|v| given(v)).collect();
+        let field = if raw.fields.get("message").is_some_and(|v| given(v)) { "message" } else { "concern" };
+        match parts.as_slice() {
+            [] => None,
+            parts => FreeText::parse(&parts.iter().map(|p| p.trim()).collect::<Vec<_>>().join("\n\n"), MAX_CONCERN_CHARS)
+                .map_err(|e| r.text_error(field, e))
+                .ok(),
+        }
     };
     let insurance = r.choice("insurance_status", InsuranceStatus::parse, "insured, medicare, medicaid, self_pay, unsure");
     let insurance_carrier = r.label("insurance_carrier", 100);
@@ -312,7 +597,9 @@ pub fn parse_submission(raw: &RawSubmission, rules: &dyn IntakeRules, now: DateT
     let preferred_facility = r.label("preferred_facility", 100);
     let preferred_channel = r.choice("preferred_channel", ContactChannel::parse, "sms, call, email");
     let preferred_times = r.label("preferred_times", 200);
-    let language = r.label("language", 35);
+    // The language the person used the form in is their language unless they said otherwise
+    // (routing matches it against the team's languages).
+    let language = r.label("language", 35).or_else(|| form_language.and_then(|l| Label::parse(l.as_str(), 35).ok()));
     let stated_urgency = r.choice("urgency", StatedUrgency::parse, "routine, soon, urgent");
     let date_of_birth = r.get("date_of_birth").map(str::to_string).and_then(|v| match NaiveDate::parse_from_str(&v, "%Y-%m-%d") {
         Ok(d) if d < now.date_naive() && d > NaiveDate::from_ymd_opt(1900, 1, 1).expect("valid date") => Some(d),
@@ -354,7 +641,7 @@ pub fn parse_submission(raw: &RawSubmission, rules: &dyn IntakeRules, now: DateT
         ),
     };
 
-    // Source.
+    // Source: the flat campaign fields, else the latest touch of the snippet's journey.
     let channel = r
         .choice(
             "source_channel",
@@ -362,6 +649,10 @@ pub fn parse_submission(raw: &RawSubmission, rules: &dyn IntakeRules, now: DateT
             "web_form, phone_call, chat, social_dm, physician_referral, patient_referral, event, walk_in, paid_ad, other",
         )
         .unwrap_or(SourceChannel::WebForm);
+    let journey = match raw.fields.get("journey").filter(|v| given(v)) {
+        None => None,
+        Some(v) => parse_journey(v, now).map_err(|why| r.fail("journey", "invalid_journey", format!("journey {why}"))).ok(),
+    };
     let detail = SourceDetail {
         utm_source: r.label("utm_source", 200),
         utm_medium: r.label("utm_medium", 200),
@@ -375,15 +666,26 @@ pub fn parse_submission(raw: &RawSubmission, rules: &dyn IntakeRules, now: DateT
         ad_group: r.label("ad_group", 200),
         creative: r.label("creative", 200),
         msclkid: r.label("msclkid", 500),
+        ttclid: r.label("ttclid", 500),
     };
+    let detail = match &journey {
+        Some(j) if detail == SourceDetail::default() => j.latest.detail.clone(),
+        _ => detail,
+    };
+    let page_url = r.label("page_url", 1000);
 
-    // Consent.
+    // Consent: each channel's box with the version of the text shown next to it (a channel's
+    // own `consent_<channel>_version`, else `consent_version`, else the current text).
     let consent_version = r.label("consent_version", 64);
     let mut consent = Consents::default();
     for ch in ContactChannel::ALL {
         let field = format!("consent_{}", ch.as_str());
+        let version_field = format!("consent_{}_version", ch.as_str());
+        let own_version = r.label(&version_field, 64);
         let Some(granted) = r.flag(&field) else { continue };
-        match rules.consent_text(consent_version.as_ref().map(Label::as_str), ch) {
+        let version = own_version.as_ref().or(consent_version.as_ref()).map(Label::as_str);
+        let version_field = if own_version.is_some() { version_field.as_str() } else { "consent_version" };
+        match rules.consent_text(version, ch, form_language) {
             ConsentTextLookup::Found { version, sha256 } => {
                 *consent.get_mut(ch) = Some(ChannelConsent {
                     granted,
@@ -392,16 +694,18 @@ pub fn parse_submission(raw: &RawSubmission, rules: &dyn IntakeRules, now: DateT
                     at: now,
                     evidence: ConsentEvidence {
                         captured_via: channel.as_str().to_string(),
-                        page: detail.landing_page.clone(),
+                        page: page_url.clone().or_else(|| detail.landing_page.clone()),
                         ip: raw.ip.clone(),
                         user_agent: raw.user_agent.as_deref().and_then(|u| Label::parse(u, 500).ok()),
+                        form: form.map(|f| f.id.clone()),
+                        language: form_language.map(|l| l.as_str().to_string()),
                     },
                     revoked_at: None,
                     revoked_via: None,
                 });
             }
             ConsentTextLookup::UnknownVersion => {
-                r.fail("consent_version", "unknown_consent_version", "consent_version is not a configured consent text");
+                r.fail(version_field, "unknown_consent_version", format!("{version_field} is not a configured consent text"));
             }
             ConsentTextLookup::NotForChannel => {
                 r.fail(&field, "consent_text_not_for_channel", format!("the consent text version does not cover {}", ch.as_str()));
@@ -432,8 +736,9 @@ pub fn parse_submission(raw: &RawSubmission, rules: &dyn IntakeRules, now: DateT
             stated_urgency,
             date_of_birth,
             franchise,
+            extras,
         },
-        source: Source { channel, detail },
+        source: Source { channel, detail, journey },
         consent,
     })
 }
@@ -446,6 +751,7 @@ mod tests {
     struct Rules {
         lines: Vec<ServiceLineId>,
         currency: Currency,
+        form: Option<FormSpec>,
     }
 
     impl IntakeRules for Rules {
@@ -461,7 +767,7 @@ mod tests {
         fn default_service_line(&self) -> Option<&ServiceLineId> {
             None
         }
-        fn consent_text(&self, version: Option<&str>, channel: ContactChannel) -> ConsentTextLookup {
+        fn consent_text(&self, version: Option<&str>, channel: ContactChannel, _language: Option<Language>) -> ConsentTextLookup {
             match version {
                 None | Some("v2") => ConsentTextLookup::Found { version: "v2".into(), sha256: "ab".into() },
                 Some("email-only") if channel != ContactChannel::Email => ConsentTextLookup::NotForChannel,
@@ -472,12 +778,16 @@ mod tests {
         fn is_ignored_field(&self, name: &str) -> bool {
             name == "submit"
         }
+        fn form(&self, id: &str) -> Option<&FormSpec> {
+            self.form.as_ref().filter(|f| f.id == id)
+        }
     }
 
     fn rules() -> Rules {
         Rules {
             lines: vec![ServiceLineId::parse("med_spa").unwrap(), ServiceLineId::parse("franchise").unwrap()],
             currency: Currency::usd(),
+            form: None,
         }
     }
 
@@ -580,7 +890,7 @@ mod tests {
                 ("service_line", "dentistry"),
                 ("insurance_status", "maybe"),
                 ("consent_sms", "perhaps"),
-                ("favourite_colour", "blue"),
+                ("social_security_number", "blue"),
                 ("date_of_birth", "2030-01-01"),
                 ("liquid_capital", "lots"),
             ]),
@@ -594,13 +904,13 @@ mod tests {
                 ("consent_sms".into(), "invalid_boolean"),
                 ("date_of_birth".into(), "out_of_range"),
                 ("email".into(), "invalid_email"),
-                ("favourite_colour".into(), "unknown_field"),
                 ("first_name".into(), "invalid_characters"),
                 ("insurance_status".into(), "invalid_choice"),
                 ("last_name".into(), "control_characters"),
                 ("liquid_capital".into(), "invalid_amount"),
                 ("phone".into(), "invalid_phone"),
                 ("service_line".into(), "unknown_service_line"),
+                ("social_security_number".into(), "field_not_allowed"),
             ]
         );
         // Messages name the field but never echo the input.
@@ -639,5 +949,190 @@ mod tests {
         let errs =
             parse_submission(&raw(&[("email", "a@x.com"), ("service_line", "med_spa"), ("concern", &long)]), &rules(), now()).unwrap_err();
         assert_eq!(codes(&errs), vec![("concern".into(), "too_long")]);
+    }
+
+    fn form() -> FormSpec {
+        FormSpec {
+            id: "inquiry".into(),
+            languages: vec![Language::En, Language::Es],
+            service_lines: vec![ServiceLineId::parse("med_spa").unwrap()],
+            fields: vec!["first_name", "phone", "email", "message"],
+            required: ["first_name", "phone"].into_iter().collect(),
+            consent: Default::default(),
+            facilities: vec![],
+            redirect_to: None,
+            extras: [("how_heard".to_string(), "How did you hear about us?".to_string())].into_iter().collect(),
+            texts: Default::default(),
+        }
+    }
+
+    fn with_form() -> Rules {
+        Rules { form: Some(form()), ..rules() }
+    }
+
+    #[test]
+    fn a_message_is_kept_as_the_concern_and_unknown_fields_as_labelled_extras() {
+        let lead = parse_submission(
+            &raw(&[
+                ("email", "a@x.com"),
+                ("service_line", "med_spa"),
+                ("message", "  Knee pain after running  "),
+                ("how_heard", "A friend"),
+                ("referral_code", "SPRING-24"),
+                ("empty_one", "  "),
+            ]),
+            &rules(),
+            now(),
+        )
+        .unwrap();
+        assert_eq!(lead.context.concern.unwrap().as_str(), "Knee pain after running");
+        let extras: Vec<(&str, &str, &str)> =
+            lead.context.extras.iter().map(|e| (e.name.as_str(), e.label.as_str(), e.value.as_str())).collect();
+        assert_eq!(extras, vec![("how_heard", "How heard", "A friend"), ("referral_code", "Referral code", "SPRING-24")]);
+        // Both a concern and a message: one after the other.
+        let lead = parse_submission(
+            &raw(&[("email", "a@x.com"), ("service_line", "med_spa"), ("concern", "Acne"), ("message", "Evenings")]),
+            &rules(),
+            now(),
+        )
+        .unwrap();
+        assert_eq!(lead.context.concern.unwrap().as_str(), "Acne\n\nEvenings");
+    }
+
+    #[test]
+    fn known_bad_fields_are_still_refused() {
+        let errs = parse_submission(
+            &raw(&[
+                ("email", "a@x.com"),
+                ("service_line", "med_spa"),
+                ("status", "converted"),
+                ("card_number", "4111"),
+                ("consent_whatsapp", "yes"),
+                ("Bad Name!", "x"),
+                ("note", "bad\u{7}bell"),
+            ]),
+            &rules(),
+            now(),
+        )
+        .unwrap_err();
+        assert_eq!(
+            codes(&errs),
+            vec![
+                ("(unknown)".into(), "unknown_field"),
+                ("card_number".into(), "field_not_allowed"),
+                ("consent_whatsapp".into(), "unknown_field"),
+                ("note".into(), "control_characters"),
+                ("status".into(), "field_not_allowed"),
+            ]
+        );
+        let many: Vec<(String, String)> = (0..=MAX_EXTRAS).map(|i| (format!("extra_{i:02}"), "x".to_string())).collect();
+        let mut fields: Vec<(&str, &str)> = many.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        fields.extend([("email", "a@x.com"), ("service_line", "med_spa")]);
+        let errs = parse_submission(&raw(&fields), &rules(), now()).unwrap_err();
+        assert_eq!(codes(&errs), vec![(format!("extra_{MAX_EXTRAS:02}"), "too_many_fields")]);
+    }
+
+    #[test]
+    fn a_named_form_is_held_to_its_requirements() {
+        let errs =
+            parse_submission(&raw(&[("form_id", "inquiry"), ("email", "a@x.com"), ("service_line", "franchise")]), &with_form(), now())
+                .unwrap_err();
+        assert_eq!(
+            codes(&errs),
+            vec![("first_name".into(), "required"), ("phone".into(), "required"), ("service_line".into(), "service_line_not_offered")]
+        );
+        let errs = parse_submission(&raw(&[("form_id", "other"), ("email", "a@x.com")]), &with_form(), now()).unwrap_err();
+        assert_eq!(codes(&errs)[0], ("form_id".into(), "unknown_form"));
+        let errs = parse_submission(
+            &raw(&[("form_id", "inquiry"), ("form_language", "fr"), ("first_name", "Ana"), ("phone", "2015550123")]),
+            &with_form(),
+            now(),
+        )
+        .unwrap_err();
+        assert_eq!(codes(&errs), vec![("form_language".into(), "unknown_language")]);
+        // The fixed line is implied, the language becomes the person's, extras get the form's label.
+        let lead = parse_submission(
+            &raw(&[
+                ("form_id", "inquiry"),
+                ("form_language", "es"),
+                ("first_name", "Ana"),
+                ("phone", "2015550123"),
+                ("how_heard", "Radio"),
+            ]),
+            &with_form(),
+            now(),
+        )
+        .unwrap();
+        assert_eq!(lead.context.service_line.as_str(), "med_spa");
+        assert_eq!(lead.context.preferences.language.unwrap().as_str(), "es");
+        assert_eq!(lead.context.extras[0].label, "How did you hear about us?");
+    }
+
+    #[test]
+    fn consent_records_the_version_per_channel_the_form_and_the_page() {
+        let lead = parse_submission(
+            &raw(&[
+                ("form_id", "inquiry"),
+                ("form_language", "es"),
+                ("first_name", "Ana"),
+                ("phone", "2015550123"),
+                ("consent_sms", "true"),
+                ("consent_sms_version", "v2"),
+                ("consent_email", "false"),
+                ("consent_email_version", "email-only"),
+                ("page_url", "https://clinic.example/contacto"),
+                ("landing_page", "https://clinic.example/?utm_source=google"),
+            ]),
+            &with_form(),
+            now(),
+        )
+        .unwrap();
+        let sms = lead.consent.sms.unwrap();
+        assert_eq!((sms.text_version.as_str(), sms.granted), ("v2", true));
+        assert_eq!(sms.evidence.page.unwrap().as_str(), "https://clinic.example/contacto");
+        assert_eq!((sms.evidence.form.as_deref(), sms.evidence.language.as_deref()), (Some("inquiry"), Some("es")));
+        let email = lead.consent.email.unwrap();
+        assert_eq!((email.text_version.as_str(), email.granted), ("email-only", false));
+        let errs = parse_submission(
+            &raw(&[("email", "a@x.com"), ("service_line", "med_spa"), ("consent_sms", "yes"), ("consent_sms_version", "email-only")]),
+            &rules(),
+            now(),
+        )
+        .unwrap_err();
+        assert_eq!(codes(&errs), vec![("consent_sms".into(), "consent_text_not_for_channel")]);
+    }
+
+    #[test]
+    fn the_journey_gives_the_first_and_latest_touch() {
+        let journey = r#"{"first":{"at":"2026-02-20T10:00:00Z","utm_source":"google","utm_campaign":"spring","gclid":"Cj0abc",
+            "landing_page":"https://clinic.example/laser?utm_source=google","referrer":"https://www.google.com/"},
+            "latest":{"at":"2026-03-02T09:00:00Z","utm_source":"newsletter","landing_page":"https://clinic.example/pricing"},
+            "visits":4,"visitor":"Zm9vYmFyYmF6cXV4MTIzNA"}"#;
+        let lead =
+            parse_submission(&raw(&[("email", "a@x.com"), ("service_line", "med_spa"), ("journey", journey)]), &rules(), now()).unwrap();
+        // No flat campaign fields: the latest touch is the inquiry's source.
+        assert_eq!(lead.source.detail.utm_source.as_ref().unwrap().as_str(), "newsletter");
+        let j = lead.source.journey.clone().unwrap();
+        assert_eq!(j.first.detail.gclid.as_ref().unwrap().as_str(), "Cj0abc");
+        assert_eq!((j.visits, j.visitor.as_ref().unwrap().as_str()), (4, "Zm9vYmFyYmF6cXV4MTIzNA"));
+        assert_eq!(j.lead_time(now()).num_days(), 11);
+        let first = lead.first_visit().unwrap();
+        assert_eq!((first.kind, first.detail.utm_source.unwrap().as_str()), (TouchpointKind::PageView, "google"));
+
+        for (bad, why) in [
+            ("not json", "JSON"),
+            (r#"{"first":{"at":"yesterday"}}"#, "first.at"),
+            (r#"{"first":{"at":"2031-01-01T00:00:00Z"}}"#, "first.at"),
+            (r#"{"first":{"at":"2026-03-01T00:00:00Z"},"latest":{"at":"2026-02-01T00:00:00Z"}}"#, "latest.at"),
+            (r#"{"first":{"at":"2026-03-01T00:00:00Z"},"visitor":"short"}"#, "visitor"),
+            (r#"{"first":{"at":"2026-03-01T00:00:00Z","utm_source":"a\u0007b"}}"#, "first.utm_source"),
+            (r#"{"first":{"at":"2026-03-01T00:00:00Z","email":"a@x.com"}}"#, "JSON"),
+        ] {
+            let errs = parse_submission(&raw(&[("email", "a@x.com"), ("service_line", "med_spa"), ("journey", bad)]), &rules(), now())
+                .unwrap_err();
+            assert_eq!(codes(&errs), vec![("journey".into(), "invalid_journey")], "{bad}");
+            assert!(errs[0].message.contains(why), "{bad}: {}", errs[0].message);
+            assert!(!errs[0].message.contains("a@x.com"));
+        }
     }
 }

@@ -5,6 +5,7 @@ use super::context::LeadContext;
 use super::email::Email;
 use super::franchise::{MilestoneRecord, Stakeholder};
 use super::ids::{EventId, LeadId};
+use super::inquiry::{Confirmation, HeldPoint, Inquiry, PointKind};
 use super::money::Money;
 use super::phone::Phone;
 use super::source::Source;
@@ -101,6 +102,26 @@ pub struct Lead {
     /// When the lead's personal data expires (DynamoDB TTL); an anonymized stub remains.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub personal_data_expires_at: Option<DateTime<Utc>>,
+    /// Every submission that opened or joined this lead, oldest first (at most
+    /// [`MAX_INQUIRIES`](super::inquiry::MAX_INQUIRIES); the timeline has them all).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub inquiries: Vec<Inquiry>,
+    /// The person's first lead, when this one was opened for the same person later (another
+    /// service line, or after their earlier lead closed); absent on a person's first lead.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub person_id: Option<LeadId>,
+    /// The latest human contact attempt: inquiries that arrived before it are answered.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_contact_at: Option<DateTime<Utc>>,
+}
+
+/// Why a held contact point could not be confirmed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ConfirmError {
+    #[error("the lead has no such inquiry")]
+    NoInquiry,
+    #[error("the inquiry holds no such contact point")]
+    NotHeld,
 }
 
 /// One payment on a lead.
@@ -113,56 +134,17 @@ pub struct PaymentRecord {
 }
 
 impl Lead {
-    /// Folds a repeat inquiry from the same person into this open lead: contact details the
-    /// lead lacked are filled in, and a consent decision given now for a channel replaces the
-    /// older one when it concerns the same address (a person who ticks "text me" on their
-    /// second form expects texts). Returns whether anything changed.
-    pub fn absorb_inquiry(&mut self, inquiry: &super::intake_form::NewLead, now: DateTime<Utc>) -> bool {
-        use super::channel::ContactChannel;
-        let before = self.clone();
-        let c = &mut self.contact;
-        if c.first_name.is_none() {
-            c.first_name = inquiry.contact.first_name.clone();
-        }
-        if c.last_name.is_none() {
-            c.last_name = inquiry.contact.last_name.clone();
-        }
-        if c.phone.is_none() {
-            c.phone = inquiry.contact.phone.clone();
-        }
-        if c.email.is_none() {
-            c.email = inquiry.contact.email.clone();
-        }
-        for channel in ContactChannel::ALL {
-            let same_address = match channel {
-                ContactChannel::Sms | ContactChannel::Call => {
-                    inquiry.contact.phone.is_some() && inquiry.contact.phone == self.contact.phone
-                }
-                ContactChannel::Email => inquiry.contact.email.is_some() && inquiry.contact.email == self.contact.email,
-            };
-            if let Some(new) = inquiry.consent.get(channel) {
-                let newer = self.consent.get(channel).is_none_or(|old| old.at <= new.at);
-                if same_address && newer {
-                    *self.consent.get_mut(channel) = Some(new.clone());
-                }
-            }
-        }
-        let changed = *self != before;
-        if changed {
-            self.updated_at = now;
-        }
-        changed
-    }
-
-    /// Builds a new lead from a validated submission, captured at `now`.
-    pub fn capture(id: LeadId, submission: super::intake_form::NewLead, now: DateTime<Utc>) -> Lead {
+    /// Builds a new lead from its first inquiry: the person's contact details and consent as
+    /// submitted, the inquiry's context and source.
+    pub fn from_inquiry(id: LeadId, inquiry: Inquiry) -> Lead {
+        let now = inquiry.at;
         Lead {
             id,
             status: LeadStatus::New,
-            contact: submission.contact,
-            context: submission.context,
-            source: submission.source,
-            consent: submission.consent,
+            contact: inquiry.contact.clone(),
+            context: inquiry.context.clone(),
+            source: inquiry.source.clone(),
+            consent: inquiry.consent.clone(),
             created_at: now,
             updated_at: now,
             acknowledged_at: None,
@@ -185,7 +167,126 @@ impl Lead {
             contact_flags: Vec::new(),
             archived_at: None,
             personal_data_expires_at: None,
+            inquiries: vec![inquiry],
+            person_id: None,
+            last_contact_at: None,
         }
+    }
+
+    /// Builds a new lead from a validated submission, captured at `now` (its inquiry gets a
+    /// fresh id).
+    pub fn capture(id: LeadId, submission: super::intake_form::NewLead, now: DateTime<Utc>) -> Lead {
+        Lead::from_inquiry(id, submission.inquiry(EventId::new_at(now), now))
+    }
+
+    /// Records a later inquiry from the same person on this open lead. The lead's contact
+    /// details and consent decisions are never replaced by it: a phone number or email address
+    /// the lead does not hold is kept on the inquiry as a held point (used for nothing until
+    /// confirmed), a "no" revokes nothing, and a "yes" counts only for an address the lead
+    /// holds and a channel it has no decision for (as a first submission would have). Returns
+    /// `false` when the inquiry is already recorded (a retried request).
+    pub fn add_inquiry(&mut self, mut inquiry: Inquiry, now: DateTime<Utc>) -> bool {
+        use super::channel::ContactChannel;
+        if self.inquiries.iter().any(|i| i.id == inquiry.id) {
+            return false;
+        }
+        inquiry.held.clear();
+        if inquiry.contact.phone.is_some() && inquiry.contact.phone != self.contact.phone {
+            inquiry.held.push(HeldPoint { kind: PointKind::Phone, confirmed: None });
+        }
+        if inquiry.contact.email.is_some() && inquiry.contact.email != self.contact.email {
+            inquiry.held.push(HeldPoint { kind: PointKind::Email, confirmed: None });
+        }
+        for channel in ContactChannel::ALL {
+            let Some(given) = inquiry.consent.get(channel).filter(|c| c.granted) else { continue };
+            let own_address = match channel {
+                ContactChannel::Sms | ContactChannel::Call => {
+                    inquiry.contact.phone.is_some() && inquiry.contact.phone == self.contact.phone
+                }
+                ContactChannel::Email => inquiry.contact.email.is_some() && inquiry.contact.email == self.contact.email,
+            };
+            // Only where the lead has no decision for the channel, or one set aside because a
+            // staff member changed the address (the person confirms the new one this way):
+            // a public submission never overrides what the person decided.
+            if own_address && self.consent.get(channel).is_none_or(|c| c.is_set_aside()) {
+                *self.consent.get_mut(channel) = Some(given.clone());
+            }
+        }
+        self.inquiries.push(inquiry);
+        while self.inquiries.len() > super::inquiry::MAX_INQUIRIES {
+            // The capture stays; then the oldest answered inquiry, else the oldest.
+            let answered = (1..self.inquiries.len()).find(|&i| !self.is_open_inquiry(&self.inquiries[i]));
+            self.inquiries.remove(answered.unwrap_or(1));
+        }
+        self.updated_at = now.max(self.updated_at);
+        true
+    }
+
+    /// The inquiry with receipt `id`.
+    pub fn inquiry(&self, id: EventId) -> Option<&Inquiry> {
+        self.inquiries.iter().find(|i| i.id == id)
+    }
+
+    /// Whether `inquiry` still waits for a human response: it arrived after the last contact
+    /// attempt (or none was made).
+    pub fn is_open_inquiry(&self, inquiry: &Inquiry) -> bool {
+        self.last_contact_at.or(self.first_contact_at).is_none_or(|c| inquiry.at > c)
+    }
+
+    /// The inquiries that wait for a human response, oldest first.
+    pub fn open_inquiries(&self) -> impl Iterator<Item = &Inquiry> {
+        self.inquiries.iter().filter(|i| self.is_open_inquiry(i))
+    }
+
+    /// Whether anything the person asked waits for a human response. A lead stored before
+    /// inquiries were recorded waits until its first contact.
+    pub fn has_open_inquiry(&self) -> bool {
+        if self.inquiries.is_empty() {
+            return self.first_contact_at.is_none();
+        }
+        self.open_inquiries().next().is_some()
+    }
+
+    /// When the earliest waiting inquiry's response is due (what the escalation ladder runs
+    /// against); the first-contact deadline for a lead without inquiry records.
+    pub fn response_due(&self) -> Option<DateTime<Utc>> {
+        if self.inquiries.is_empty() {
+            return self.first_contact_due_at.filter(|_| self.first_contact_at.is_none());
+        }
+        self.open_inquiries().filter_map(|i| i.triage.map(|t| t.due_at)).min()
+    }
+
+    /// The lead that stands for the person: the person's first lead.
+    pub fn person(&self) -> LeadId {
+        self.person_id.unwrap_or(self.id)
+    }
+
+    /// Confirms the `kind` contact point inquiry `inquiry` held: it becomes the lead's, with the
+    /// consent decisions given for it on that inquiry (consent follows the address: the old
+    /// address's decisions do not carry over). `Ok(false)` when it was confirmed already.
+    pub fn confirm_point(&mut self, inquiry: EventId, kind: PointKind, confirmation: Confirmation) -> Result<bool, ConfirmError> {
+        use super::channel::ContactChannel;
+        let inq = self.inquiries.iter_mut().find(|i| i.id == inquiry).ok_or(ConfirmError::NoInquiry)?;
+        let point = inq.held.iter_mut().find(|p| p.kind == kind).ok_or(ConfirmError::NotHeld)?;
+        if point.confirmed.is_some() {
+            return Ok(false);
+        }
+        point.confirmed = Some(confirmation.clone());
+        let channels: &[ContactChannel] = match kind {
+            PointKind::Phone => {
+                self.contact.phone = inq.contact.phone.clone();
+                &[ContactChannel::Sms, ContactChannel::Call]
+            }
+            PointKind::Email => {
+                self.contact.email = inq.contact.email.clone();
+                &[ContactChannel::Email]
+            }
+        };
+        for &channel in channels {
+            *self.consent.get_mut(channel) = inq.consent.get(channel).cloned();
+        }
+        self.updated_at = confirmation.at.max(self.updated_at);
+        Ok(true)
     }
 
     /// Revenue in `currency`: the sum of the payments made in it (integer minor units).

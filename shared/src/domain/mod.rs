@@ -16,6 +16,7 @@ pub mod events;
 pub mod franchise;
 pub mod ids;
 pub mod inbound;
+pub mod inquiry;
 pub mod intake_form;
 pub mod keywords;
 pub mod lead;
@@ -23,13 +24,17 @@ pub mod lifecycle;
 pub mod matching;
 pub mod merge;
 pub mod money;
+pub mod pacing;
 pub mod phone;
+pub mod screen;
+pub mod sms_segments;
 pub mod source;
 pub mod status;
 pub mod template;
 pub mod text;
 pub mod timeline;
 pub mod touchpoint;
+pub mod webform;
 
 // Scoring, routing, response-time SLAs and escalation (issue 3).
 pub mod contact_attempt;
@@ -43,6 +48,9 @@ pub mod urgency;
 // Data hygiene (issue 7).
 pub mod contact_check;
 pub mod scoring_review;
+
+// The staff console: finding a lead by name, phone or e-mail.
+pub mod search;
 
 pub use audit::{AuditAction, AuditActor, AuditEntry, AuditOutcome};
 // Attribution and KPIs (issue 6).

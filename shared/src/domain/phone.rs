@@ -132,6 +132,13 @@ impl Phone {
         }
     }
 
+    /// The region the number belongs to (CLDR code: `US`, `CA`, `JM` for +1-876, `GU` for
+    /// +1-671), from the numbering plan; `None` for non-geographic numbers.
+    pub fn region_code(&self) -> Option<String> {
+        let number = phonenumber::parse(None, &self.0).ok()?;
+        number.country().id().map(|id| id.as_ref().to_owned())
+    }
+
     /// The last four digits, for showing a person which number is meant without revealing it.
     pub fn last_four(&self) -> &str {
         &self.0[self.0.len().saturating_sub(4)..]
@@ -192,6 +199,18 @@ mod tests {
         assert_eq!(p.line_type(), LineType::TollFree);
         assert!(!p.line_type().can_receive_sms());
         assert!(Phone::parse("201-555-0123", Region::US).unwrap().line_type().can_receive_sms());
+    }
+
+    #[test]
+    fn the_region_comes_from_the_numbering_plan() {
+        let region = |s: &str| Phone::parse(s, Region::US).unwrap().region_code();
+        assert_eq!(region("+12015550123").as_deref(), Some("US"));
+        assert_eq!(region("+14165550123").as_deref(), Some("CA"));
+        assert_eq!(region("+18765550123").as_deref(), Some("JM"));
+        assert_eq!(region("+16715550123").as_deref(), Some("GU"));
+        assert_eq!(region("+37120000000").as_deref(), Some("LV"));
+        assert_eq!(region("+998901234567").as_deref(), Some("UZ"));
+        assert_eq!(region("+2348031234567").as_deref(), Some("NG"));
     }
 
     #[test]

@@ -179,6 +179,19 @@ impl Team {
         })
     }
 
+    /// Whether `member` can be reached for a lead now: on shift, or on call in a schedule.
+    /// Nobody is paged off shift just because a ladder names them.
+    pub fn reachable(&self, member: &MemberId, now: DateTime<Utc>) -> bool {
+        self.members.get(member).is_some_and(|m| m.schedule.covers(now)) || self.on_call.values().any(|s| s.on_call(now) == Some(member))
+    }
+
+    /// Who is on call now, schedule by schedule (configuration order).
+    pub fn on_call_now(&self, now: DateTime<Utc>) -> Vec<MemberId> {
+        let mut out: Vec<MemberId> = self.on_call.values().filter_map(|s| s.on_call(now).cloned()).collect();
+        out.dedup();
+        out
+    }
+
     /// The team of the member `member` (a member id, as `Lead::assignee` gives it).
     pub fn team_of(&self, member: &str) -> Option<&str> {
         MemberId::parse(member).and_then(|id| self.members.get(&id)).and_then(|m| m.team.as_deref())

@@ -39,6 +39,18 @@ pub enum SkipReason {
     LeadClosed,
     /// A test submission (`[test_records]`): never messaged.
     TestRecord,
+    /// The number's region is not in `[messaging] sms_countries` (no SMS pumping).
+    CountryNotAllowed,
+    /// The text names a host nobody configured (a person-supplied link would go out).
+    UnscreenedContent,
+    /// The text is over `[messaging] max_sms_segments`.
+    OverSegmentBudget,
+    /// The person opted out before and was told so once already.
+    AlreadyOptedOut,
+    /// Quiet hours would delay it past its use (a reminder after the appointment).
+    QuietHours,
+    /// An email carrying SMS keyword instructions ("Reply STOP").
+    SmsWordingInEmail,
 }
 
 impl SkipReason {
@@ -52,6 +64,12 @@ impl SkipReason {
             SkipReason::NoEmail => "no_email",
             SkipReason::LeadClosed => "lead_closed",
             SkipReason::TestRecord => "test_record",
+            SkipReason::CountryNotAllowed => "country_not_allowed",
+            SkipReason::UnscreenedContent => "unscreened_content",
+            SkipReason::OverSegmentBudget => "over_segment_budget",
+            SkipReason::AlreadyOptedOut => "already_opted_out",
+            SkipReason::QuietHours => "quiet_hours",
+            SkipReason::SmsWordingInEmail => "sms_wording_in_email",
         }
     }
 }
@@ -60,10 +78,20 @@ impl SkipReason {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum TimelineKind {
-    /// The lead was created by an inquiry.
-    LeadCaptured { channel: SourceChannel, touchpoint: Touchpoint },
-    /// The same person inquired again while the lead was open.
-    RepeatInquiry { touchpoint: Touchpoint },
+    /// The lead was created by an inquiry (`inquiry`: its record on the lead, by receipt id).
+    LeadCaptured {
+        channel: SourceChannel,
+        touchpoint: Touchpoint,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        inquiry: Option<EventId>,
+    },
+    /// The same person inquired again while the lead was open: a new inquiry, recorded on the
+    /// lead, triaged and answered on its own.
+    RepeatInquiry {
+        touchpoint: Touchpoint,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        inquiry: Option<EventId>,
+    },
     /// The instant acknowledgement went out.
     AcknowledgementSent {
         channel: ContactChannel,
@@ -134,10 +162,15 @@ pub enum TimelineKind {
     MessageSent { channel: ContactChannel, purpose: String, provider_message_id: String, text: String },
     /// A message was not sent, and why.
     MessageNotSent { channel: ContactChannel, purpose: String, reason: SkipReason },
-    /// The person revoked consent for a channel (`via`: `sms_keyword`, `hard_bounce`, `complaint`).
+    /// The person revoked consent for a channel (`via`: `sms_keyword`, `hard_bounce`,
+    /// `complaint`), or a staff member changed the address it was given for (`contact_changed`:
+    /// it allows nothing until the person confirms the new one).
     ConsentRevoked { channel: ContactChannel, via: String },
     /// The person gave consent again (a START reply).
     ConsentGranted { channel: ContactChannel, via: String },
+    /// A contact point a later inquiry gave was confirmed and is now the lead's (`by`: `staff`,
+    /// `link` or `reply`); ids and kinds only.
+    ContactPointConfirmed { inquiry: EventId, point: super::inquiry::PointKind, by: String },
     /// The person asked for help (HELP); the answer is a `MessageSent`.
     HelpRequested { channel: ContactChannel },
     /// A call from the phone system. The recording stays with the phone system: only its link.
@@ -150,6 +183,9 @@ pub enum TimelineKind {
         recording_url: Option<String>,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         tracking_source: Option<String>,
+        /// The search keywords behind the call (a campaign label, like the source).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        keywords: Option<String>,
     },
     /// What happened to an email.
     EmailEngagement {
@@ -255,6 +291,46 @@ pub enum TimelineKind {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         outcome: Option<super::contact_attempt::ContactOutcome>,
     },
+    // The staff console.
+    /// A staff member gave the lead to `member` (a configured reason code, and an optional note).
+    Reassigned {
+        member: super::routing::MemberId,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        previous: Option<super::routing::MemberId>,
+        reason: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        note: Option<FreeText>,
+    },
+    /// A staff member corrected the person's contact details or the inquiry's context (each
+    /// field with its value before and after; the values are sealed at rest). Consents given
+    /// for a changed address follow as `ConsentRevoked` entries (`contact_changed`).
+    ContactEdited { changes: Vec<FieldChange> },
+    /// A staff member's note on the lead.
+    NoteAdded { note: FreeText },
+    /// A staff member wrote to the person from the lead (through the consent gate; outside the
+    /// person's allowed hours only with an override and its reason in `note`).
+    StaffMessageSent {
+        channel: ContactChannel,
+        provider_message_id: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        subject: Option<String>,
+        text: String,
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        quiet_hours_override: bool,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        note: Option<FreeText>,
+    },
+}
+
+/// One field a staff edit changed: its form name and the values before and after (absent:
+/// empty).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FieldChange {
+    pub field: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub before: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub after: Option<String>,
 }
 
 /// One entry on a lead's timeline.

@@ -29,6 +29,14 @@ async fn process(services: &Services, record: &SqsMessage, event: &LeadEvent) ->
     let message_id = record.message_id.as_deref().unwrap_or("");
     let span = tracing::info_span!("acknowledge", lead_id = %event.lead_id, event_id = %event.id, message_id);
     async {
+        // A repeat inquiry may hold a new contact point: its confirmation link goes to the
+        // address the lead already has (once per point).
+        if event.kind == crate::domain::LeadEventKind::InquiryRepeated {
+            if let Err(e) = crate::app::contact_points::request_confirmations(services, event.lead_id).await {
+                warn!(error = %e, "confirmation link not sent; the message will be retried");
+                return false;
+            }
+        }
         match acknowledge(services, event).await {
             Ok(AckOutcome::Sent { .. }) => true,
             Ok(AckOutcome::AlreadyDone) => {
@@ -37,6 +45,10 @@ async fn process(services: &Services, record: &SqsMessage, event: &LeadEvent) ->
             }
             Ok(AckOutcome::Skipped(reason)) => {
                 info!(reason = reason.as_str(), "acknowledgement not sent");
+                true
+            }
+            Ok(AckOutcome::Paced { until }) => {
+                info!(until = %until, "acknowledgement handed back to the queue for its slot");
                 true
             }
             Ok(AckOutcome::Rejected) => {

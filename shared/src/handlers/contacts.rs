@@ -19,8 +19,12 @@ use crate::http::{error_response, json_response};
 use lambda_http::{Body, Request, Response};
 use tracing::{error, warn};
 
-/// Handles one request.
+/// Handles one request: a contact attempt, or (`.../messages`, the same function in AWS) a
+/// staff message (`handlers::conversation`).
 pub async fn handle(services: &Services, req: Request) -> Response<Body> {
+    if req.uri().path().trim_end_matches('/').ends_with("/messages") {
+        return super::conversation::handle(services, req).await;
+    }
     let ChangeRequest { caller, lead_id, idempotency_key: key, fields } =
         match change_request(services, &req, "POST /leads/{id}/contacts", &["channel", "outcome", "note"]).await {
             Ok(r) => r,
@@ -70,7 +74,7 @@ pub async fn handle(services: &Services, req: Request) -> Response<Body> {
     let by = caller.principal.user_id.clone();
     let request = ContactRequest { lead_id, attempt: ContactAttempt { channel, outcome, note }, by, idempotency_key: key };
     match record(services, request).await {
-        Ok(done) => match guard::record_change(
+        Ok((done, replayed)) => match guard::record_change(
             services,
             &caller,
             lead_id,
@@ -79,10 +83,11 @@ pub async fn handle(services: &Services, req: Request) -> Response<Body> {
         )
         .await
         {
-            Ok(()) => json_response(201, &done),
+            Ok(()) => super::staff::replayed(json_response(201, &done), replayed),
             Err(r) => r,
         },
         Err(ContactError::NotFound) => error_response(404, "not_found", "no such lead", None),
+        Err(ContactError::Key(e)) => super::staff::key_refused(e),
         Err(ContactError::Store(e)) if e.is_retryable() => {
             warn!(lead_id = %lead_id, error = %e, "contact attempt not fully recorded");
             error_response(503, "temporarily_unavailable", "retry with the same Idempotency-Key", None)

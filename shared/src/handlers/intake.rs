@@ -1,11 +1,17 @@
 //! `POST /leads`: the public web-form endpoint. Accepts JSON or a plain HTML form post,
-//! answers 202 with the lead's id (or 303 back to the page for browser posts that ask for it),
-//! and every refusal with a status and a JSON body naming the problem.
+//! answers 202 with a receipt for the submission (or 303 back to the page for browser posts
+//! that ask for it), and every refusal with a status and a JSON body naming the problem, in the
+//! form's language when the post names its form. A post from the form page without JavaScript
+//! (`reply_as=html`) is answered with that page again, each problem next to its field. Once
+//! the inquiry is stored the answer is a success: what happens next (the acknowledgement,
+//! scoring, routing) is delivered from the store's outbox, not from this request.
 
 use crate::app::intake::{capture_public, Accepted, IntakeError, IntakeRequest};
 use crate::app::intake_screen::Screening;
+use crate::app::webform::localize;
 use crate::app::Services;
 use crate::domain::intake_form::{FieldError, RawSubmission};
+use crate::domain::webform::Language;
 use crate::handlers::request::{header, request_id, source_ip};
 use crate::http::body::{read_form, BodyError, FormEncoding};
 use crate::http::{error_response, json_response};
@@ -50,6 +56,9 @@ pub async fn handle(services: &Services, req: Request) -> Response<Body> {
     };
 
     let mut fields = form.fields;
+    // The form page without JavaScript asks for its answers as a page (`reply_as=html`).
+    let as_page = fields.remove("reply_as").is_some_and(|v| v == "html") && form.encoding == FormEncoding::UrlEncoded;
+    let posted = as_page.then(|| fields.clone());
     // Browser posts may ask to be sent back to a page; only configured origins are allowed, so
     // the route cannot be used as an open redirect.
     let redirect = match fields.remove("redirect_to") {
@@ -66,37 +75,56 @@ pub async fn handle(services: &Services, req: Request) -> Response<Body> {
         Some(_) => return invalid(&[FieldError::new("redirect_to", "redirect_not_allowed", "redirect_to is only for browser form posts")]),
         None => None,
     };
+    // A post that says which form and language it came from is answered in that language.
+    let named_form = fields.get("form_id").and_then(|id| services.config.forms.get(id.trim()));
+    let language = fields.get("form_language").and_then(|l| Language::parse(l)).or_else(|| named_form.map(|f| f.default_language()));
+    let refused = |status: u16, error: &str, message: &str, mut fields: Vec<FieldError>, notice: Option<&str>| {
+        if let Some(l) = language {
+            localize(&mut fields, named_form, l);
+        }
+        if let Some(page) = posted.as_ref().and_then(|p| super::forms::refused_page(services, p, &fields, notice, status)) {
+            return page;
+        }
+        json_response(status, &Invalid { error, message, fields: &fields })
+    };
 
     let submission = RawSubmission { fields, ip: source_ip(&req), user_agent: header(&req, "user-agent").map(str::to_string) };
     match capture_public(services, IntakeRequest { submission, idempotency_key }).await {
-        Ok(Accepted { receipt, replayed }) => {
-            let mut resp = match redirect {
-                Some(target) => Response::builder()
+        Ok(Accepted { receipt, replayed, .. }) => {
+            let mut resp = match (redirect, &posted) {
+                (Some(target), _) => Response::builder()
                     .status(303)
                     .header("location", target)
                     .header("cache-control", "no-store")
                     .body(Body::Empty)
                     .expect("a validated location is a valid header"),
-                None => json_response(202, &receipt),
+                (None, Some(p)) => match super::forms::thanks_page(services, p) {
+                    Some(page) => page,
+                    None => json_response(202, &receipt),
+                },
+                (None, None) => json_response(202, &receipt),
             };
             if replayed {
                 resp.headers_mut().insert("idempotent-replayed", http::HeaderValue::from_static("true"));
             }
             resp
         }
-        Err(IntakeError::Invalid(fields)) => invalid(&fields),
-        Err(IntakeError::Screened(Screening::Rejected(fields))) => json_response(
-            422,
-            &Invalid { error: "submission_rejected", message: "the submission looks automated and was not accepted", fields: &fields },
-        ),
+        Err(IntakeError::Invalid(fields)) => refused(422, "validation_failed", "some fields are missing or invalid", fields, None),
+        Err(IntakeError::Screened(Screening::Rejected(fields))) => {
+            refused(422, "submission_rejected", "the submission looks automated and was not accepted", fields, None)
+        }
         Err(IntakeError::Screened(Screening::RateLimited { field, retry_after_seconds })) => {
-            let fields = [FieldError::new(field, "rate_limited", "too many submissions; retry later")];
-            let mut resp =
-                json_response(429, &Invalid { error: "rate_limited", message: "too many submissions; retry later", fields: &fields });
+            let fields = vec![FieldError::new(field, "rate_limited", "too many submissions; retry later")];
+            let notice = language.map(|l| crate::domain::webform::catalog::ui(l, "error_rate_limited"));
+            let mut resp = refused(429, "rate_limited", "too many submissions; retry later", fields, notice);
             if let Ok(v) = http::HeaderValue::from_str(&retry_after_seconds.to_string()) {
                 resp.headers_mut().insert("retry-after", v);
             }
             resp
+        }
+        Err(IntakeError::Screened(Screening::Unavailable)) => {
+            error!("the form's start token cannot be checked: the link signing key is not configured");
+            unavailable(rid)
         }
         Err(IntakeError::KeyReused) => json_response(
             422,
@@ -108,10 +136,6 @@ pub async fn handle(services: &Services, req: Request) -> Response<Body> {
         ),
         Err(IntakeError::InProgress) => {
             error_response(409, "request_in_progress", "a request with this Idempotency-Key is still being handled; retry shortly", rid)
-        }
-        Err(IntakeError::Queue(e)) => {
-            error!(error = %e, "lead stored but not queued");
-            unavailable(rid)
         }
         Err(IntakeError::Store(e)) if e.is_retryable() => {
             warn!(error = %e, "store unavailable");
@@ -137,7 +161,7 @@ fn unavailable(request_id: Option<&str>) -> Response<Body> {
 }
 
 /// `target` if it is an absolute URL under a configured origin.
-fn allowed_redirect(services: &Services, target: &str) -> Option<String> {
+pub(crate) fn allowed_redirect(services: &Services, target: &str) -> Option<String> {
     let target = target.trim();
     if target.len() > 2000 || target.chars().any(|c| c.is_control() || c.is_whitespace()) {
         return None;

@@ -10,6 +10,19 @@
 //! * `POST /leads/{id}/status` `{"to", "reason"?, "note"?}`: a validated lifecycle transition.
 //! * `POST /leads/{id}/stakeholders` `{"name", "role", "phone"?, "email"?}` (franchise leads).
 //! * `POST /leads/{id}/milestones` `{"milestone", "note"?}` (franchise leads).
+//! * `POST /leads/{id}/contact-points/confirm` `{"inquiry", "point": "phone"|"email"}`: a team
+//!   member confirms a contact point a later inquiry gave (held until then; see
+//!   `app::contact_points`), after checking with the person: it becomes the lead's, with the
+//!   consent given for it on that inquiry.
+//!
+//! * `GET /inbox?limit=&assignee=`: the caller's open leads, most urgent first (`app::inbox`).
+//! * `POST /leads/search` `{"q"}`: leads by name, phone or e-mail within the caller's scope
+//!   (`app::search`; a POST so the person's name or number never sits in a URL or access log).
+//! * `POST /leads/{id}/assign` `{"member", "reason", "note"?}`: give the lead to a team member
+//!   (administrators; managers for leads of their facilities and members they manage).
+//! * `POST /leads/{id}/details` `{"first_name"?, "phone"?, "concern"?, ...}`: correct contact
+//!   details and context (an empty value clears a field); recorded with before and after.
+//! * `POST /leads/{id}/notes` `{"note"}`: a note on the timeline (sealed at rest).
 //!
 //! A lead outside the caller's scope answers 403 (recorded as denied) and an unknown id 404.
 
@@ -27,7 +40,7 @@ use crate::domain::lifecycle::{Cause, LifecycleError};
 use crate::domain::text::{FreeText, PersonName};
 use crate::domain::{Actor, AuditAction, Email, EventId, Lead, LeadStatus, Phone, ServiceLineId};
 use crate::http::{error_response, invalid_field as invalid, json_response, query_param as query};
-use crate::ports::{LeadFilter, ListCursor};
+use crate::ports::{LeadFilter, ListCursor, StoreError};
 use base64::Engine;
 use lambda_http::{Body, Request, Response};
 use serde::Deserialize;
@@ -48,6 +61,13 @@ pub async fn handle(services: &Services, req: Request) -> Response<Body> {
         ("POST", ["leads", _, "status"]) => change_status(services, &req).await,
         ("POST", ["leads", _, "stakeholders"]) => stakeholder(services, &req).await,
         ("POST", ["leads", _, "milestones"]) => milestone(services, &req).await,
+        ("POST", ["leads", _, "contact-points", "confirm"]) => confirm_point(services, &req).await,
+        // The staff console's routes (API first: the console calls these same handlers).
+        ("GET", ["inbox"]) => inbox(services, &req).await,
+        ("POST", ["leads", "search"]) => search(services, &req).await,
+        ("POST", ["leads", _, "assign"]) => assign(services, &req).await,
+        ("POST", ["leads", _, "details"]) => details(services, &req).await,
+        ("POST", ["leads", _, "notes"]) => note(services, &req).await,
         // Issue 7: served by this function (it already reads leads through the status index).
         ("GET", ["reports", "scoring-review"]) => super::reports::scoring_review(services, req).await,
         _ => error_response(404, "not_found", "no such route", None),
@@ -281,6 +301,72 @@ async fn change_status(services: &Services, req: &Request) -> Response<Body> {
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
+struct ConfirmPointBody {
+    inquiry: String,
+    point: String,
+}
+
+async fn confirm_point(services: &Services, req: &Request) -> Response<Body> {
+    use crate::app::contact_points::{confirm, PointError, PointRef};
+    use crate::domain::inquiry::{ConfirmedBy, PointKind};
+    let caller = match authenticate(req, "POST /leads/{id}/contact-points/confirm") {
+        Ok(c) => c,
+        Err(r) => return r,
+    };
+    let lead = match guard::lead(services, &caller, req, AuditAction::Update, policy::can_change_lead).await {
+        Ok(l) => l,
+        Err(r) => return r,
+    };
+    let rid = caller.request_id();
+    let body: ConfirmPointBody = match json_body(req) {
+        Ok(b) => b,
+        Err(r) => return r,
+    };
+    let Ok(inquiry) = body.inquiry.trim().parse::<EventId>() else {
+        return invalid("inquiry", "is not an inquiry (receipt) id");
+    };
+    let Some(kind) = PointKind::parse(body.point.trim()) else {
+        return invalid("point", "must be phone or email");
+    };
+    let point = PointRef { lead: lead.id, inquiry, kind };
+    let changed = match confirm(services, point, ConfirmedBy::Staff(caller.principal.user_id.clone())).await {
+        Ok(changed) => changed,
+        Err(PointError::Refused(e)) => {
+            let field = if matches!(e, crate::domain::lead::ConfirmError::NoInquiry) { "inquiry" } else { "point" };
+            return invalid(field, &e.to_string());
+        }
+        Err(PointError::NoLead) => return error_response(404, "not_found", "no such lead", rid),
+        Err(PointError::Store(StoreError::Conflict)) => {
+            return error_response(503, "temporarily_unavailable", "the lead is busy; retry", rid)
+        }
+        Err(e) => return internal(e, rid),
+    };
+    let field = match kind {
+        PointKind::Phone => paths::PHONE,
+        PointKind::Email => paths::EMAIL,
+    };
+    if changed {
+        if let Err(r) = guard::record(
+            services,
+            &caller,
+            AuditAction::Update,
+            Some(lead.id),
+            &[field, paths::CONSENT, paths::INQUIRIES, paths::TIMELINE],
+        )
+        .await
+        {
+            return r;
+        }
+    }
+    match services.leads.get(lead.id).await {
+        Ok(Some(lead)) => answer_with(services, &caller, &lead, json!({"changed": changed})).await,
+        Ok(None) => error_response(404, "not_found", "no such lead", rid),
+        Err(e) => internal(e, rid),
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 struct StakeholderBody {
     name: String,
     role: String,
@@ -373,5 +459,267 @@ async fn milestone(services: &Services, req: &Request) -> Response<Body> {
     match reach_milestone(services, lead.id, m, note, &caller.principal.user_id).await {
         Ok((lead, entry)) => changed(services, &caller, &lead, paths::MILESTONES, entry).await,
         Err(e) => change_error(e, caller.request_id()),
+    }
+}
+
+/// A lead as the inbox and search list it (what a row shows; recorded as [`SUMMARY_READ`]).
+pub fn summary(services: &Services, lead: &Lead) -> Value {
+    let line =
+        services.config.service_line(&lead.context.service_line).map_or_else(|| lead.context.service_line.to_string(), |l| l.name.clone());
+    let waiting = lead.first_contact_at.is_none() && lead.first_contact_due_at.is_some() && lead.status.is_open();
+    json!({
+        "id": lead.id,
+        "short_code": crate::domain::team_notice::short_code(lead.id),
+        "first_name": lead.contact.first_name,
+        "last_name": lead.contact.last_name,
+        "status": lead.status,
+        "service_line": lead.context.service_line,
+        "service_line_name": line,
+        "tier": lead.score.as_ref().map(|s| s.urgency.tier),
+        "score": lead.score.as_ref().map(|s| s.score),
+        "band": lead.score.as_ref().map(|s| s.band),
+        "assignee": lead.assignee(),
+        "facility": lead.facility(),
+        "created_at": lead.created_at,
+        "updated_at": lead.updated_at,
+        "first_contact_due_at": lead.first_contact_due_at,
+        "first_contact_at": lead.first_contact_at,
+        "waiting_for_first_contact": waiting,
+        "test": lead.test,
+        "version": lead.version,
+    })
+}
+
+/// What a listed row is recorded as having read.
+pub const SUMMARY_READ: &[&str] = &[paths::FIRST_NAME, paths::LAST_NAME, paths::STATUS, paths::CONTEXT, paths::ASSIGNMENT, paths::SCORE];
+
+/// Records a read of every lead listed (before answering), then answers `{"items": [...]}`.
+async fn listed(services: &Services, caller: &Caller, leads: &[Lead], extra: Value) -> Response<Body> {
+    let reads = leads.iter().map(|l| guard::record(services, caller, AuditAction::Read, Some(l.id), SUMMARY_READ));
+    if let Err(r) = futures::future::try_join_all(reads).await {
+        return r;
+    }
+    let mut body = json!({"items": leads.iter().map(|l| summary(services, l)).collect::<Vec<_>>()});
+    if let (Some(b), Value::Object(more)) = (body.as_object_mut(), extra) {
+        b.extend(more);
+    }
+    json_response(200, &body)
+}
+
+async fn inbox(services: &Services, req: &Request) -> Response<Body> {
+    let caller = match authenticate(req, "GET /inbox") {
+        Ok(c) => c,
+        Err(r) => return r,
+    };
+    if !policy::can_list_leads(&caller.principal) {
+        return guard::refuse(services, &caller, AuditAction::Read, None).await;
+    }
+    let limit = match query(req, "limit") {
+        None => 50,
+        Some(v) => match v.parse::<usize>().ok().filter(|n| (1..=crate::app::inbox::MAX_INBOX).contains(n)) {
+            Some(n) => n,
+            None => return invalid("limit", "must be a number from 1 to 200"),
+        },
+    };
+    let only = match query(req, "assignee").as_deref() {
+        None | Some("") => None,
+        Some("unassigned") => Some(crate::ports::InboxQueue::Unassigned),
+        Some(m) => match crate::domain::routing::MemberId::parse(m) {
+            Some(id) => Some(crate::ports::InboxQueue::Member(id.to_string())),
+            None => return invalid("assignee", "is not a team member id"),
+        },
+    };
+    match crate::app::inbox::inbox(services, &caller.principal, only.as_ref(), limit).await {
+        Ok(leads) => listed(services, &caller, &leads, json!({})).await,
+        Err(e) => internal(e, caller.request_id()),
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SearchBody {
+    q: String,
+    #[serde(default)]
+    limit: Option<usize>,
+}
+
+async fn search(services: &Services, req: &Request) -> Response<Body> {
+    let caller = match authenticate(req, "POST /leads/search") {
+        Ok(c) => c,
+        Err(r) => return r,
+    };
+    if !policy::can_list_leads(&caller.principal) {
+        return guard::refuse(services, &caller, AuditAction::Read, None).await;
+    }
+    let body: SearchBody = match json_body(req) {
+        Ok(b) => b,
+        Err(r) => return r,
+    };
+    if body.q.chars().count() > 254 {
+        return invalid("q", "is too long");
+    }
+    let term = match crate::domain::search::SearchTerm::parse(&body.q, services.config.organization.phone_region) {
+        Ok(t) => t,
+        Err(e) => return invalid("q", &e.to_string()),
+    };
+    let limit = body.limit.unwrap_or(25).clamp(1, crate::app::search::MAX_RESULTS);
+    match crate::app::search::search(services, &caller.principal, &term, limit).await {
+        Ok(leads) => listed(services, &caller, &leads, json!({})).await,
+        Err(e) => internal(e, caller.request_id()),
+    }
+}
+
+/// The matrix's assignment rule as a lead guard (the roster plays no part in it).
+fn may_assign(p: &crate::auth::Principal, _team: &crate::domain::routing::Team, lead: &Lead) -> bool {
+    policy::can_assign(p, lead)
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AssignBody {
+    member: String,
+    reason: String,
+    #[serde(default)]
+    note: Option<String>,
+}
+
+async fn assign(services: &Services, req: &Request) -> Response<Body> {
+    let caller = match authenticate(req, "POST /leads/{id}/assign") {
+        Ok(c) => c,
+        Err(r) => return r,
+    };
+    let lead = match guard::lead(services, &caller, req, AuditAction::Update, may_assign).await {
+        Ok(l) => l,
+        Err(r) => return r,
+    };
+    let key = match super::staff::idempotency_key(req) {
+        Ok(k) => k,
+        Err(r) => return r,
+    };
+    let body: AssignBody = match json_body(req) {
+        Ok(b) => b,
+        Err(r) => return r,
+    };
+    let team = &services.config.team;
+    let Some(member) = crate::domain::routing::MemberId::parse(&body.member).and_then(|id| team.members.get(&id)) else {
+        return invalid("member", "is not a configured team member");
+    };
+    // A manager gives leads to the members they manage or who work at their facilities.
+    if !policy::can_manage_member(&caller.principal, team, member) {
+        return guard::refuse(services, &caller, AuditAction::Update, Some(lead.id)).await;
+    }
+    let reasons = &services.config.console.reassign_reasons;
+    if !reasons.iter().any(|r| r == body.reason.trim()) {
+        return json_response(
+            422,
+            &json!({"error": "validation_failed", "message": "reason is not a configured reason", "fields": [{"field": "reason", "code": "invalid_choice", "message": format!("reason must be one of {}", reasons.join(", "))}], "allowed_reasons": reasons}),
+        );
+    }
+    let note = match body.note.as_deref().filter(|n| !n.trim().is_empty()).map(|n| FreeText::parse(n, 1000)) {
+        None => None,
+        Some(Ok(n)) => Some(n),
+        Some(Err(e)) => return invalid("note", &format!("note {e}")),
+    };
+    let by = caller.principal.user_id.clone();
+    // The new assignee's notice links to the console at this API's address.
+    let located;
+    let services = match (services.webhooks.public_base_url.is_empty(), super::request::public_url(req)) {
+        (true, Some(url)) => {
+            located = services.with_public_base_url(&url);
+            &located
+        }
+        _ => services,
+    };
+    match crate::app::assign::reassign(services, lead.id, &member.id, body.reason.trim(), note, &by, key.as_deref()).await {
+        Ok(done) => {
+            if let Some(entry) = done.entry {
+                if let Err(r) = guard::record_change(services, &caller, lead.id, &[paths::ASSIGNMENT, paths::TIMELINE], entry).await {
+                    return r;
+                }
+            }
+            answer_with(services, &caller, &done.lead, json!({"changed": done.entry.is_some(), "previous": done.previous})).await
+        }
+        Err(crate::app::assign::ReassignError::NotFound) => error_response(404, "not_found", "no such lead", caller.request_id()),
+        Err(crate::app::assign::ReassignError::Closed) => {
+            error_response(409, "lead_closed", "a closed lead is not assigned", caller.request_id())
+        }
+        Err(crate::app::assign::ReassignError::Store(e)) if e.is_retryable() => guard::unavailable(caller.request_id()),
+        Err(e) => internal(e, caller.request_id()),
+    }
+}
+
+async fn details(services: &Services, req: &Request) -> Response<Body> {
+    let caller = match authenticate(req, "POST /leads/{id}/details") {
+        Ok(c) => c,
+        Err(r) => return r,
+    };
+    let lead = match guard::lead(services, &caller, req, AuditAction::Update, policy::can_change_lead).await {
+        Ok(l) => l,
+        Err(r) => return r,
+    };
+    let edits = match super::staff::json_fields(req, crate::app::leads::EDITABLE_FIELDS) {
+        Ok(f) => f,
+        Err(r) => return r,
+    };
+    match crate::app::leads::edit_details(services, lead.id, &edits, &caller.principal.user_id).await {
+        Ok(done) => {
+            if let Some(entry) = done.entry {
+                let mut fields = done.fields.clone();
+                fields.push(paths::TIMELINE);
+                if let Err(r) = guard::record_change(services, &caller, lead.id, &fields, entry).await {
+                    return r;
+                }
+            }
+            answer_with(services, &caller, &done.lead, json!({"changed": done.fields})).await
+        }
+        Err(crate::app::leads::EditError::Invalid(fields)) => super::staff::invalid(&fields),
+        Err(crate::app::leads::EditError::HeldByAnother(field)) => json_response(
+            409,
+            &json!({"error": "held_by_another_lead", "message": format!("another open lead holds this {field}: merge the two records instead"), "fields": [{"field": field, "code": "held_by_another_lead", "message": "another open lead holds this value"}]}),
+        ),
+        Err(crate::app::leads::EditError::NotFound) => error_response(404, "not_found", "no such lead", caller.request_id()),
+        Err(crate::app::leads::EditError::Store(e)) if e.is_retryable() => guard::unavailable(caller.request_id()),
+        Err(e) => internal(e, caller.request_id()),
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NoteBody {
+    note: String,
+}
+
+async fn note(services: &Services, req: &Request) -> Response<Body> {
+    let caller = match authenticate(req, "POST /leads/{id}/notes") {
+        Ok(c) => c,
+        Err(r) => return r,
+    };
+    let lead = match guard::lead(services, &caller, req, AuditAction::Update, policy::can_change_lead).await {
+        Ok(l) => l,
+        Err(r) => return r,
+    };
+    let key = match super::staff::idempotency_key(req) {
+        Ok(k) => k,
+        Err(r) => return r,
+    };
+    let body: NoteBody = match json_body(req) {
+        Ok(b) => b,
+        Err(r) => return r,
+    };
+    let note = match FreeText::parse(&body.note, 2000) {
+        Ok(n) if !n.as_str().trim().is_empty() => n,
+        Ok(_) => return invalid("note", "note is empty"),
+        Err(e) => return invalid("note", &format!("note {e}")),
+    };
+    match crate::app::leads::add_note(services, lead.id, note, &caller.principal.user_id, key.as_deref()).await {
+        Ok(entry) => match guard::record_change(services, &caller, lead.id, &[paths::TIMELINE], entry).await {
+            Ok(()) => json_response(201, &json!({"lead_id": lead.id, "entry_id": entry})),
+            Err(r) => r,
+        },
+        Err(crate::app::leads::OnceError::Busy) => {
+            error_response(409, "in_progress", "a request with the same Idempotency-Key is still running", caller.request_id())
+        }
+        Err(crate::app::leads::OnceError::Store(e)) if e.is_retryable() => guard::unavailable(caller.request_id()),
+        Err(e) => internal(e, caller.request_id()),
     }
 }

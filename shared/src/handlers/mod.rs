@@ -4,11 +4,14 @@
 
 pub mod acknowledge;
 pub mod audit;
+pub mod forms;
 pub mod guard;
 pub mod intake;
 pub mod lead_batch;
 pub mod leads_api;
+pub mod links;
 pub mod people;
+pub mod relay;
 pub mod request;
 pub mod webhook_worker;
 pub mod webhooks;
@@ -20,9 +23,12 @@ pub mod sla;
 pub mod staff;
 pub mod team;
 pub mod touchpoints;
+pub mod visits;
 
 // Attribution and KPIs (issue 6).
 pub mod analytics;
+// The staff console's messages to a person.
+pub mod conversation;
 // Data hygiene: duplicates and merges (issue 7).
 pub mod hygiene;
 pub mod merges;
@@ -33,6 +39,7 @@ pub mod followup;
 // Data hygiene (issue 7).
 pub mod reports;
 pub mod sources;
+pub mod unsubscribe;
 pub mod weekly_summary;
 
 use crate::app::Services;

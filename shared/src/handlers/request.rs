@@ -23,3 +23,11 @@ pub fn request_id(req: &Request) -> Option<String> {
 pub fn header<'a>(req: &'a Request, name: &str) -> Option<&'a str> {
     req.headers().get(name).and_then(|v| v.to_str().ok())
 }
+
+/// `https://` and the domain the request was made to (API Gateway's `domainName`), if known.
+pub fn public_url(req: &Request) -> Option<String> {
+    match req.request_context_ref() {
+        Some(RequestContext::ApiGatewayV2(ctx)) => ctx.domain_name.clone().filter(|d| !d.is_empty()).map(|d| format!("https://{d}")),
+        _ => None,
+    }
+}

@@ -73,3 +73,28 @@ pub fn idempotency_key(req: &Request) -> Result<Option<String>, Response<Body>> 
         }
     }
 }
+
+/// Marks an answer replayed from an earlier request with the same `Idempotency-Key`.
+pub fn replayed(mut resp: Response<Body>, replayed: bool) -> Response<Body> {
+    if replayed {
+        resp.headers_mut().insert("idempotent-replayed", http::HeaderValue::from_static("true"));
+    }
+    resp
+}
+
+/// The answer when an `Idempotency-Key` cannot be used: 422 when it came with another request,
+/// 409 while its first request is still running, 503 when the key store failed.
+pub fn key_refused(e: crate::app::idempotent::KeyError) -> Response<Body> {
+    use crate::app::idempotent::KeyError;
+    match e {
+        KeyError::Reused => json_response(
+            422,
+            &serde_json::json!({"error": "idempotency_key_reused", "message": "this Idempotency-Key was used with a different request",
+                "fields": [FieldError::new("Idempotency-Key", "idempotency_key_reused", "use a new key for a different request")]}),
+        ),
+        KeyError::InProgress => {
+            error_response(409, "request_in_progress", "a request with this Idempotency-Key is still being handled; retry shortly", None)
+        }
+        KeyError::Store(_) => error_response(503, "temporarily_unavailable", "retry with the same Idempotency-Key", None),
+    }
+}

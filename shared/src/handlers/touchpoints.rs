@@ -37,6 +37,7 @@ const FIELDS: &[&str] = &[
     "gclid",
     "fbclid",
     "msclkid",
+    "ttclid",
     "referrer",
     "landing_page",
 ];
@@ -89,6 +90,7 @@ pub async fn handle(services: &Services, req: Request) -> Response<Body> {
         gclid: label("gclid"),
         fbclid: label("fbclid"),
         msclkid: label("msclkid"),
+        ttclid: label("ttclid"),
         referrer: label("referrer"),
         landing_page: label("landing_page"),
     };
@@ -97,12 +99,13 @@ pub async fn handle(services: &Services, req: Request) -> Response<Body> {
         return invalid(&errors);
     }
     let touchpoint = Touchpoint { at, kind, channel, detail, page };
-    match record(services, lead_id, touchpoint, &caller.principal.user_id, key.as_deref()).await {
-        Ok(entry_id) => match guard::record_change(services, &caller, lead_id, &[paths::TIMELINE], entry_id).await {
-            Ok(()) => json_response(201, &serde_json::json!({"entry_id": entry_id})),
+    match record(services, lead_id, touchpoint, fields.contains_key("at"), &caller.principal.user_id, key.as_deref()).await {
+        Ok((entry_id, replayed)) => match guard::record_change(services, &caller, lead_id, &[paths::TIMELINE], entry_id).await {
+            Ok(()) => super::staff::replayed(json_response(201, &serde_json::json!({"entry_id": entry_id})), replayed),
             Err(r) => r,
         },
         Err(TouchpointError::NotFound) => error_response(404, "not_found", "no such lead", None),
+        Err(TouchpointError::Key(e)) => super::staff::key_refused(e),
         Err(e) => {
             warn!(lead_id = %lead_id, error = %e, "touchpoint not recorded");
             error_response(503, "temporarily_unavailable", "retry with the same Idempotency-Key", None)

@@ -25,6 +25,21 @@ pub async fn handle(services: &Services, event: SqsEvent) -> SqsBatchResponse {
                     true
                 }
                 Err(ProcessError::Busy) => false,
+                // The reply waits for the sender: the job goes back to the queue for its time
+                // (a fresh message, so waiting never counts toward the dead-letter queue).
+                Err(ProcessError::Paced { until }) => {
+                    let delay = until - services.clock.now();
+                    match services.jobs.enqueue_later(job, delay).await {
+                        Ok(()) => {
+                            info!(provider = job.provider.as_str(), until = %until, "webhook job paced");
+                            true
+                        }
+                        Err(e) => {
+                            warn!(error = %e, "could not hand the paced job back; the queue retries it");
+                            false
+                        }
+                    }
+                }
                 Err(e) => {
                     warn!(provider = job.provider.as_str(), error = %e, "webhook job failed; it will be retried");
                     false

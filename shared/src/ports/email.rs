@@ -14,8 +14,15 @@ pub enum EmailPurpose {
     StaffReport,
     /// A notice to a team member about a lead.
     TeamNotice,
-    /// The instant acknowledgement, when the lead's phone cannot take texts (a landline).
+    /// The instant acknowledgement, when the lead's phone cannot take texts (a landline) or
+    /// the person left only an email address.
     Acknowledgement,
+    /// The link to confirm a contact point a later inquiry gave, sent to the lead's own address.
+    ContactConfirmation,
+    /// A staff member's e-mail from the lead's page (through the consent gate).
+    Staff,
+    /// An appointment reminder.
+    Reminder,
 }
 
 impl EmailPurpose {
@@ -25,6 +32,9 @@ impl EmailPurpose {
             EmailPurpose::StaffReport => "staff_report",
             EmailPurpose::TeamNotice => "team_notice",
             EmailPurpose::Acknowledgement => "acknowledgement",
+            EmailPurpose::ContactConfirmation => "contact_confirmation",
+            EmailPurpose::Staff => "staff",
+            EmailPurpose::Reminder => "appointment_reminder",
         }
     }
 }
@@ -38,6 +48,9 @@ pub struct OutboundEmail {
     pub text: String,
     pub html: Option<String>,
     pub purpose: EmailPurpose,
+    /// Extra headers (RFC 8058 `List-Unsubscribe` and `List-Unsubscribe-Post` on every
+    /// automated email to a lead).
+    pub headers: Vec<(String, String)>,
 }
 
 /// Sends email.

@@ -10,4 +10,8 @@ use async_trait::async_trait;
 #[async_trait]
 pub trait JobQueue: Send + Sync {
     async fn enqueue(&self, job: &InboundJob) -> Result<(), QueueError>;
+
+    /// Enqueues `job` to be delivered after `delay` (capped at 15 minutes): a job whose reply
+    /// must wait for the sender's pacing goes back to the queue.
+    async fn enqueue_later(&self, job: &InboundJob, delay: chrono::Duration) -> Result<(), QueueError>;
 }

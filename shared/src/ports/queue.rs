@@ -66,8 +66,30 @@ pub enum QueueError {
     NotConfigured(&'static str),
 }
 
+/// The longest delay a queue message can carry (SQS: 15 minutes).
+pub const MAX_DELAY_SECONDS: i64 = 900;
+
 /// Publishes lead events to every consumer of their kind.
 #[async_trait]
 pub trait EventQueue: Send + Sync {
-    async fn publish(&self, event: &LeadEvent) -> Result<(), QueueError>;
+    /// Sends `event` to every consumer of its kind.
+    async fn publish(&self, event: &LeadEvent) -> Result<(), QueueError> {
+        for consumer in Consumer::of(event.kind) {
+            self.send(*consumer, event).await?;
+        }
+        Ok(())
+    }
+
+    /// Sends `event` to one consumer's queue (the outbox relay delivers consumer by consumer).
+    async fn send(&self, consumer: Consumer, event: &LeadEvent) -> Result<(), QueueError>;
+
+    /// Puts `event` back on one consumer's queue, to be delivered after `delay` (capped at
+    /// [`MAX_DELAY_SECONDS`]): a consumer that must wait (the sender's pacing) hands its work
+    /// back to the queue instead of holding it in memory, so nothing is lost if it stops.
+    async fn publish_later(&self, consumer: Consumer, event: &LeadEvent, delay: chrono::Duration) -> Result<(), QueueError>;
+}
+
+/// A delay in whole seconds within what a queue accepts (at least one second).
+pub fn delay_seconds(delay: chrono::Duration) -> i32 {
+    delay.num_seconds().clamp(1, MAX_DELAY_SECONDS) as i32
 }

@@ -18,6 +18,10 @@ pub enum MessagePurpose {
     ResubscribeConfirmation,
     /// A follow-up cadence step (issue 4): through the consent gate, like everything else.
     FollowUp,
+    /// A staff member's text from the lead's page: through the consent gate too.
+    Staff,
+    /// An appointment reminder, or the answer to a reminder's reply ("C", "R").
+    Reminder,
 }
 
 impl MessagePurpose {
@@ -28,6 +32,8 @@ impl MessagePurpose {
             MessagePurpose::HelpReply => "help_reply",
             MessagePurpose::ResubscribeConfirmation => "resubscribe_confirmation",
             MessagePurpose::FollowUp => "follow_up",
+            MessagePurpose::Staff => "staff",
+            MessagePurpose::Reminder => "appointment_reminder",
         }
     }
 
@@ -39,6 +45,7 @@ impl MessagePurpose {
                 | MessagePurpose::OptOutConfirmation
                 | MessagePurpose::HelpReply
                 | MessagePurpose::ResubscribeConfirmation
+                | MessagePurpose::Reminder
         )
     }
 }
@@ -61,9 +68,13 @@ pub struct SentMessage {
 /// The provider did not accept the message.
 #[derive(Debug, thiserror::Error)]
 pub enum SendError {
-    /// Throttling or an outage: try again later.
+    /// An outage: try again later.
     #[error("the SMS provider is unavailable: {0}")]
     Retryable(String),
+    /// The provider asked to slow down: the text was not accepted; send it again after a
+    /// cool-down (`domain::pacing`).
+    #[error("the provider throttled the message: {0}")]
+    Throttled(String),
     /// The provider refused this message for good (invalid number, opted out at the carrier).
     #[error("the SMS provider refused the message: {0}")]
     Rejected(String),
@@ -73,4 +84,10 @@ pub enum SendError {
 #[async_trait]
 pub trait SmsSender: Send + Sync {
     async fn send(&self, sms: &OutboundSms) -> Result<SentMessage, SendError>;
+
+    /// The origination identity texts go out from (its throughput is paced as one); `default`
+    /// when the provider picks it.
+    fn identity(&self) -> String {
+        "default".into()
+    }
 }

@@ -14,6 +14,37 @@ pub struct CsvError(String);
 
 fn finish(w: csv::Writer<Vec<u8>>) -> Result<String, CsvError> {
     let bytes = w.into_inner().map_err(|e| CsvError(e.to_string()))?;
+    let text = String::from_utf8(bytes).map_err(|e| CsvError(e.to_string()))?;
+    defuse(&text)
+}
+
+/// Whether a spreadsheet would run `cell` as a formula: it starts with `=`, `+`, `-`, `@`, a tab
+/// or a carriage return (OWASP's CSV injection list) and is not a plain number (negative money
+/// stays a number).
+pub fn is_formula(cell: &str) -> bool {
+    cell.starts_with(['=', '+', '-', '@', '\t', '\r']) && cell.trim().parse::<f64>().is_err()
+}
+
+/// `cell` as a spreadsheet shows it without running it: a leading `'` before a formula.
+pub fn escape_cell(cell: &str) -> std::borrow::Cow<'_, str> {
+    if is_formula(cell) {
+        std::borrow::Cow::Owned(format!("'{cell}"))
+    } else {
+        std::borrow::Cow::Borrowed(cell)
+    }
+}
+
+/// Every cell of a written CSV escaped (`escape_cell`): source names, campaigns and other values
+/// people and tools typed reach these files, and `=HYPERLINK(...)` as a source must stay text.
+fn defuse(text: &str) -> Result<String, CsvError> {
+    let mut reader = csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(text.as_bytes());
+    let mut w = csv::WriterBuilder::new().flexible(true).from_writer(Vec::new());
+    for record in reader.records() {
+        let record = record.map_err(|e| CsvError(e.to_string()))?;
+        w.write_record(record.iter().map(escape_cell).collect::<Vec<_>>().iter().map(|c| c.as_ref()))
+            .map_err(|e| CsvError(e.to_string()))?;
+    }
+    let bytes = w.into_inner().map_err(|e| CsvError(e.to_string()))?;
     String::from_utf8(bytes).map_err(|e| CsvError(e.to_string()))
 }
 
@@ -97,4 +128,39 @@ pub fn spend(entries: &[SpendEntry]) -> Result<String, CsvError> {
         .map_err(|e| CsvError(e.to_string()))?;
     }
     finish(w)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Serialize)]
+    struct Row<'a> {
+        source: &'a str,
+        spend_minor: i64,
+    }
+
+    #[test]
+    fn formulas_are_escaped_and_numbers_are_not() {
+        let out = rows(&[
+            Row { source: "=HYPERLINK(\"https://evil.example\",\"x\")", spend_minor: -1250 },
+            Row { source: "+cmd|' /C calc'!A0", spend_minor: 0 },
+            Row { source: "-2+3", spend_minor: 5 },
+            Row { source: "@SUM(A1:A2)", spend_minor: 1 },
+            Row { source: "\tgoogle", spend_minor: 1 },
+            Row { source: "google", spend_minor: 2 },
+        ])
+        .unwrap();
+        let cells: Vec<Vec<String>> = csv::ReaderBuilder::new()
+            .from_reader(out.as_bytes())
+            .records()
+            .map(|r| r.unwrap().iter().map(str::to_string).collect())
+            .collect();
+        assert_eq!(cells[0], ["'=HYPERLINK(\"https://evil.example\",\"x\")", "-1250"]);
+        assert_eq!(cells[1][0], "'+cmd|' /C calc'!A0");
+        assert_eq!(cells[2][0], "'-2+3");
+        assert_eq!(cells[3][0], "'@SUM(A1:A2)");
+        assert_eq!(cells[4][0], "'\tgoogle");
+        assert_eq!(cells[5], ["google", "2"]);
+    }
 }

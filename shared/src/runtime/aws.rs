@@ -27,6 +27,8 @@ pub enum EnvError {
     Sns(#[from] SnsHttpsError),
     #[error("the link signing key ({LINK_KEY_SECRET} under LEADFLOW_SECRETS_PATH) is not usable: {0}")]
     LinkKey(crate::crypto::LinkTokenError),
+    #[error("the console cannot start: {0}")]
+    Console(String),
 }
 
 /// The secret (beside the webhook secrets) that signs link tokens; every function shares it.
@@ -163,7 +165,9 @@ pub async fn services(config: Config, env: &AwsEnv) -> Services {
         ],
         dedupe: store.clone(),
         rate: store.clone(),
-        hygiene: store,
+        visits: store.clone(),
+        hygiene: store.clone(),
+        pacer: store,
         mail_domains,
         links: Arc::new(crate::crypto::LinkSigner::unconfigured()),
     }
@@ -235,4 +239,45 @@ pub async fn init_from_env(function: &FunctionSettings) -> Result<Services, EnvE
     // Where the init time goes (the cold-start bench reads this line).
     tracing::info!(function = function.function, config_ms, clients_ms, secrets_ms, phone_ms, warm_ms, "initialized");
     Ok(services)
+}
+
+/// The staff console on AWS: the Cognito hosted UI named by `LEADFLOW_CONSOLE_AUTH_DOMAIN`
+/// (`https://<prefix>.auth.<region>.amazoncognito.com`) and `LEADFLOW_CONSOLE_ISSUER`, the app
+/// client whose id the SSM parameter `LEADFLOW_CONSOLE_CLIENT_ID_PARAMETER` holds (a parameter,
+/// because the client's callback URL names the API and the API names this function), and the
+/// public address `LEADFLOW_PUBLIC_BASE_URL` when a custom domain is configured. Sessions and
+/// CSRF tokens are signed with the link signing key, so it must be configured.
+pub async fn console_from_env(services: Services, function: &FunctionSettings) -> Result<crate::console::Console, EnvError> {
+    let read = |setting: Setting| function.reads(setting).then(|| var(&setting.var())).flatten();
+    let missing = |setting: Setting| EnvError::Missing { function: function.function, missing: vec![setting.var()] };
+    let domain = read(Setting::ConsoleAuthDomain).ok_or_else(|| missing(Setting::ConsoleAuthDomain))?;
+    let issuer = read(Setting::ConsoleIssuer).ok_or_else(|| missing(Setting::ConsoleIssuer))?;
+    let client_id = match var("LEADFLOW_CONSOLE_CLIENT_ID") {
+        Some(id) => id,
+        None => {
+            let name = read(Setting::ConsoleClientIdParameter).ok_or_else(|| missing(Setting::ConsoleClientIdParameter))?;
+            let sdk = sdk::sdk_config(var("AWS_ENDPOINT_URL").as_deref()).await;
+            let out = aws_sdk_ssm::Client::new(&sdk)
+                .get_parameter()
+                .name(&name)
+                .send()
+                .await
+                .map_err(|e| EnvError::Console(format!("cannot read the app client id ({name}): {e}")))?;
+            out.parameter().and_then(|p| p.value()).map(str::to_string).ok_or_else(|| EnvError::Console(format!("{name} is empty")))?
+        }
+    };
+    if !services.links.is_configured() {
+        return Err(EnvError::Console(format!(
+            "sessions are signed with the link signing key: create {LINK_KEY_SECRET} under LEADFLOW_SECRETS_PATH"
+        )));
+    }
+    let mut services = services;
+    // The template's idle time (a stack parameter) over the configuration's.
+    if let Some(minutes) = read(Setting::ConsoleIdleMinutes).and_then(|m| m.parse::<u32>().ok()).filter(|m| (1..=240).contains(m)) {
+        let mut config = (*services.config).clone();
+        config.console.idle_minutes = minutes;
+        services.config = Arc::new(config);
+    }
+    let provider = crate::console::identity::Cognito::new(&domain, &client_id, &issuer).map_err(EnvError::Console)?;
+    Ok(crate::console::Console::new(services, Arc::new(provider), read(Setting::PublicBaseUrl)))
 }

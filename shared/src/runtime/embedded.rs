@@ -3,8 +3,8 @@
 
 use crate::adapters::memory::event_source;
 use crate::adapters::memory::{
-    LocalSecrets, MemoryAggregates, MemoryAuditLog, MemoryDueStore, MemoryOutbox, MemoryQueue, MemoryStore, MemoryTeamStore, QueueSettings,
-    StaticSnsHttps,
+    LocalSecrets, MemoryAggregates, MemoryAuditLog, MemoryDueStore, MemoryOutbox, MemoryQueue, MemoryStore, MemoryStream, MemoryTeamStore,
+    QueueSettings, StaticSnsHttps,
 };
 use crate::app::webhook_context::WebhookContext;
 use crate::app::Services;
@@ -26,6 +26,8 @@ pub struct EmbeddedSystem {
     pub audit: MemoryAuditLog,
     /// Report aggregates (issue 6).
     pub aggregates: MemoryAggregates,
+    /// The store's change stream of outbox records, which the relay reads.
+    pub stream: MemoryStream,
 }
 
 impl EmbeddedSystem {
@@ -36,7 +38,7 @@ impl EmbeddedSystem {
     pub fn with_queue_settings(config: Config, clock: Arc<dyn Clock>, settings: QueueSettings) -> Self {
         crate::domain::phone::warm_up();
         let store = MemoryStore::new();
-        let queue = MemoryQueue::new(settings);
+        let queue = MemoryQueue::with_clock(settings, clock.clone());
         let outbox = MemoryOutbox::new(clock.clone());
         let team_outbox = MemoryOutbox::new(clock.clone());
         let audit = MemoryAuditLog::new();
@@ -76,8 +78,11 @@ impl EmbeddedSystem {
             mail_domains: Arc::new(crate::adapters::memory::StaticMailDomains::default()),
             aggregates: Arc::new(aggregates.clone()),
             links: Arc::new(crate::crypto::LinkSigner::random()),
+            pacer: Arc::new(crate::adapters::memory::MemoryPacer::new()),
+            visits: Arc::new(crate::adapters::memory::MemoryVisitStore::new()),
         };
-        EmbeddedSystem { services, store, queue, outbox, team_outbox, audit, aggregates }
+        let stream = MemoryStream::new(store.clone(), crate::adapters::memory::stream_source::MAX_ATTEMPTS);
+        EmbeddedSystem { services, store, queue, outbox, team_outbox, audit, aggregates, stream }
     }
 
     /// Replaces the webhook secrets and settings (tests, and the runner's own options).
@@ -86,9 +91,10 @@ impl EmbeddedSystem {
         self
     }
 
-    /// Starts one in-process event source per queue consumer (as Lambda's SQS triggers would).
+    /// Starts one in-process event source per queue consumer (as Lambda's SQS triggers would),
+    /// and the outbox relay on the store's change stream.
     pub fn start_consumers(&self) -> Vec<JoinHandle<()>> {
-        Consumer::ALL
+        let mut tasks: Vec<JoinHandle<()>> = Consumer::ALL
             .iter()
             .map(|&consumer| {
                 let services = self.services.clone();
@@ -98,7 +104,24 @@ impl EmbeddedSystem {
                     async move { handlers::consume(&services, consumer, event).await }
                 }))
             })
-            .collect()
+            .collect();
+        let services = self.services.clone();
+        tasks.push(tokio::spawn(self.stream.clone().run(move |event| {
+            let services = services.clone();
+            async move { handlers::relay::handle(&services, event).await }
+        })));
+        tasks
+    }
+
+    /// Relays the outbox records written so far (what the relay function does on AWS).
+    pub async fn relay(&self) -> usize {
+        let services = self.services.clone();
+        self.stream
+            .drain(&|event| {
+                let services = services.clone();
+                async move { handlers::relay::handle(&services, event).await }
+            })
+            .await
     }
 
     /// Runs one tick of the scheduled SLA checker at the clock's now (what EventBridge does every
@@ -131,28 +154,31 @@ impl EmbeddedSystem {
         })
     }
 
-    /// Runs the consumers until no message is waiting or being handled anywhere: by this call,
-    /// or by the consumers [`Self::start_consumers`] runs in the background, which
-    /// [`Self::drain_queues`] alone does not wait for. A failed message counts until it is
-    /// retried (after its visibility timeout) or dead-lettered. Returns how many messages this
-    /// call handled.
+    /// Runs the relay and the consumers until no outbox record is waiting to be relayed and no
+    /// message is waiting or being handled anywhere: by this call, or by the relay and the
+    /// consumers [`Self::start_consumers`] runs in the background, which [`Self::drain_queues`]
+    /// alone does not wait for. The relay sends a record's messages before it moves past the
+    /// record, so once both counts are 0 nothing is in between. A failed record or message
+    /// counts until it is retried or set aside (dead-lettered). Returns how many records and
+    /// messages this call handled.
     pub async fn settle(&self) -> usize {
         let mut total = 0;
         loop {
             total += self.drain_queues().await;
-            if self.queue.total_depth() == 0 {
+            if self.stream.pending().await == 0 && self.queue.total_depth() == 0 {
                 return total;
             }
-            // Being handled by a background consumer, or hidden until its visibility timeout.
+            // Being handled in the background, or hidden until its visibility timeout.
             tokio::time::sleep(std::time::Duration::from_millis(2)).await;
         }
     }
 
-    /// Runs every consumer until no queue has anything visible (for tests that step by hand).
+    /// Runs the relay and every consumer until neither the outbox nor any queue has anything
+    /// visible (for tests that step by hand).
     pub async fn drain_queues(&self) -> usize {
         let mut total = 0;
         loop {
-            let mut round = 0;
+            let mut round = self.relay().await;
             for &consumer in &Consumer::ALL {
                 let services = self.services.clone();
                 round += event_source::drain(&self.queue, consumer, &|event| {

@@ -38,6 +38,14 @@ pub enum Setting {
     SnsTopicArns,
     /// `LEADFLOW_ALERT_TOPIC_ARN`: the topic team alerts go to.
     AlertTopicArn,
+    /// `LEADFLOW_CONSOLE_AUTH_DOMAIN`: the Cognito hosted UI staff sign in through.
+    ConsoleAuthDomain,
+    /// `LEADFLOW_CONSOLE_ISSUER`: the user pool that issues the console's tokens.
+    ConsoleIssuer,
+    /// `LEADFLOW_CONSOLE_CLIENT_ID_PARAMETER`: the SSM parameter holding the app client's id.
+    ConsoleClientIdParameter,
+    /// `LEADFLOW_CONSOLE_IDLE_MINUTES`: the console's idle sign-out, over the configuration's.
+    ConsoleIdleMinutes,
 }
 
 impl Setting {
@@ -58,6 +66,10 @@ impl Setting {
             Setting::PublicBaseUrl => "LEADFLOW_PUBLIC_BASE_URL".into(),
             Setting::SnsTopicArns => "LEADFLOW_SNS_TOPIC_ARNS".into(),
             Setting::AlertTopicArn => "LEADFLOW_ALERT_TOPIC_ARN".into(),
+            Setting::ConsoleAuthDomain => "LEADFLOW_CONSOLE_AUTH_DOMAIN".into(),
+            Setting::ConsoleIssuer => "LEADFLOW_CONSOLE_ISSUER".into(),
+            Setting::ConsoleClientIdParameter => "LEADFLOW_CONSOLE_CLIENT_ID_PARAMETER".into(),
+            Setting::ConsoleIdleMinutes => "LEADFLOW_CONSOLE_IDLE_MINUTES".into(),
         }
     }
 }
@@ -87,6 +99,7 @@ pub const EVERY_FUNCTION: &[Need] =
 pub const OUTSIDE_THE_TEMPLATE: &[(&str, &str)] = &[
     ("AWS_ENDPOINT_URL", "an AWS emulator's URL, for local runs and tests"),
     ("LEADFLOW_CONFIG", "another operator configuration file than the embedded one, for local runs"),
+    ("LEADFLOW_CONSOLE_CLIENT_ID", "a fixed app client id instead of the SSM parameter, for local runs"),
     ("AWS_REGION", "set by Lambda"),
     ("AWS_LAMBDA_RUNTIME_API", "set by Lambda"),
     ("AWS_LAMBDA_LOG_FORMAT", "set by Lambda from the function's LoggingConfig"),
@@ -132,58 +145,102 @@ impl FunctionSettings {
 use Consumer::{Acknowledge, Analytics, Cadence, Score, Webhooks};
 use Setting::*;
 
-/// Every consumer a lead event from capture reaches.
-const CAPTURE_QUEUES: &[Need] =
-    &[required(Queue(Acknowledge)), required(Queue(Score)), required(Queue(Analytics)), required(Queue(Cadence))];
+/// How texts are sent (both optional: SNS chooses a number, and most countries take no sender ID).
+const TEXTS: [Need; 2] = [optional(SmsOriginationNumber), optional(SmsSenderId)];
+/// How email is sent (optional: without a sender identity, email is not sent).
+const EMAIL: [Need; 2] = [optional(EmailFrom), optional(SesConfigurationSet)];
 
 /// Every function, by its `LEADFLOW_FUNCTION` name.
 pub const FUNCTIONS: &[FunctionSettings] = &[
     FunctionSettings {
         function: "acknowledge",
+        // Paced acknowledgements go back to its own queue with a delay.
         own: &[
+            required(Queue(Acknowledge)),
             required(Queue(Analytics)),
-            optional(SmsOriginationNumber),
-            optional(SmsSenderId),
-            optional(EmailFrom),
-            optional(SesConfigurationSet),
+            TEXTS[0],
+            TEXTS[1],
+            EMAIL[0],
+            EMAIL[1],
+            required(SecretsPath),
+            optional(PublicBaseUrl),
         ],
     },
     FunctionSettings { function: "analytics", own: &[] },
     FunctionSettings { function: "audit", own: &[] },
     FunctionSettings { function: "cadence", own: &[] },
     FunctionSettings { function: "cadence-api", own: &[] },
-    FunctionSettings { function: "contacts", own: &[required(Queue(Cadence)), required(Queue(Analytics))] },
     FunctionSettings {
-        function: "followup",
+        function: "console",
+        // The API's handlers it calls in-process publish what they change; sessions and CSRF
+        // tokens are signed with the link signing key (under the secrets path).
         own: &[
-            optional(SmsOriginationNumber),
-            optional(SmsSenderId),
+            required(Queue(Score)),
+            required(Queue(Cadence)),
+            required(Queue(Analytics)),
             required(TeamTopicArnPrefix),
-            optional(EmailFrom),
-            optional(SesConfigurationSet),
+            TEXTS[0],
+            TEXTS[1],
+            EMAIL[0],
+            EMAIL[1],
+            required(SecretsPath),
+            optional(PublicBaseUrl),
+            required(ConsoleAuthDomain),
+            required(ConsoleIssuer),
+            // LEADFLOW_CONSOLE_CLIENT_ID may stand in for it in a local run.
+            optional(ConsoleClientIdParameter),
+            optional(ConsoleIdleMinutes),
         ],
     },
+    FunctionSettings {
+        function: "contacts",
+        own: &[required(Queue(Cadence)), required(Queue(Analytics)), TEXTS[0], TEXTS[1], EMAIL[0], EMAIL[1]],
+    },
+    FunctionSettings {
+        function: "followup",
+        own: &[optional(PublicBaseUrl), TEXTS[0], TEXTS[1], required(TeamTopicArnPrefix), EMAIL[0], EMAIL[1], required(SecretsPath)],
+    },
+    FunctionSettings { function: "forms", own: &[required(SecretsPath)] },
     FunctionSettings { function: "hygiene", own: &[required(Queue(Cadence)), required(Queue(Analytics))] },
-    FunctionSettings { function: "intake", own: CAPTURE_QUEUES },
-    FunctionSettings { function: "leads-api", own: &[required(Queue(Cadence)), required(Queue(Analytics))] },
+    // Intake stores the inquiry with its outbox record; the relay queues it.
+    FunctionSettings { function: "intake", own: &[required(SecretsPath)] },
+    FunctionSettings {
+        function: "leads-api",
+        own: &[required(Queue(Cadence)), required(Queue(Score)), required(Queue(Analytics)), required(TeamTopicArnPrefix)],
+    },
+    FunctionSettings { function: "links", own: &[required(SecretsPath), required(Queue(Score)), required(Queue(Analytics))] },
     FunctionSettings { function: "merges", own: &[required(Queue(Analytics))] },
     FunctionSettings { function: "people", own: &[] },
+    // Every consumer of a relayed event (`app::relay::required_consumers`, checked below).
+    FunctionSettings {
+        function: "relay",
+        own: &[required(Queue(Acknowledge)), required(Queue(Score)), required(Queue(Cadence)), required(Queue(Analytics))],
+    },
     FunctionSettings { function: "reports", own: &[] },
-    FunctionSettings { function: "score", own: &[required(TeamTopicArnPrefix), required(Queue(Cadence)), required(Queue(Analytics))] },
-    FunctionSettings { function: "sla", own: &[required(TeamTopicArnPrefix)] },
+    FunctionSettings {
+        function: "score",
+        own: &[optional(PublicBaseUrl), required(TeamTopicArnPrefix), required(Queue(Cadence)), required(Queue(Analytics))],
+    },
+    FunctionSettings {
+        function: "sla",
+        own: &[required(Queue(Score)), required(Queue(Analytics)), optional(PublicBaseUrl), required(TeamTopicArnPrefix)],
+    },
     FunctionSettings { function: "sources", own: &[required(Queue(Score)), required(Queue(Analytics))] },
     FunctionSettings { function: "team", own: &[] },
     FunctionSettings { function: "touchpoints", own: &[required(Queue(Score)), required(Queue(Analytics))] },
+    FunctionSettings { function: "unsubscribe", own: &[required(SecretsPath), required(Queue(Cadence)), required(Queue(Analytics))] },
     FunctionSettings {
         function: "webhook-worker",
+        // Paced keyword replies go back to its own queue with a delay.
         own: &[
-            required(Queue(Acknowledge)),
+            required(SecretsPath),
+            required(Queue(Webhooks)),
             required(Queue(Score)),
             required(Queue(Cadence)),
             required(Queue(Analytics)),
             required(AlertTopicArn),
-            optional(SmsOriginationNumber),
-            optional(SmsSenderId),
+            TEXTS[0],
+            TEXTS[1],
         ],
     },
     FunctionSettings {
@@ -208,9 +265,15 @@ mod tests {
         names.sort_unstable();
         names.dedup();
         assert_eq!(names.len(), FUNCTIONS.len());
-        let intake = of("intake").unwrap();
-        let missing = intake.missing(|var| (var != "LEADFLOW_QUEUE_CADENCE" && var != "LEADFLOW_TABLE").then(|| "x".into()));
+        let relay = of("relay").unwrap();
+        let missing = relay.missing(|var| (var != "LEADFLOW_QUEUE_CADENCE" && var != "LEADFLOW_TABLE").then(|| "x".into()));
         assert_eq!(missing, ["LEADFLOW_TABLE", "LEADFLOW_QUEUE_CADENCE"]);
-        assert_eq!(intake.queues(), [Acknowledge, Score, Analytics, Cadence]);
+    }
+
+    #[test]
+    fn the_relay_requires_the_queue_of_every_consumer_of_a_relayed_event() {
+        let mut queues = of("relay").unwrap().queues();
+        queues.sort();
+        assert_eq!(queues, crate::app::relay::required_consumers());
     }
 }

@@ -401,7 +401,7 @@ fn one_lead(
         phone,
         email: Email::parse(&format!("{}.{}{i}@example.com", first.to_lowercase(), last.to_lowercase())).ok(),
     };
-    let source = Source { channel: p.channel, detail: detail.clone() };
+    let source = Source { channel: p.channel, detail: detail.clone(), journey: None };
     let mut lead =
         Lead::capture(id, crate::domain::intake_form::NewLead { contact, context, source, consent: Default::default() }, created);
     lead.id = id;
@@ -409,7 +409,7 @@ fn one_lead(
     let capture_kind = TouchpointKind::for_inquiry(p.channel);
     let capture =
         Touchpoint { at: created, kind: capture_kind, channel: p.channel, detail: detail.clone(), page: detail.landing_page.clone() };
-    b.push(created, Actor::Lead, TimelineKind::LeadCaptured { channel: p.channel, touchpoint: capture });
+    b.push(created, Actor::Lead, TimelineKind::LeadCaptured { channel: p.channel, touchpoint: capture, inquiry: None });
 
     // The instant acknowledgement (most forms tick the SMS box; callers give no consent).
     if p.channel != SourceChannel::PhoneCall && rng.chance(0.86) {
@@ -758,7 +758,7 @@ pub async fn load(
 ) -> Result<Loaded, crate::app::analytics::AnalyticsError> {
     let mut loaded = Loaded::default();
     for d in &data.leads {
-        if services.leads.create_or_match(&d.lead).await? != crate::ports::CaptureOutcome::Created {
+        if services.leads.create_or_match(&d.lead, &Default::default()).await? != crate::ports::CaptureOutcome::Created {
             continue;
         }
         for e in &d.timeline {

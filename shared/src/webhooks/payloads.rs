@@ -51,6 +51,11 @@ fn email_at(v: &Value, pointer: &str) -> Option<Email> {
     str_at(v, pointer).and_then(|e| Email::parse(e).ok())
 }
 
+/// A label as a provider sent it, at most 200 characters.
+fn short(s: &str) -> String {
+    s.chars().take(200).collect()
+}
+
 fn lead_id_at(v: &Value, pointer: &str) -> Option<LeadId> {
     str_at(v, pointer).and_then(|s| s.parse().ok())
 }
@@ -157,7 +162,16 @@ pub fn call_completed(body: &[u8], region: Region, now: DateTime<Utc>) -> Result
         duration_seconds,
         recording_url,
         started_at,
-        tracking_source: str_at(&v, "/source").map(|s| s.chars().take(200).collect()),
+        tracking_source: str_at(&v, "/source").or_else(|| str_at(&v, "/utm_source")).map(short),
+        caller_name: str_at(&v, "/customer_name").map(short),
+        caller_state: str_at(&v, "/customer_state").map(short),
+        keywords: str_at(&v, "/keywords").or_else(|| str_at(&v, "/utm_term")).map(short),
+        campaign: str_at(&v, "/campaign").or_else(|| str_at(&v, "/utm_campaign")).map(short),
+        medium: str_at(&v, "/medium").or_else(|| str_at(&v, "/utm_medium")).map(short),
+        landing_page: str_at(&v, "/landing_page_url")
+            .filter(|u| u.starts_with("https://") || u.starts_with("http://"))
+            .map(|u| u.chars().take(1000).collect()),
+        gclid: str_at(&v, "/gclid").map(short),
     };
     Ok(event(Provider::Calls, id, started_at, now, InboundKind::Call(call)))
 }
@@ -184,7 +198,8 @@ pub fn appointment(body: &[u8], region: Region, now: DateTime<Utc>) -> Result<In
         kind,
         appointment_id,
         starts_at: time_at(&v, "/payload/start_time").or_else(|| time_at(&v, "/payload/scheduled_event/start_time")),
-        lead_id: lead_id_at(&v, "/payload/lead_id").or_else(|| lead_id_at(&v, "/payload/tracking/utm_content")),
+        lead_id: lead_id_at(&v, "/payload/lead_id"),
+        reference: str_at(&v, "/payload/tracking/utm_content").map(|r| r.chars().take(500).collect()),
         email: email_at(&v, "/payload/invitee/email").or_else(|| email_at(&v, "/payload/email")),
         phone: phone_at(&v, "/payload/invitee/phone", region).or_else(|| phone_at(&v, "/payload/text_reminder_number", region)),
         name: str_at(&v, "/payload/invitee/name").or_else(|| str_at(&v, "/payload/name")).map(|n| n.chars().take(200).collect()),
@@ -225,17 +240,20 @@ pub fn stripe(body: &[u8], region: Region, now: DateTime<Utc>) -> Result<Inbound
         payment_id: event_id(Some(payment_id), "data.object.id")?,
         amount: Money { minor, currency },
         customer_id: str_at(o, "/customer").map(str::to_string),
-        lead_id: lead_id_at(o, "/client_reference_id").or_else(|| lead_id_at(o, "/metadata/lead_id")),
+        lead_id: lead_id_at(o, "/metadata/lead_id"),
+        reference: str_at(o, "/client_reference_id").map(|r| r.chars().take(500).collect()),
         email,
         phone,
     };
     Ok(event(Provider::Stripe, id, occurred, now, InboundKind::Payment(payment)))
 }
 
-/// A generic source's event.
+/// A generic source's event. Its id is the source's own, under the configured source's name:
+/// two sources that happen to use the same event id are two events.
 pub fn source(settings: &SourceSettings, body: &[u8], now: DateTime<Utc>) -> Result<InboundEvent, PayloadError> {
     let v = json(body)?;
-    let id = event_id(str_at(&v, "/event_id"), "event_id")?;
+    let raw = event_id(str_at(&v, "/event_id"), "event_id")?;
+    let id = event_id(Some(&format!("{}:{raw}", settings.id)), "event_id")?;
     let touchpoint = match str_at(&v, "/type").unwrap_or("inquiry") {
         "inquiry" | "form_submission" => TouchpointKind::for_inquiry(settings.channel),
         "chat" => TouchpointKind::Chat,

@@ -21,8 +21,18 @@
 //!   (`--dup-records N`), and the daily hygiene job over 1,000 changed leads among 1,000,000
 //!   (`--job-records N`), with the DynamoDB calls it would make counted; `--only duplicates`
 //!   runs just these;
+//! * intake alone (`--only intake [--intake-leads N] [--moto URL]`): a new lead and a repeat
+//!   inquiry per request, on the embedded adapters and on DynamoDB and SQS in a moto server;
 //! * follow-up cadences: the scheduler's throughput (due steps run per second) with 100,000
 //!   enrolled leads (`--cadence-leads N`), and the time of a tick with nothing due.
+//! * the staff console: the inbox page (`GET /console/`, session check, work-queue reads, the
+//!   audit record of every row, HTML) with 10,000 open leads (`--open-leads N`), for an agent,
+//!   a manager and an administrator, and the background refresh that finds nothing changed;
+//!   `--only console` runs just this.
+//! * pacing (`--only pacing`): a burst of 1,000 new leads (5 % in crisis) plus 5,000 due cadence
+//!   texts through one origination identity at 3 parts per second, on a manual clock (simulated
+//!   seconds, no real waiting): when every crisis reply and every acknowledgement was handed to
+//!   the provider, when the cadence texts were, and the most parts handed over in any second.
 
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
@@ -211,7 +221,8 @@ async fn scored_system(n: usize) -> (EmbeddedSystem, Vec<leadflow::domain::LeadI
         let resp = handlers::intake::handle(&system.services, lambda_request(body)).await;
         assert_eq!(resp.status(), 202);
         let lambda_http::Body::Text(t) = resp.body() else { panic!("json") };
-        ids.push(serde_json::from_str::<serde_json::Value>(t).unwrap()["id"].as_str().unwrap().parse().unwrap());
+        let receipt = serde_json::from_str::<serde_json::Value>(t).unwrap()["receipt_id"].as_str().unwrap().parse().unwrap();
+        ids.push(system.store.lead_of_receipt(receipt).expect("a lead for the receipt"));
     }
     system.drain_queues().await;
     (system, ids)
@@ -285,7 +296,9 @@ async fn bench_webhooks(n: usize) -> [Stats; 7] {
     for i in 0..n {
         let resp = handlers::intake::handle(&system.services, lambda_request(form(i))).await;
         let Body::Text(t) = resp.body() else { panic!("receipt") };
-        ids.push(serde_json::from_str::<serde_json::Value>(t).expect("json")["id"].as_str().expect("id").to_string());
+        let receipt =
+            serde_json::from_str::<serde_json::Value>(t).expect("json")["receipt_id"].as_str().expect("receipt").parse().expect("id");
+        ids.push(system.store.lead_of_receipt(receipt).expect("a lead for the receipt").to_string());
     }
     system.drain_queues().await;
     let post = |path: &str, ct: &str, body: String, header: (&str, String)| {
@@ -475,7 +488,15 @@ async fn bench_cadences(n: usize) -> (Duration, usize, Duration, usize, Stats, u
     use leadflow::app::scheduler::TickOptions;
     let start = chrono::TimeZone::with_ymd_and_hms(&chrono::Utc, 2026, 3, 3, 15, 30, 0).unwrap();
     let clock = Arc::new(leadflow::ports::ManualClock::new(start));
-    let system = EmbeddedSystem::new(Config::embedded_default().expect("config"), clock.clone());
+    // The same 1-hour email for every lead: without the condition that a call was attempted
+    // (the bench records none), so the figure stays comparable with earlier runs.
+    let mut config = Config::embedded_default().expect("config");
+    for c in &mut config.followup.book.cadences {
+        for step in &mut c.steps {
+            step.conditions.retain(|c| *c != leadflow::domain::cadence::Condition::OnlyAfterCallAttempt);
+        }
+    }
+    let system = EmbeddedSystem::new(config, clock.clone());
     for i in 0..n {
         let body = format!(
             "first_name=Ann&phone=%2B1201{:03}{:04}&email=c{i}%40example.com&service_line=med_spa&state=NJ&consent_email=on",
@@ -517,7 +538,8 @@ async fn bench_cadences(n: usize) -> (Duration, usize, Duration, usize, Stats, u
         run(start + chrono::Duration::minutes(m)).await;
     }
     let (emails, emailed) = run(start + chrono::Duration::minutes(60)).await;
-    assert_eq!(system.outbox.entries().iter().filter(|e| e.channel == "email").count(), n, "one 1-hour email per lead");
+    let followups = system.outbox.entries().iter().filter(|e| e.channel == "email" && e.purpose == "follow_up").count();
+    assert_eq!(followups, n, "one 1-hour email per lead");
     (calls, called, emails, emailed, Stats(quiet), quiet_buckets)
 }
 
@@ -526,16 +548,22 @@ async fn main() {
     let mut args = std::env::args().skip(1);
     let mut n = 2000;
     let mut only: Option<String> = None;
+    let mut moto: Option<String> = None;
+    let mut intake_leads = 2000;
     let mut report_leads = 100_000;
     let mut cadence_leads = 100_000;
+    let mut open_leads = 10_000;
     let (mut dup_records, mut job_records) = (100_000, 1_000_000);
     while let Some(a) = args.next() {
         match a.as_str() {
             "--leads" => n = args.next().and_then(|v| v.parse().ok()).expect("--leads N"),
-            "--only" => only = Some(args.next().expect("--only reports|duplicates|foundation")),
+            "--only" => only = Some(args.next().expect("--only reports|duplicates|console|pacing|foundation")),
             "--only-duplicates" => only = Some("duplicates".to_string()),
+            "--moto" => moto = Some(args.next().expect("--moto http://127.0.0.1:PORT")),
+            "--intake-leads" => intake_leads = args.next().and_then(|v| v.parse().ok()).expect("--intake-leads N"),
             "--report-leads" => report_leads = args.next().and_then(|v| v.parse().ok()).expect("--report-leads N"),
             "--cadence-leads" => cadence_leads = args.next().and_then(|v| v.parse().ok()).expect("--cadence-leads N"),
+            "--open-leads" => open_leads = args.next().and_then(|v| v.parse().ok()).expect("--open-leads N"),
             "--dup-records" => dup_records = args.next().and_then(|v| v.parse().ok()).expect("--dup-records N"),
             "--job-records" => job_records = args.next().and_then(|v| v.parse().ok()).expect("--job-records N"),
             _ => {}
@@ -544,6 +572,20 @@ async fn main() {
     if only.as_deref() == Some("reports") {
         println!("leadflow benchmarks ({} build), reports section", if cfg!(debug_assertions) { "debug" } else { "release" });
         bench_reports(report_leads).await;
+        return;
+    }
+    if only.as_deref() == Some("intake") {
+        println!("leadflow benchmarks ({} build), intake section", if cfg!(debug_assertions) { "debug" } else { "release" });
+        intake_bench::bench(intake_leads, moto.as_deref()).await;
+        return;
+    }
+    if only.as_deref() == Some("console") {
+        println!("leadflow benchmarks ({} build), console section", if cfg!(debug_assertions) { "debug" } else { "release" });
+        console_bench::inbox(open_leads).await;
+        return;
+    }
+    if only.as_deref() == Some("pacing") {
+        pacing_bench::burst(1_000, 5_000, 3).await;
         return;
     }
     if only.as_deref() == Some("duplicates") {
@@ -590,7 +632,9 @@ async fn main() {
     );
     println!("{}", quiet.line("followup tick with nothing due"));
     println!("quiet tick key-range queries: at most {buckets} (target: a few, whatever the number of leads)");
+    console_bench::inbox(open_leads).await;
     if only.is_none() {
+        pacing_bench::burst(1_000, 5_000, 3).await;
         bench_reports(report_leads).await;
         // Duplicates (issue 7).
         dedupe_bench::candidates_and_scoring(dup_records);
@@ -611,7 +655,7 @@ mod dedupe_bench {
     use leadflow::domain::text::PersonName;
     use leadflow::domain::{Email, EventId, Lead, LeadId, Phone, Region};
     use leadflow::ports::dedupe::{MatchIndex, MergeStore, MergeSummary, MergeWrite, PairKey, ReviewItem, ReviewQueue};
-    use leadflow::ports::{CaptureOutcome, LeadStore, StoreError};
+    use leadflow::ports::{Alongside, CaptureOutcome, LeadStore, StoreError};
     use leadflow::synthetic::people::{generate, PersonRecord};
     use std::sync::atomic::{AtomicU64, Ordering};
     use std::sync::Arc;
@@ -697,17 +741,17 @@ mod dedupe_bench {
 
     #[async_trait]
     impl LeadStore for Counted {
-        async fn create_or_match(&self, lead: &Lead) -> Result<CaptureOutcome, StoreError> {
+        async fn create_or_match(&self, lead: &Lead, alongside: &Alongside) -> Result<CaptureOutcome, StoreError> {
             Calls::inc(&self.1.save, 1);
-            self.0.create_or_match(lead).await
+            self.0.create_or_match(lead, alongside).await
         }
         async fn get(&self, id: LeadId) -> Result<Option<Lead>, StoreError> {
             Calls::inc(&self.1.get, 1);
             self.0.get(id).await
         }
-        async fn save(&self, lead: &Lead) -> Result<(), StoreError> {
+        async fn save_alongside(&self, lead: &Lead, alongside: &Alongside) -> Result<(), StoreError> {
             Calls::inc(&self.1.save, 1);
-            self.0.save(lead).await
+            self.0.save_alongside(lead, alongside).await
         }
         async fn find_by_phone(&self, phone: &Phone) -> Result<Vec<LeadId>, StoreError> {
             Calls::inc(&self.1.other, 1);
@@ -716,6 +760,10 @@ mod dedupe_bench {
         async fn find_by_email(&self, email: &Email) -> Result<Vec<LeadId>, StoreError> {
             Calls::inc(&self.1.other, 1);
             self.0.find_by_email(email).await
+        }
+        async fn find_by_name(&self, prefix: &str, limit: usize) -> Result<Vec<LeadId>, StoreError> {
+            Calls::inc(&self.1.other, 1);
+            self.0.find_by_name(prefix, limit).await
         }
     }
 
@@ -811,7 +859,11 @@ mod dedupe_bench {
         let submission = leadflow::domain::intake_form::NewLead {
             contact: Default::default(),
             context: serde_json::from_value(serde_json::json!({"service_line": "med_spa"})).ok()?,
-            source: leadflow::domain::Source { channel: leadflow::domain::SourceChannel::WebForm, detail: Default::default() },
+            source: leadflow::domain::Source {
+                channel: leadflow::domain::SourceChannel::WebForm,
+                detail: Default::default(),
+                journey: None,
+            },
             consent: Default::default(),
         };
         let mut lead = Lead::capture(LeadId::random(), submission, at);
@@ -846,7 +898,7 @@ mod dedupe_bench {
                 break;
             }
             let Some(lead) = lead_of(r, start) else { continue };
-            if store.create_or_match(&lead).await.expect("store") == CaptureOutcome::Created {
+            if store.create_or_match(&lead, &Default::default()).await.expect("store") == CaptureOutcome::Created {
                 store.index_keys(lead.id, &blocking_keys(&PersonFacts::of_lead(&lead))).await.expect("index");
                 ids.push(lead.id);
             }
@@ -883,5 +935,432 @@ mod dedupe_bench {
             if estimate < 60.0 { "met" } else { "NOT met" }
         );
         println!("  report: {}", serde_json::to_string(&report.steps[0].counts).unwrap_or_default());
+    }
+}
+
+/// Intake alone, per request: a new person and the same person again (a repeat inquiry), on the
+/// embedded adapters and, with `--moto URL`, on DynamoDB and SQS in moto's server (a local AWS
+/// emulator: round trips to it stand in for the service calls an intake makes in AWS).
+/// `-- --only intake [--intake-leads N] [--moto http://127.0.0.1:5000]`.
+mod intake_bench {
+    use super::{form, lambda_request, Stats};
+    use leadflow::config::Config;
+    use leadflow::handlers;
+    use leadflow::ports::SystemClock;
+    use leadflow::runtime::embedded::EmbeddedSystem;
+    use std::sync::Arc;
+    use std::time::Instant;
+
+    /// Each form posted once (new leads), then each again with another concern (repeats).
+    async fn run(system: &EmbeddedSystem, n: usize, offset: usize) -> (Stats, Stats) {
+        // Warm-up, not measured.
+        for i in 0..20 {
+            handlers::intake::handle(&system.services, lambda_request(form(offset + 900_000 + i))).await;
+        }
+        let (mut new, mut repeat) = (Vec::with_capacity(n), Vec::with_capacity(n));
+        for (pass, samples) in [(0, &mut new), (1, &mut repeat)] {
+            for i in 0..n {
+                let body = if pass == 0 { form(offset + i) } else { form(offset + i).replace("laser+treatment", "follow+up+question") };
+                let t = Instant::now();
+                let resp = handlers::intake::handle(&system.services, lambda_request(body)).await;
+                samples.push(t.elapsed());
+                assert_eq!(resp.status(), 202, "intake answered {}", resp.status());
+            }
+        }
+        (Stats(new), Stats(repeat))
+    }
+
+    pub async fn bench(n: usize, moto: Option<&str>) {
+        let system = EmbeddedSystem::new(Config::embedded_default().expect("config"), Arc::new(SystemClock));
+        let (new, repeat) = run(&system, n, 0).await;
+        println!("{}", new.line("intake handler, new lead (embedded)"));
+        println!("{}", repeat.line("intake handler, repeat inquiry (embedded)"));
+        let Some(endpoint) = moto else { return };
+        let system = on_moto(endpoint).await;
+        let (new, repeat) = run(&system, n.min(500), 0).await;
+        println!("{}", new.line("intake handler, new lead (moto)"));
+        println!("{}", repeat.line("intake handler, repeat inquiry (moto)"));
+    }
+
+    /// The embedded system with what intake touches on moto: leads, timeline, idempotency keys,
+    /// rate counters and the audit trail in DynamoDB (concern sealed with a local key), the
+    /// consumers' queues in SQS, all made from template.yaml (what the relay's environment names).
+    async fn on_moto(endpoint: &str) -> EmbeddedSystem {
+        use leadflow::adapters::aws::sdk::{load, AwsOptions};
+        use leadflow::adapters::aws::{DynamoAuditLog, DynamoStore, SqsQueue};
+        use leadflow::adapters::memory::LocalKeys;
+        use leadflow::crypto::Sealer;
+        use leadflow::ports::Consumer;
+        use leadflow::runtime::settings::Setting;
+        use leadflow_provision::{Clients, Stack, StackOptions, Template};
+        let config = load(AwsOptions {
+            endpoint_url: Some(endpoint.to_string()),
+            region: Some("us-east-1".into()),
+            static_credentials: Some(("bench".into(), "bench".into())),
+        })
+        .await;
+        let template = Arc::new(Template::repository().expect("template.yaml"));
+        let name = format!("lf-bench-{}-{}", std::process::id(), chrono::Utc::now().timestamp_millis());
+        let mut stack = Stack::new(template, StackOptions::new(name), Clients::new(&config));
+        let env = stack.function_environment("relay").await.expect("make the relay's table and queues");
+        let dynamodb = aws_sdk_dynamodb::Client::new(&config);
+        let store =
+            Arc::new(DynamoStore::sealed(dynamodb.clone(), env[&Setting::Table.var()].clone(), Sealer::new(Arc::new(LocalKeys::random()))));
+        let audit_table = env[&Setting::AuditTable.var()].clone();
+        let sqs = aws_sdk_sqs::Client::new(&config);
+        let urls: Vec<(Consumer, String)> =
+            Consumer::ALL.iter().filter_map(|c| env.get(&Setting::Queue(*c).var()).map(|url| (*c, url.clone()))).collect();
+        let mut system = EmbeddedSystem::new(Config::embedded_default().expect("config"), Arc::new(SystemClock));
+        let s = &mut system.services;
+        s.leads = store.clone();
+        s.timeline = store.clone();
+        s.idempotency = store.clone();
+        s.rate = store.clone();
+        s.hygiene = store.clone();
+        s.dedupe = store.clone();
+        s.audit = Arc::new(DynamoAuditLog::new(dynamodb, audit_table));
+        s.queue = Arc::new(SqsQueue::new(sqs, urls));
+        system
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The staff console: the inbox page over many open leads (embedded adapters).
+
+mod console_bench {
+    use super::Stats;
+    use leadflow::auth::{Principal, Role};
+    use leadflow::config::Config;
+    use leadflow::console::session::Session;
+    use leadflow::domain::routing::{Assignment, MemberId};
+    use leadflow::domain::text::{Label, PersonName};
+    use leadflow::domain::{Contact, Lead, LeadId, Phone, Region};
+    use leadflow::ports::SystemClock;
+    use leadflow::runtime::embedded::EmbeddedSystem;
+    use std::sync::Arc;
+    use std::time::Instant;
+
+    /// `n` in base 26 with the letters a-z as digits.
+    fn letters(mut n: usize) -> String {
+        let mut out = Vec::new();
+        loop {
+            out.push(b'a' + (n % 26) as u8);
+            n /= 26;
+            if n == 0 {
+                break;
+            }
+        }
+        out.reverse();
+        String::from_utf8(out).expect("ascii")
+    }
+
+    /// An open lead as scoring and routing leave it: a tier (1 % crisis, 9 % urgent), a score,
+    /// an assignee among the roster, a facility, a first-contact deadline for half of them.
+    fn open_lead(i: usize, members: &[MemberId], now: chrono::DateTime<chrono::Utc>) -> Lead {
+        let submission = leadflow::domain::intake_form::NewLead {
+            contact: Contact {
+                first_name: Some(PersonName::parse(["Ann", "José", "Li", "Omar", "Zoë"][i % 5]).expect("name")),
+                // Names take letters only: 977 surnames spelled from the index in base 26.
+                last_name: Some(PersonName::parse(&format!("Sample{}", letters(i % 977))).expect("name")),
+                phone: Some(Phone::parse(&format!("+1201{:03}{:04}", 200 + (i / 10_000) % 700, i % 10_000), Region::US).expect("phone")),
+                email: None,
+            },
+            context: serde_json::from_value(serde_json::json!({"service_line": "med_spa"})).expect("context"),
+            source: serde_json::from_value(serde_json::json!({"channel": "web_form"})).expect("source"),
+            consent: Default::default(),
+        };
+        let created = now - chrono::Duration::minutes((i % 600) as i64);
+        let mut lead = Lead::capture(LeadId::random(), submission, created);
+        lead.context.preferred_facility = Some(Label::parse(["Hoboken", "Manhattan"][i % 2], 100).expect("facility"));
+        let tier = match i % 100 {
+            0 => "crisis",
+            1..=9 => "urgent",
+            _ => "routine",
+        };
+        lead.score = Some(
+            serde_json::from_value(serde_json::json!({
+                "model": "patient-standard", "model_version": 1, "score": 40 + (i % 50) as u32, "band": "warm",
+                "urgency": {"tier": tier}, "contributions": [], "scored_at": created
+            }))
+            .expect("score"),
+        );
+        lead.assignment = Some(Assignment {
+            member: members[i % members.len()].clone(),
+            rule: "bench".into(),
+            reason: "bench".into(),
+            skipped: Vec::new(),
+            on_call: false,
+            at: created,
+        });
+        if i % 2 == 0 {
+            lead.first_contact_due_at = Some(created + chrono::Duration::minutes(5));
+        } else {
+            lead.first_contact_at = Some(created + chrono::Duration::minutes(3));
+        }
+        lead
+    }
+
+    fn request(cookie: &str, path: &str, background: bool) -> lambda_http::Request {
+        use lambda_http::RequestExt;
+        let mut ctx = lambda_http::aws_lambda_events::apigw::ApiGatewayV2httpRequestContext::default();
+        ctx.http.source_ip = Some("203.0.113.3".into());
+        let (path, query) = path.split_once('?').unwrap_or((path, ""));
+        let q: std::collections::HashMap<String, String> =
+            serde_urlencoded::from_str::<Vec<(String, String)>>(query).unwrap_or_default().into_iter().collect();
+        let mut b = http::Request::get(path).header("cookie", format!("__Host-leadflow-session={cookie}"));
+        if background {
+            b = b.header("hx-request", "true");
+        }
+        b.body(lambda_http::Body::Empty)
+            .expect("request")
+            .with_query_string_parameters(q)
+            .with_request_context(lambda_http::request::RequestContext::ApiGatewayV2(ctx))
+    }
+
+    /// No sign-in happens in the bench: sessions are made directly.
+    struct NoProvider;
+
+    #[async_trait::async_trait]
+    impl leadflow::console::identity::IdentityProvider for NoProvider {
+        fn authorize_url(&self, _: &str, _: &str, _: &str) -> String {
+            String::new()
+        }
+        async fn exchange(
+            &self,
+            _: &str,
+            _: &str,
+            _: &str,
+        ) -> Result<std::collections::HashMap<String, String>, leadflow::console::identity::SignInError> {
+            Err(leadflow::console::identity::SignInError::Refused("bench".into()))
+        }
+        fn sign_out_url(&self, _: &str) -> Option<String> {
+            None
+        }
+    }
+
+    pub async fn inbox(open: usize) {
+        let system = EmbeddedSystem::new(Config::embedded_default().expect("config"), Arc::new(SystemClock));
+        let services = &system.services;
+        let now = chrono::Utc::now();
+        let members: Vec<MemberId> = services.config.team.members.keys().cloned().collect();
+        let t = Instant::now();
+        for i in 0..open {
+            services.leads.create_or_match(&open_lead(i, &members, now), &Default::default()).await.expect("stored");
+        }
+        println!("console: {open} open leads stored in {:.2?} ({} team members' queues)", t.elapsed(), members.len());
+        let console = leadflow::console::Console::new(services.clone(), Arc::new(NoProvider), Some("https://console.example".into()));
+        let who = [
+            ("agent (own team's queues)", Principal { user_id: "maria".into(), role: Role::Agent, facilities: vec![] }),
+            (
+                "manager (a facility, every queue)",
+                Principal { user_id: "mgr-1".into(), role: Role::Manager, facilities: vec!["hoboken".into()] },
+            ),
+            ("administrator (every queue)", Principal { user_id: "root-1".into(), role: Role::Admin, facilities: vec![] }),
+        ];
+        for (label, p) in who {
+            let cookie = Session::start(&p, now).encode(&services.links, &services.config.console).expect("session");
+            for _ in 0..20 {
+                console.handle(request(&cookie, "/console/", false)).await;
+            }
+            let renders = 300;
+            let mut times = Vec::with_capacity(renders);
+            let mut digest = String::new();
+            for _ in 0..renders {
+                let t = Instant::now();
+                let resp = console.handle(request(&cookie, "/console/", false)).await;
+                times.push(t.elapsed());
+                assert_eq!(resp.status(), 200);
+                if let lambda_http::Body::Text(html) = resp.body() {
+                    assert!(html.matches("data-lead=").count() == 50, "a full first page");
+                    digest = html.split("d=").nth(1).and_then(|d| d.split('"').next()).unwrap_or_default().to_string();
+                }
+            }
+            println!("{}", Stats(times).line(&format!("console inbox page, {label}")));
+            let mut checks = Vec::with_capacity(renders);
+            for _ in 0..renders {
+                let t = Instant::now();
+                let resp = console.handle(request(&cookie, &format!("/console/inbox/rows?assignee=&d={digest}"), true)).await;
+                checks.push(t.elapsed());
+                assert_eq!(resp.status(), 204, "nothing changed");
+            }
+            println!("{}", Stats(checks).line(&format!("console inbox refresh, unchanged, {label}")));
+        }
+    }
+}
+
+/// The sender's pacing under a burst, on the embedded system and a manual clock.
+mod pacing_bench {
+    use chrono::{DateTime, Duration, TimeZone, Utc};
+    use leadflow::app::scheduler::TickOptions;
+    use leadflow::config::Config;
+    use leadflow::domain::intake_form::{parse_submission, RawSubmission};
+    use leadflow::domain::{Lead, LeadId};
+    use leadflow::ports::{Clock, Consumer, ManualClock};
+    use leadflow::runtime::embedded::EmbeddedSystem;
+    use std::collections::{BTreeMap, HashMap, HashSet};
+    use std::sync::Arc;
+
+    fn submission(pairs: &[(&str, &str)]) -> RawSubmission {
+        RawSubmission { fields: pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(), ip: None, user_agent: None }
+    }
+
+    fn phone(i: usize, block: usize) -> String {
+        format!("+1201{:03}{:04}", 200 + block, i)
+    }
+
+    /// How long a run simulates at most: the acknowledgements need minutes; cadence texts go
+    /// only while a follow-up tick runs (once a minute), so the run reports how many went in
+    /// the first hour rather than waiting for all of them.
+    const HORIZON_SECONDS: i64 = 3600;
+
+    /// `leads` new inquiries (one in twenty in crisis) arrive at once while `steps` cadence texts
+    /// fall due, all through one identity at `rate` parts per second.
+    pub async fn burst(leads: usize, steps: usize, rate: u32) {
+        // Tuesday 10:30 in New York: the practice is open.
+        let t0 = Utc.with_ymd_and_hms(2026, 3, 3, 15, 30, 0).unwrap();
+        let mut config = Config::embedded_default().expect("config");
+        config.messaging.pacing.parts_per_second = rate;
+        config.messaging.max_texts_per_hour = 0;
+        config.data_quality.spam = Default::default();
+        // The due texts: one SMS step a day after capture, for wound-care leads.
+        let wound = config.followup.book.cadences.iter_mut().find(|c| c.name == "wound-care").expect("wound-care cadence");
+        let mut text = wound.steps.iter().find(|s| s.name == "sms-1d").expect("sms-1d").clone();
+        text.conditions.clear();
+        wound.steps = vec![text];
+        let clock = Arc::new(ManualClock::new(t0 - Duration::days(1)));
+        let system = EmbeddedSystem::new(config, clock.clone());
+        let s = &system.services;
+
+        // The 5,000 leads whose texts fall due at t0: captured a day earlier and already
+        // acknowledged (stored directly, enrolled directly: their acknowledgements are not part
+        // of the burst).
+        let cadence = s.config.followup.book.get("wound-care").expect("cadence").clone();
+        for i in 0..steps {
+            let p = phone(i % 10_000, 1 + i / 10_000);
+            let sub = submission(&[
+                ("first_name", "Ann"),
+                ("phone", &p),
+                ("service_line", "wound_care"),
+                ("state", "NJ"),
+                ("consent_sms", "true"),
+            ]);
+            let new = parse_submission(&sub, s.config.as_ref(), clock.now()).expect("valid");
+            let mut lead = Lead::capture(LeadId::random(), new, clock.now());
+            lead.acknowledged_at = Some(clock.now());
+            s.leads.create_or_match(&lead, &Default::default()).await.expect("stored");
+            leadflow::app::cadence::enroll(s, &lead, &cadence, None, "bench", "bench").await.expect("enrolled");
+        }
+        clock.set(t0);
+        // The burst: 1,000 inquiries in the same second; every twentieth from a person in crisis.
+        let mut crisis = HashSet::new();
+        let mut burst = HashSet::new();
+        for i in 0..leads {
+            let p = phone(i, 50);
+            let pairs: Vec<(&str, &str)> = if i % 20 == 0 {
+                vec![
+                    ("phone", &p),
+                    ("service_line", "addiction_treatment"),
+                    ("concern", "I relapsed"),
+                    ("consent_sms", "true"),
+                    ("state", "NJ"),
+                ]
+            } else {
+                vec![("phone", &p), ("service_line", "med_spa"), ("consent_sms", "true"), ("state", "NJ")]
+            };
+            let id = leadflow::app::intake::capture(
+                s,
+                leadflow::app::intake::IntakeRequest { submission: submission(&pairs), idempotency_key: None },
+            )
+            .await
+            .expect("captured")
+            .lead_id;
+            if i % 20 == 0 {
+                crisis.insert(id);
+            }
+            burst.insert(id);
+        }
+        // Simulated seconds: the queue consumers run every second (as Lambda's SQS triggers
+        // would, for what is visible), the follow-up function every minute (500 items a tick).
+        let started = std::time::Instant::now();
+        let mut second = 0i64;
+        let due_text = |x: &leadflow::adapters::memory::OutboxEntry| {
+            x.channel == "sms" && x.purpose == "follow_up" && !x.lead_id.is_some_and(|id| burst.contains(&id))
+        };
+        // Counted as they are sent (reading the whole outbox every simulated second would make
+        // the run quadratic in the texts sent).
+        let (mut seen, mut acks_sent, mut texts_sent) = (0, 0, 0);
+        while (acks_sent < leads || texts_sent < steps) && second < HORIZON_SECONDS {
+            clock.set(t0 + Duration::seconds(second));
+            system.drain_queues().await;
+            if second % 60 == 0 {
+                leadflow::app::followup::tick_with(s, TickOptions::default()).await.expect("tick");
+                system.drain_queues().await;
+            }
+            let new = system.outbox.entries_since(seen);
+            seen += new.len();
+            acks_sent += new.iter().filter(|x| x.channel == "sms" && x.purpose == "acknowledgement").count();
+            texts_sent += new.iter().filter(|x| due_text(x)).count();
+            second += 1;
+        }
+        let entries = system.outbox.entries();
+        let at = |e: &leadflow::adapters::memory::OutboxEntry| (e.at - t0).num_milliseconds() as f64 / 1000.0;
+        let acks: Vec<f64> = entries.iter().filter(|e| e.channel == "sms" && e.purpose == "acknowledgement").map(at).collect();
+        let crisis_at: Vec<f64> = entries
+            .iter()
+            .filter(|e| e.channel == "sms" && e.purpose == "acknowledgement" && e.lead_id.is_some_and(|id| crisis.contains(&id)))
+            .map(at)
+            .collect();
+        let texts: Vec<f64> = entries.iter().filter(|e| due_text(e)).map(at).collect();
+        let mut per_second: HashMap<DateTime<Utc>, usize> = HashMap::new();
+        for e in entries.iter().filter(|e| e.channel == "sms") {
+            *per_second.entry(e.at).or_default() += 1;
+        }
+        let max_per_second = per_second.values().copied().max().unwrap_or(0);
+        let last = |v: &[f64]| v.iter().copied().fold(0.0, f64::max);
+        let pct = |v: &[f64], p: f64| {
+            let mut v = v.to_vec();
+            v.sort_by(f64::total_cmp);
+            v.get(((v.len() as f64 - 1.0) * p).round() as usize).copied().unwrap_or(0.0)
+        };
+        let first_text = texts.iter().copied().fold(f64::INFINITY, f64::min);
+        let acks_before_texts = acks.iter().filter(|a| **a <= first_text).count();
+        // The same text to the same lead twice (a crisis lead's acknowledgement and its cadence's
+        // first text are two texts, not a duplicate).
+        let mut sent_per_lead: BTreeMap<(Option<LeadId>, &str, &str), usize> = BTreeMap::new();
+        for e in entries.iter().filter(|e| e.channel == "sms") {
+            *sent_per_lead.entry((e.lead_id, e.purpose.as_str(), e.text.as_str())).or_default() += 1;
+        }
+        let twice = sent_per_lead.values().filter(|n| **n > 1).count();
+        println!(
+            "pacing: {leads} new leads ({} in crisis) + {steps} due cadence texts, one identity at {rate} parts/s (simulated clock)",
+            crisis.len()
+        );
+        println!(
+            "  crisis replies handed to the provider:  {} of {}, last at {:.0} s (p50 {:.0} s)",
+            crisis_at.len(),
+            crisis.len(),
+            last(&crisis_at),
+            pct(&crisis_at, 0.5)
+        );
+        println!(
+            "  acknowledgements handed to the provider: {} of {leads}, last at {:.0} s (p50 {:.0} s, p90 {:.0} s)",
+            acks.len(),
+            last(&acks),
+            pct(&acks, 0.5),
+            pct(&acks, 0.9)
+        );
+        println!(
+            "  cadence texts handed to the provider:    {} of {steps} within {HORIZON_SECONDS} s, first at {:.0} s, last at {:.0} s",
+            texts.len(),
+            first_text,
+            last(&texts)
+        );
+        println!("  acknowledgements sent before the first cadence text: {acks_before_texts} of {}", acks.len());
+        println!("  most texts handed over in one second: {max_per_second} (limit {rate}); leads texted twice: {twice}");
+        println!(
+            "  dead letters: {}; simulated {second} s in {:.1?}",
+            system.queue.dead_letters(Consumer::Acknowledge).len(),
+            started.elapsed()
+        );
     }
 }

@@ -47,12 +47,7 @@ pub struct DohMailDomains {
 impl DohMailDomains {
     /// A client for `resolver` (an `https://` URL), trusting the system's root certificates.
     pub fn new(resolver: &str) -> Result<Self, String> {
-        let connector = hyper_rustls::HttpsConnectorBuilder::new()
-            .with_native_roots()
-            .map_err(|e| format!("no root certificates: {e}"))?
-            .https_only()
-            .enable_http1()
-            .build();
+        let connector = super::https_connector()?;
         Ok(DohMailDomains { client: Client::builder(TokioExecutor::new()).build(connector), resolver: resolver.to_string() })
     }
 

@@ -20,6 +20,17 @@ pub mod team_sns;
 // Data hygiene (issue 7): the optional MX check.
 pub mod doh;
 
+/// An HTTPS-only HTTP/1 connector trusting the system's root certificates: what the SNS
+/// certificate fetches, the MX check and the console's sign-in (Cognito's token endpoint) use.
+pub fn https_connector() -> Result<hyper_rustls::HttpsConnector<hyper_util::client::legacy::connect::HttpConnector>, String> {
+    Ok(hyper_rustls::HttpsConnectorBuilder::new()
+        .with_native_roots()
+        .map_err(|e| format!("no root certificates: {e}"))?
+        .https_only()
+        .enable_http1()
+        .build())
+}
+
 pub use alerts::SnsAlerts;
 pub use doh::DohMailDomains;
 pub use dynamo::{DynamoAuditLog, DynamoStore};

@@ -5,7 +5,7 @@
 use super::error::failure;
 use crate::ports::{EmailSender, OutboundEmail, SendError, SentMessage};
 use async_trait::async_trait;
-use aws_sdk_sesv2::types::{Body, Content, Destination, EmailContent, Message};
+use aws_sdk_sesv2::types::{Body, Content, Destination, EmailContent, Message, MessageHeader};
 use aws_sdk_sesv2::Client;
 
 /// SES v2 sender.
@@ -38,7 +38,16 @@ impl EmailSender for SesEmail {
         if let Some(html) = &email.html {
             body = body.html(content(html)?);
         }
-        let message = Message::builder().subject(content(&email.subject)?).body(body.build()).build();
+        let mut message = Message::builder().subject(content(&email.subject)?).body(body.build());
+        for (name, value) in &email.headers {
+            let header = MessageHeader::builder()
+                .name(name)
+                .value(value)
+                .build()
+                .map_err(|e| SendError::Rejected(format!("cannot build the email header {name}: {e}")))?;
+            message = message.headers(header);
+        }
+        let message = message.build();
         let out = self
             .client
             .send_email()

@@ -16,6 +16,9 @@ const ORIGINATION_NUMBER: &str = "AWS.MM.SMS.OriginationNumber";
 /// queue) until the fault is fixed, instead of being recorded as undeliverable.
 const REJECTED_CODES: &[&str] = &["InvalidParameter", "InvalidParameterValue", "ParameterValueInvalid", "OptedOut", "OptedOutException"];
 
+/// Error codes that mean "slow down": the text was not accepted and goes again after a cool-down.
+const THROTTLED_CODES: &[&str] = &["Throttling", "ThrottlingException", "Throttled", "ThrottledException", "TooManyRequestsException"];
+
 /// Sends texts with SNS. Cloning shares the client.
 #[derive(Debug, Clone)]
 pub struct SnsSms {
@@ -43,6 +46,10 @@ fn string_attribute(value: &str) -> Result<MessageAttributeValue, SendError> {
 
 #[async_trait]
 impl SmsSender for SnsSms {
+    fn identity(&self) -> String {
+        self.origination_number.clone().or_else(|| self.sender_id.clone()).unwrap_or_else(|| "default".into())
+    }
+
     async fn send(&self, sms: &OutboundSms) -> Result<SentMessage, SendError> {
         let sms_type = if sms.purpose.is_transactional() { "Transactional" } else { "Promotional" };
         let mut request = self
@@ -72,6 +79,7 @@ impl SmsSender for SnsSms {
                 tracing::warn!(%lead_id, purpose = sms.purpose.as_str(), code = f.code.as_deref().unwrap_or(""), transient = f.transient, "sms not sent");
                 match f.code.as_deref() {
                     Some(code) if !f.transient && REJECTED_CODES.contains(&code) => Err(SendError::Rejected(f.detail)),
+                    Some(code) if THROTTLED_CODES.contains(&code) => Err(SendError::Throttled(f.detail)),
                     _ => Err(SendError::Retryable(f.detail)),
                 }
             }

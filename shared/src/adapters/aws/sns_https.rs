@@ -29,12 +29,7 @@ pub struct HttpsSns {
 impl HttpsSns {
     /// A client trusting the system's root certificates.
     pub fn new() -> Result<Self, SnsHttpsError> {
-        let connector = hyper_rustls::HttpsConnectorBuilder::new()
-            .with_native_roots()
-            .map_err(|e| SnsHttpsError::Unavailable(format!("no root certificates: {e}")))?
-            .https_only()
-            .enable_http1()
-            .build();
+        let connector = super::https_connector().map_err(SnsHttpsError::Unavailable)?;
         Ok(HttpsSns { client: Client::builder(TokioExecutor::new()).build(connector), cache: Arc::default() })
     }
 

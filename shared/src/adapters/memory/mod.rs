@@ -9,11 +9,14 @@ pub use dedupe::MemoryDedupeRecords;
 pub mod event_source;
 mod keys;
 mod outbox;
+mod pacer;
+pub use pacer::MemoryPacer;
 mod person_data;
 mod queue;
 mod secrets;
 mod sns_https;
 mod store;
+pub mod stream_source;
 
 // Scoring, routing, SLAs (issue 3).
 mod notifier;
@@ -25,6 +28,9 @@ pub use team::MemoryTeamStore;
 // Data hygiene (issue 7).
 mod hygiene;
 pub use hygiene::{MemoryRateCounter, StaticMailDomains};
+
+mod visits;
+pub use visits::MemoryVisitStore;
 
 pub use audit::MemoryAuditLog;
 pub use keys::LocalKeys;
@@ -40,3 +46,4 @@ pub use queue::{MemoryQueue, QueueSettings, QueuedMessage};
 pub use secrets::LocalSecrets;
 pub use sns_https::StaticSnsHttps;
 pub use store::MemoryStore;
+pub use stream_source::MemoryStream;

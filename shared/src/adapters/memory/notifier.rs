@@ -23,6 +23,7 @@ impl Notifier for MemoryOutbox {
                     provider_message_id: id.clone(),
                     at: self.clock().now(),
                     subject: None,
+                    headers: Vec::new(),
                 });
             }
         }

@@ -25,6 +25,9 @@ pub struct OutboxEntry {
     /// Email only.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub subject: Option<String>,
+    /// Email only: extra headers (`List-Unsubscribe`, `List-Unsubscribe-Post`).
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub headers: Vec<(String, String)>,
 }
 
 /// The outbox. Cloning shares it.
@@ -34,16 +37,28 @@ pub struct MemoryOutbox {
     clock: Arc<dyn Clock>,
     notify: Arc<Notify>,
     failing: Arc<AtomicU32>,
+    throttling: Arc<AtomicU32>,
 }
 
 impl MemoryOutbox {
     pub fn new(clock: Arc<dyn Clock>) -> Self {
-        MemoryOutbox { entries: Arc::default(), clock, notify: Arc::new(Notify::new()), failing: Arc::default() }
+        MemoryOutbox {
+            entries: Arc::default(),
+            clock,
+            notify: Arc::new(Notify::new()),
+            failing: Arc::default(),
+            throttling: Arc::default(),
+        }
     }
 
     /// Everything sent so far, oldest first.
     pub fn entries(&self) -> Vec<OutboxEntry> {
         self.entries.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    /// What was sent after the first `n` entries (a watcher reads only what is new).
+    pub fn entries_since(&self, n: usize) -> Vec<OutboxEntry> {
+        self.entries.lock().unwrap_or_else(|p| p.into_inner()).iter().skip(n).cloned().collect()
     }
 
     pub fn len(&self) -> usize {
@@ -61,6 +76,11 @@ impl MemoryOutbox {
     /// Makes the next `n` sends fail as retryable (a provider outage).
     pub fn fail_next(&self, n: u32) {
         self.failing.store(n, Ordering::SeqCst);
+    }
+
+    /// Makes the next `n` texts fail as throttled (the provider says "slow down").
+    pub fn throttle_next(&self, n: u32) {
+        self.throttling.store(n, Ordering::SeqCst);
     }
 
     /// Waits until the outbox holds at least `n` entries; false on timeout.
@@ -102,6 +122,9 @@ impl SmsSender for MemoryOutbox {
         if self.failing.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1)).is_ok() {
             return Err(SendError::Retryable("injected failure".into()));
         }
+        if self.throttling.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1)).is_ok() {
+            return Err(SendError::Throttled("injected throttling".into()));
+        }
         let id = format!("local-sms-{}", ulid::Ulid::new());
         self.push(OutboxEntry {
             channel: "sms".into(),
@@ -112,6 +135,7 @@ impl SmsSender for MemoryOutbox {
             provider_message_id: id.clone(),
             at: self.clock.now(),
             subject: None,
+            headers: Vec::new(),
         });
         Ok(SentMessage { provider_message_id: id })
     }
@@ -131,6 +155,7 @@ impl TeamAlerts for MemoryOutbox {
             provider_message_id: format!("local-alert-{}", ulid::Ulid::new()),
             at: self.clock.now(),
             subject: None,
+            headers: Vec::new(),
         });
         Ok(())
     }
@@ -153,6 +178,7 @@ impl EmailSender for MemoryOutbox {
             provider_message_id: id.clone(),
             at: self.clock.now(),
             subject: Some(email.subject.clone()),
+            headers: email.headers.clone(),
         });
         Ok(SentMessage { provider_message_id: id })
     }

@@ -143,20 +143,20 @@ impl PersonDataStore for MemoryStore {
         changed += before - s.links.len();
         // Claims and index keys are the addresses themselves.
         let ids = &person.lead_ids;
+        // A claim's key is the address and a service line: the person's claims of every line go.
+        let of_address = |k: &str, address: &str| k.strip_prefix(address).is_some_and(|rest| rest.starts_with('#'));
         for p in &person.phones {
-            if s.phone_claims.get(p.as_e164()).is_some_and(|h| ids.contains(h)) {
-                s.phone_claims.remove(p.as_e164());
-                changed += 1;
-            }
+            let before = s.phone_claims.len();
+            s.phone_claims.retain(|k, h| !(of_address(k, p.as_e164()) && ids.contains(h)));
+            changed += before - s.phone_claims.len();
             if s.by_phone.get(p.as_e164()).is_some_and(|set| set.is_empty()) {
                 s.by_phone.remove(p.as_e164());
             }
         }
         for e in &person.emails {
-            if s.email_claims.get(e.as_str()).is_some_and(|h| ids.contains(h)) {
-                s.email_claims.remove(e.as_str());
-                changed += 1;
-            }
+            let before = s.email_claims.len();
+            s.email_claims.retain(|k, h| !(of_address(k, e.as_str()) && ids.contains(h)));
+            changed += before - s.email_claims.len();
             if s.by_email.get(e.as_str()).is_some_and(|set| set.is_empty()) {
                 s.by_email.remove(e.as_str());
             }

@@ -4,8 +4,9 @@
 
 use crate::domain::inbound::InboundJob;
 use crate::domain::LeadEvent;
-use crate::ports::{Consumer, EventQueue, JobQueue, QueueError};
+use crate::ports::{Clock, Consumer, EventQueue, JobQueue, QueueError};
 use async_trait::async_trait;
+use chrono::{DateTime, Utc};
 use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -41,6 +42,15 @@ struct Stored {
     body: String,
     receive_count: u32,
     visible_at: Instant,
+    /// A delayed message (`publish_later`): not delivered before this time of the injected clock.
+    not_before: Option<DateTime<Utc>>,
+}
+
+impl Stored {
+    /// Whether it is delayed to a time of the clock still to come.
+    fn delayed_past(&self, now: DateTime<Utc>) -> bool {
+        self.not_before.is_some_and(|t| t > now)
+    }
 }
 
 #[derive(Default)]
@@ -52,6 +62,8 @@ struct Lane {
 
 struct Inner {
     settings: QueueSettings,
+    /// Delays are measured on this clock, so a test on a manual clock moves them with time.
+    clock: Arc<dyn Clock>,
     lanes: Mutex<HashMap<Consumer, Lane>>,
     notify: HashMap<Consumer, Notify>,
     next_id: AtomicU64,
@@ -72,9 +84,15 @@ impl Default for MemoryQueue {
 
 impl MemoryQueue {
     pub fn new(settings: QueueSettings) -> Self {
+        Self::with_clock(settings, Arc::new(crate::ports::SystemClock))
+    }
+
+    /// A queue whose delayed messages follow `clock`.
+    pub fn with_clock(settings: QueueSettings, clock: Arc<dyn Clock>) -> Self {
         MemoryQueue {
             inner: Arc::new(Inner {
                 settings,
+                clock,
                 lanes: Mutex::new(Consumer::ALL.iter().map(|c| (*c, Lane::default())).collect()),
                 notify: Consumer::ALL.iter().map(|c| (*c, Notify::new())).collect(),
                 next_id: AtomicU64::new(1),
@@ -98,8 +116,13 @@ impl MemoryQueue {
 
     /// Puts a raw body on a consumer's queue (tests send malformed messages this way).
     pub fn send_raw(&self, consumer: Consumer, body: &str) -> String {
+        self.send_at(consumer, body, None)
+    }
+
+    /// Puts a body on a consumer's queue, delivered no earlier than `not_before` on the clock.
+    fn send_at(&self, consumer: Consumer, body: &str, not_before: Option<DateTime<Utc>>) -> String {
         let id = format!("msg-{:08}", self.inner.next_id.fetch_add(1, Ordering::Relaxed));
-        let stored = Stored { id: id.clone(), body: body.to_string(), receive_count: 0, visible_at: Instant::now() };
+        let stored = Stored { id: id.clone(), body: body.to_string(), receive_count: 0, visible_at: Instant::now(), not_before };
         self.lanes().entry(consumer).or_default().ready.push_back(stored);
         if let Some(n) = self.inner.notify.get(&consumer) {
             n.notify_one();
@@ -110,6 +133,7 @@ impl MemoryQueue {
     /// Receives up to `max` visible messages, hiding them for the visibility timeout.
     pub fn receive(&self, consumer: Consumer, max: usize) -> Vec<QueuedMessage> {
         let now = Instant::now();
+        let clock_now = self.inner.clock.now();
         let settings = self.inner.settings;
         let mut lanes = self.lanes();
         let lane = lanes.entry(consumer).or_default();
@@ -123,7 +147,7 @@ impl MemoryQueue {
         let mut out = Vec::new();
         let mut keep = VecDeque::new();
         while let Some(mut m) = lane.ready.pop_front() {
-            if out.len() >= max || m.visible_at > now {
+            if out.len() >= max || m.visible_at > now || m.delayed_past(clock_now) {
                 keep.push_back(m);
                 continue;
             }
@@ -160,11 +184,14 @@ impl MemoryQueue {
         }
     }
 
-    /// When the next hidden message becomes visible again.
+    /// When the next hidden message becomes visible again. A message delayed to a later time of
+    /// the clock is not counted: on a manual clock nothing knows when that comes, so a poller
+    /// finds it on its regular round once it is due.
     pub fn next_visible(&self, consumer: Consumer) -> Option<Instant> {
+        let clock_now = self.inner.clock.now();
         let lanes = self.lanes();
         let lane = lanes.get(&consumer)?;
-        lane.in_flight.values().chain(lane.ready.iter()).map(|m| m.visible_at).min()
+        lane.in_flight.values().chain(lane.ready.iter()).filter(|m| !m.delayed_past(clock_now)).map(|m| m.visible_at).min()
     }
 
     /// Messages moved to the dead-letter list.
@@ -185,17 +212,27 @@ impl MemoryQueue {
             .unwrap_or_default()
     }
 
+    /// Messages delayed until later on the clock (`publish_later`).
+    pub fn delayed(&self, consumer: Consumer) -> usize {
+        let now = self.inner.clock.now();
+        self.lanes().get(&consumer).map_or(0, |l| l.ready.iter().filter(|m| m.delayed_past(now)).count())
+    }
+
     /// Messages waiting or in flight.
     pub fn depth(&self, consumer: Consumer) -> usize {
         self.lanes().get(&consumer).map_or(0, |l| l.ready.len() + l.in_flight.len())
     }
 
-    /// Messages waiting or in flight on every consumer's queue, counted at one instant. A
-    /// handler publishes what follows from its message before that message is deleted, so 0
-    /// means no message is left and no consumer is handling one; summing [`Self::depth`] per
-    /// consumer could miss a message moving from one queue to another between the reads.
+    /// Messages due or in flight on every consumer's queue, counted at one instant. A handler
+    /// publishes what follows from its message before that message is deleted, so 0 means no
+    /// message is left to handle now and no consumer is handling one; summing [`Self::depth`]
+    /// per consumer could miss a message moving from one queue to another between the reads.
+    /// A message delayed to a later time of the clock ([`Self::delayed`]: a text waiting for
+    /// the sender's next free second) is not counted until that time comes, or waiting for the
+    /// queues to empty on a manual clock would never end.
     pub fn total_depth(&self) -> usize {
-        self.lanes().values().map(|l| l.ready.len() + l.in_flight.len()).sum()
+        let now = self.inner.clock.now();
+        self.lanes().values().map(|l| l.ready.iter().filter(|m| !m.delayed_past(now)).count() + l.in_flight.len()).sum()
     }
 }
 
@@ -212,6 +249,21 @@ impl EventQueue for MemoryQueue {
         }
         Ok(())
     }
+
+    async fn send(&self, consumer: Consumer, event: &LeadEvent) -> Result<(), QueueError> {
+        let failing = &self.inner.failing_publishes;
+        if failing.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1)).is_ok() {
+            return Err(QueueError::Unavailable("injected failure".into()));
+        }
+        self.send_raw(consumer, &event.to_json());
+        Ok(())
+    }
+
+    async fn publish_later(&self, consumer: Consumer, event: &LeadEvent, delay: chrono::Duration) -> Result<(), QueueError> {
+        let at = self.inner.clock.now() + chrono::Duration::seconds(i64::from(crate::ports::queue::delay_seconds(delay)));
+        self.send_at(consumer, &event.to_json(), Some(at));
+        Ok(())
+    }
 }
 
 #[async_trait]
@@ -222,6 +274,12 @@ impl JobQueue for MemoryQueue {
             return Err(QueueError::Unavailable("injected failure".into()));
         }
         self.send_raw(Consumer::Webhooks, &job.to_json());
+        Ok(())
+    }
+
+    async fn enqueue_later(&self, job: &InboundJob, delay: chrono::Duration) -> Result<(), QueueError> {
+        let at = self.inner.clock.now() + chrono::Duration::seconds(i64::from(crate::ports::queue::delay_seconds(delay)));
+        self.send_at(Consumer::Webhooks, &job.to_json(), Some(at));
         Ok(())
     }
 }

@@ -2,15 +2,17 @@
 //! atomic (as a DynamoDB conditional write or transaction is).
 
 use crate::domain::inbound::{InboundEvent, Provider};
-use crate::domain::{ContactChannel, Email, EventId, Lead, LeadId, Phone, TimelineEntry};
+use crate::domain::{ContactChannel, Email, EventId, Lead, LeadEvent, LeadId, Phone, TimelineEntry};
 use crate::ports::idempotency::Begin;
 use crate::ports::inbound::{ProviderKey, Recorded, StoredInbound};
-use crate::ports::lead_listing::{index_partitions, index_sort_key, LeadFilter, LeadPage, ListCursor};
+use crate::ports::lead_listing::{
+    inbox_partition, inbox_sort_key, index_partitions, index_sort_key, InboxQueue, LeadFilter, LeadPage, ListCursor,
+};
 use crate::ports::lead_store::CaptureOutcome;
 use crate::ports::once::Claim;
 use crate::ports::suppression::address_digest;
 use crate::ports::timeline::Page;
-use crate::ports::{IdempotencyStore, LeadStore, OnceStore, StoreError, SuppressionStore, TimelineStore};
+use crate::ports::{Alongside, IdempotencyStore, LeadStore, OnceStore, StoreError, SuppressionStore, TimelineStore};
 use crate::ports::{InboundStore, LeadListing};
 use async_trait::async_trait;
 use chrono::{DateTime, Duration, Utc};
@@ -39,7 +41,8 @@ pub(super) enum OnceState {
 #[derive(Default)]
 pub(super) struct State {
     pub(super) leads: HashMap<LeadId, Lead>,
-    /// Unique claims: normalized phone/email -> the lead that holds it.
+    /// Unique claims: `{normalized phone or email}#{service line}` -> the lead that holds it
+    /// (one open lead per person per service line).
     pub(super) phone_claims: HashMap<String, LeadId>,
     pub(super) email_claims: HashMap<String, LeadId>,
     /// Secondary indexes (like the GSIs): every lead per phone/email, in creation order.
@@ -51,6 +54,10 @@ pub(super) struct State {
     pub(super) suppressions: HashMap<(ContactChannel, String), (String, DateTime<Utc>)>,
     /// The listing indexes (like the GSIs): partition -> sort keys (`{created}#{id}`).
     pub(super) listing: HashMap<String, BTreeSet<String>>,
+    /// The work queues (like the inbox GSI): partition -> `inbox_sort_key`s.
+    pub(super) inbox: HashMap<String, BTreeSet<String>>,
+    /// The name index: folded prefix -> leads.
+    pub(super) names: HashMap<String, BTreeSet<LeadId>>,
     pub(super) inbound: HashMap<(Provider, String), StoredInbound>,
     pub(super) links: HashMap<String, LeadId>,
     /// The events each lead was concerned by (`InboundStore::attach`), as the DynamoDB adapter
@@ -63,12 +70,22 @@ pub(super) struct State {
     pub(super) test_index: BTreeSet<(DateTime<Utc>, LeadId)>,
     pub(super) stubs: HashMap<LeadId, Lead>,
     pub(super) expiring: HashMap<LeadId, DateTime<Utc>>,
+    /// The outbox records written with leads, in write order (the embedded change stream the
+    /// relay reads, like a DynamoDB stream of the outbox items).
+    pub(super) outbox: Vec<LeadEvent>,
 }
 
 /// The embedded store. Cloning shares the data.
 #[derive(Clone, Default)]
 pub struct MemoryStore {
     state: Arc<Mutex<State>>,
+    /// Woken whenever an outbox record is written.
+    outbox_written: Arc<tokio::sync::Notify>,
+}
+
+/// A claim's key: the address and the service line (`+12015550123#med_spa`).
+pub(super) fn claim_key(address: &str, line: &crate::domain::ServiceLineId) -> String {
+    format!("{address}#{line}")
 }
 
 impl MemoryStore {
@@ -86,6 +103,35 @@ impl MemoryStore {
     pub fn lead_count(&self) -> usize {
         self.lock().leads.len()
     }
+
+    /// Outbox records from position `from` on, at most `max`, with their positions.
+    pub fn outbox_records(&self, from: usize, max: usize) -> Vec<(usize, LeadEvent)> {
+        self.lock().outbox.iter().enumerate().skip(from).take(max).map(|(i, e)| (i, e.clone())).collect()
+    }
+
+    /// Waits until an outbox record is written or `timeout` passes.
+    pub async fn outbox_wait(&self, timeout: std::time::Duration) {
+        let _ = tokio::time::timeout(timeout, self.outbox_written.notified()).await;
+    }
+
+    /// The lead holding the inquiry with receipt `receipt` (the local runner's dev route; a
+    /// linear search, as a dev aid only).
+    pub fn lead_of_receipt(&self, receipt: EventId) -> Option<LeadId> {
+        self.lock().leads.values().find(|l| l.inquiry(receipt).is_some()).map(|l| l.id)
+    }
+
+    /// Writes `alongside` with a lead (inside the caller's lock): entries once each, events as
+    /// outbox records.
+    fn write_alongside(&self, s: &mut State, alongside: &Alongside) {
+        for e in &alongside.entries {
+            s.timelines.entry(e.lead_id).or_default().entry(e.id).or_insert_with(|| e.clone());
+        }
+        if !alongside.events.is_empty() {
+            s.outbox.extend(alongside.events.iter().cloned());
+            self.outbox_written.notify_waiters();
+            self.outbox_written.notify_one();
+        }
+    }
 }
 
 impl State {
@@ -99,6 +145,12 @@ impl State {
         super::dedupe::index_blocking_keys(self, lead);
         for partition in index_partitions(lead).into_iter().flatten() {
             self.listing.entry(partition).or_default().insert(index_sort_key(lead));
+        }
+        if let Some(partition) = inbox_partition(lead) {
+            self.inbox.entry(partition).or_default().insert(inbox_sort_key(lead));
+        }
+        for prefix in crate::domain::search::index_prefixes(&lead.contact) {
+            self.names.entry(prefix).or_default().insert(lead.id);
         }
         if let Some(p) = &lead.contact.phone {
             self.by_phone.entry(p.as_e164().to_string()).or_default().insert((lead.created_at, lead.id));
@@ -115,6 +167,16 @@ impl State {
                 set.remove(&index_sort_key(lead));
             }
         }
+        if let Some(partition) = inbox_partition(lead) {
+            if let Some(set) = self.inbox.get_mut(&partition) {
+                set.remove(&inbox_sort_key(lead));
+            }
+        }
+        for prefix in crate::domain::search::index_prefixes(&lead.contact) {
+            if let Some(set) = self.names.get_mut(&prefix) {
+                set.remove(&lead.id);
+            }
+        }
         if let Some(p) = &lead.contact.phone {
             if let Some(s) = self.by_phone.get_mut(p.as_e164()) {
                 s.remove(&(lead.created_at, lead.id));
@@ -129,14 +191,17 @@ impl State {
 
     /// Points the unique claims at `lead` where no open lead holds them.
     fn claim_keys(&mut self, lead: &Lead) {
+        let line = &lead.context.service_line;
         if let Some(p) = &lead.contact.phone {
-            if self.open_holder(&self.phone_claims, p.as_e164()).is_none_or(|h| h == lead.id) {
-                self.phone_claims.insert(p.as_e164().to_string(), lead.id);
+            let k = claim_key(p.as_e164(), line);
+            if self.open_holder(&self.phone_claims, &k).is_none_or(|h| h == lead.id) {
+                self.phone_claims.insert(k, lead.id);
             }
         }
         if let Some(e) = &lead.contact.email {
-            if self.open_holder(&self.email_claims, e.as_str()).is_none_or(|h| h == lead.id) {
-                self.email_claims.insert(e.as_str().to_string(), lead.id);
+            let k = claim_key(e.as_str(), line);
+            if self.open_holder(&self.email_claims, &k).is_none_or(|h| h == lead.id) {
+                self.email_claims.insert(k, lead.id);
             }
         }
     }
@@ -148,25 +213,27 @@ fn newest_first(ids: Option<&BTreeSet<(DateTime<Utc>, LeadId)>>) -> Vec<LeadId> 
 
 #[async_trait]
 impl LeadStore for MemoryStore {
-    async fn create_or_match(&self, lead: &Lead) -> Result<CaptureOutcome, StoreError> {
+    async fn create_or_match(&self, lead: &Lead, alongside: &Alongside) -> Result<CaptureOutcome, StoreError> {
         let mut s = self.lock();
         if s.leads.contains_key(&lead.id) {
-            // An earlier attempt of the same request stored it.
+            // An earlier attempt of the same request stored it (with what came alongside).
             return Ok(CaptureOutcome::Created);
         }
+        let line = &lead.context.service_line;
         if let Some(p) = &lead.contact.phone {
-            if let Some(id) = s.open_holder(&s.phone_claims, p.as_e164()) {
+            if let Some(id) = s.open_holder(&s.phone_claims, &claim_key(p.as_e164(), line)) {
                 return Ok(CaptureOutcome::Matched(id));
             }
         }
         if let Some(e) = &lead.contact.email {
-            if let Some(id) = s.open_holder(&s.email_claims, e.as_str()) {
+            if let Some(id) = s.open_holder(&s.email_claims, &claim_key(e.as_str(), line)) {
                 return Ok(CaptureOutcome::Matched(id));
             }
         }
         s.claim_keys(lead);
         s.index(lead);
         s.leads.insert(lead.id, lead.clone());
+        self.write_alongside(&mut s, alongside);
         Ok(CaptureOutcome::Created)
     }
 
@@ -174,7 +241,7 @@ impl LeadStore for MemoryStore {
         Ok(self.lock().leads.get(&id).cloned())
     }
 
-    async fn save(&self, lead: &Lead) -> Result<(), StoreError> {
+    async fn save_alongside(&self, lead: &Lead, alongside: &Alongside) -> Result<(), StoreError> {
         let mut s = self.lock();
         let Some(old) = s.leads.get(&lead.id).cloned() else {
             return Err(StoreError::Conflict);
@@ -186,6 +253,7 @@ impl LeadStore for MemoryStore {
         s.index(lead);
         s.leads.insert(lead.id, lead.clone());
         s.claim_keys(lead);
+        self.write_alongside(&mut s, alongside);
         Ok(())
     }
 
@@ -195,6 +263,10 @@ impl LeadStore for MemoryStore {
 
     async fn find_by_email(&self, email: &Email) -> Result<Vec<LeadId>, StoreError> {
         Ok(newest_first(self.lock().by_email.get(email.as_str())))
+    }
+
+    async fn find_by_name(&self, prefix: &str, limit: usize) -> Result<Vec<LeadId>, StoreError> {
+        Ok(self.lock().names.get(prefix).map(|ids| ids.iter().take(limit).copied().collect()).unwrap_or_default())
     }
 }
 
@@ -338,6 +410,25 @@ impl LeadListing for MemoryStore {
         }
         let next = if more { keys.last().map(|k| ListCursor::from_sort_key(k)) } else { None };
         Ok(LeadPage { items, next })
+    }
+
+    async fn inbox(&self, queue: &InboxQueue, facilities: Option<&[String]>, limit: usize) -> Result<Vec<Lead>, StoreError> {
+        let s = self.lock();
+        let Some(set) = s.inbox.get(&queue.partition()) else { return Ok(Vec::new()) };
+        let mut out = Vec::new();
+        for k in set {
+            if out.len() >= limit {
+                break;
+            }
+            let id: LeadId =
+                k.rsplit('#').next().and_then(|i| i.parse().ok()).ok_or_else(|| StoreError::Invalid("bad inbox key".into()))?;
+            let Some(lead) = s.leads.get(&id) else { continue };
+            if facilities.is_some_and(|f| !lead.facility().is_some_and(|mine| f.contains(&mine))) {
+                continue;
+            }
+            out.push(lead.clone());
+        }
+        Ok(out)
     }
 }
 

@@ -195,6 +195,7 @@ pub async fn send_weekly(services: &Services) -> Result<WeeklyOutcome, WeeklyErr
             text: text.clone(),
             html: None,
             purpose: EmailPurpose::StaffReport,
+            headers: Vec::new(),
         };
         match services.email.send(&email).await {
             Ok(_) => outcome.sent += 1,

@@ -19,6 +19,8 @@ pub struct History {
     pub last_call: Option<(ContactOutcome, DateTime<Utc>)>,
     /// When the person last wrote.
     pub replied_at: Option<DateTime<Utc>>,
+    /// When a team member last recorded a call attempt (whatever its outcome).
+    pub call_attempted_at: Option<DateTime<Utc>>,
     /// Automated messages sent to the person: the acknowledgement and cadence texts and emails.
     pub sent: Vec<DateTime<Utc>>,
 }
@@ -33,7 +35,10 @@ pub async fn history(services: &Services, lead_id: LeadId) -> Result<History, St
         read += page.items.len();
         for e in page.items {
             match e.kind {
-                TimelineKind::ContactAttempted { channel: ContactChannel::Call, outcome, .. } => h.last_call = Some((outcome, e.at)),
+                TimelineKind::ContactAttempted { channel: ContactChannel::Call, outcome, .. } => {
+                    h.last_call = Some((outcome, e.at));
+                    h.call_attempted_at = Some(e.at);
+                }
                 TimelineKind::CallLogged { answered, .. } => {
                     h.last_call = Some((if answered { ContactOutcome::Answered } else { ContactOutcome::NoAnswer }, e.at))
                 }

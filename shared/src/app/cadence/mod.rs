@@ -50,13 +50,16 @@ pub enum CadenceError {
     NotEnrolled,
     #[error("the cadence is {0}")]
     WrongState(&'static str),
+    /// The text may go, but not now (`app::pacing`): the step waits until `until`.
+    #[error("the text waits for the sender until {until}")]
+    Paced { until: DateTime<Utc>, reason: crate::domain::pacing::WaitReason },
 }
 
 impl CadenceError {
     pub fn is_retryable(&self) -> bool {
         match self {
             CadenceError::Store(e) => e.is_retryable(),
-            CadenceError::Notice(_) | CadenceError::Send(_) => true,
+            CadenceError::Notice(_) | CadenceError::Send(_) | CadenceError::Paced { .. } => true,
             _ => false,
         }
     }
@@ -71,9 +74,9 @@ pub(crate) fn step_ref(cadence: &Cadence, i: usize, at: DateTime<Utc>) -> Option
     cadence.steps.get(i).map(|s| StepRef { step: i as u32, name: s.name.clone(), channel: s.channel, at })
 }
 
-/// When step `i` is due for `e` (never before `now`).
+/// When step `i` is due for `e` (never before `now`), deferrals so far included.
 pub(crate) fn due_of(cadence: &Cadence, lead: &Lead, e: &Enrollment, i: usize, now: DateTime<Utc>) -> DateTime<Utc> {
-    cadence.planned_at(i, lead.created_at, e.enrolled_at, e.last_step_at).max(now)
+    cadence.planned_for(i, lead.created_at, e).max(now)
 }
 
 /// Schedules the item for `e`'s next step (or the wait for its call task).

@@ -14,15 +14,17 @@ fn service_line_name(services: &Services, lead: &Lead) -> String {
     services.config.service_line(&lead.context.service_line).map_or_else(|| lead.context.service_line.to_string(), |l| l.name.clone())
 }
 
-/// A text or email to the person.
-pub fn message(services: &Services, lead: &Lead, cadence: &Cadence, template: &Template) -> String {
+/// A text or email to the person, with the first name given (screened by `app::compose`).
+pub fn message(services: &Services, lead: &Lead, cadence: &Cadence, template: &Template, first_name: Option<&str>) -> String {
     let config = &services.config;
     template.render(|name| match name {
-        "first_name" => lead.contact.first_name.as_ref().map(|n| n.as_str().to_string()),
+        "first_name" => first_name.map(str::to_string),
         "org_name" => Some(config.organization.name.clone()),
         "service_line_name" => Some(service_line_name(services, lead)),
         "assignee_name" => lead.assignment.as_ref().and_then(|a| config.team.members.get(&a.member)).map(|m| m.name.clone()),
-        "scheduling_link" => cadence.scheduling_link.clone(),
+        // The lead's signed booking reference rides along (`utm_content`): the scheduler's
+        // booking event names the lead by it, never by a raw id.
+        "scheduling_link" => cadence.scheduling_link.as_deref().map(|l| crate::app::references::booking_link(services, l, lead.id)),
         _ => None,
     })
 }

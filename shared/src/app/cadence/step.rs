@@ -23,6 +23,7 @@ use crate::domain::cadence::{
     StopEvent,
 };
 use crate::domain::contact_attempt::ContactOutcome;
+use crate::domain::pacing::WaitReason;
 use crate::domain::routing::MemberId;
 use crate::domain::task::{Task, TaskStatus};
 use crate::domain::team_notice::{short_code, NoticeKind, TeamNotice};
@@ -117,6 +118,19 @@ async fn run_one(services: &Services, item: &DueItem, now: DateTime<Utc>) -> Res
         Claim::Done { outcome } => serde_json::from_str(&outcome).unwrap_or(StepOutcome::Failed { error: "unreadable record".into() }),
         Claim::Acquired => match perform(services, &lead, cadence, step, &e, p, now).await {
             Ok(o) => o,
+            Err(CadenceError::Paced { until, reason }) => {
+                // Not sent (no slot of the sender's throughput, a provider throttle, or the
+                // spend breaker): the claim goes back and the step waits for the time named.
+                if let Err(a) = services.once.abandon(lead_id, &action).await {
+                    warn!(error = %a, "could not release the step claim; the retry waits for its lease");
+                }
+                let why = match reason {
+                    WaitReason::Throughput => DeferReason::Paced,
+                    WaitReason::Throttled => DeferReason::ProviderThrottled,
+                    WaitReason::SpendPaused => DeferReason::SpendPaused,
+                };
+                return defer(services, &lead, cadence, p, until.max(now + Duration::seconds(1)), why, now).await;
+            }
             Err(err) => {
                 if let Err(a) = services.once.abandon(lead_id, &action).await {
                     warn!(error = %a, "could not release the step claim; the retry waits for its lease");
@@ -158,6 +172,7 @@ async fn skip_reason(services: &Services, lead: &Lead, step: &Step, hist: &Histo
         let unmet = match c {
             Condition::OnlyIfLastCallUnanswered => matches!(hist.last_call, Some((ContactOutcome::Answered, _))),
             Condition::OnlyIfNoReply => hist.replied_at.is_some(),
+            Condition::OnlyAfterCallAttempt => hist.call_attempted_at.is_none(),
             Condition::BusinessHoursOnly => false,
         };
         if unmet {
@@ -207,7 +222,10 @@ fn timing(services: &Services, lead: &Lead, step: &Step, hist: &History, now: Da
                 moved = true;
             }
         }
-        if step.channel.reaches_the_person() {
+        // A crisis call task is the team calling back a person who asked for help now: quiet
+        // hours are for automated solicitations, not for that. Texts to them still wait.
+        let crisis_call = step.channel == StepChannel::CallTask && crate::app::messaging::is_crisis(services, lead);
+        if step.channel.reaches_the_person() && !crisis_call {
             let check = Check { zone, sent: &hist.sent, is_message: step.channel.is_message(), preferred: preferred.as_ref() };
             if let Allowed::At(at, r) = rules.next_allowed(t, check) {
                 t = at;
@@ -241,6 +259,7 @@ async fn perform(
         match d {
             Ok(Delivery::Sent(m)) => Ok(StepOutcome::Sent { provider_message_id: m.provider_message_id, text: Some(text) }),
             Ok(Delivery::Blocked(r)) => Ok(StepOutcome::Skipped { reason: r.as_str().to_string() }),
+            Ok(Delivery::Paced { until, reason }) => Err(CadenceError::Paced { until, reason }),
             Err(MessagingError::Send(SendError::Rejected(why))) => Ok(StepOutcome::Failed { error: why }),
             Err(MessagingError::Send(err)) => Err(CadenceError::Send(err.to_string())),
             Err(MessagingError::Store(err)) => Err(err.into()),
@@ -248,12 +267,24 @@ async fn perform(
     };
     match step.channel {
         StepChannel::Sms => {
-            let text = render::message(services, lead, cadence, step.text.as_ref().expect("validated: sms steps have text"));
+            let values = crate::app::compose::person_values(services, lead);
+            let template = step.text.as_ref().expect("validated: sms steps have text");
+            let text = crate::app::compose::sms_within_budget(services, &values, |first| {
+                render::message(services, lead, cadence, template, first)
+            });
             sent(send_sms_to_lead(services, lead, MessagePurpose::FollowUp, text.clone()).await, text)
         }
         StepChannel::Email => {
-            let subject = render::message(services, lead, cadence, step.subject.as_ref().expect("validated: email steps have a subject"));
-            let text = render::message(services, lead, cadence, step.text.as_ref().expect("validated: email steps have text"));
+            let first = crate::app::compose::person_values(services, lead).first_name;
+            let subject = render::message(
+                services,
+                lead,
+                cadence,
+                step.subject.as_ref().expect("validated: email steps have a subject"),
+                first.as_deref(),
+            );
+            let text =
+                render::message(services, lead, cadence, step.text.as_ref().expect("validated: email steps have text"), first.as_deref());
             sent(send_email_to_lead(services, lead, EmailPurpose::FollowUp, subject.clone(), text, None).await, subject)
         }
         StepChannel::CallTask => {
@@ -312,12 +343,16 @@ fn task_wait_end(cadence: &Cadence, lead: &Lead, e: &Enrollment, i: usize, now: 
     let step = &cadence.steps[i];
     let planned = match step.wait {
         Some(w) => now + w,
-        None if i + 1 < cadence.steps.len() => cadence.planned_at(i + 1, lead.created_at, e.enrolled_at, Some(now)),
+        None if i + 1 < cadence.steps.len() => {
+            let shifted = Enrollment { last_step_at: Some(now), ..e.clone() };
+            cadence.planned_for(i + 1, lead.created_at, &shifted)
+        }
         None => now + Duration::hours(LAST_TASK_WAIT_HOURS),
     };
-    // On time, the wait ends as planned (the 7-day call and email go together); a task created
-    // late (deferred, or after downtime) still gets a few minutes before the cadence moves on.
-    let late = now > cadence.planned_at(i, lead.created_at, e.enrolled_at, e.last_step_at) + Duration::minutes(1);
+    // On time (deferrals included), the wait ends as planned (the 7-day call and email go
+    // together); a task created late (after downtime) still gets a few minutes before the
+    // cadence moves on.
+    let late = now > cadence.planned_for(i, lead.created_at, e) + Duration::minutes(1);
     if late {
         planned.max(now + Duration::minutes(MIN_TASK_WAIT_MINUTES))
     } else {
@@ -371,6 +406,13 @@ async fn defer(
     let saved = update(services, lead.id, |e| {
         if !current(e, p) {
             return false;
+        }
+        // Pushed past quiet hours, the later steps move with this one, so their spacing holds
+        // (two calls planned 15 minutes apart at 22:00 go at 08:00 and 08:15). Other waits (the
+        // cap, preferred times, business hours, pacing) do not drag the rest of the cadence.
+        let pushed = (until - cadence.planned_for(p.step, lead.created_at, e)).num_seconds();
+        if reason == DeferReason::QuietHours && pushed > 0 && cadence.steps[p.step].anchor != crate::domain::cadence::Anchor::Previous {
+            e.shift_seconds += pushed;
         }
         e.next_due = Some(until);
         true

@@ -2,7 +2,8 @@
 //! index, then look its keys up (Queries, never a scan), score each candidate pair, merge
 //! automatically above the high threshold (no contradicting identifier) and queue the pairs in
 //! between for review. Pairs a person called distinct (a rejected review, an unmerge) are
-//! skipped.
+//! skipped, and so are one person's leads that are apart on purpose (another service line, or
+//! an open lead after a closed one): an open lead is never merged into a closed one.
 
 use super::job::{StepReport, Window};
 use crate::app::merge::{merge, older_first, How, MergeFailure, MergeOutcome};
@@ -18,6 +19,12 @@ use tracing::warn;
 /// A lead that can take part in a merge.
 fn live(lead: &Lead) -> bool {
     lead.merged_into.is_none() && lead.erased_at.is_none()
+}
+
+/// Two leads of one person that are apart on purpose: one per service line, and a new
+/// inquiry after a closed lead opens a lead of its own. Neither is merged nor queued.
+fn apart_on_purpose(a: &Lead, b: &Lead) -> bool {
+    a.context.service_line != b.context.service_line || a.status.is_open() != b.status.is_open()
 }
 
 /// Runs the step over `window`.
@@ -79,6 +86,10 @@ pub async fn run(services: &Services, window: &Window) -> Result<StepReport, Sto
                 continue;
             }
             let pair = PairKey::new(lead.id, other.id);
+            if apart_on_purpose(lead, &other) {
+                report.add("kept_apart", 1);
+                continue;
+            }
             let other_facts = PersonFacts::of_lead(&other);
             if !blocking_keys(&other_facts).iter().any(|k| keys.contains(k)) {
                 // The other record changed since it was indexed; its own run re-indexes it.

@@ -13,7 +13,7 @@ use crate::domain::lead::PaymentRecord;
 use crate::domain::lifecycle::Cause;
 use crate::domain::text::Label;
 use crate::domain::touchpoint::{Touchpoint, TouchpointKind};
-use crate::domain::{Actor, ContactChannel, LeadEventKind, LeadId, LeadStatus, SourceChannel, TimelineKind};
+use crate::domain::{Actor, ContactChannel, LeadEventKind, LeadId, LeadStatus, SourceChannel, SourceDetail, TimelineKind};
 use crate::ports::{Claim, ProviderKey, TeamAlert};
 use std::collections::BTreeMap;
 use tracing::warn;
@@ -38,7 +38,7 @@ pub(crate) async fn capture_lead(
         idempotency_key: Some(format!("webhook:{}", seed(event, "capture"))),
     };
     match capture(services, request).await {
-        Ok(accepted) => Ok(Some(accepted.receipt.id)),
+        Ok(accepted) => Ok(Some(accepted.lead_id)),
         Err(IntakeError::Invalid(errors)) => {
             let fields: Vec<&str> = errors.iter().map(|e| e.field.as_str()).collect();
             warn!(?fields, "an integration's lead was refused by intake");
@@ -47,7 +47,6 @@ pub(crate) async fn capture_lead(
         Err(IntakeError::InProgress) => Err(ProcessError::Busy),
         Err(IntakeError::KeyReused) => Err(ProcessError::Step("idempotency key reused".into())),
         Err(IntakeError::Store(e)) => Err(e.into()),
-        Err(IntakeError::Queue(e)) => Err(e.into()),
         // Integrations are not screened (`capture` is the trusted path); kept for completeness.
         Err(IntakeError::Screened(_)) => Ok(None),
     }
@@ -97,13 +96,87 @@ async fn touch(services: &Services, event: &InboundEvent, lead_id: LeadId, tp: T
     Ok(())
 }
 
-/// A completed call: matched by the caller's number, or a new lead with source `phone_call`.
+/// The campaign tags a call came with: attribution credits its source and keywords, not
+/// "phone".
+fn call_detail(call: &CallCompleted) -> SourceDetail {
+    let label = |v: &Option<String>| v.as_deref().and_then(|s| Label::parse(s, 200).ok());
+    SourceDetail {
+        utm_source: label(&call.tracking_source),
+        utm_medium: label(&call.medium),
+        utm_campaign: label(&call.campaign),
+        utm_term: label(&call.keywords),
+        gclid: label(&call.gclid),
+        landing_page: call.landing_page.as_deref().and_then(|p| Label::parse(p, 1000).ok()),
+        ..SourceDetail::default()
+    }
+}
+
+/// The caller's name and state as intake fields, when they are usable as such (a caller-ID
+/// name that is not a person's name, a state that is not a code, are left out rather than
+/// failing the capture).
+fn caller_fields(call: &CallCompleted) -> BTreeMap<String, String> {
+    let mut out = BTreeMap::new();
+    if let Some(name) = call.caller_name.as_deref().filter(|n| crate::domain::text::PersonName::parse(n).is_ok()) {
+        out.insert("name".to_string(), name.to_string());
+    }
+    if let Some(state) =
+        call.caller_state.as_deref().map(str::trim).filter(|s| (2..=3).contains(&s.len()) && s.chars().all(|c| c.is_ascii_alphabetic()))
+    {
+        out.insert("state".to_string(), state.to_ascii_uppercase());
+    }
+    out
+}
+
+/// A completed call: matched by the caller's number, or a new lead with source `phone_call`,
+/// its name, state, source, keywords and campaign from the phone system.
 pub(super) async fn call(services: &Services, event: &InboundEvent, call: &CallCompleted) -> Result<String, ProcessError> {
     let found = find_lead(services, &MatchHints { phone: Some(call.caller.clone()), ..Default::default() }).await?;
+    let detail = call_detail(call);
     let (lead_id, how) = match found {
-        Some((lead, _)) => (lead.id, "matched"),
+        Some((lead, _)) => {
+            // A signed phone system (not an anonymous caller) may fill what the lead lacks.
+            let (name, state) = (caller_fields(call).remove("name"), caller_fields(call).remove("state"));
+            if name.is_some() || state.is_some() {
+                update_lead(services, lead.id, |l| {
+                    let mut changed = false;
+                    if l.contact.first_name.is_none() && l.contact.last_name.is_none() {
+                        if let Some(n) = &name {
+                            let (first, last) = match n.rsplit_once(' ') {
+                                Some((f, l)) => (f, Some(l)),
+                                None => (n.as_str(), None),
+                            };
+                            l.contact.first_name = crate::domain::text::PersonName::parse(first).ok();
+                            l.contact.last_name = last.and_then(|x| crate::domain::text::PersonName::parse(x).ok());
+                            changed = true;
+                        }
+                    }
+                    if l.context.location.state.is_none() {
+                        if let Some(s) = &state {
+                            l.context.location.state = Label::parse(s, 3).ok();
+                            changed = true;
+                        }
+                    }
+                    changed
+                })
+                .await?;
+            }
+            (lead.id, "matched")
+        }
         None => {
-            let fields = BTreeMap::from([("phone".to_string(), call.caller.as_e164().to_string())]);
+            let mut fields = caller_fields(call);
+            fields.insert("phone".to_string(), call.caller.as_e164().to_string());
+            for (field, value) in [
+                ("utm_source", &detail.utm_source),
+                ("utm_medium", &detail.utm_medium),
+                ("utm_campaign", &detail.utm_campaign),
+                ("utm_term", &detail.utm_term),
+                ("gclid", &detail.gclid),
+                ("landing_page", &detail.landing_page),
+            ] {
+                if let Some(v) = value {
+                    fields.insert(field.to_string(), v.as_str().to_string());
+                }
+            }
             match capture_lead(services, event, fields, SourceChannel::PhoneCall).await? {
                 Some(id) => (id, "created"),
                 None => return Ok("unmatched".into()),
@@ -117,9 +190,12 @@ pub(super) async fn call(services: &Services, event: &InboundEvent, call: &CallC
         duration_seconds: call.duration_seconds,
         recording_url: call.recording_url.clone(),
         tracking_source: call.tracking_source.clone(),
+        keywords: call.keywords.clone(),
     };
     record(services, lead_id, event, "call", integration(event.provider), logged).await?;
-    touch(services, event, lead_id, touchpoint(event, TouchpointKind::Call, SourceChannel::PhoneCall, None)).await?;
+    let mut tp = touchpoint(event, TouchpointKind::Call, SourceChannel::PhoneCall, None);
+    tp.detail = detail;
+    touch(services, event, lead_id, tp).await?;
     if call.answered {
         if let Some(lead) = services.leads.get(lead_id).await? {
             if matches!(lead.status, LeadStatus::New | LeadStatus::Unresponsive) {
@@ -188,7 +264,9 @@ pub(super) async fn email(services: &Services, event: &InboundEvent, email: &Ema
 /// An appointment event moves the status; a no-show starts the configured re-engagement.
 pub(super) async fn appointment(services: &Services, event: &InboundEvent, a: &AppointmentEvent) -> Result<String, ProcessError> {
     let key = ProviderKey::new(event.provider, "appointment", &a.appointment_id);
-    let hints = MatchHints { lead_id: a.lead_id, provider_keys: vec![key.clone()], phone: a.phone.clone(), email: a.email.clone() };
+    let referenced = a.reference.as_deref().and_then(|r| crate::app::references::lead_of(services, crate::app::references::BOOKING, r));
+    let hints =
+        MatchHints { lead_id: a.lead_id.or(referenced), provider_keys: vec![key.clone()], phone: a.phone.clone(), email: a.email.clone() };
     let (lead_id, how) = match find_lead(services, &hints).await? {
         Some((lead, _)) => (lead.id, "matched"),
         None if a.kind == AppointmentEventKind::Booked => {
@@ -217,6 +295,9 @@ pub(super) async fn appointment(services: &Services, event: &InboundEvent, a: &A
         starts_at: a.starts_at,
     };
     record(services, lead_id, event, "appointment", integration(event.provider), entry).await?;
+    // Reminders follow the appointment: scheduled at a booking, moved with it, stopped when it
+    // is cancelled, missed or attended.
+    crate::app::reminders::on_appointment(services, lead_id, a).await?;
     // The person books, moves and cancels; the practice marks no-shows and visits.
     let (to, actor) = match a.kind {
         AppointmentEventKind::Booked | AppointmentEventKind::Rescheduled => (LeadStatus::Booked, Actor::Lead),
@@ -251,8 +332,9 @@ pub(super) async fn appointment(services: &Services, event: &InboundEvent, a: &A
 /// A payment converts the lead and adds to its revenue (once per payment id).
 pub(super) async fn payment(services: &Services, event: &InboundEvent, p: &PaymentSucceeded) -> Result<String, ProcessError> {
     let customer = p.customer_id.as_ref().map(|c| ProviderKey::new(event.provider, "customer", c));
+    let referenced = p.reference.as_deref().and_then(|r| crate::app::references::lead_of(services, crate::app::references::PAYMENT, r));
     let hints = MatchHints {
-        lead_id: p.lead_id,
+        lead_id: p.lead_id.or(referenced),
         provider_keys: customer.iter().cloned().collect(),
         phone: p.phone.clone(),
         email: p.email.clone(),

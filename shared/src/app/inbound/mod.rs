@@ -5,6 +5,7 @@
 //! alerts), so a redelivered job or webhook changes nothing the second time.
 
 mod events;
+mod reminder_reply;
 mod sms;
 
 use super::Services;
@@ -63,6 +64,10 @@ pub enum ProcessError {
     Step(String),
     #[error("another copy is handling this event")]
     Busy,
+    /// A reply waits for the sender's throughput (`app::pacing`): the job goes back to the queue
+    /// for `until` and runs again then (every step before the reply is idempotent).
+    #[error("the reply waits for the sender until {until}")]
+    Paced { until: chrono::DateTime<chrono::Utc> },
 }
 
 /// Handles one job; returns the outcome recorded on the event.

@@ -1,8 +1,11 @@
-//! Inbound texts: STOP-family keywords revoke SMS consent at once (suppression for the number,
-//! consent revoked on every lead holding it, open leads opted out) and get exactly one
-//! confirmation; START re-subscribes with a new consent record (evidence: the keyword); HELP
-//! gets the program's answer; anything else is a reply: a touchpoint on the lead, a
-//! `lead.replied` event (cadences stop) and an alert to the assignee.
+//! Inbound texts: STOP-family keywords and plain-language opt-outs ("please stop texting me",
+//! "no me escriban más") revoke SMS consent at once (suppression for the number, consent revoked
+//! on every lead holding it, open leads opted out) and get exactly one confirmation per
+//! revocation (a second STOP while opted out gets nothing); START re-subscribes with a new
+//! consent record (evidence: the keyword), and so does "Yes" only when the last text asked for
+//! it; HELP gets the program's answer; appointment reminder answers ("C", "R") confirm or ask to
+//! reschedule; anything else is a reply: a touchpoint on the lead, a `lead.replied` event
+//! (cadences stop) and an alert to the assignee.
 
 use super::events::{alert_team, capture_lead};
 use super::{announce, integration, record, seed, ProcessError};
@@ -25,9 +28,45 @@ pub(super) async fn handle(services: &Services, event: &InboundEvent, sms: &Inbo
     match classify(&sms.body) {
         Some(Keyword::Stop) => stop(services, event, sms).await,
         Some(Keyword::Start) => start(services, event, sms).await,
+        Some(Keyword::Affirmative) if last_text_asked_for_yes(services, sms).await? => start(services, event, sms).await,
         Some(Keyword::Help) => help(services, event, sms).await,
-        None => reply(services, event, sms).await,
+        Some(Keyword::Affirmative) | None => match super::reminder_reply::answer(services, event, sms).await? {
+            Some(outcome) => Ok(outcome),
+            None => reply(services, event, sms).await,
+        },
     }
+}
+
+/// Whether the last text sent to the number asked the person to answer "Yes" to receive texts
+/// again (only then is "Yes" a re-subscription; otherwise it answers whatever the team asked).
+async fn last_text_asked_for_yes(services: &Services, sms: &InboundSms) -> Result<bool, ProcessError> {
+    let mut last: Option<(chrono::DateTime<chrono::Utc>, String)> = None;
+    for lead in all_by_phone(services, &sms.from).await? {
+        let mut after = None;
+        loop {
+            let page = services.timeline.list(lead.id, after, 500).await?;
+            for e in page.items {
+                let text = match e.kind {
+                    TimelineKind::MessageSent { channel: ContactChannel::Sms, text, .. } => Some(text),
+                    TimelineKind::AcknowledgementSent { channel: ContactChannel::Sms, text, .. } => Some(text),
+                    TimelineKind::CadenceStep {
+                        channel: crate::domain::cadence::StepChannel::Sms,
+                        outcome: crate::domain::cadence::StepOutcome::Sent { text: Some(text), .. },
+                        ..
+                    } => Some(text),
+                    _ => None,
+                };
+                if let Some(text) = text.filter(|_| last.as_ref().is_none_or(|(at, _)| e.at >= *at)) {
+                    last = Some((e.at, text));
+                }
+            }
+            match page.next {
+                Some(n) => after = Some(n),
+                None => break,
+            }
+        }
+    }
+    Ok(last.is_some_and(|(_, text)| crate::domain::keywords::asks_for_yes(&text)))
 }
 
 fn received(event: &InboundEvent, sms: &InboundSms) -> TimelineKind {
@@ -54,6 +93,9 @@ fn lifecycle_step(r: Result<crate::app::lifecycle::TransitionOutcome, Transition
 
 async fn stop(services: &Services, event: &InboundEvent, sms: &InboundSms) -> Result<String, ProcessError> {
     let at = event.occurred_at;
+    // Whether the number had opted out already, decided once per inbound message (a retry after
+    // the suppression below must not take its own STOP for an earlier one).
+    let repeat = repeat_revocation(services, event, sms).await?;
     // The number first: from this moment the gate blocks every text to it, whatever lead.
     services.suppressions.suppress(ContactChannel::Sms, sms.from.as_e164(), "stop_keyword", at).await?;
     let leads = all_by_phone(services, &sms.from).await?;
@@ -85,16 +127,45 @@ async fn stop(services: &Services, event: &InboundEvent, sms: &InboundSms) -> Re
         announce(services, lead.id, event, LeadEventKind::OptedOut).await?;
     }
     let lead_id = leads.first().map(|l| l.id);
+    if repeat {
+        // One confirmation per revocation: this number was told already.
+        if let Some(id) = lead_id {
+            let kind = TimelineKind::MessageNotSent {
+                channel: ContactChannel::Sms,
+                purpose: MessagePurpose::OptOutConfirmation.as_str().into(),
+                reason: crate::domain::timeline::SkipReason::AlreadyOptedOut,
+            };
+            record(services, id, event, "opt_out_confirmation", integration(event.provider), kind).await?;
+        }
+        return Ok(format!("stop:{}:blocked_already_opted_out", leads.len()));
+    }
     let text = services.config.sms_keywords.render(&services.config.sms_keywords.stop_confirmation, &services.config.organization.name);
     let delivery = keyword_reply_once(services, event, sms, lead_id, MessagePurpose::OptOutConfirmation, text).await?;
     Ok(format!("stop:{}:{}", leads.len(), delivery))
+}
+
+/// Whether the number was on the opt-out list before this STOP, decided at its first handling
+/// and kept in a once-only marker so a redelivery decides the same.
+async fn repeat_revocation(services: &Services, event: &InboundEvent, sms: &InboundSms) -> Result<bool, ProcessError> {
+    let owner = LeadId::derived(format!("sms-number:{}", sms.from.as_e164()).as_bytes());
+    let action = format!("stop_decision:{}", seed(event, "stop"));
+    match services.once.claim(owner, &action, services.clock.now(), chrono::Duration::seconds(60)).await? {
+        Claim::Done { outcome } => Ok(outcome == "repeat"),
+        Claim::Held => Err(ProcessError::Busy),
+        Claim::Acquired => {
+            let already = services.suppressions.is_suppressed(ContactChannel::Sms, sms.from.as_e164()).await?;
+            let decision = if already { "repeat" } else { "first" };
+            services.once.finish(owner, &action, decision, services.clock.now()).await?;
+            Ok(already)
+        }
+    }
 }
 
 async fn start(services: &Services, event: &InboundEvent, sms: &InboundSms) -> Result<String, ProcessError> {
     let at = event.occurred_at;
     services.suppressions.lift(ContactChannel::Sms, sms.from.as_e164()).await?;
     let leads = all_by_phone(services, &sms.from).await?;
-    let text_ref = match services.config.consent_text(None, ContactChannel::Sms) {
+    let text_ref = match services.config.consent_text(None, ContactChannel::Sms, None) {
         ConsentTextLookup::Found { version, sha256 } => Some((version, sha256)),
         _ => None,
     };
@@ -110,7 +181,7 @@ async fn start(services: &Services, event: &InboundEvent, sms: &InboundSms) -> R
                     text_version: version.clone(),
                     text_sha256: sha256.clone(),
                     at,
-                    evidence: ConsentEvidence { captured_via: "keyword".into(), page: None, ip: None, user_agent: None },
+                    evidence: ConsentEvidence { captured_via: "keyword".into(), ..Default::default() },
                     revoked_at: None,
                     revoked_via: None,
                 });
@@ -198,6 +269,10 @@ async fn keyword_reply_once(
     }
     let result = send_keyword_reply(services, &sms.from, lead_id, purpose, text.clone()).await;
     let (outcome, entry) = match result {
+        Ok(Delivery::Paced { until, .. }) => {
+            let _ = services.once.abandon(owner, &action).await;
+            return Err(ProcessError::Paced { until });
+        }
         Ok(Delivery::Sent(sent)) => (
             "sent".to_string(),
             TimelineKind::MessageSent {

@@ -24,6 +24,9 @@ use serde::{Deserialize, Serialize};
 use std::borrow::Cow;
 use std::collections::BTreeMap;
 
+/// The actor of the site's joined page views and key events (`app::visits`).
+pub const SITE_ACTOR: &str = "site";
+
 /// Counters of one row: name -> value.
 pub type Counters = BTreeMap<String, i64>;
 
@@ -205,12 +208,15 @@ pub fn retagged(timeline: &[TimelineEntry]) -> (Option<&Label>, Option<&Label>) 
 
 /// Touchpoints that earn attribution credit, in timeline order. Email opens (passive, and
 /// inflated by mail privacy proxies) and appointment requests (the booking itself, not what
-/// led to it) earn none. The capture touchpoint carries the tags staff corrected, if any
-/// ([`retagged`]): the timeline keeps what arrived, attribution uses the correction.
+/// led to it) earn none, nor do the site's page views and key events joined from its beacons
+/// (engagement within a visit whose source the journey's touches already carry). The capture
+/// touchpoint carries the tags staff corrected, if any ([`retagged`]): the timeline keeps what
+/// arrived, attribution uses the correction.
 pub fn marketing_touchpoints(timeline: &[TimelineEntry]) -> Vec<Cow<'_, Touchpoint>> {
     let (source, campaign) = retagged(timeline);
     timeline
         .iter()
+        .filter(|e| !matches!(&e.actor, crate::domain::Actor::System(s) if s == SITE_ACTOR))
         .filter_map(|e| match &e.kind {
             TimelineKind::LeadCaptured { touchpoint, .. } if source.is_some() || campaign.is_some() => {
                 let mut t = touchpoint.clone();
@@ -223,7 +229,7 @@ pub fn marketing_touchpoints(timeline: &[TimelineEntry]) -> Vec<Cow<'_, Touchpoi
                 Some(Cow::Owned(t))
             }
             TimelineKind::LeadCaptured { touchpoint, .. }
-            | TimelineKind::RepeatInquiry { touchpoint }
+            | TimelineKind::RepeatInquiry { touchpoint, .. }
             | TimelineKind::TouchpointRecorded { touchpoint } => Some(Cow::Borrowed(touchpoint)),
             _ => None,
         })
@@ -278,7 +284,9 @@ pub fn contribution(lead: &Lead, timeline: &[TimelineEntry], settings: &Analytic
     if was_reached(lead, timeline) {
         set(c::REACHED, 1);
     }
-    for (stage, name) in [(Stage::Qualified, c::QUALIFIED), (Stage::Booked, c::BOOKED), (Stage::Showed, c::SHOWED)] {
+    for (stage, name) in
+        [(Stage::Qualified, c::QUALIFIED), (Stage::Booked, c::BOOKED), (Stage::Showed, c::SHOWED), (Stage::NoShow, c::NO_SHOW)]
+    {
         if first_reached(lead, timeline, |s| stage.reached_by(s)).is_some() {
             set(name, 1);
         }
@@ -293,6 +301,11 @@ pub fn contribution(lead: &Lead, timeline: &[TimelineEntry], settings: &Analytic
     if !payments.is_empty() {
         set(c::REVENUE, payments.iter().sum());
         set(c::CUSTOMERS, 1);
+    }
+    if let Some(j) = &lead.source.journey {
+        set(c::JOURNEYS, 1);
+        set(c::VISITS, i64::from(j.visits));
+        set(c::FIRST_VISIT_SECS, j.lead_time(lead.created_at).num_seconds());
     }
     let funnel = Some(FunnelPart { day, dims: dims.clone(), counters: k });
 

@@ -15,6 +15,8 @@ pub const REACHED: &str = "reached";
 pub const QUALIFIED: &str = "qualified";
 pub const BOOKED: &str = "booked";
 pub const SHOWED: &str = "showed";
+/// Leads that missed an appointment (a `no_show` from the scheduler or staff).
+pub const NO_SHOW: &str = "no_show";
 pub const CONVERTED: &str = "converted";
 /// Leads given a first-contact deadline, met by the first attempt, missed by it.
 pub const SLA_DUE: &str = "sla_due";
@@ -24,6 +26,12 @@ pub const SLA_MISSED: &str = "sla_missed";
 pub const REVENUE: &str = "revenue";
 /// Leads with at least one payment.
 pub const CUSTOMERS: &str = "customers";
+/// Leads whose site journey is known (the site snippet's first-party cookie came with the
+/// form), the site visits they made up to the inquiry, and the seconds from their first visit
+/// to the inquiry.
+pub const JOURNEYS: &str = "journeys";
+pub const VISITS: &str = "visits";
+pub const FIRST_VISIT_SECS: &str = "fv_secs";
 
 /// Acknowledgement histogram bucket.
 pub fn ack_bucket(i: usize) -> String {

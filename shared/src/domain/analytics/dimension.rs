@@ -138,6 +138,9 @@ pub fn source_of(kind: TouchpointKind, channel: SourceChannel, detail: &SourceDe
     if detail.msclkid.is_some() {
         return "bing".into();
     }
+    if detail.ttclid.is_some() {
+        return "tiktok".into();
+    }
     if let Some(host) = detail.referrer.as_ref().and_then(|r| referrer_host(r.as_str())) {
         return clean_value(&host);
     }
@@ -185,6 +188,7 @@ mod tests {
         assert_eq!(source_of(form, web, &tagged), "facebook");
         assert_eq!(source_of(form, web, &SourceDetail { gclid: label("Cj0"), ..Default::default() }), "google");
         assert_eq!(source_of(form, web, &SourceDetail { msclkid: label("m"), ..Default::default() }), "bing");
+        assert_eq!(source_of(form, web, &SourceDetail { ttclid: label("t"), ..Default::default() }), "tiktok");
         let referred = SourceDetail { referrer: label("https://www.Yelp.com/biz/harbor?x=1"), ..Default::default() };
         assert_eq!(source_of(form, web, &referred), "yelp.com");
         assert_eq!(source_of(form, web, &SourceDetail::default()), "direct");

@@ -38,7 +38,12 @@ pub struct KpiRow {
     pub booked: i64,
     pub booking_rate_from_qualified: Option<f64>,
     pub showed: i64,
+    /// Showed of booked.
     pub show_rate: Option<f64>,
+    /// Leads that missed an appointment (one that missed and later came counts in both).
+    pub no_show: i64,
+    /// No-shows of booked.
+    pub no_show_rate: Option<f64>,
     pub converted: i64,
     pub conversion_rate: Option<f64>,
     pub sla_due: i64,
@@ -51,6 +56,13 @@ pub struct KpiRow {
     pub spend_minor: Option<i64>,
     pub cost_per_lead_minor: Option<i64>,
     pub cost_per_acquisition_minor: Option<i64>,
+    /// Leads whose site journey is known (sent by the site snippet with the form).
+    pub journeys: i64,
+    /// Average site visits up to the inquiry, the inquiring visit included (1: they inquired
+    /// on their first visit), over the leads with a known journey.
+    pub visits_before_inquiry_avg: Option<f64>,
+    /// Average days from the first site visit to the inquiry, over the same leads.
+    pub days_first_visit_to_inquiry_avg: Option<f64>,
 }
 
 /// `num / den` rounded to four places.
@@ -58,9 +70,9 @@ pub fn rate(num: i64, den: i64) -> Option<f64> {
     (den > 0).then(|| ((num as f64 / den as f64) * 10_000.0).round() / 10_000.0)
 }
 
-/// Seconds rounded to one place.
-fn seconds(s: f64) -> f64 {
-    (s * 10.0).round() / 10.0
+/// Rounded to one place (seconds, visits, days).
+fn tenths(v: f64) -> f64 {
+    (v * 10.0).round() / 10.0
 }
 
 /// `num / den` in whole minor units, half up.
@@ -88,10 +100,11 @@ pub fn kpi_row(period: String, key: String, k: &Counters, spend: Option<i64>) ->
     let qualified = get(k, c::QUALIFIED);
     let booked = get(k, c::BOOKED);
     let converted = get(k, c::CONVERTED);
+    let journeys = get(k, c::JOURNEYS);
     let ack_h = hist(k, c::ack_bucket);
     let fc_h = hist(k, c::first_contact_bucket);
-    let avg = |ms: i64, n: i64| (n > 0).then(|| seconds(ms as f64 / n as f64 / 1000.0));
-    let pct = |h: &[i64], p: f64| histogram::percentile(h, p).map(seconds);
+    let avg = |ms: i64, n: i64| (n > 0).then(|| tenths(ms as f64 / n as f64 / 1000.0));
+    let pct = |h: &[i64], p: f64| histogram::percentile(h, p).map(tenths);
     KpiRow {
         period,
         key,
@@ -112,6 +125,8 @@ pub fn kpi_row(period: String, key: String, k: &Counters, spend: Option<i64>) ->
         booking_rate_from_qualified: rate(booked, qualified),
         showed: get(k, c::SHOWED),
         show_rate: rate(get(k, c::SHOWED), booked),
+        no_show: get(k, c::NO_SHOW),
+        no_show_rate: rate(get(k, c::NO_SHOW), booked),
         converted,
         conversion_rate: rate(converted, leads),
         sla_due: get(k, c::SLA_DUE),
@@ -124,6 +139,9 @@ pub fn kpi_row(period: String, key: String, k: &Counters, spend: Option<i64>) ->
         spend_minor: spend,
         cost_per_lead_minor: spend.and_then(|s| per(s, leads)),
         cost_per_acquisition_minor: spend.and_then(|s| per(s, converted)),
+        journeys,
+        visits_before_inquiry_avg: (journeys > 0).then(|| tenths(get(k, c::VISITS) as f64 / journeys as f64)),
+        days_first_visit_to_inquiry_avg: (journeys > 0).then(|| tenths(get(k, c::FIRST_VISIT_SECS) as f64 / journeys as f64 / 86_400.0)),
     }
 }
 
@@ -176,6 +194,7 @@ mod tests {
             ("qualified", 6),
             ("booked", 3),
             ("showed", 2),
+            ("no_show", 1),
             ("converted", 2),
             ("sla_due", 5),
             ("sla_met", 4),
@@ -195,11 +214,17 @@ mod tests {
         assert_eq!(r.qualification_rate, Some(0.6));
         assert_eq!(r.booking_rate_from_qualified, Some(0.5));
         assert_eq!(r.show_rate, Some(0.6667));
+        assert_eq!((r.no_show, r.no_show_rate), (1, Some(0.3333)));
         assert_eq!(r.conversion_rate, Some(0.2));
         assert_eq!(r.sla_compliance, Some(0.8));
         assert_eq!(r.lifetime_value_minor, Some(75_000));
         assert_eq!(r.cost_per_lead_minor, Some(4_500));
         assert_eq!(r.cost_per_acquisition_minor, Some(22_500));
+        assert_eq!((r.journeys, r.visits_before_inquiry_avg), (0, None));
+        // 4 journeys: 1 + 2 + 3 + 6 visits, 0, 1.5, 3 and 10 days from the first visit.
+        counters.extend(k(&[("journeys", 4), ("visits", 12), ("fv_secs", (14 * 86_400) + 43_200)]));
+        let r = kpi_row("2026-03".into(), "google".into(), &counters, None);
+        assert_eq!((r.journeys, r.visits_before_inquiry_avg, r.days_first_visit_to_inquiry_avg), (4, Some(3.0), Some(3.6)));
         // Nothing to divide by: no number at all.
         counters.clear();
         let empty = kpi_row("2026-03".into(), "tiktok".into(), &counters, None);

@@ -46,19 +46,23 @@ pub enum Stage {
     Qualified,
     Booked,
     Showed,
+    /// Missed an appointment (not a step of the funnel: the other side of showing up).
+    NoShow,
     Converted,
 }
 
 impl Stage {
-    pub const ALL: [Stage; 4] = [Stage::Qualified, Stage::Booked, Stage::Showed, Stage::Converted];
+    pub const ALL: [Stage; 5] = [Stage::Qualified, Stage::Booked, Stage::Showed, Stage::NoShow, Stage::Converted];
 
     /// Whether having had `status` means this stage was reached: qualified by anything past
-    /// contact, booked by any appointment outcome, showed by a visit, converted by conversion.
+    /// contact, booked by any appointment outcome, showed by a visit, a no-show by a missed
+    /// appointment, converted by conversion.
     pub fn reached_by(self, status: LeadStatus) -> bool {
         match self {
             Stage::Qualified => Milestone::Qualified.reached_by(status),
             Stage::Booked => Milestone::Booked.reached_by(status) || status == LeadStatus::Showed,
             Stage::Showed => status == LeadStatus::Showed,
+            Stage::NoShow => status == LeadStatus::NoShow,
             Stage::Converted => status == LeadStatus::Converted,
         }
     }
@@ -79,6 +83,8 @@ mod tests {
             }
         }
         assert!(!Stage::Qualified.reached_by(LeadStatus::Contacted));
+        assert!(Stage::NoShow.reached_by(LeadStatus::NoShow) && Stage::Booked.reached_by(LeadStatus::NoShow));
+        assert!(!Stage::NoShow.reached_by(LeadStatus::Showed));
         assert!(Milestone::Booked.reached_by(LeadStatus::NoShow));
         assert_eq!(Milestone::parse("booked"), Some(Milestone::Booked));
     }

@@ -31,6 +31,10 @@ impl EnrollmentState {
     }
 }
 
+fn is_zero(n: &i64) -> bool {
+    *n == 0
+}
+
 /// A lead's enrollment.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Enrollment {
@@ -56,6 +60,11 @@ pub struct Enrollment {
     /// Why it stopped or who paused it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
+    /// How far steps were pushed back past quiet hours, in seconds: the later steps move by as
+    /// much, so their spacing holds (two calls planned 15 minutes apart at 22:00 go at 08:00
+    /// and 08:15, not 10 minutes apart).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub shift_seconds: i64,
     pub updated_at: DateTime<Utc>,
     /// Starts at 1; every save stores `version + 1` of what was read.
     pub version: u64,
@@ -75,6 +84,7 @@ impl Enrollment {
             enrolled_at: now,
             last_step_at: None,
             reason: None,
+            shift_seconds: 0,
             updated_at: now,
             version: 1,
         }

@@ -99,17 +99,22 @@ pub enum Condition {
     OnlyIfLastCallUnanswered,
     /// Skip when the person has replied since capture.
     OnlyIfNoReply,
+    /// Skip unless a call to the person was actually attempted (recorded by a team member):
+    /// for texts that say "we tried to call you".
+    OnlyAfterCallAttempt,
     /// Wait for the practice's business hours (the team is in).
     BusinessHoursOnly,
 }
 
 impl Condition {
-    pub const ALL: [Condition; 3] = [Condition::OnlyIfLastCallUnanswered, Condition::OnlyIfNoReply, Condition::BusinessHoursOnly];
+    pub const ALL: [Condition; 4] =
+        [Condition::OnlyIfLastCallUnanswered, Condition::OnlyIfNoReply, Condition::OnlyAfterCallAttempt, Condition::BusinessHoursOnly];
 
     pub fn as_str(self) -> &'static str {
         match self {
             Condition::OnlyIfLastCallUnanswered => "only_if_last_call_unanswered",
             Condition::OnlyIfNoReply => "only_if_no_reply",
+            Condition::OnlyAfterCallAttempt => "only_after_call_attempt",
             Condition::BusinessHoursOnly => "business_hours_only",
         }
     }
@@ -232,6 +237,16 @@ impl Cadence {
                 };
                 prev + step.after
             }
+        }
+    }
+
+    /// When step `i` is planned for enrollment `e`: its plan, moved by the enrollment's shift
+    /// (deferrals so far) unless it counts from the previous step (which already moved).
+    pub fn planned_for(&self, i: usize, captured: DateTime<Utc>, e: &Enrollment) -> DateTime<Utc> {
+        let plan = self.planned_at(i, captured, e.enrolled_at, e.last_step_at);
+        match self.steps[i].anchor {
+            Anchor::Previous => plan,
+            Anchor::Capture | Anchor::Enrollment => plan + Duration::seconds(e.shift_seconds),
         }
     }
 

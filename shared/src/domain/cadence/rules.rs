@@ -107,6 +107,12 @@ pub enum DeferReason {
     DailyCap,
     PreferredTimes,
     BusinessHours,
+    /// The sender's throughput is taken by higher lanes or earlier texts (`domain::pacing`).
+    Paced,
+    /// The provider throttled: every text cools down.
+    ProviderThrottled,
+    /// The spend circuit breaker is open: automated follow-ups wait for the next hour.
+    SpendPaused,
 }
 
 impl DeferReason {
@@ -116,6 +122,9 @@ impl DeferReason {
             DeferReason::DailyCap => "daily_cap",
             DeferReason::PreferredTimes => "preferred_times",
             DeferReason::BusinessHours => "business_hours",
+            DeferReason::Paced => "paced",
+            DeferReason::ProviderThrottled => "provider_throttled",
+            DeferReason::SpendPaused => "spend_paused",
         }
     }
 }
@@ -171,10 +180,14 @@ impl ContactRules {
                     }
                 }
             }
-            let open = window.next_open(t, zone);
-            if open > t {
-                t = open;
-                moved = moved.or(Some(DeferReason::QuietHours));
+            // Every zone the person may be in (an area code spanning zones): the window must be
+            // open in all of them, the strictest combination.
+            for z in std::iter::once(zone).chain(check.zone.also.iter().copied()) {
+                let open = window.next_open(t, z);
+                if open > t {
+                    t = open;
+                    moved = moved.or(Some(DeferReason::QuietHours));
+                }
             }
             if let Some(p) = check.preferred.filter(|_| self.honor_preferred_times) {
                 let next = p.next_open(t, zone);
@@ -213,7 +226,7 @@ mod tests {
     use crate::domain::geo::ZoneSource;
 
     fn zone(tz: Tz, state: Option<&'static str>) -> LocalZone {
-        LocalZone { zone: tz, source: ZoneSource::State, state }
+        LocalZone::single(tz, ZoneSource::State, state)
     }
 
     fn local(tz: Tz, d: u32, h: u32, m: u32) -> DateTime<Utc> {
@@ -276,6 +289,28 @@ mod tests {
         let later = [local(ny, 2, 20, 30), local(ny, 2, 20, 40), local(ny, 2, 20, 50)];
         // (Sent elsewhere at 20:30+ local) free at 20:30 the next day, after the window: 08:00 the day after.
         assert_eq!(r.next_allowed(local(ny, 3, 19, 0), check(fl, &later)), Allowed::At(local(ny, 4, 8, 0), DeferReason::DailyCap));
+    }
+
+    #[test]
+    fn a_number_spanning_zones_gets_the_strictest_window() {
+        let ny = chrono_tz::America::New_York;
+        let chicago = chrono_tz::America::Chicago;
+        let r = florida();
+        static ALSO: [Tz; 1] = [chrono_tz::America::Chicago];
+        // An 850 number with no address: Florida, Eastern and Central.
+        let panhandle = LocalZone { zone: ny, source: ZoneSource::AreaCode, state: Some("FL"), also: &ALSO };
+        // 08:30 Eastern is 07:30 Central: wait for 08:00 Central (09:00 Eastern).
+        assert_eq!(
+            r.next_allowed(local(ny, 3, 8, 30), check(panhandle, &[])),
+            Allowed::At(local(chicago, 3, 8, 0), DeferReason::QuietHours)
+        );
+        // 19:30 Eastern is the last half hour in Eastern: fine in both.
+        assert_eq!(r.next_allowed(local(ny, 3, 19, 30), check(panhandle, &[])), Allowed::Now);
+        // 20:15 Eastern is closed in Eastern although Central is open.
+        assert_eq!(
+            r.next_allowed(local(ny, 3, 20, 15), check(panhandle, &[])),
+            Allowed::At(local(chicago, 4, 8, 0), DeferReason::QuietHours)
+        );
     }
 
     #[test]

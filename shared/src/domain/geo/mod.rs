@@ -4,7 +4,8 @@
 //!
 //! * `zip3.csv`: ZIP code prefix ranges to state, with the zone where a state is split;
 //! * `states.csv`: state to the zone covering most of it;
-//! * `area_codes.csv`: NANP area code to the zone of most of its numbers.
+//! * `area_codes.csv`: NANP area code to its state, the zone of most of its numbers and the
+//!   other zones it spans (a number there gets the strictest window of all of them).
 //!
 //! They are compiled in (`include_str!`) and parsed once; a unit test checks every line.
 
@@ -47,13 +48,37 @@ pub struct LocalZone {
     pub source: ZoneSource,
     /// The US state it implies, when known (for state rules such as Florida's).
     pub state: Option<&'static str>,
+    /// Other zones the person may be in (an area code that spans zones): quiet hours hold in
+    /// every one of them.
+    pub also: &'static [Tz],
+}
+
+impl LocalZone {
+    /// A zone known for certain (a ZIP code, a state, the practice).
+    pub fn single(zone: Tz, source: ZoneSource, state: Option<&'static str>) -> Self {
+        LocalZone { zone, source, state, also: &[] }
+    }
+
+    /// Every zone the person may be in, the main one first.
+    pub fn zones(&self) -> impl Iterator<Item = Tz> + '_ {
+        std::iter::once(self.zone).chain(self.also.iter().copied())
+    }
+}
+
+/// What an area code says about the person.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AreaCode {
+    /// The US state it serves (`None` for Canada and the other NANP countries).
+    pub state: Option<&'static str>,
+    pub zone: Tz,
+    pub also: &'static [Tz],
 }
 
 struct Tables {
     /// ZIP3 prefix (0..=999) -> (state, zone).
     zip3: HashMap<u16, (&'static str, Tz)>,
     states: HashMap<&'static str, Tz>,
-    area_codes: HashMap<u16, Tz>,
+    area_codes: HashMap<u16, AreaCode>,
 }
 
 /// Data lines of a CSV file: no comments, no header, no blank lines.
@@ -84,7 +109,13 @@ fn tables() -> &'static Tables {
                 zip3.insert(p, (state, zone));
             }
         }
-        let area_codes = rows(AREA_CODES).map(|r| (r[0].parse().expect("area code"), tz(r[2]))).collect();
+        let area_codes = rows(AREA_CODES)
+            .map(|r| {
+                let state = Some(r[2]).filter(|s| !s.is_empty());
+                let also: Vec<Tz> = r.get(4).map(|z| z.split(';').filter(|z| !z.is_empty()).map(tz).collect()).unwrap_or_default();
+                (r[0].parse().expect("area code"), AreaCode { state, zone: tz(r[3]), also: also.leak() })
+            })
+            .collect();
         Tables { zip3, states, area_codes }
     })
 }
@@ -104,25 +135,33 @@ pub fn state_zone(state: &str) -> Option<(&'static str, Tz)> {
     tables().states.get_key_value(code.as_str()).map(|(k, z)| (*k, *z))
 }
 
-/// The zone of a NANP number's area code.
-pub fn area_code_zone(phone: &Phone) -> Option<Tz> {
+/// What a NANP number's area code says: state, zone, other zones.
+pub fn area_code(phone: &Phone) -> Option<AreaCode> {
     let npa = phone.as_e164().strip_prefix("+1")?.get(..3)?.parse::<u16>().ok()?;
     tables().area_codes.get(&npa).copied()
 }
 
+/// The zone of a NANP number's area code.
+pub fn area_code_zone(phone: &Phone) -> Option<Tz> {
+    area_code(phone).map(|a| a.zone)
+}
+
 /// The lead's local zone: ZIP code, state, phone area code, then the practice's zone.
+///
+/// With neither ZIP code nor state, the area code gives the state too (Florida's rules apply to a
+/// 305 number with no address) and, where it spans zones, all of them.
 pub fn zone_of(lead: &Lead, practice: Tz) -> LocalZone {
     let location = &lead.context.location;
     if let Some((state, zone)) = location.postal_code.as_ref().and_then(|z| zip_zone(z.as_str())) {
-        return LocalZone { zone, source: ZoneSource::PostalCode, state: Some(state) };
+        return LocalZone::single(zone, ZoneSource::PostalCode, Some(state));
     }
     if let Some((state, zone)) = location.state.as_ref().and_then(|s| state_zone(s.as_str())) {
-        return LocalZone { zone, source: ZoneSource::State, state: Some(state) };
+        return LocalZone::single(zone, ZoneSource::State, Some(state));
     }
-    if let Some(zone) = lead.contact.phone.as_ref().and_then(area_code_zone) {
-        return LocalZone { zone, source: ZoneSource::AreaCode, state: None };
+    if let Some(a) = lead.contact.phone.as_ref().and_then(area_code) {
+        return LocalZone { zone: a.zone, source: ZoneSource::AreaCode, state: a.state, also: a.also };
     }
-    LocalZone { zone: practice, source: ZoneSource::Practice, state: None }
+    LocalZone::single(practice, ZoneSource::Practice, None)
 }
 
 #[cfg(test)]
@@ -161,5 +200,12 @@ mod tests {
         assert_eq!(area_code_zone(&p("+12135550123")), Some(chrono_tz::America::Los_Angeles));
         assert_eq!(area_code_zone(&p("+19155550123")), Some(chrono_tz::America::Denver));
         assert_eq!(area_code_zone(&p("+18085550123")), Some(chrono_tz::Pacific::Honolulu));
+        assert_eq!(area_code(&p("+13055550123")).unwrap().state, Some("FL"));
+        let panhandle = area_code(&p("+18505550123")).unwrap();
+        assert_eq!(
+            (panhandle.state, panhandle.zone, panhandle.also),
+            (Some("FL"), chrono_tz::America::New_York, &[chrono_tz::America::Chicago][..])
+        );
+        assert_eq!(area_code(&p("+14165550123")).unwrap().state, None, "Toronto: no US state");
     }
 }

@@ -27,6 +27,10 @@ pub enum MergeError {
     AlreadyMerged(LeadId),
     #[error("record {0} was erased")]
     Erased(LeadId),
+    /// An open lead merged into a closed one would close the person's waiting inquiry: a new
+    /// inquiry after a closed lead is a lead of its own.
+    #[error("open record {0} cannot be merged into a closed one")]
+    OpenIntoClosed(LeadId),
 }
 
 /// The result of merging.
@@ -59,6 +63,9 @@ pub fn merge_leads(survivor: &Lead, absorbed: &Lead, rules: &Survivorship, now: 
         if lead.erased_at.is_some() {
             return Err(MergeError::Erased(lead.id));
         }
+    }
+    if absorbed.status.is_open() && !survivor.status.is_open() {
+        return Err(MergeError::OpenIntoClosed(absorbed.id));
     }
     let mut out = survivor.clone();
     let mut choices = Vec::new();
@@ -127,7 +134,9 @@ pub fn merge_leads(survivor: &Lead, absorbed: &Lead, rules: &Survivorship, now: 
 /// from the merge and the original so a retried merge writes it once.
 pub fn joined_entry(merge_id: EventId, survivor: LeadId, entry: &TimelineEntry) -> TimelineEntry {
     let kind = match &entry.kind {
-        TimelineKind::LeadCaptured { touchpoint, .. } => TimelineKind::RepeatInquiry { touchpoint: touchpoint.clone() },
+        TimelineKind::LeadCaptured { touchpoint, inquiry, .. } => {
+            TimelineKind::RepeatInquiry { touchpoint: touchpoint.clone(), inquiry: *inquiry }
+        }
         other => other.clone(),
     };
     TimelineEntry::derived(survivor, entry.at, &format!("merge:{merge_id}:{}", entry.id), entry.actor.clone(), kind)

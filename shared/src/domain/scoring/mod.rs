@@ -75,6 +75,40 @@ pub struct ScoringModel {
     pub version: u32,
     pub bands: Bands,
     pub rules: ModelRules,
+    /// How the score falls back while the lead does nothing (per model, so per service line).
+    pub decay: Option<Decay>,
+}
+
+/// Score decay: after `after_days` without activity (an inquiry, a touchpoint), the points the
+/// lead earned shrink by half every `half_life_days`; any new activity resets it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Decay {
+    pub after_days: u32,
+    pub half_life_days: u32,
+}
+
+impl Decay {
+    /// The share of earned points kept after `idle` without activity (1.0 within the grace).
+    pub fn kept(&self, idle: chrono::Duration) -> f64 {
+        let over = idle.num_seconds() as f64 / 86_400.0 - f64::from(self.after_days);
+        if over <= 0.0 {
+            return 1.0;
+        }
+        0.5f64.powf(over / f64::from(self.half_life_days.max(1)))
+    }
+
+    /// How long decay goes on mattering: after this much idleness less than 2 % of the points
+    /// are left, and nothing more is rescheduled.
+    pub fn horizon(&self) -> chrono::Duration {
+        chrono::Duration::days(i64::from(self.after_days) + 6 * i64::from(self.half_life_days.max(1)))
+    }
+}
+
+/// The lead's last activity: its latest inquiry or touchpoint (its creation at least).
+pub fn last_activity(lead: &Lead, touchpoints: &[Touchpoint]) -> DateTime<Utc> {
+    let inquiries = lead.inquiries.iter().map(|i| i.at);
+    let touched = touchpoints.iter().map(|t| t.at);
+    inquiries.chain(touched).fold(lead.created_at, DateTime::max)
 }
 
 /// One factor's part in a score.
@@ -143,10 +177,19 @@ pub(crate) fn cap(factor: &str, parts: &mut Vec<Contribution>, start: usize, max
 impl ScoringModel {
     /// Scores a lead.
     pub fn score(&self, input: ScoreInput<'_>) -> LeadScore {
-        let contributions = match &self.rules {
+        let mut contributions = match &self.rules {
             ModelRules::Patient(m) => m.contributions(&input),
             ModelRules::Franchise(m) => m.contributions(&input),
         };
+        if let Some(decay) = &self.decay {
+            let idle = input.now - last_activity(input.lead, input.touchpoints);
+            let earned: i32 = contributions.iter().map(|c| c.points).filter(|p| *p > 0).sum();
+            let lost = (f64::from(earned) * (1.0 - decay.kept(idle))).round() as i32;
+            if lost > 0 {
+                let days = idle.num_days();
+                contributions.push(Contribution::new("decay", "inactivity", -lost, format!("no activity for {days} days")));
+            }
+        }
         let total: i32 = contributions.iter().map(|c| c.points).sum();
         let score = total.clamp(0, 100) as u32;
         LeadScore {

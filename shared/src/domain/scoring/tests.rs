@@ -41,6 +41,7 @@ fn tp(kind: TouchpointKind, page: Option<&str>) -> Touchpoint {
 
 fn patient_model() -> ScoringModel {
     ScoringModel {
+        decay: None,
         name: "patient".into(),
         version: 3,
         bands: Bands { hot: 70, warm: 40 },
@@ -78,6 +79,7 @@ fn patient_model() -> ScoringModel {
 fn franchise_model() -> ScoringModel {
     let usd = |major: i64| major * 100;
     ScoringModel {
+        decay: None,
         name: "franchise".into(),
         version: 1,
         bands: Bands { hot: 70, warm: 40 },

@@ -16,9 +16,7 @@
 //! puts the very same bytes back. The change index is GSI7 on the lead items themselves.
 
 use super::item::{get_n, get_s, query_items, s, store_error, to_map, Expr, Item};
-use super::keys::{
-    changed_pk, changed_sk, key, lead_id_from_pk, lead_pk, CLAIM_SK, GSI1_PK, GSI2_PK, GSI7, GSI7_PK, GSI7_SK, LEAD_SK, PK, SK,
-};
+use super::keys::{changed_pk, changed_sk, key, lead_id_from_pk, lead_pk, CLAIM_SK, GSI7, GSI7_PK, GSI7_SK, LEAD_SK, PK, SK};
 use super::DynamoStore;
 use crate::domain::{EventId, LeadId};
 use crate::ports::dedupe::{MatchIndex, MergeStore, MergeSummary, MergeWrite, PairKey, ReviewItem, ReviewQueue};
@@ -163,13 +161,7 @@ impl MergeStore for DynamoStore {
         ];
         // The claims the absorbed record holds: its own addresses (named by its index keys: no
         // decryption needed) and those earlier merges moved to it.
-        let mut claim_pks: Vec<String> = [GSI1_PK, GSI2_PK]
-            .iter()
-            .filter_map(|k| match absorbed_before.get(*k) {
-                Some(AttributeValue::S(address)) => Some(format!("CLAIM#{address}")),
-                _ => None,
-            })
-            .collect();
+        let mut claim_pks: Vec<String> = super::lead_store::item_claim_pks(&absorbed_before);
         for earlier in self.query_prefix(format!("{MERGE_PREFIX}{aid}"), MERGE_PREFIX).await? {
             if let Some(AttributeValue::M(b)) = earlier.get(BEFORE) {
                 if let Some(AttributeValue::L(claims)) = b.get("claims") {
@@ -177,11 +169,7 @@ impl MergeStore for DynamoStore {
                 }
                 // Its own addresses before that merge (survivorship may have replaced them).
                 if let Some(AttributeValue::M(own)) = b.get("survivor") {
-                    for k in [GSI1_PK, GSI2_PK] {
-                        if let Some(AttributeValue::S(address)) = own.get(k) {
-                            claim_pks.push(format!("CLAIM#{address}"));
-                        }
-                    }
+                    claim_pks.extend(super::lead_store::item_claim_pks(own));
                 }
             }
         }

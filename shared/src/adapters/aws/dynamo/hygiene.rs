@@ -12,7 +12,7 @@
 //! the stub (the lead anonymized) has none and stays.
 
 use super::item::{get_s, n, query_items, s, store_error, Expr, Item};
-use super::keys::{email_claim_pk, key, lead_pk, phone_claim_pk, CLAIM_SK, EXPIRES_AT, PK, SK};
+use super::keys::{key, lead_pk, CLAIM_SK, EXPIRES_AT, PK, SK};
 use super::sealing::lead_scope;
 use super::DynamoStore;
 use crate::domain::{Lead, LeadId};
@@ -47,12 +47,7 @@ impl DynamoStore {
 
     async fn claims_of(&self, lead: &Lead) -> Vec<String> {
         let mut out = Vec::new();
-        if let Some(p) = &lead.contact.phone {
-            out.push(phone_claim_pk(p));
-        }
-        if let Some(e) = &lead.contact.email {
-            out.push(email_claim_pk(e));
-        }
+        out.extend(super::lead_store::claim_pks(lead));
         out
     }
 }
@@ -91,6 +86,8 @@ impl RecordHygiene for DynamoStore {
             }
             self.delete(key(TEST_PK.to_string(), test_sk(lead.created_at, id))).await?;
         }
+        // Its name-index entries before the record listing them goes with the partition.
+        self.drop_name_index(id).await?;
         // The lead item last: a retry after a failure finds it and finishes the rest.
         let mut items = self.partition_keys(id).await?;
         items.sort_by_key(|i| get_s(i, SK).map(|sk| sk == super::keys::LEAD_SK).unwrap_or(false));
@@ -114,6 +111,11 @@ impl RecordHygiene for DynamoStore {
             let expr = Expr::new().name("#expires_at", EXPIRES_AT).name("#pk", PK).value(":at", at.clone());
             // attribute_exists: an item deleted meanwhile is not re-created as a bare key.
             self.update_if(key(lead_pk(lead.id), sk), "SET #expires_at = :at", "attribute_exists(#pk)", expr).await?;
+        }
+        // The name-index entries expire with the lead (they are derived from its names).
+        for pk in self.indexed_names(lead.id).await? {
+            let expr = Expr::new().name("#expires_at", EXPIRES_AT).name("#pk", PK).value(":at", at.clone());
+            self.update_if(key(pk, lead_pk(lead.id)), "SET #expires_at = :at", "attribute_exists(#pk)", expr).await?;
         }
         for pk in self.claims_of(lead).await {
             let expr = Expr::new()

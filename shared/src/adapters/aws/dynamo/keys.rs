@@ -5,7 +5,8 @@
 //! | lead              | `LEAD#{lead_id}`                | `LEAD`          |
 //! | timeline entry    | `LEAD#{lead_id}`                | `TL#{event_id}` |
 //! | once-only marker  | `LEAD#{lead_id}`                | `ONCE#{action}` |
-//! | unique claim      | `CLAIM#PHONE#{e164}` / `CLAIM#EMAIL#{email}` | `CLAIM` |
+//! | unique claim      | `CLAIM#PHONE#{e164}#{line}` / `CLAIM#EMAIL#{email}#{line}` | `CLAIM` |
+//! | outbox record     | `LEAD#{lead_id}`                | `OUTBOX#{event_id}#{kind}` (see `ports::outbox`) |
 //! | idempotency key   | `IDEM#{sha256 hex of key}`      | `IDEM`          |
 //! | suppression       | `SUPPRESS#{channel}#{sha256 of address}` | `SUPPRESS` |
 //! | due item / index / cursor | `DUEKEY#…`, `DUE#{kind}#{minute}`, `DUECURSOR#…` (see `schedule.rs`) | |
@@ -13,16 +14,22 @@
 //! | availability      | `TEAM`                          | `AVAIL#{member}`|
 //! | cadence enrollment, tasks, open-task entries | `LEAD#…` / `CADENCE`, `TASK#…`; `OPENTASKS#{member}` (see `cadence.rs`) | |
 //!
+//! | name-index entry  | `NAME#{sha256 of the folded prefix}` | `LEAD#{lead_id}` |
+//! | a lead's name entries | `LEAD#{lead_id}`            | `NAMES`         |
+//!
 //! | webhook event     | `INBOUND#{provider}#{sha256 of event id}` | `INBOUND` |
 //! | provider link     | `LINK#{provider}#{kind}#{id}`   | `LINK`          |
+//! | visit event       | `VISITOR#{visitor id}`          | `V#{event_id}` (see `visits.rs`) |
 //!
 //! Leads also carry `GSI1PK = PHONE#{e164}` and `GSI2PK = EMAIL#{email}`, and for listing
 //! `GSI3PK = STATUS#{status}`, `GSI4PK = ASSIGNEE#{user}`, `GSI5PK = LINE#{service line}`,
 //! `GSI6PK = FACILITY#{facility}`, all sorted by `{created_at}#{lead_id}` so an index query in
-//! reverse gives the newest lead first.
+//! reverse gives the newest lead first. Open leads carry `GSI8PK = INBOX#{assignee}` (the work
+//! queues, most urgent first). Name prefixes are digests, like blocking keys: the table never
+//! holds a name in a key.
 
 use super::item::Item;
-use crate::domain::{ContactChannel, Email, EventId, Lead, LeadId, Phone};
+use crate::domain::{ContactChannel, Email, EventId, Lead, LeadId, Phone, ServiceLineId};
 use crate::ports::StoreError;
 use aws_sdk_dynamodb::types::AttributeValue;
 use chrono::SecondsFormat;
@@ -44,6 +51,14 @@ pub(crate) const LISTING_INDEXES: [(&str, &str, &str); 4] =
 pub(crate) const GSI7: &str = "GSI7";
 pub(crate) const GSI7_PK: &str = "GSI7PK";
 pub(crate) const GSI7_SK: &str = "GSI7SK";
+/// The work queues (the staff inbox): open leads by assignee (`INBOX#{member}`, `INBOX#-` for
+/// nobody yet), most urgent first (`ports::lead_listing::inbox_sort_key`). Projects the facility
+/// key (`GSI6PK`) so a manager's inbox filters by facility before reading a lead.
+pub(crate) const GSI8: &str = "GSI8";
+pub(crate) const GSI8_PK: &str = "GSI8PK";
+pub(crate) const GSI8_SK: &str = "GSI8SK";
+/// A lead's name-index record (the entries it holds), in its own partition.
+pub(crate) const NAMES_SK: &str = "NAMES";
 pub(crate) const INBOUND_SK: &str = "INBOUND";
 pub(crate) const LINK_SK: &str = "LINK";
 /// The TTL attribute (epoch seconds); DynamoDB deletes expired items, lazily.
@@ -69,12 +84,18 @@ pub(crate) fn lead_id_from_pk(pk: &str) -> Result<LeadId, StoreError> {
     pk.strip_prefix("LEAD#").and_then(|id| id.parse().ok()).ok_or_else(|| StoreError::Invalid(format!("not a lead key: {pk}")))
 }
 
-pub(crate) fn phone_claim_pk(phone: &Phone) -> String {
-    format!("CLAIM#PHONE#{}", phone.as_e164())
+/// A phone's claim on one service line: one open lead per person per line.
+pub(crate) fn phone_claim_pk(phone: &Phone, line: &ServiceLineId) -> String {
+    claim_pk(&phone_index_pk(phone), line)
 }
 
-pub(crate) fn email_claim_pk(email: &Email) -> String {
-    format!("CLAIM#EMAIL#{}", email.as_str())
+pub(crate) fn email_claim_pk(email: &Email, line: &ServiceLineId) -> String {
+    claim_pk(&email_index_pk(email), line)
+}
+
+/// The claim of an address (as its index partition, `PHONE#+1…` / `EMAIL#…`) on a line.
+pub(crate) fn claim_pk(address_pk: &str, line: &impl std::fmt::Display) -> String {
+    format!("CLAIM#{address_pk}#{line}")
 }
 
 pub(crate) fn phone_index_pk(phone: &Phone) -> String {
@@ -117,6 +138,11 @@ pub(crate) fn inbound_pk(provider: crate::domain::inbound::Provider, event_id: &
 
 pub(crate) fn link_pk(key: &crate::ports::ProviderKey) -> String {
     format!("LINK#{}", key.as_str())
+}
+
+/// The name-index partition of a folded name prefix: a digest, so no name sits in a key.
+pub(crate) fn name_pk(prefix: &str) -> String {
+    format!("NAME#{}", &hex::encode(sha2::Sha256::digest(format!("name:{prefix}").as_bytes()))[..32])
 }
 
 /// The change-index partition of a day (`CHANGED#2026-03-01`).

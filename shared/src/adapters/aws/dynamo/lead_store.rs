@@ -1,27 +1,30 @@
 //! Leads, deduplicated at capture through unique claims.
 //!
-//! A claim item (`CLAIM#PHONE#…`, `CLAIM#EMAIL#…`) names the lead that owns a phone or email.
+//! A claim item (`CLAIM#PHONE#…#{line}`, `CLAIM#EMAIL#…#{line}`) names the open lead that owns a
+//! phone or email on a service line (one open lead per person per line).
 //! A new lead and its claims are written in one transaction whose conditions say "nobody holds
 //! this claim, or only the closed lead we saw": two concurrent captures of one person cannot
 //! both succeed, and the loser re-reads and matches the winner.
 
 use super::item::{get_n, get_s, n, query_items, s, store_error, Expr, Item};
 use super::keys::{
-    created_sort_key, email_claim_pk, email_index_pk, key, lead_id_from_pk, lead_pk, phone_claim_pk, phone_index_pk, CLAIM_SK, GSI1,
-    GSI1_PK, GSI1_SK, GSI2, GSI2_PK, GSI2_SK, LEAD_SK, LISTING_INDEXES, PK,
+    created_sort_key, email_claim_pk, email_index_pk, key, lead_id_from_pk, lead_pk, name_pk, phone_claim_pk, phone_index_pk, CLAIM_SK,
+    GSI1, GSI1_PK, GSI1_SK, GSI2, GSI2_PK, GSI2_SK, GSI8_PK, GSI8_SK, LEAD_SK, LISTING_INDEXES, NAMES_SK, PK,
 };
 use super::sealing::lead_scope;
 use super::DynamoStore;
 use crate::domain::{Email, Lead, LeadId, LeadStatus, Phone};
-use crate::ports::{CaptureOutcome, LeadStore, StoreError};
+use crate::ports::{Alongside, CaptureOutcome, LeadStore, StoreError};
 use async_trait::async_trait;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
-use aws_sdk_dynamodb::types::{Put, TransactWriteItem};
+use aws_sdk_dynamodb::types::{Delete, Put, TransactWriteItem};
 
 pub(crate) const DATA: &str = "data";
 const STATUS: &str = "status";
 const VERSION: &str = "version";
 const LEAD_ID: &str = "lead_id";
+/// The entries of a lead's `NAMES` record.
+const NAMES: &str = "names";
 
 /// Rounds of read-then-transact before giving up with `Conflict` (each lost round means another
 /// writer made progress, so a few rounds settle any realistic race).
@@ -121,6 +124,28 @@ impl DynamoStore {
         Ok(TransactWriteItem::builder().put(put).build())
     }
 
+    /// The timeline entries (sealed, unconditional: their ids derive from the change, so a
+    /// retried write puts the same entry) and outbox records written with a lead.
+    async fn alongside_puts(&self, alongside: &Alongside) -> Result<Vec<TransactWriteItem>, StoreError> {
+        let mut out = Vec::with_capacity(alongside.entries.len() + alongside.events.len());
+        for e in &alongside.entries {
+            let mut item = key(lead_pk(e.lead_id), super::keys::timeline_sk(e.id));
+            let scope = super::sealing::timeline_scope(e.lead_id, e.id);
+            item.insert(DATA.into(), self.encode_sealed(e, crate::crypto::fields::TIMELINE, &scope).await?);
+            let put = Put::builder().table_name(&self.table).set_item(Some(item)).build().map_err(build_error)?;
+            out.push(TransactWriteItem::builder().put(put).build());
+        }
+        for event in &alongside.events {
+            let (pk, sk) = crate::ports::outbox::record_key(event);
+            let mut item = key(pk, sk);
+            let expires = event.occurred_at + chrono::Duration::days(crate::ports::outbox::RETENTION_DAYS);
+            item.insert(super::keys::EXPIRES_AT.into(), n(expires.timestamp()));
+            let put = Put::builder().table_name(&self.table).set_item(Some(item)).build().map_err(build_error)?;
+            out.push(TransactWriteItem::builder().put(put).build());
+        }
+        Ok(out)
+    }
+
     /// Runs a transaction; `Err(Canceled)` inside `Ok` when a condition failed or another
     /// transaction got in the way, so the caller re-reads and decides again.
     async fn transact(&self, items: Vec<TransactWriteItem>) -> Result<Result<(), Canceled>, StoreError> {
@@ -154,12 +179,32 @@ impl DynamoStore {
     }
 }
 
-/// The unique claims a lead's contact details make: phone first, then email.
-fn claim_pks(lead: &Lead) -> Vec<String> {
-    let phone = lead.contact.phone.as_ref().map(phone_claim_pk);
-    let email = lead.contact.email.as_ref().map(email_claim_pk);
+/// The unique claims a lead's contact details make on its service line: phone first, then email.
+pub(crate) fn claim_pks(lead: &Lead) -> Vec<String> {
+    let line = &lead.context.service_line;
+    let phone = lead.contact.phone.as_ref().map(|p| phone_claim_pk(p, line));
+    let email = lead.contact.email.as_ref().map(|e| email_claim_pk(e, line));
     phone.into_iter().chain(email).collect()
 }
+
+/// The claims a stored lead item names through its index attributes (its addresses and its
+/// service line), without opening the record.
+pub(crate) fn item_claim_pks(item: &Item) -> Vec<String> {
+    let line = match item.get(LINE_INDEX_PK) {
+        Some(aws_sdk_dynamodb::types::AttributeValue::S(l)) => l.strip_prefix("LINE#").unwrap_or(l),
+        _ => return Vec::new(),
+    };
+    [GSI1_PK, GSI2_PK]
+        .iter()
+        .filter_map(|k| match item.get(*k) {
+            Some(aws_sdk_dynamodb::types::AttributeValue::S(address)) => Some(super::keys::claim_pk(address, &line)),
+            _ => None,
+        })
+        .collect()
+}
+
+/// The listing index attribute holding `LINE#{service line}`.
+const LINE_INDEX_PK: &str = "GSI5PK";
 
 impl DynamoStore {
     /// The lead item: the whole lead under `data` (sensitive free text sealed), plus the
@@ -206,7 +251,87 @@ fn lead_item_with(lead: &Lead, data: aws_sdk_dynamodb::types::AttributeValue) ->
             item.insert((*sk).into(), s(sort.clone()));
         }
     }
+    // The work queue: open leads only, so closing a lead takes it out of every inbox.
+    if let Some(partition) = crate::ports::lead_listing::inbox_partition(lead) {
+        item.insert(GSI8_PK.into(), s(partition));
+        item.insert(GSI8_SK.into(), s(crate::ports::lead_listing::inbox_sort_key(lead)));
+    }
     item
+}
+
+/// The name-index partitions a lead belongs in, sorted.
+fn name_pks(lead: &Lead) -> Vec<String> {
+    let mut pks: Vec<String> = crate::domain::search::index_prefixes(&lead.contact).iter().map(|p| name_pk(p)).collect();
+    pks.sort();
+    pks.dedup();
+    pks
+}
+
+impl DynamoStore {
+    /// The name-index entries a lead holds now (its `NAMES` record).
+    pub(crate) async fn indexed_names(&self, id: LeadId) -> Result<Vec<String>, StoreError> {
+        let Some(item) = self.read(key(lead_pk(id), NAMES_SK), None).await? else { return Ok(Vec::new()) };
+        Ok(match item.get(NAMES) {
+            Some(aws_sdk_dynamodb::types::AttributeValue::L(l)) => l.iter().filter_map(|v| v.as_s().ok().cloned()).collect(),
+            _ => Vec::new(),
+        })
+    }
+
+    /// The writes that make the name index hold `lead` under its names now, given the entries
+    /// it holds (`indexed`): new entries, removed ones, and the `NAMES` record. Empty when
+    /// nothing changed.
+    fn name_index_writes(&self, lead: &Lead, indexed: &[String]) -> Result<Vec<TransactWriteItem>, StoreError> {
+        let wanted = name_pks(lead);
+        let mut current = indexed.to_vec();
+        current.sort();
+        if wanted == current {
+            return Ok(Vec::new());
+        }
+        // An archived lead's entries expire with its personal data (DynamoDB TTL).
+        let expires = lead.personal_data_expires_at.filter(|_| lead.status == LeadStatus::Unresponsive).map(|t| n(t.timestamp()));
+        let mut out = Vec::new();
+        for pk in wanted.iter().filter(|pk| !current.contains(pk)) {
+            let mut item = key(pk.clone(), lead_pk(lead.id));
+            item.insert(LEAD_ID.into(), s(lead.id.to_string()));
+            if let Some(e) = &expires {
+                item.insert(super::keys::EXPIRES_AT.into(), e.clone());
+            }
+            let put = Put::builder().table_name(&self.table).set_item(Some(item)).build().map_err(build_error)?;
+            out.push(TransactWriteItem::builder().put(put).build());
+        }
+        for pk in current.iter().filter(|pk| !wanted.contains(pk)) {
+            let delete =
+                Delete::builder().table_name(&self.table).set_key(Some(key(pk.clone(), lead_pk(lead.id)))).build().map_err(build_error)?;
+            out.push(TransactWriteItem::builder().delete(delete).build());
+        }
+        let record = key(lead_pk(lead.id), NAMES_SK);
+        if wanted.is_empty() {
+            let delete = Delete::builder().table_name(&self.table).set_key(Some(record)).build().map_err(build_error)?;
+            out.push(TransactWriteItem::builder().delete(delete).build());
+        } else {
+            let mut item = record;
+            item.insert(NAMES.into(), aws_sdk_dynamodb::types::AttributeValue::L(wanted.iter().map(|p| s(p.clone())).collect()));
+            if let Some(e) = &expires {
+                item.insert(super::keys::EXPIRES_AT.into(), e.clone());
+            }
+            let put = Put::builder().table_name(&self.table).set_item(Some(item)).build().map_err(build_error)?;
+            out.push(TransactWriteItem::builder().put(put).build());
+        }
+        Ok(out)
+    }
+
+    /// Removes a lead from the name index (its entries and `NAMES` record): an erased or
+    /// deleted lead leaves no trace of its names.
+    pub(crate) async fn drop_name_index(&self, id: LeadId) -> Result<usize, StoreError> {
+        let indexed = self.indexed_names(id).await?;
+        for pk in &indexed {
+            self.delete(key(pk.clone(), lead_pk(id))).await?;
+        }
+        if !indexed.is_empty() {
+            self.delete(key(lead_pk(id), NAMES_SK)).await?;
+        }
+        Ok(indexed.len())
+    }
 }
 
 fn build_error(e: aws_sdk_dynamodb::error::BuildError) -> StoreError {
@@ -215,7 +340,7 @@ fn build_error(e: aws_sdk_dynamodb::error::BuildError) -> StoreError {
 
 #[async_trait]
 impl LeadStore for DynamoStore {
-    async fn create_or_match(&self, lead: &Lead) -> Result<CaptureOutcome, StoreError> {
+    async fn create_or_match(&self, lead: &Lead, alongside: &Alongside) -> Result<CaptureOutcome, StoreError> {
         for _ in 0..ATTEMPTS {
             let plan = self.plan_claims(lead).await?;
             if plan.mine {
@@ -230,8 +355,10 @@ impl LeadStore for DynamoStore {
             }
             let mut items = vec![self.lead_put(lead, "attribute_not_exists(PK)", Expr::new()).await?];
             items.extend(plan.puts);
-            // Its blocking keys, so duplicate detection finds it by Query (issue 7).
+            // Its blocking keys, so duplicate detection finds it by Query (issue 7), and its names.
             items.extend(self.blocking_key_puts(lead)?);
+            items.extend(self.alongside_puts(alongside).await?);
+            items.extend(self.name_index_writes(lead, &[])?);
             match self.transact(items).await? {
                 Ok(()) => return Ok(CaptureOutcome::Created),
                 Err(Canceled) if self.stored_version(lead.id).await?.is_some() => return Ok(CaptureOutcome::Created),
@@ -248,15 +375,17 @@ impl LeadStore for DynamoStore {
         self.lead_from_item(id, &mut item).await.map(Some)
     }
 
-    async fn save(&self, lead: &Lead) -> Result<(), StoreError> {
+    async fn save_alongside(&self, lead: &Lead, alongside: &Alongside) -> Result<(), StoreError> {
         let expected = lead.version.checked_sub(1).ok_or(StoreError::Conflict)?;
         let condition = "#version = :expected";
         let expr = || Expr::new().name("#version", VERSION).value(":expected", n(expected));
         for _ in 0..ATTEMPTS {
             // Point the claims at this lead where no open lead holds them (a closed lead leaves
-            // them be: a closed holder counts as none anyway).
-            let claims = if lead.status.is_open() { self.plan_claims(lead).await?.puts } else { Vec::new() };
-            if claims.is_empty() {
+            // them be: a closed holder counts as none anyway), and the name index at its names
+            // (in the same transaction, so a renamed lead is never missing from it).
+            let mut claims = if lead.status.is_open() { self.plan_claims(lead).await?.puts } else { Vec::new() };
+            claims.extend(self.name_index_writes(lead, &self.indexed_names(lead.id).await?)?);
+            if claims.is_empty() && alongside.entries.is_empty() && alongside.events.is_empty() {
                 return match self.put_if(self.lead_item(lead).await?, Some((condition, expr()))).await? {
                     true => Ok(()),
                     false => Err(StoreError::Conflict),
@@ -264,6 +393,7 @@ impl LeadStore for DynamoStore {
             }
             let mut items = vec![self.lead_put(lead, condition, expr()).await?];
             items.extend(claims);
+            items.extend(self.alongside_puts(alongside).await?);
             match self.transact(items).await? {
                 Ok(()) => return Ok(()),
                 Err(Canceled) if self.stored_version(lead.id).await? != i64::try_from(expected).ok() => return Err(StoreError::Conflict),
@@ -280,5 +410,11 @@ impl LeadStore for DynamoStore {
 
     async fn find_by_email(&self, email: &Email) -> Result<Vec<LeadId>, StoreError> {
         self.query_index(GSI2, GSI2_PK, email_index_pk(email)).await
+    }
+
+    async fn find_by_name(&self, prefix: &str, limit: usize) -> Result<Vec<LeadId>, StoreError> {
+        let query = self.partition_query(name_pk(prefix), None);
+        let items = query_items(query, None, Some(limit)).await?;
+        items.iter().map(|item| get_s(item, LEAD_ID)?.parse().map_err(|_| StoreError::Invalid("malformed name entry".into()))).collect()
     }
 }

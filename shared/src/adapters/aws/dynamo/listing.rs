@@ -3,10 +3,10 @@
 //! eventually consistent) is left out of the page rather than shown under the wrong filter.
 
 use super::item::{get_s, s, store_error, Item};
-use super::keys::{key, lead_id_from_pk, lead_pk, LEAD_SK, LISTING_INDEXES, PK};
+use super::keys::{key, lead_id_from_pk, lead_pk, GSI8, GSI8_PK, LEAD_SK, LISTING_INDEXES, PK};
 use super::DynamoStore;
 use crate::domain::{Lead, LeadId};
-use crate::ports::lead_listing::{LeadFilter, LeadPage, ListCursor};
+use crate::ports::lead_listing::{inbox_partition, InboxQueue, LeadFilter, LeadPage, ListCursor};
 use crate::ports::{LeadListing, StoreError};
 use async_trait::async_trait;
 use aws_sdk_dynamodb::types::KeysAndAttributes;
@@ -15,10 +15,14 @@ use std::collections::HashMap;
 /// Largest page (BatchGetItem reads at most 100 keys).
 pub const MAX_PAGE: usize = 100;
 
+/// Work-queue index entries a manager's facility filter may pass over before the page is
+/// answered with what was found (bounds one request's reads).
+const MAX_INBOX_EXAMINED: usize = 2000;
+
 fn index_of(filter: &LeadFilter) -> (&'static str, &'static str, &'static str) {
     match filter {
         LeadFilter::Status(_) => LISTING_INDEXES[0],
-        LeadFilter::Assignee(_) => LISTING_INDEXES[1],
+        LeadFilter::Assignee(_) | LeadFilter::Unassigned => LISTING_INDEXES[1],
         LeadFilter::ServiceLine(_) => LISTING_INDEXES[2],
         LeadFilter::Facility(_) => LISTING_INDEXES[3],
     }
@@ -101,5 +105,56 @@ impl LeadListing for DynamoStore {
         let items = ids.iter().filter_map(|id| leads.remove(id)).filter(|l| filter.matches(l)).collect();
         let next = if more { found.last().map(|(_, sk)| ListCursor::from_sort_key(sk)) } else { None };
         Ok(LeadPage { items, next })
+    }
+
+    async fn inbox(&self, queue: &InboxQueue, facilities: Option<&[String]>, limit: usize) -> Result<Vec<Lead>, StoreError> {
+        let limit = limit.clamp(1, MAX_PAGE);
+        if facilities.is_some_and(<[String]>::is_empty) {
+            return Ok(Vec::new());
+        }
+        let (_, facility_attr, _) = LISTING_INDEXES[3];
+        let mut found: Vec<LeadId> = Vec::new();
+        let (mut start, mut examined) = (None, 0usize);
+        while found.len() < limit && examined < MAX_INBOX_EXAMINED {
+            let mut q = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .index_name(GSI8)
+                .key_condition_expression("#pk = :pk")
+                .expression_attribute_names("#pk", GSI8_PK)
+                .expression_attribute_values(":pk", s(queue.partition()))
+                .scan_index_forward(true)
+                .limit(i32::try_from(limit - found.len()).unwrap_or(100).max(25))
+                .set_exclusive_start_key(start);
+            // A manager's facilities, checked on the projected facility key before any lead is read.
+            if let Some(facilities) = facilities {
+                let names: Vec<String> = (0..facilities.len().min(100)).map(|i| format!(":f{i}")).collect();
+                q = q
+                    .filter_expression(format!("#facility IN ({})", names.join(", ")))
+                    .expression_attribute_names("#facility", facility_attr);
+                for (name, f) in names.iter().zip(facilities) {
+                    q = q.expression_attribute_values(name, s(LeadFilter::Facility(f.clone()).partition()));
+                }
+            }
+            let page = q.send().await.map_err(|e| store_error("Query", e))?;
+            examined += usize::try_from(page.scanned_count()).unwrap_or(0);
+            for item in page.items() {
+                found.push(lead_id_from_pk(get_s(item, PK)?)?);
+            }
+            match page.last_evaluated_key {
+                Some(last) if !last.is_empty() => start = Some(last),
+                _ => break,
+            }
+        }
+        found.truncate(limit);
+        let mut leads = self.batch_get_leads(&found).await?;
+        let partition = queue.partition();
+        let mine = |l: &Lead| facilities.is_none_or(|f| l.facility().is_some_and(|x| f.contains(&x)));
+        Ok(found
+            .iter()
+            .filter_map(|id| leads.remove(id))
+            .filter(|l| inbox_partition(l).as_deref() == Some(partition.as_str()) && mine(l))
+            .collect())
     }
 }

@@ -13,6 +13,7 @@ mod keys;
 mod lead_store;
 mod listing;
 mod once;
+mod pacer;
 mod person_data;
 mod sealing;
 mod suppression;
@@ -35,6 +36,8 @@ pub use audit::DynamoAuditLog;
 mod aggregates;
 // Follow-up cadences (issue 4).
 mod cadence;
+// The site snippet's anonymous visits.
+mod visits;
 
 use crate::crypto::Sealer;
 use crate::ports::StoreError;

@@ -152,6 +152,7 @@ impl PersonDataStore for DynamoStore {
         let mut changed = 0;
         for id in &person.lead_ids {
             changed += usize::from(self.erase_lead(*id, at).await?);
+            changed += self.drop_name_index(*id).await?;
             for entry in all_pages(|after| self.list(*id, after, 100)).await? {
                 let anon = anonymize_timeline_entry(&entry);
                 if anon != entry {
@@ -178,11 +179,20 @@ impl PersonDataStore for DynamoStore {
                 changed += usize::from(self.drop_link(*id, link, &person.lead_ids).await?);
             }
         }
-        for p in &person.phones {
-            changed += usize::from(self.drop_claim(phone_claim_pk(p), &person.lead_ids).await?);
+        // Claims are per address and service line: those of every line the person's leads are on.
+        let mut lines = std::collections::BTreeSet::new();
+        for id in &person.lead_ids {
+            if let Some(lead) = crate::ports::LeadStore::get(self, *id).await? {
+                lines.insert(lead.context.service_line);
+            }
         }
-        for e in &person.emails {
-            changed += usize::from(self.drop_claim(email_claim_pk(e), &person.lead_ids).await?);
+        for line in &lines {
+            for p in &person.phones {
+                changed += usize::from(self.drop_claim(phone_claim_pk(p, line), &person.lead_ids).await?);
+            }
+            for e in &person.emails {
+                changed += usize::from(self.drop_claim(email_claim_pk(e, line), &person.lead_ids).await?);
+            }
         }
         Ok(changed)
     }

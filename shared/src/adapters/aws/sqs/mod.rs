@@ -43,6 +43,24 @@ impl SqsQueue {
     }
 }
 
+impl SqsQueue {
+    /// Sends `event` to one queue, visible at once or after `delay`.
+    async fn send_to(&self, url: &str, event: &LeadEvent, delay: Option<chrono::Duration>) -> Result<(), QueueError> {
+        let event_type = MessageAttributeValue::builder()
+            .data_type("String")
+            .string_value(event.kind.as_str())
+            .build()
+            .map_err(|e| QueueError::Unavailable(format!("cannot build the message: {e}")))?;
+        let mut request =
+            self.client.send_message().queue_url(url).message_body(event.to_json()).message_attributes(EVENT_TYPE_ATTRIBUTE, event_type);
+        if let Some(delay) = delay {
+            request = request.delay_seconds(crate::ports::queue::delay_seconds(delay));
+        }
+        request.send().await.map_err(|e| queue_error("SendMessage", &e))?;
+        Ok(())
+    }
+}
+
 #[async_trait]
 impl EventQueue for SqsQueue {
     async fn publish(&self, event: &LeadEvent) -> Result<(), QueueError> {
@@ -51,23 +69,22 @@ impl EventQueue for SqsQueue {
             .iter()
             .map(|c| self.url(*c).ok_or(QueueError::NotConfigured(c.as_str())))
             .collect::<Result<Vec<_>, _>>()?;
-        let event_type = MessageAttributeValue::builder()
-            .data_type("String")
-            .string_value(event.kind.as_str())
-            .build()
-            .map_err(|e| QueueError::Unavailable(format!("cannot build the message: {e}")))?;
-        let body = event.to_json();
         for url in targets {
-            self.client
-                .send_message()
-                .queue_url(url)
-                .message_body(&body)
-                .message_attributes(EVENT_TYPE_ATTRIBUTE, event_type.clone())
-                .send()
-                .await
-                .map_err(|e| queue_error("SendMessage", &e))?;
+            self.send_to(url, event, None).await?;
         }
         tracing::debug!(lead_id = %event.lead_id, event_id = %event.id, event_type = event.kind.as_str(), "event published");
+        Ok(())
+    }
+
+    async fn send(&self, consumer: Consumer, event: &LeadEvent) -> Result<(), QueueError> {
+        let url = self.url(consumer).ok_or(QueueError::NotConfigured(consumer.as_str()))?;
+        self.send_to(url, event, None).await
+    }
+
+    async fn publish_later(&self, consumer: Consumer, event: &LeadEvent, delay: chrono::Duration) -> Result<(), QueueError> {
+        let url = self.url(consumer).ok_or(QueueError::NotConfigured(consumer.as_str()))?;
+        self.send_to(url, event, Some(delay)).await?;
+        tracing::debug!(lead_id = %event.lead_id, event_id = %event.id, consumer = consumer.as_str(), "event handed back for later");
         Ok(())
     }
 }
@@ -85,6 +102,19 @@ impl crate::ports::JobQueue for SqsQueue {
         let url = self.url(Consumer::Webhooks).ok_or(QueueError::NotConfigured(Consumer::Webhooks.as_str()))?;
         self.client.send_message().queue_url(url).message_body(job.to_json()).send().await.map_err(|e| queue_error("SendMessage", &e))?;
         tracing::debug!(provider = job.provider.as_str(), "webhook job queued");
+        Ok(())
+    }
+
+    async fn enqueue_later(&self, job: &crate::domain::inbound::InboundJob, delay: chrono::Duration) -> Result<(), QueueError> {
+        let url = self.url(Consumer::Webhooks).ok_or(QueueError::NotConfigured(Consumer::Webhooks.as_str()))?;
+        self.client
+            .send_message()
+            .queue_url(url)
+            .message_body(job.to_json())
+            .delay_seconds(crate::ports::queue::delay_seconds(delay))
+            .send()
+            .await
+            .map_err(|e| queue_error("SendMessage", &e))?;
         Ok(())
     }
 }

@@ -32,7 +32,7 @@ pub(crate) fn lead(detail: SourceDetail) -> Lead {
         crate::domain::intake_form::NewLead {
             contact: Contact::default(),
             context,
-            source: Source { channel: SourceChannel::WebForm, detail },
+            source: Source { channel: SourceChannel::WebForm, detail, journey: None },
             consent: Consents::default(),
         },
         t0(),
@@ -73,6 +73,7 @@ fn journey() -> (Lead, Vec<TimelineEntry>) {
         TimelineKind::LeadCaptured {
             channel: SourceChannel::WebForm,
             touchpoint: touch(t0(), TouchpointKind::FormSubmission, tagged("Facebook", "Spring")),
+            inquiry: None,
         },
     )];
     tl.push(entry(
@@ -269,6 +270,7 @@ fn ties_in_time_keep_timeline_order() {
             TimelineKind::LeadCaptured {
                 channel: SourceChannel::WebForm,
                 touchpoint: touch(t0(), TouchpointKind::FormSubmission, tagged("google", "a")),
+                inquiry: None,
             },
         ),
         entry(

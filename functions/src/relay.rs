@@ -1,0 +1,13 @@
+//! `relay`: the transactional outbox's relay. The leads table's stream (keys only) delivers the
+//! outbox records each lead write stored; this function sends each event to every consumer's
+//! queue. All logic lives in `leadflow::handlers::relay`; the event source mapping (in
+//! `template.yaml`) reports batch item failures, bisects a failing batch, retries a bounded
+//! number of times and then sends the batch's description to an on-failure queue (alarmed).
+
+use crate::serve::{self, Init};
+use leadflow::runtime::settings::FunctionSettings;
+
+pub async fn init(settings: &'static FunctionSettings) -> Init {
+    let services = leadflow::runtime::aws::init_from_env(settings).await?;
+    Ok(serve::dynamodb_stream(services, leadflow::handlers::relay::handle))
+}
