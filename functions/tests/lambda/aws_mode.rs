@@ -1,11 +1,12 @@
 //! The real executable end to end, in AWS mode: each function a process of the built
 //! `leadflow-functions` under its own Lambda Runtime API (`leadflow_tests::lambda`), with the
 //! environment `template.yaml` gives it, against moto provisioned from the template. Events are
-//! in the shapes Lambda delivers (API Gateway HTTP API payload 2.0, SQS batches, EventBridge
-//! scheduled events); the test plays the event source mappings moto does not run, as Lambda
-//! does: a batch from the queue that feeds the function in the template, the records it
-//! reports as failed left on the queue (visible again, as after its visibility timeout), the
-//! others deleted.
+//! in the shapes Lambda delivers (API Gateway HTTP API payload 2.0, DynamoDB stream batches, SQS
+//! batches, EventBridge scheduled events); the test plays the event source mappings moto does
+//! not run, as Lambda does: the leads table's stream read from where the last batch ended and
+//! handed to the relay; a batch from the queue that feeds a function in the template, the
+//! records it reports as failed left on the queue (visible again, as after its visibility
+//! timeout), the others deleted.
 
 use aws_sdk_sqs::types::QueueAttributeName;
 use leadflow::adapters::aws::sqs::{change_visibility, delete_message, receive_records, QueueAddress, ReceiveOptions};
@@ -34,6 +35,8 @@ pub struct System {
     pub stack: Stack,
     config: PathBuf,
     running: tokio::sync::Mutex<BTreeMap<String, Arc<Function>>>,
+    /// The leads table's stream: per shard, the last record handed to the relay.
+    relayed: BTreeMap<String, String>,
 }
 
 impl System {
@@ -59,7 +62,7 @@ impl System {
         for member in members.keys() {
             aws.sns.create_topic().name(format!("{name}-team-{member}")).send().await.unwrap();
         }
-        System { aws, stack, config, running: Default::default() }
+        System { aws, stack, config, running: Default::default(), relayed: BTreeMap::new() }
     }
 
     /// The function `name`, started on first use with its template environment.
@@ -144,6 +147,52 @@ impl System {
         }
     }
 
+    /// The relay's event source mapping: every record of the leads table's stream not handed
+    /// over yet, in batches per shard as Lambda delivers them; every batch must succeed.
+    /// Answers how many records were relayed.
+    async fn relay_stream(&mut self) -> usize {
+        use aws_sdk_dynamodbstreams::types::ShardIteratorType;
+        let table = self.stack.resource("LeadsTable").unwrap();
+        let arn = table.attributes["StreamArn"].clone();
+        let described = self.aws.dynamodb.describe_table().table_name(&table.reference).send().await.unwrap();
+        assert_eq!(described.table().and_then(|t| t.latest_stream_arn()), Some(arn.as_str()), "the template's StreamArn");
+        let streams = aws_sdk_dynamodbstreams::Client::new(&self.aws.config);
+        let shards = streams.describe_stream().stream_arn(&arn).send().await.unwrap();
+        let ids: Vec<String> = shards
+            .stream_description()
+            .map(|d| d.shards())
+            .unwrap_or_default()
+            .iter()
+            .filter_map(|s| s.shard_id().map(String::from))
+            .collect();
+        let relay = self.function("relay").await;
+        let mut relayed = 0;
+        for shard in ids {
+            let request = streams.get_shard_iterator().stream_arn(&arn).shard_id(&shard);
+            let request = match self.relayed.get(&shard) {
+                Some(seq) => request.shard_iterator_type(ShardIteratorType::AfterSequenceNumber).sequence_number(seq),
+                None => request.shard_iterator_type(ShardIteratorType::TrimHorizon),
+            };
+            let mut iterator = request.send().await.unwrap().shard_iterator().map(String::from);
+            while let Some(it) = iterator {
+                let out = streams.get_records().shard_iterator(&it).limit(100).send().await.unwrap();
+                if out.records().is_empty() {
+                    break;
+                }
+                let records: Vec<Value> = out.records().iter().map(|r| stream_record(r, &arn)).collect();
+                let answer = relay.invoke(json!({ "Records": records })).await.response();
+                let failures =
+                    answer["batchItemFailures"].as_array().unwrap_or_else(|| panic!("relay answers batchItemFailures: {answer}"));
+                assert!(failures.is_empty(), "relay: failed records {failures:?}");
+                relayed += records.len();
+                let last = out.records().last().and_then(|r| r.dynamodb()).and_then(|d| d.sequence_number()).unwrap();
+                self.relayed.insert(shard.clone(), last.to_string());
+                iterator = out.next_shard_iterator().map(String::from);
+            }
+        }
+        relayed
+    }
+
     /// An HTTP API request (payload 2.0) to an HTTP function; answers (status, JSON body).
     async fn http(&mut self, function: &str, event: Value) -> (u64, Value) {
         let answer = self.function(function).await.invoke(event).await.response();
@@ -152,24 +201,65 @@ impl System {
         (status, body)
     }
 
+    /// A form post: intake stores the inquiry (with its outbox record) and answers a receipt,
+    /// which names no lead; the relay then hands what the stream carried to the consumers'
+    /// queues. Answers the lead the inquiry landed on (found by the number, as staff would).
     async fn form_post(&mut self, e164: &str) -> LeadId {
+        self.inquiry(e164).await.1
+    }
+
+    /// [`System::form_post`], answering the receipt too.
+    async fn inquiry(&mut self, e164: &str) -> (String, LeadId) {
         let body = json!({"first_name": "Ann", "last_name": "Lee", "phone": e164, "service_line": "med_spa", "consent_sms": "true"});
         let (status, answer) = self.http("intake", http_event("/leads", "application/json", &body.to_string(), &[])).await;
         assert_eq!(status, 202, "{answer}");
-        answer["id"].as_str().unwrap().parse().unwrap()
+        let fields: Vec<&str> = answer.as_object().unwrap().keys().map(String::as_str).collect();
+        assert_eq!(fields, ["receipt_id", "status"], "the public answer is a receipt: {answer}");
+        assert_eq!(answer["status"], "accepted");
+        assert!(self.relay_stream().await >= 1, "the stored inquiry's outbox record reaches the relay");
+        let phone = leadflow::domain::Phone::parse(e164, leadflow::domain::Region::US).unwrap();
+        let leads = self.store().find_by_phone(&phone).await.unwrap();
+        assert_eq!(leads.len(), 1, "{leads:?}");
+        (answer["receipt_id"].as_str().unwrap().to_string(), leads[0])
+    }
+
+    /// The leads table (opened with the stack's field key).
+    fn store(&self) -> DynamoStore {
+        let key = KmsKeys::new(self.aws.kms.clone(), self.stack.resource("FieldKey").unwrap().attributes["Arn"].clone());
+        let table = self.stack.resource("LeadsTable").unwrap().reference;
+        DynamoStore::sealed(self.aws.dynamodb.clone(), table, Sealer::new(Arc::new(key)))
     }
 
     /// The lead as stored (opened with the stack's field key).
     async fn lead(&self, id: LeadId) -> leadflow::domain::Lead {
-        let key = KmsKeys::new(self.aws.kms.clone(), self.stack.resource("FieldKey").unwrap().attributes["Arn"].clone());
-        let table = self.stack.resource("LeadsTable").unwrap().reference;
-        let store = DynamoStore::sealed(self.aws.dynamodb.clone(), table, Sealer::new(Arc::new(key)));
-        store.get(id).await.unwrap().expect("the lead is stored")
+        self.store().get(id).await.unwrap().expect("the lead is stored")
     }
 
     async fn texts_to(&self, e164: &str) -> Vec<String> {
         self.aws.sms_sent_to(e164).await.into_iter().map(|r| r.message).collect()
     }
+}
+
+/// A stream record as Lambda delivers it to a DynamoDB stream event source (keys only).
+fn stream_record(r: &aws_sdk_dynamodbstreams::types::Record, source_arn: &str) -> Value {
+    let change = r.dynamodb().unwrap();
+    let keys: serde_json::Map<String, Value> =
+        change.keys().into_iter().flatten().map(|(k, v)| (k.clone(), json!({ "S": v.as_s().expect("string keys") }))).collect();
+    json!({
+        "eventID": r.event_id(),
+        "eventName": r.event_name().map(|n| n.as_str()),
+        "eventVersion": r.event_version(),
+        "eventSource": "aws:dynamodb",
+        "awsRegion": r.aws_region(),
+        "dynamodb": {
+            "ApproximateCreationDateTime": change.approximate_creation_date_time().map(|t| t.secs() as f64),
+            "Keys": keys,
+            "SequenceNumber": change.sequence_number(),
+            "SizeBytes": change.size_bytes(),
+            "StreamViewType": change.stream_view_type().map(|v| v.as_str()),
+        },
+        "eventSourceARN": source_arn,
+    })
 }
 
 /// The embedded operator configuration, changed so that the result does not depend on the hour
@@ -233,14 +323,14 @@ async fn a_form_post_is_acknowledged_by_sms_scored_and_its_due_follow_up_text_is
     let phone = unique_phone();
     let id = s.form_post(phone.as_e164()).await;
 
-    // intake -> the acknowledge queue -> acknowledge -> SMS through SNS.
+    // intake -> the stream -> relay -> the acknowledge queue -> acknowledge -> SMS through SNS.
     assert_eq!(s.drain("acknowledge").await, 1);
     let texts = s.texts_to(phone.as_e164()).await;
     assert_eq!(texts.len(), 1, "{texts:?}");
     assert!(texts[0].contains("will call you within 5 minutes"), "{}", texts[0]);
     assert!(s.lead(id).await.acknowledged_at.is_some());
 
-    // intake -> the score queue -> score.
+    // relay -> the score queue -> score.
     assert_eq!(s.drain("score").await, 1);
     let lead = s.lead(id).await;
     assert!(lead.score.is_some(), "scored");
@@ -255,6 +345,29 @@ async fn a_form_post_is_acknowledged_by_sms_scored_and_its_due_follow_up_text_is
     // The next tick finds nothing due.
     s.function("followup").await.invoke(scheduled_event()).await.response();
     assert_eq!(s.texts_to(phone.as_e164()).await.len(), 2);
+}
+
+#[tokio::test]
+async fn a_second_inquiry_gets_its_own_receipt_lands_on_the_same_lead_and_is_acknowledged_once() {
+    let mut s = System::new().await;
+    let phone = unique_phone();
+    let (first, id) = s.inquiry(phone.as_e164()).await;
+    assert_eq!(s.drain("acknowledge").await, 1);
+    assert_eq!(s.texts_to(phone.as_e164()).await.len(), 1);
+
+    // The same person again: a new receipt (the answer's shape does not say a lead existed),
+    // the inquiry recorded on the same lead, relayed to the consumers, and no second
+    // acknowledgement.
+    let (second, again) = s.inquiry(phone.as_e164()).await;
+    assert_ne!(first, second);
+    assert_eq!(again, id);
+    assert_eq!(s.lead(id).await.inquiries.len(), 2);
+    assert_eq!(s.drain("acknowledge").await, 1, "the repeated inquiry reaches the acknowledge function");
+    assert_eq!(s.texts_to(phone.as_e164()).await.len(), 1, "acknowledged once");
+    assert!(s.drain("score").await >= 2);
+    // The consumers' own writes on the stream relay nothing again.
+    s.relay_stream().await;
+    assert_eq!(s.drain("acknowledge").await, 0);
 }
 
 #[tokio::test]
