@@ -5,8 +5,9 @@
 //! metadata, the DynamoDB warm-up read). Prints a table; asserts nothing about time.
 //!
 //! `cargo test --release -p leadflow-functions --test lambda cold_start -- --ignored --nocapture`
-//! (debug builds are several times slower). First invocations: intake takes a form post; an
-//! SQS consumer a batch of one lead event (for a lead that does not exist: one DynamoDB read,
+//! (debug builds are several times slower). First invocations: intake takes a form post; the
+//! relay a stream batch of one outbox record (for a lead that does not exist: its watch and
+//! queue sends); an SQS consumer a batch of one lead event (for a lead that does not exist: one DynamoDB read,
 //! reported failed); a scheduled function a scheduled event; every other HTTP function a request
 //! to its first route with no signed-in user (answered by the role check, no AWS call).
 
@@ -22,15 +23,28 @@ fn first_event(s: &System, function: &str) -> (String, Value) {
     let id = s.stack.functions().into_iter().find(|f| f.name == function).unwrap().id;
     let resource = s.stack.template().resource(&id).unwrap();
     let events = resource.property("Events").as_mapping().cloned().unwrap_or_default();
-    let sqs_fed = s.stack.template().resources().any(|r| {
+    let mapped = s.stack.template().resources().find(|r| {
         r.kind == "AWS::Lambda::EventSourceMapping"
             && matches!(intrinsic(r.property("FunctionName")), Some(("Ref", f)) if f.as_str() == Some(id.as_str()))
     });
+    let stream_fed = mapped.is_some_and(|m| matches!(intrinsic(m.property("EventSourceArn")), Some(("GetAtt", a)) if a.as_str().is_some_and(|a| a.ends_with(".StreamArn"))));
     if function == "intake" {
         let body = json!({"first_name": "Ann", "phone": "+12015550142", "service_line": "med_spa", "consent_sms": "true"});
         return ("form post".into(), http_event("/leads", "application/json", &body.to_string(), &[]));
     }
-    if sqs_fed {
+    if stream_fed {
+        let table = s.stack.resource("LeadsTable").unwrap();
+        let record = json!({
+            "eventID": "1", "eventName": "INSERT", "eventVersion": "1.1", "eventSource": "aws:dynamodb", "awsRegion": s.stack.region(),
+            "dynamodb": {
+                "Keys": { "PK": { "S": "LEAD#01JQ0000000000000000000001" }, "SK": { "S": "OUTBOX#01JQ0000000000000000000002#lead.captured" } },
+                "SequenceNumber": "100", "SizeBytes": 120, "StreamViewType": "KEYS_ONLY",
+            },
+            "eventSourceARN": table.attributes["StreamArn"],
+        });
+        return ("stream batch of 1".into(), json!({ "Records": [record] }));
+    }
+    if mapped.is_some() {
         let sample: Value = serde_json::from_str(&std::fs::read_to_string(format!("{EVENTS}/acknowledge-sqs.json")).unwrap()).unwrap();
         let mut record = sample["Records"][0].clone();
         record["eventSourceARN"] = json!(s.queue_of(function).arn);
