@@ -27,7 +27,9 @@ fn first_event(s: &System, function: &str) -> (String, Value) {
         r.kind == "AWS::Lambda::EventSourceMapping"
             && matches!(intrinsic(r.property("FunctionName")), Some(("Ref", f)) if f.as_str() == Some(id.as_str()))
     });
-    let stream_fed = mapped.is_some_and(|m| matches!(intrinsic(m.property("EventSourceArn")), Some(("GetAtt", a)) if a.as_str().is_some_and(|a| a.ends_with(".StreamArn"))));
+    let stream_fed = mapped.as_ref().is_some_and(
+        |m| matches!(intrinsic(m.property("EventSourceArn")), Some(("GetAtt", a)) if a.as_str().is_some_and(|a| a.ends_with(".StreamArn"))),
+    );
     if function == "intake" {
         let body = json!({"first_name": "Ann", "phone": "+12015550142", "service_line": "med_spa", "consent_sms": "true"});
         return ("form post".into(), http_event("/leads", "application/json", &body.to_string(), &[]));
