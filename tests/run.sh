@@ -63,8 +63,11 @@ port=$(cat target/moto.port 2>/dev/null || true)
 curl -fsS "http://127.0.0.1:$port/moto-api/" >/dev/null 2>&1 || { echo "moto did not start"; cat target/moto.log; exit 1; }
 export LEADFLOW_MOTO_ENDPOINT="http://127.0.0.1:$port"
 
+# Both suites run whatever the other's outcome; the command fails if either did.
+status=0
 echo "--- cargo tests"
-cargo test --workspace --no-fail-fast "$@"
+cargo test --workspace --no-fail-fast "$@" || status=$?
 
 echo "--- browser tests (Playwright + Debian chromium + axe-core)"
-bash tests/browser/run.sh
+bash tests/browser/run.sh || status=$?
+exit "$status"
