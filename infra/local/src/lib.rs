@@ -4,6 +4,7 @@ pub mod authorizer;
 pub mod clock;
 pub mod console_signin;
 mod convert;
+pub mod cost;
 mod cors;
 pub mod demo;
 mod router;
