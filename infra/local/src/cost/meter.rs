@@ -41,6 +41,8 @@ pub struct Invocations {
     pub count: u64,
     /// AWS calls made during the invocations, per service.
     pub calls: BTreeMap<String, u64>,
+    /// The same per "service operation".
+    pub operations: BTreeMap<String, u64>,
 }
 
 /// Everything counted since the last reset.
@@ -52,6 +54,9 @@ pub struct Counts {
     pub functions: BTreeMap<String, Invocations>,
     /// Bytes the functions logged.
     pub log_bytes: u64,
+    /// DynamoDB write units (table and indexes) per kind of item written: the key's sort-key
+    /// prefix (`LEAD`, `OUTBOX`, `TL`, ...) or the table.
+    pub written: BTreeMap<String, f64>,
 }
 
 impl Counts {
@@ -82,6 +87,7 @@ impl Counts {
                 .collect(),
             functions: self.functions.clone(),
             log_bytes: div(self.log_bytes),
+            written: self.written.iter().map(|(k, v)| (k.clone(), v / n)).collect(),
         }
     }
 }
@@ -276,9 +282,14 @@ impl Meter {
             };
             let size = before.as_ref().map_or(0, |f| f.size).max(after.as_ref().map_or(0, |f| f.size));
             let factor = if w.transactional { 2.0 } else { 1.0 };
-            billed.units += factor * size.div_ceil(1024).max(1) as f64;
+            let units = factor * size.div_ceil(1024).max(1) as f64;
+            billed.units += units;
+            let index_units = if ok { index_writes(before.as_ref(), after.as_ref(), shape.indexes.len()) } else { 0.0 };
+            billed.index_units += index_units;
+            if counting {
+                *s.counts.written.entry(item_kind(&w.key)).or_default() += units + index_units;
+            }
             if ok {
-                billed.index_units += index_writes(before.as_ref(), after.as_ref(), shape.indexes.len());
                 if w.kind == WriteKind::Put && before.is_none() {
                     if let (Some(Value::Object(key)), true) = (Some(&w.key), w.table_is_first) {
                         let text = |name: &str| key.get(name).and_then(|v| v.get("S")).and_then(Value::as_str).map(str::to_string);
@@ -299,7 +310,9 @@ impl Meter {
             return;
         }
         if let Some(f) = s.current.clone() {
-            *s.counts.functions.entry(f).or_default().calls.entry(service.to_string()).or_default() += 1;
+            let inv = s.counts.functions.entry(f).or_default();
+            *inv.calls.entry(service.to_string()).or_default() += 1;
+            *inv.operations.entry(format!("{service} {operation}")).or_default() += 1;
         }
         let label = match (service, operation.as_str()) {
             ("SNS", "Publish") if String::from_utf8_lossy(&request).contains("PhoneNumber=") => "Publish (SMS)".to_string(),
@@ -513,6 +526,15 @@ fn facts(item: &Value, shape: &TableShape) -> ItemFacts {
         })
         .collect();
     ItemFacts { size: item_size(item), entries }
+}
+
+/// What kind of item a key names: the sort key up to its first `#` (or the partition key's).
+fn item_kind(key: &Value) -> String {
+    let text = |name: &str| key.get(name).and_then(|v| v.get("S")).and_then(Value::as_str);
+    match text("SK").or_else(|| text("PK")) {
+        Some(k) => k.split('#').next().unwrap_or(k).to_string(),
+        None => key.as_object().map(|m| m.keys().cloned().collect::<Vec<_>>().join("+")).unwrap_or_default(),
+    }
 }
 
 fn key_string(key: &Value) -> String {

@@ -70,11 +70,9 @@ pub async fn measure(endpoint: &str, leads: usize, instances: Instances) -> anyh
     // An idle minute: nothing due (the cursors are current).
     world.clock.set(world.now() + Duration::days(1));
     world.meter.counting(false);
-    world.skip_idle_until(world.now() + Duration::minutes(1)).await;
-    world.tick().await?;
+    world.skip_idle_until(world.now()).await;
     world.meter.counting(true);
     world.meter.reset();
-    world.clock.set(world.now() + Duration::minutes(1));
     world.tick().await?;
     let idle_tick = world.meter.counts();
     // Each run counted above is two functions; `ticks` counts function runs.
@@ -98,9 +96,15 @@ fn subtract(total: &Counts, idle: &Counts, times: f64) -> Counts {
             for (service, calls) in f.calls.iter_mut() {
                 *calls = calls.saturating_sub((i.calls.get(service).copied().unwrap_or(0) as f64 * times).round() as u64);
             }
+            for (op, calls) in f.operations.iter_mut() {
+                *calls = calls.saturating_sub((i.operations.get(op).copied().unwrap_or(0) as f64 * times).round() as u64);
+            }
         }
     }
     out.log_bytes = out.log_bytes.saturating_sub((idle.log_bytes as f64 * times).round() as u64);
+    for (kind, units) in out.written.iter_mut() {
+        *units = (*units - idle.written.get(kind).copied().unwrap_or(0.0) * times).max(0.0);
+    }
     out
 }
 
@@ -158,9 +162,6 @@ pub fn lambda_usage(counts: &Counts, template: &str, prices: &Prices) -> (f64, f
     let mut requests = 0.0;
     let mut gb_seconds = 0.0;
     for (function, inv) in &counts.functions {
-        if inv.count == 0 {
-            continue;
-        }
         let calls_ms: f64 = inv.calls.iter().map(|(service, n)| *n as f64 * prices.latency_ms(service)).sum();
         let ms = (inv.count as f64 * prices.compute_ms + calls_ms).ceil();
         requests += inv.count as f64;
@@ -221,13 +222,17 @@ pub fn report(warm: &Measured, cold: &Measured, prices: &Prices, template: &str)
     let _ = writeln!(out, "{:<9} {:<42} {:>10} {:>10}", "Logs", "bytes logged (JSON, INFO)", warm.per_lead.log_bytes, cold.per_lead.log_bytes);
     let _ = writeln!(out, "(DynamoDB units: read or write request units on the table + i on global secondary indexes)");
     let _ = writeln!(out);
-    let _ = writeln!(out, "invocations per lead by function (warm):");
+    let _ = writeln!(out, "per lead by function (warm): invocations, then the calls they made");
     for (f, inv) in &warm.per_lead.functions {
-        let per = inv.count as f64 / warm.leads as f64;
-        if per > 0.0 {
-            let _ = writeln!(out, "  {f:<24} {per:>5.1}  ({} MB)", memory_mb(template, f));
-        }
+        let per = |v: u64| v as f64 / warm.leads as f64;
+        let calls: Vec<String> = inv.operations.iter().map(|(op, n)| format!("{op} {:.1}", per(*n))).collect();
+        let _ = writeln!(out, "  {f:<22} {:>5.1} ({} MB): {}", per(inv.count), memory_mb(template, f), calls.join(", "));
     }
+    let _ = writeln!(out, "DynamoDB write units per lead by item kind (warm): {}", {
+        let mut kinds: Vec<(&String, &f64)> = warm.per_lead.written.iter().collect();
+        kinds.sort_by(|a, b| b.1.total_cmp(a.1));
+        kinds.iter().map(|(k, v)| format!("{k} {v:.1}")).collect::<Vec<_>>().join(", ")
+    });
     let _ = writeln!(out);
     let (bw, bc) = (bill(&warm.per_lead, prices, template), bill(&cold.per_lead, prices, template));
     let _ = writeln!(out, "{:<20} {:>16} {:>16}", "per 1,000 leads", "warm", "cold");
@@ -257,6 +262,9 @@ pub fn report(warm: &Measured, cold: &Measured, prices: &Prices, template: &str)
         dollars(bw.message_fees * 1000.0)
     );
     let _ = writeln!(out);
+    let idle: Vec<String> = warm.idle_tick.operations.iter().map(|((s, o), t)| format!("{s} {o} {}", t.calls)).collect();
+    let _ = writeln!(out, "an idle minute's schedule runs (SLA checker + follow-up function): {}", idle.join(", "));
+    let _ = writeln!(out, "  write units by item kind: {:?}", warm.idle_tick.written);
     let fixed = fixed_monthly(&warm.idle_tick, prices, template);
     let _ = writeln!(out, "fixed per month whatever the volume: {}", fixed.iter().map(|(k, v)| format!("{k} {}", dollars(*v))).collect::<Vec<_>>().join(", "));
     let fixed: f64 = fixed.values().sum();

@@ -318,10 +318,12 @@ impl World {
         Ok(next)
     }
 
-    /// Moves the schedules' cursors to just before `target`, as idle runs would have.
+    /// Moves the schedules' cursors to where the idle runs up to the minute before `target`
+    /// would have left them (a minute's run moves its cursor to two minutes before its own
+    /// minute), so a run at `target` costs what a run in a steady minute costs, plus its work.
     pub async fn skip_idle_until(&self, target: DateTime<Utc>) {
         let services = self.inspect();
-        let to = leadflow::ports::schedule::minute_of(target) - Duration::minutes(2);
+        let to = leadflow::ports::schedule::minute_of(target) - Duration::minutes(3);
         for kind in DUE_KINDS {
             let cur = services.due.cursor(kind).await.ok().flatten();
             if cur.is_none_or(|c| c < to) {
