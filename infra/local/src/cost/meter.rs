@@ -25,24 +25,24 @@ use std::sync::{mpsc, Arc, Mutex};
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Tally {
     /// Requests sent (each retry is a request).
-    pub calls: u64,
+    pub calls: f64,
     /// Billed units: DynamoDB read or write request units on the table, SQS and SNS requests
     /// (a request per 64 KB of payload), otherwise the requests.
     pub units: f64,
     /// DynamoDB write request units on global secondary indexes.
     pub index_units: f64,
-    pub request_bytes: u64,
-    pub response_bytes: u64,
+    pub request_bytes: f64,
+    pub response_bytes: f64,
 }
 
 /// One function's invocations and the calls they made.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Invocations {
-    pub count: u64,
+    pub count: f64,
     /// AWS calls made during the invocations, per service.
-    pub calls: BTreeMap<String, u64>,
+    pub calls: BTreeMap<String, f64>,
     /// The same per "service operation".
-    pub operations: BTreeMap<String, u64>,
+    pub operations: BTreeMap<String, f64>,
 }
 
 /// Everything counted since the last reset.
@@ -53,10 +53,19 @@ pub struct Counts {
     /// Per function (the template's resource name).
     pub functions: BTreeMap<String, Invocations>,
     /// Bytes the functions logged.
-    pub log_bytes: u64,
-    /// DynamoDB write units (table and indexes) per kind of item written: the key's sort-key
-    /// prefix (`LEAD`, `OUTBOX`, `TL`, ...) or the table.
-    pub written: BTreeMap<String, f64>,
+    pub log_bytes: f64,
+    /// DynamoDB writes per kind of item written (see [`item_kind`]).
+    pub written: BTreeMap<String, Written>,
+}
+
+/// Writes of one kind of item.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Written {
+    pub writes: f64,
+    /// Write units on the table and its indexes.
+    pub units: f64,
+    /// The largest item size seen (before or after a write), bytes.
+    pub largest: usize,
 }
 
 impl Counts {
@@ -67,7 +76,7 @@ impl Counts {
     /// Every figure divided by `n` (per lead).
     pub fn per(&self, n: usize) -> Counts {
         let n = n.max(1) as f64;
-        let div = |v: u64| (v as f64 / n).round() as u64;
+        let scale = |m: &BTreeMap<String, f64>| m.iter().map(|(k, v)| (k.clone(), v / n)).collect();
         Counts {
             operations: self
                 .operations
@@ -76,18 +85,26 @@ impl Counts {
                     (
                         k.clone(),
                         Tally {
-                            calls: div(t.calls),
+                            calls: t.calls / n,
                             units: t.units / n,
                             index_units: t.index_units / n,
-                            request_bytes: div(t.request_bytes),
-                            response_bytes: div(t.response_bytes),
+                            request_bytes: t.request_bytes / n,
+                            response_bytes: t.response_bytes / n,
                         },
                     )
                 })
                 .collect(),
-            functions: self.functions.clone(),
-            log_bytes: div(self.log_bytes),
-            written: self.written.iter().map(|(k, v)| (k.clone(), v / n)).collect(),
+            functions: self
+                .functions
+                .iter()
+                .map(|(k, f)| (k.clone(), Invocations { count: f.count / n, calls: scale(&f.calls), operations: scale(&f.operations) }))
+                .collect(),
+            log_bytes: self.log_bytes / n,
+            written: self
+                .written
+                .iter()
+                .map(|(k, w)| (k.clone(), Written { writes: w.writes / n, units: w.units / n, largest: w.largest }))
+                .collect(),
         }
     }
 }
@@ -217,7 +234,7 @@ impl Meter {
             return;
         }
         let t = s.counts.operations.entry((service.to_string(), operation.to_string())).or_default();
-        t.calls += calls;
+        t.calls += calls as f64;
         t.units += calls as f64;
     }
 
@@ -225,7 +242,7 @@ impl Meter {
     pub fn begin(&self, function: &str) {
         let mut s = self.lock();
         if s.counting {
-            s.counts.functions.entry(function.to_string()).or_default().count += 1;
+            s.counts.functions.entry(function.to_string()).or_default().count += 1.0;
         }
         s.current = Some(function.to_string());
         s.logged_before = LOGGED.load(Ordering::Relaxed);
@@ -235,7 +252,7 @@ impl Meter {
         let mut s = self.lock();
         s.current = None;
         if s.counting {
-            s.counts.log_bytes += LOGGED.load(Ordering::Relaxed).saturating_sub(s.logged_before);
+            s.counts.log_bytes += LOGGED.load(Ordering::Relaxed).saturating_sub(s.logged_before) as f64;
         }
     }
 
@@ -287,7 +304,10 @@ impl Meter {
             let index_units = if ok { index_writes(before.as_ref(), after.as_ref(), shape.indexes.len()) } else { 0.0 };
             billed.index_units += index_units;
             if counting {
-                *s.counts.written.entry(item_kind(&w.key)).or_default() += units + index_units;
+                let kind = s.counts.written.entry(item_kind(&w.key)).or_default();
+                kind.writes += 1.0;
+                kind.units += units + index_units;
+                kind.largest = kind.largest.max(size);
             }
             if ok {
                 if w.kind == WriteKind::Put && before.is_none() {
@@ -311,8 +331,8 @@ impl Meter {
         }
         if let Some(f) = s.current.clone() {
             let inv = s.counts.functions.entry(f).or_default();
-            *inv.calls.entry(service.to_string()).or_default() += 1;
-            *inv.operations.entry(format!("{service} {operation}")).or_default() += 1;
+            *inv.calls.entry(service.to_string()).or_default() += 1.0;
+            *inv.operations.entry(format!("{service} {operation}")).or_default() += 1.0;
         }
         let label = match (service, operation.as_str()) {
             ("SNS", "Publish") if String::from_utf8_lossy(&request).contains("PhoneNumber=") => "Publish (SMS)".to_string(),
@@ -320,11 +340,11 @@ impl Meter {
             _ => operation,
         };
         let t = s.counts.operations.entry((service.to_string(), label)).or_default();
-        t.calls += 1;
+        t.calls += 1.0;
         t.units += billed.units;
         t.index_units += billed.index_units;
-        t.request_bytes += request.len() as u64;
-        t.response_bytes += response.len() as u64;
+        t.request_bytes += request.len() as f64;
+        t.response_bytes += response.len() as f64;
     }
 }
 
@@ -455,8 +475,7 @@ fn read_units(size: usize) -> f64 {
 fn dynamodb_writes(operation: &str, req: &Value, tables: &HashMap<String, TableShape>) -> Vec<Write> {
     let key_of = |table: &str, item: &Value| -> Value {
         let keys = tables.get(table).map(|t| t.keys.clone()).unwrap_or_default();
-        let map: serde_json::Map<String, Value> =
-            keys.iter().filter_map(|k| item.get(k).map(|v| (k.clone(), v.clone()))).collect();
+        let map: serde_json::Map<String, Value> = keys.iter().filter_map(|k| item.get(k).map(|v| (k.clone(), v.clone()))).collect();
         Value::Object(map)
     };
     let first = |table: &str| tables.get(table).is_some_and(|t| t.keys.first().is_some_and(|k| k == "PK"));
@@ -479,9 +498,14 @@ fn dynamodb_writes(operation: &str, req: &Value, tables: &HashMap<String, TableS
             .into_iter()
             .flatten()
             .filter_map(|t| {
-                [("Put", WriteKind::Put), ("Update", WriteKind::Update), ("Delete", WriteKind::Delete), ("ConditionCheck", WriteKind::Check)]
-                    .into_iter()
-                    .find_map(|(name, kind)| t.get(name).map(|v| one(v, kind, true)))
+                [
+                    ("Put", WriteKind::Put),
+                    ("Update", WriteKind::Update),
+                    ("Delete", WriteKind::Delete),
+                    ("ConditionCheck", WriteKind::Check),
+                ]
+                .into_iter()
+                .find_map(|(name, kind)| t.get(name).map(|v| one(v, kind, true)))
             })
             .collect(),
         "BatchWriteItem" => {
@@ -528,12 +552,22 @@ fn facts(item: &Value, shape: &TableShape) -> ItemFacts {
     ItemFacts { size: item_size(item), entries }
 }
 
-/// What kind of item a key names: the sort key up to its first `#` (or the partition key's).
+/// What kind of item a key names: the partition and sort keys up to their first `#` (`LEAD/TL`
+/// for a timeline entry); a segment that is a time or an id reads `*`.
 fn item_kind(key: &Value) -> String {
     let text = |name: &str| key.get(name).and_then(|v| v.get("S")).and_then(Value::as_str);
-    match text("SK").or_else(|| text("PK")) {
-        Some(k) => k.split('#').next().unwrap_or(k).to_string(),
-        None => key.as_object().map(|m| m.keys().cloned().collect::<Vec<_>>().join("+")).unwrap_or_default(),
+    let head = |k: &str| {
+        let h = k.split('#').next().unwrap_or(k);
+        if h.chars().next().is_some_and(|c| c.is_ascii_digit()) || h.len() > 20 {
+            "*".to_string()
+        } else {
+            h.to_string()
+        }
+    };
+    match (text("PK"), text("SK")) {
+        (Some(pk), Some(sk)) => format!("{}/{}", head(pk), head(sk)),
+        (Some(pk), None) => head(pk),
+        _ => key.as_object().map(|m| m.keys().cloned().collect::<Vec<_>>().join("+")).unwrap_or_default(),
     }
 }
 

@@ -82,28 +82,34 @@ pub async fn measure(endpoint: &str, leads: usize, instances: Instances) -> anyh
 
 /// `total` less `times` × `idle`, never below zero.
 fn subtract(total: &Counts, idle: &Counts, times: f64) -> Counts {
+    let less = |v: &mut f64, i: f64| *v = (*v - i * times).max(0.0);
     let mut out = total.clone();
     for (key, t) in out.operations.iter_mut() {
         if let Some(i) = idle.operations.get(key) {
-            t.calls = t.calls.saturating_sub((i.calls as f64 * times).round() as u64);
-            t.units = (t.units - i.units * times).max(0.0);
-            t.index_units = (t.index_units - i.index_units * times).max(0.0);
+            less(&mut t.calls, i.calls);
+            less(&mut t.units, i.units);
+            less(&mut t.index_units, i.index_units);
+            less(&mut t.request_bytes, i.request_bytes);
+            less(&mut t.response_bytes, i.response_bytes);
         }
     }
     for (name, f) in out.functions.iter_mut() {
         if let Some(i) = idle.functions.get(name) {
-            f.count = f.count.saturating_sub((i.count as f64 * times).round() as u64);
+            less(&mut f.count, i.count);
             for (service, calls) in f.calls.iter_mut() {
-                *calls = calls.saturating_sub((i.calls.get(service).copied().unwrap_or(0) as f64 * times).round() as u64);
+                less(calls, i.calls.get(service).copied().unwrap_or(0.0));
             }
             for (op, calls) in f.operations.iter_mut() {
-                *calls = calls.saturating_sub((i.operations.get(op).copied().unwrap_or(0) as f64 * times).round() as u64);
+                less(calls, i.operations.get(op).copied().unwrap_or(0.0));
             }
         }
     }
-    out.log_bytes = out.log_bytes.saturating_sub((idle.log_bytes as f64 * times).round() as u64);
-    for (kind, units) in out.written.iter_mut() {
-        *units = (*units - idle.written.get(kind).copied().unwrap_or(0.0) * times).max(0.0);
+    less(&mut out.log_bytes, idle.log_bytes);
+    for (kind, w) in out.written.iter_mut() {
+        if let Some(i) = idle.written.get(kind) {
+            less(&mut w.writes, i.writes);
+            less(&mut w.units, i.units);
+        }
     }
     out
 }
@@ -149,9 +155,9 @@ pub fn bill(counts: &Counts, prices: &Prices, template: &str) -> Bill {
     let (requests, gb_seconds) = lambda_usage(counts, template, prices);
     line("Lambda requests", requests * prices.lambda_request);
     line("Lambda duration", gb_seconds * prices.lambda_gb_second);
-    line("CloudWatch Logs", counts.log_bytes as f64 / 1e9 * prices.logs_ingested_gb);
-    b.sms = counts.get("SNS", "Publish (SMS)").calls as f64;
-    b.emails = counts.operations.iter().filter(|((s, o), _)| s == "SES" && o.starts_with("SendEmail")).map(|(_, t)| t.calls as f64).sum();
+    line("CloudWatch Logs", counts.log_bytes / 1e9 * prices.logs_ingested_gb);
+    b.sms = counts.get("SNS", "Publish (SMS)").calls;
+    b.emails = counts.operations.iter().filter(|((s, o), _)| s == "SES" && o.starts_with("SendEmail")).map(|(_, t)| t.calls).sum();
     b.message_fees = b.emails * prices.ses_email;
     b
 }
@@ -162,9 +168,9 @@ pub fn lambda_usage(counts: &Counts, template: &str, prices: &Prices) -> (f64, f
     let mut requests = 0.0;
     let mut gb_seconds = 0.0;
     for (function, inv) in &counts.functions {
-        let calls_ms: f64 = inv.calls.iter().map(|(service, n)| *n as f64 * prices.latency_ms(service)).sum();
-        let ms = (inv.count as f64 * prices.compute_ms + calls_ms).ceil();
-        requests += inv.count as f64;
+        let calls_ms: f64 = inv.calls.iter().map(|(service, n)| n * prices.latency_ms(service)).sum();
+        let ms = (inv.count * prices.compute_ms + calls_ms).ceil();
+        requests += inv.count;
         gb_seconds += ms / 1000.0 * memory_mb(template, function) as f64 / 1024.0;
     }
     (requests, gb_seconds)
@@ -196,17 +202,25 @@ fn dollars(v: f64) -> String {
 pub fn report(warm: &Measured, cold: &Measured, prices: &Prices, template: &str) -> String {
     use std::fmt::Write;
     let mut out = String::new();
-    let _ = writeln!(out, "cost per lead on AWS adapters against moto: {} leads per column, each captured, acknowledged, scored and", warm.leads);
+    let _ = writeln!(
+        out,
+        "cost per lead on AWS adapters against moto: {} leads per column, each captured, acknowledged, scored and",
+        warm.leads
+    );
     let _ = writeln!(out, "assigned, worked through the 7-step med-spa cadence (one unanswered call recorded) and converted by a payment");
     let _ = writeln!(out, "warm = one instance per function for the run; cold = a new instance (empty data-key cache) per invocation");
     let _ = writeln!(out);
-    let _ = writeln!(out, "{:<9} {:<42} {:>10} {:>10} {:>12} {:>12}", "service", "operation", "req warm", "req cold", "units warm", "units cold");
+    let _ = writeln!(
+        out,
+        "{:<9} {:<42} {:>10} {:>10} {:>12} {:>12}",
+        "service", "operation", "req warm", "req cold", "units warm", "units cold"
+    );
     let mut keys: Vec<&(String, String)> = warm.per_lead.operations.keys().chain(cold.per_lead.operations.keys()).collect();
     keys.sort();
     keys.dedup();
     for key in keys {
         let (w, c) = (warm.per_lead.get(&key.0, &key.1), cold.per_lead.get(&key.0, &key.1));
-        if w.calls == 0 && c.calls == 0 {
+        if w.calls == 0.0 && c.calls == 0.0 {
             continue;
         }
         let units = |t: &meter::Tally| match key.0.as_str() {
@@ -214,25 +228,38 @@ pub fn report(warm: &Measured, cold: &Measured, prices: &Prices, template: &str)
             "DynamoDB" => format!("{:.1}", t.units),
             _ => format!("{:.0}", t.units),
         };
-        let _ = writeln!(out, "{:<9} {:<42} {:>10} {:>10} {:>12} {:>12}", key.0, key.1, w.calls, c.calls, units(&w), units(&c));
+        let _ = writeln!(out, "{:<9} {:<42} {:>10.1} {:>10.1} {:>12} {:>12}", key.0, key.1, w.calls, c.calls, units(&w), units(&c));
     }
     let (wr, wgb) = lambda_usage(&warm.per_lead, template, prices);
     let (cr, cgb) = lambda_usage(&cold.per_lead, template, prices);
-    let _ = writeln!(out, "{:<9} {:<42} {:>10} {:>10} {:>12} {:>12}", "Lambda", "invocations / GB-s (estimated)", wr, cr, format!("{wgb:.3}"), format!("{cgb:.3}"));
-    let _ = writeln!(out, "{:<9} {:<42} {:>10} {:>10}", "Logs", "bytes logged (JSON, INFO)", warm.per_lead.log_bytes, cold.per_lead.log_bytes);
+    let _ = writeln!(
+        out,
+        "{:<9} {:<42} {:>10.1} {:>10.1} {:>12} {:>12}",
+        "Lambda",
+        "invocations / GB-s (estimated)",
+        wr,
+        cr,
+        format!("{wgb:.3}"),
+        format!("{cgb:.3}")
+    );
+    let _ = writeln!(
+        out,
+        "{:<9} {:<42} {:>10.0} {:>10.0}",
+        "Logs", "bytes logged (JSON, INFO)", warm.per_lead.log_bytes, cold.per_lead.log_bytes
+    );
     let _ = writeln!(out, "(DynamoDB units: read or write request units on the table + i on global secondary indexes)");
     let _ = writeln!(out);
     let _ = writeln!(out, "per lead by function (warm): invocations, then the calls they made");
     for (f, inv) in &warm.per_lead.functions {
-        let per = |v: u64| v as f64 / warm.leads as f64;
-        let calls: Vec<String> = inv.operations.iter().map(|(op, n)| format!("{op} {:.1}", per(*n))).collect();
-        let _ = writeln!(out, "  {f:<22} {:>5.1} ({} MB): {}", per(inv.count), memory_mb(template, f), calls.join(", "));
+        let calls: Vec<String> = inv.operations.iter().filter(|(_, n)| **n > 0.0).map(|(op, n)| format!("{op} {n:.1}")).collect();
+        let _ = writeln!(out, "  {f:<22} {:>5.1} ({} MB): {}", inv.count, memory_mb(template, f), calls.join(", "));
     }
-    let _ = writeln!(out, "DynamoDB write units per lead by item kind (warm): {}", {
-        let mut kinds: Vec<(&String, &f64)> = warm.per_lead.written.iter().collect();
-        kinds.sort_by(|a, b| b.1.total_cmp(a.1));
-        kinds.iter().map(|(k, v)| format!("{k} {v:.1}")).collect::<Vec<_>>().join(", ")
-    });
+    let _ = writeln!(out, "DynamoDB writes per lead by item kind (PK/SK prefix; warm): writes, write units, largest item");
+    let mut kinds: Vec<(&String, &meter::Written)> = warm.per_lead.written.iter().filter(|(_, w)| w.units > 0.0).collect();
+    kinds.sort_by(|a, b| b.1.units.total_cmp(&a.1.units));
+    for (kind, w) in kinds {
+        let _ = writeln!(out, "  {kind:<24} {:>5.1} {:>6.1} WRU {:>6} B", w.writes, w.units, w.largest);
+    }
     let _ = writeln!(out);
     let (bw, bc) = (bill(&warm.per_lead, prices, template), bill(&cold.per_lead, prices, template));
     let _ = writeln!(out, "{:<20} {:>16} {:>16}", "per 1,000 leads", "warm", "cold");
@@ -264,9 +291,12 @@ pub fn report(warm: &Measured, cold: &Measured, prices: &Prices, template: &str)
     let _ = writeln!(out);
     let idle: Vec<String> = warm.idle_tick.operations.iter().map(|((s, o), t)| format!("{s} {o} {}", t.calls)).collect();
     let _ = writeln!(out, "an idle minute's schedule runs (SLA checker + follow-up function): {}", idle.join(", "));
-    let _ = writeln!(out, "  write units by item kind: {:?}", warm.idle_tick.written);
     let fixed = fixed_monthly(&warm.idle_tick, prices, template);
-    let _ = writeln!(out, "fixed per month whatever the volume: {}", fixed.iter().map(|(k, v)| format!("{k} {}", dollars(*v))).collect::<Vec<_>>().join(", "));
+    let _ = writeln!(
+        out,
+        "fixed per month whatever the volume: {}",
+        fixed.iter().map(|(k, v)| format!("{k} {}", dollars(*v))).collect::<Vec<_>>().join(", ")
+    );
     let fixed: f64 = fixed.values().sum();
     let _ = writeln!(out, "{:<18} {:>14} {:>14} {:>12} {:>14}", "per month", "leads (warm)", "leads (cold)", "fixed", "total (range)");
     for leads in [1_000.0, 10_000.0, 100_000.0] {
