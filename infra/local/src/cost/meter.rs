@@ -283,6 +283,7 @@ impl Meter {
         } else if service == "SQS" || service == "SNS" {
             billed.units = request.len().div_ceil(64 * 1024).max(1) as f64;
         }
+        let traced = writes.iter().map(|w| item_kind(&w.key)).collect::<Vec<_>>().join(" ");
         let mut s = self.lock();
         for w in writes {
             let Some(shape) = tables.get(&w.table) else { continue };
@@ -328,6 +329,9 @@ impl Meter {
         }
         if !counting {
             return;
+        }
+        if std::env::var_os("LEADFLOW_COST_TRACE").is_some() {
+            eprintln!("{} {service} {operation} {:.1}+{:.1}i {}", s.current.as_deref().unwrap_or("-"), billed.units, billed.index_units, traced);
         }
         if let Some(f) = s.current.clone() {
             let inv = s.counts.functions.entry(f).or_default();

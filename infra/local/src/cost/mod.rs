@@ -226,7 +226,7 @@ pub fn report(warm: &Measured, cold: &Measured, prices: &Prices, template: &str)
         let units = |t: &meter::Tally| match key.0.as_str() {
             "DynamoDB" if t.index_units > 0.0 => format!("{:.1}+{:.1}i", t.units, t.index_units),
             "DynamoDB" => format!("{:.1}", t.units),
-            _ => format!("{:.0}", t.units),
+            _ => format!("{:.1}", t.units),
         };
         let _ = writeln!(out, "{:<9} {:<42} {:>10.1} {:>10.1} {:>12} {:>12}", key.0, key.1, w.calls, c.calls, units(&w), units(&c));
     }
@@ -261,7 +261,14 @@ pub fn report(warm: &Measured, cold: &Measured, prices: &Prices, template: &str)
         let _ = writeln!(out, "  {kind:<24} {:>5.1} {:>6.1} WRU {:>6} B", w.writes, w.units, w.largest);
     }
     let _ = writeln!(out);
-    let (bw, bc) = (bill(&warm.per_lead, prices, template), bill(&cold.per_lead, prices, template));
+    let (mut bw, mut bc) = (bill(&warm.per_lead, prices, template), bill(&cold.per_lead, prices, template));
+    // SQS's own KMS requests, at a clinic's volume of 1,000 leads a month.
+    let reuse = sqs_key_reuse_seconds(template);
+    let sends = warm.per_lead.get("SQS", "SendMessage").calls;
+    let sse = |leads: f64| sqs_encryption_requests(sends * leads, reuse) * prices.kms_request;
+    for b in [&mut bw, &mut bc] {
+        b.lines.insert("KMS (SQS encryption)", sse(1_000.0) / 1_000.0);
+    }
     let _ = writeln!(out, "{:<20} {:>16} {:>16}", "per 1,000 leads", "warm", "cold");
     for name in bw.lines.keys() {
         let _ = writeln!(
@@ -298,9 +305,15 @@ pub fn report(warm: &Measured, cold: &Measured, prices: &Prices, template: &str)
         fixed.iter().map(|(k, v)| format!("{k} {}", dollars(*v))).collect::<Vec<_>>().join(", ")
     );
     let fixed: f64 = fixed.values().sum();
+    let _ = writeln!(
+        out,
+        "KMS (SQS encryption): modelled, not counted on moto: with the template's KmsDataKeyReusePeriodSeconds of {reuse:.0} s, SQS asks KMS"
+    );
+    let _ = writeln!(out, "  for a data key and its decryption once per queue per period with messages (per 1,000 leads above: at 1,000 a month)");
     let _ = writeln!(out, "{:<18} {:>14} {:>14} {:>12} {:>14}", "per month", "leads (warm)", "leads (cold)", "fixed", "total (range)");
     for leads in [1_000.0, 10_000.0, 100_000.0] {
-        let (w, c) = (bw.total() * leads, bc.total() * leads);
+        let sse_here = sse(leads) - sse(1_000.0) / 1_000.0 * leads;
+        let (w, c) = (bw.total() * leads + sse_here, bc.total() * leads + sse_here);
         let _ = writeln!(
             out,
             "{:<18} {:>14} {:>14} {:>12} {:>14}",
@@ -314,6 +327,27 @@ pub fn report(warm: &Measured, cold: &Measured, prices: &Prices, template: &str)
     let _ = writeln!(out);
     let _ = write!(out, "{}", prices.describe());
     out
+}
+
+/// The template's `KmsDataKeyReusePeriodSeconds` for the queues (the longest; SQS's default of
+/// 300 s when absent).
+pub fn sqs_key_reuse_seconds(template: &str) -> f64 {
+    template
+        .lines()
+        .filter_map(|l| l.trim().strip_prefix("KmsDataKeyReusePeriodSeconds:"))
+        .filter_map(|v| v.split('#').next().and_then(|v| v.trim().parse::<f64>().ok()))
+        .fold(None, |m: Option<f64>, v| Some(m.map_or(v, |m| m.max(v))))
+        .unwrap_or(300.0)
+}
+
+/// KMS requests SQS makes in a month for `messages` spread over the five lead-event queues,
+/// with data keys reused for `reuse_seconds`: per queue, a GenerateDataKey (sending) and a
+/// Decrypt (receiving) for each reuse period in which it carried a message, so at most a pair per
+/// message.
+pub fn sqs_encryption_requests(messages: f64, reuse_seconds: f64) -> f64 {
+    let queues = leadflow::ports::Consumer::ALL.len() as f64;
+    let periods = 30.0 * 86_400.0 / reuse_seconds;
+    2.0 * queues * (messages / queues).min(periods)
 }
 
 /// The schedules' idle runs for a month (two one-minute schedules), and the SQS event source
