@@ -152,6 +152,8 @@ pub fn bill(counts: &Counts, prices: &Prices, template: &str) -> Bill {
             _ => {}
         }
     }
+    let http: f64 = HTTP_FUNCTIONS.iter().filter_map(|f| counts.functions.get(*f)).map(|i| i.count).sum();
+    line("API Gateway", http * prices.http_api_request);
     let (requests, gb_seconds) = lambda_usage(counts, template, prices);
     line("Lambda requests", requests * prices.lambda_request);
     line("Lambda duration", gb_seconds * prices.lambda_gb_second);
@@ -161,6 +163,10 @@ pub fn bill(counts: &Counts, prices: &Prices, template: &str) -> Bill {
     b.message_fees = b.emails * prices.ses_email;
     b
 }
+
+/// The functions of the lead's path behind the HTTP API (the others are triggered by queues,
+/// the table's stream and schedules).
+const HTTP_FUNCTIONS: [&str; 3] = ["IntakeFunction", "ContactsFunction", "WebhooksFunction"];
 
 /// Invocations and GB-seconds of a lead: each invocation lasts its calls at the stated
 /// latencies plus the stated compute time, billed by the millisecond, at the function's memory.
@@ -392,10 +398,18 @@ impl MotoServer {
         let script = concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/support/moto_server.py");
         let port_file = std::env::temp_dir().join(format!("leadflow-cost-moto-{}", std::process::id()));
         let _ = std::fs::remove_file(&port_file);
-        let child = std::process::Command::new("python3")
-            .arg(script)
-            .args(["-H", "127.0.0.1", "-p", "0", "--port-file"])
+        // A watchdog stops moto when this process is gone, however it ends (no destructor needs
+        // to run), as the tests' server does.
+        let watchdog = r#"
+            python3 "$1" -H 127.0.0.1 -p 0 --port-file "$2" & moto=$!
+            trap 'kill "$moto" 2>/dev/null; exit 0' TERM INT
+            while kill -0 "$3" 2>/dev/null && kill -0 "$moto" 2>/dev/null; do sleep 0.5; done
+            kill "$moto" 2>/dev/null
+        "#;
+        let child = std::process::Command::new("sh")
+            .args(["-c", watchdog, "cost-moto-watchdog", script])
             .arg(&port_file)
+            .arg(std::process::id().to_string())
             .stdout(std::process::Stdio::null())
             .stderr(std::process::Stdio::null())
             .spawn()
@@ -416,7 +430,50 @@ impl MotoServer {
 
 impl Drop for MotoServer {
     fn drop(&mut self) {
-        let _ = self.child.kill();
+        // SIGTERM: the watchdog's trap stops moto.
+        let _ = std::process::Command::new("kill").arg(self.child.id().to_string()).status();
         let _ = self.child.wait();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const TEMPLATE: &str = "Globals:\n  Function:\n    MemorySize: 256\nResources:\n  AQueue:\n    Properties:\n      KmsDataKeyReusePeriodSeconds: 86400\n  BigFunction:\n    Type: AWS::Serverless::Function\n    Properties:\n      # comment\n      MemorySize: 512\n  SmallFunction:\n    Type: AWS::Serverless::Function\n    Properties:\n      Timeout: 10\n";
+
+    #[test]
+    fn memory_is_the_functions_own_else_the_globals() {
+        assert_eq!(memory_mb(TEMPLATE, "BigFunction"), 512);
+        assert_eq!(memory_mb(TEMPLATE, "SmallFunction"), 256);
+        assert_eq!(memory_mb(TEMPLATE, "Missing"), 256);
+    }
+
+    #[test]
+    fn sqs_asks_kms_at_most_twice_a_message_and_twice_a_period() {
+        assert_eq!(sqs_key_reuse_seconds(TEMPLATE), 86_400.0);
+        assert_eq!(sqs_key_reuse_seconds("Resources:\n"), 300.0);
+        // 13,000 messages a month over five queues: every one in a period of its own at 300 s.
+        assert_eq!(sqs_encryption_requests(13_000.0, 300.0), 26_000.0);
+        // A day: 30 periods a queue.
+        assert_eq!(sqs_encryption_requests(13_000.0, 86_400.0), 2.0 * 5.0 * 30.0);
+    }
+
+    #[test]
+    fn a_bill_prices_units_invocations_and_logs() {
+        let mut c = Counts::default();
+        c.operations.insert(("DynamoDB".into(), "PutItem".into()), meter::Tally { calls: 2.0, units: 3.0, index_units: 1.0, ..Default::default() });
+        c.operations.insert(("SQS".into(), "SendMessage".into()), meter::Tally { calls: 1.0, units: 1.0, ..Default::default() });
+        let mut inv = meter::Invocations { count: 1.0, ..Default::default() };
+        inv.calls.insert("DynamoDB".into(), 2.0);
+        c.functions.insert("BigFunction".into(), inv);
+        c.log_bytes = 1e9;
+        let p = Prices::default();
+        let b = bill(&c, &p, TEMPLATE);
+        assert_eq!(b.lines["DynamoDB writes"], 4.0 * p.dynamodb_write_unit);
+        assert_eq!(b.lines["SQS"], p.sqs_request);
+        assert_eq!(b.lines["CloudWatch Logs"], 0.5);
+        // 2 ms + 2 x 6 ms at 512 MB.
+        assert!((b.lines["Lambda duration"] - 0.014 * 0.5 * p.lambda_gb_second).abs() < 1e-15);
     }
 }

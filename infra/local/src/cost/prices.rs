@@ -25,6 +25,8 @@ pub struct Prices {
     pub ses_email: f64,
     /// CloudWatch Logs ingestion ($0.50 per GB).
     pub logs_ingested_gb: f64,
+    /// API Gateway HTTP API request ($1.00 per million, first 300 million a month).
+    pub http_api_request: f64,
     /// Lambda request ($0.20 per million).
     pub lambda_request: f64,
     /// Lambda duration on arm64 ($0.0000133334 per GB-second).
@@ -48,6 +50,7 @@ impl Default for Prices {
             ssm_advanced_request: 0.05 / 1e4,
             ses_email: 0.10 / 1e3,
             logs_ingested_gb: 0.50,
+            http_api_request: 1.00 / 1e6,
             lambda_request: 0.20 / 1e6,
             lambda_gb_second: 0.000_013_333_4,
             compute_ms: 2.0,
@@ -82,6 +85,7 @@ impl Prices {
              \x20 SSM Parameter Store: standard parameters free; advanced ${:.2} per 10,000 API interactions (not used)\n\
              \x20 SES: ${:.2} per 1,000 emails (a message fee, shown apart like SMS)\n\
              \x20 CloudWatch Logs: ${:.2} per GB ingested\n\
+             \x20 API Gateway HTTP API: ${:.2} per million requests\n\
              \x20 Lambda arm64: ${:.2} per million requests + ${:.10} per GB-second\n\
              assumptions: an invocation lasts {} ms plus DynamoDB 6 ms, SQS 10 ms, KMS 10 ms, SNS 30 ms, SES 40 ms per call,\n\
              \x20 at the function's MemorySize in template.yaml; an SQS event source mapping polls an idle queue\n\
@@ -94,6 +98,7 @@ impl Prices {
             self.ssm_advanced_request * 1e4,
             self.ses_email * 1e3,
             self.logs_ingested_gb,
+            self.http_api_request * 1e6,
             self.lambda_request * 1e6,
             self.lambda_gb_second,
             self.compute_ms,
