@@ -331,7 +331,13 @@ impl Meter {
             return;
         }
         if std::env::var_os("LEADFLOW_COST_TRACE").is_some() {
-            eprintln!("{} {service} {operation} {:.1}+{:.1}i {}", s.current.as_deref().unwrap_or("-"), billed.units, billed.index_units, traced);
+            eprintln!(
+                "{} {service} {operation} {:.1}+{:.1}i {}",
+                s.current.as_deref().unwrap_or("-"),
+                billed.units,
+                billed.index_units,
+                traced
+            );
         }
         if let Some(f) = s.current.clone() {
             let inv = s.counts.functions.entry(f).or_default();

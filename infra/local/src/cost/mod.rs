@@ -315,7 +315,10 @@ pub fn report(warm: &Measured, cold: &Measured, prices: &Prices, template: &str)
         out,
         "KMS (SQS encryption): modelled, not counted on moto: with the template's KmsDataKeyReusePeriodSeconds of {reuse:.0} s, SQS asks KMS"
     );
-    let _ = writeln!(out, "  for a data key and its decryption once per queue per period with messages (per 1,000 leads above: at 1,000 a month)");
+    let _ = writeln!(
+        out,
+        "  for a data key and its decryption once per queue per period with messages (per 1,000 leads above: at 1,000 a month)"
+    );
     let _ = writeln!(out, "{:<18} {:>14} {:>14} {:>12} {:>14}", "per month", "leads (warm)", "leads (cold)", "fixed", "total (range)");
     for leads in [1_000.0, 10_000.0, 100_000.0] {
         let sse_here = sse(leads) - sse(1_000.0) / 1_000.0 * leads;
@@ -462,7 +465,8 @@ mod tests {
     #[test]
     fn a_bill_prices_units_invocations_and_logs() {
         let mut c = Counts::default();
-        c.operations.insert(("DynamoDB".into(), "PutItem".into()), meter::Tally { calls: 2.0, units: 3.0, index_units: 1.0, ..Default::default() });
+        c.operations
+            .insert(("DynamoDB".into(), "PutItem".into()), meter::Tally { calls: 2.0, units: 3.0, index_units: 1.0, ..Default::default() });
         c.operations.insert(("SQS".into(), "SendMessage".into()), meter::Tally { calls: 1.0, units: 1.0, ..Default::default() });
         let mut inv = meter::Invocations { count: 1.0, ..Default::default() };
         inv.calls.insert("DynamoDB".into(), 2.0);
