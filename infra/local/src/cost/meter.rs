@@ -452,7 +452,7 @@ fn dynamodb_reads(operation: &str, req: &Value, resp: &Value) -> Billed {
             let count = resp.get("Count").and_then(Value::as_u64).unwrap_or(0) as usize;
             let scanned = resp.get("ScannedCount").and_then(Value::as_u64).unwrap_or(0) as usize;
             if scanned > count {
-                size = if count > 0 { size * scanned / count } else { scanned * 1024 };
+                size = (size * scanned).checked_div(count).unwrap_or(scanned * 1024);
             }
             factor(consistent(req)) * read_units(size)
         }
