@@ -39,6 +39,8 @@ pub struct Tally {
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Invocations {
     pub count: f64,
+    /// Invocations that started a new instance (an init, billed on a custom runtime).
+    pub cold_starts: f64,
     /// AWS calls made during the invocations, per service.
     pub calls: BTreeMap<String, f64>,
     /// The same per "service operation".
@@ -97,7 +99,15 @@ impl Counts {
             functions: self
                 .functions
                 .iter()
-                .map(|(k, f)| (k.clone(), Invocations { count: f.count / n, calls: scale(&f.calls), operations: scale(&f.operations) }))
+                .map(|(k, f)| {
+                    let inv = Invocations {
+                        count: f.count / n,
+                        cold_starts: f.cold_starts / n,
+                        calls: scale(&f.calls),
+                        operations: scale(&f.operations),
+                    };
+                    (k.clone(), inv)
+                })
                 .collect(),
             log_bytes: self.log_bytes / n,
             written: self
@@ -236,6 +246,14 @@ impl Meter {
         let t = s.counts.operations.entry((service.to_string(), operation.to_string())).or_default();
         t.calls += calls as f64;
         t.units += calls as f64;
+    }
+
+    /// Counts a new instance of `function` (its next invocation pays for an init).
+    pub fn cold_start(&self, function: &str) {
+        let mut s = self.lock();
+        if s.counting {
+            s.counts.functions.entry(function.to_string()).or_default().cold_starts += 1.0;
+        }
     }
 
     /// Marks the start of an invocation of `function`; the calls until [`Meter::end`] are its.

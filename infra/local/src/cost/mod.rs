@@ -96,6 +96,7 @@ fn subtract(total: &Counts, idle: &Counts, times: f64) -> Counts {
     for (name, f) in out.functions.iter_mut() {
         if let Some(i) = idle.functions.get(name) {
             less(&mut f.count, i.count);
+            less(&mut f.cold_starts, i.cold_starts);
             for (service, calls) in f.calls.iter_mut() {
                 less(calls, i.calls.get(service).copied().unwrap_or(0.0));
             }
@@ -175,7 +176,7 @@ pub fn lambda_usage(counts: &Counts, template: &str, prices: &Prices) -> (f64, f
     let mut gb_seconds = 0.0;
     for (function, inv) in &counts.functions {
         let calls_ms: f64 = inv.calls.iter().map(|(service, n)| n * prices.latency_ms(service)).sum();
-        let ms = (inv.count * prices.compute_ms + calls_ms).ceil();
+        let ms = (inv.count * prices.compute_ms + inv.cold_starts * prices.init_ms + calls_ms).ceil();
         requests += inv.count;
         gb_seconds += ms / 1000.0 * memory_mb(template, function) as f64 / 1024.0;
     }
@@ -248,6 +249,8 @@ pub fn report(warm: &Measured, cold: &Measured, prices: &Prices, template: &str)
         format!("{wgb:.3}"),
         format!("{cgb:.3}")
     );
+    let starts = |m: &Measured| m.per_lead.functions.values().map(|f| f.cold_starts).sum::<f64>();
+    let _ = writeln!(out, "{:<9} {:<42} {:>10.1} {:>10.1}", "Lambda", "new instances (inits)", starts(warm), starts(cold));
     let _ = writeln!(
         out,
         "{:<9} {:<42} {:>10.0} {:>10.0}",
@@ -403,14 +406,21 @@ impl MotoServer {
         let _ = std::fs::remove_file(&port_file);
         // A watchdog stops moto when this process is gone, however it ends (no destructor needs
         // to run), as the tests' server does.
+        // The interpreter itself, not a launcher script (pyenv's shim) whose child would outlive
+        // a signal to it.
+        let python = std::process::Command::new("python3")
+            .args(["-c", "import sys; print(sys.executable)"])
+            .output()
+            .map_err(|e| anyhow::anyhow!("python3: {e}"))?;
+        let python = String::from_utf8_lossy(&python.stdout).trim().to_string();
         let watchdog = r#"
-            python3 "$1" -H 127.0.0.1 -p 0 --port-file "$2" & moto=$!
+            "$1" "$2" -H 127.0.0.1 -p 0 --port-file "$3" & moto=$!
             trap 'kill "$moto" 2>/dev/null; exit 0' TERM INT
-            while kill -0 "$3" 2>/dev/null && kill -0 "$moto" 2>/dev/null; do sleep 0.5; done
+            while kill -0 "$4" 2>/dev/null && kill -0 "$moto" 2>/dev/null; do sleep 0.5; done
             kill "$moto" 2>/dev/null
         "#;
         let child = std::process::Command::new("sh")
-            .args(["-c", watchdog, "cost-moto-watchdog", script])
+            .args(["-c", watchdog, "cost-moto-watchdog", &python, script])
             .arg(&port_file)
             .arg(std::process::id().to_string())
             .stdout(std::process::Stdio::null())

@@ -34,6 +34,9 @@ pub struct Prices {
     /// Stated compute time of an invocation beside its AWS calls (Rust handlers take
     /// microseconds; this covers the runtime's own round trip), ms.
     pub compute_ms: f64,
+    /// Stated init of a new instance, ms (a Rust function with the DynamoDB SDK, 128 MB arm64,
+    /// published 2026: 112 ms); billed on a custom runtime.
+    pub init_ms: f64,
     /// Requests an SQS event source mapping makes on an idle queue in a month: five long polls
     /// of 20 s each at a time.
     pub sqs_polls_per_queue_month: f64,
@@ -54,6 +57,7 @@ impl Default for Prices {
             lambda_request: 0.20 / 1e6,
             lambda_gb_second: 0.000_013_333_4,
             compute_ms: 2.0,
+            init_ms: 112.0,
             sqs_polls_per_queue_month: 5.0 * 3.0 * 60.0 * 24.0 * 30.0,
         }
     }
@@ -88,6 +92,7 @@ impl Prices {
              \x20 API Gateway HTTP API: ${:.2} per million requests\n\
              \x20 Lambda arm64: ${:.2} per million requests + ${:.10} per GB-second\n\
              assumptions: an invocation lasts {} ms plus DynamoDB 6 ms, SQS 10 ms, KMS 10 ms, SNS 30 ms, SES 40 ms per call,\n\
+             \x20 and a new instance's init {} ms (billed on provided.al2023),\n\
              \x20 at the function's MemorySize in template.yaml; an SQS event source mapping polls an idle queue\n\
              \x20 {:.0} times a month (5 long polls of 20 s at a time); DynamoDB stream reads by Lambda are free",
             self.dynamodb_write_unit * 1e6,
@@ -102,6 +107,7 @@ impl Prices {
             self.lambda_request * 1e6,
             self.lambda_gb_second,
             self.compute_ms,
+            self.init_ms,
             self.sqs_polls_per_queue_month,
         )
     }

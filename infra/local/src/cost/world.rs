@@ -155,6 +155,9 @@ impl World {
     /// The services of `function`'s instance: a new one per invocation when instances are cold.
     fn services(&self, function: &'static str) -> Services {
         let make = || {
+            if function != "bench" {
+                self.meter.cold_start(function);
+            }
             let mut s = services_on(self.config.clone(), &self.env, &self.clients);
             s.clock = self.clock.clone();
             s.webhooks = self.webhooks.clone();
