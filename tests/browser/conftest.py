@@ -267,7 +267,7 @@ def around_the_clock_config(tmp_path_factory) -> pathlib.Path:
     src = (ROOT / "infra" / "leadflow.toml").read_text()
     days = '["mon", "tue", "wed", "thu", "fri", "sat", "sun"]'
     for day in ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]:
-        src = re.sub(rf'^{day} = ".*"$', f'{day} = "00:00-23:59"', src, flags=re.M)
+        src = re.sub(rf'^{day} = ".*"$', f'{day} = "00:00-24:00"', src, flags=re.M)
     src = re.sub(r"^holidays = \[.*\]$", "holidays = []", src, flags=re.M)
     src = re.sub(r'^days = \["weekdays"\]$', f"days = {days}", src, flags=re.M)
     src = re.sub(r'^hours = "\d\d:\d\d-\d\d:\d\d"$', 'hours = "00:00-24:00"', src, flags=re.M)

@@ -13,6 +13,7 @@ mod analytics_moto;
 mod cadence;
 mod cadence_embedded;
 mod consent_records;
+mod cost_model;
 mod e2e_moto;
 mod hygiene_archive;
 mod hygiene_intake;

@@ -467,6 +467,30 @@ async fn at_3_am_a_24_7_line_promises_its_response_target_and_a_daytime_line_the
 }
 
 #[tokio::test]
+async fn a_practice_open_until_midnight_promises_minutes_in_its_last_minute() {
+    // Every day 00:00-24:00: open around the clock, with no closed minute at 23:59.
+    let mut src = leadflow::config::DEFAULT_CONFIG.to_string();
+    for day in ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"] {
+        let line = src.lines().find(|l| l.starts_with(&format!("{day} = \""))).unwrap().to_string();
+        src = src.replacen(&line, &format!("{day} = \"00:00-24:00\""), 1);
+    }
+    let mut config = Config::from_toml(&src, "all-day.toml").unwrap();
+    config.messaging.pacing.parts_per_second = 1000;
+    let (s, clock) = system(config, ny(3, 23, 59) + Duration::seconds(30));
+    let before_midnight = unique_phone();
+    lead(&s, &[("phone", before_midnight.as_e164()), ("service_line", "med_spa"), ("consent_sms", "true")]).await;
+    assert!(
+        texts(&s, before_midnight.as_e164())[0].contains("will call you within 5 minutes."),
+        "{:?}",
+        texts(&s, before_midnight.as_e164())
+    );
+    clock.set(ny(4, 0, 0));
+    let at_midnight = unique_phone();
+    lead(&s, &[("phone", at_midnight.as_e164()), ("service_line", "med_spa"), ("consent_sms", "true")]).await;
+    assert!(texts(&s, at_midnight.as_e164())[0].contains("will call you within 5 minutes."), "{:?}", texts(&s, at_midnight.as_e164()));
+}
+
+#[tokio::test]
 async fn a_crisis_call_task_at_11_pm_is_created_at_once_and_its_text_still_waits_for_morning() {
     let w = World::new(Kind::Embedded, config(), ny(3, 23, 0)).await;
     let phone = unique_phone().as_e164().to_string();

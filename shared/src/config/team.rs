@@ -14,7 +14,6 @@ use crate::domain::scoring::ScoreBand;
 use crate::domain::shift::{Shift, WeeklySchedule};
 use crate::domain::urgency::UrgencyTier;
 use crate::domain::{ServiceLineId, SourceChannel};
-use chrono::Timelike;
 use chrono_tz::Tz;
 use serde::Deserialize;
 use std::collections::{BTreeMap, BTreeSet};
@@ -153,8 +152,7 @@ fn business_schedule(hours: &BusinessHours) -> WeeklySchedule {
         .enumerate()
         .filter_map(|(i, d)| {
             let d = (*d)?;
-            let start = d.open.hour() * 60 + d.open.minute();
-            let end = d.close.hour() * 60 + d.close.minute();
+            let (start, end) = d.minutes();
             let mut days = [false; 7];
             days[i] = true;
             Some(Shift { days, start_minute: start, minutes: end.saturating_sub(start).max(1) })
@@ -430,6 +428,40 @@ fn check_openings_are_staffed(team: &Team, hours: &BusinessHours, p: &mut Proble
                     d.open.format("%H:%M")
                 ),
             );
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::business_hours::{Closing, DayHours};
+    use chrono::{NaiveTime, TimeZone, Utc};
+
+    #[test]
+    fn business_hours_closing_at_24_00_staff_the_day_to_midnight() {
+        let t = |h: u32, m: u32| NaiveTime::from_hms_opt(h, m, 0).unwrap();
+        let late = Some(DayHours { open: t(9, 0), close: Closing::EndOfDay });
+        let all_day = Some(DayHours { open: t(0, 0), close: Closing::EndOfDay });
+        let short = Some(DayHours { open: t(0, 0), close: Closing::At(t(6, 0)) });
+        let hours = BusinessHours {
+            time_zone: chrono_tz::America::New_York,
+            week: [late, all_day, short, None, None, None, None],
+            holidays: Default::default(),
+            response_minutes: 5,
+        };
+        let schedule = business_schedule(&hours);
+        // 2026-03-02 is a Monday.
+        let ny = |d: u32, h: u32, m: u32, s: u32| {
+            chrono_tz::America::New_York.with_ymd_and_hms(2026, 3, d, h, m, s).unwrap().with_timezone(&Utc)
+        };
+        for at in [ny(2, 9, 0, 0), ny(2, 23, 59, 59), ny(3, 0, 0, 0), ny(3, 12, 0, 0), ny(3, 23, 59, 59), ny(4, 0, 0, 0), ny(4, 5, 59, 0)] {
+            assert!(schedule.covers(at), "{at}");
+            assert_eq!(schedule.covers(at), hours.is_open(at), "{at}");
+        }
+        for at in [ny(2, 8, 59, 0), ny(4, 6, 0, 0), ny(5, 0, 0, 0)] {
+            assert!(!schedule.covers(at), "{at}");
+            assert!(!hours.is_open(at), "{at}");
         }
     }
 }

@@ -4,7 +4,7 @@ use super::error::{ConfigError, ConfigProblem};
 use super::locate::{KeyPath, Locator};
 use super::raw::RawConfig;
 use super::{Config, ConsentText, IntakeSettings, Organization, ServiceLine, ServiceLineKind, ACKNOWLEDGEMENT_PLACEHOLDERS};
-use crate::domain::business_hours::{BusinessHours, DayHours};
+use crate::domain::business_hours::{BusinessHours, Closing, DayHours};
 use crate::domain::money::Currency;
 use crate::domain::template::Template;
 use crate::domain::webform::Language;
@@ -297,18 +297,22 @@ pub(super) fn load(source: &str, origin: &str) -> Result<Config, ConfigError> {
     })
 }
 
-/// `"08:00-17:30"` or `"closed"`.
+/// `"08:00-17:30"`, `"00:00-24:00"` (24:00 closes at the end of the day) or `"closed"`.
 fn parse_day(value: &str) -> Result<Option<DayHours>, String> {
     let v = value.trim();
     if v.eq_ignore_ascii_case("closed") {
         return Ok(None);
     }
-    let bad = || "must be \"HH:MM-HH:MM\" (24-hour clock) or \"closed\"".to_string();
+    let bad = || "must be \"HH:MM-HH:MM\" (24-hour clock; 24:00 closes at the end of the day) or \"closed\"".to_string();
     let (open, close) = v.split_once('-').ok_or_else(bad)?;
-    let open = NaiveTime::parse_from_str(open.trim(), "%H:%M").map_err(|_| bad())?;
-    let close = NaiveTime::parse_from_str(close.trim(), "%H:%M").map_err(|_| bad())?;
-    if close <= open {
-        return Err("closing time must be after opening time".into());
+    let time = |t: &str| NaiveTime::parse_from_str(t.trim(), "%H:%M").map_err(|_| bad());
+    if open.trim() == "24:00" {
+        return Err("24:00 is the end of a day: use it as a closing time; opening at midnight is 00:00".into());
+    }
+    let open = time(open)?;
+    let close = if close.trim() == "24:00" { Closing::EndOfDay } else { Closing::At(time(close)?) };
+    if matches!(close, Closing::At(c) if c <= open) {
+        return Err("closing time must be after opening time (write 24:00 to stay open until midnight)".into());
     }
     Ok(Some(DayHours { open, close }))
 }
@@ -390,6 +394,34 @@ acknowledgement_sms = "Hi {first_name|there}, {org_name} will call you {callback
         assert_eq!(got.len(), 2, "{got:?}");
         assert!(got[0].starts_with("line 4, column 13: `organization.time_zone`"), "{got:?}");
         assert!(got[1].starts_with("line 12, column 10: `business_hours.friday`: closing time"), "{got:?}");
+    }
+
+    #[test]
+    fn a_day_may_close_at_24_00_but_never_open_then() {
+        let src = GOOD
+            .replace("\"08:00-18:00\"\ntuesday", "\"00:00-24:00\"\ntuesday")
+            .replace("saturday = \"closed\"", "saturday = \"09:00-24:00\"");
+        let c = load(&src, "test.toml").unwrap();
+        let end = |open: (u32, u32)| Some(DayHours { open: NaiveTime::from_hms_opt(open.0, open.1, 0).unwrap(), close: Closing::EndOfDay });
+        assert_eq!(c.business_hours.week[0], end((0, 0)));
+        assert_eq!(c.business_hours.week[5], end((9, 0)));
+
+        let src = GOOD.replace("\"08:00-17:00\"", "\"24:00-24:00\"").replace("saturday = \"closed\"", "saturday = \"24:00-08:00\"");
+        let got = problems(&src);
+        assert_eq!(got.len(), 2, "{got:?}");
+        assert!(got[0].starts_with("line 12, column 10: `business_hours.friday`: 24:00 is the end of a day"), "{got:?}");
+        assert!(got[1].starts_with("line 13, column 12: `business_hours.saturday`: 24:00 is the end of a day"), "{got:?}");
+
+        for (value, message) in [
+            ("\"08:00-00:00\"", "closing time must be after opening time"),
+            ("\"08:00-24:30\"", "must be \"HH:MM-HH:MM\" (24-hour clock; 24:00 closes at the end of the day)"),
+            ("\"08:00-25:00\"", "must be \"HH:MM-HH:MM\""),
+            ("\"08:00\"", "must be \"HH:MM-HH:MM\""),
+        ] {
+            let got = problems(&GOOD.replace("\"08:00-17:00\"", value));
+            assert_eq!(got.len(), 1, "{value}: {got:?}");
+            assert!(got[0].starts_with(&format!("line 12, column 10: `business_hours.friday`: {message}")), "{value}: {got:?}");
+        }
     }
 
     #[test]

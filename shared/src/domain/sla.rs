@@ -182,11 +182,14 @@ pub enum SlaStep {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::business_hours::DayHours;
+    use crate::domain::business_hours::{Closing, DayHours};
     use chrono::{NaiveTime, TimeZone};
 
     fn hours() -> BusinessHours {
-        let d = Some(DayHours { open: NaiveTime::from_hms_opt(8, 0, 0).unwrap(), close: NaiveTime::from_hms_opt(18, 0, 0).unwrap() });
+        let d = Some(DayHours {
+            open: NaiveTime::from_hms_opt(8, 0, 0).unwrap(),
+            close: Closing::At(NaiveTime::from_hms_opt(18, 0, 0).unwrap()),
+        });
         BusinessHours {
             time_zone: chrono_tz::America::New_York,
             week: [d, d, d, d, d, None, None],
@@ -231,5 +234,26 @@ mod tests {
     fn step_state_has_a_stable_wire_form() {
         assert_eq!(serde_json::to_string(&SlaStep::Escalate { level: 2 }).unwrap(), r#"{"step":"escalate","level":2}"#);
         assert_eq!(serde_json::from_str::<SlaStep>(r#"{"step":"route"}"#).unwrap(), SlaStep::Route);
+    }
+
+    #[test]
+    fn the_clock_of_a_practice_open_to_midnight_runs_at_its_last_minute() {
+        let mut h = hours();
+        h.week = [Some(DayHours { open: NaiveTime::MIN, close: Closing::EndOfDay }); 7];
+        let spa = ServiceLineId::parse("med_spa").unwrap();
+        let p = SlaPolicy::default();
+        // Saturday 23:59:30 and Sunday 00:00 (a 00:00-24:00 week): the clock starts at once.
+        let late = ny(7, 23, 59) + Duration::seconds(30);
+        assert_eq!(p.clock_start(&spa, UrgencyTier::Routine, &h, late), late);
+        assert_eq!(p.deadline(&spa, SourceChannel::WebForm, UrgencyTier::Routine, &h, late), late + Duration::seconds(120));
+        // Across the spring-forward night too (2026-03-08 02:00 never happens).
+        let night = ny(8, 3, 0) - Duration::seconds(1);
+        assert_eq!(p.clock_start(&spa, UrgencyTier::Routine, &h, night), night);
+        // Weekdays open to midnight, the weekend closed: Friday 23:59 runs, Saturday waits for Monday.
+        h.week[5] = None;
+        h.week[6] = None;
+        let friday = ny(6, 23, 59);
+        assert_eq!(p.clock_start(&spa, UrgencyTier::Routine, &h, friday), friday);
+        assert_eq!(p.clock_start(&spa, UrgencyTier::Routine, &h, ny(7, 0, 0)), ny(9, 0, 0));
     }
 }

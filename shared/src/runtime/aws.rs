@@ -101,15 +101,44 @@ impl AwsEnv {
     }
 }
 
+/// The SDK clients the AWS adapters are built on, one per service.
+#[derive(Debug, Clone)]
+pub struct Clients {
+    pub dynamodb: aws_sdk_dynamodb::Client,
+    pub sqs: aws_sdk_sqs::Client,
+    pub sns: aws_sdk_sns::Client,
+    pub kms: aws_sdk_kms::Client,
+    pub ses: aws_sdk_sesv2::Client,
+}
+
+impl Clients {
+    pub fn new(sdk: &aws_config::SdkConfig) -> Clients {
+        Clients {
+            dynamodb: aws_sdk_dynamodb::Client::new(sdk),
+            sqs: aws_sdk_sqs::Client::new(sdk),
+            sns: aws_sdk_sns::Client::new(sdk),
+            kms: aws_sdk_kms::Client::new(sdk),
+            ses: aws_sdk_sesv2::Client::new(sdk),
+        }
+    }
+}
+
 /// Services on AWS for `config`, with no webhook secrets (see [`webhook_context`]).
 pub async fn services(config: Config, env: &AwsEnv) -> Services {
     let sdk = sdk::sdk_config(env.endpoint_url.as_deref()).await;
-    let sealer = Sealer::new(Arc::new(KmsKeys::new(aws_sdk_kms::Client::new(&sdk), env.field_key.clone())));
-    let store = DynamoStore::sealed(aws_sdk_dynamodb::Client::new(&sdk), env.table.clone(), sealer);
-    let audit = DynamoAuditLog::new(aws_sdk_dynamodb::Client::new(&sdk), env.audit_table.clone());
-    let queue = SqsQueue::new(aws_sdk_sqs::Client::new(&sdk), env.queues.clone());
-    let sms = SnsSms::new(aws_sdk_sns::Client::new(&sdk), env.sms_origination_number.clone(), env.sms_sender_id.clone());
-    let notifier = SnsTeamNotifier::new(aws_sdk_sns::Client::new(&sdk), env.team_topic_arn_prefix.clone());
+    services_on(config, env, &Clients::new(&sdk))
+}
+
+/// Services on `clients` (a function builds them from its SDK configuration; the cost bench
+/// hands in clients that count their requests). Each call makes its own data-key cache, as a new
+/// function instance does.
+pub fn services_on(config: Config, env: &AwsEnv, clients: &Clients) -> Services {
+    let sealer = Sealer::new(Arc::new(KmsKeys::new(clients.kms.clone(), env.field_key.clone())));
+    let store = DynamoStore::sealed(clients.dynamodb.clone(), env.table.clone(), sealer);
+    let audit = DynamoAuditLog::new(clients.dynamodb.clone(), env.audit_table.clone());
+    let queue = SqsQueue::new(clients.sqs.clone(), env.queues.clone());
+    let sms = SnsSms::new(clients.sns.clone(), env.sms_origination_number.clone(), env.sms_sender_id.clone());
+    let notifier = SnsTeamNotifier::new(clients.sns.clone(), env.team_topic_arn_prefix.clone());
     let store = Arc::new(store);
     let sns_https: Arc<dyn SnsHttps> = match HttpsSns::new() {
         Ok(h) => Arc::new(h),
@@ -145,7 +174,7 @@ pub async fn services(config: Config, env: &AwsEnv) -> Services {
         suppressions: store.clone(),
         queue: Arc::new(queue.clone()),
         sms: Arc::new(sms),
-        email: Arc::new(SesEmail::new(aws_sdk_sesv2::Client::new(&sdk), env.email_from.clone(), env.ses_configuration_set.clone())),
+        email: Arc::new(SesEmail::new(clients.ses.clone(), env.email_from.clone(), env.ses_configuration_set.clone())),
         due: store.clone(),
         team: store.clone(),
         notifier: Arc::new(notifier),
@@ -153,7 +182,7 @@ pub async fn services(config: Config, env: &AwsEnv) -> Services {
         cadence: store.clone(),
         inbound: store.clone(),
         jobs: Arc::new(queue),
-        alerts: Arc::new(SnsAlerts::new(aws_sdk_sns::Client::new(&sdk), env.alert_topic_arn.clone())),
+        alerts: Arc::new(SnsAlerts::new(clients.sns.clone(), env.alert_topic_arn.clone())),
         webhooks: Arc::new(webhooks),
         audit: Arc::new(audit),
         aggregates: store.clone(),

@@ -29,6 +29,9 @@
 //!   audit record of every row, HTML) with 10,000 open leads (`--open-leads N`), for an agent,
 //!   a manager and an administrator, and the background refresh that finds nothing changed;
 //!   `--only console` runs just this.
+//! * cost per lead (`--only cost [--cost-leads N] [--moto URL]`): the AWS requests of a lead's
+//!   main path through the real AWS adapters on moto, and the dollars (`leadflow_local::cost`);
+//!   without `--moto` it starts its own moto server.
 //! * pacing (`--only pacing`): a burst of 1,000 new leads (5 % in crisis) plus 5,000 due cadence
 //!   texts through one origination identity at 3 parts per second, on a manual clock (simulated
 //!   seconds, no real waiting): when every crisis reply and every acknowledgement was handed to
@@ -554,6 +557,7 @@ async fn main() {
     let mut cadence_leads = 100_000;
     let mut open_leads = 10_000;
     let (mut dup_records, mut job_records) = (100_000, 1_000_000);
+    let mut cost_leads = 5;
     while let Some(a) = args.next() {
         match a.as_str() {
             "--leads" => n = args.next().and_then(|v| v.parse().ok()).expect("--leads N"),
@@ -566,6 +570,7 @@ async fn main() {
             "--open-leads" => open_leads = args.next().and_then(|v| v.parse().ok()).expect("--open-leads N"),
             "--dup-records" => dup_records = args.next().and_then(|v| v.parse().ok()).expect("--dup-records N"),
             "--job-records" => job_records = args.next().and_then(|v| v.parse().ok()).expect("--job-records N"),
+            "--cost-leads" => cost_leads = args.next().and_then(|v| v.parse().ok()).expect("--cost-leads N"),
             _ => {}
         }
     }
@@ -577,6 +582,11 @@ async fn main() {
     if only.as_deref() == Some("intake") {
         println!("leadflow benchmarks ({} build), intake section", if cfg!(debug_assertions) { "debug" } else { "release" });
         intake_bench::bench(intake_leads, moto.as_deref()).await;
+        return;
+    }
+    if only.as_deref() == Some("cost") {
+        println!("leadflow benchmarks ({} build), cost section", if cfg!(debug_assertions) { "debug" } else { "release" });
+        leadflow_local::cost::bench(moto.as_deref(), cost_leads).await.expect("the cost model");
         return;
     }
     if only.as_deref() == Some("console") {
@@ -970,8 +980,16 @@ mod intake_bench {
         (Stats(new), Stats(repeat))
     }
 
+    /// The shipped configuration without intake's rate limits: the bench posts thousands of
+    /// inquiries from one address, which the limits rightly refuse.
+    fn unlimited() -> Config {
+        let mut config = Config::embedded_default().expect("config");
+        config.data_quality.spam = Default::default();
+        config
+    }
+
     pub async fn bench(n: usize, moto: Option<&str>) {
-        let system = EmbeddedSystem::new(Config::embedded_default().expect("config"), Arc::new(SystemClock));
+        let system = EmbeddedSystem::new(unlimited(), Arc::new(SystemClock));
         let (new, repeat) = run(&system, n, 0).await;
         println!("{}", new.line("intake handler, new lead (embedded)"));
         println!("{}", repeat.line("intake handler, repeat inquiry (embedded)"));
@@ -1010,7 +1028,7 @@ mod intake_bench {
         let sqs = aws_sdk_sqs::Client::new(&config);
         let urls: Vec<(Consumer, String)> =
             Consumer::ALL.iter().filter_map(|c| env.get(&Setting::Queue(*c).var()).map(|url| (*c, url.clone()))).collect();
-        let mut system = EmbeddedSystem::new(Config::embedded_default().expect("config"), Arc::new(SystemClock));
+        let mut system = EmbeddedSystem::new(unlimited(), Arc::new(SystemClock));
         let s = &mut system.services;
         s.leads = store.clone();
         s.timeline = store.clone();
