@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# The one test command (the README's, and what .ci/run calls): installs what the tests need,
-# pinned, into the project's own folders, then runs every test.
+# The one test command, `bash tests/run.sh` (the README's, and what .ci/run calls): installs what
+# the tests need, pinned, into the project's own folders, then runs every test.
 #
 #   * moto (the local AWS endpoint) and cfn-lint: target/test-venv (tests/requirements.txt)
 #   * the SAM CLI: target/sam-venv (it brings its own cfn-lint)
@@ -8,7 +8,7 @@
 #
 # Then: the template lint and SAM's validation, one moto server for the whole run, every cargo
 # test of the workspace (unit, contracts, scenarios, the AWS-mode suite running the real
-# executable, ...), and the browser tests. Arguments go to `cargo test` (`tests/run.sh -p leadflow`).
+# executable, ...), and the browser tests. Arguments go to `cargo test` (`bash tests/run.sh -p leadflow`).
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"

@@ -29,7 +29,7 @@ pub fn person_values(services: &Services, lead: &Lead) -> PersonValues {
         match screen::screen(name.as_str(), &rules) {
             Ok(v) => out.first_name = Some(v),
             Err(r) => {
-                info!(lead_id = %lead.id, field = "first_name", reason = r.as_str(), "value left out of messages");
+                info!(lead_id = %lead.id, reason = r.as_str(), "greeting left out of messages");
                 out.refused.push(("first_name", r));
             }
         }

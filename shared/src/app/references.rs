@@ -29,7 +29,7 @@ pub fn lead_of(services: &Services, purpose: Purpose, value: &str) -> Option<Lea
     match services.links.verify(purpose, value, services.clock.now()) {
         Ok(subject) => subject.parse().ok(),
         Err(e) => {
-            tracing::info!(purpose = purpose.0, reason = %e, "a reference that is not a valid token: matching by phone and email");
+            tracing::info!(purpose = purpose.0, reason = %e, "a reference that is not a valid token: the lead is matched by its contact points");
             None
         }
     }
@@ -44,7 +44,7 @@ pub fn booking_link(services: &Services, link: &str, lead: LeadId) -> String {
             format!("{link}{sep}utm_content={token}")
         }
         Err(e) => {
-            tracing::warn!(error = %e, "booking link sent without a reference: bookings are matched by phone and email");
+            tracing::warn!(error = %e, "booking link sent without a reference: bookings are matched by contact points");
             link.to_string()
         }
     }

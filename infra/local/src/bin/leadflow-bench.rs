@@ -59,6 +59,14 @@ fn form(i: usize) -> String {
     )
 }
 
+/// The shipped configuration without intake's rate limits: the bench posts thousands of
+/// inquiries from one address, which the limits rightly refuse.
+fn unlimited() -> Config {
+    let mut config = Config::embedded_default().expect("config");
+    config.data_quality.spam = Default::default();
+    config
+}
+
 fn lambda_request(body: String) -> lambda_http::Request {
     let mut ctx = lambda_http::aws_lambda_events::apigw::ApiGatewayV2httpRequestContext::default();
     ctx.http.source_ip = Some("203.0.113.1".into());
@@ -953,8 +961,7 @@ mod dedupe_bench {
 /// emulator: round trips to it stand in for the service calls an intake makes in AWS).
 /// `-- --only intake [--intake-leads N] [--moto http://127.0.0.1:5000]`.
 mod intake_bench {
-    use super::{form, lambda_request, Stats};
-    use leadflow::config::Config;
+    use super::{form, lambda_request, unlimited, Stats};
     use leadflow::handlers;
     use leadflow::ports::SystemClock;
     use leadflow::runtime::embedded::EmbeddedSystem;
@@ -978,14 +985,6 @@ mod intake_bench {
             }
         }
         (Stats(new), Stats(repeat))
-    }
-
-    /// The shipped configuration without intake's rate limits: the bench posts thousands of
-    /// inquiries from one address, which the limits rightly refuse.
-    fn unlimited() -> Config {
-        let mut config = Config::embedded_default().expect("config");
-        config.data_quality.spam = Default::default();
-        config
     }
 
     pub async fn bench(n: usize, moto: Option<&str>) {
@@ -1210,7 +1209,6 @@ mod console_bench {
 mod pacing_bench {
     use chrono::{DateTime, Duration, TimeZone, Utc};
     use leadflow::app::scheduler::TickOptions;
-    use leadflow::config::Config;
     use leadflow::domain::intake_form::{parse_submission, RawSubmission};
     use leadflow::domain::{Lead, LeadId};
     use leadflow::ports::{Clock, Consumer, ManualClock};
@@ -1236,10 +1234,9 @@ mod pacing_bench {
     pub async fn burst(leads: usize, steps: usize, rate: u32) {
         // Tuesday 10:30 in New York: the practice is open.
         let t0 = Utc.with_ymd_and_hms(2026, 3, 3, 15, 30, 0).unwrap();
-        let mut config = Config::embedded_default().expect("config");
+        let mut config = super::unlimited();
         config.messaging.pacing.parts_per_second = rate;
         config.messaging.max_texts_per_hour = 0;
-        config.data_quality.spam = Default::default();
         // The due texts: one SMS step a day after capture, for wound-care leads.
         let wound = config.followup.book.cadences.iter_mut().find(|c| c.name == "wound-care").expect("wound-care cadence");
         let mut text = wound.steps.iter().find(|s| s.name == "sms-1d").expect("sms-1d").clone();

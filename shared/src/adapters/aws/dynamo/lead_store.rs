@@ -226,7 +226,7 @@ fn lead_item_with(lead: &Lead, data: aws_sdk_dynamodb::types::AttributeValue) ->
     item.insert(STATUS.into(), s(lead.status.as_str()));
     item.insert(VERSION.into(), n(lead.version));
     item.insert(DATA.into(), data);
-    // An archived lead's personal data expires by DynamoDB TTL (issue 7); a lead re-opened since
+    // An archived lead's personal data expires by DynamoDB TTL; a lead re-opened since
     // is no longer `unresponsive` and loses the expiry on this save.
     if let Some(at) = lead.personal_data_expires_at.filter(|_| lead.status == LeadStatus::Unresponsive) {
         item.insert(super::keys::EXPIRES_AT.into(), n(at.timestamp()));
@@ -240,7 +240,7 @@ fn lead_item_with(lead: &Lead, data: aws_sdk_dynamodb::types::AttributeValue) ->
         item.insert(GSI2_PK.into(), s(email_index_pk(email)));
         item.insert(GSI2_SK.into(), s(sort));
     }
-    // The change index (issue 7): the hygiene job reads what changed since its last run.
+    // The change index: the hygiene job reads what changed since its last run.
     item.insert(super::keys::GSI7_PK.into(), s(super::keys::changed_pk(lead.updated_at.date_naive())));
     item.insert(super::keys::GSI7_SK.into(), s(super::keys::changed_sk(lead.updated_at, &lead.id.to_string())));
     // The listing indexes: maintained on every save, so a status change moves the lead.
@@ -355,7 +355,7 @@ impl LeadStore for DynamoStore {
             }
             let mut items = vec![self.lead_put(lead, "attribute_not_exists(PK)", Expr::new()).await?];
             items.extend(plan.puts);
-            // Its blocking keys, so duplicate detection finds it by Query (issue 7), and its names.
+            // Its blocking keys, so duplicate detection finds it by Query, and its names.
             items.extend(self.blocking_key_puts(lead)?);
             items.extend(self.alongside_puts(alongside).await?);
             items.extend(self.name_index_writes(lead, &[])?);
