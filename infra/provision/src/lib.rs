@@ -5,7 +5,9 @@
 //!
 //! * [`template`] reads the template and evaluates its intrinsic functions.
 //! * [`stack`] makes a stack of it in an endpoint and answers the functions' environments.
+//! * [`moto`] starts a moto server of the process's own (the tests', the cost bench's).
 
+pub mod moto;
 pub mod stack;
 pub mod template;
 

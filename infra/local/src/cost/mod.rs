@@ -8,6 +8,7 @@ pub mod prices;
 pub mod world;
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
+use leadflow_provision::moto::MotoServer;
 use meter::Counts;
 use prices::Prices;
 use std::collections::BTreeMap;
@@ -381,8 +382,8 @@ pub async fn bench(moto: Option<&str>, leads: usize) -> anyhow::Result<()> {
     let endpoint = match moto {
         Some(url) => url.trim_end_matches('/').to_string(),
         None => {
-            started = MotoServer::start()?;
-            started.url.clone()
+            started = MotoServer::start("cost")?;
+            started.url().to_string()
         }
     };
     let template = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../template.yaml"))?;
@@ -390,63 +391,6 @@ pub async fn bench(moto: Option<&str>, leads: usize) -> anyhow::Result<()> {
     let cold = measure(&endpoint, leads, Instances::Cold).await?;
     println!("{}", report(&warm, &cold, &Prices::default(), &template));
     Ok(())
-}
-
-/// A moto server of this process's own (the tests' one-request-at-a-time server), stopped when
-/// dropped.
-struct MotoServer {
-    child: std::process::Child,
-    url: String,
-}
-
-impl MotoServer {
-    fn start() -> anyhow::Result<MotoServer> {
-        let script = concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/support/moto_server.py");
-        let port_file = std::env::temp_dir().join(format!("leadflow-cost-moto-{}", std::process::id()));
-        let _ = std::fs::remove_file(&port_file);
-        // A watchdog stops moto when this process is gone, however it ends (no destructor needs
-        // to run), as the tests' server does.
-        // The interpreter itself, not a launcher script (pyenv's shim) whose child would outlive
-        // a signal to it.
-        let python = std::process::Command::new("python3")
-            .args(["-c", "import sys; print(sys.executable)"])
-            .output()
-            .map_err(|e| anyhow::anyhow!("python3: {e}"))?;
-        let python = String::from_utf8_lossy(&python.stdout).trim().to_string();
-        let watchdog = r#"
-            "$1" "$2" -H 127.0.0.1 -p 0 --port-file "$3" & moto=$!
-            trap 'kill "$moto" 2>/dev/null; exit 0' TERM INT
-            while kill -0 "$4" 2>/dev/null && kill -0 "$moto" 2>/dev/null; do sleep 0.5; done
-            kill "$moto" 2>/dev/null
-        "#;
-        let child = std::process::Command::new("sh")
-            .args(["-c", watchdog, "cost-moto-watchdog", &python, script])
-            .arg(&port_file)
-            .arg(std::process::id().to_string())
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .map_err(|e| anyhow::anyhow!("cannot start moto (pip install 'moto[server]'): {e}"))?;
-        let mut server = MotoServer { child, url: String::new() };
-        for _ in 0..600 {
-            if let Some(port) = std::fs::read_to_string(&port_file).ok().and_then(|p| p.trim().parse::<u16>().ok()) {
-                if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
-                    server.url = format!("http://127.0.0.1:{port}");
-                    return Ok(server);
-                }
-            }
-            std::thread::sleep(std::time::Duration::from_millis(200));
-        }
-        anyhow::bail!("moto did not start in 2 minutes")
-    }
-}
-
-impl Drop for MotoServer {
-    fn drop(&mut self) {
-        // SIGTERM: the watchdog's trap stops moto.
-        let _ = std::process::Command::new("kill").arg(self.child.id().to_string()).status();
-        let _ = self.child.wait();
-    }
 }
 
 #[cfg(test)]
