@@ -240,6 +240,7 @@ impl MotoAws {
             pacer: store,
             mail_domains: Arc::new(leadflow::adapters::memory::StaticMailDomains::default()),
             links: Arc::new(leadflow::crypto::LinkSigner::random()),
+            metrics: Arc::new(leadflow::adapters::memory::MemoryMetrics::new()),
         }
     }
 

@@ -3,7 +3,7 @@
 //! function's region (or an emulator named by `AWS_ENDPOINT_URL`, for local runs against moto).
 
 use crate::adapters::aws::{
-    sdk, DynamoAuditLog, DynamoStore, HttpsSns, KmsKeys, SesEmail, SnsAlerts, SnsSms, SnsTeamNotifier, SqsQueue, SsmSecrets,
+    sdk, DynamoAuditLog, DynamoStore, EmfMetrics, HttpsSns, KmsKeys, SesEmail, SnsAlerts, SnsSms, SnsTeamNotifier, SqsQueue, SsmSecrets,
 };
 use crate::app::webhook_context::WebhookContext;
 use crate::app::Services;
@@ -65,6 +65,9 @@ pub struct AwsEnv {
     pub sns_topic_arns: Vec<String>,
     /// `LEADFLOW_ALERT_TOPIC_ARN`: the SNS topic team alerts go to.
     pub alert_topic_arn: Option<String>,
+    /// `LEADFLOW_METRICS_NAMESPACE`: the CloudWatch namespace of the business metrics
+    /// (`leadflow/<stack>`; `leadflow` when unset).
+    pub metrics_namespace: Option<String>,
 }
 
 fn var(name: &str) -> Option<String> {
@@ -97,6 +100,7 @@ impl AwsEnv {
                 .map(|v| v.split(',').map(|t| t.trim().to_string()).filter(|t| !t.is_empty()).collect())
                 .unwrap_or_default(),
             alert_topic_arn: read(Setting::AlertTopicArn),
+            metrics_namespace: read(Setting::MetricsNamespace),
         })
     }
 }
@@ -199,6 +203,9 @@ pub fn services_on(config: Config, env: &AwsEnv, clients: &Clients) -> Services 
         pacer: store,
         mail_domains,
         links: Arc::new(crate::crypto::LinkSigner::unconfigured()),
+        metrics: Arc::new(EmfMetrics::stdout(
+            env.metrics_namespace.clone().unwrap_or_else(|| crate::adapters::aws::emf::DEFAULT_NAMESPACE.to_string()),
+        )),
     }
 }
 

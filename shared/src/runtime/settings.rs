@@ -46,6 +46,9 @@ pub enum Setting {
     ConsoleClientIdParameter,
     /// `LEADFLOW_CONSOLE_IDLE_MINUTES`: the console's idle sign-out, over the configuration's.
     ConsoleIdleMinutes,
+    /// `LEADFLOW_METRICS_NAMESPACE`: the CloudWatch namespace of the business metrics
+    /// (`leadflow/<stack>`, the namespace of the template's own metrics and dashboard).
+    MetricsNamespace,
 }
 
 impl Setting {
@@ -70,6 +73,7 @@ impl Setting {
             Setting::ConsoleIssuer => "LEADFLOW_CONSOLE_ISSUER".into(),
             Setting::ConsoleClientIdParameter => "LEADFLOW_CONSOLE_CLIENT_ID_PARAMETER".into(),
             Setting::ConsoleIdleMinutes => "LEADFLOW_CONSOLE_IDLE_MINUTES".into(),
+            Setting::MetricsNamespace => "LEADFLOW_METRICS_NAMESPACE".into(),
         }
     }
 }
@@ -90,9 +94,15 @@ const fn optional(setting: Setting) -> Need {
     Need { setting, required: false }
 }
 
-/// What every function reads (`Globals` in the template, and the entry point's name).
-pub const EVERY_FUNCTION: &[Need] =
-    &[required(Setting::Function), required(Setting::Table), required(Setting::AuditTable), required(Setting::FieldKey)];
+/// What every function reads (`Globals` in the template, and the entry point's name). Without
+/// the metrics namespace, metrics go to `leadflow`.
+pub const EVERY_FUNCTION: &[Need] = &[
+    required(Setting::Function),
+    required(Setting::Table),
+    required(Setting::AuditTable),
+    required(Setting::FieldKey),
+    optional(Setting::MetricsNamespace),
+];
 
 /// Variables a function may read that the template must not set: Lambda, the SDK or a local
 /// run provides them.

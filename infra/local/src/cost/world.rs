@@ -145,6 +145,7 @@ impl World {
             public_base_url: Some("https://api.example.com".into()),
             sns_topic_arns: Vec::new(),
             alert_topic_arn: alerts,
+            metrics_namespace: None,
         };
         let webhooks = Arc::new(WebhookContext::with_secrets(
             [("stripe_webhook_secret".to_string(), STRIPE_SECRET.to_string())].into_iter().collect(),
@@ -176,6 +177,8 @@ impl World {
             s.clock = self.clock.clone();
             s.webhooks = self.webhooks.clone();
             s.links = Arc::new(leadflow::crypto::LinkSigner::random());
+            // The bench's stdout is its report, not a log group.
+            s.metrics = Arc::new(leadflow::adapters::memory::MemoryMetrics::new());
             s
         };
         match self.instances {
