@@ -45,7 +45,14 @@ fn both_adapters_keep_the_same_records() {
         .iter()
         .map(|r| {
             let m = r.metric;
-            (m.name().into(), r.value, m.dimension().name().into(), r.dimension.clone(), r.lead_id.map(|l| l.to_string()), r.at.timestamp_millis())
+            (
+                m.name().into(),
+                r.value,
+                m.dimension().name().into(),
+                r.dimension.clone(),
+                r.lead_id.map(|l| l.to_string()),
+                r.at.timestamp_millis(),
+            )
         })
         .collect();
     let text = String::from_utf8(buffer.lock().unwrap().clone()).unwrap();

@@ -399,13 +399,8 @@ impl Router {
             (Method::GET, "/local/metrics") => {
                 // The business metrics so far, oldest first, as the EMF documents a function
                 // writes to its log on AWS (namespace `leadflow/local`).
-                let docs: Vec<serde_json::Value> = self
-                    .system
-                    .metrics
-                    .records()
-                    .iter()
-                    .map(|r| leadflow::adapters::aws::emf::document("leadflow/local", r))
-                    .collect();
+                let docs: Vec<serde_json::Value> =
+                    self.system.metrics.records().iter().map(|r| leadflow::adapters::aws::emf::document("leadflow/local", r)).collect();
                 json_response(200, &docs)
             }
             (Method::GET, "/local/health") => json_response(200, &serde_json::json!({"status": "ok"})),

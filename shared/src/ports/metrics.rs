@@ -35,8 +35,15 @@ pub enum Metric {
 
 /// The names of every metric the functions emit, in [`Metric::ALL`]'s order (the dashboard in
 /// `template.yaml` is checked against this list).
-pub const METRIC_NAMES: &[&str] =
-    &["SpeedToLead", "AcknowledgementsSent", "AcknowledgementsFailed", "AcknowledgementsSkipped", "SlaBreaches", "CrisisPages", "TextsSent"];
+pub const METRIC_NAMES: &[&str] = &[
+    "SpeedToLead",
+    "AcknowledgementsSent",
+    "AcknowledgementsFailed",
+    "AcknowledgementsSkipped",
+    "SlaBreaches",
+    "CrisisPages",
+    "TextsSent",
+];
 
 impl Metric {
     pub const ALL: [Metric; 7] = [

@@ -3,8 +3,8 @@
 
 use crate::adapters::memory::event_source;
 use crate::adapters::memory::{
-    LocalSecrets, MemoryAggregates, MemoryAuditLog, MemoryDueStore, MemoryMetrics, MemoryOutbox, MemoryQueue, MemoryStore, MemoryStream, MemoryTeamStore,
-    QueueSettings, StaticSnsHttps,
+    LocalSecrets, MemoryAggregates, MemoryAuditLog, MemoryDueStore, MemoryMetrics, MemoryOutbox, MemoryQueue, MemoryStore, MemoryStream,
+    MemoryTeamStore, QueueSettings, StaticSnsHttps,
 };
 use crate::app::webhook_context::WebhookContext;
 use crate::app::Services;
