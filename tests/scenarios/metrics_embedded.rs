@@ -52,6 +52,7 @@ async fn capture_acknowledgement_and_first_contact_record_the_acknowledgement_th
     let speed = of(&s, Metric::SpeedToLead);
     assert_eq!(speed.len(), 1, "once per lead");
     assert_eq!((speed[0].value, speed[0].dimension.as_str(), speed[0].lead_id), (95.0, "med_spa", Some(id)));
+    assert_eq!(speed[0].at, ny(3, 10, 30) + Duration::seconds(95));
     // The acknowledgement is not counted again when its event is redelivered.
     s.drain_queues().await;
     assert_eq!(of(&s, Metric::AcknowledgementsSent).len(), 1);

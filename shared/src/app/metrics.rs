@@ -18,10 +18,10 @@ pub fn service_line(services: &Services, lead: &Lead) -> String {
     }
 }
 
-/// Capture to `first_contact_at`, the lead's first human contact attempt.
+/// Capture to `first_contact_at`, the lead's first human contact attempt (the record's time).
 pub fn speed_to_lead(services: &Services, lead: &Lead, first_contact_at: DateTime<Utc>) {
     let seconds = (first_contact_at - lead.created_at).num_milliseconds().max(0) as f64 / 1000.0;
-    services.metrics.record(&MetricRecord::speed_to_lead(services.clock.now(), lead.id, &service_line(services, lead), seconds));
+    services.metrics.record(&MetricRecord::speed_to_lead(first_contact_at, lead.id, &service_line(services, lead), seconds));
 }
 
 /// The acknowledgement step's outcome.
