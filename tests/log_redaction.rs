@@ -3,8 +3,8 @@
 //! body returned to a caller, every success body of a public route, and the audit trail. The run
 //! covers intake and acknowledgement, scoring and routing, staff routes, and the webhooks: a
 //! reply with free text, a STOP, a payment naming the person, and forged deliveries carrying
-//! the values. None may hold a phone number, email, name, address or free text. (leadflow emits
-//! no metrics yet; when it does, add them to `emitted` below.)
+//! the values. None may hold a phone number, email, name, address or free text. The business
+//! metrics are scanned too, as the EMF documents a function writes (`GET /local/metrics`).
 //!
 //! One test in this file: it installs the process-wide subscriber.
 
@@ -257,6 +257,10 @@ async fn nothing_emitted_holds_personal_data() {
     wait_for_consumers(&r.system).await;
 
     emitted.push(serde_json::to_string(&r.system.audit.all()).unwrap());
+    let (status, metrics) = call(&r, "GET", "/local/metrics", &[], String::new()).await;
+    assert_eq!(status, 200);
+    assert!(metrics.contains("AcknowledgementsSent") && metrics.contains("TextsSent"), "metrics were recorded: {metrics}");
+    emitted.push(metrics);
     let log_text = String::from_utf8_lossy(&logs.0.lock().unwrap()).to_string();
     assert!(
         log_text.contains("inquiry accepted") && log_text.contains(&id),

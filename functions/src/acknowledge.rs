@@ -2,11 +2,9 @@
 //! in `leadflow::handlers::acknowledge`; the function is wired with `ReportBatchItemFailures`.
 
 use crate::serve::{self, Init};
-use leadflow::ports::Consumer;
+use leadflow::runtime::settings::FunctionSettings;
 
-pub async fn init() -> Init {
-    // Paced acknowledgements go back to its own queue with a delay.
-    serve::require_queues(&[Consumer::Acknowledge, Consumer::Analytics])?;
-    let services = leadflow::runtime::aws::init_from_env().await?;
+pub async fn init(settings: &'static FunctionSettings) -> Init {
+    let services = leadflow::runtime::aws::init_from_env(settings).await?;
     Ok(serve::sqs(services, leadflow::handlers::acknowledge::handle))
 }

@@ -3,8 +3,9 @@
 //! `leadflow::handlers::analytics`; wired with `ReportBatchItemFailures`.
 
 use crate::serve::{self, Init};
+use leadflow::runtime::settings::FunctionSettings;
 
-pub async fn init() -> Init {
-    let services = leadflow::runtime::aws::init_from_env().await?;
+pub async fn init(settings: &'static FunctionSettings) -> Init {
+    let services = leadflow::runtime::aws::init_from_env(settings).await?;
     Ok(serve::sqs(services, leadflow::handlers::analytics::handle))
 }

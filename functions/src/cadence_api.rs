@@ -2,8 +2,9 @@
 //! resume). All logic lives in `leadflow::handlers::cadence_api`.
 
 use crate::serve::{self, Init};
+use leadflow::runtime::settings::FunctionSettings;
 
-pub async fn init() -> Init {
-    let services = leadflow::runtime::aws::init_from_env().await?;
+pub async fn init(settings: &'static FunctionSettings) -> Init {
+    let services = leadflow::runtime::aws::init_from_env(settings).await?;
     Ok(serve::http(services, leadflow::handlers::cadence_api::handle))
 }

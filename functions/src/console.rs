@@ -3,12 +3,10 @@
 //! pages act through the API's own handlers in-process. All logic lives in `leadflow::console`.
 
 use crate::serve::{self, Init};
-use leadflow::ports::Consumer;
+use leadflow::runtime::settings::FunctionSettings;
 
-pub async fn init() -> Init {
-    // The API's handlers it calls in-process publish what they change.
-    serve::require_queues(&[Consumer::Score, Consumer::Cadence, Consumer::Analytics])?;
-    let services = leadflow::runtime::aws::init_from_env().await?;
-    let console = leadflow::runtime::aws::console_from_env(services).await?;
+pub async fn init(settings: &'static FunctionSettings) -> Init {
+    let services = leadflow::runtime::aws::init_from_env(settings).await?;
+    let console = leadflow::runtime::aws::console_from_env(services, settings).await?;
     Ok(serve::http_with(console, |console, request| console.handle(request)))
 }

@@ -2,8 +2,9 @@
 //! schedule. All logic lives in `leadflow::handlers::followup`.
 
 use crate::serve::{self, Init};
+use leadflow::runtime::settings::FunctionSettings;
 
-pub async fn init() -> Init {
-    let services = leadflow::runtime::aws::init_from_env().await?;
+pub async fn init(settings: &'static FunctionSettings) -> Init {
+    let services = leadflow::runtime::aws::init_from_env(settings).await?;
     Ok(serve::schedule(services, leadflow::handlers::followup::handle))
 }

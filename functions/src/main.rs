@@ -9,8 +9,10 @@
 //! the init error ([`init_error`]).
 //!
 //! Adding a function: its entry point in `src/<module>.rs`, a `mod` line and a row in
-//! [`FUNCTIONS`] here, and in `template.yaml` a function with the same `Metadata` as the others
-//! and `LEADFLOW_FUNCTION: <name>` (`tests/lambda` checks that both lists agree).
+//! [`FUNCTIONS`] here, the settings it reads in `leadflow::runtime::settings`, and in
+//! `template.yaml` a function with the same `Metadata` as the others, `LEADFLOW_FUNCTION: <name>`
+//! and those settings (`tests/lambda` checks that the executable and the template know the same
+//! functions, `tests/infra` that the template sets what each reads).
 
 mod acknowledge;
 mod analytics;
@@ -42,6 +44,7 @@ mod weekly_summary;
 mod init_error;
 mod serve;
 
+use leadflow::runtime::settings::{self, FunctionSettings};
 use serve::Init;
 use std::future::Future;
 use std::pin::Pin;
@@ -50,65 +53,68 @@ use std::process::ExitCode;
 /// The setting that names the function a process runs (set per function in `template.yaml`).
 const FUNCTION_VAR: &str = "LEADFLOW_FUNCTION";
 
-/// Runs a function's init.
-type Start = fn() -> Pin<Box<dyn Future<Output = Init>>>;
+/// Runs a function's init with the settings it reads.
+type Start = fn(&'static FunctionSettings) -> Pin<Box<dyn Future<Output = Init>>>;
 
 /// Every function, by the name `LEADFLOW_FUNCTION` gives it (the template's function name
 /// without the stack prefix).
 const FUNCTIONS: &[(&str, Start)] = &[
-    ("acknowledge", || Box::pin(acknowledge::init())),
-    ("analytics", || Box::pin(analytics::init())),
-    ("audit", || Box::pin(audit::init())),
-    ("cadence", || Box::pin(cadence::init())),
-    ("cadence-api", || Box::pin(cadence_api::init())),
-    ("console", || Box::pin(console::init())),
-    ("contacts", || Box::pin(contacts::init())),
-    ("followup", || Box::pin(followup::init())),
-    ("forms", || Box::pin(forms::init())),
-    ("hygiene", || Box::pin(hygiene::init())),
-    ("intake", || Box::pin(intake::init())),
-    ("leads-api", || Box::pin(leads_api::init())),
-    ("links", || Box::pin(links::init())),
-    ("merges", || Box::pin(merges::init())),
-    ("people", || Box::pin(people::init())),
-    ("relay", || Box::pin(relay::init())),
-    ("reports", || Box::pin(reports::init())),
-    ("score", || Box::pin(score::init())),
-    ("sla", || Box::pin(sla::init())),
-    ("sources", || Box::pin(sources::init())),
-    ("team", || Box::pin(team::init())),
-    ("touchpoints", || Box::pin(touchpoints::init())),
-    ("unsubscribe", || Box::pin(unsubscribe::init())),
-    ("webhook-worker", || Box::pin(webhook_worker::init())),
-    ("webhooks", || Box::pin(webhooks::init())),
-    ("weekly-summary", || Box::pin(weekly_summary::init())),
+    ("acknowledge", |s| Box::pin(acknowledge::init(s))),
+    ("analytics", |s| Box::pin(analytics::init(s))),
+    ("audit", |s| Box::pin(audit::init(s))),
+    ("cadence", |s| Box::pin(cadence::init(s))),
+    ("cadence-api", |s| Box::pin(cadence_api::init(s))),
+    ("console", |s| Box::pin(console::init(s))),
+    ("contacts", |s| Box::pin(contacts::init(s))),
+    ("followup", |s| Box::pin(followup::init(s))),
+    ("forms", |s| Box::pin(forms::init(s))),
+    ("hygiene", |s| Box::pin(hygiene::init(s))),
+    ("intake", |s| Box::pin(intake::init(s))),
+    ("leads-api", |s| Box::pin(leads_api::init(s))),
+    ("links", |s| Box::pin(links::init(s))),
+    ("merges", |s| Box::pin(merges::init(s))),
+    ("people", |s| Box::pin(people::init(s))),
+    ("relay", |s| Box::pin(relay::init(s))),
+    ("reports", |s| Box::pin(reports::init(s))),
+    ("score", |s| Box::pin(score::init(s))),
+    ("sla", |s| Box::pin(sla::init(s))),
+    ("sources", |s| Box::pin(sources::init(s))),
+    ("team", |s| Box::pin(team::init(s))),
+    ("touchpoints", |s| Box::pin(touchpoints::init(s))),
+    ("unsubscribe", |s| Box::pin(unsubscribe::init(s))),
+    ("webhook-worker", |s| Box::pin(webhook_worker::init(s))),
+    ("webhooks", |s| Box::pin(webhooks::init(s))),
+    ("weekly-summary", |s| Box::pin(weekly_summary::init(s))),
 ];
 
-/// The entry point `LEADFLOW_FUNCTION` names, or why there is none (naming the setting and
-/// every valid name).
-fn select(name: Option<&str>) -> Result<Start, String> {
+/// The entry point `LEADFLOW_FUNCTION` names and the settings it reads, or why there is none
+/// (naming the setting and every valid name).
+fn select(name: Option<&str>) -> Result<(Start, &'static FunctionSettings), String> {
     let valid = || FUNCTIONS.iter().map(|(n, _)| *n).collect::<Vec<_>>().join(", ");
-    match name.map(str::trim).filter(|n| !n.is_empty()) {
-        None => Err(format!("{FUNCTION_VAR} is not set: set it to the function this process runs, one of {}", valid())),
-        Some(name) => FUNCTIONS
-            .iter()
-            .find(|(n, _)| *n == name)
-            .map(|(_, start)| *start)
-            .ok_or_else(|| format!("{FUNCTION_VAR} is `{name}`, which names no leadflow function: set it to one of {}", valid())),
-    }
+    let name = match name.map(str::trim).filter(|n| !n.is_empty()) {
+        None => return Err(format!("{FUNCTION_VAR} is not set: set it to the function this process runs, one of {}", valid())),
+        Some(name) => name,
+    };
+    let start = FUNCTIONS
+        .iter()
+        .find(|(n, _)| *n == name)
+        .map(|(_, start)| *start)
+        .ok_or_else(|| format!("{FUNCTION_VAR} is `{name}`, which names no leadflow function: set it to one of {}", valid()))?;
+    let settings = settings::of(name).ok_or_else(|| format!("the {name} function declares no settings in leadflow::runtime::settings"))?;
+    Ok((start, settings))
 }
 
 #[tokio::main]
 async fn main() -> ExitCode {
     leadflow::runtime::logging::init();
-    let start = match select(std::env::var(FUNCTION_VAR).ok().as_deref()) {
-        Ok(start) => start,
+    let (start, settings) = match select(std::env::var(FUNCTION_VAR).ok().as_deref()) {
+        Ok(selected) => selected,
         Err(message) => {
             init_error::report("UnknownFunction", &message).await;
             return ExitCode::FAILURE;
         }
     };
-    let serving = match start().await {
+    let serving = match start(settings).await {
         Ok(serving) => serving,
         Err(e) => {
             init_error::report("InitError", &e.to_string()).await;

@@ -3,10 +3,9 @@
 //! authorizer. All logic lives in `leadflow::handlers::merges`.
 
 use crate::serve::{self, Init};
-use leadflow::ports::Consumer;
+use leadflow::runtime::settings::FunctionSettings;
 
-pub async fn init() -> Init {
-    serve::require_queues(&[Consumer::Analytics])?;
-    let services = leadflow::runtime::aws::init_from_env().await?;
+pub async fn init(settings: &'static FunctionSettings) -> Init {
+    let services = leadflow::runtime::aws::init_from_env(settings).await?;
     Ok(serve::http(services, leadflow::handlers::merges::handle))
 }

@@ -5,9 +5,9 @@
 //! number of times and then sends the batch's description to an on-failure queue (alarmed).
 
 use crate::serve::{self, Init};
+use leadflow::runtime::settings::FunctionSettings;
 
-pub async fn init() -> Init {
-    serve::require_queues(&leadflow::app::relay::required_consumers())?;
-    let services = leadflow::runtime::aws::init_from_env().await?;
+pub async fn init(settings: &'static FunctionSettings) -> Init {
+    let services = leadflow::runtime::aws::init_from_env(settings).await?;
     Ok(serve::dynamodb_stream(services, leadflow::handlers::relay::handle))
 }

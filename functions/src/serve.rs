@@ -21,13 +21,6 @@ pub type Serving = Pin<Box<dyn Future<Output = Result<(), Error>>>>;
 /// (reported to Lambda as the init error).
 pub type Init = Result<Serving, Error>;
 
-/// Checks that every queue the function sends to is configured (`LEADFLOW_QUEUE_<CONSUMER>`),
-/// before anything else: a deploy whose environment drifted from the template fails at init,
-/// naming the setting, instead of failing each request or record that needs the queue.
-pub fn require_queues(consumers: &[leadflow::ports::Consumer]) -> Result<(), Error> {
-    Ok(leadflow::runtime::aws::require_queues(consumers)?)
-}
-
 fn for_the_process<S>(state: S) -> &'static S {
     Box::leak(Box::new(state))
 }

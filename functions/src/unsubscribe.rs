@@ -5,7 +5,7 @@
 use crate::serve::{self, Init};
 use lambda_http::{Body, Request, Response};
 use leadflow::app::Services;
-use leadflow::ports::Consumer;
+use leadflow::runtime::settings::FunctionSettings;
 
 async fn route(services: &Services, req: Request) -> Response<Body> {
     if req.method() == lambda_http::http::Method::GET {
@@ -15,8 +15,7 @@ async fn route(services: &Services, req: Request) -> Response<Body> {
     }
 }
 
-pub async fn init() -> Init {
-    serve::require_queues(&[Consumer::Cadence, Consumer::Analytics])?;
-    let services = leadflow::runtime::aws::init_from_env().await?;
+pub async fn init(settings: &'static FunctionSettings) -> Init {
+    let services = leadflow::runtime::aws::init_from_env(settings).await?;
     Ok(serve::http(services, route))
 }

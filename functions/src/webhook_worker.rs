@@ -3,11 +3,9 @@
 //! the function is wired with `ReportBatchItemFailures`.
 
 use crate::serve::{self, Init};
-use leadflow::ports::Consumer;
+use leadflow::runtime::settings::FunctionSettings;
 
-pub async fn init() -> Init {
-    // Paced keyword replies go back to its own queue with a delay.
-    serve::require_queues(&[Consumer::Webhooks, Consumer::Score, Consumer::Cadence, Consumer::Analytics])?;
-    let services = leadflow::runtime::aws::init_from_env().await?;
+pub async fn init(settings: &'static FunctionSettings) -> Init {
+    let services = leadflow::runtime::aws::init_from_env(settings).await?;
     Ok(serve::sqs(services, leadflow::handlers::webhook_worker::handle))
 }

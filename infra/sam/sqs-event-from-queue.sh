@@ -3,11 +3,12 @@
 # deliver, for local runs with `cargo lambda invoke` (moto runs no event-source mappings). Usage:
 #   infra/sam/sqs-event-from-queue.sh [QUEUE_URL] > /tmp/ack-event.json
 #   cargo lambda invoke leadflow-functions -P 9002 --data-file /tmp/ack-event.json   # the acknowledge watcher
-# QUEUE_URL defaults to $LEADFLOW_QUEUE_ACKNOWLEDGE, then to the one in infra/sam/local.env.
+# QUEUE_URL defaults to $LEADFLOW_QUEUE_ACKNOWLEDGE, then to the one leadflow-provision wrote
+# for the acknowledge function (target/local-aws/acknowledge.env).
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 if [ -z "${1:-}" ] && [ -z "${LEADFLOW_QUEUE_ACKNOWLEDGE:-}" ]; then
-  set -a; . "$here/local.env"; set +a
+  set -a; . "$here/../../target/local-aws/acknowledge.env"; set +a
 fi
 queue_url="${1:-$LEADFLOW_QUEUE_ACKNOWLEDGE}"
 endpoint="${AWS_ENDPOINT_URL:-http://127.0.0.1:5000}"

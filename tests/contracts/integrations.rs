@@ -402,17 +402,12 @@ mod alerts {
 
     async fn sns() -> Arc<Sns> {
         let aws = MotoAws::connect().await;
-        let topic = aws.sns.create_topic().name(leadflow_tests::aws::unique_name("alerts")).send().await.unwrap().topic_arn.unwrap();
-        let pair = leadflow::adapters::aws::sqs::create_queue_with_dlq(
-            &aws.sqs,
-            &leadflow_tests::aws::unique_name("alerts"),
-            std::time::Duration::from_secs(30),
-            3,
-        )
-        .await
-        .unwrap();
-        aws.sns.subscribe().topic_arn(&topic).protocol("sqs").endpoint(&pair.main.arn).send().await.unwrap();
-        Arc::new(Sns { alerts: SnsAlerts::new(aws.sns.clone(), Some(topic)), aws, queue: pair.main })
+        // The template's alert topic, and a queue subscribed to it standing in for the team.
+        let setting = leadflow::runtime::settings::Setting::AlertTopicArn;
+        let topic = aws.stack().provision(&leadflow_tests::aws::resource_of(setting)).await.unwrap().reference;
+        let inbox = aws.subscriber_queue("alerts").await;
+        aws.sns.subscribe().topic_arn(&topic).protocol("sqs").endpoint(&inbox.arn).send().await.unwrap();
+        Arc::new(Sns { alerts: SnsAlerts::new(aws.sns.clone(), Some(topic)), aws, queue: inbox })
     }
 
     contract_suite!([memory => outbox, sns => sns] [an_alert_reaches_the_team_with_ids_only]);

@@ -12,6 +12,7 @@ mod email;
 mod integrations;
 mod leads;
 mod messaging;
+mod metrics;
 mod pacer;
 mod records;
 mod schedule;

@@ -9,5 +9,7 @@
 mod config_response;
 mod hygiene_template;
 mod template_cadence;
+mod template_dashboard;
+mod template_environment;
 mod template_functions;
 mod template_policies;

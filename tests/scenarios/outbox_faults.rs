@@ -331,19 +331,25 @@ async fn a_thousand_inquiries_under_random_failures_are_each_stored_acknowledged
 /// a shorter run. Queues here have a high `maxReceiveCount` so random crashes never exhaust it.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn inquiries_on_moto_under_random_failures_are_each_stored_acknowledged_and_scored_once() {
-    use leadflow::adapters::aws::sqs::{create_queue_with_dlq, delete_message, receive_records, ReceiveOptions};
-    use leadflow_tests::aws::{unique_name, MotoAws, StreamRelay};
+    use leadflow::adapters::aws::sqs::{delete_message, receive_records, ReceiveOptions};
+    use leadflow_tests::aws::{MotoAws, StreamRelay};
     const PEOPLE: usize = 30;
     let aws = MotoAws::connect().await;
     let store = Arc::new(aws.fresh_store().await);
     let stream = StreamRelay::open(&aws, store.table()).await;
-    let mut pairs = std::collections::BTreeMap::new();
-    for consumer in Consumer::ALL {
-        let name = unique_name(&format!("faults-{}", consumer.as_str()));
-        pairs.insert(consumer, create_queue_with_dlq(&aws.sqs, &name, std::time::Duration::from_secs(30), 50).await.unwrap());
+    // The template's queues, with a receive count no random crash run exhausts.
+    let queues = aws.fresh_queues(std::time::Duration::from_secs(30)).await;
+    for pair in queues.pairs.values() {
+        let redrive = serde_json::json!({ "deadLetterTargetArn": pair.dead_letter.arn, "maxReceiveCount": 50 }).to_string();
+        aws.sqs
+            .set_queue_attributes()
+            .queue_url(&pair.main.url)
+            .attributes(aws_sdk_sqs::types::QueueAttributeName::RedrivePolicy, redrive)
+            .send()
+            .await
+            .unwrap();
     }
-    let queue = leadflow::adapters::aws::SqsQueue::new(aws.sqs.clone(), pairs.iter().map(|(c, p)| (*c, p.main.url.clone())));
-    let queues = leadflow_tests::aws::TestQueues { queue, pairs: pairs.clone() };
+    let pairs = queues.pairs.clone();
     let clock = Arc::new(ManualClock::new(open_hours()));
     let base = aws.services(store, &queues, clock).await;
     let dice = Arc::new(Dice { rng: Mutex::new(Rng::new(0xfa17_5eed)), on: true.into() });

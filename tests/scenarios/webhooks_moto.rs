@@ -141,6 +141,7 @@ async fn lambda_init_reads_the_webhook_secrets_from_ssm_once() {
         sns_topic_arns: vec!["arn:aws:sns:us-east-1:123456789012:t".into()],
         alert_topic_arn: None,
         team_topic_arn_prefix: None,
+        metrics_namespace: None,
     };
     let s = services(Config::embedded_default().unwrap(), &env).await;
     let ctx = webhook_context(&s, &env).await.unwrap();

@@ -1,27 +1,51 @@
-//! SDK clients pointed at the test process's moto server, and fresh resources per test.
+//! SDK clients pointed at the test process's moto server, and fresh resources per test, made
+//! from `template.yaml` (`leadflow-provision`): a test's table, queues, keys and topics are the
+//! template's, with its keys, indexes, TTL, redrive policies and attributes, under names of a
+//! stack of the test's own. Nothing here describes a resource.
 //!
 //! Build a [`MotoAws`] inside each test: SDK clients keep connections bound to the runtime
 //! that made them, and every `#[tokio::test]` has its own runtime.
 
 use crate::moto;
 use leadflow::adapters::aws::sdk::{load, AwsOptions};
-use leadflow::adapters::aws::sqs::{create_queue_with_dlq, QueuePair};
-use leadflow::adapters::aws::{
-    create_audit_table, create_table, DynamoAuditLog, DynamoStore, KmsKeys, SesEmail, SnsSms, SnsTeamNotifier, SqsQueue,
-};
+use leadflow::adapters::aws::sqs::{QueueAddress, QueuePair};
+use leadflow::adapters::aws::{DynamoAuditLog, DynamoStore, KmsKeys, SesEmail, SnsSms, SnsTeamNotifier, SqsQueue};
 use leadflow::adapters::memory::LocalKeys;
 use leadflow::crypto::Sealer;
 use leadflow::ports::Consumer;
+use leadflow::runtime::settings::Setting;
+use leadflow_provision::template::references;
+use leadflow_provision::{Clients, Stack, StackOptions, Template};
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 /// The region every test uses.
 pub const REGION: &str = "us-east-1";
 
-/// The redrive setting of test queues, as in the SAM template.
-pub const MAX_RECEIVE_COUNT: u32 = 3;
+/// The repository's `template.yaml`, read once per test process.
+pub fn template() -> Arc<Template> {
+    static TEMPLATE: OnceLock<Arc<Template>> = OnceLock::new();
+    TEMPLATE.get_or_init(|| Arc::new(Template::repository().expect("template.yaml"))).clone()
+}
+
+/// The resource of the template a function setting names (`LEADFLOW_TABLE` -> `LeadsTable`):
+/// where it is set (`Globals` or any function), the one resource its value refers to.
+pub fn resource_of(setting: Setting) -> String {
+    let t = template();
+    let var = setting.var();
+    let naming = Stack::naming_only(t.clone(), StackOptions::new("naming"));
+    let mut values: Vec<serde_yaml_ng::Value> =
+        t.global_function_variables().and_then(|g| g.get(var.as_str())).cloned().into_iter().collect();
+    for r in t.resources().filter(|r| r.kind == "AWS::Serverless::Function") {
+        values.extend(r.property("Environment").get("Variables").and_then(|v| v.get(var.as_str())).cloned());
+    }
+    let ids: std::collections::BTreeSet<String> =
+        values.iter().flat_map(|v| references(&naming, v).expect("the value evaluates")).collect();
+    assert_eq!(ids.len(), 1, "{var} names one resource of the template, not {ids:?}");
+    ids.into_iter().next().unwrap()
+}
 
 /// Clients for moto.
 #[derive(Debug, Clone)]
@@ -68,48 +92,72 @@ impl MotoAws {
         }
     }
 
-    /// A store on a new, empty table of its own, sealing sensitive fields as the functions do
+    /// A new stack of the template in moto, named for this test alone; its resources are made
+    /// as they are asked for ([`Stack::provision`]) or all at once ([`Stack::provision_all`]).
+    pub fn stack(&self) -> Stack {
+        self.stack_with(StackOptions::new(unique_name("lf")))
+    }
+
+    pub fn stack_with(&self, options: StackOptions) -> Stack {
+        Stack::new(template(), options, Clients::new(&self.config))
+    }
+
+    /// The resource a setting names, made in a new stack: its `Ref` and attributes.
+    async fn fresh(&self, setting: Setting) -> leadflow_provision::Physical {
+        self.stack().provision(&resource_of(setting)).await.unwrap_or_else(|e| panic!("make {}: {e}", setting.var()))
+    }
+
+    /// A new, empty leads table (the template's), sealing sensitive fields as the functions do
     /// (with a local master key: fast, and the contract tests exercise the sealing).
     pub async fn fresh_store(&self) -> DynamoStore {
-        let name = unique_name("leadflow");
-        create_table(&self.dynamodb, &name).await.expect("create the test table");
-        DynamoStore::sealed(self.dynamodb.clone(), name, Sealer::new(Arc::new(LocalKeys::random())))
+        let table = self.fresh(Setting::Table).await.reference;
+        DynamoStore::sealed(self.dynamodb.clone(), table, Sealer::new(Arc::new(LocalKeys::random())))
     }
 
-    /// A store on a new table sealing with a new KMS key in moto (what the functions do).
+    /// A new leads table sealing with a new field key in moto (what the functions do).
     pub async fn fresh_kms_store(&self) -> (DynamoStore, KmsKeys) {
-        let name = unique_name("leadflow");
-        create_table(&self.dynamodb, &name).await.expect("create the test table");
+        let table = self.fresh(Setting::Table).await.reference;
         let keys = self.fresh_kms_key().await;
-        (DynamoStore::sealed(self.dynamodb.clone(), name, Sealer::new(Arc::new(keys.clone()))), keys)
+        (DynamoStore::sealed(self.dynamodb.clone(), table, Sealer::new(Arc::new(keys.clone()))), keys)
     }
 
-    /// A new symmetric KMS key in moto.
+    /// A new field key (the template's) in moto.
     pub async fn fresh_kms_key(&self) -> KmsKeys {
-        let key = self.kms.create_key().description("leadflow test field key").send().await.expect("create a KMS key");
-        let arn = key.key_metadata().map(|m| m.arn().unwrap_or(m.key_id()).to_string()).expect("key metadata");
-        KmsKeys::new(self.kms.clone(), arn)
+        let key = self.fresh(Setting::FieldKey).await;
+        KmsKeys::new(self.kms.clone(), key.attributes["Arn"].clone())
     }
 
-    /// An audit log on a new, empty audit table of its own.
+    /// An audit log on a new, empty audit table (the template's).
     pub async fn fresh_audit(&self) -> DynamoAuditLog {
-        let name = unique_name("leadflow-audit");
-        create_audit_table(&self.dynamodb, &name).await.expect("create the audit table");
-        DynamoAuditLog::new(self.dynamodb.clone(), name)
+        DynamoAuditLog::new(self.dynamodb.clone(), self.fresh(Setting::AuditTable).await.reference)
     }
 
-    /// New queue pairs for every consumer, and a publisher over them. `visibility_timeout` is
-    /// the queues' own (a receive may override it).
+    /// Every consumer's queue and dead-letter queue, as the template makes them, in a new stack,
+    /// and a publisher over them. `visibility_timeout` replaces the template's (tests that
+    /// redeliver do not wait minutes).
     pub async fn fresh_queues(&self, visibility_timeout: Duration) -> TestQueues {
+        let mut stack = self.stack();
         let mut pairs = BTreeMap::new();
         for consumer in Consumer::ALL {
-            let name = unique_name(&format!("leadflow-{}", consumer.as_str()));
-            let pair =
-                create_queue_with_dlq(&self.sqs, &name, visibility_timeout, MAX_RECEIVE_COUNT).await.expect("create the test queues");
+            let pair = queue_pair(&mut stack, &resource_of(Setting::Queue(consumer))).await;
+            self.sqs
+                .set_queue_attributes()
+                .queue_url(&pair.main.url)
+                .attributes(aws_sdk_sqs::types::QueueAttributeName::VisibilityTimeout, visibility_timeout.as_secs().to_string())
+                .send()
+                .await
+                .expect("set the visibility timeout");
             pairs.insert(consumer, pair);
         }
         let queue = SqsQueue::new(self.sqs.clone(), pairs.iter().map(|(c, p)| (*c, p.main.url.clone())));
         TestQueues { queue, pairs }
+    }
+
+    /// A plain queue that stands in for a subscriber outside the stack (a team's alert inbox).
+    pub async fn subscriber_queue(&self, prefix: &str) -> QueueAddress {
+        let url = self.sqs.create_queue().queue_name(unique_name(prefix)).send().await.expect("create a queue").queue_url.unwrap();
+        let arn = queue_arn(&self.sqs, &url).await;
+        QueueAddress { url, arn }
     }
 
     /// An SES v2 sender from a verified test identity (moto only sends from verified ones).
@@ -192,6 +240,7 @@ impl MotoAws {
             pacer: store,
             mail_domains: Arc::new(leadflow::adapters::memory::StaticMailDomains::default()),
             links: Arc::new(leadflow::crypto::LinkSigner::random()),
+            metrics: Arc::new(leadflow::adapters::memory::MemoryMetrics::new()),
         }
     }
 
@@ -199,6 +248,34 @@ impl MotoAws {
     pub async fn sms_sent_to(&self, e164: &str) -> Vec<moto::SmsRecord> {
         moto::sms_sent_to(&self.endpoint, e164).await.expect("read moto's SMS record")
     }
+}
+
+/// A queue of the stack and the dead-letter queue its redrive policy names (both made).
+pub async fn queue_pair(stack: &mut Stack, queue: &str) -> QueuePair {
+    let main = stack.provision(queue).await.unwrap_or_else(|e| panic!("make {queue}: {e}"));
+    let redrive = stack.template().resource(queue).unwrap().property("RedrivePolicy").clone();
+    let redrive = stack.evaluate(&redrive).unwrap().unwrap_or_else(|| panic!("{queue} has no redrive policy"));
+    let dlq_arn = redrive["deadLetterTargetArn"].as_str().expect("deadLetterTargetArn").to_string();
+    let dlq_name = dlq_arn.rsplit(':').next().unwrap();
+    let sqs = &stack.clients().expect("a stack that makes resources").sqs;
+    let dlq_url = sqs.get_queue_url().queue_name(dlq_name).send().await.expect("the dead-letter queue").queue_url.unwrap();
+    QueuePair {
+        main: QueueAddress { url: main.reference, arn: main.attributes["Arn"].clone() },
+        dead_letter: QueueAddress { url: dlq_url, arn: dlq_arn },
+    }
+}
+
+async fn queue_arn(sqs: &aws_sdk_sqs::Client, url: &str) -> String {
+    let attributes = sqs
+        .get_queue_attributes()
+        .queue_url(url)
+        .attribute_names(aws_sdk_sqs::types::QueueAttributeName::QueueArn)
+        .send()
+        .await
+        .expect("the queue's ARN")
+        .attributes
+        .unwrap_or_default();
+    attributes[&aws_sdk_sqs::types::QueueAttributeName::QueueArn].clone()
 }
 
 /// The verified sender of test emails.
@@ -264,7 +341,8 @@ enum Position {
 impl StreamRelay {
     /// The stream of `table`, from its oldest record.
     pub async fn open(aws: &MotoAws, table: &str) -> StreamRelay {
-        let arn = leadflow::adapters::aws::dynamo::stream_arn(&aws.dynamodb, table).await.expect("describe the table").expect("a stream");
+        let described = aws.dynamodb.describe_table().table_name(table).send().await.expect("describe the table");
+        let arn = described.table().and_then(|t| t.latest_stream_arn()).expect("a stream").to_string();
         let client = aws_sdk_dynamodbstreams::Client::new(&aws.config);
         let shards = client.describe_stream().stream_arn(&arn).send().await.expect("describe the stream");
         let mut positions = BTreeMap::new();

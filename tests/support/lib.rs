@@ -10,6 +10,7 @@
 //! * [`webhooks`] builds signed provider requests (with test secrets and a test SNS key).
 //! * [`cadence`] runs follow-up cadence scenarios on either backend with a manual clock.
 //! * [`http`] sends requests to the local runner over its socket.
+//! * [`lambda`] runs the real function executable under a Lambda Runtime API emulator.
 //! * [`runner`] waits for the local runner's queue consumers to finish.
 //! * [`fuzz`] generates hostile inputs for property tests of the parsers.
 //! * [`contract_suite!`] runs one set of contract test bodies against several adapters.
@@ -19,6 +20,7 @@ pub mod aws;
 pub mod cadence;
 pub mod fuzz;
 pub mod http;
+pub mod lambda;
 pub mod leads;
 pub mod moto;
 pub mod response;

@@ -1,7 +1,9 @@
 //! Init: `LEADFLOW_FUNCTION` picks the entry point; a missing or unknown name, or a function
 //! whose own init fails, is a Lambda init error that names what is wrong, and the process exits.
 
-use crate::runtime_api::{InitError, RuntimeApi};
+use leadflow::ports::Consumer;
+use leadflow::runtime::settings::Setting;
+use leadflow_tests::lambda::{InitError, RuntimeApi};
 use serde_yaml_ng::Value;
 use std::collections::BTreeSet;
 use std::process::Output;
@@ -90,14 +92,36 @@ async fn an_unknown_name_is_an_init_error_naming_it_and_every_function() {
 }
 
 #[tokio::test]
-async fn every_function_in_the_template_starts_its_own_init() {
+async fn every_function_in_the_template_refuses_to_start_naming_every_required_setting_it_lacks() {
     // With no other settings every entry point is found and runs its own init, which refuses to
-    // start without the function's settings: an init error that names one, not an unknown name.
+    // start without the function's settings: an init error naming each one it requires.
     for name in template_names() {
         let error = init_error(&[("LEADFLOW_FUNCTION", name.as_str())]).await;
         assert_eq!(error.error_type(), "InitError", "{name}: {}", error.message());
-        assert!(error.message().contains("LEADFLOW_"), "{name}: the message names the missing setting: {}", error.message());
+        let reads = leadflow::runtime::settings::of(&name).unwrap_or_else(|| panic!("{name} declares no settings"));
+        let required: Vec<String> =
+            reads.needs().filter(|n| n.required && n.setting != Setting::Function).map(|n| n.setting.var()).collect();
+        assert!(required.len() >= 3, "{name}");
+        for var in &required {
+            assert!(error.message().contains(var.as_str()), "{name}: the message names {var}: {}", error.message());
+        }
     }
+}
+
+#[tokio::test]
+async fn a_function_missing_one_queue_does_not_start_and_names_that_queue() {
+    // Everything the relay reads, but the cadence queue: it would hand every stored inquiry to
+    // the other consumers and fail each record at the cadence send, until the stream gave up;
+    // it refuses to start instead, before any network.
+    let relay = leadflow::runtime::settings::of("relay").unwrap();
+    let mut settings: Vec<(String, String)> =
+        relay.needs().filter(|n| n.setting != Setting::Queue(Consumer::Cadence)).map(|n| (n.setting.var(), "set".to_string())).collect();
+    settings.retain(|(k, _)| k != "LEADFLOW_FUNCTION");
+    settings.push(("LEADFLOW_FUNCTION".into(), "relay".into()));
+    let borrowed: Vec<(&str, &str)> = settings.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let error = init_error(&borrowed).await;
+    assert_eq!(error.error_type(), "InitError");
+    assert_eq!(error.message(), "the relay function cannot start without LEADFLOW_QUEUE_CADENCE: template.yaml sets them for it");
 }
 
 #[tokio::test]

@@ -5,6 +5,7 @@ pub mod clock;
 pub mod console_signin;
 mod convert;
 mod cors;
+pub mod cost;
 pub mod demo;
 mod router;
 pub mod sign;

@@ -396,6 +396,13 @@ impl Router {
                 all.retain(|e| channel.as_deref().is_none_or(|c| e.channel == c));
                 json_response(200, &all)
             }
+            (Method::GET, "/local/metrics") => {
+                // The business metrics so far, oldest first, as the EMF documents a function
+                // writes to its log on AWS (namespace `leadflow/local`).
+                let docs: Vec<serde_json::Value> =
+                    self.system.metrics.records().iter().map(|r| leadflow::adapters::aws::emf::document("leadflow/local", r)).collect();
+                json_response(200, &docs)
+            }
             (Method::GET, "/local/health") => json_response(200, &serde_json::json!({"status": "ok"})),
             (Method::POST, "/local/dev-token") => {
                 let Ok(body) = Limited::new(req.into_body(), 4096).collect().await.map(|b| b.to_bytes()) else {
@@ -478,6 +485,7 @@ impl Router {
             (
                 _,
                 "/local/outbox"
+                | "/local/metrics"
                 | "/local/health"
                 | "/local/dev-token"
                 | "/local/whoami"

@@ -155,6 +155,14 @@ pub async fn acknowledge(services: &Services, event: &LeadEvent) -> Result<AckOu
     };
     let outcome = serde_json::to_string(&recorded).expect("a marker outcome serializes");
     services.once.finish(lead.id, ACTION, &outcome, services.clock.now()).await?;
+    // Counted by the copy that ran the step, once per lead (a later copy that finds the marker
+    // done only finishes the bookkeeping).
+    let counted = match &recorded {
+        Recorded::Sent { channel, .. } => super::metrics::Acknowledgement::Sent(*channel),
+        Recorded::Skipped { reason, .. } => super::metrics::Acknowledgement::Skipped(*reason),
+        Recorded::Rejected { .. } => super::metrics::Acknowledgement::Failed(ContactChannel::Sms),
+    };
+    super::metrics::acknowledgement(services, &lead, counted);
     let result = match &recorded {
         Recorded::Sent { provider_message_id, .. } => AckOutcome::Sent { provider_message_id: provider_message_id.clone() },
         Recorded::Skipped { reason, .. } => AckOutcome::Skipped(*reason),

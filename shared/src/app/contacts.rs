@@ -99,12 +99,14 @@ async fn record_at(
     services.timeline.append(&entry).await?;
 
     // First contact time and status, with optimistic concurrency.
+    let mut stored_first = false;
     for attempt in 0..5 {
         if attempt > 0 {
             lead = services.leads.get(req.lead_id).await?.ok_or(ContactError::NotFound)?;
         }
         let mut changed = false;
-        if lead.first_contact_at.is_none() {
+        let takes_first = lead.first_contact_at.is_none();
+        if takes_first {
             lead.first_contact_at = Some(now);
             changed = true;
         }
@@ -120,10 +122,17 @@ async fn record_at(
         lead.updated_at = now;
         lead.version += 1;
         match services.leads.save(&lead).await {
-            Ok(()) => break,
+            Ok(()) => {
+                stored_first = takes_first;
+                break;
+            }
             Err(StoreError::Conflict) if attempt < 4 => continue,
             Err(e) => return Err(e.into()),
         }
+    }
+    if stored_first {
+        // Speed to lead, once per lead: by the attempt that stored the first contact.
+        super::metrics::speed_to_lead(services, &lead, now);
     }
     let cancelled = services.due.cancel(SLA_KIND, &lead.id.to_string()).await?;
     let event = LeadEvent {

@@ -13,6 +13,7 @@ pub mod leads;
 pub mod lifecycle;
 pub mod matching;
 pub mod messaging;
+pub mod metrics;
 pub mod pacing;
 pub mod person;
 pub mod privacy;

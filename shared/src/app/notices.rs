@@ -111,7 +111,12 @@ pub async fn send_notice_once(services: &Services, lead: &Lead, notice: TeamNoti
         Claim::Acquired => {}
     }
     let outcome = match services.notifier.notify(&notice).await {
-        Ok(id) => id,
+        Ok(id) => {
+            if kind == NoticeKind::CrisisPage {
+                super::metrics::crisis_page(services, lead);
+            }
+            id
+        }
         Err(NotifyError::NotConfigured(why)) => {
             // Retrying cannot help; the timeline and logs show it was not delivered.
             warn!(lead_id = %lead.id, member = %member, why = %why, "team notification not configured; notice dropped");

@@ -73,7 +73,10 @@ pub async fn send(services: &Services, sms: &OutboundSms, lane: Lane) -> Result<
         return Ok(PacedSend::Wait { until, reason: WaitReason::SpendPaused });
     }
     match services.sms.send(sms).await {
-        Ok(sent) => Ok(PacedSend::Sent(sent)),
+        Ok(sent) => {
+            super::metrics::text_sent(services, sms.lead_id, sms.purpose);
+            Ok(PacedSend::Sent(sent))
+        }
         Err(SendError::Throttled(why)) => {
             let identity = services.sms.identity();
             let now = services.clock.now();

@@ -61,6 +61,8 @@ pub struct Services {
     pub pacer: Arc<dyn crate::ports::SendPacer>,
     /// The site snippet's anonymous page views and key events, until their visitor inquires.
     pub visits: Arc<dyn crate::ports::VisitStore>,
+    /// Business metrics (speed to lead, acknowledgements, SLA breaches, crisis pages, texts).
+    pub metrics: Arc<dyn crate::ports::Metrics>,
 }
 
 impl Services {

@@ -122,6 +122,10 @@ async fn handle(services: &Services, item: &DueItem, now: DateTime<Utc>) -> Resu
         super::audit::append_system(services, "sla", &TimelineEntry::derived(lead.id, now, &seed, Actor::System("sla".into()), kind))
             .await?;
         info!(level, target = %rung.notify.label(), notified = recipients.len(), "first contact overdue: escalated");
+        if level == 0 {
+            // The deadline passed unanswered: the ladder's first step is the breach.
+            super::metrics::sla_breach(services, &lead);
+        }
         match policy.next_step_at(level, now) {
             Some(_) if recipients.is_empty() => level += 1,
             Some(at) => return Ok(Outcome::Chain(next(item, at, SlaStep::Escalate { level: level + 1 }))),

@@ -1,9 +1,9 @@
-//! Builds [`Services`] on AWS from the Lambda environment: the table and queue URLs the
-//! template passes in, the SDK configured for the function's region (or an emulator named by
-//! `AWS_ENDPOINT_URL`, for `cargo lambda watch` against moto).
+//! Builds [`Services`] on AWS from the Lambda environment: the settings the function reads
+//! ([`settings`](super::settings), set for it by the template), the SDK configured for the
+//! function's region (or an emulator named by `AWS_ENDPOINT_URL`, for local runs against moto).
 
 use crate::adapters::aws::{
-    sdk, DynamoAuditLog, DynamoStore, HttpsSns, KmsKeys, SesEmail, SnsAlerts, SnsSms, SnsTeamNotifier, SqsQueue, SsmSecrets,
+    sdk, DynamoAuditLog, DynamoStore, EmfMetrics, HttpsSns, KmsKeys, SesEmail, SnsAlerts, SnsSms, SnsTeamNotifier, SqsQueue, SsmSecrets,
 };
 use crate::app::webhook_context::WebhookContext;
 use crate::app::Services;
@@ -11,15 +11,14 @@ use crate::config::{Config, ConfigError};
 use crate::crypto::Sealer;
 use crate::domain::LeadId;
 use crate::ports::{Consumer, SecretError, SnsHttps, SnsHttpsError, SystemClock};
+use crate::runtime::settings::{FunctionSettings, Setting};
 use std::sync::Arc;
 
 /// Why the environment cannot be used.
 #[derive(Debug, thiserror::Error)]
 pub enum EnvError {
-    #[error("environment variable {0} is not set")]
-    Missing(&'static str),
-    #[error("environment variable {0} is not set: the {1} consumer's queue URL")]
-    MissingQueue(String, &'static str),
+    #[error("the {function} function cannot start without {}: template.yaml sets them for it", .missing.join(", "))]
+    Missing { function: &'static str, missing: Vec<String> },
     #[error(transparent)]
     Config(#[from] ConfigError),
     #[error("cannot read the webhook secrets: {0}")]
@@ -66,59 +65,84 @@ pub struct AwsEnv {
     pub sns_topic_arns: Vec<String>,
     /// `LEADFLOW_ALERT_TOPIC_ARN`: the SNS topic team alerts go to.
     pub alert_topic_arn: Option<String>,
+    /// `LEADFLOW_METRICS_NAMESPACE`: the CloudWatch namespace of the business metrics
+    /// (`leadflow/<stack>`; `leadflow` when unset).
+    pub metrics_namespace: Option<String>,
 }
 
 fn var(name: &str) -> Option<String> {
     std::env::var(name).ok().map(|v| v.trim().to_string()).filter(|v| !v.is_empty())
 }
 
-/// The environment variable naming a consumer's queue URL.
-pub fn queue_env_name(consumer: Consumer) -> String {
-    format!("LEADFLOW_QUEUE_{}", consumer.as_str().to_ascii_uppercase())
-}
-
-/// Checks at init that every queue a function must send to is configured: the first missing
-/// one is named (a deploy whose environment drifted from the template fails at once, not at
-/// each record).
-pub fn require_queues(consumers: &[Consumer]) -> Result<(), EnvError> {
-    match consumers.iter().find(|c| var(&queue_env_name(**c)).is_none()) {
-        Some(c) => Err(EnvError::MissingQueue(queue_env_name(*c), c.as_str())),
-        None => Ok(()),
+impl AwsEnv {
+    /// The settings `function` reads, and only those; every required one that is missing is
+    /// named in the error.
+    pub fn for_function(function: &FunctionSettings) -> Result<AwsEnv, EnvError> {
+        let missing = function.missing(var);
+        if !missing.is_empty() {
+            return Err(EnvError::Missing { function: function.function, missing });
+        }
+        let read = |setting: Setting| function.reads(setting).then(|| var(&setting.var())).flatten();
+        Ok(AwsEnv {
+            table: read(Setting::Table).unwrap_or_default(),
+            audit_table: read(Setting::AuditTable).unwrap_or_default(),
+            field_key: read(Setting::FieldKey).unwrap_or_default(),
+            queues: function.queues().into_iter().filter_map(|c| read(Setting::Queue(c)).map(|url| (c, url))).collect(),
+            endpoint_url: var("AWS_ENDPOINT_URL"),
+            sms_origination_number: read(Setting::SmsOriginationNumber),
+            sms_sender_id: read(Setting::SmsSenderId),
+            email_from: read(Setting::EmailFrom),
+            ses_configuration_set: read(Setting::SesConfigurationSet),
+            team_topic_arn_prefix: read(Setting::TeamTopicArnPrefix),
+            secrets_path: read(Setting::SecretsPath),
+            public_base_url: read(Setting::PublicBaseUrl),
+            sns_topic_arns: read(Setting::SnsTopicArns)
+                .map(|v| v.split(',').map(|t| t.trim().to_string()).filter(|t| !t.is_empty()).collect())
+                .unwrap_or_default(),
+            alert_topic_arn: read(Setting::AlertTopicArn),
+            metrics_namespace: read(Setting::MetricsNamespace),
+        })
     }
 }
 
-impl AwsEnv {
-    pub fn from_env() -> Result<AwsEnv, EnvError> {
-        Ok(AwsEnv {
-            table: var("LEADFLOW_TABLE").ok_or(EnvError::Missing("LEADFLOW_TABLE"))?,
-            audit_table: var("LEADFLOW_AUDIT_TABLE").ok_or(EnvError::Missing("LEADFLOW_AUDIT_TABLE"))?,
-            field_key: var("LEADFLOW_FIELD_KEY").ok_or(EnvError::Missing("LEADFLOW_FIELD_KEY"))?,
-            queues: Consumer::ALL.iter().filter_map(|c| var(&queue_env_name(*c)).map(|url| (*c, url))).collect(),
-            endpoint_url: var("AWS_ENDPOINT_URL"),
-            sms_origination_number: var("LEADFLOW_SMS_ORIGINATION_NUMBER"),
-            sms_sender_id: var("LEADFLOW_SMS_SENDER_ID"),
-            email_from: var("LEADFLOW_EMAIL_FROM"),
-            ses_configuration_set: var("LEADFLOW_SES_CONFIGURATION_SET"),
-            team_topic_arn_prefix: var("LEADFLOW_TEAM_TOPIC_ARN_PREFIX"),
-            secrets_path: var("LEADFLOW_SECRETS_PATH"),
-            public_base_url: var("LEADFLOW_PUBLIC_BASE_URL"),
-            sns_topic_arns: var("LEADFLOW_SNS_TOPIC_ARNS")
-                .map(|v| v.split(',').map(|t| t.trim().to_string()).filter(|t| !t.is_empty()).collect())
-                .unwrap_or_default(),
-            alert_topic_arn: var("LEADFLOW_ALERT_TOPIC_ARN"),
-        })
+/// The SDK clients the AWS adapters are built on, one per service.
+#[derive(Debug, Clone)]
+pub struct Clients {
+    pub dynamodb: aws_sdk_dynamodb::Client,
+    pub sqs: aws_sdk_sqs::Client,
+    pub sns: aws_sdk_sns::Client,
+    pub kms: aws_sdk_kms::Client,
+    pub ses: aws_sdk_sesv2::Client,
+}
+
+impl Clients {
+    pub fn new(sdk: &aws_config::SdkConfig) -> Clients {
+        Clients {
+            dynamodb: aws_sdk_dynamodb::Client::new(sdk),
+            sqs: aws_sdk_sqs::Client::new(sdk),
+            sns: aws_sdk_sns::Client::new(sdk),
+            kms: aws_sdk_kms::Client::new(sdk),
+            ses: aws_sdk_sesv2::Client::new(sdk),
+        }
     }
 }
 
 /// Services on AWS for `config`, with no webhook secrets (see [`webhook_context`]).
 pub async fn services(config: Config, env: &AwsEnv) -> Services {
     let sdk = sdk::sdk_config(env.endpoint_url.as_deref()).await;
-    let sealer = Sealer::new(Arc::new(KmsKeys::new(aws_sdk_kms::Client::new(&sdk), env.field_key.clone())));
-    let store = DynamoStore::sealed(aws_sdk_dynamodb::Client::new(&sdk), env.table.clone(), sealer);
-    let audit = DynamoAuditLog::new(aws_sdk_dynamodb::Client::new(&sdk), env.audit_table.clone());
-    let queue = SqsQueue::new(aws_sdk_sqs::Client::new(&sdk), env.queues.clone());
-    let sms = SnsSms::new(aws_sdk_sns::Client::new(&sdk), env.sms_origination_number.clone(), env.sms_sender_id.clone());
-    let notifier = SnsTeamNotifier::new(aws_sdk_sns::Client::new(&sdk), env.team_topic_arn_prefix.clone());
+    services_on(config, env, &Clients::new(&sdk))
+}
+
+/// Services on `clients` (a function builds them from its SDK configuration; the cost bench
+/// hands in clients that count their requests). Each call makes its own data-key cache, as a new
+/// function instance does.
+pub fn services_on(config: Config, env: &AwsEnv, clients: &Clients) -> Services {
+    let sealer = Sealer::new(Arc::new(KmsKeys::new(clients.kms.clone(), env.field_key.clone())));
+    let store = DynamoStore::sealed(clients.dynamodb.clone(), env.table.clone(), sealer);
+    let audit = DynamoAuditLog::new(clients.dynamodb.clone(), env.audit_table.clone());
+    let queue = SqsQueue::new(clients.sqs.clone(), env.queues.clone());
+    let sms = SnsSms::new(clients.sns.clone(), env.sms_origination_number.clone(), env.sms_sender_id.clone());
+    let notifier = SnsTeamNotifier::new(clients.sns.clone(), env.team_topic_arn_prefix.clone());
     let store = Arc::new(store);
     let sns_https: Arc<dyn SnsHttps> = match HttpsSns::new() {
         Ok(h) => Arc::new(h),
@@ -154,7 +178,7 @@ pub async fn services(config: Config, env: &AwsEnv) -> Services {
         suppressions: store.clone(),
         queue: Arc::new(queue.clone()),
         sms: Arc::new(sms),
-        email: Arc::new(SesEmail::new(aws_sdk_sesv2::Client::new(&sdk), env.email_from.clone(), env.ses_configuration_set.clone())),
+        email: Arc::new(SesEmail::new(clients.ses.clone(), env.email_from.clone(), env.ses_configuration_set.clone())),
         due: store.clone(),
         team: store.clone(),
         notifier: Arc::new(notifier),
@@ -162,7 +186,7 @@ pub async fn services(config: Config, env: &AwsEnv) -> Services {
         cadence: store.clone(),
         inbound: store.clone(),
         jobs: Arc::new(queue),
-        alerts: Arc::new(SnsAlerts::new(aws_sdk_sns::Client::new(&sdk), env.alert_topic_arn.clone())),
+        alerts: Arc::new(SnsAlerts::new(clients.sns.clone(), env.alert_topic_arn.clone())),
         webhooks: Arc::new(webhooks),
         audit: Arc::new(audit),
         aggregates: store.clone(),
@@ -179,6 +203,9 @@ pub async fn services(config: Config, env: &AwsEnv) -> Services {
         pacer: store,
         mail_domains,
         links: Arc::new(crate::crypto::LinkSigner::unconfigured()),
+        metrics: Arc::new(EmfMetrics::stdout(
+            env.metrics_namespace.clone().unwrap_or_else(|| crate::adapters::aws::emf::DEFAULT_NAMESPACE.to_string()),
+        )),
     }
 }
 
@@ -216,22 +243,37 @@ pub async fn link_signer(env: &AwsEnv) -> Result<crate::crypto::LinkSigner, EnvE
     }
 }
 
-/// Everything a function does at init: validate the configuration (a bad file fails the init
-/// with the key and line named), build the clients, and pay the one-time costs (phone metadata,
-/// the TLS handshake to DynamoDB) before the first request rather than during it.
-pub async fn init_from_env() -> Result<Services, EnvError> {
+/// Everything a function does at init: check that its settings are all there (before any
+/// network), validate the configuration (a bad file fails the init with the key and line
+/// named), build the clients, and pay the one-time costs (phone metadata, the TLS handshake to
+/// DynamoDB) before the first request rather than during it.
+pub async fn init_from_env(function: &FunctionSettings) -> Result<Services, EnvError> {
+    let started = std::time::Instant::now();
+    // Tenths of a millisecond: a long run of digits would be masked as a phone number in the log.
+    let ms = |since: std::time::Instant| (since.elapsed().as_secs_f64() * 10_000.0).round() / 10.0;
+    let env = AwsEnv::for_function(function)?;
     let config = Config::from_env()?;
-    let env = AwsEnv::from_env()?;
+    let config_ms = ms(started);
+    let at = std::time::Instant::now();
     let mut services = services(config, &env).await;
+    let clients_ms = ms(at);
+    let at = std::time::Instant::now();
     services.webhooks = Arc::new(webhook_context(&services, &env).await?);
     services.links = Arc::new(link_signer(&env).await?);
+    let secrets_ms = ms(at);
+    let at = std::time::Instant::now();
     crate::domain::phone::warm_up();
+    let phone_ms = ms(at);
+    let at = std::time::Instant::now();
     match services.leads.get(LeadId::random()).await {
         // A refusal (a function whose role may not read leads, such as the audit function) still
         // opened the connection: only a failure to reach DynamoDB is worth a warning.
         Err(e) if e.is_retryable() => tracing::warn!(error = %e, "warming the DynamoDB connection failed; the first request will retry"),
         _ => {}
     }
+    let warm_ms = ms(at);
+    // Where the init time goes (the cold-start bench reads this line).
+    tracing::info!(function = function.function, config_ms, clients_ms, secrets_ms, phone_ms, warm_ms, "initialized");
     Ok(services)
 }
 
@@ -241,13 +283,15 @@ pub async fn init_from_env() -> Result<Services, EnvError> {
 /// because the client's callback URL names the API and the API names this function), and the
 /// public address `LEADFLOW_PUBLIC_BASE_URL` when a custom domain is configured. Sessions and
 /// CSRF tokens are signed with the link signing key, so it must be configured.
-pub async fn console_from_env(services: Services) -> Result<crate::console::Console, EnvError> {
-    let domain = var("LEADFLOW_CONSOLE_AUTH_DOMAIN").ok_or(EnvError::Missing("LEADFLOW_CONSOLE_AUTH_DOMAIN"))?;
-    let issuer = var("LEADFLOW_CONSOLE_ISSUER").ok_or(EnvError::Missing("LEADFLOW_CONSOLE_ISSUER"))?;
+pub async fn console_from_env(services: Services, function: &FunctionSettings) -> Result<crate::console::Console, EnvError> {
+    let read = |setting: Setting| function.reads(setting).then(|| var(&setting.var())).flatten();
+    let missing = |setting: Setting| EnvError::Missing { function: function.function, missing: vec![setting.var()] };
+    let domain = read(Setting::ConsoleAuthDomain).ok_or_else(|| missing(Setting::ConsoleAuthDomain))?;
+    let issuer = read(Setting::ConsoleIssuer).ok_or_else(|| missing(Setting::ConsoleIssuer))?;
     let client_id = match var("LEADFLOW_CONSOLE_CLIENT_ID") {
         Some(id) => id,
         None => {
-            let name = var("LEADFLOW_CONSOLE_CLIENT_ID_PARAMETER").ok_or(EnvError::Missing("LEADFLOW_CONSOLE_CLIENT_ID_PARAMETER"))?;
+            let name = read(Setting::ConsoleClientIdParameter).ok_or_else(|| missing(Setting::ConsoleClientIdParameter))?;
             let sdk = sdk::sdk_config(var("AWS_ENDPOINT_URL").as_deref()).await;
             let out = aws_sdk_ssm::Client::new(&sdk)
                 .get_parameter()
@@ -265,11 +309,11 @@ pub async fn console_from_env(services: Services) -> Result<crate::console::Cons
     }
     let mut services = services;
     // The template's idle time (a stack parameter) over the configuration's.
-    if let Some(minutes) = var("LEADFLOW_CONSOLE_IDLE_MINUTES").and_then(|m| m.parse::<u32>().ok()).filter(|m| (1..=240).contains(m)) {
+    if let Some(minutes) = read(Setting::ConsoleIdleMinutes).and_then(|m| m.parse::<u32>().ok()).filter(|m| (1..=240).contains(m)) {
         let mut config = (*services.config).clone();
         config.console.idle_minutes = minutes;
         services.config = Arc::new(config);
     }
     let provider = crate::console::identity::Cognito::new(&domain, &client_id, &issuer).map_err(EnvError::Console)?;
-    Ok(crate::console::Console::new(services, Arc::new(provider), var("LEADFLOW_PUBLIC_BASE_URL")))
+    Ok(crate::console::Console::new(services, Arc::new(provider), read(Setting::PublicBaseUrl)))
 }

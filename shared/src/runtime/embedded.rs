@@ -3,8 +3,8 @@
 
 use crate::adapters::memory::event_source;
 use crate::adapters::memory::{
-    LocalSecrets, MemoryAggregates, MemoryAuditLog, MemoryDueStore, MemoryOutbox, MemoryQueue, MemoryStore, MemoryStream, MemoryTeamStore,
-    QueueSettings, StaticSnsHttps,
+    LocalSecrets, MemoryAggregates, MemoryAuditLog, MemoryDueStore, MemoryMetrics, MemoryOutbox, MemoryQueue, MemoryStore, MemoryStream,
+    MemoryTeamStore, QueueSettings, StaticSnsHttps,
 };
 use crate::app::webhook_context::WebhookContext;
 use crate::app::Services;
@@ -28,6 +28,8 @@ pub struct EmbeddedSystem {
     pub aggregates: MemoryAggregates,
     /// The store's change stream of outbox records, which the relay reads.
     pub stream: MemoryStream,
+    /// Business metrics, as the functions emit them on AWS.
+    pub metrics: MemoryMetrics,
 }
 
 impl EmbeddedSystem {
@@ -43,6 +45,7 @@ impl EmbeddedSystem {
         let team_outbox = MemoryOutbox::new(clock.clone());
         let audit = MemoryAuditLog::new();
         let aggregates = MemoryAggregates::new();
+        let metrics = MemoryMetrics::new();
         let cadence: Arc<dyn crate::ports::CadenceStore> = Arc::new(crate::adapters::memory::MemoryCadenceStore::new());
         let services = Services {
             config: Arc::new(config),
@@ -80,9 +83,10 @@ impl EmbeddedSystem {
             links: Arc::new(crate::crypto::LinkSigner::random()),
             pacer: Arc::new(crate::adapters::memory::MemoryPacer::new()),
             visits: Arc::new(crate::adapters::memory::MemoryVisitStore::new()),
+            metrics: Arc::new(metrics.clone()),
         };
         let stream = MemoryStream::new(store.clone(), crate::adapters::memory::stream_source::MAX_ATTEMPTS);
-        EmbeddedSystem { services, store, queue, outbox, team_outbox, audit, aggregates, stream }
+        EmbeddedSystem { services, store, queue, outbox, team_outbox, audit, aggregates, stream, metrics }
     }
 
     /// Replaces the webhook secrets and settings (tests, and the runner's own options).

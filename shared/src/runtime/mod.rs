@@ -4,3 +4,4 @@
 pub mod aws;
 pub mod embedded;
 pub mod logging;
+pub mod settings;

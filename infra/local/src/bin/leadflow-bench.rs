@@ -29,6 +29,9 @@
 //!   audit record of every row, HTML) with 10,000 open leads (`--open-leads N`), for an agent,
 //!   a manager and an administrator, and the background refresh that finds nothing changed;
 //!   `--only console` runs just this.
+//! * cost per lead (`--only cost [--cost-leads N] [--moto URL]`): the AWS requests of a lead's
+//!   main path through the real AWS adapters on moto, and the dollars (`leadflow_local::cost`);
+//!   without `--moto` it starts its own moto server.
 //! * pacing (`--only pacing`): a burst of 1,000 new leads (5 % in crisis) plus 5,000 due cadence
 //!   texts through one origination identity at 3 parts per second, on a manual clock (simulated
 //!   seconds, no real waiting): when every crisis reply and every acknowledgement was handed to
@@ -562,6 +565,7 @@ async fn main() {
     let mut cadence_leads = 100_000;
     let mut open_leads = 10_000;
     let (mut dup_records, mut job_records) = (100_000, 1_000_000);
+    let mut cost_leads = 5;
     while let Some(a) = args.next() {
         match a.as_str() {
             "--leads" => n = args.next().and_then(|v| v.parse().ok()).expect("--leads N"),
@@ -574,6 +578,7 @@ async fn main() {
             "--open-leads" => open_leads = args.next().and_then(|v| v.parse().ok()).expect("--open-leads N"),
             "--dup-records" => dup_records = args.next().and_then(|v| v.parse().ok()).expect("--dup-records N"),
             "--job-records" => job_records = args.next().and_then(|v| v.parse().ok()).expect("--job-records N"),
+            "--cost-leads" => cost_leads = args.next().and_then(|v| v.parse().ok()).expect("--cost-leads N"),
             _ => {}
         }
     }
@@ -585,6 +590,11 @@ async fn main() {
     if only.as_deref() == Some("intake") {
         println!("leadflow benchmarks ({} build), intake section", if cfg!(debug_assertions) { "debug" } else { "release" });
         intake_bench::bench(intake_leads, moto.as_deref()).await;
+        return;
+    }
+    if only.as_deref() == Some("cost") {
+        println!("leadflow benchmarks ({} build), cost section", if cfg!(debug_assertions) { "debug" } else { "release" });
+        leadflow_local::cost::bench(moto.as_deref(), cost_leads).await.expect("the cost model");
         return;
     }
     if only.as_deref() == Some("console") {
@@ -991,34 +1001,32 @@ mod intake_bench {
 
     /// The embedded system with what intake touches on moto: leads, timeline, idempotency keys,
     /// rate counters and the audit trail in DynamoDB (concern sealed with a local key), the
-    /// consumers' queues in SQS.
+    /// consumers' queues in SQS, all made from template.yaml (what the relay's environment names).
     async fn on_moto(endpoint: &str) -> EmbeddedSystem {
         use leadflow::adapters::aws::sdk::{load, AwsOptions};
-        use leadflow::adapters::aws::sqs::create_queue_with_dlq;
-        use leadflow::adapters::aws::{create_audit_table, create_table, DynamoAuditLog, DynamoStore, SqsQueue};
+        use leadflow::adapters::aws::{DynamoAuditLog, DynamoStore, SqsQueue};
         use leadflow::adapters::memory::LocalKeys;
         use leadflow::crypto::Sealer;
         use leadflow::ports::Consumer;
+        use leadflow::runtime::settings::Setting;
+        use leadflow_provision::{Clients, Stack, StackOptions, Template};
         let config = load(AwsOptions {
             endpoint_url: Some(endpoint.to_string()),
             region: Some("us-east-1".into()),
             static_credentials: Some(("bench".into(), "bench".into())),
         })
         .await;
-        let suffix = format!("{}-{}", std::process::id(), chrono::Utc::now().timestamp_millis());
+        let template = Arc::new(Template::repository().expect("template.yaml"));
+        let name = format!("lf-bench-{}-{}", std::process::id(), chrono::Utc::now().timestamp_millis());
+        let mut stack = Stack::new(template, StackOptions::new(name), Clients::new(&config));
+        let env = stack.function_environment("relay").await.expect("make the relay's table and queues");
         let dynamodb = aws_sdk_dynamodb::Client::new(&config);
-        let table = format!("leadflow-bench-{suffix}");
-        create_table(&dynamodb, &table).await.expect("create the table");
-        let audit_table = format!("leadflow-bench-audit-{suffix}");
-        create_audit_table(&dynamodb, &audit_table).await.expect("create the audit table");
-        let store = Arc::new(DynamoStore::sealed(dynamodb.clone(), table, Sealer::new(Arc::new(LocalKeys::random()))));
+        let store =
+            Arc::new(DynamoStore::sealed(dynamodb.clone(), env[&Setting::Table.var()].clone(), Sealer::new(Arc::new(LocalKeys::random()))));
+        let audit_table = env[&Setting::AuditTable.var()].clone();
         let sqs = aws_sdk_sqs::Client::new(&config);
-        let mut urls = Vec::new();
-        for consumer in Consumer::ALL {
-            let name = format!("leadflow-bench-{}-{suffix}", consumer.as_str());
-            let pair = create_queue_with_dlq(&sqs, &name, std::time::Duration::from_secs(30), 3).await.expect("create the queues");
-            urls.push((consumer, pair.main.url));
-        }
+        let urls: Vec<(Consumer, String)> =
+            Consumer::ALL.iter().filter_map(|c| env.get(&Setting::Queue(*c).var()).map(|url| (*c, url.clone()))).collect();
         let mut system = EmbeddedSystem::new(unlimited(), Arc::new(SystemClock));
         let s = &mut system.services;
         s.leads = store.clone();

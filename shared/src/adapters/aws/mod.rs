@@ -1,5 +1,6 @@
 //! AWS adapters: the store ports on one DynamoDB table, the audit trail on its own table, the
-//! event queue on SQS, texts on SNS, data keys from KMS.
+//! event queue on SQS, texts on SNS, data keys from KMS, business metrics as embedded metric
+//! format lines for CloudWatch.
 //!
 //! Every adapter takes an SDK client built from [`sdk::sdk_config`], so the same code talks to
 //! AWS in Lambda and to a local emulator (moto) in tests and in the local runner.
@@ -8,6 +9,7 @@ mod error;
 
 pub mod alerts;
 pub mod dynamo;
+pub mod emf;
 pub mod kms;
 pub mod sdk;
 pub mod ses;
@@ -33,7 +35,8 @@ pub fn https_connector() -> Result<hyper_rustls::HttpsConnector<hyper_util::clie
 
 pub use alerts::SnsAlerts;
 pub use doh::DohMailDomains;
-pub use dynamo::{create_audit_table, create_table, DynamoAuditLog, DynamoStore};
+pub use dynamo::{DynamoAuditLog, DynamoStore};
+pub use emf::EmfMetrics;
 pub use kms::KmsKeys;
 pub use sdk::{sdk_config, AwsOptions};
 pub use ses::SesEmail;

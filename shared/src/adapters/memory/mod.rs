@@ -8,6 +8,8 @@ mod dedupe;
 pub use dedupe::MemoryDedupeRecords;
 pub mod event_source;
 mod keys;
+mod metrics;
+pub use metrics::MemoryMetrics;
 mod outbox;
 mod pacer;
 pub use pacer::MemoryPacer;

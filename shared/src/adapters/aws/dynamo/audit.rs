@@ -15,7 +15,6 @@ use super::item::{from_map, query_items, s, store_error, to_map, Expr, Item};
 use crate::domain::{AuditEntry, EventId, LeadId};
 use crate::ports::{AuditLog, Page, StoreError};
 use async_trait::async_trait;
-use aws_sdk_dynamodb::types::{BillingMode, ProjectionType};
 use aws_sdk_dynamodb::Client;
 
 const PK: &str = "PK";
@@ -113,25 +112,4 @@ impl AuditLog for DynamoAuditLog {
         let after = after.map(|a| (ACTOR_SK, a.to_string()));
         query(self, Some(BY_ACTOR), (ACTOR_PK, actor_key.to_string()), after, limit).await
     }
-}
-
-/// Creates the audit table `name` as the template does (tests and the local runner against an
-/// emulator) and waits until it is active. An existing table is accepted.
-pub async fn create_audit_table(client: &Client, name: &str) -> Result<(), StoreError> {
-    use super::table::{index_projecting, key_schema, string_attribute, wait_until_active};
-    let created = client
-        .create_table()
-        .table_name(name)
-        .billing_mode(BillingMode::PayPerRequest)
-        .set_attribute_definitions(Some([PK, SK, ACTOR_PK, ACTOR_SK].into_iter().map(string_attribute).collect::<Result<_, _>>()?))
-        .set_key_schema(Some(key_schema(PK, SK)?))
-        .global_secondary_indexes(index_projecting(BY_ACTOR, ACTOR_PK, ACTOR_SK, ProjectionType::All)?)
-        .send()
-        .await;
-    match created {
-        Ok(_) => {}
-        Err(e) if e.as_service_error().is_some_and(|s| s.is_resource_in_use_exception()) => {}
-        Err(e) => return Err(store_error("CreateTable", e)),
-    }
-    wait_until_active(client, name).await
 }

@@ -17,7 +17,6 @@ mod pacer;
 mod person_data;
 mod sealing;
 mod suppression;
-mod table;
 mod timeline;
 
 // Scoring, routing, SLAs (issue 3).
@@ -32,15 +31,13 @@ pub use dedupe::DynamoDedupeRecords;
 // Data hygiene (issue 7).
 mod hygiene;
 
-pub use audit::{create_audit_table, DynamoAuditLog};
+pub use audit::DynamoAuditLog;
 // Attribution and KPIs (issue 6).
 mod aggregates;
 // Follow-up cadences (issue 4).
 mod cadence;
 // The site snippet's anonymous visits.
 mod visits;
-
-pub use table::{create_table, stream_arn};
 
 use crate::crypto::Sealer;
 use crate::ports::StoreError;

@@ -1,10 +1,10 @@
 //! The lead event queue on SQS: one queue (with its dead-letter queue) per consumer.
 
+mod address;
 mod receive;
-mod setup;
 
+pub use address::{QueueAddress, QueuePair};
 pub use receive::{change_visibility, delete_message, receive_records, ReceiveOptions};
-pub use setup::{create_queue_with_dlq, QueueAddress, QueuePair};
 
 use crate::adapters::aws::error::failure;
 use crate::domain::LeadEvent;

@@ -1,8 +1,8 @@
 //! Reading a queue the way Lambda's event source mapping would, so tests and the local runner
 //! can hand the records to a handler (moto runs no event source mappings).
 
+use super::address::QueueAddress;
 use super::queue_error;
-use super::setup::QueueAddress;
 use crate::ports::QueueError;
 use aws_lambda_events::event::sqs::{SqsMessage, SqsMessageAttribute};
 use aws_sdk_sqs::types::{Message, MessageSystemAttributeName};

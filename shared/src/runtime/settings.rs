@@ -1,0 +1,289 @@
+//! What each Lambda function reads from its environment, in one place: the AWS wiring reads a
+//! function's settings from this list and nothing else, refuses to start when a required one is
+//! missing (naming every one that is), and the template test checks `template.yaml` against it
+//! (every setting a function reads is set for it there, and it sets nothing the function does
+//! not read).
+
+use crate::ports::Consumer;
+
+/// A setting a function reads from its environment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Setting {
+    /// `LEADFLOW_FUNCTION`: the entry point the executable runs.
+    Function,
+    /// `LEADFLOW_TABLE`: the leads table.
+    Table,
+    /// `LEADFLOW_AUDIT_TABLE`: the append-only audit trail.
+    AuditTable,
+    /// `LEADFLOW_FIELD_KEY`: the KMS key that wraps the data keys of sealed fields. Required
+    /// everywhere: a function never stores the health concern unsealed.
+    FieldKey,
+    /// `LEADFLOW_QUEUE_<CONSUMER>`: the queue URL of a consumer the function publishes to.
+    Queue(Consumer),
+    /// `LEADFLOW_SMS_ORIGINATION_NUMBER`: the number texts are sent from (empty: SNS chooses).
+    SmsOriginationNumber,
+    /// `LEADFLOW_SMS_SENDER_ID`: the alphanumeric sender ID, where a country allows one.
+    SmsSenderId,
+    /// `LEADFLOW_EMAIL_FROM`: the address email is sent from (under the SES identity).
+    EmailFrom,
+    /// `LEADFLOW_SES_CONFIGURATION_SET`: publishes engagement events of sent email.
+    SesConfigurationSet,
+    /// `LEADFLOW_TEAM_TOPIC_ARN_PREFIX`: team notices go to `{prefix}{member_id}`.
+    TeamTopicArnPrefix,
+    /// `LEADFLOW_SECRETS_PATH`: the SSM path of the webhook secrets and the link signing key.
+    SecretsPath,
+    /// `LEADFLOW_PUBLIC_BASE_URL`: the API's public URL (Twilio signs the URL it called).
+    PublicBaseUrl,
+    /// `LEADFLOW_SNS_TOPIC_ARNS`: the topics whose SNS deliveries are accepted.
+    SnsTopicArns,
+    /// `LEADFLOW_ALERT_TOPIC_ARN`: the topic team alerts go to.
+    AlertTopicArn,
+    /// `LEADFLOW_CONSOLE_AUTH_DOMAIN`: the Cognito hosted UI staff sign in through.
+    ConsoleAuthDomain,
+    /// `LEADFLOW_CONSOLE_ISSUER`: the user pool that issues the console's tokens.
+    ConsoleIssuer,
+    /// `LEADFLOW_CONSOLE_CLIENT_ID_PARAMETER`: the SSM parameter holding the app client's id.
+    ConsoleClientIdParameter,
+    /// `LEADFLOW_CONSOLE_IDLE_MINUTES`: the console's idle sign-out, over the configuration's.
+    ConsoleIdleMinutes,
+    /// `LEADFLOW_METRICS_NAMESPACE`: the CloudWatch namespace of the business metrics
+    /// (`leadflow/<stack>`, the namespace of the template's own metrics and dashboard).
+    MetricsNamespace,
+}
+
+impl Setting {
+    /// The environment variable.
+    pub fn var(self) -> String {
+        match self {
+            Setting::Function => "LEADFLOW_FUNCTION".into(),
+            Setting::Table => "LEADFLOW_TABLE".into(),
+            Setting::AuditTable => "LEADFLOW_AUDIT_TABLE".into(),
+            Setting::FieldKey => "LEADFLOW_FIELD_KEY".into(),
+            Setting::Queue(consumer) => format!("LEADFLOW_QUEUE_{}", consumer.as_str().to_ascii_uppercase()),
+            Setting::SmsOriginationNumber => "LEADFLOW_SMS_ORIGINATION_NUMBER".into(),
+            Setting::SmsSenderId => "LEADFLOW_SMS_SENDER_ID".into(),
+            Setting::EmailFrom => "LEADFLOW_EMAIL_FROM".into(),
+            Setting::SesConfigurationSet => "LEADFLOW_SES_CONFIGURATION_SET".into(),
+            Setting::TeamTopicArnPrefix => "LEADFLOW_TEAM_TOPIC_ARN_PREFIX".into(),
+            Setting::SecretsPath => "LEADFLOW_SECRETS_PATH".into(),
+            Setting::PublicBaseUrl => "LEADFLOW_PUBLIC_BASE_URL".into(),
+            Setting::SnsTopicArns => "LEADFLOW_SNS_TOPIC_ARNS".into(),
+            Setting::AlertTopicArn => "LEADFLOW_ALERT_TOPIC_ARN".into(),
+            Setting::ConsoleAuthDomain => "LEADFLOW_CONSOLE_AUTH_DOMAIN".into(),
+            Setting::ConsoleIssuer => "LEADFLOW_CONSOLE_ISSUER".into(),
+            Setting::ConsoleClientIdParameter => "LEADFLOW_CONSOLE_CLIENT_ID_PARAMETER".into(),
+            Setting::ConsoleIdleMinutes => "LEADFLOW_CONSOLE_IDLE_MINUTES".into(),
+            Setting::MetricsNamespace => "LEADFLOW_METRICS_NAMESPACE".into(),
+        }
+    }
+}
+
+/// A setting a function reads, and whether it cannot start without it. An optional setting is
+/// still set by the template, possibly only when a parameter is given (`!If`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Need {
+    pub setting: Setting,
+    pub required: bool,
+}
+
+const fn required(setting: Setting) -> Need {
+    Need { setting, required: true }
+}
+
+const fn optional(setting: Setting) -> Need {
+    Need { setting, required: false }
+}
+
+/// What every function reads (`Globals` in the template, and the entry point's name). Without
+/// the metrics namespace, metrics go to `leadflow`.
+pub const EVERY_FUNCTION: &[Need] = &[
+    required(Setting::Function),
+    required(Setting::Table),
+    required(Setting::AuditTable),
+    required(Setting::FieldKey),
+    optional(Setting::MetricsNamespace),
+];
+
+/// Variables a function may read that the template must not set: Lambda, the SDK or a local
+/// run provides them.
+pub const OUTSIDE_THE_TEMPLATE: &[(&str, &str)] = &[
+    ("AWS_ENDPOINT_URL", "an AWS emulator's URL, for local runs and tests"),
+    ("LEADFLOW_CONFIG", "another operator configuration file than the embedded one, for local runs"),
+    ("LEADFLOW_CONSOLE_CLIENT_ID", "a fixed app client id instead of the SSM parameter, for local runs"),
+    ("AWS_REGION", "set by Lambda"),
+    ("AWS_LAMBDA_RUNTIME_API", "set by Lambda"),
+    ("AWS_LAMBDA_LOG_FORMAT", "set by Lambda from the function's LoggingConfig"),
+    ("AWS_LAMBDA_LOG_LEVEL", "set by Lambda from the function's LoggingConfig"),
+    ("RUST_LOG", "a log filter for local runs"),
+];
+
+/// One function's own settings (beyond [`EVERY_FUNCTION`]).
+#[derive(Debug)]
+pub struct FunctionSettings {
+    /// Its `LEADFLOW_FUNCTION` name.
+    pub function: &'static str,
+    pub own: &'static [Need],
+}
+
+impl FunctionSettings {
+    /// Everything the function reads.
+    pub fn needs(&self) -> impl Iterator<Item = Need> + '_ {
+        EVERY_FUNCTION.iter().chain(self.own).copied()
+    }
+
+    /// Whether the function reads `setting`.
+    pub fn reads(&self, setting: Setting) -> bool {
+        self.needs().any(|n| n.setting == setting)
+    }
+
+    /// The consumers whose queues the function publishes to.
+    pub fn queues(&self) -> Vec<Consumer> {
+        self.needs()
+            .filter_map(|n| match n.setting {
+                Setting::Queue(c) => Some(c),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// The required settings `lookup` has no value for, by variable name.
+    pub fn missing(&self, lookup: impl Fn(&str) -> Option<String>) -> Vec<String> {
+        self.needs().filter(|n| n.required).map(|n| n.setting.var()).filter(|var| lookup(var).is_none()).collect()
+    }
+}
+
+use Consumer::{Acknowledge, Analytics, Cadence, Score, Webhooks};
+use Setting::*;
+
+/// How texts are sent (both optional: SNS chooses a number, and most countries take no sender ID).
+const TEXTS: [Need; 2] = [optional(SmsOriginationNumber), optional(SmsSenderId)];
+/// How email is sent (optional: without a sender identity, email is not sent).
+const EMAIL: [Need; 2] = [optional(EmailFrom), optional(SesConfigurationSet)];
+
+/// Every function, by its `LEADFLOW_FUNCTION` name.
+pub const FUNCTIONS: &[FunctionSettings] = &[
+    FunctionSettings {
+        function: "acknowledge",
+        // Paced acknowledgements go back to its own queue with a delay.
+        own: &[
+            required(Queue(Acknowledge)),
+            required(Queue(Analytics)),
+            TEXTS[0],
+            TEXTS[1],
+            EMAIL[0],
+            EMAIL[1],
+            required(SecretsPath),
+            optional(PublicBaseUrl),
+        ],
+    },
+    FunctionSettings { function: "analytics", own: &[] },
+    FunctionSettings { function: "audit", own: &[] },
+    FunctionSettings { function: "cadence", own: &[] },
+    FunctionSettings { function: "cadence-api", own: &[] },
+    FunctionSettings {
+        function: "console",
+        // The API's handlers it calls in-process publish what they change; sessions and CSRF
+        // tokens are signed with the link signing key (under the secrets path).
+        own: &[
+            required(Queue(Score)),
+            required(Queue(Cadence)),
+            required(Queue(Analytics)),
+            required(TeamTopicArnPrefix),
+            TEXTS[0],
+            TEXTS[1],
+            EMAIL[0],
+            EMAIL[1],
+            required(SecretsPath),
+            optional(PublicBaseUrl),
+            required(ConsoleAuthDomain),
+            required(ConsoleIssuer),
+            // LEADFLOW_CONSOLE_CLIENT_ID may stand in for it in a local run.
+            optional(ConsoleClientIdParameter),
+            optional(ConsoleIdleMinutes),
+        ],
+    },
+    FunctionSettings {
+        function: "contacts",
+        own: &[required(Queue(Cadence)), required(Queue(Analytics)), TEXTS[0], TEXTS[1], EMAIL[0], EMAIL[1]],
+    },
+    FunctionSettings {
+        function: "followup",
+        own: &[optional(PublicBaseUrl), TEXTS[0], TEXTS[1], required(TeamTopicArnPrefix), EMAIL[0], EMAIL[1], required(SecretsPath)],
+    },
+    FunctionSettings { function: "forms", own: &[required(SecretsPath)] },
+    FunctionSettings { function: "hygiene", own: &[required(Queue(Cadence)), required(Queue(Analytics))] },
+    // Intake stores the inquiry with its outbox record; the relay queues it.
+    FunctionSettings { function: "intake", own: &[required(SecretsPath)] },
+    FunctionSettings {
+        function: "leads-api",
+        own: &[required(Queue(Cadence)), required(Queue(Score)), required(Queue(Analytics)), required(TeamTopicArnPrefix)],
+    },
+    FunctionSettings { function: "links", own: &[required(SecretsPath), required(Queue(Score)), required(Queue(Analytics))] },
+    FunctionSettings { function: "merges", own: &[required(Queue(Analytics))] },
+    FunctionSettings { function: "people", own: &[] },
+    // Every consumer of a relayed event (`app::relay::required_consumers`, checked below).
+    FunctionSettings {
+        function: "relay",
+        own: &[required(Queue(Acknowledge)), required(Queue(Score)), required(Queue(Cadence)), required(Queue(Analytics))],
+    },
+    FunctionSettings { function: "reports", own: &[] },
+    FunctionSettings {
+        function: "score",
+        own: &[optional(PublicBaseUrl), required(TeamTopicArnPrefix), required(Queue(Cadence)), required(Queue(Analytics))],
+    },
+    FunctionSettings {
+        function: "sla",
+        own: &[required(Queue(Score)), required(Queue(Analytics)), optional(PublicBaseUrl), required(TeamTopicArnPrefix)],
+    },
+    FunctionSettings { function: "sources", own: &[required(Queue(Score)), required(Queue(Analytics))] },
+    FunctionSettings { function: "team", own: &[] },
+    FunctionSettings { function: "touchpoints", own: &[required(Queue(Score)), required(Queue(Analytics))] },
+    FunctionSettings { function: "unsubscribe", own: &[required(SecretsPath), required(Queue(Cadence)), required(Queue(Analytics))] },
+    FunctionSettings {
+        function: "webhook-worker",
+        // Paced keyword replies go back to its own queue with a delay.
+        own: &[
+            required(SecretsPath),
+            required(Queue(Webhooks)),
+            required(Queue(Score)),
+            required(Queue(Cadence)),
+            required(Queue(Analytics)),
+            required(AlertTopicArn),
+            TEXTS[0],
+            TEXTS[1],
+        ],
+    },
+    FunctionSettings {
+        function: "webhooks",
+        own: &[required(Queue(Webhooks)), required(SecretsPath), optional(PublicBaseUrl), optional(SnsTopicArns)],
+    },
+    FunctionSettings { function: "weekly-summary", own: &[required(EmailFrom)] },
+];
+
+/// The settings of the function `LEADFLOW_FUNCTION` names.
+pub fn of(function: &str) -> Option<&'static FunctionSettings> {
+    FUNCTIONS.iter().find(|f| f.function == function)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_unique_and_missing_names_every_absent_required_setting() {
+        let mut names: Vec<&str> = FUNCTIONS.iter().map(|f| f.function).collect();
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), FUNCTIONS.len());
+        let relay = of("relay").unwrap();
+        let missing = relay.missing(|var| (var != "LEADFLOW_QUEUE_CADENCE" && var != "LEADFLOW_TABLE").then(|| "x".into()));
+        assert_eq!(missing, ["LEADFLOW_TABLE", "LEADFLOW_QUEUE_CADENCE"]);
+    }
+
+    #[test]
+    fn the_relay_requires_the_queue_of_every_consumer_of_a_relayed_event() {
+        let mut queues = of("relay").unwrap().queues();
+        queues.sort();
+        assert_eq!(queues, crate::app::relay::required_consumers());
+    }
+}
