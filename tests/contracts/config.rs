@@ -53,7 +53,7 @@ fn broken() -> (String, usize) {
     (source, line)
 }
 
-async fn versions_count_up_and_the_history_keeps_every_one<S: ParameterStore + ?Sized>(store: Arc<S>) {
+async fn versions_count_up_and_the_history_keeps_every_one<S: ParameterStore>(store: Arc<S>) {
     let name = fresh_name();
     assert_eq!(store.current(&name).await.unwrap(), None);
     assert!(store.history(&name).await.unwrap().is_empty());
@@ -65,14 +65,14 @@ async fn versions_count_up_and_the_history_keeps_every_one<S: ParameterStore + ?
     assert_eq!(history, [(1, "one".to_string()), (2, "two".to_string())]);
 }
 
-async fn an_absent_parameter_loads_the_embedded_configuration<S: ParameterStore + ?Sized>(store: Arc<S>) {
+async fn an_absent_parameter_loads_the_embedded_configuration<S: ParameterStore>(store: Arc<S>) {
     let loaded = published::load(store.as_ref(), &fresh_name()).await.unwrap();
     assert_eq!(loaded.origin, Origin::Embedded);
     assert_eq!(loaded.config, Config::embedded_default().unwrap());
     assert!(loaded.rejected.is_empty());
 }
 
-async fn a_published_configuration_is_used<S: ParameterStore + ?Sized>(store: Arc<S>) {
+async fn a_published_configuration_is_used<S: ParameterStore>(store: Arc<S>) {
     let name = fresh_name();
     let (prepared, version) = published::publish(store.as_ref(), &name, &renamed("Bayside Clinic"), "bayside.toml").await.unwrap();
     assert_eq!(version, 1);
@@ -84,7 +84,7 @@ async fn a_published_configuration_is_used<S: ParameterStore + ?Sized>(store: Ar
     assert!(loaded.rejected.is_empty());
 }
 
-async fn an_invalid_newest_version_is_passed_over_for_the_newest_valid_one_and_its_errors_reported<S: ParameterStore + ?Sized>(
+async fn an_invalid_newest_version_is_passed_over_for_the_newest_valid_one_and_its_errors_reported<S: ParameterStore>(
     store: Arc<S>,
 ) {
     let name = fresh_name();
@@ -108,7 +108,7 @@ async fn an_invalid_newest_version_is_passed_over_for_the_newest_valid_one_and_i
     assert_eq!(loaded.rejected[0].error.problems[0].line, Some(1), "{}", loaded.rejected[0].error);
 }
 
-async fn when_no_version_validates_the_embedded_configuration_is_used<S: ParameterStore + ?Sized>(store: Arc<S>) {
+async fn when_no_version_validates_the_embedded_configuration_is_used<S: ParameterStore>(store: Arc<S>) {
     let name = fresh_name();
     let (bad, _) = broken();
     store.put(&name, &published::encode(&bad)).await.unwrap();
@@ -119,7 +119,7 @@ async fn when_no_version_validates_the_embedded_configuration_is_used<S: Paramet
     assert_eq!(loaded.rejected.iter().map(|r| r.version).collect::<Vec<_>>(), [2, 1]);
 }
 
-async fn a_file_that_does_not_validate_is_never_published<S: ParameterStore + ?Sized>(store: Arc<S>) {
+async fn a_file_that_does_not_validate_is_never_published<S: ParameterStore>(store: Arc<S>) {
     let name = fresh_name();
     published::publish(store.as_ref(), &name, &renamed("Bayside Clinic"), "v1.toml").await.unwrap();
     let (bad, line) = broken();
@@ -135,7 +135,7 @@ async fn a_file_that_does_not_validate_is_never_published<S: ParameterStore + ?S
 }
 
 /// The whole embedded file (39 KB) is stored: over 4 KB, so SSM keeps it on the advanced tier.
-async fn the_embedded_configuration_fits_the_parameter<S: ParameterStore + ?Sized>(store: Arc<S>) {
+async fn the_embedded_configuration_fits_the_parameter<S: ParameterStore>(store: Arc<S>) {
     let name = fresh_name();
     let (prepared, _) = published::publish(store.as_ref(), &name, DEFAULT_CONFIG, "infra/leadflow.toml").await.unwrap();
     assert!(prepared.bytes() > published::STANDARD_LIMIT && prepared.bytes() <= published::ADVANCED_LIMIT, "{}", prepared.bytes());

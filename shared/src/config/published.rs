@@ -27,8 +27,9 @@
 //! document is unchanged (a `#` line inside a multi-line string is text). That brings the
 //! examples to about 3 KB, a standard parameter, and the embedded configuration to about
 //! 7.5 KB, an advanced one. [`publish`] stores on the Intelligent-Tiering tier, which picks the
-//! standard tier when the value fits and the advanced one when it does not, and refuses a value
-//! over 8 KB before storing anything. Brotli rather than gzip: gzip leaves the embedded
+//! standard tier when the value fits and the advanced one when it does not (an advanced
+//! parameter stays advanced, which Intelligent-Tiering accepts where an explicit standard tier
+//! would be refused), and refuses a value over 8 KB before storing anything. Brotli rather than gzip: gzip leaves the embedded
 //! configuration at 8.8 KB, over the limit. A value without the prefix is read as plain TOML,
 //! so a small file stored by hand (`aws ssm put-parameter --value file://small.toml`) works too.
 
