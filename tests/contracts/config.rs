@@ -84,9 +84,7 @@ async fn a_published_configuration_is_used<S: ParameterStore>(store: Arc<S>) {
     assert!(loaded.rejected.is_empty());
 }
 
-async fn an_invalid_newest_version_is_passed_over_for_the_newest_valid_one_and_its_errors_reported<S: ParameterStore>(
-    store: Arc<S>,
-) {
+async fn an_invalid_newest_version_is_passed_over_for_the_newest_valid_one_and_its_errors_reported<S: ParameterStore>(store: Arc<S>) {
     let name = fresh_name();
     published::publish(store.as_ref(), &name, &renamed("Bayside Clinic"), "v1.toml").await.unwrap();
     published::publish(store.as_ref(), &name, &renamed("Seaside Clinic"), "v2.toml").await.unwrap();
