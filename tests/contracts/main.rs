@@ -8,6 +8,7 @@
 
 mod aggregates;
 mod cadence;
+mod config;
 mod email;
 mod integrations;
 mod leads;

@@ -126,3 +126,43 @@ fn publishers_of_a_consumer_name_one_queue_and_it_feeds_a_function() {
         assert!(feeds(queue), "{var}: {queue} feeds no function");
     }
 }
+
+/// Every function reads the stack's one configuration parameter (`/leadflow/<Stage>/config`
+/// unless `ConfigParameterName` names another), and its role may read exactly that parameter and
+/// its history: no other parameter, no path below it, no write.
+#[tokio::test]
+async fn every_function_reads_the_stacks_configuration_parameter_and_may_read_only_that_one() {
+    let t = template();
+    let sender =
+        |o: StackOptions| o.parameter("ReportSenderAddress", "reports@clinic.example").parameter("ReportSenderIdentity", "clinic.example");
+    for (options, expected) in [
+        (StackOptions::new("leadflow"), "/leadflow/prod/config"),
+        (StackOptions::new("leadflow").parameter("Stage", "staging"), "/leadflow/staging/config"),
+        (StackOptions::new("leadflow").parameter("ConfigParameterName", "/acme/leadflow-config"), "/acme/leadflow-config"),
+    ] {
+        let mut stack = Stack::naming_only(t.clone(), sender(options));
+        let arn = format!("arn:aws:ssm:{}:{}:parameter{expected}", stack.region(), leadflow_provision::MOTO_ACCOUNT);
+        let functions = stack.functions();
+        assert!(!functions.is_empty());
+        for f in &functions {
+            let env = stack.function_environment(&f.name).await.unwrap();
+            assert_eq!(env.get(&Setting::ConfigParameter.var()).map(String::as_str), Some(expected), "{}", f.id);
+            let role = match intrinsic(t.resource(&f.id).unwrap().property("Role")) {
+                Some(("GetAtt", r)) => r.as_str().unwrap().trim_end_matches(".Arn").to_string(),
+                other => panic!("{}: Role {other:?}", f.id),
+            };
+            let statements = t.resource(&role).unwrap().property("Policies")[0]["PolicyDocument"]["Statement"].clone();
+            let reads: Vec<&Value> = statements
+                .as_sequence()
+                .unwrap()
+                .iter()
+                .filter(|st| st["Action"].as_sequence().is_some_and(|a| a.iter().any(|x| x.as_str() == Some("ssm:GetParameterHistory"))))
+                .collect();
+            assert_eq!(reads.len(), 1, "{role}");
+            let actions: Vec<&str> = reads[0]["Action"].as_sequence().unwrap().iter().filter_map(Value::as_str).collect();
+            assert_eq!(actions, ["ssm:GetParameter", "ssm:GetParameterHistory"], "{role}");
+            let resource = stack.evaluate(&reads[0]["Resource"]).unwrap().unwrap();
+            assert_eq!(resource.as_str(), Some(arn.as_str()), "{role}");
+        }
+    }
+}

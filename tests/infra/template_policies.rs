@@ -72,8 +72,13 @@ fn resource_names(v: &Value) -> Vec<String> {
         Some((tag, inner)) if tag == "If" => {
             inner.as_sequence().map(|s| s[1..].iter().flat_map(resource_names).collect()).unwrap_or_default()
         }
+        // `!Sub text`, or `!Sub [text, {variables}]` (the variables named as they are).
         Some((tag, inner)) if tag == "Sub" => {
-            let s = inner.as_str().unwrap_or_default();
+            let s = match inner {
+                Value::Sequence(items) => items.first().and_then(Value::as_str),
+                other => other.as_str(),
+            }
+            .unwrap_or_default();
             vec![s.replace("${", "").replace(".Arn}", "").replace('}', "")]
         }
         Some(other) => panic!("unexpected Resource form: {other:?}"),

@@ -142,6 +142,7 @@ async fn lambda_init_reads_the_webhook_secrets_from_ssm_once() {
         alert_topic_arn: None,
         team_topic_arn_prefix: None,
         metrics_namespace: None,
+        config_parameter: None,
     };
     let s = services(Config::embedded_default().unwrap(), &env).await;
     let ctx = webhook_context(&s, &env).await.unwrap();

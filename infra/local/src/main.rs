@@ -6,6 +6,7 @@
 //! cargo run -p leadflow-local -- [--port 3000] [--host 127.0.0.1] [--config infra/leadflow.toml]
 //!                                [--tick-seconds 10] [--time-travel]
 //! cargo run -p leadflow-local -- check-config infra/leadflow.toml
+//! cargo run -p leadflow-local -- publish-config infra/leadflow.toml --parameter /leadflow/prod/config [--dry-run]
 //! cargo run -p leadflow-local -- sign-webhook stripe --secret whsec_test < events/webhook-stripe-body.json
 //! cargo run -p leadflow-local -- demo [--leads 3000] [--seed 42] [--end 2026-09-30] [--charts docs/charts] [--no-serve]
 //! ```
@@ -16,7 +17,7 @@ use leadflow_local::{serve, Options};
 use std::path::PathBuf;
 
 fn usage() -> &'static str {
-    "usage: leadflow-local [--host HOST] [--port PORT] [--config FILE] [--tick-seconds N|0] [--time-travel]\n       leadflow-local check-config FILE\n       leadflow-local sign-webhook SCHEME [--secret S] [--url URL] [--key PEM] [--body FILE]\n       leadflow-local demo [--leads N] [--seed S] [--months M] [--end YYYY-MM-DD] [--charts DIR] [--no-serve] [serve options]"
+    "usage: leadflow-local [--host HOST] [--port PORT] [--config FILE] [--tick-seconds N|0] [--time-travel]\n       leadflow-local check-config FILE\n       leadflow-local publish-config FILE --parameter NAME [--dry-run]\n       leadflow-local sign-webhook SCHEME [--secret S] [--url URL] [--key PEM] [--body FILE]\n       leadflow-local demo [--leads N] [--seed S] [--months M] [--end YYYY-MM-DD] [--charts DIR] [--no-serve] [serve options]"
 }
 
 fn parse_args() -> anyhow::Result<Command> {
@@ -69,6 +70,19 @@ fn parse_args() -> anyhow::Result<Command> {
             }
             "--time-travel" => options.time_travel = true,
             "check-config" => return Ok(Command::CheckConfig(PathBuf::from(args.next().context("check-config needs a file")?))),
+            "publish-config" => {
+                let file = PathBuf::from(args.next().context("publish-config needs a file")?);
+                let (mut parameter, mut dry_run) = (None, false);
+                while let Some(arg) = args.next() {
+                    match arg.as_str() {
+                        "--parameter" => parameter = Some(args.next().context("--parameter needs a name")?),
+                        "--dry-run" => dry_run = true,
+                        other => bail!("unknown argument {other:?}\n{}", usage()),
+                    }
+                }
+                let parameter = parameter.context("publish-config needs --parameter NAME (the stack's LEADFLOW_CONFIG_PARAMETER)")?;
+                return Ok(Command::PublishConfig { file, parameter, dry_run });
+            }
             "sign-webhook" => return Ok(Command::Sign(args.collect())),
             "--help" | "-h" => return Ok(Command::Help),
             other => bail!("unknown argument {other:?}\n{}", usage()),
@@ -84,6 +98,7 @@ enum Command {
     Serve(Options),
     Demo(Options, leadflow_local::demo::DemoArgs),
     CheckConfig(PathBuf),
+    PublishConfig { file: PathBuf, parameter: String, dry_run: bool },
     Sign(Vec<String>),
     Help,
 }
@@ -109,6 +124,7 @@ async fn main() -> anyhow::Result<()> {
             );
             Ok(())
         }
+        Command::PublishConfig { file, parameter, dry_run } => publish_config(&file, &parameter, dry_run).await,
         Command::Sign(args) => {
             println!("{}", leadflow_local::sign::run(&args)?);
             Ok(())
@@ -116,4 +132,28 @@ async fn main() -> anyhow::Result<()> {
         Command::Serve(options) => serve(options).await,
         Command::Demo(options, demo) => leadflow_local::demo::run(options, demo).await,
     }
+}
+
+/// Validates the file (errors name the key and line), and only when it is valid stores it as
+/// the new version of the parameter (SSM, or the emulator `AWS_ENDPOINT_URL` names). The
+/// functions read it at their next init.
+async fn publish_config(file: &std::path::Path, parameter: &str, dry_run: bool) -> anyhow::Result<()> {
+    use leadflow::config::published;
+    let origin = file.display().to_string();
+    let source = std::fs::read_to_string(file).with_context(|| format!("cannot read {origin}"))?;
+    if dry_run {
+        let prepared = published::prepare(&source, &origin)?;
+        println!("{origin}: valid; would be stored as {} bytes ({} tier), not published (--dry-run)", prepared.bytes(), prepared.tier());
+        return Ok(());
+    }
+    let endpoint = std::env::var("AWS_ENDPOINT_URL").ok().filter(|v| !v.trim().is_empty());
+    let sdk = leadflow::adapters::aws::sdk_config(endpoint.as_deref()).await;
+    let store = leadflow::adapters::aws::SsmParameters::from_sdk(&sdk);
+    let (prepared, version) = published::publish(&store, parameter, &source, &origin).await?;
+    println!(
+        "{origin}: valid; published to {parameter} as version {version} ({} bytes, {} tier). Functions read it at their next init.",
+        prepared.bytes(),
+        prepared.tier()
+    );
+    Ok(())
 }

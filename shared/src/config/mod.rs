@@ -1,7 +1,9 @@
 //! Operator configuration: one TOML file (`infra/leadflow.toml`) holding the organization,
 //! business hours, consent texts, service lines and message templates. It is loaded and fully
-//! validated at start-up; an invalid file stops the process with errors that name the key and
-//! line. Secrets never live here.
+//! validated at start-up, with errors that name the key and line. The file compiled into the
+//! executable is the default; a deployment publishes its own to a parameter that the functions
+//! read at init, passing over a version that does not validate ([`published`]). Secrets never
+//! live here.
 
 mod error;
 mod integrations;
@@ -30,6 +32,8 @@ pub mod console;
 pub mod messaging;
 // The embeddable form and the site snippet's beacons.
 pub mod forms;
+// The configuration published to a parameter, read at init.
+pub mod published;
 
 pub use error::{ConfigError, ConfigProblem};
 pub use integrations::{KeywordReplies, LifecycleSettings, SourceSettings, WebhookSettings, KEYWORD_PLACEHOLDERS, RATES_NOTICE};
@@ -45,7 +49,7 @@ use chrono_tz::Tz;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
-/// The configuration shipped with the code, used when no file is named.
+/// The configuration shipped with the code, used when no file or published configuration is named.
 pub const DEFAULT_CONFIG: &str = include_str!("../../../infra/leadflow.toml");
 
 /// The service line that is under 42 CFR Part 2 unless its `part2` says otherwise.

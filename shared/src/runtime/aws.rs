@@ -3,7 +3,8 @@
 //! function's region (or an emulator named by `AWS_ENDPOINT_URL`, for local runs against moto).
 
 use crate::adapters::aws::{
-    sdk, DynamoAuditLog, DynamoStore, EmfMetrics, HttpsSns, KmsKeys, SesEmail, SnsAlerts, SnsSms, SnsTeamNotifier, SqsQueue, SsmSecrets,
+    sdk, DynamoAuditLog, DynamoStore, EmfMetrics, HttpsSns, KmsKeys, SesEmail, SnsAlerts, SnsSms, SnsTeamNotifier, SqsQueue, SsmParameters,
+    SsmSecrets,
 };
 use crate::app::webhook_context::WebhookContext;
 use crate::app::Services;
@@ -21,6 +22,8 @@ pub enum EnvError {
     Missing { function: &'static str, missing: Vec<String> },
     #[error(transparent)]
     Config(#[from] ConfigError),
+    #[error(transparent)]
+    PublishedConfig(#[from] crate::config::published::LoadError),
     #[error("cannot read the webhook secrets: {0}")]
     Secrets(#[from] SecretError),
     #[error("cannot set up HTTPS to SNS: {0}")]
@@ -68,6 +71,8 @@ pub struct AwsEnv {
     /// `LEADFLOW_METRICS_NAMESPACE`: the CloudWatch namespace of the business metrics
     /// (`leadflow/<stack>`; `leadflow` when unset).
     pub metrics_namespace: Option<String>,
+    /// `LEADFLOW_CONFIG_PARAMETER`: the SSM parameter the operator configuration is published to.
+    pub config_parameter: Option<String>,
 }
 
 fn var(name: &str) -> Option<String> {
@@ -101,6 +106,7 @@ impl AwsEnv {
                 .unwrap_or_default(),
             alert_topic_arn: read(Setting::AlertTopicArn),
             metrics_namespace: read(Setting::MetricsNamespace),
+            config_parameter: read(Setting::ConfigParameter),
         })
     }
 }
@@ -243,16 +249,32 @@ pub async fn link_signer(env: &AwsEnv) -> Result<crate::crypto::LinkSigner, EnvE
     }
 }
 
+/// The operator configuration a function runs with: the file `LEADFLOW_CONFIG` names (local
+/// runs), else the newest valid version of the parameter `LEADFLOW_CONFIG_PARAMETER` names (a
+/// version that does not validate is logged and passed over: `config::published`), else the
+/// embedded file.
+pub async fn operator_config(env: &AwsEnv) -> Result<Config, EnvError> {
+    if var("LEADFLOW_CONFIG").is_some() {
+        return Ok(Config::from_env()?);
+    }
+    let Some(name) = &env.config_parameter else {
+        return Ok(Config::embedded_default()?);
+    };
+    let sdk = sdk::sdk_config(env.endpoint_url.as_deref()).await;
+    let store = SsmParameters::from_sdk(&sdk);
+    Ok(crate::config::published::load(&store, name).await?.config)
+}
+
 /// Everything a function does at init: check that its settings are all there (before any
-/// network), validate the configuration (a bad file fails the init with the key and line
-/// named), build the clients, and pay the one-time costs (phone metadata, the TLS handshake to
-/// DynamoDB) before the first request rather than during it.
+/// network), load and validate the configuration (see [`operator_config`]), build the clients,
+/// and pay the one-time costs (phone metadata, the TLS handshake to DynamoDB) before the first
+/// request rather than during it.
 pub async fn init_from_env(function: &FunctionSettings) -> Result<Services, EnvError> {
     let started = std::time::Instant::now();
     // Tenths of a millisecond: a long run of digits would be masked as a phone number in the log.
     let ms = |since: std::time::Instant| (since.elapsed().as_secs_f64() * 10_000.0).round() / 10.0;
     let env = AwsEnv::for_function(function)?;
-    let config = Config::from_env()?;
+    let config = operator_config(&env).await?;
     let config_ms = ms(started);
     let at = std::time::Instant::now();
     let mut services = services(config, &env).await;

@@ -49,6 +49,9 @@ pub enum Setting {
     /// `LEADFLOW_METRICS_NAMESPACE`: the CloudWatch namespace of the business metrics
     /// (`leadflow/<stack>`, the namespace of the template's own metrics and dashboard).
     MetricsNamespace,
+    /// `LEADFLOW_CONFIG_PARAMETER`: the SSM parameter the operator configuration is published
+    /// to (`config::published`); the embedded file when unset or when the parameter does not exist.
+    ConfigParameter,
 }
 
 impl Setting {
@@ -74,6 +77,7 @@ impl Setting {
             Setting::ConsoleClientIdParameter => "LEADFLOW_CONSOLE_CLIENT_ID_PARAMETER".into(),
             Setting::ConsoleIdleMinutes => "LEADFLOW_CONSOLE_IDLE_MINUTES".into(),
             Setting::MetricsNamespace => "LEADFLOW_METRICS_NAMESPACE".into(),
+            Setting::ConfigParameter => "LEADFLOW_CONFIG_PARAMETER".into(),
         }
     }
 }
@@ -95,20 +99,22 @@ const fn optional(setting: Setting) -> Need {
 }
 
 /// What every function reads (`Globals` in the template, and the entry point's name). Without
-/// the metrics namespace, metrics go to `leadflow`.
+/// the metrics namespace, metrics go to `leadflow`; without the configuration parameter, every
+/// function runs on the embedded configuration.
 pub const EVERY_FUNCTION: &[Need] = &[
     required(Setting::Function),
     required(Setting::Table),
     required(Setting::AuditTable),
     required(Setting::FieldKey),
     optional(Setting::MetricsNamespace),
+    optional(Setting::ConfigParameter),
 ];
 
 /// Variables a function may read that the template must not set: Lambda, the SDK or a local
 /// run provides them.
 pub const OUTSIDE_THE_TEMPLATE: &[(&str, &str)] = &[
     ("AWS_ENDPOINT_URL", "an AWS emulator's URL, for local runs and tests"),
-    ("LEADFLOW_CONFIG", "another operator configuration file than the embedded one, for local runs"),
+    ("LEADFLOW_CONFIG", "another operator configuration file than the embedded or published one, for local runs"),
     ("LEADFLOW_CONSOLE_CLIENT_ID", "a fixed app client id instead of the SSM parameter, for local runs"),
     ("AWS_REGION", "set by Lambda"),
     ("AWS_LAMBDA_RUNTIME_API", "set by Lambda"),

@@ -146,6 +146,7 @@ impl World {
             sns_topic_arns: Vec::new(),
             alert_topic_arn: alerts,
             metrics_namespace: None,
+            config_parameter: None,
         };
         let webhooks = Arc::new(WebhookContext::with_secrets(
             [("stripe_webhook_secret".to_string(), STRIPE_SECRET.to_string())].into_iter().collect(),

@@ -43,5 +43,5 @@ pub use ses::SesEmail;
 pub use sns::SnsSms;
 pub use sns_https::HttpsSns;
 pub use sqs::SqsQueue;
-pub use ssm::SsmSecrets;
+pub use ssm::{SsmParameters, SsmSecrets};
 pub use team_sns::SnsTeamNotifier;

@@ -13,6 +13,8 @@ pub use metrics::MemoryMetrics;
 mod outbox;
 mod pacer;
 pub use pacer::MemoryPacer;
+mod parameters;
+pub use parameters::MemoryParameters;
 mod person_data;
 mod queue;
 mod secrets;
