@@ -34,5 +34,8 @@ echo "--- building the local runner"
 
 echo "--- browser tests"
 cd "$here"
-LEADFLOW_LOCAL_BIN="${LEADFLOW_LOCAL_BIN:-$root/target/debug/leadflow-local}" \
+# Where cargo put it: the workspace's target/ unless CARGO_TARGET_DIR (relative to the root) says otherwise.
+target_dir="${CARGO_TARGET_DIR:-target}"
+case "$target_dir" in /*) ;; *) target_dir="$root/$target_dir" ;; esac
+LEADFLOW_LOCAL_BIN="${LEADFLOW_LOCAL_BIN:-$target_dir/debug/leadflow-local}" \
   PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 "$venv/bin/pytest" -q "$@"
