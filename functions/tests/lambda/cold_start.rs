@@ -101,7 +101,7 @@ async fn cold_start_of_every_function() {
             part("config_ms"),
             part("clients_ms"),
             part("secrets_ms"),
-            part("phone_ms"),
+            part("metadata_ms"),
             part("warm_ms"),
             kind,
             answered,
