@@ -150,24 +150,7 @@ async fn a_function_init_loads_the_parameter_its_setting_names() {
     let aws = MotoAws::connect().await;
     let name = fresh_name();
     published::publish(&SsmParameters::from_sdk(&aws.config), &name, &renamed("Bayside Clinic"), "bayside.toml").await.unwrap();
-    let mut env = AwsEnv {
-        table: "unused".into(),
-        audit_table: "unused".into(),
-        field_key: "alias/unused".into(),
-        queues: Vec::new(),
-        endpoint_url: Some(aws.endpoint.clone()),
-        sms_origination_number: None,
-        sms_sender_id: None,
-        email_from: None,
-        ses_configuration_set: None,
-        team_topic_arn_prefix: None,
-        secrets_path: None,
-        public_base_url: None,
-        sns_topic_arns: Vec::new(),
-        alert_topic_arn: None,
-        metrics_namespace: None,
-        config_parameter: Some(name),
-    };
+    let mut env = AwsEnv { config_parameter: Some(name), ..leadflow_tests::aws::bare_env(&aws.endpoint) };
     assert_eq!(operator_config(&env).await.unwrap().organization.name, "Bayside Clinic");
     env.config_parameter = Some(fresh_name());
     assert_eq!(operator_config(&env).await.unwrap(), Config::embedded_default().unwrap());

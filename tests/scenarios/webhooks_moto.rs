@@ -127,22 +127,10 @@ async fn lambda_init_reads_the_webhook_secrets_from_ssm_once() {
             .unwrap();
     }
     let env = AwsEnv {
-        table: "unused".into(),
-        audit_table: "unused".into(),
-        field_key: "alias/unused".into(),
-        queues: Vec::new(),
-        endpoint_url: Some(aws.endpoint.clone()),
-        sms_origination_number: None,
-        sms_sender_id: None,
-        email_from: None,
-        ses_configuration_set: None,
         secrets_path: Some(path),
         public_base_url: Some("https://api.example.com/".into()),
         sns_topic_arns: vec!["arn:aws:sns:us-east-1:123456789012:t".into()],
-        alert_topic_arn: None,
-        team_topic_arn_prefix: None,
-        metrics_namespace: None,
-        config_parameter: None,
+        ..leadflow_tests::aws::bare_env(&aws.endpoint)
     };
     let s = services(Config::embedded_default().unwrap(), &env).await;
     let ctx = webhook_context(&s, &env).await.unwrap();

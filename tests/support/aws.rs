@@ -440,3 +440,26 @@ fn lambda_record(r: &aws_sdk_dynamodbstreams::types::Record) -> aws_lambda_event
     }
     out
 }
+
+/// A function's settings on moto with no table, queue, key or topic it would use: a test sets
+/// only what it checks (`AwsEnv { config_parameter: ..., ..bare_env(endpoint) }`).
+pub fn bare_env(endpoint: &str) -> leadflow::runtime::aws::AwsEnv {
+    leadflow::runtime::aws::AwsEnv {
+        table: "unused".into(),
+        audit_table: "unused".into(),
+        field_key: "alias/unused".into(),
+        queues: Vec::new(),
+        endpoint_url: Some(endpoint.to_string()),
+        sms_origination_number: None,
+        sms_sender_id: None,
+        email_from: None,
+        ses_configuration_set: None,
+        team_topic_arn_prefix: None,
+        secrets_path: None,
+        public_base_url: None,
+        sns_topic_arns: Vec::new(),
+        alert_topic_arn: None,
+        metrics_namespace: None,
+        config_parameter: None,
+    }
+}
