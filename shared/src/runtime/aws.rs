@@ -157,11 +157,18 @@ pub fn services_on(config: Config, env: &AwsEnv, clients: &Clients) -> Services 
     let sms = SnsSms::new(clients.sns.clone(), env.sms_origination_number.clone(), env.sms_sender_id.clone());
     let notifier = SnsTeamNotifier::new(clients.sns.clone(), env.team_topic_arn_prefix.clone());
     let store = Arc::new(store);
-    let sns_https: Arc<dyn SnsHttps> = match HttpsSns::new() {
-        Ok(h) => Arc::new(h),
-        Err(e) => {
-            tracing::warn!(error = %e, "no HTTPS to SNS: SNS webhooks will refuse every delivery");
-            Arc::new(crate::adapters::memory::StaticSnsHttps::new(None))
+    // Only a function that accepts SNS deliveries from some topic fetches SNS's certificates
+    // (a delivery from a topic not listed is refused before): the others skip loading the
+    // system's root certificates.
+    let sns_https: Arc<dyn SnsHttps> = if env.sns_topic_arns.is_empty() {
+        Arc::new(crate::adapters::memory::StaticSnsHttps::new(None))
+    } else {
+        match HttpsSns::new() {
+            Ok(h) => Arc::new(h),
+            Err(e) => {
+                tracing::warn!(error = %e, "no HTTPS to SNS: SNS webhooks will refuse every delivery");
+                Arc::new(crate::adapters::memory::StaticSnsHttps::new(None))
+            }
         }
     };
     let webhooks = WebhookContext::with_secrets(
