@@ -3,7 +3,8 @@
 //! moto's, not AWS's): init (process start to the first `next`), the first invocation, and where
 //! init goes (the `initialized` log line: the SDK configuration, the operator configuration,
 //! clients, secrets from SSM, phone metadata where the function declares phone numbers, the
-//! DynamoDB warm-up read). Prints a table; asserts nothing about time.
+//! link patterns where it composes messages, the DynamoDB warm-up read). Prints a table;
+//! asserts nothing about time.
 //!
 //! `cargo test --release -p leadflow-functions --test lambda cold_start -- --ignored --nocapture`
 //! (debug builds are several times slower). First invocations: intake takes a form post; the
@@ -117,7 +118,7 @@ async fn cold_start_of_every_function() {
             leadflow_tests::lambda::Outcome::Error(_) => "error".into(),
         };
         rows.push(format!(
-            "| {} | {:.1} | {:.1} | {} | {} | {} | {} | {} | {} | {} | {} |",
+            "| {} | {:.1} | {:.1} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
             f.name,
             init.as_secs_f64() * 1000.0,
             first.as_secs_f64() * 1000.0,
@@ -129,13 +130,17 @@ async fn cold_start_of_every_function() {
                 Some(false) => "not loaded".to_string(),
                 _ => part("phone_ms"),
             },
+            match line["links_warmed"].as_bool() {
+                Some(false) => "not compiled".to_string(),
+                _ => part("links_ms"),
+            },
             part("warm_ms"),
             kind,
             answered,
         ));
     }
-    println!("\n| function | init ms | first invocation ms | SDK config | config | clients | secrets | phone metadata | DynamoDB warm-up | first event | answer |");
-    println!("|---|---|---|---|---|---|---|---|---|---|---|");
+    println!("\n| function | init ms | first invocation ms | SDK config | config | clients | secrets | phone metadata | link patterns | DynamoDB warm-up | first event | answer |");
+    println!("|---|---|---|---|---|---|---|---|---|---|---|---|");
     for r in rows {
         println!("{r}");
     }

@@ -301,11 +301,20 @@ pub fn warm_phone_metadata(function: &FunctionSettings) -> bool {
     function.phone_numbers
 }
 
+/// Compiles the link patterns that screen message texts when `function` declares that it
+/// composes messages ([`FunctionSettings::composes_messages`]); answers whether it did.
+pub fn warm_link_patterns(function: &FunctionSettings) -> bool {
+    if function.composes_messages {
+        crate::domain::screen::warm_up();
+    }
+    function.composes_messages
+}
+
 /// Everything a function does at init: check that its settings are all there (before any
 /// network), load the SDK configuration once, load and validate the configuration (see
 /// [`operator_config`]), build the clients, and pay the one-time costs its requests would
-/// otherwise pay (phone metadata where it parses numbers, the TLS handshake to DynamoDB) before
-/// the first request rather than during it.
+/// otherwise pay (phone metadata where it parses numbers, the link patterns where it composes
+/// messages, the TLS handshake to DynamoDB) before the first request rather than during it.
 pub async fn init_from_env(function: &FunctionSettings) -> Result<Services, EnvError> {
     let started = std::time::Instant::now();
     // Tenths of a millisecond: a long run of digits would be masked as a phone number in the log.
@@ -327,6 +336,9 @@ pub async fn init_from_env(function: &FunctionSettings) -> Result<Services, EnvE
     let phone_warmed = warm_phone_metadata(function);
     let phone_ms = ms(at);
     let at = std::time::Instant::now();
+    let links_warmed = warm_link_patterns(function);
+    let links_ms = ms(at);
+    let at = std::time::Instant::now();
     match services.leads.get(LeadId::random()).await {
         // A refusal (a function whose role may not read leads, such as the audit function) still
         // opened the connection: only a failure to reach DynamoDB is worth a warning.
@@ -335,7 +347,19 @@ pub async fn init_from_env(function: &FunctionSettings) -> Result<Services, EnvE
     }
     let warm_ms = ms(at);
     // Where the init time goes (the cold-start bench reads this line).
-    tracing::info!(function = function.function, sdk_ms, config_ms, clients_ms, secrets_ms, phone_warmed, phone_ms, warm_ms, "initialized");
+    tracing::info!(
+        function = function.function,
+        sdk_ms,
+        config_ms,
+        clients_ms,
+        secrets_ms,
+        phone_warmed,
+        phone_ms,
+        links_warmed,
+        links_ms,
+        warm_ms,
+        "initialized"
+    );
     Ok(services)
 }
 
@@ -395,6 +419,20 @@ mod tests {
         }
         for never in ["reports", "audit", "team", "cadence-api", "relay", "analytics"] {
             assert!(!warm_phone_metadata(of(never).unwrap()), "{never} handles no phone number: it never warms the metadata");
+        }
+    }
+
+    #[test]
+    fn only_functions_that_compose_messages_compile_the_link_patterns_at_init() {
+        for f in FUNCTIONS {
+            assert_eq!(warm_link_patterns(f), f.composes_messages, "{}", f.function);
+            assert!(!f.composes_messages || f.phone_numbers, "{}: a function that texts leads checks their numbers", f.function);
+        }
+        for sends in ["acknowledge", "cadence", "followup", "console", "contacts", "webhook-worker"] {
+            assert!(warm_link_patterns(of(sends).unwrap()), "{sends} composes messages");
+        }
+        for never in ["intake", "reports", "relay", "webhooks"] {
+            assert!(!warm_link_patterns(of(never).unwrap()), "{never} composes no message");
         }
     }
 }
