@@ -1,8 +1,10 @@
 //! Cold start of every function of the template, measured on the real executable under the
 //! Runtime API emulator against moto made from the template (a local endpoint: network time is
 //! moto's, not AWS's): init (process start to the first `next`), the first invocation, and where
-//! init goes (the `initialized` log line: configuration, clients, secrets from SSM, phone
-//! metadata, the DynamoDB warm-up read). Prints a table; asserts nothing about time.
+//! init goes (the `initialized` log line: the SDK configuration, the operator configuration,
+//! clients, secrets from SSM, phone metadata where the function declares phone numbers, the
+//! link patterns where it composes messages, the DynamoDB warm-up read). Prints a table;
+//! asserts nothing about time.
 //!
 //! `cargo test --release -p leadflow-functions --test lambda cold_start -- --ignored --nocapture`
 //! (debug builds are several times slower). First invocations: intake takes a form post; the
@@ -64,6 +66,33 @@ fn first_event(s: &System, function: &str) -> (String, Value) {
     (format!("{method} {path}, signed out"), event)
 }
 
+/// The `initialized` line a function logs at init (JSON logs to `log`).
+fn initialized_line(log: &Path) -> Value {
+    std::fs::read_to_string(log)
+        .unwrap_or_default()
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .find(|l| l["message"].as_str() == Some("initialized"))
+        .unwrap_or(Value::Null)
+}
+
+#[tokio::test]
+async fn only_a_function_that_declares_phone_numbers_loads_the_phone_metadata_at_init() {
+    let mut s = System::new().await;
+    let logs = std::env::temp_dir().join(format!("leadflow-phone-warm-up-{}", std::process::id()));
+    std::fs::create_dir_all(&logs).unwrap();
+    for (name, warms) in [("intake", true), ("reports", false)] {
+        assert_eq!(leadflow::runtime::settings::of(name).unwrap().phone_numbers, warms, "{name}");
+        let mut env = s.environment(name).await;
+        env.insert("AWS_LAMBDA_LOG_FORMAT".into(), "JSON".into());
+        let log = logs.join(format!("{name}.log"));
+        let function = Function::start_logging_to(Path::new(EXECUTABLE), name, &env, Some(&log)).await;
+        drop(function);
+        let line = initialized_line(&log);
+        assert_eq!(line["metadata_warmed"].as_bool(), Some(warms), "{name}: {line}");
+    }
+}
+
 #[tokio::test]
 #[ignore = "a benchmark: prints figures"]
 async fn cold_start_of_every_function() {
@@ -82,33 +111,36 @@ async fn cold_start_of_every_function() {
         let first = at.elapsed();
         let init = function.init;
         drop(function);
-        let line = std::fs::read_to_string(&log)
-            .unwrap_or_default()
-            .lines()
-            .filter_map(|l| serde_json::from_str::<Value>(l).ok())
-            .find(|l| l["message"].as_str() == Some("initialized"))
-            .unwrap_or(Value::Null);
+        let line = initialized_line(&log);
         let part = |k: &str| line[k].as_f64().map(|v| format!("{v:.1}")).unwrap_or_else(|| "-".into());
         let answered = match outcome {
             leadflow_tests::lambda::Outcome::Response(v) => v["statusCode"].as_u64().map(|c| c.to_string()).unwrap_or_else(|| "ok".into()),
             leadflow_tests::lambda::Outcome::Error(_) => "error".into(),
         };
         rows.push(format!(
-            "| {} | {:.1} | {:.1} | {} | {} | {} | {} | {} | {} | {} |",
+            "| {} | {:.1} | {:.1} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
             f.name,
             init.as_secs_f64() * 1000.0,
             first.as_secs_f64() * 1000.0,
+            part("sdk_ms"),
             part("config_ms"),
             part("clients_ms"),
             part("secrets_ms"),
-            part("metadata_ms"),
+            match line["metadata_warmed"].as_bool() {
+                Some(false) => "not loaded".to_string(),
+                _ => part("metadata_ms"),
+            },
+            match line["links_warmed"].as_bool() {
+                Some(false) => "not compiled".to_string(),
+                _ => part("links_ms"),
+            },
             part("warm_ms"),
             kind,
             answered,
         ));
     }
-    println!("\n| function | init ms | first invocation ms | config | clients | secrets | phone metadata | DynamoDB warm-up | first event | answer |");
-    println!("|---|---|---|---|---|---|---|---|---|---|");
+    println!("\n| function | init ms | first invocation ms | SDK config | config | clients | secrets | phone metadata | link patterns | DynamoDB warm-up | first event | answer |");
+    println!("|---|---|---|---|---|---|---|---|---|---|---|---|");
     for r in rows {
         println!("{r}");
     }

@@ -103,12 +103,18 @@ impl<'d> Node<'d> {
 /// A parsed source that can answer "where is this key?".
 pub struct Locator<'a> {
     source: &'a str,
-    doc: Option<Document<&'a str>>,
+    doc: std::cell::OnceCell<Option<Document<&'a str>>>,
 }
 
 impl<'a> Locator<'a> {
     pub fn new(source: &'a str) -> Self {
-        Locator { source, doc: Document::parse(source).ok() }
+        Locator { source, doc: std::cell::OnceCell::new() }
+    }
+
+    /// The document's spans, parsed on the first lookup: a file that validates is parsed once
+    /// (into the configuration), and only a problem pays for locating it.
+    fn doc(&self) -> Option<&Document<&'a str>> {
+        self.doc.get_or_init(|| Document::parse(self.source).ok()).as_ref()
     }
 
     /// 1-based (line, column) of a byte offset.
@@ -122,7 +128,7 @@ impl<'a> Locator<'a> {
 
     /// The span of the value at `path`, or of the nearest ancestor that exists.
     pub fn span_of(&self, path: &KeyPath) -> Option<Range<usize>> {
-        let doc = self.doc.as_ref()?;
+        let doc = self.doc()?;
         let mut node = Node::Table(doc.as_table());
         let mut best = None;
         for seg in &path.0 {
@@ -160,7 +166,7 @@ impl<'a> Locator<'a> {
             }
         }
         let mut out = KeyPath::root();
-        if let Some(doc) = &self.doc {
+        if let Some(doc) = self.doc() {
             walk_table(doc.as_table(), offset, KeyPath::root(), &mut out);
         }
         out

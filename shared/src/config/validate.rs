@@ -445,3 +445,31 @@ acknowledgement_sms = "Hi {first_name|there}, {org_name} will call you {callback
         assert_eq!(err.to_string(), "invalid configuration in infra/leadflow.toml\n  infra/leadflow.toml: line 24, column 8: `service_lines[0].kind`: must be patient or franchise");
     }
 }
+
+#[cfg(test)]
+mod timing {
+    use super::*;
+
+    /// Where the embedded configuration's parse and validation time goes (a debug build pays
+    /// several times a release build's). Prints milliseconds; asserts nothing about time.
+    #[test]
+    #[ignore = "a measurement: prints figures"]
+    fn where_the_configuration_load_goes() {
+        let ms = |at: std::time::Instant| at.elapsed().as_secs_f64() * 1000.0;
+        let source = super::super::DEFAULT_CONFIG;
+        let at = std::time::Instant::now();
+        let _raw: RawConfig = toml::from_str(source).unwrap();
+        println!("TOML into the raw configuration: {:.1} ms", ms(at));
+        let at = std::time::Instant::now();
+        let _ = toml_edit::Document::parse(source).unwrap();
+        println!("TOML into a span document (only to locate a problem): {:.1} ms", ms(at));
+        for run in 1..=3 {
+            let at = std::time::Instant::now();
+            load(source, "<embedded>").unwrap();
+            println!("parse and validate, run {run} (run 1 compiles the ASCII link patterns): {:.1} ms", ms(at));
+        }
+        let at = std::time::Instant::now();
+        crate::domain::screen::warm_up();
+        println!("the Unicode link patterns, compiled once (texts that are not ASCII): {:.1} ms", ms(at));
+    }
+}

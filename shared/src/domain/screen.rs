@@ -100,21 +100,42 @@ fn as_read(s: &str) -> String {
     fold_dots(&s.nfkc().collect::<String>()).to_lowercase()
 }
 
-fn link_patterns() -> &'static [Regex; 3] {
-    static PATTERNS: OnceLock<[Regex; 3]> = OnceLock::new();
-    PATTERNS.get_or_init(|| {
-        [
-            // e-mail addresses: the domain is captured.
-            Regex::new(r"[\p{L}\p{N}._%+\-]+@((?:[\p{L}\p{N}](?:[\p{L}\p{N}\-]*[\p{L}\p{N}])?\.)+\p{L}{2,63})").expect("email pattern"),
-            // URLs with a scheme or www.: the host is captured.
-            Regex::new(r"(?:[a-z][a-z0-9+.\-]*://|www\.)([^\s/?#<>@]+)").expect("url pattern"),
-            // bare domains: labels, a dot, a top-level label of letters.
-            Regex::new(
-                r"(?:^|[^\p{L}\p{N}\-.@])((?:[\p{L}\p{N}](?:[\p{L}\p{N}\-]{0,61}[\p{L}\p{N}])?\.)+\p{L}{2,63})(?:$|[^\p{L}\p{N}\-])",
-            )
-            .expect("domain pattern"),
-        ]
-    })
+/// The link patterns: e-mail addresses, URLs, bare domains, each capturing the host. Written
+/// with Unicode letter and digit classes; `\p{L}` and `\p{N}` only ever appear inside brackets.
+const LINK_PATTERNS: [&str; 3] = [
+    // e-mail addresses: the domain is captured.
+    r"[\p{L}\p{N}._%+\-]+@((?:[\p{L}\p{N}](?:[\p{L}\p{N}\-]*[\p{L}\p{N}])?\.)+[\p{L}]{2,63})",
+    // URLs with a scheme or www.: the host is captured.
+    r"(?:[a-z][a-z0-9+.\-]*://|www\.)([^\s/?#<>@]+)",
+    // bare domains: labels, a dot, a top-level label of letters.
+    r"(?:^|[^\p{L}\p{N}\-.@])((?:[\p{L}\p{N}](?:[\p{L}\p{N}\-]{0,61}[\p{L}\p{N}])?\.)+[\p{L}]{2,63})(?:$|[^\p{L}\p{N}\-])",
+];
+
+/// The link patterns for `text`. On ASCII text a Unicode letter is an ASCII letter and a Unicode
+/// digit an ASCII digit, so the patterns with ASCII classes find exactly what the Unicode ones
+/// do; they compile in a fraction of the time (the Unicode classes, repeated up to 63 times,
+/// dominate a configuration's validation), and the Unicode patterns are compiled on the first
+/// text that needs them.
+fn link_patterns(text: &str) -> &'static [Regex; 3] {
+    static UNICODE: OnceLock<[Regex; 3]> = OnceLock::new();
+    static ASCII: OnceLock<[Regex; 3]> = OnceLock::new();
+    if text.is_ascii() {
+        ASCII.get_or_init(|| LINK_PATTERNS.map(|p| Regex::new(&ascii_classes(p)).expect("link pattern")))
+    } else {
+        UNICODE.get_or_init(|| LINK_PATTERNS.map(|p| Regex::new(p).expect("link pattern")))
+    }
+}
+
+/// Compiles the link patterns (both sets) now: a process that screens message texts calls this
+/// at start-up so that its first message does not pay for it.
+pub fn warm_up() {
+    let _ = links_in("see https://example.com and www.example.org");
+    let _ = links_in("voir https://exemple.fr et www.exemple.fr, é");
+}
+
+/// `pattern` with its bracketed Unicode letter and digit classes narrowed to ASCII.
+fn ascii_classes(pattern: &str) -> String {
+    pattern.replace(r"\p{L}", "a-zA-Z").replace(r"\p{N}", "0-9")
 }
 
 /// A URL's path, query and fragment (after its scheme and host).
@@ -131,7 +152,7 @@ pub fn links_in(text: &str) -> Vec<String> {
     let read = as_read(text);
     let read = url_tail().replace_all(&read, "$1 ");
     let mut out = Vec::new();
-    for pattern in link_patterns() {
+    for pattern in link_patterns(&read) {
         for c in pattern.captures_iter(&read) {
             if let Some(m) = c.get(1) {
                 let host = m.as_str().trim_end_matches('.').split(':').next().unwrap_or_default().to_string();
@@ -265,6 +286,30 @@ mod tests {
         assert_eq!(first("\u{405}\u{441}\u{43e}tt"), Err(Refusal::MixedScript));
         assert_eq!(first("\u{408}\u{43e}\u{435}"), Err(Refusal::Confusable));
         assert_eq!(first("   "), Err(Refusal::Empty));
+    }
+
+    #[test]
+    fn the_ascii_link_patterns_find_what_the_unicode_ones_find_in_ascii_text() {
+        let unicode = LINK_PATTERNS.map(|p| Regex::new(p).unwrap());
+        let ascii = LINK_PATTERNS.map(|p| Regex::new(&ascii_classes(p)).unwrap());
+        assert!(ascii.iter().all(|p| !p.as_str().contains(r"\p")));
+        let long_label = format!("see a.{}.com and b.{}.org", "x".repeat(64), "y".repeat(63));
+        let long_tld = format!("at c.{} or d.{} now", "z".repeat(64), "w".repeat(63));
+        for text in [
+            "Book: https://book.harborhealth.example/med-spa now",
+            "email care@harborhealth.example or call",
+            "Hi Ann, we will call you by 9:00 AM tomorrow. Reply STOP to opt out.",
+            "Msg & data rates may apply. St. John, J.R. and e.g. are not hosts",
+            "x-y.example.com,foo@bar.baz.qux;www.a-b.co/path?q=1 -lead.example. @not.this 1.2.3.4 a.b1",
+            "mail.EXAMPLE.Org and Sub-Domain.Example.COM. end",
+            long_label.as_str(),
+            long_tld.as_str(),
+        ] {
+            for (u, a) in unicode.iter().zip(&ascii) {
+                let found = |r: &Regex| r.captures_iter(text).map(|c| c.get(1).map(|m| m.range())).collect::<Vec<_>>();
+                assert_eq!(found(u), found(a), "{text}");
+            }
+        }
     }
 
     #[test]

@@ -139,6 +139,13 @@ pub async fn services(config: Config, env: &AwsEnv) -> Services {
     services_on(config, env, &Clients::new(&sdk))
 }
 
+/// The SDK configuration of one function instance: its init loads it once and every client
+/// (SSM for the configuration and the secrets, the clients of the services) shares it, so they
+/// share one HTTP client and its connections.
+pub async fn function_sdk(env: &AwsEnv) -> aws_config::SdkConfig {
+    sdk::sdk_config(env.endpoint_url.as_deref()).await
+}
+
 /// Services on `clients` (a function builds them from its SDK configuration; the cost bench
 /// hands in clients that count their requests). Each call makes its own data-key cache, as a new
 /// function instance does.
@@ -150,11 +157,18 @@ pub fn services_on(config: Config, env: &AwsEnv, clients: &Clients) -> Services 
     let sms = SnsSms::new(clients.sns.clone(), env.sms_origination_number.clone(), env.sms_sender_id.clone());
     let notifier = SnsTeamNotifier::new(clients.sns.clone(), env.team_topic_arn_prefix.clone());
     let store = Arc::new(store);
-    let sns_https: Arc<dyn SnsHttps> = match HttpsSns::new() {
-        Ok(h) => Arc::new(h),
-        Err(e) => {
-            tracing::warn!(error = %e, "no HTTPS to SNS: SNS webhooks will refuse every delivery");
-            Arc::new(crate::adapters::memory::StaticSnsHttps::new(None))
+    // Only a function that accepts SNS deliveries from some topic fetches SNS's certificates
+    // (a delivery from a topic not listed is refused before): the others skip loading the
+    // system's root certificates.
+    let sns_https: Arc<dyn SnsHttps> = if env.sns_topic_arns.is_empty() {
+        Arc::new(crate::adapters::memory::StaticSnsHttps::new(None))
+    } else {
+        match HttpsSns::new() {
+            Ok(h) => Arc::new(h),
+            Err(e) => {
+                tracing::warn!(error = %e, "no HTTPS to SNS: SNS webhooks will refuse every delivery");
+                Arc::new(crate::adapters::memory::StaticSnsHttps::new(None))
+            }
         }
     };
     let webhooks = WebhookContext::with_secrets(
@@ -217,11 +231,15 @@ pub fn services_on(config: Config, env: &AwsEnv, clients: &Clients) -> Services 
 
 /// The webhook context with its secrets read from SSM Parameter Store (once, at init).
 pub async fn webhook_context(services: &Services, env: &AwsEnv) -> Result<WebhookContext, EnvError> {
+    webhook_context_on(services, env, &function_sdk(env).await).await
+}
+
+/// [`webhook_context`] on an SDK configuration already loaded.
+pub async fn webhook_context_on(services: &Services, env: &AwsEnv, sdk: &aws_config::SdkConfig) -> Result<WebhookContext, EnvError> {
     let Some(path) = &env.secrets_path else {
         return Ok((*services.webhooks).clone());
     };
-    let sdk = sdk::sdk_config(env.endpoint_url.as_deref()).await;
-    let source = SsmSecrets::new(aws_sdk_ssm::Client::new(&sdk), path.clone());
+    let source = SsmSecrets::new(aws_sdk_ssm::Client::new(sdk), path.clone());
     let ctx = WebhookContext::load(
         &source,
         &services.config,
@@ -237,12 +255,16 @@ pub async fn webhook_context(services: &Services, env: &AwsEnv) -> Result<Webhoo
 /// The link signer from the secret store: unconfigured when no secrets path is set or the
 /// secret is absent (a function that makes or reads links checks at init).
 pub async fn link_signer(env: &AwsEnv) -> Result<crate::crypto::LinkSigner, EnvError> {
+    link_signer_on(env, &function_sdk(env).await).await
+}
+
+/// [`link_signer`] on an SDK configuration already loaded.
+pub async fn link_signer_on(env: &AwsEnv, sdk: &aws_config::SdkConfig) -> Result<crate::crypto::LinkSigner, EnvError> {
     use crate::ports::SecretSource;
     let Some(path) = &env.secrets_path else {
         return Ok(crate::crypto::LinkSigner::unconfigured());
     };
-    let sdk = sdk::sdk_config(env.endpoint_url.as_deref()).await;
-    let source = SsmSecrets::new(aws_sdk_ssm::Client::new(&sdk), path.clone());
+    let source = SsmSecrets::new(aws_sdk_ssm::Client::new(sdk), path.clone());
     match source.secret(LINK_KEY_SECRET).await? {
         Some(key) => crate::crypto::LinkSigner::new(key.trim().as_bytes()).map_err(EnvError::LinkKey),
         None => Ok(crate::crypto::LinkSigner::unconfigured()),
@@ -254,38 +276,68 @@ pub async fn link_signer(env: &AwsEnv) -> Result<crate::crypto::LinkSigner, EnvE
 /// version that does not validate is logged and passed over: `config::published`), else the
 /// embedded file.
 pub async fn operator_config(env: &AwsEnv) -> Result<Config, EnvError> {
+    operator_config_on(env, &function_sdk(env).await).await
+}
+
+/// [`operator_config`] on an SDK configuration already loaded.
+pub async fn operator_config_on(env: &AwsEnv, sdk: &aws_config::SdkConfig) -> Result<Config, EnvError> {
     if var("LEADFLOW_CONFIG").is_some() {
         return Ok(Config::from_env()?);
     }
     let Some(name) = &env.config_parameter else {
         return Ok(Config::embedded_default()?);
     };
-    let sdk = sdk::sdk_config(env.endpoint_url.as_deref()).await;
-    let store = SsmParameters::from_sdk(&sdk);
+    let store = SsmParameters::from_sdk(sdk);
     Ok(crate::config::published::load(&store, name).await?.config)
 }
 
+/// Loads libphonenumber's metadata when `function` declares that its handlers parse or classify
+/// phone numbers ([`FunctionSettings::phone_numbers`]); answers whether it did. Any other
+/// function loads it on first use, if ever.
+pub fn warm_phone_metadata(function: &FunctionSettings) -> bool {
+    if function.phone_numbers {
+        crate::domain::phone::warm_up();
+    }
+    function.phone_numbers
+}
+
+/// Compiles the link patterns that screen message texts when `function` declares that it
+/// composes messages ([`FunctionSettings::composes_messages`]); answers whether it did.
+pub fn warm_link_patterns(function: &FunctionSettings) -> bool {
+    if function.composes_messages {
+        crate::domain::screen::warm_up();
+    }
+    function.composes_messages
+}
+
 /// Everything a function does at init: check that its settings are all there (before any
-/// network), load and validate the configuration (see [`operator_config`]), build the clients,
-/// and pay the one-time costs (phone metadata, the TLS handshake to DynamoDB) before the first
-/// request rather than during it.
+/// network), load the SDK configuration once, load and validate the configuration (see
+/// [`operator_config`]), build the clients, and pay the one-time costs its requests would
+/// otherwise pay (phone metadata where it parses numbers, the link patterns where it composes
+/// messages, the TLS handshake to DynamoDB) before the first request rather than during it.
 pub async fn init_from_env(function: &FunctionSettings) -> Result<Services, EnvError> {
     let started = std::time::Instant::now();
     // Tenths of a millisecond: a long run of digits would be masked as a phone number in the log.
     let ms = |since: std::time::Instant| (since.elapsed().as_secs_f64() * 10_000.0).round() / 10.0;
     let env = AwsEnv::for_function(function)?;
-    let config = operator_config(&env).await?;
-    let config_ms = ms(started);
+    let sdk = function_sdk(&env).await;
+    let sdk_ms = ms(started);
     let at = std::time::Instant::now();
-    let mut services = services(config, &env).await;
+    let config = operator_config_on(&env, &sdk).await?;
+    let config_ms = ms(at);
+    let at = std::time::Instant::now();
+    let mut services = services_on(config, &env, &Clients::new(&sdk));
     let clients_ms = ms(at);
     let at = std::time::Instant::now();
-    services.webhooks = Arc::new(webhook_context(&services, &env).await?);
-    services.links = Arc::new(link_signer(&env).await?);
+    services.webhooks = Arc::new(webhook_context_on(&services, &env, &sdk).await?);
+    services.links = Arc::new(link_signer_on(&env, &sdk).await?);
     let secrets_ms = ms(at);
     let at = std::time::Instant::now();
-    crate::domain::phone::warm_up();
+    let metadata_warmed = warm_phone_metadata(function);
     let metadata_ms = ms(at);
+    let at = std::time::Instant::now();
+    let links_warmed = warm_link_patterns(function);
+    let links_ms = ms(at);
     let at = std::time::Instant::now();
     match services.leads.get(LeadId::random()).await {
         // A refusal (a function whose role may not read leads, such as the audit function) still
@@ -295,7 +347,19 @@ pub async fn init_from_env(function: &FunctionSettings) -> Result<Services, EnvE
     }
     let warm_ms = ms(at);
     // Where the init time goes (the cold-start bench reads this line).
-    tracing::info!(function = function.function, config_ms, clients_ms, secrets_ms, metadata_ms, warm_ms, "initialized");
+    tracing::info!(
+        function = function.function,
+        sdk_ms,
+        config_ms,
+        clients_ms,
+        secrets_ms,
+        metadata_warmed,
+        metadata_ms,
+        links_warmed,
+        links_ms,
+        warm_ms,
+        "initialized"
+    );
     Ok(services)
 }
 
@@ -338,4 +402,37 @@ pub async fn console_from_env(services: Services, function: &FunctionSettings) -
     }
     let provider = crate::console::identity::Cognito::new(&domain, &client_id, &issuer).map_err(EnvError::Console)?;
     Ok(crate::console::Console::new(services, Arc::new(provider), read(Setting::PublicBaseUrl)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::runtime::settings::{of, FUNCTIONS};
+
+    #[test]
+    fn only_functions_that_declare_phone_numbers_warm_the_metadata() {
+        for f in FUNCTIONS {
+            assert_eq!(warm_phone_metadata(f), f.phone_numbers, "{}", f.function);
+        }
+        for parses in ["intake", "webhooks", "webhook-worker", "acknowledge", "cadence", "followup", "console", "contacts", "leads-api"] {
+            assert!(warm_phone_metadata(of(parses).unwrap()), "{parses} parses or classifies numbers: it warms the metadata");
+        }
+        for never in ["reports", "audit", "team", "cadence-api", "relay", "analytics"] {
+            assert!(!warm_phone_metadata(of(never).unwrap()), "{never} handles no phone number: it never warms the metadata");
+        }
+    }
+
+    #[test]
+    fn only_functions_that_compose_messages_compile_the_link_patterns_at_init() {
+        for f in FUNCTIONS {
+            assert_eq!(warm_link_patterns(f), f.composes_messages, "{}", f.function);
+            assert!(!f.composes_messages || f.phone_numbers, "{}: a function that texts leads checks their numbers", f.function);
+        }
+        for sends in ["acknowledge", "cadence", "followup", "console", "contacts", "webhook-worker"] {
+            assert!(warm_link_patterns(of(sends).unwrap()), "{sends} composes messages");
+        }
+        for never in ["intake", "reports", "relay", "webhooks"] {
+            assert!(!warm_link_patterns(of(never).unwrap()), "{never} composes no message");
+        }
+    }
 }

@@ -128,6 +128,16 @@ pub const OUTSIDE_THE_TEMPLATE: &[(&str, &str)] = &[
 pub struct FunctionSettings {
     /// Its `LEADFLOW_FUNCTION` name.
     pub function: &'static str,
+    /// Whether its handlers parse or classify phone numbers (`domain::phone`: a number typed
+    /// into a form or the API, a webhook's sender, a text's destination checked against the
+    /// numbering plan). Such a function loads libphonenumber's metadata at init, so that its
+    /// first request does not pay for it; any other loads it on first use, if ever.
+    pub phone_numbers: bool,
+    /// Whether it composes messages to leads (`app::compose`: the names it fills in are
+    /// screened and the hosts a text names checked, with the link patterns of
+    /// `domain::screen`). Such a function compiles the patterns at init; any other compiles
+    /// them on first use, if ever.
+    pub composes_messages: bool,
     pub own: &'static [Need],
 }
 
@@ -170,6 +180,8 @@ const EMAIL: [Need; 2] = [optional(EmailFrom), optional(SesConfigurationSet)];
 pub const FUNCTIONS: &[FunctionSettings] = &[
     FunctionSettings {
         function: "acknowledge",
+        phone_numbers: true,
+        composes_messages: true,
         // Paced acknowledgements go back to its own queue with a delay.
         own: &[
             required(Queue(Acknowledge)),
@@ -182,12 +194,14 @@ pub const FUNCTIONS: &[FunctionSettings] = &[
             optional(PublicBaseUrl),
         ],
     },
-    FunctionSettings { function: "analytics", own: &[] },
-    FunctionSettings { function: "audit", own: &[] },
-    FunctionSettings { function: "cadence", own: &[] },
-    FunctionSettings { function: "cadence-api", own: &[] },
+    FunctionSettings { function: "analytics", phone_numbers: false, composes_messages: false, own: &[] },
+    FunctionSettings { function: "audit", phone_numbers: false, composes_messages: false, own: &[] },
+    FunctionSettings { function: "cadence", phone_numbers: true, composes_messages: true, own: &[] },
+    FunctionSettings { function: "cadence-api", phone_numbers: false, composes_messages: false, own: &[] },
     FunctionSettings {
         function: "console",
+        phone_numbers: true,
+        composes_messages: true,
         // The API's handlers it calls in-process publish what they change; sessions and CSRF
         // tokens are signed with the link signing key (under the secrets path).
         own: &[
@@ -210,43 +224,82 @@ pub const FUNCTIONS: &[FunctionSettings] = &[
     },
     FunctionSettings {
         function: "contacts",
+        phone_numbers: true,
+        composes_messages: true,
         own: &[required(Queue(Cadence)), required(Queue(Analytics)), TEXTS[0], TEXTS[1], EMAIL[0], EMAIL[1]],
     },
     FunctionSettings {
         function: "followup",
+        phone_numbers: true,
+        composes_messages: true,
         own: &[optional(PublicBaseUrl), TEXTS[0], TEXTS[1], required(TeamTopicArnPrefix), EMAIL[0], EMAIL[1], required(SecretsPath)],
     },
-    FunctionSettings { function: "forms", own: &[required(SecretsPath)] },
-    FunctionSettings { function: "hygiene", own: &[required(Queue(Cadence)), required(Queue(Analytics))] },
+    FunctionSettings { function: "forms", phone_numbers: false, composes_messages: false, own: &[required(SecretsPath)] },
+    FunctionSettings {
+        function: "hygiene",
+        phone_numbers: false,
+        composes_messages: false,
+        own: &[required(Queue(Cadence)), required(Queue(Analytics))],
+    },
     // Intake stores the inquiry with its outbox record; the relay queues it.
-    FunctionSettings { function: "intake", own: &[required(SecretsPath)] },
+    FunctionSettings { function: "intake", phone_numbers: true, composes_messages: false, own: &[required(SecretsPath)] },
     FunctionSettings {
         function: "leads-api",
+        phone_numbers: true,
+        composes_messages: false,
         own: &[required(Queue(Cadence)), required(Queue(Score)), required(Queue(Analytics)), required(TeamTopicArnPrefix)],
     },
-    FunctionSettings { function: "links", own: &[required(SecretsPath), required(Queue(Score)), required(Queue(Analytics))] },
-    FunctionSettings { function: "merges", own: &[required(Queue(Analytics))] },
-    FunctionSettings { function: "people", own: &[] },
+    FunctionSettings {
+        function: "links",
+        phone_numbers: false,
+        composes_messages: false,
+        own: &[required(SecretsPath), required(Queue(Score)), required(Queue(Analytics))],
+    },
+    FunctionSettings { function: "merges", phone_numbers: false, composes_messages: false, own: &[required(Queue(Analytics))] },
+    FunctionSettings { function: "people", phone_numbers: false, composes_messages: false, own: &[] },
     // Every consumer of a relayed event (`app::relay::required_consumers`, checked below).
     FunctionSettings {
         function: "relay",
+        phone_numbers: false,
+        composes_messages: false,
         own: &[required(Queue(Acknowledge)), required(Queue(Score)), required(Queue(Cadence)), required(Queue(Analytics))],
     },
-    FunctionSettings { function: "reports", own: &[] },
+    FunctionSettings { function: "reports", phone_numbers: false, composes_messages: false, own: &[] },
     FunctionSettings {
         function: "score",
+        phone_numbers: false,
+        composes_messages: false,
         own: &[optional(PublicBaseUrl), required(TeamTopicArnPrefix), required(Queue(Cadence)), required(Queue(Analytics))],
     },
     FunctionSettings {
         function: "sla",
+        phone_numbers: false,
+        composes_messages: false,
         own: &[required(Queue(Score)), required(Queue(Analytics)), optional(PublicBaseUrl), required(TeamTopicArnPrefix)],
     },
-    FunctionSettings { function: "sources", own: &[required(Queue(Score)), required(Queue(Analytics))] },
-    FunctionSettings { function: "team", own: &[] },
-    FunctionSettings { function: "touchpoints", own: &[required(Queue(Score)), required(Queue(Analytics))] },
-    FunctionSettings { function: "unsubscribe", own: &[required(SecretsPath), required(Queue(Cadence)), required(Queue(Analytics))] },
+    FunctionSettings {
+        function: "sources",
+        phone_numbers: false,
+        composes_messages: false,
+        own: &[required(Queue(Score)), required(Queue(Analytics))],
+    },
+    FunctionSettings { function: "team", phone_numbers: false, composes_messages: false, own: &[] },
+    FunctionSettings {
+        function: "touchpoints",
+        phone_numbers: false,
+        composes_messages: false,
+        own: &[required(Queue(Score)), required(Queue(Analytics))],
+    },
+    FunctionSettings {
+        function: "unsubscribe",
+        phone_numbers: false,
+        composes_messages: false,
+        own: &[required(SecretsPath), required(Queue(Cadence)), required(Queue(Analytics))],
+    },
     FunctionSettings {
         function: "webhook-worker",
+        phone_numbers: true,
+        composes_messages: true,
         // Paced keyword replies go back to its own queue with a delay.
         own: &[
             required(SecretsPath),
@@ -261,9 +314,11 @@ pub const FUNCTIONS: &[FunctionSettings] = &[
     },
     FunctionSettings {
         function: "webhooks",
+        phone_numbers: true,
+        composes_messages: false,
         own: &[required(Queue(Webhooks)), required(SecretsPath), optional(PublicBaseUrl), optional(SnsTopicArns)],
     },
-    FunctionSettings { function: "weekly-summary", own: &[required(EmailFrom)] },
+    FunctionSettings { function: "weekly-summary", phone_numbers: false, composes_messages: false, own: &[required(EmailFrom)] },
 ];
 
 /// The settings of the function `LEADFLOW_FUNCTION` names.
