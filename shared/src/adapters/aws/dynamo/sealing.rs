@@ -10,7 +10,7 @@
 
 use super::item::Item;
 use super::DynamoStore;
-use crate::crypto::json::{has_sealed, open_all, seal_paths};
+use crate::crypto::json::{has_sealed, open_all, seal_paths, withhold_paths, withhold_sealed};
 use crate::crypto::SealError;
 use crate::ports::StoreError;
 use aws_sdk_dynamodb::primitives::Blob;
@@ -92,6 +92,25 @@ impl DynamoStore {
             let sealer = self.sealer.as_ref().ok_or_else(|| StoreError::Invalid("a sealed field needs a key service to open".into()))?;
             open_all(sealer, &mut doc, scope).await.map_err(seal_error)?;
         }
+        serde_json::from_value(doc).map_err(|e| StoreError::Invalid(format!("cannot decode `{name}`: {e}")))
+    }
+}
+
+impl DynamoStore {
+    /// Reads the value stored under `name` without opening what is sealed: every sealed value,
+    /// and every plain string at `paths` (a document stored by a store without a sealer), reads
+    /// `placeholder`. Asks the key service nothing.
+    pub(crate) fn decode_withheld<T: DeserializeOwned>(
+        &self,
+        item: &mut Item,
+        name: &str,
+        paths: &[&str],
+        placeholder: &str,
+    ) -> Result<T, StoreError> {
+        let value = item.remove(name).ok_or_else(|| StoreError::Invalid(format!("item lacks `{name}`")))?;
+        let mut doc = unpack(value, name)?;
+        withhold_sealed(&mut doc, placeholder);
+        withhold_paths(&mut doc, paths, placeholder);
         serde_json::from_value(doc).map_err(|e| StoreError::Invalid(format!("cannot decode `{name}`: {e}")))
     }
 }
