@@ -266,6 +266,12 @@ impl AggregateStore for DynamoStore {
     }
 
     async fn clear_source_flag(&self, lead_id: LeadId) -> Result<(), StoreError> {
+        // Most leads are not on the list, and a delete of nothing still costs a write unit (five
+        // times a read's price): look first.
+        let flag = key(SOURCE_AUDIT_PK.to_string(), lead_id.to_string());
+        if self.read(flag, Some(("#pk", Expr::new().name("#pk", PK)))).await?.is_none() {
+            return Ok(());
+        }
         self.client
             .delete_item()
             .table_name(&self.table)
