@@ -265,3 +265,31 @@ async fn source_flags_are_replaced_cleared_and_paged_in_lead_order<S: AggregateS
     assert_eq!(second.iter().map(|f| f.lead_id).collect::<Vec<_>>(), [ids[2], ids[4]]);
     assert_eq!(next, None);
 }
+
+/// On DynamoDB a ledger's contribution is stored packed; one stored as JSON text (how ledgers
+/// were first written) still reads, and its next update writes it packed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_ledger_stored_as_text_still_reads_on_dynamodb() {
+    use aws_sdk_dynamodb::types::AttributeValue;
+    let aws = MotoAws::connect().await;
+    let s = aws.fresh_store().await;
+    let lead = LeadId::random();
+    let first = contribution("2026-03-03", "google", &[("leads", 1)]);
+    let item = [
+        ("PK", AttributeValue::S(format!("LEAD#{lead}"))),
+        ("SK", AttributeValue::S("AGG".into())),
+        ("c", AttributeValue::S(serde_json::to_string(&first).unwrap())),
+        ("v", AttributeValue::N("1".into())),
+    ];
+    let item = item.into_iter().map(|(k, v)| (k.to_string(), v)).collect();
+    aws.dynamodb.put_item().table_name(s.table()).set_item(Some(item)).send().await.unwrap();
+    let ledger = s.ledger(lead).await.unwrap().unwrap();
+    assert_eq!((ledger.version, &ledger.contribution), (1, &first));
+    let next = contribution("2026-03-03", "google", &[("leads", 1), ("ack", 1)]);
+    assert!(s.apply(lead, Some(1), &next, &Contribution::delta(&first, &next)).await.unwrap());
+    assert_eq!(s.ledger(lead).await.unwrap().unwrap().contribution, next);
+    let key = [("PK", format!("LEAD#{lead}")), ("SK", "AGG".to_string())];
+    let key = key.into_iter().map(|(k, v)| (k.to_string(), AttributeValue::S(v))).collect();
+    let stored = aws.dynamodb.get_item().table_name(s.table()).set_key(Some(key)).send().await.unwrap().item.unwrap();
+    assert!(matches!(stored["c"], AttributeValue::B(_)), "written packed");
+}

@@ -24,8 +24,32 @@ mod timeline {
 
     contract_suite!(
         [memory => memory_store, dynamodb => dynamo_store]
-        [appending_an_entry_twice_keeps_one, entries_list_in_time_order_and_per_lead, pages_hold_exactly_the_limit]
+        [appending_an_entry_twice_keeps_one, entries_list_in_time_order_and_per_lead, pages_hold_exactly_the_limit, an_outline_withholds_only_the_free_text]
     );
+
+    async fn an_outline_withholds_only_the_free_text<S: TimelineStore + ?Sized>(store: Arc<S>) {
+        use leadflow::domain::text::FreeText;
+        use leadflow::domain::{Actor, TimelineEntry, TimelineKind};
+        use leadflow::ports::timeline::WITHHELD;
+        // GIVEN a touchpoint entry and a staff note
+        let lead_id = LeadId::random();
+        let touch = timeline_entry(lead_id, base_time());
+        let kind = TimelineKind::NoteAdded { note: FreeText::parse("asked about the biopsy", 1000).unwrap() };
+        let note = TimelineEntry::new(lead_id, base_time() + Duration::minutes(1), Actor::User("maria".into()), kind);
+        for e in [&touch, &note] {
+            store.append(e).await.unwrap();
+        }
+        // WHEN the outline is read
+        let outline = store.list_outline(lead_id, None, 10).await.unwrap();
+        // THEN it holds the same entries, the note's text withheld and nothing else changed
+        let TimelineKind::NoteAdded { note: withheld } = &outline.items[1].kind else { panic!("{:?}", outline.items[1]) };
+        assert_eq!(withheld.as_str(), WITHHELD);
+        assert_eq!((outline.items[0].clone(), outline.items[1].id, outline.items[1].at), (touch.clone(), note.id, note.at));
+        assert_eq!(outline.items[1].actor, note.actor);
+        // AND paging works as for the full listing, which still reads the note
+        assert_eq!(store.list_outline(lead_id, Some(touch.id), 10).await.unwrap().items.len(), 1);
+        assert_eq!(store.list(lead_id, None, 10).await.unwrap().items, vec![touch, note]);
+    }
 
     async fn appending_an_entry_twice_keeps_one<S: TimelineStore + ?Sized>(store: Arc<S>) {
         let entry = timeline_entry(LeadId::random(), base_time());

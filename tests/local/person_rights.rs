@@ -203,7 +203,18 @@ async fn erasure_on_dynamodb_removes_items_claims_and_index_entries() {
             .send()
             .await
             .unwrap();
-        format!("{:?}", out.items())
+        // The lead's document is stored packed (deflated JSON): what it holds counts too.
+        let unpacked: Vec<String> = out
+            .items()
+            .iter()
+            .filter_map(|item| match item.get("data") {
+                Some(packed @ aws_sdk_dynamodb::types::AttributeValue::B(_)) => {
+                    Some(leadflow::adapters::aws::dynamo::unpack(packed.clone(), "data").unwrap().to_string())
+                }
+                _ => None,
+            })
+            .collect();
+        format!("{:?} {unpacked:?}", out.items())
     };
     // Sealed at rest: the concern is not in the raw items, yet the store reads it back.
     let raw = raw_partition().await;

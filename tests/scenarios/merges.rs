@@ -81,7 +81,15 @@ impl World {
                         .await
                         .unwrap();
                     for item in page.items() {
-                        let v: serde_json::Value = serde_dynamo::aws_sdk_dynamodb_1::from_item(item.clone()).unwrap();
+                        // Every attribute as stored; a binary one (a lead's packed `data`) as its bytes.
+                        use aws_sdk_dynamodb::types::AttributeValue;
+                        let mut item = item.clone();
+                        for v in item.values_mut() {
+                            if let AttributeValue::B(bytes) = v {
+                                *v = AttributeValue::S(format!("{:?}", bytes.as_ref()));
+                            }
+                        }
+                        let v: serde_json::Value = serde_dynamo::aws_sdk_dynamodb_1::from_item(item).unwrap();
                         out.push(v.to_string());
                     }
                 }

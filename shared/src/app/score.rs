@@ -61,7 +61,7 @@ pub async fn touchpoints(services: &Services, id: LeadId) -> Result<Vec<Touchpoi
     let mut after = None;
     let mut read = 0;
     loop {
-        let page = services.timeline.list(id, after, 200).await?;
+        let page = services.timeline.list_outline(id, after, 200).await?;
         read += page.items.len();
         for e in page.items {
             match e.kind {

@@ -77,6 +77,29 @@ pub async fn open_all(sealer: &Sealer, doc: &mut Value, scope: &str) -> Result<(
     Ok(())
 }
 
+/// Puts `placeholder` in place of every sealed value in `doc`, opening none.
+pub fn withhold_sealed(doc: &mut Value, placeholder: &str) {
+    let mut pending = Vec::new();
+    collect(doc, String::new(), String::new(), &mut pending);
+    for (pointer, _) in pending {
+        if let Some(slot) = doc.pointer_mut(&pointer) {
+            *slot = Value::String(placeholder.to_string());
+        }
+    }
+}
+
+/// Puts `placeholder` in place of the plain strings at `paths` in `doc` (the paths
+/// [`seal_paths`] seals).
+pub fn withhold_paths(doc: &mut Value, paths: &[&str], placeholder: &str) {
+    for path in paths {
+        for (pointer, _) in targets(doc, path) {
+            if let Some(slot) = doc.pointer_mut(&pointer) {
+                *slot = Value::String(placeholder.to_string());
+            }
+        }
+    }
+}
+
 /// Finds sealed values: their JSON pointer and their path pattern (`[]` for array elements).
 fn collect(v: &Value, pointer: String, pattern: String, out: &mut Vec<(String, String)>) {
     match v {
@@ -132,5 +155,18 @@ mod tests {
         let mut swapped = doc.clone();
         swapped["notes"][0]["text"] = doc["context"]["concern"].clone();
         assert!(matches!(open_all(&sealer, &mut swapped, "lead:L1").await, Err(SealError::Integrity)));
+    }
+
+    #[tokio::test]
+    async fn withheld_values_are_the_sealed_or_listed_ones_only() {
+        let sealer = Sealer::new(Arc::new(LocalKeys::random()));
+        let original = serde_json::json!({"kind": "note_added", "note": "chest pain", "at": "2026-03-03"});
+        let mut sealed = original.clone();
+        seal_paths(&sealer, &mut sealed, &["note"], "lead:L1:tl:E1").await.unwrap();
+        withhold_sealed(&mut sealed, "-");
+        assert_eq!(sealed, serde_json::json!({"kind": "note_added", "note": "-", "at": "2026-03-03"}));
+        let mut plain = original.clone();
+        withhold_paths(&mut plain, &["note", "text"], "-");
+        assert_eq!(plain, sealed);
     }
 }

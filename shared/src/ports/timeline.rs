@@ -52,4 +52,22 @@ pub trait TimelineStore: Send + Sync {
 
     /// Entries in time order, starting after `after`, at most `limit`.
     async fn list(&self, lead_id: LeadId, after: Option<EventId>, limit: usize) -> Result<Page<TimelineEntry>, StoreError>;
+
+    /// The same entries as [`TimelineStore::list`], with the free text sealed at rest (the
+    /// paths in `crypto::fields::TIMELINE`: notes, message texts and subjects, edited values)
+    /// reading [`WITHHELD`]: for readers that use only kinds, times, channels and codes (a
+    /// cadence's history, attribution). The DynamoDB adapter opens no sealed value for it, so a
+    /// new function instance asks the key service nothing for entries other instances sealed.
+    async fn list_outline(&self, lead_id: LeadId, after: Option<EventId>, limit: usize) -> Result<Page<TimelineEntry>, StoreError>;
+}
+
+/// What [`TimelineStore::list_outline`] gives for free text it leaves closed.
+pub const WITHHELD: &str = "[withheld]";
+
+/// `entry` with the free text at `crypto::fields::TIMELINE` reading [`WITHHELD`] (what an
+/// outline holds; for adapters that keep entries open).
+pub fn outline(entry: &TimelineEntry) -> Result<TimelineEntry, StoreError> {
+    let mut doc = serde_json::to_value(entry).map_err(|e| StoreError::Invalid(format!("cannot encode an entry: {e}")))?;
+    crate::crypto::json::withhold_paths(&mut doc, crate::crypto::fields::TIMELINE, WITHHELD);
+    serde_json::from_value(doc).map_err(|e| StoreError::Invalid(format!("cannot decode an entry: {e}")))
 }

@@ -294,6 +294,11 @@ impl TimelineStore for MemoryStore {
         let items: Vec<TimelineEntry> = range.take(limit + 1).cloned().collect();
         Ok(Page::from_overfetch(items, limit, |e| e.id))
     }
+
+    async fn list_outline(&self, lead_id: LeadId, after: Option<EventId>, limit: usize) -> Result<Page<TimelineEntry>, StoreError> {
+        let page = self.list(lead_id, after, limit).await?;
+        Ok(Page { items: page.items.iter().map(crate::ports::timeline::outline).collect::<Result<_, _>>()?, next: page.next })
+    }
 }
 
 #[async_trait]

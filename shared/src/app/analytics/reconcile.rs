@@ -46,12 +46,13 @@ impl AnalyticsError {
     }
 }
 
-/// The whole timeline of a lead, oldest first.
+/// The whole timeline of a lead, oldest first, in outline (free text withheld: attribution
+/// uses kinds, times and touchpoints).
 pub async fn whole_timeline(services: &Services, lead_id: LeadId) -> Result<Vec<TimelineEntry>, StoreError> {
     let mut out = Vec::new();
     let mut after = None;
     loop {
-        let page = services.timeline.list(lead_id, after, TIMELINE_PAGE).await?;
+        let page = services.timeline.list_outline(lead_id, after, TIMELINE_PAGE).await?;
         out.extend(page.items);
         match page.next {
             Some(n) => after = Some(n),

@@ -207,11 +207,11 @@ pub(crate) fn item_claim_pks(item: &Item) -> Vec<String> {
 const LINE_INDEX_PK: &str = "GSI5PK";
 
 impl DynamoStore {
-    /// The lead item: the whole lead under `data` (sensitive free text sealed), plus the
-    /// attributes conditions and indexes use. An erased lead has no phone or email, so it
-    /// leaves both indexes.
+    /// The lead item: the whole lead under `data` (sensitive free text sealed, the document
+    /// packed: see `sealing`), plus the attributes conditions and indexes use. An erased lead has
+    /// no phone or email, so it leaves both indexes.
     pub(crate) async fn lead_item(&self, lead: &Lead) -> Result<Item, StoreError> {
-        let data = self.encode_sealed(lead, crate::crypto::fields::LEAD, &lead_scope(lead.id)).await?;
+        let data = self.encode_sealed_packed(lead, crate::crypto::fields::LEAD, &lead_scope(lead.id)).await?;
         Ok(lead_item_with(lead, data))
     }
 

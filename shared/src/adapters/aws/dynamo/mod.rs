@@ -32,6 +32,8 @@ pub use dedupe::DynamoDedupeRecords;
 mod hygiene;
 
 pub use audit::DynamoAuditLog;
+// A packed document (a lead's `data`), for tools and tests that read the table itself.
+pub use sealing::{pack, unpack};
 // Attribution and KPIs (issue 6).
 mod aggregates;
 // Follow-up cadences (issue 4).

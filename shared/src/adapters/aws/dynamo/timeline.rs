@@ -6,6 +6,7 @@ use super::keys::{key, lead_pk, timeline_sk, SK, TIMELINE_PREFIX};
 use super::sealing::timeline_scope;
 use super::DynamoStore;
 use crate::domain::{EventId, LeadId, TimelineEntry};
+use crate::ports::timeline::WITHHELD;
 use crate::ports::{Page, StoreError, TimelineStore};
 use async_trait::async_trait;
 
@@ -52,6 +53,16 @@ impl TimelineStore for DynamoStore {
         let mut items = Vec::new();
         for mut item in query_items(query, start, Some(limit.saturating_add(1))).await? {
             items.push(self.timeline_from_item(lead_id, &mut item).await?);
+        }
+        Ok(Page::from_overfetch(items, limit, |e| e.id))
+    }
+
+    async fn list_outline(&self, lead_id: LeadId, after: Option<EventId>, limit: usize) -> Result<Page<TimelineEntry>, StoreError> {
+        let query = self.partition_query(lead_pk(lead_id), Some(TIMELINE_PREFIX));
+        let start = after.map(|a| key(lead_pk(lead_id), timeline_sk(a)));
+        let mut items = Vec::new();
+        for mut item in query_items(query, start, Some(limit.saturating_add(1))).await? {
+            items.push(self.decode_withheld(&mut item, DATA, crate::crypto::fields::TIMELINE, WITHHELD)?);
         }
         Ok(Page::from_overfetch(items, limit, |e| e.id))
     }
