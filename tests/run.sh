@@ -5,10 +5,11 @@
 #   * moto (the local AWS endpoint) and cfn-lint: target/test-venv (tests/requirements.txt)
 #   * the SAM CLI: target/sam-venv (it brings its own cfn-lint)
 #   * Playwright, pytest, axe-core and Debian's chromium: tests/browser/run.sh
+#   * schemathesis: target/api-venv (tests/api/run.sh)
 #
 # Then: the template lint and SAM's validation, one moto server for the whole run, every cargo
 # test of the workspace (unit, contracts, scenarios, the AWS-mode suite running the real
-# executable, ...), and the browser tests. Arguments go to `cargo test` (`bash tests/run.sh -p leadflow`).
+# executable, ...), the browser tests, and schemathesis against the local runner (openapi.yaml). Arguments go to `cargo test` (`bash tests/run.sh -p leadflow`).
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
@@ -70,4 +71,7 @@ cargo test --workspace --no-fail-fast "$@" || status=$?
 
 echo "--- browser tests (Playwright + Debian chromium + axe-core)"
 bash tests/browser/run.sh || status=$?
+
+echo "--- API contract (schemathesis against the local runner, openapi.yaml)"
+bash tests/api/run.sh || status=$?
 exit "$status"
