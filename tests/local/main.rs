@@ -11,6 +11,7 @@ mod console_api;
 mod console_pages;
 mod leads_api;
 mod local_runner;
+mod openapi_contract;
 mod person_rights;
 mod reports;
 mod security_matrix;
