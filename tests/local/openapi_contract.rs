@@ -1,0 +1,247 @@
+//! `openapi.yaml` checked, not trusted: it names exactly the routes of `template.yaml` (and of the
+//! local runner, the console aside), with the same access (a bearer token or public), and real
+//! answers of the local runner, good and bad, have a status the contract documents for their
+//! operation and a JSON body that validates against the documented schema.
+
+use bytes::Bytes;
+use chrono::{TimeZone, Utc};
+use leadflow::ports::ManualClock;
+use leadflow_local::{start, Access, Options, Running};
+use leadflow_tests::http::{send, Reply};
+use leadflow_tests::runner::wait_for_consumers;
+use serde_json::{json, Value};
+use std::collections::BTreeSet;
+use std::sync::Arc;
+
+const METHODS: [&str; 5] = ["get", "post", "put", "patch", "delete"];
+
+fn root() -> std::path::PathBuf {
+    std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// The contract as JSON (YAML anchors resolved).
+fn contract() -> Value {
+    let text = std::fs::read_to_string(root().join("openapi.yaml")).expect("openapi.yaml at the repository root");
+    serde_yaml_ng::from_str(&text).expect("openapi.yaml is YAML")
+}
+
+/// `(METHOD, /path)` of every operation in the contract, with whether it needs the bearer token.
+fn contract_routes(doc: &Value) -> Vec<(String, String, bool)> {
+    let default_bearer = doc["security"].as_array().is_some_and(|s| s.iter().any(|r| r.get("bearer").is_some()));
+    let mut routes = Vec::new();
+    for (path, item) in doc["paths"].as_object().expect("paths") {
+        for (method, op) in item.as_object().expect("a path item") {
+            if !METHODS.contains(&method.as_str()) {
+                continue;
+            }
+            let bearer = match op.get("security") {
+                None => default_bearer,
+                Some(s) => s.as_array().expect("a security list").iter().any(|r| r.get("bearer").is_some()),
+            };
+            routes.push((method.to_uppercase(), path.clone(), bearer));
+        }
+    }
+    routes
+}
+
+/// `(METHOD, /path, authorized)` of every HttpApi event in the template; `authorized` unless the
+/// event sets `Auth: Authorizer: NONE` (the API's default authorizer is the JWT one).
+fn template_routes() -> Vec<(String, String, bool)> {
+    let text = std::fs::read_to_string(root().join("template.yaml")).unwrap();
+    let t: serde_yaml_ng::Value = serde_yaml_ng::from_str(&text).unwrap();
+    let mut routes = Vec::new();
+    for resource in t["Resources"].as_mapping().unwrap().values() {
+        let Some(events) = resource["Properties"]["Events"].as_mapping() else { continue };
+        for e in events.values().filter(|e| e["Type"].as_str() == Some("HttpApi")) {
+            let p = &e["Properties"];
+            let open = p["Auth"]["Authorizer"].as_str() == Some("NONE");
+            routes.push((p["Method"].as_str().unwrap().to_uppercase(), p["Path"].as_str().unwrap().to_string(), !open));
+        }
+    }
+    routes
+}
+
+fn differences(a: &BTreeSet<(String, String, bool)>, b: &BTreeSet<(String, String, bool)>) -> Vec<String> {
+    a.difference(b).map(|(m, p, auth)| format!("{m} {p} ({})", if *auth { "bearer" } else { "public" })).collect()
+}
+
+#[test]
+fn the_contract_names_every_route_of_the_template_and_no_other() {
+    let doc = contract();
+    assert_eq!(doc["openapi"].as_str(), Some("3.1.0"));
+    let ours: BTreeSet<_> = contract_routes(&doc).into_iter().collect();
+    let template: BTreeSet<_> = template_routes().into_iter().collect();
+    assert!(!template.is_empty());
+    let missing = differences(&template, &ours);
+    let extra = differences(&ours, &template);
+    assert!(
+        missing.is_empty() && extra.is_empty(),
+        "openapi.yaml and template.yaml differ (a route with another access shows in both lists)\n\
+         in the template, not in openapi.yaml: {missing:#?}\nin openapi.yaml, not in the template: {extra:#?}"
+    );
+}
+
+#[test]
+fn the_local_runner_serves_the_contracts_routes_with_the_same_access() {
+    let doc = contract();
+    // The console's pages are served by the runner's console, not as API routes.
+    let console = |p: &str| p == "/" || p.starts_with("/console/");
+    let ours: BTreeSet<_> = contract_routes(&doc).into_iter().filter(|(_, p, _)| !console(p)).collect();
+    let runner: BTreeSet<_> = leadflow_local::api_routes()
+        .iter()
+        .map(|r| (r.method.as_str().to_string(), r.pattern.to_string(), r.access == Access::Authorized))
+        .collect();
+    let missing = differences(&runner, &ours);
+    let extra = differences(&ours, &runner);
+    assert!(missing.is_empty() && extra.is_empty(), "served, not in openapi.yaml: {missing:#?}\nin openapi.yaml, not served: {extra:#?}");
+}
+
+/// Follows a local `$ref` (`#/components/...`).
+fn resolve<'a>(doc: &'a Value, mut v: &'a Value) -> &'a Value {
+    while let Some(r) = v.get("$ref").and_then(Value::as_str) {
+        v = doc.pointer(r.strip_prefix('#').expect("a local $ref")).unwrap_or_else(|| panic!("{r} names nothing"));
+    }
+    v
+}
+
+/// Checks `reply` to `method pattern` against the contract: its status is documented for the
+/// operation, its media type is one the status documents, and a JSON body validates against
+/// that schema (the contract's components resolve `$ref`s).
+fn conforms(doc: &Value, method: &str, pattern: &str, reply: &Reply) {
+    let op = &doc["paths"][pattern][method.to_lowercase()];
+    assert!(op.is_object(), "{method} {pattern} is not in openapi.yaml");
+    let status = reply.status.to_string();
+    let documented = op["responses"].get(&status).unwrap_or_else(|| {
+        panic!(
+            "{method} {pattern} answered {status}, which openapi.yaml does not document ({:?}): {}",
+            op["responses"].as_object().map(|r| r.keys().collect::<Vec<_>>()),
+            reply.body
+        )
+    });
+    let documented = resolve(doc, documented);
+    let Some(content) = documented.get("content").and_then(Value::as_object) else {
+        assert!(reply.body.is_empty(), "{method} {pattern} {status} documents no body, got {}", reply.body);
+        return;
+    };
+    let media = reply.content_type().split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+    let entry = content.get(&media).unwrap_or_else(|| {
+        panic!("{method} {pattern} {status} answered {media:?}, openapi.yaml documents {:?}", content.keys().collect::<Vec<_>>())
+    });
+    if media != "application/json" {
+        return;
+    }
+    let schema = json!({
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "components": doc["components"],
+        "allOf": [entry["schema"]],
+    });
+    let validator = jsonschema::validator_for(&schema).unwrap_or_else(|e| panic!("the schema of {method} {pattern} {status}: {e}"));
+    let body = reply.json();
+    let errors: Vec<String> = validator.iter_errors(&body).map(|e| format!("{} at {}", e, e.instance_path())).collect();
+    assert!(errors.is_empty(), "{method} {pattern} {status}: the body does not match openapi.yaml:\n{errors:#?}\n{body:#}");
+}
+
+async fn runner() -> Running {
+    let clock =
+        Arc::new(ManualClock::new(chrono_tz::America::New_York.with_ymd_and_hms(2026, 3, 3, 10, 30, 0).unwrap().with_timezone(&Utc)));
+    let options = Options { port: 0, tick_every: None, secrets: leadflow_tests::webhooks::secrets(), ..Options::default() };
+    start(options, clock).await.unwrap()
+}
+
+struct Api {
+    doc: Value,
+    runner: Running,
+}
+
+impl Api {
+    /// Sends a request to `path` (the concrete path of `pattern`), checks the answer against
+    /// the contract and returns it.
+    async fn call(&self, method: &str, pattern: &str, path: &str, token: Option<&str>, headers: &[(&str, &str)], body: &str) -> Reply {
+        let reply = send(&self.runner.base_url(), method, path, token, headers, Bytes::from(body.to_string())).await;
+        conforms(&self.doc, method, pattern, &reply);
+        reply
+    }
+
+    async fn json(&self, method: &str, pattern: &str, path: &str, token: Option<&str>, body: Value) -> Reply {
+        self.call(method, pattern, path, token, &[("content-type", "application/json")], &body.to_string()).await
+    }
+
+    async fn token(&self, user: &str, role: &str) -> String {
+        let reply = send(&self.runner.base_url(), "POST", "/local/dev-token", None, &[], json!({"user": user, "role": role}).to_string()).await;
+        reply.json()["token"].as_str().expect("a dev token").to_string()
+    }
+}
+
+#[tokio::test]
+async fn real_answers_match_the_contract() {
+    let api = Api { doc: contract(), runner: runner().await };
+    let admin = api.token("contract-admin", "admin").await;
+    let analyst = api.token("contract-analyst", "analyst").await;
+
+    // The public intake: accepted, and each kind of refusal.
+    let lead = json!({"first_name": "Ann", "phone": "201-555-0142", "service_line": "med_spa", "consent_sms": true});
+    let accepted = api.json("POST", "/leads", "/leads", None, lead).await;
+    assert_eq!(accepted.status, 202, "{}", accepted.body);
+    let form = "first_name=Bo&phone=%28201%29+555-0143&service_line=med_spa&consent_sms=on";
+    let reply = api.call("POST", "/leads", "/leads", None, &[("content-type", "application/x-www-form-urlencoded")], form).await;
+    assert_eq!(reply.status, 202, "{}", reply.body);
+    assert_eq!(api.json("POST", "/leads", "/leads", None, json!({"first_name": "Ann"})).await.status, 422);
+    assert_eq!(api.json("POST", "/leads", "/leads", None, json!({"first_name": {"nested": 1}})).await.status, 422);
+    assert_eq!(api.call("POST", "/leads", "/leads", None, &[("content-type", "application/json")], "{\"a\":").await.status, 400);
+    assert_eq!(api.call("POST", "/leads", "/leads", None, &[("content-type", "text/plain")], "hello").await.status, 415);
+    let big = format!("{{\"concern\":\"{}\"}}", "a".repeat(70 * 1024));
+    assert_eq!(api.call("POST", "/leads", "/leads", None, &[("content-type", "application/json")], &big).await.status, 413);
+    let bad_key = [("content-type", "application/json"), ("idempotency-key", "")];
+    assert_eq!(api.call("POST", "/leads", "/leads", None, &bad_key, "{\"first_name\":\"Ann\"}").await.status, 422);
+    wait_for_consumers(&api.runner.system).await;
+    let id = leadflow_tests::http::lead_of_receipt(&api.runner.base_url(), &accepted.json()).await;
+
+    // Staff routes: no token, a role that may not, and one that may.
+    assert_eq!(api.call("GET", "/leads", "/leads?status=new", None, &[], "").await.status, 401);
+    assert_eq!(api.call("GET", "/leads", "/leads?status=new", Some(&analyst), &[], "").await.status, 403);
+    let listed = api.call("GET", "/leads", "/leads?status=new", Some(&admin), &[], "").await;
+    assert_eq!(listed.status, 200, "{}", listed.body);
+    assert!(!listed.json()["items"].as_array().unwrap().is_empty());
+    assert_eq!(api.call("GET", "/leads", "/leads?status=nonsense", Some(&admin), &[], "").await.status, 422);
+    assert_eq!(api.call("GET", "/leads", "/leads?status=new&limit=0", Some(&admin), &[], "").await.status, 422);
+    let one = format!("/leads/{id}");
+    assert_eq!(api.call("GET", "/leads/{id}", &one, Some(&admin), &[], "").await.status, 200);
+    assert_eq!(api.call("GET", "/leads/{id}", &one, None, &[], "").await.status, 401);
+    let unknown = format!("/leads/{}", ulid::Ulid::new());
+    assert_eq!(api.call("GET", "/leads/{id}", &unknown, Some(&admin), &[], "").await.status, 404);
+    let status = format!("/leads/{id}/status");
+    let changed = api.json("POST", "/leads/{id}/status", &status, Some(&admin), json!({"to": "contacted"})).await;
+    assert_eq!(changed.status, 200, "{}", changed.body);
+    assert_eq!(api.json("POST", "/leads/{id}/status", &status, Some(&admin), json!({"to": "contacted", "x": 1})).await.status, 400);
+    assert_eq!(api.call("POST", "/leads/{id}/status", &status, Some(&admin), &[("content-type", "text/plain")], "x").await.status, 415);
+    let notes = format!("/leads/{id}/notes");
+    assert_eq!(api.json("POST", "/leads/{id}/notes", &notes, Some(&admin), json!({"note": "called back"})).await.status, 201);
+    let contacts = format!("/leads/{id}/contacts");
+    let attempt = json!({"channel": "call", "outcome": "no_answer"});
+    assert_eq!(api.json("POST", "/leads/{id}/contacts", &contacts, Some(&admin), attempt).await.status, 201);
+    assert_eq!(api.json("POST", "/leads/search", "/leads/search", Some(&admin), json!({"q": "Ann"})).await.status, 200);
+    assert_eq!(api.call("GET", "/inbox", "/inbox", Some(&admin), &[], "").await.status, 200);
+    assert_eq!(api.call("GET", "/team", "/team", Some(&admin), &[], "").await.status, 200);
+    assert_eq!(api.call("GET", "/team", "/team", Some(&analyst), &[], "").await.status, 403);
+    assert_eq!(api.call("GET", "/reports/kpis", "/reports/kpis", Some(&analyst), &[], "").await.status, 200);
+    assert_eq!(api.call("GET", "/reports/kpis", "/reports/kpis?bogus=1", Some(&analyst), &[], "").await.status, 422);
+    assert_eq!(api.call("GET", "/merge/reviews", "/merge/reviews", Some(&admin), &[], "").await.status, 200);
+    let audit = format!("/audit/leads/{id}");
+    assert_eq!(api.call("GET", "/audit/leads/{id}", &audit, Some(&admin), &[], "").await.status, 200);
+    assert_eq!(api.call("GET", "/audit/leads/{id}", &audit, Some(&analyst), &[], "").await.status, 403);
+
+    // Webhooks: a bad signature, an unknown source.
+    let event = json!({"id": "evt_1", "type": "checkout.session.completed"}).to_string();
+    let unsigned = [("content-type", "application/json"), ("stripe-signature", "t=1,v1=00")];
+    assert_eq!(api.call("POST", "/webhooks/payments", "/webhooks/payments", None, &unsigned, &event).await.status, 401);
+    let twilio = [("content-type", "application/x-www-form-urlencoded"), ("x-twilio-signature", "AAAA")];
+    assert_eq!(api.call("POST", "/webhooks/twilio/sms", "/webhooks/twilio/sms", None, &twilio, "From=%2B12015550142&Body=hi").await.status, 401);
+    let source = [("content-type", "application/json"), ("x-leadflow-signature", "t=1,v1=00")];
+    assert_eq!(api.call("POST", "/webhooks/sources/{source}", "/webhooks/sources/nosuch", None, &source, &event).await.status, 404);
+
+    // The form's assets and the signed links.
+    assert_eq!(api.call("GET", "/forms/embed.js", "/forms/embed.js", None, &[], "").await.status, 200);
+    assert_eq!(api.call("GET", "/forms/{form}", "/forms/nosuch", None, &[], "").await.status, 404);
+    assert_eq!(api.call("GET", "/unsubscribe", "/unsubscribe?t=forged", None, &[], "").await.status, 400);
+    assert_eq!(api.call("GET", "/links/confirm", "/links/confirm?token=forged", None, &[], "").await.status, 400);
+}
