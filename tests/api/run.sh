@@ -41,8 +41,13 @@ for _ in $(seq 1 300); do
 done
 [ -n "$base" ] || { echo "leadflow-local did not start"; cat "$log"; exit 1; }
 
-token=$(curl -fsS -X POST "$base/local/dev-token" -d '{"user":"api-contract","role":"admin"}' | sed 's/.*"token":"\([^"]*\)".*/\1/')
-[ -n "$token" ] || { echo "no dev token"; exit 1; }
+dev_token() {
+  curl -fsS -X POST "$base/local/dev-token" -d "{\"user\":\"api-contract\",\"role\":\"$1\"}" | sed 's/.*"token":"\([^"]*\)".*/\1/'
+}
+admin=$(dev_token admin)
+# LEADFLOW_API_ROLE=agent|manager|analyst runs the same with that role's token.
+token=$(dev_token "${LEADFLOW_API_ROLE:-admin}")
+[ -n "$admin" ] && [ -n "$token" ] || { echo "no dev token"; exit 1; }
 
 # One real lead, so that the routes of a lead (`{id}`) reach past "no such lead": its id comes
 # from the runner's receipt lookup (`/local/receipts`, as the Rust tests find it).
@@ -50,7 +55,7 @@ receipt=$(curl -fsS -X POST "$base/leads" -H 'content-type: application/json' \
   -d '{"first_name":"Ann","phone":"201-555-0199","service_line":"med_spa","consent_sms":true}' | sed 's/.*"receipt_id":"\([^"]*\)".*/\1/')
 lead_id=""
 for _ in $(seq 1 100); do
-  lead_id=$(curl -fsS -H "authorization: Bearer $token" "$base/local/receipts/$receipt" 2>/dev/null | sed -n 's/.*"lead_id":"\([^"]*\)".*/\1/p')
+  lead_id=$(curl -fsS -H "authorization: Bearer $admin" "$base/local/receipts/$receipt" 2>/dev/null | sed -n 's/.*"lead_id":"\([^"]*\)".*/\1/p')
   [ -n "$lead_id" ] && break
   sleep 0.1
 done
