@@ -167,7 +167,8 @@ impl Api {
     }
 
     async fn token(&self, user: &str, role: &str) -> String {
-        let reply = send(&self.runner.base_url(), "POST", "/local/dev-token", None, &[], json!({"user": user, "role": role}).to_string()).await;
+        let reply =
+            send(&self.runner.base_url(), "POST", "/local/dev-token", None, &[], json!({"user": user, "role": role}).to_string()).await;
         reply.json()["token"].as_str().expect("a dev token").to_string()
     }
 }
@@ -235,7 +236,10 @@ async fn real_answers_match_the_contract() {
     let unsigned = [("content-type", "application/json"), ("stripe-signature", "t=1,v1=00")];
     assert_eq!(api.call("POST", "/webhooks/payments", "/webhooks/payments", None, &unsigned, &event).await.status, 401);
     let twilio = [("content-type", "application/x-www-form-urlencoded"), ("x-twilio-signature", "AAAA")];
-    assert_eq!(api.call("POST", "/webhooks/twilio/sms", "/webhooks/twilio/sms", None, &twilio, "From=%2B12015550142&Body=hi").await.status, 401);
+    assert_eq!(
+        api.call("POST", "/webhooks/twilio/sms", "/webhooks/twilio/sms", None, &twilio, "From=%2B12015550142&Body=hi").await.status,
+        401
+    );
     let source = [("content-type", "application/json"), ("x-leadflow-signature", "t=1,v1=00")];
     assert_eq!(api.call("POST", "/webhooks/sources/{source}", "/webhooks/sources/nosuch", None, &source, &event).await.status, 404);
 
