@@ -220,6 +220,15 @@ async fn real_answers_match_the_contract() {
     let contacts = format!("/leads/{id}/contacts");
     let attempt = json!({"channel": "call", "outcome": "no_answer"});
     assert_eq!(api.json("POST", "/leads/{id}/contacts", &contacts, Some(&admin), attempt).await.status, 201);
+    let messages = format!("/leads/{id}/messages");
+    let text = json!({"channel": "sms", "text": "Hi Ann, we tried to call you."});
+    assert_eq!(api.json("POST", "/leads/{id}/messages", &messages, Some(&admin), text).await.status, 201);
+    // No e-mail address on the lead: a gate refuses, nothing is sent.
+    let mail = json!({"channel": "email", "text": "Hi Ann", "subject": "Your inquiry"});
+    assert_eq!(api.json("POST", "/leads/{id}/messages", &messages, Some(&admin), mail).await.status, 409);
+    let details = format!("/leads/{id}/details");
+    assert_eq!(api.json("POST", "/leads/{id}/details", &details, Some(&admin), json!({"city": "Hoboken"})).await.status, 200);
+    assert_eq!(api.json("POST", "/leads/{id}/details", &details, Some(&admin), json!({"score": "99"})).await.status, 422);
     assert_eq!(api.json("POST", "/leads/search", "/leads/search", Some(&admin), json!({"q": "Ann"})).await.status, 200);
     assert_eq!(api.call("GET", "/inbox", "/inbox", Some(&admin), &[], "").await.status, 200);
     assert_eq!(api.call("GET", "/team", "/team", Some(&admin), &[], "").await.status, 200);
