@@ -220,6 +220,10 @@ async fn real_answers_match_the_contract() {
     let contacts = format!("/leads/{id}/contacts");
     let attempt = json!({"channel": "call", "outcome": "no_answer"});
     assert_eq!(api.json("POST", "/leads/{id}/contacts", &contacts, Some(&admin), attempt).await.status, 201);
+    let touchpoints = format!("/leads/{id}/touchpoints");
+    let visit = json!({"kind": "page_view", "page": "/pricing"});
+    assert_eq!(api.json("POST", "/leads/{id}/touchpoints", &touchpoints, Some(&admin), visit).await.status, 201);
+    assert_eq!(api.json("POST", "/leads/{id}/touchpoints", &touchpoints, Some(&admin), json!({"kind": "teleport"})).await.status, 422);
     let messages = format!("/leads/{id}/messages");
     let text = json!({"channel": "sms", "text": "Hi Ann, we tried to call you."});
     assert_eq!(api.json("POST", "/leads/{id}/messages", &messages, Some(&admin), text).await.status, 201);
