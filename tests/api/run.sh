@@ -3,12 +3,15 @@
 # target/api-venv) generates requests from openapi.yaml and sends them to the local runner on the
 # embedded default configuration, which this script builds and starts on a free port. The staff
 # routes are called with an admin dev token (`POST /local/dev-token`, as the browser tests sign
-# in), the routes of a lead with the id of one real lead; the public routes ignore the token. Checks: no server error (5xx) and no status code the contract
-# does not document for the operation. The staff console's HTML pages (`/`, `/console/...`) are
-# left out: they are not a JSON API and redirect to their own sign-in.
+# in; LEADFLOW_API_ROLE picks another role), the routes of a lead with the id of one real lead;
+# the public routes ignore the token. Checks: no server error (5xx), no status code the contract
+# does not document for the operation, and every answer's content type and body as documented.
+# The staff console's HTML pages (`/`, `/console/...`) are left out: they are not a JSON API and
+# redirect to their own sign-in.
 #
-# Kept short: a few examples per operation, under a time limit. Extra arguments go to
-# `schemathesis run` (`bash tests/api/run.sh --include-path /leads`).
+# Kept short: a few examples per operation (LEADFLOW_API_EXAMPLES, default 10) with a fixed seed
+# (LEADFLOW_API_SEED), under a time limit. Extra arguments go to `schemathesis run`
+# (`bash tests/api/run.sh --include-path /leads`).
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
@@ -45,7 +48,6 @@ dev_token() {
   curl -fsS -X POST "$base/local/dev-token" -d "{\"user\":\"api-contract\",\"role\":\"$1\"}" | sed 's/.*"token":"\([^"]*\)".*/\1/'
 }
 admin=$(dev_token admin)
-# LEADFLOW_API_ROLE=agent|manager|analyst runs the same with that role's token.
 token=$(dev_token "${LEADFLOW_API_ROLE:-admin}")
 [ -n "$admin" ] && [ -n "$token" ] || { echo "no dev token"; exit 1; }
 
@@ -80,7 +82,7 @@ status=0
 timeout 600 "$venv/bin/schemathesis" --config-file "$work/schemathesis.toml" run "$root/openapi.yaml" \
   --url "$base" \
   --header "Authorization: Bearer $token" \
-  --checks not_a_server_error,status_code_conformance \
+  --checks not_a_server_error,status_code_conformance,response_schema_conformance,content_type_conformance \
   --exclude-path-regex '^/(console/.*)?$' \
   --phases examples,coverage,fuzzing \
   --max-examples "${LEADFLOW_API_EXAMPLES:-10}" \
