@@ -96,6 +96,39 @@ fn the_local_runner_serves_the_contracts_routes_with_the_same_access() {
     assert!(missing.is_empty() && extra.is_empty(), "served, not in openapi.yaml: {missing:#?}\nin openapi.yaml, not served: {extra:#?}");
 }
 
+#[test]
+fn every_operation_documents_its_access_and_every_schema_compiles() {
+    let doc = contract();
+    let roles = ["admin", "manager", "agent", "analyst"];
+    for (method, path, bearer) in contract_routes(&doc) {
+        let op = &doc["paths"][&path][method.to_lowercase()];
+        let responses = op["responses"].as_object().unwrap_or_else(|| panic!("{method} {path} has no responses"));
+        if bearer {
+            // API Gateway's 401 without a valid token, the role matrix's 403.
+            assert!(responses.contains_key("401") && responses.contains_key("403"), "{method} {path} must document 401 and 403");
+            let listed = op["x-roles"].as_array().unwrap_or_else(|| panic!("{method} {path} has no x-roles"));
+            assert!(
+                !listed.is_empty() && listed.iter().all(|r| r.as_str().is_some_and(|r| roles.contains(&r))),
+                "{method} {path}: {listed:?}"
+            );
+        } else {
+            assert!(op.get("x-roles").is_none(), "{method} {path} is public and lists roles");
+        }
+        // Every documented body schema (requests and answers) compiles, its `$ref`s resolving.
+        let bodies = op["requestBody"]["content"]
+            .as_object()
+            .into_iter()
+            .flatten()
+            .chain(responses.values().filter_map(|r| resolve(&doc, r)["content"].as_object()).flatten());
+        for (media, entry) in bodies {
+            let schema = json!({"components": doc["components"], "allOf": [entry["schema"]]});
+            if let Err(e) = jsonschema::validator_for(&schema) {
+                panic!("{method} {path} {media}: {e}");
+            }
+        }
+    }
+}
+
 /// Follows a local `$ref` (`#/components/...`).
 fn resolve<'a>(doc: &'a Value, mut v: &'a Value) -> &'a Value {
     while let Some(r) = v.get("$ref").and_then(Value::as_str) {
