@@ -1,7 +1,8 @@
 //! `openapi.yaml` checked, not trusted: it names exactly the routes of `template.yaml` (and of the
-//! local runner, the console aside), with the same access (a bearer token or public), and real
-//! answers of the local runner, good and bad, have a status the contract documents for their
-//! operation and a JSON body that validates against the documented schema.
+//! local runner, the console aside), with the same access (a bearer token or public); every staff
+//! operation documents 401, 403 and its roles, and every schema compiles; and real answers of the
+//! local runner, good and bad, have a status the contract documents for their operation and a
+//! JSON body that validates against the documented schema (the `jsonschema` crate).
 
 use bytes::Bytes;
 use chrono::{TimeZone, Utc};
