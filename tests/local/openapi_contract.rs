@@ -1,6 +1,7 @@
 //! `openapi.yaml` checked, not trusted: it names exactly the routes of `template.yaml` (and of the
 //! local runner, the console aside), with the same access (a bearer token or public); every staff
-//! operation documents 401, 403 and its roles, and every schema compiles; and real answers of the
+//! operation documents 401, 403 and its roles (the roles and statuses of the access matrix in
+//! `security_matrix.rs`), and every schema compiles; and real answers of the
 //! local runner, good and bad, have a status the contract documents for their operation and a
 //! JSON body that validates against the documented schema (the `jsonschema` crate).
 
@@ -126,6 +127,24 @@ fn every_operation_documents_its_access_and_every_schema_compiles() {
             if let Err(e) = jsonschema::validator_for(&schema) {
                 panic!("{method} {path} {media}: {e}");
             }
+        }
+    }
+}
+
+#[test]
+fn the_roles_and_statuses_of_the_access_matrix_are_in_the_contract() {
+    let doc = contract();
+    let roles = ["admin", "manager", "agent", "analyst"];
+    for (method, pattern, statuses) in crate::security_matrix::MATRIX {
+        let op = &doc["paths"][*pattern][method.to_lowercase()];
+        assert!(op.is_object(), "{method} {pattern} of the access matrix is not in openapi.yaml");
+        for status in statuses.iter().flat_map(|(own, foreign)| [own, foreign]) {
+            assert!(op["responses"].get(status.to_string()).is_some(), "{method} {pattern}: the matrix's {status} is not documented");
+        }
+        if let Some(listed) = op["x-roles"].as_array() {
+            let listed: BTreeSet<&str> = listed.iter().filter_map(Value::as_str).collect();
+            let allowed: BTreeSet<&str> = roles.iter().zip(statuses).filter(|(_, (own, _))| *own != 403).map(|(r, _)| *r).collect();
+            assert_eq!(listed, allowed, "{method} {pattern}: x-roles against the access matrix (tests/local/security_matrix.rs)");
         }
     }
 }

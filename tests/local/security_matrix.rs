@@ -33,7 +33,7 @@ enum Whose {
 }
 
 /// Statuses per role, own then foreign: [admin, manager, agent, analyst].
-type Row = (&'static str, &'static str, [(u16, u16); 4]);
+pub(crate) type Row = (&'static str, &'static str, [(u16, u16); 4]);
 
 /// The lead routes: admins everywhere, managers and agents in their scope, analysts nowhere.
 const SCOPED: [(u16, u16); 4] = [(200, 200), (200, 403), (200, 403), (403, 403)];
@@ -53,7 +53,7 @@ const NO_LINK_TOKEN: [(u16, u16); 4] = [(400, 400), (400, 400), (400, 400), (400
 const UNSIGNED_LINK: [(u16, u16); 4] = [(400, 400), (400, 400), (400, 400), (400, 400)];
 
 /// THE ACCESS MATRIX. One row per API route. Public routes answer everyone the same.
-const MATRIX: &[Row] = &[
+pub(crate) const MATRIX: &[Row] = &[
     ("POST", "/leads", [(202, 202), (202, 202), (202, 202), (202, 202)]),
     // Scoring, routing, SLAs.
     ("POST", "/leads/{id}/contacts", SCOPED_CREATE),
