@@ -290,6 +290,14 @@ async fn real_answers_match_the_contract() {
     assert_eq!(api.call("GET", "/inbox", "/inbox", Some(&admin), &[], "").await.status, 200);
     assert_eq!(api.call("GET", "/team", "/team", Some(&admin), &[], "").await.status, 200);
     assert_eq!(api.call("GET", "/team", "/team", Some(&analyst), &[], "").await.status, 403);
+    let away = "/team/maria/availability";
+    let until = json!({"away": true, "until": "2026-03-04T13:00:00Z"});
+    assert_eq!(api.json("PUT", "/team/{member}/availability", away, Some(&admin), until).await.status, 200);
+    assert_eq!(api.json("PUT", "/team/{member}/availability", away, Some(&admin), json!({"away": false})).await.status, 200);
+    assert_eq!(
+        api.json("PUT", "/team/{member}/availability", "/team/nobody/availability", Some(&admin), json!({"away": false})).await.status,
+        404
+    );
     assert_eq!(api.call("GET", "/reports/kpis", "/reports/kpis", Some(&analyst), &[], "").await.status, 200);
     assert_eq!(api.call("GET", "/reports/kpis", "/reports/kpis?bogus=1", Some(&analyst), &[], "").await.status, 422);
     assert_eq!(api.call("GET", "/merge/reviews", "/merge/reviews", Some(&admin), &[], "").await.status, 200);
