@@ -7,11 +7,14 @@ Every relative `href` and `src` of every page must name a file of the book, and 
 an `id` (or `name`) in that file. A link that leaves the book points into the repository: it is
 resolved from the page's source file in `--src` and must name a file there (`../template.yaml`
 from docs/ is the repository's template). External links (http, https, mailto) are not fetched:
-they are listed at the end. Exits 1, naming each broken link and the page it is on.
+they are listed at the end. Every Markdown page of `--src` must be a chapter of SUMMARY.md (a
+page left out would be missing from the book). Exits 1, naming each broken link and the page it
+is on, and each page left out.
 """
 
 import argparse
 import os
+import re
 import sys
 from html.parser import HTMLParser
 from urllib.parse import unquote, urlsplit
@@ -93,6 +96,14 @@ def main():
                 if fragment and target.endswith(".html") and fragment not in parse(target, cache).ids:
                     broken.append(f"{rel_page}: {link} (no id `{fragment}` in {os.path.relpath(target, book)})")
 
+    with open(os.path.join(src, "SUMMARY.md"), encoding="utf-8") as f:
+        chapters = {os.path.normpath(m) for m in re.findall(r"\]\(([^)#]+\.md)", f.read())}
+    for folder, _, files in os.walk(src):
+        for name in sorted(files):
+            rel = os.path.relpath(os.path.join(folder, name), src)
+            if name.endswith(".md") and rel != "SUMMARY.md" and rel not in chapters:
+                broken.append(f"{rel}: not a chapter of SUMMARY.md, so not in the book")
+
     if pages == 0:
         print(f"no pages under {args.book}: build the book first (mdbook build docs)")
         return 1
@@ -103,11 +114,11 @@ def main():
         for link in sorted(external):
             print(f"  {link}")
     if broken:
-        print(f"{len(broken)} broken links in the book:")
+        print(f"{len(broken)} problems in the book:")
         for line in broken:
             print(f"  {line}")
         return 1
-    print(f"book links: {pages} pages, every relative link and fragment resolves")
+    print(f"book links: {pages} pages, every relative link and fragment resolves, every page of {args.src} is a chapter")
     return 0
 
 
