@@ -34,6 +34,9 @@ pub mod messaging;
 pub mod forms;
 // The configuration published to a parameter, read at init.
 pub mod published;
+// The configuration reference page held against the types.
+#[cfg(test)]
+mod reference;
 
 pub use error::{ConfigError, ConfigProblem};
 pub use integrations::{KeywordReplies, LifecycleSettings, SourceSettings, WebhookSettings, KEYWORD_PLACEHOLDERS, RATES_NOTICE};
