@@ -9,7 +9,9 @@
 #
 # Then: the template lint and SAM's validation, one moto server for the whole run, every cargo
 # test of the workspace (unit, contracts, scenarios, the AWS-mode suite running the real
-# executable, ...), the browser tests, and schemathesis against the local runner (openapi.yaml). Arguments go to `cargo test` (`bash tests/run.sh -p leadflow`).
+# executable, ...), the browser tests, the book (tests/book.sh: mdbook, pinned, into
+# target/tools; the build in target/book and its links checked), and schemathesis against the
+# local runner (tests/api/run.sh, openapi.yaml). Arguments go to `cargo test` (`bash tests/run.sh -p leadflow`).
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
@@ -71,6 +73,9 @@ cargo test --workspace --no-fail-fast "$@" || status=$?
 
 echo "--- browser tests (Playwright + Debian chromium + axe-core)"
 bash tests/browser/run.sh || status=$?
+
+echo "--- book (mdbook build, link check)"
+bash tests/book.sh || status=$?
 
 echo "--- API contract (schemathesis against the local runner, openapi.yaml)"
 bash tests/api/run.sh || status=$?

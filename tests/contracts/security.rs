@@ -230,7 +230,7 @@ async fn sealed_fields_are_ciphertext_to_a_table_reader() {
     assert!(matches!(store.get(other.id).await, Err(StoreError::Invalid(_))), "bound to its lead");
 }
 
-/// What issues 3 and 5 store as free text is sealed too: staff notes and message texts on the
+/// What scoring, lifecycle and webhooks store as free text is sealed too: staff notes and message texts on the
 /// timeline, the phrases a score matched in the concern, and a webhook's reply body.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn notes_replies_and_score_phrases_are_ciphertext_at_rest() {

@@ -1,4 +1,4 @@
-//! Issue 7 in the template: throttling on the stage and on the public form route, and the TTL
+//! Data hygiene in the template: throttling on the stage and on the public form route, and the TTL
 //! attribute that expires archived leads' personal data and the rate counters.
 
 use serde_yaml_ng::Value;

@@ -1,4 +1,4 @@
-//! What issue 4 needs from `template.yaml`: the `followup` function on a one-minute schedule,
+//! What follow-up cadences need from `template.yaml`: the `followup` function on a one-minute schedule,
 //! SES sending scoped to the sender identity (and configuration set) for that function only, and
 //! the cadence consumer on its own queue with a dead-letter queue. (Least privilege in general
 //! is `tests/infra/template_policies.rs`.)
@@ -80,7 +80,7 @@ fn only_the_roles_that_write_to_people_send_email_and_only_from_the_sender_ident
             if ses.is_empty() {
                 continue;
             }
-            // The weekly report summary (issue 6) sends to staff as its own identity only.
+            // The weekly report summary sends to staff as its own identity only.
             if name.as_str() == Some("WeeklySummaryRole") {
                 assert_eq!(ses, ["ses:SendEmail"], "SendEmail only");
                 assert_eq!(
@@ -90,7 +90,7 @@ fn only_the_roles_that_write_to_people_send_email_and_only_from_the_sender_ident
                 continue;
             }
             // The follow-up function's cadence emails, the acknowledgement's email fallback for
-            // a number that cannot take a text (issue 7), and a staff member's e-mail to the
+            // a number that cannot take a text, and a staff member's e-mail to the
             // person (the contacts route and the console): all from the cadence sender identity.
             assert!(
                 matches!(name.as_str(), Some("FollowupRole" | "AcknowledgeRole" | "ContactsRole" | "ConsoleRole")),

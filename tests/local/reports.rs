@@ -274,7 +274,7 @@ fn the_template_carries_the_report_routes_the_consumer_and_the_schedule() {
     let reports = &template[start..end];
     assert!(!reports.contains("Authorizer: NONE"), "report routes must keep the default JWT authorizer");
     for route in leadflow_local::api_routes() {
-        // (`/reports/scoring-review` belongs to issue 7 and the leads API function.)
+        // (`/reports/scoring-review` belongs to data hygiene and the leads API function.)
         let ours = route.pattern.starts_with("/reports") && route.pattern != "/reports/scoring-review";
         if ours || route.pattern.starts_with("/spend") {
             let event = format!("Method: {}\n            Path: {}\n", route.method, route.pattern);

@@ -81,7 +81,7 @@ pub(crate) const MATRIX: &[Row] = &[
     ("POST", "/leads/{id}/details", SCOPED),
     ("POST", "/leads/{id}/notes", SCOPED_CREATE),
     ("POST", "/leads/{id}/messages", SCOPED_CREATE),
-    // Data hygiene (issue 7): reports roles, aggregates only.
+    // Data hygiene: reports roles, aggregates only.
     ("GET", "/reports/scoring-review", [(200, 200), (200, 200), (403, 403), (200, 200)]),
     // Signed links.
     ("GET", "/links/confirm", NO_LINK_TOKEN),
@@ -97,7 +97,7 @@ pub(crate) const MATRIX: &[Row] = &[
     // The email unsubscribe link.
     ("GET", "/unsubscribe", UNSIGNED_LINK),
     ("POST", "/unsubscribe", UNSIGNED_LINK),
-    // Duplicate review and merges (issue 7): administrators, and managers for pairs in scope.
+    // Duplicate review and merges: administrators, and managers for pairs in scope.
     ("GET", "/merge/reviews", [(200, 200), (200, 200), (403, 403), (403, 403)]),
     ("POST", "/merge/reviews/{pair}/accept", MERGERS),
     ("POST", "/merge/reviews/{pair}/reject", MERGERS),

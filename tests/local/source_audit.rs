@@ -1,4 +1,4 @@
-//! The source-tag audit (issue 7 item 6) over real HTTP on the local runner, and on DynamoDB
+//! The source-tag audit over real HTTP on the local runner, and on DynamoDB
 //! (moto): leads with missing or unrecognized source/campaign tags are listed as they are
 //! captured (paged, by issue and value, managers their facilities only), re-tagged in bulk by id
 //! or by filter (validated field by field), each re-tag on the lead's timeline and in the audit
@@ -345,7 +345,7 @@ async fn erasure_keeps_the_aggregates_equal_to_the_recompute() {
     assert_eq!(google.map(|g| g["leads"].as_i64()), Some(Some(1)), "{kpis}");
 }
 
-/// The team's own test submissions (`[test_records]`, issue 7) are in no report and never on
+/// The team's own test submissions (`[test_records]`) are in no report and never on
 /// the source-tag list.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn test_records_stay_out_of_the_aggregates_and_the_list() {

@@ -1,4 +1,4 @@
-//! The staff routes of issue 3 over real HTTP on the local runner: contact attempts, touchpoints,
+//! The scoring, routing and SLA staff routes over real HTTP on the local runner: contact attempts, touchpoints,
 //! team availability, and the runner's tick, each behind the authorizer with its role check.
 
 use chrono::{TimeZone, Utc};

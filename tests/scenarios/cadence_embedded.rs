@@ -241,7 +241,7 @@ async fn the_scheduled_event_fixture_drives_the_followup_handler() {
     assert_eq!(w.attempts(id).await[0].0, "call-2m");
 }
 
-/// The team's own test submissions (issue 7: `[test_records]`) are never enrolled: no message
+/// The team's own test submissions (`[test_records]`) are never enrolled: no message
 /// and no call task for anyone.
 #[tokio::test]
 async fn a_test_record_is_never_enrolled() {

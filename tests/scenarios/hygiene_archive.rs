@@ -1,4 +1,4 @@
-//! Archiving and retention (issue 7) with a moved clock, on both adapters: silent leads are
+//! Archiving and retention with a moved clock, on both adapters: silent leads are
 //! archived after their service line's period (not before, not closed or booked ones), the
 //! consent gates send archived leads nothing, their personal data gets the TTL
 //! (`expires_at`, epoch seconds) `retention_days` after archiving, and an anonymized stub stays.

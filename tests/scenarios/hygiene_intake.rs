@@ -1,4 +1,4 @@
-//! Issue 7 at intake, on the embedded system: honeypot and too-fast submissions are refused with
+//! Data hygiene at intake, on the embedded system: honeypot and too-fast submissions are refused with
 //! nothing stored or sent, rate limits answer 429 with Retry-After, test records are marked,
 //! never messaged and cleaned up, landlines get no text (and an email acknowledgement instead),
 //! disposable email domains are flagged on the lead.

@@ -1,4 +1,4 @@
-//! The scoring review over stored leads (issue 7), on both adapters: leads are read through the
+//! The scoring review over stored leads, on both adapters: leads are read through the
 //! status indexes for the period, test records, other models and leads outside the period are
 //! left out, and the answer carries aggregates only.
 

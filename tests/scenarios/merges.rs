@@ -1,4 +1,4 @@
-//! Merges and unmerges (issue 7) on both adapters: merge then unmerge restores both records
+//! Merges and unmerges on both adapters: merge then unmerge restores both records
 //! byte-for-byte (timelines and claims included), consent after a merge is never wider than
 //! before, the absorbed record becomes a tombstone and its claims move to the survivor,
 //! concurrent merges of overlapping pairs never lose a record (DynamoDB on moto), erasure covers

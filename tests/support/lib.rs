@@ -6,7 +6,7 @@
 //!   run in parallel against one server without resetting it.
 //! * [`leads`] builds domain values for tests.
 //! * [`response`] drives scoring, routing and SLA scenarios on the embedded system.
-//! * [`analytics`] replays demo leads through the analytics consumer (issue 6).
+//! * [`analytics`] replays demo leads through the analytics consumer.
 //! * [`webhooks`] builds signed provider requests (with test secrets and a test SNS key).
 //! * [`cadence`] runs follow-up cadence scenarios on either backend with a manual clock.
 //! * [`http`] sends requests to the local runner over its socket.

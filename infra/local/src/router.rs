@@ -59,7 +59,7 @@ pub fn api_routes() -> Vec<Route> {
             access: Access::Public,
             handler: |s, r| Box::pin(handlers::links::handle(&s.services, r)),
         },
-        // Scoring, routing, SLAs (issue 3).
+        // Scoring, routing, SLAs.
         Route {
             method: Method::POST,
             pattern: "/leads/{id}/contacts",
@@ -91,7 +91,7 @@ pub fn api_routes() -> Vec<Route> {
             access: Access::Authorized,
             handler: |s, r| Box::pin(handlers::team::availability(&s.services, r)),
         },
-        // Security: audit trail and person rights (issue 8).
+        // Security: audit trail and person rights.
         Route {
             method: Method::GET,
             pattern: "/audit/leads/{id}",
@@ -117,16 +117,16 @@ pub fn api_routes() -> Vec<Route> {
             handler: |s, r| Box::pin(handlers::people::erase(&s.services, r)),
         },
     ];
-    // Lifecycle, timeline, webhooks (issue 5).
+    // Lifecycle, timeline, webhooks.
     routes.extend(lead_routes());
     routes.extend(webhook_routes());
-    // Attribution and KPIs (issue 6).
+    // Attribution and KPIs.
     routes.extend(report_routes());
-    // Source-tag audit (issue 7 item 6).
+    // Source-tag audit.
     routes.extend(source_routes());
-    // Follow-up cadences (issue 4).
+    // Follow-up cadences.
     routes.extend(cadence_routes());
-    // Duplicate review and merges (issue 7).
+    // Duplicate review and merges.
     routes.extend(merge_routes());
     // The signed email unsubscribe link: public, the token is verified by the handler.
     routes.push(Route {
@@ -254,7 +254,7 @@ fn lead_routes() -> Vec<Route> {
         route(Method::POST, "/leads/{id}/assign"),
         route(Method::POST, "/leads/{id}/details"),
         route(Method::POST, "/leads/{id}/notes"),
-        // Issue 7: the scoring review (reports roles; aggregates only).
+        // The scoring review (reports roles; aggregates only).
         route(Method::GET, "/reports/scoring-review"),
     ]
 }
@@ -474,7 +474,7 @@ impl Router {
                     Err(e) => error_response(503, "weekly_summary_failed", &e.to_string(), None),
                 }
             }
-            // The daily hygiene job (issue 7), run now: duplicates since the last run.
+            // The daily hygiene job, run now: duplicates since the last run.
             (Method::POST, "/local/jobs/hygiene") => {
                 self.system.settle().await;
                 match leadflow::app::hygiene::run(&self.system.services).await {

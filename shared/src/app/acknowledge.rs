@@ -61,7 +61,7 @@ enum Recorded {
         provider_message_id: String,
         at: DateTime<Utc>,
         text: String,
-        /// Email when the phone could not take texts (issue 7); SMS otherwise.
+        /// Email when the phone could not take texts; SMS otherwise.
         #[serde(default = "sms")]
         channel: ContactChannel,
         /// Why the text was not sent, when the acknowledgement fell back to email.
@@ -282,7 +282,7 @@ async fn record(services: &Services, mut lead: Lead, recorded: &Recorded) -> Res
                 Err(e) => return Err(e),
             }
         }
-        // Speed to lead for the reports (issue 6). The id derives from the lead, so a copy that
+        // Speed to lead for the reports. The id derives from the lead, so a copy that
         // finishes the bookkeeping publishes the same event again, which the analytics consumer
         // absorbs. A failed publish fails the message: the retry finds the work done and
         // publishes again.

@@ -53,7 +53,7 @@ pub enum IntakeError {
     InProgress,
     #[error("storage failed: {0}")]
     Store(#[from] StoreError),
-    /// Refused before anything was stored: spam screening or a rate limit (issue 7).
+    /// Refused before anything was stored: spam screening or a rate limit.
     #[error("the submission was refused by screening")]
     Screened(super::intake_screen::Screening),
 }
@@ -91,7 +91,7 @@ pub async fn capture(services: &Services, request: IntakeRequest) -> Result<Acce
 }
 
 /// Captures one inquiry from the public web form: screened first (honeypot, minimum fill time,
-/// per-IP and per-phone rate limits; issue 7), so nothing is stored or sent for a refused one.
+/// per-IP and per-phone rate limits), so nothing is stored or sent for a refused one.
 pub async fn capture_public(services: &Services, request: IntakeRequest) -> Result<Accepted, IntakeError> {
     capture_with(services, request, true).await
 }
@@ -197,7 +197,7 @@ async fn record(
     let touchpoint = new_lead.touchpoint(first_seen);
     let first_visit = new_lead.first_visit();
     let mut lead = Lead::from_inquiry(ids.lead, inquiry.clone());
-    // Issue 7: the team's own tests are marked (no messages, left out of reports), and what
+    // Data hygiene: the team's own tests are marked (no messages, left out of reports), and what
     // contact validation found is kept on the lead.
     lead.test = super::intake_screen::is_test(services, lead.contact.phone.as_ref(), lead.contact.email.as_ref());
     lead.contact_flags = super::intake_screen::contact_flags(services, lead.contact.phone.as_ref(), lead.contact.email.as_ref()).await;

@@ -1,4 +1,4 @@
-//! Screening at intake (issue 7), before anything is stored: the honeypot field, the minimum
+//! Screening at intake, before anything is stored: the honeypot field, the minimum
 //! form-fill time, and the per-IP and per-phone rate limits; then, for an accepted submission,
 //! test-record marking and contact validation flags.
 //!

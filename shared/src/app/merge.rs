@@ -1,4 +1,4 @@
-//! Merging and unmerging records (issue 7): the domain decides what the merged record is
+//! Merging and unmerging records: the domain decides what the merged record is
 //! (`domain::merge`), the store applies it atomically with a before-image (`ports::dedupe`).
 //! Concurrent merges of overlapping pairs are settled by the store's version conditions: the
 //! loser re-reads, follows tombstones to their survivors, and merges what is left (or finds

@@ -52,7 +52,7 @@ pub fn destination_allowed(services: &Services, phone: &Phone) -> bool {
     phone.region_code().is_some_and(|r| services.config.messaging.sms_countries.contains(&r))
 }
 
-/// Leads that get no automated message on any channel: test submissions (issue 7), and leads
+/// Leads that get no automated message on any channel: test submissions, and leads
 /// archived as unresponsive or erased (closed leads get nothing more).
 pub fn never_messaged(lead: &Lead) -> Option<SkipReason> {
     if lead.test {

@@ -26,7 +26,7 @@ pub mod visits;
 pub mod webform;
 pub mod webhook_context;
 
-// Scoring, routing, SLAs (issue 3).
+// Scoring, routing, SLAs.
 pub mod assign;
 pub mod contacts;
 pub mod decay;
@@ -38,16 +38,16 @@ pub mod team;
 pub mod touchpoints;
 pub mod watch;
 
-// Data hygiene: merges, review queue, the hygiene job (issue 7).
+// Data hygiene: merges, review queue, the hygiene job.
 pub mod hygiene;
 pub mod merge;
-// Follow-up cadences (issue 4).
+// Follow-up cadences.
 pub mod cadence;
 pub mod followup;
-// Data hygiene (issue 7).
+// Data hygiene.
 pub mod intake_screen;
 pub mod scoring_review;
-// Attribution and KPIs (issue 6).
+// Attribution and KPIs.
 pub mod analytics;
 // The staff console: the inbox, search, staff messages.
 pub mod conversation;

@@ -1,4 +1,4 @@
-//! Gathering a scoring review (issue 7): the leads a model scored, created in a period, read
+//! Gathering a scoring review: the leads a model scored, created in a period, read
 //! through the status indexes (every status partition, newest first from the period's end,
 //! stopping at its start: no scan), with their outcome (converted or not, as of now). Test
 //! records and leads without a stored score of that model are left out. Only scores, bands,

@@ -43,17 +43,17 @@ pub struct Services {
     pub audit: Arc<dyn AuditLog>,
     /// Every store that holds personal data: person export and erasure reach each of them.
     pub person_data: Vec<Arc<dyn PersonDataStore>>,
-    /// Blocking keys, the change index, merges with their before-images, the review queue (issue 7).
+    /// Blocking keys, the change index, merges with their before-images, the review queue.
     pub dedupe: Arc<dyn crate::ports::DedupeStore>,
-    /// Follow-up cadence enrollments and team members' tasks (issue 4).
+    /// Follow-up cadence enrollments and team members' tasks.
     pub cadence: Arc<dyn crate::ports::CadenceStore>,
-    /// Per-IP and per-phone intake counters (issue 7).
+    /// Per-IP and per-phone intake counters.
     pub rate: Arc<dyn crate::ports::RateCounter>,
-    /// Test-record index, lead deletion, personal-data expiry (issue 7).
+    /// Test-record index, lead deletion, personal-data expiry.
     pub hygiene: Arc<dyn crate::ports::RecordHygiene>,
-    /// The optional MX check (issue 7).
+    /// The optional MX check.
     pub mail_domains: Arc<dyn crate::ports::MailDomains>,
-    /// Report aggregates, lead ledgers, marketing spend (issue 6).
+    /// Report aggregates, lead ledgers, marketing spend.
     pub aggregates: Arc<dyn crate::ports::AggregateStore>,
     /// Signs and verifies the tokens in links and references handed to people and tools.
     pub links: Arc<crate::crypto::LinkSigner>,

@@ -80,8 +80,8 @@ pub fn can_manage_member(p: &Principal, team: &Team, target: &TeamMember) -> boo
     }
 }
 
-/// Whether `p` may see the duplicate review queue (ids, points, reasons) and decide on pairs
-/// (issue 7): administrators and managers, who own data quality; agents work leads.
+/// Whether `p` may see the duplicate review queue (ids, points, reasons) and decide on pairs:
+/// administrators and managers, who own data quality; agents work leads.
 pub fn can_review_duplicates(p: &Principal) -> bool {
     matches!(p.role, Role::Admin | Role::Manager)
 }

@@ -1,4 +1,4 @@
-//! `[spam]`, `[test_records]`, `[contact_validation]` and `[archive]` (issue 7): what intake
+//! `[spam]`, `[test_records]`, `[contact_validation]` and `[archive]`: what intake
 //! refuses as automated or abusive, which submissions are the team's own tests, how contact
 //! details are checked, and when unresponsive leads are archived and their personal data expires.
 
@@ -145,7 +145,7 @@ impl ArchiveSettings {
     }
 }
 
-/// Everything issue 7 configures.
+/// Everything the data-quality sections configure.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct DataQualityConfig {
     pub spam: SpamSettings,

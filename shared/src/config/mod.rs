@@ -13,18 +13,18 @@ mod raw;
 mod texts;
 mod validate;
 
-// Scoring, routing, SLAs (issue 3).
+// Scoring, routing, SLAs.
 pub mod scoring;
 pub mod sla;
 pub mod team;
 
-// Duplicate detection and merges (issue 7).
+// Duplicate detection and merges.
 pub mod matching;
-// Follow-up cadences (issue 4).
+// Follow-up cadences.
 pub mod cadence;
-// Data hygiene (issue 7).
+// Data hygiene.
 pub mod data_quality;
-// Attribution and KPIs (issue 6).
+// Attribution and KPIs.
 pub mod analytics;
 // The staff console.
 pub mod console;
@@ -34,6 +34,9 @@ pub mod messaging;
 pub mod forms;
 // The configuration published to a parameter, read at init.
 pub mod published;
+// The configuration reference page held against the types.
+#[cfg(test)]
+mod reference;
 
 pub use error::{ConfigError, ConfigProblem};
 pub use integrations::{KeywordReplies, LifecycleSettings, SourceSettings, WebhookSettings, KEYWORD_PLACEHOLDERS, RATES_NOTICE};
@@ -135,13 +138,13 @@ pub struct Config {
     pub lifecycle: LifecycleSettings,
     pub sms_keywords: KeywordReplies,
     pub webhooks: WebhookSettings,
-    /// Duplicate thresholds, blocking, survivorship, the hygiene job's window (issue 7).
+    /// Duplicate thresholds, blocking, survivorship, the hygiene job's window.
     pub matching: matching::MatchingConfig,
     /// Follow-up cadences and the contact rules they obey (quiet hours, daily cap).
     pub followup: cadence::FollowupConfig,
-    /// Spam and rate limits, test records, contact validation, archiving (issue 7).
+    /// Spam and rate limits, test records, contact validation, archiving.
     pub data_quality: data_quality::DataQualityConfig,
-    /// Attribution parameters, the source-name table, report recipients (issue 6).
+    /// Attribution parameters, the source-name table, report recipients.
     pub analytics: analytics::AnalyticsConfig,
     /// The staff console: idle sign-out, refresh interval, reassignment reasons.
     pub console: console::ConsoleSettings,

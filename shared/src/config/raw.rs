@@ -14,7 +14,7 @@ pub struct RawConfig {
     pub consent_texts: Vec<RawConsentText>,
     #[serde(default)]
     pub service_lines: Vec<RawServiceLine>,
-    // Scoring, routing, SLAs (issue 3): the section types live in scoring.rs, team.rs, sla.rs.
+    // Scoring, routing, SLAs: the section types live in scoring.rs, team.rs, sla.rs.
     #[serde(default)]
     pub scoring_models: Vec<super::scoring::RawScoringModel>,
     #[serde(default)]
@@ -39,15 +39,15 @@ pub struct RawConfig {
     pub sms_keywords: super::integrations::RawSmsKeywords,
     #[serde(default)]
     pub webhooks: super::integrations::RawWebhooks,
-    /// Duplicate detection and merges (issue 7): see matching.rs.
+    /// Duplicate detection and merges: see matching.rs.
     #[serde(default)]
     pub matching: super::matching::RawMatching,
-    // Follow-up cadences (issue 4): the section types live in cadence.rs.
+    // Follow-up cadences: the section types live in cadence.rs.
     #[serde(default)]
     pub followup: super::cadence::RawFollowup,
     #[serde(default)]
     pub cadences: Vec<super::cadence::RawCadence>,
-    // Data hygiene (issue 7): the section types live in data_quality.rs.
+    // Data hygiene: the section types live in data_quality.rs.
     #[serde(default)]
     pub spam: super::data_quality::RawSpam,
     #[serde(default)]
@@ -56,7 +56,7 @@ pub struct RawConfig {
     pub contact_validation: super::data_quality::RawContactValidation,
     #[serde(default)]
     pub archive: super::data_quality::RawArchive,
-    // Attribution and KPIs (issue 6).
+    // Attribution and KPIs.
     #[serde(default)]
     pub attribution: super::analytics::RawAttribution,
     #[serde(default)]

@@ -209,7 +209,7 @@ pub(super) fn load(source: &str, origin: &str) -> Result<Config, ConfigError> {
         p.add(&intake_path.key("processing_alarm_seconds"), "must be at most 86400 (a day); 0 turns the watch off");
     }
 
-    // Scoring, team and routing, SLAs (issue 3).
+    // Scoring, team and routing, SLAs.
     let scoring = super::scoring::validate(&raw.scoring_models, &raw.urgency, &raw.territories, &service_lines, &currency, &mut p);
     let team = super::team::validate(&raw.team, &raw.facilities, &raw.on_call, &raw.routing, &service_lines, &business_hours, &mut p);
     let sla = super::sla::validate(&raw.sla, &raw.notifications, &service_lines, &team, &mut p);

@@ -171,7 +171,7 @@ pub mod fields {
     pub const STAKEHOLDERS: &str = "stakeholders";
     pub const MILESTONES: &str = "milestones";
     pub const TIMELINE: &str = "timeline";
-    /// The lead's follow-up cadence enrollment (issue 4): which cadence, its state, next step.
+    /// The lead's follow-up cadence enrollment: which cadence, its state, next step.
     pub const CADENCE: &str = "cadence";
     /// The call tasks a cadence created for team members (titles name ids only).
     pub const TASKS: &str = "tasks";

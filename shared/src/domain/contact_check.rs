@@ -1,4 +1,4 @@
-//! Contact validation beyond syntax (issue 7): what the phone number's numbering-plan metadata
+//! Contact validation beyond syntax: what the phone number's numbering-plan metadata
 //! says about its line, and whether an email domain is a throwaway service or cannot receive
 //! mail at all. The results are flags kept on the lead (shown by `GET /leads/{id}`), never a
 //! reason to drop a value: a person who typed a landline still wants a call.

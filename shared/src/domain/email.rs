@@ -1,5 +1,5 @@
 //! Email addresses, checked for syntax and lower-cased at the boundary so that `Ann@X.com` and
-//! `ann@x.com` are one person (the duplicate mautic #5149 created).
+//! `ann@x.com` are one person (a case-sensitive comparison would keep them as two contacts).
 
 use super::redact::redacted_debug;
 use serde::{Deserialize, Serialize};

@@ -44,7 +44,7 @@ pub enum LeadEventKind {
     /// A payment was recorded on the lead (revenue; a first payment also converts it).
     #[serde(rename = "lead.payment_received")]
     PaymentReceived,
-    /// The record was merged with another one, or a merge was undone (issue 7): the report
+    /// The record was merged with another one, or a merge was undone: the report
     /// counters drop a tombstone's share and count the survivor's joined timeline once.
     #[serde(rename = "lead.merged")]
     Merged,

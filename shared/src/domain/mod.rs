@@ -36,7 +36,7 @@ pub mod timeline;
 pub mod touchpoint;
 pub mod webform;
 
-// Scoring, routing, response-time SLAs and escalation (issue 3).
+// Scoring, routing, response-time SLAs and escalation.
 pub mod contact_attempt;
 pub mod routing;
 pub mod scoring;
@@ -45,7 +45,7 @@ pub mod sla;
 pub mod team_notice;
 pub mod urgency;
 
-// Data hygiene (issue 7).
+// Data hygiene.
 pub mod contact_check;
 pub mod scoring_review;
 
@@ -53,9 +53,9 @@ pub mod scoring_review;
 pub mod search;
 
 pub use audit::{AuditAction, AuditActor, AuditEntry, AuditOutcome};
-// Attribution and KPIs (issue 6).
+// Attribution and KPIs.
 pub mod analytics;
-// Follow-up cadences (issue 4).
+// Follow-up cadences.
 pub mod cadence;
 pub mod geo;
 pub mod task;

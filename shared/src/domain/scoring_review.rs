@@ -1,4 +1,4 @@
-//! Scoring review (issue 7): how well a scoring model's scores ranked the leads that went on to
+//! Scoring review: how well a scoring model's scores ranked the leads that went on to
 //! convert, and which factor weights would have ranked them better. Pure: the leads' stored
 //! scores (with their per-factor contributions) and outcomes in, a report out. A person decides
 //! whether to change the configured weights; nothing here changes them.

@@ -78,7 +78,7 @@ pub struct SourceDetail {
     pub referrer: Option<Label>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub landing_page: Option<Label>,
-    // Attribution detail (issue 6). The keyword is `utm_term`; the ad group and the creative
+    // Attribution detail. The keyword is `utm_term`; the ad group and the creative
     // have fields of their own (`creative` falls back to `utm_content` where a page sends only
     // that), and Microsoft Advertising's click id joins Google's and Meta's.
     #[serde(default, skip_serializing_if = "Option::is_none")]

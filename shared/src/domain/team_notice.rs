@@ -16,7 +16,7 @@ pub enum NoticeKind {
     CrisisPage,
     /// A lead's first contact is overdue (an escalation ladder step).
     Overdue,
-    /// A follow-up cadence created a call task for them (issue 4).
+    /// A follow-up cadence created a call task for them.
     CallTask,
     /// A follow-up cadence's notification step.
     FollowUp,

@@ -220,7 +220,7 @@ pub enum TimelineKind {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         note: Option<FreeText>,
     },
-    /// Staff corrected the lead's source tags (the source-tag audit, issue 7): the new
+    /// Staff corrected the lead's source tags (the source-tag audit): the new
     /// `utm_source` / `utm_campaign` (absent: left as it was) and what they replaced. Campaign
     /// tags only, no personal data. Attribution reads the capture touchpoint with these tags.
     SourceRetagged {
@@ -233,7 +233,7 @@ pub enum TimelineKind {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         previous_campaign: Option<super::text::Label>,
     },
-    /// Two records of one person were merged (issue 7): on both timelines. The before-image of
+    /// Two records of one person were merged: on both timelines. The before-image of
     /// both records is kept with the merge (`ports::dedupe`), not here; `unmerge` removes this.
     Merged {
         merge_id: EventId,
@@ -245,7 +245,7 @@ pub enum TimelineKind {
         #[serde(default, skip_serializing_if = "Vec::is_empty")]
         choices: Vec<super::merge::FieldChoice>,
     },
-    // Follow-up cadences (issue 4).
+    // Follow-up cadences.
     /// The lead was enrolled in a follow-up cadence (`previous`: the one it was switched from).
     CadenceEnrolled {
         cadence: String,

@@ -1,4 +1,4 @@
-//! The hygiene job's entry point (issue 7), invoked daily by an EventBridge schedule (and by the
+//! The hygiene job's entry point, invoked daily by an EventBridge schedule (and by the
 //! local runner's `POST /local/jobs/hygiene`). The event's content is not used: the watermark
 //! decides what is read. The report (counts and ids) is the invocation's result and is logged.
 

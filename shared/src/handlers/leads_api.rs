@@ -68,7 +68,7 @@ pub async fn handle(services: &Services, req: Request) -> Response<Body> {
         ("POST", ["leads", _, "assign"]) => assign(services, &req).await,
         ("POST", ["leads", _, "details"]) => details(services, &req).await,
         ("POST", ["leads", _, "notes"]) => note(services, &req).await,
-        // Issue 7: served by this function (it already reads leads through the status index).
+        // The scoring review: served by this function (it already reads leads through the status index).
         ("GET", ["reports", "scoring-review"]) => super::reports::scoring_review(services, req).await,
         _ => error_response(404, "not_found", "no such route", None),
     }

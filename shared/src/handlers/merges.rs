@@ -1,4 +1,4 @@
-//! Duplicate review and merges (issue 7), behind the JWT authorizer; administrators and
+//! Duplicate review and merges, behind the JWT authorizer; administrators and
 //! managers (within their scope, for both records of a pair) only (`auth::policy`):
 //!
 //! * `GET /merge/reviews?limit=&cursor=`: probable duplicates waiting for a decision (ids,

@@ -16,7 +16,7 @@ pub mod request;
 pub mod webhook_worker;
 pub mod webhooks;
 
-// Scoring, routing, SLAs (issue 3).
+// Scoring, routing, SLAs.
 pub mod contacts;
 pub mod score;
 pub mod sla;
@@ -25,18 +25,18 @@ pub mod team;
 pub mod touchpoints;
 pub mod visits;
 
-// Attribution and KPIs (issue 6).
+// Attribution and KPIs.
 pub mod analytics;
 // The staff console's messages to a person.
 pub mod conversation;
-// Data hygiene: duplicates and merges (issue 7).
+// Data hygiene: duplicates and merges.
 pub mod hygiene;
 pub mod merges;
-// Follow-up cadences (issue 4).
+// Follow-up cadences.
 pub mod cadence;
 pub mod cadence_api;
 pub mod followup;
-// Data hygiene (issue 7).
+// Data hygiene.
 pub mod reports;
 pub mod sources;
 pub mod unsubscribe;

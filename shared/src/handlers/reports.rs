@@ -18,7 +18,7 @@
 //! `format` (`json`, `csv`), `engine` (`aggregates`, `recompute`). Unknown parameters are refused
 //! by name.
 
-// `GET /reports/scoring-review` (issue 7), served by the leads API function.
+// `GET /reports/scoring-review`, served by the leads API function.
 pub mod scoring_review;
 pub use scoring_review::scoring_review;
 

@@ -31,7 +31,7 @@ const FIELDS: &[&str] = &[
     "utm_campaign",
     "utm_term",
     "utm_content",
-    // Attribution detail (issue 6).
+    // Attribution detail.
     "ad_group",
     "creative",
     "gclid",

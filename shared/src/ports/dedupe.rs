@@ -1,4 +1,4 @@
-//! Duplicate detection and reversible merges (issue 7): the blocking-key index (candidates come
+//! Duplicate detection and reversible merges: the blocking-key index (candidates come
 //! from key look-ups, never a scan), the "changed since" index the daily job reads, merges with
 //! a before-image of both records, and the review queue for probable duplicates.
 

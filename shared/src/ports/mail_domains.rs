@@ -1,4 +1,4 @@
-//! The optional MX check (issue 7, `[contact_validation] mx_check`): whether an email domain
+//! The optional MX check (`[contact_validation] mx_check`): whether an email domain
 //! publishes a mail exchanger. Behind a port because it needs the network: a DNS-over-HTTPS
 //! adapter in AWS, a fixed table embedded.
 

@@ -26,16 +26,16 @@ pub mod sns_https;
 pub mod suppression;
 pub mod timeline;
 
-// Scoring, routing, SLAs (issue 3).
+// Scoring, routing, SLAs.
 pub mod notify;
 pub mod schedule;
 pub mod team;
 
-// Attribution and KPIs (issue 6).
+// Attribution and KPIs.
 pub mod aggregates;
-// Data hygiene: duplicates, merges, the hygiene job (issue 7).
+// Data hygiene: duplicates, merges, the hygiene job.
 pub mod dedupe;
-// Follow-up cadences (issue 4).
+// Follow-up cadences.
 pub mod cadence;
 
 pub use alerts::{AlertError, TeamAlert, TeamAlerts};
@@ -67,7 +67,7 @@ pub use team::TeamStore;
 
 pub use cadence::{CadenceStore, EnrollmentStore, TaskStore};
 pub use dedupe::{DedupeStore, MatchIndex, MergeStore, MergeSummary, MergeWrite, PairKey, ReviewItem, ReviewQueue};
-// Data hygiene (issue 7).
+// Data hygiene.
 pub mod mail_domains;
 pub mod rate_limit;
 pub mod record_hygiene;

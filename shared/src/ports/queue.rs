@@ -14,9 +14,9 @@ pub enum Consumer {
     /// Handles verified webhook events (inbound texts, calls, email events, appointments,
     /// payments, source events). Its messages are `InboundJob`s, not lead events.
     Webhooks,
-    /// Keeps the report aggregates up to date (issue 6): every change to a lead.
+    /// Keeps the report aggregates up to date: every change to a lead.
     Analytics,
-    /// Follow-up cadences: enrolls, switches and stops them, closes call tasks (issue 4).
+    /// Follow-up cadences: enrolls, switches and stops them, closes call tasks.
     Cadence,
 }
 

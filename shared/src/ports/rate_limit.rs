@@ -1,4 +1,4 @@
-//! Application-level rate limits (issue 7): one atomic counter per key and fixed window, kept
+//! Application-level rate limits: one atomic counter per key and fixed window, kept
 //! only as long as its window (DynamoDB: `ADD` on an item with a TTL). API Gateway's throttling
 //! caps the whole API; these counters cap one IP address or one phone number.
 

@@ -1,4 +1,4 @@
-//! What the hygiene steps (issue 7) need from the lead store beyond reading and saving leads:
+//! What the hygiene steps need from the lead store beyond reading and saving leads:
 //! an index of test records to delete them without a scan, deletion of a whole lead, and the
 //! expiry of an archived lead's personal data (DynamoDB TTL on `expires_at`) with an anonymized
 //! stub left behind.

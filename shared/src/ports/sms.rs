@@ -16,7 +16,7 @@ pub enum MessagePurpose {
     HelpReply,
     /// The confirmation of a START: the number is subscribed again, so the normal gate applies.
     ResubscribeConfirmation,
-    /// A follow-up cadence step (issue 4): through the consent gate, like everything else.
+    /// A follow-up cadence step: through the consent gate, like everything else.
     FollowUp,
     /// A staff member's text from the lead's page: through the consent gate too.
     Staff,

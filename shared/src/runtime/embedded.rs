@@ -24,7 +24,7 @@ pub struct EmbeddedSystem {
     /// Team notifications (`team_sms`, `team_email`), kept apart from what leads receive.
     pub team_outbox: MemoryOutbox,
     pub audit: MemoryAuditLog,
-    /// Report aggregates (issue 6).
+    /// Report aggregates.
     pub aggregates: MemoryAggregates,
     /// The store's change stream of outbox records, which the relay reads.
     pub stream: MemoryStream,

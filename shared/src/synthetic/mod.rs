@@ -4,5 +4,5 @@
 pub mod people;
 pub mod rng;
 
-// Demo data for reports (issue 6).
+// Demo data for reports.
 pub mod demo;

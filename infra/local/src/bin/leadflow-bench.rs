@@ -12,12 +12,12 @@
 //!   store, timeline, notify, schedule the SLA; embedded adapters);
 //! * webhooks: the fast path (verify + store + enqueue) for Twilio and Stripe, the worker per
 //!   STOP and per payment, and listing a page of leads through the status index.
-//! * reports (issue 6): 100,000 demo leads with about 1,000,000 touchpoints on the embedded
+//! * reports: 100,000 demo leads with about 1,000,000 touchpoints on the embedded
 //!   adapters; the analytics consumer's update per lead, and a monthly source report (and the
 //!   attribution report) from the aggregates against a full recompute from the leads. Heavy
 //!   (several GB of memory, minutes): run it alone with
 //!   `-- --only reports [--report-leads 100000]`; `--only foundation` runs the rest;
-//! * duplicates (issue 7): candidate generation + scoring over 100,000 generated people
+//! * duplicates: candidate generation + scoring over 100,000 generated people
 //!   (`--dup-records N`), and the daily hygiene job over 1,000 changed leads among 1,000,000
 //!   (`--job-records N`), with the DynamoDB calls it would make counted; `--only duplicates`
 //!   runs just these;
@@ -393,7 +393,7 @@ async fn bench_webhooks(n: usize) -> [Stats; 7] {
     [Stats(twilio), Stats(stripe), Stats(stop_jobs), Stats(pay_jobs), Stats(pages), Stats(listed), Stats(shown)]
 }
 
-/// Attribution and KPI reports over a large data set (issue 6).
+/// Attribution and KPI reports over a large data set.
 async fn bench_reports(leads: usize) {
     use leadflow::app::analytics::reports::{self, Engine, Query};
     use leadflow::domain::analytics::{Dimension, Milestone, Period};
@@ -654,14 +654,14 @@ async fn main() {
     if only.is_none() {
         pacing_bench::burst(1_000, 5_000, 3).await;
         bench_reports(report_leads).await;
-        // Duplicates (issue 7).
+        // Duplicates.
         dedupe_bench::candidates_and_scoring(dup_records);
         dedupe_bench::hygiene_job(job_records, 1_000, 5.0).await;
     }
 }
 
 // ---------------------------------------------------------------------------------------------
-// Duplicates (issue 7): candidate generation + scoring over generated people, and the daily
+// Duplicates: candidate generation + scoring over generated people, and the daily
 // hygiene job over a few changed leads among many (embedded adapters, with every store call
 // counted to estimate the job's time on DynamoDB).
 

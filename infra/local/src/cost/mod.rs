@@ -154,6 +154,11 @@ pub fn bill(counts: &Counts, prices: &Prices, template: &str) -> Bill {
             _ => {}
         }
     }
+    // Every new instance reads the operator configuration, an advanced parameter, at init.
+    let inits: f64 = counts.functions.values().map(|f| f.cold_starts).sum();
+    if inits > 0.0 {
+        line("SSM (configuration)", inits * prices.ssm_advanced_request);
+    }
     let http: f64 = HTTP_FUNCTIONS.iter().filter_map(|f| counts.functions.get(*f)).map(|i| i.count).sum();
     line("API Gateway", http * prices.http_api_request);
     let (requests, gb_seconds) = lambda_usage(counts, template, prices);
@@ -363,14 +368,16 @@ pub fn sqs_encryption_requests(messages: f64, reuse_seconds: f64) -> f64 {
     2.0 * queues * (messages / queues).min(periods)
 }
 
-/// The schedules' idle runs for a month (two one-minute schedules), and the SQS event source
-/// mappings' empty polls of the five lead-event queues.
+/// The schedules' idle runs for a month (two one-minute schedules), the SQS event source
+/// mappings' empty polls of the five lead-event queues, and the operator configuration's
+/// advanced parameter.
 pub fn fixed_monthly(idle_tick: &Counts, prices: &Prices, template: &str) -> BTreeMap<&'static str, f64> {
     let minutes = 30.0 * 24.0 * 60.0;
     let b = bill(idle_tick, prices, template);
     let mut out = BTreeMap::new();
     out.insert("schedules (2 x 1/minute)", b.total() * minutes);
     out.insert("SQS polling (5 queues)", 5.0 * prices.sqs_polls_per_queue_month * prices.sqs_request);
+    out.insert("SSM configuration parameter (advanced)", prices.ssm_advanced_parameter_month);
     out
 }
 
@@ -433,5 +440,8 @@ mod tests {
         assert_eq!(b.lines["CloudWatch Logs"], 0.5);
         // 2 ms + 2 x 6 ms at 512 MB.
         assert!((b.lines["Lambda duration"] - 0.014 * 0.5 * p.lambda_gb_second).abs() < 1e-15);
+        assert!(!b.lines.contains_key("SSM (configuration)"), "no new instance, no configuration read");
+        c.functions.get_mut("BigFunction").unwrap().cold_starts = 1.0;
+        assert_eq!(bill(&c, &p, TEMPLATE).lines["SSM (configuration)"], p.ssm_advanced_request);
     }
 }

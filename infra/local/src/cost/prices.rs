@@ -18,9 +18,16 @@ pub struct Prices {
     pub sns_publish: f64,
     /// KMS request ($0.03 per 10,000).
     pub kms_request: f64,
-    /// SSM Parameter Store advanced-throughput API interaction ($0.05 per 10,000; standard
-    /// parameters at standard throughput, which leadflow uses, are free).
+    /// SSM Parameter Store API interaction with an advanced parameter ($0.05 per 10,000). The
+    /// published operator configuration is one when its stored value is over the standard
+    /// tier's 4 KB (the embedded configuration's is about 7.5 KB): every new instance reads it
+    /// at init with one GetParameter (GetParameterHistory only when the newest version does not
+    /// validate, which publishing prevents). The webhook secrets and the link key are standard
+    /// parameters, read at standard throughput: free.
     pub ssm_advanced_request: f64,
+    /// SSM Parameter Store advanced parameter storage ($0.05 per parameter per month): the
+    /// published operator configuration.
+    pub ssm_advanced_parameter_month: f64,
     /// SES outbound email ($0.10 per 1,000): a message fee, like SMS, outside the target.
     pub ses_email: f64,
     /// CloudWatch Logs ingestion ($0.50 per GB).
@@ -51,6 +58,7 @@ impl Default for Prices {
             sns_publish: 0.50 / 1e6,
             kms_request: 0.03 / 1e4,
             ssm_advanced_request: 0.05 / 1e4,
+            ssm_advanced_parameter_month: 0.05,
             ses_email: 0.10 / 1e3,
             logs_ingested_gb: 0.50,
             http_api_request: 1.00 / 1e6,
@@ -86,7 +94,8 @@ impl Prices {
              \x20 SQS standard: ${:.2} per million requests (each 64 KB chunk a request)\n\
              \x20 SNS: ${:.2} per million publishes (SMS delivery fees excluded)\n\
              \x20 KMS: ${:.2} per 10,000 requests\n\
-             \x20 SSM Parameter Store: standard parameters free; advanced ${:.2} per 10,000 API interactions (not used)\n\
+             \x20 SSM Parameter Store: standard parameters free; advanced ${:.2} per parameter per month and ${:.2} per 10,000 API interactions\n\
+             \x20   (the operator configuration, over 4 KB stored: an advanced parameter, read once per new instance)\n\
              \x20 SES: ${:.2} per 1,000 emails (a message fee, shown apart like SMS)\n\
              \x20 CloudWatch Logs: ${:.2} per GB ingested\n\
              \x20 API Gateway HTTP API: ${:.2} per million requests\n\
@@ -100,6 +109,7 @@ impl Prices {
             self.sqs_request * 1e6,
             self.sns_publish * 1e6,
             self.kms_request * 1e4,
+            self.ssm_advanced_parameter_month,
             self.ssm_advanced_request * 1e4,
             self.ses_email * 1e3,
             self.logs_ingested_gb,

@@ -1,4 +1,4 @@
-//! The optional MX check (issue 7) over DNS-over-HTTPS (RFC 8484's JSON form, as served by
+//! The optional MX check over DNS-over-HTTPS (RFC 8484's JSON form, as served by
 //! Cloudflare and Google): no DNS crate, the HTTPS client the SNS adapter already uses, a short
 //! timeout, and `None` on any failure so a slow resolver never holds up intake.
 

@@ -93,7 +93,7 @@ mod tests {
     use super::*;
     use crate::domain::timeline::SkipReason;
     use crate::domain::{ContactChannel, LeadId};
-    use crate::ports::metrics::{Metric, METRIC_NAMES};
+    use crate::ports::metrics::Metric;
     use crate::ports::MessagePurpose;
     use chrono::{TimeZone, Utc};
 
@@ -149,7 +149,7 @@ mod tests {
                 assert!(doc[key].is_string(), "{key} in {doc}");
             }
         }
-        assert_eq!(names, METRIC_NAMES);
+        assert_eq!(names, Metric::names().collect::<Vec<_>>());
         let skipped = document("n", &records[3]);
         assert_eq!((skipped["Reason"].as_str(), skipped["AcknowledgementsSkipped"].as_i64()), (Some("no_consent"), Some(1)));
         assert_eq!(document("n", &records[6]).get("LeadId"), None);

@@ -19,7 +19,7 @@ pub mod sqs;
 pub mod ssm;
 pub mod team_sns;
 
-// Data hygiene (issue 7): the optional MX check.
+// Data hygiene: the optional MX check.
 pub mod doh;
 
 /// An HTTPS-only HTTP/1 connector trusting the system's root certificates: what the SNS

@@ -1,4 +1,4 @@
-//! Embedded adapters of the data-hygiene ports (issue 7): the record-hygiene operations on the
+//! Embedded adapters of the data-hygiene ports: the record-hygiene operations on the
 //! in-memory store (TTL emulated by `purge_expired`), an in-memory rate counter, and a fixed
 //! table of mail domains for the optional MX check.
 

@@ -3,7 +3,7 @@
 //! appends), checked by the shared contract suite.
 
 mod audit;
-// Duplicates, merges, review queue (issue 7).
+// Duplicates, merges, review queue.
 mod dedupe;
 pub use dedupe::MemoryDedupeRecords;
 pub mod event_source;
@@ -22,14 +22,14 @@ mod sns_https;
 mod store;
 pub mod stream_source;
 
-// Scoring, routing, SLAs (issue 3).
+// Scoring, routing, SLAs.
 mod notifier;
 mod schedule;
 mod team;
 pub use schedule::MemoryDueStore;
 pub use team::MemoryTeamStore;
 
-// Data hygiene (issue 7).
+// Data hygiene.
 mod hygiene;
 pub use hygiene::{MemoryRateCounter, StaticMailDomains};
 
@@ -38,10 +38,10 @@ pub use visits::MemoryVisitStore;
 
 pub use audit::MemoryAuditLog;
 pub use keys::LocalKeys;
-// Attribution and KPIs (issue 6).
+// Attribution and KPIs.
 mod aggregates;
 pub use aggregates::MemoryAggregates;
-// Follow-up cadences (issue 4).
+// Follow-up cadences.
 mod cadence;
 pub use cadence::MemoryCadenceStore;
 

@@ -63,9 +63,9 @@ pub(super) struct State {
     /// The events each lead was concerned by (`InboundStore::attach`), as the DynamoDB adapter
     /// keeps them in the lead's partition.
     pub(super) attached: HashMap<LeadId, BTreeSet<(Provider, String)>>,
-    /// Blocking keys, the change index, merges and the review queue (issue 7).
+    /// Blocking keys, the change index, merges and the review queue.
     pub(super) dedupe: super::dedupe::DedupeState,
-    /// Data hygiene (issue 7): the test-record index, archived leads' stubs, and when each
+    /// Data hygiene: the test-record index, archived leads' stubs, and when each
     /// archived lead's personal data expires (what DynamoDB's TTL does in AWS).
     pub(super) test_index: BTreeSet<(DateTime<Utc>, LeadId)>,
     pub(super) stubs: HashMap<LeadId, Lead>,

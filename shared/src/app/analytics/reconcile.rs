@@ -62,7 +62,7 @@ pub async fn whole_timeline(services: &Services, lead_id: LeadId) -> Result<Vec<
 }
 
 /// Whether the lead is kept out of analytics: 42 CFR Part 2 service lines, the team's own
-/// test submissions (`[test_records]`, issue 7), and the tombstone of a merged record (its
+/// test submissions (`[test_records]`), and the tombstone of a merged record (its
 /// survivor counts the person once, with both timelines joined).
 pub fn excluded(services: &Services, lead: &Lead) -> bool {
     lead.test || lead.merged_into.is_some() || !crate::app::privacy::include_in_analytics_export(&services.config, lead)

@@ -131,7 +131,7 @@ pub async fn on_event(services: &Services, event: &LeadEvent) -> Result<(), Cade
 /// Enrolls the lead in the cadence its service line, source, band and tier select, or switches
 /// an active enrollment to it when that changed.
 pub async fn enroll_or_switch(services: &Services, lead: &Lead, reason: &str, seed: &str) -> Result<(), CadenceError> {
-    // Closed leads, and the team's own test submissions (never messaged, issue 7): no cadence,
+    // Closed leads, and the team's own test submissions (never messaged): no cadence,
     // so no call task for anyone either.
     if !lead.status.is_open() || lead.test {
         return Ok(());

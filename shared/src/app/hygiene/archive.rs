@@ -1,4 +1,4 @@
-//! Archiving (issue 7): open leads that have gone silent for the configured period of their
+//! Archiving: open leads that have gone silent for the configured period of their
 //! service line (`[archive]`) move to `unresponsive` through the lifecycle's validated
 //! transition (timeline entry, `lead.status_changed`, audit step). From then on the consent gates
 //! send them nothing (`app::messaging::never_messaged`): cadences and reminders stop. With a

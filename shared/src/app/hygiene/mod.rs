@@ -1,4 +1,4 @@
-//! Data hygiene (issue 7): the daily job ([`job`]) and its steps. The job reads only what changed
+//! Data hygiene: the daily job ([`job`]) and its steps. The job reads only what changed
 //! since its last run (the watermark) and reports what it did in counts and ids. It runs from an
 //! EventBridge schedule in AWS (`functions/src/hygiene.rs`) and from `POST /local/jobs/hygiene` in the
 //! local runner. The duplicate step works on the job's window of changes; the record-keeping

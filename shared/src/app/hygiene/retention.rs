@@ -1,4 +1,4 @@
-//! Retention (issue 7): archived leads' personal data expires `[archive] retention_days` after
+//! Retention: archived leads' personal data expires `[archive] retention_days` after
 //! archiving. DynamoDB's TTL deletes the lead's items when `expires_at` passes (the lead item
 //! carries it from `Lead::personal_data_expires_at`; its timeline, markers and claims get it
 //! from `RecordHygiene::expire_personal_data`), leaving the anonymized stub (ids, status, source,

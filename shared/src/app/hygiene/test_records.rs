@@ -1,4 +1,4 @@
-//! Test-record cleanup (issue 7): leads marked as the team's own tests at intake
+//! Test-record cleanup: leads marked as the team's own tests at intake
 //! (`[test_records]`) are deleted `delete_after_days` after they were created, found through
 //! the test-record index (a key range, never a scan). Each deletion is in the audit trail.
 

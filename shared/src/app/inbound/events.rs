@@ -376,7 +376,7 @@ pub(super) async fn payment(services: &Services, event: &InboundEvent, p: &Payme
     super::append(services, event, &tl).await?;
     let cause = Cause::new(integration(event.provider), "payment.succeeded").with_seed(entry_seed).at(event.occurred_at);
     step(transition(services, lead.id, LeadStatus::Converted, cause).await)?;
-    // Revenue for the reports (issue 6): a later payment on a converted lead changes no status.
+    // Revenue for the reports: a later payment on a converted lead changes no status.
     announce(services, lead.id, event, LeadEventKind::PaymentReceived).await?;
     Ok(format!("payment:{}:{}:{}", lead.id, p.amount.minor, p.amount.currency.code()))
 }

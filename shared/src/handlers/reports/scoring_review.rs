@@ -1,4 +1,4 @@
-//! `GET /reports/scoring-review?model=...&from=...&to=...` (issue 7): a scoring model's bands
+//! `GET /reports/scoring-review?model=...&from=...&to=...`: a scoring model's bands
 //! against actual outcomes, with suggested factor weights next to the current ones. Reports
 //! role matrix (admin, manager, analyst; agents 403), recorded in the audit trail, aggregates
 //! only: no lead ids, no personal data. Bad parameters answer 422 naming the field.

@@ -1,4 +1,4 @@
-//! Duplicates on the leads table (issue 7).
+//! Duplicates on the leads table.
 //!
 //! | item                 | PK                          | SK                 |
 //! |----------------------|-----------------------------|--------------------|

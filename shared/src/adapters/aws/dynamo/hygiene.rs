@@ -1,4 +1,4 @@
-//! The data-hygiene ports (issue 7) on the leads table:
+//! The data-hygiene ports on the leads table:
 //!
 //! | item                 | PK                                  | SK                         |
 //! |----------------------|-------------------------------------|----------------------------|

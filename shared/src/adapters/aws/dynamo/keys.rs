@@ -46,7 +46,7 @@ pub(crate) const GSI2_SK: &str = "GSI2SK";
 /// The listing indexes: status, assignee, service line, facility (name, hash, range).
 pub(crate) const LISTING_INDEXES: [(&str, &str, &str); 4] =
     [("GSI3", "GSI3PK", "GSI3SK"), ("GSI4", "GSI4PK", "GSI4SK"), ("GSI5", "GSI5PK", "GSI5SK"), ("GSI6", "GSI6PK", "GSI6SK")];
-/// The change index (issue 7): every lead by the day and time it last changed, so the daily
+/// The change index: every lead by the day and time it last changed, so the daily
 /// hygiene job reads only what changed since its last run.
 pub(crate) const GSI7: &str = "GSI7";
 pub(crate) const GSI7_PK: &str = "GSI7PK";

@@ -19,24 +19,24 @@ mod sealing;
 mod suppression;
 mod timeline;
 
-// Scoring, routing, SLAs (issue 3).
+// Scoring, routing, SLAs.
 mod schedule;
 mod team;
 
 mod audit;
 
-// Duplicates, merges, review queue, change index (issue 7).
+// Duplicates, merges, review queue, change index.
 mod dedupe;
 pub use dedupe::DynamoDedupeRecords;
-// Data hygiene (issue 7).
+// Data hygiene.
 mod hygiene;
 
 pub use audit::DynamoAuditLog;
 // A packed document (a lead's `data`), for tools and tests that read the table itself.
 pub use sealing::{pack, unpack};
-// Attribution and KPIs (issue 6).
+// Attribution and KPIs.
 mod aggregates;
-// Follow-up cadences (issue 4).
+// Follow-up cadences.
 mod cadence;
 // The site snippet's anonymous visits.
 mod visits;
