@@ -32,7 +32,9 @@ case "$target_dir" in /*) ;; *) target_dir="$root/$target_dir" ;; esac
 binary="${LEADFLOW_LOCAL_BIN:-$target_dir/debug/leadflow-local}"
 
 log="$target_dir/api-runner.log"
-RUST_LOG=warn "$binary" --port 0 > "$log" 2>&1 &
+# Emptied here, not by the background start: a line of an earlier run must not be read as this one's.
+: > "$log"
+RUST_LOG=warn "$binary" --port 0 >> "$log" 2>&1 &
 runner_pid=$!
 trap 'kill "$runner_pid" 2>/dev/null || true' EXIT
 base=""
@@ -42,7 +44,7 @@ for _ in $(seq 1 300); do
   kill -0 "$runner_pid" 2>/dev/null || break
   sleep 0.2
 done
-[ -n "$base" ] || { echo "leadflow-local did not start"; cat "$log"; exit 1; }
+[ -n "$base" ] && curl -fsS "$base/local/health" >/dev/null || { echo "leadflow-local did not start"; cat "$log"; exit 1; }
 
 dev_token() {
   curl -fsS -X POST "$base/local/dev-token" -d "{\"user\":\"api-contract\",\"role\":\"$1\"}" | sed 's/.*"token":"\([^"]*\)".*/\1/'
