@@ -4,6 +4,7 @@
 use super::channel::ContactChannel;
 use super::money::Money;
 use super::text::{FreeText, Label};
+use crate::domain::string_enum::string_enum;
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -51,34 +52,18 @@ impl From<ServiceLineId> for String {
     }
 }
 
-/// Insurance as the person described it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum InsuranceStatus {
-    Insured,
-    Medicare,
-    Medicaid,
-    SelfPay,
-    Unsure,
-}
-
-impl InsuranceStatus {
-    pub const ALL: [InsuranceStatus; 5] =
-        [InsuranceStatus::Insured, InsuranceStatus::Medicare, InsuranceStatus::Medicaid, InsuranceStatus::SelfPay, InsuranceStatus::Unsure];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            InsuranceStatus::Insured => "insured",
-            InsuranceStatus::Medicare => "medicare",
-            InsuranceStatus::Medicaid => "medicaid",
-            InsuranceStatus::SelfPay => "self_pay",
-            InsuranceStatus::Unsure => "unsure",
-        }
+string_enum! {
+    /// Insurance as the person described it.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+    #[serde(rename_all = "snake_case")]
+    pub enum InsuranceStatus {
+        Insured => "insured",
+        Medicare => "medicare",
+        Medicaid => "medicaid",
+        SelfPay => "self_pay",
+        Unsure => "unsure",
     }
-
-    pub fn parse(s: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|v| v.as_str() == s.trim())
-    }
+    parse(s) => s.trim();
 }
 
 /// How soon the person said they need help (their own words on the form; the detected
