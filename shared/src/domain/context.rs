@@ -66,25 +66,17 @@ string_enum! {
     parse(s) => s.trim();
 }
 
-/// How soon the person said they need help (their own words on the form; the detected
-/// urgency tier is separate).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum StatedUrgency {
-    Routine,
-    Soon,
-    Urgent,
-}
-
-impl StatedUrgency {
-    pub fn parse(s: &str) -> Option<Self> {
-        match s.trim() {
-            "routine" => Some(StatedUrgency::Routine),
-            "soon" => Some(StatedUrgency::Soon),
-            "urgent" => Some(StatedUrgency::Urgent),
-            _ => None,
-        }
+string_enum! {
+    /// How soon the person said they need help (their own words on the form; the detected
+    /// urgency tier is separate).
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+    #[serde(rename_all = "snake_case")]
+    pub enum StatedUrgency {
+        Routine => "routine",
+        Soon => "soon",
+        Urgent => "urgent",
     }
+    parse(s) => s.trim();
 }
 
 /// Where the person is.

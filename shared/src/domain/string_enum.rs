@@ -125,4 +125,45 @@ mod tests {
         assert_eq!(Lenient::parse(" SMS "), Some(Lenient::Sms));
         assert_eq!(Lenient::parse("e-mail"), None);
     }
+
+    /// The variants serde writes (and, where derived, reads) under another name than their wire name.
+    macro_rules! serde_mismatches {
+        (write: $($w:ty),+; read_write: $($rw:ty),+;) => {{
+            let mut wrong: Vec<String> = Vec::new();
+            $( for v in <$w>::ALL {
+                if serde_json::to_value(v).unwrap() != serde_json::json!(v.as_str()) {
+                    wrong.push(format!("{v:?}"));
+                }
+            } )+
+            $( for v in <$rw>::ALL {
+                if serde_json::to_value(v).unwrap() != serde_json::json!(v.as_str())
+                    || serde_json::from_value::<$rw>(serde_json::json!(v.as_str())).ok() != Some(v)
+                {
+                    wrong.push(format!("{v:?}"));
+                }
+            } )+
+            wrong
+        }};
+    }
+
+    /// The library's string enums and their serde derives agree, so stored records, config and
+    /// HTTP bodies carry the same names as `as_str`. (Not so for
+    /// `pacing::WaitReason` and `screen::Refusal::Invisible`, whose `as_str` and serde names differ
+    /// and both stay as they are.)
+    #[test]
+    fn serde_names_are_the_wire_names() {
+        use crate::domain::analytics::{dimension, milestone, period, source_audit};
+        use crate::domain::*;
+        let wrong = serde_mismatches! {
+            write: crate::app::analytics::reports::Engine, crate::auth::Role, geo::ZoneSource, webform::catalog::Language;
+            read_write: dimension::Dimension, milestone::Milestone, period::Period, source_audit::SourceIssue, AuditAction,
+                cadence::EnrollmentState, cadence::StepChannel, cadence::Anchor, cadence::Condition, cadence::DeferReason,
+                ContactChannel, contact_attempt::ContactOutcome, contact_check::FlagCode, context::InsuranceStatus,
+                context::StatedUrgency, LeadEventKind, franchise::StakeholderRole, franchise::Milestone, inbound::Provider,
+                inbound::EmailEventKind, inbound::AppointmentEventKind, inquiry::PointKind, merge::Rule, merge::MergeField,
+                pacing::Lane, scoring::ScoreBand, SourceChannel, LeadStatus, task::TaskStatus,
+                team_notice::NoticeKind, timeline::SkipReason, urgency::UrgencyTier;
+        };
+        assert_eq!(wrong, Vec::<String>::new());
+    }
 }

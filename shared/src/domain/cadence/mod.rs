@@ -57,27 +57,19 @@ impl StepChannel {
     }
 }
 
-/// What a step's offset counts from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Anchor {
-    /// The lead's capture (the brief's "2 minutes", "1 hour", "7 days").
-    Capture,
-    /// Enrollment in this cadence (for cadences started later, such as a rebooking sequence).
-    Enrollment,
-    /// The previous step: when it ran (or when its call task got its outcome).
-    Previous,
-}
-
-impl Anchor {
-    pub fn parse(s: &str) -> Option<Self> {
-        match s.trim() {
-            "capture" => Some(Anchor::Capture),
-            "enrollment" => Some(Anchor::Enrollment),
-            "previous" => Some(Anchor::Previous),
-            _ => None,
-        }
+string_enum! {
+    /// What a step's offset counts from.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+    #[serde(rename_all = "snake_case")]
+    pub enum Anchor {
+        /// The lead's capture (the brief's "2 minutes", "1 hour", "7 days").
+        Capture => "capture",
+        /// Enrollment in this cadence (for cadences started later, such as a rebooking sequence).
+        Enrollment => "enrollment",
+        /// The previous step: when it ran (or when its call task got its outcome).
+        Previous => "previous",
     }
+    parse(s) => s.trim();
 }
 
 string_enum! {
