@@ -6,6 +6,7 @@
 
 use super::Services;
 use crate::domain::merge::{joined_entry, merge_leads, MergeError};
+use crate::domain::string_enum::string_enum;
 use crate::domain::{Actor, EventId, Lead, LeadId, TimelineEntry, TimelineKind};
 use crate::domain::{LeadEvent, LeadEventKind};
 use crate::ports::dedupe::{MergeSummary, MergeWrite, PairKey};
@@ -18,24 +19,16 @@ const ATTEMPTS: usize = 6;
 /// Tombstone chains followed at most (a chain longer than this is a bug, not a person).
 const MAX_CHAIN: usize = 16;
 
-/// How a merge came about (recorded on the merge event).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum How {
-    /// Above the automatic threshold, by the hygiene job.
-    Automatic,
-    /// A reviewer accepted a queued pair.
-    Review,
-    /// A team member asked for it (`POST /leads/{id}/merge`).
-    Manual,
-}
-
-impl How {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            How::Automatic => "automatic",
-            How::Review => "review",
-            How::Manual => "manual",
-        }
+string_enum! {
+    /// How a merge came about (recorded on the merge event).
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    pub enum How {
+        /// Above the automatic threshold, by the hygiene job.
+        Automatic => "automatic",
+        /// A reviewer accepted a queued pair.
+        Review => "review",
+        /// A team member asked for it (`POST /leads/{id}/merge`).
+        Manual => "manual",
     }
 }
 

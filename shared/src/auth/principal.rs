@@ -2,40 +2,27 @@
 //! role), and the custom claim that scopes a manager to facilities. An agent's team is not a
 //! claim: it is their team member's `team` in configuration (`auth::policy`).
 
+use crate::domain::string_enum::string_enum;
 use lambda_http::request::RequestContext;
 use lambda_http::{Request, RequestExt};
 use serde::Serialize;
 use std::collections::HashMap;
 
-/// What a caller may do. A user in several groups acts with the most privileged one.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Role {
-    /// Reports only; never personal data.
-    Analyst,
-    /// Leads assigned to them or their team.
-    Agent,
-    /// All leads of their facilities.
-    Manager,
-    /// Everything, including the audit trail.
-    Admin,
-}
-
-impl Role {
-    pub const ALL: [Role; 4] = [Role::Analyst, Role::Agent, Role::Manager, Role::Admin];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Role::Analyst => "analyst",
-            Role::Agent => "agent",
-            Role::Manager => "manager",
-            Role::Admin => "admin",
-        }
+string_enum! {
+    /// What a caller may do. A user in several groups acts with the most privileged one.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+    #[serde(rename_all = "snake_case")]
+    pub enum Role {
+        /// Reports only; never personal data.
+        Analyst => "analyst",
+        /// Leads assigned to them or their team.
+        Agent => "agent",
+        /// All leads of their facilities.
+        Manager => "manager",
+        /// Everything, including the audit trail.
+        Admin => "admin",
     }
-
-    pub fn parse(s: &str) -> Option<Role> {
-        Role::ALL.into_iter().find(|r| r.as_str() == s.trim().to_ascii_lowercase())
-    }
+    parse(s) => s.trim().to_ascii_lowercase();
 }
 
 /// A verified caller.

@@ -5,6 +5,7 @@
 //! cannot put a submitted value into the trail by mistake.
 
 use super::ids::{EventId, LeadId};
+use crate::domain::string_enum::string_enum;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -36,37 +37,25 @@ impl AuditActor {
     }
 }
 
-/// What was done.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum AuditAction {
-    /// Lead data was shown to the actor.
-    Read,
-    /// A lead was created.
-    Create,
-    /// A lead was changed.
-    Update,
-    /// A system step read the lead and acted on it (the acknowledgement text).
-    Process,
-    /// Everything held about a person was exported.
-    Export,
-    /// A person's data was erased.
-    Erase,
-    /// The audit trail itself was read.
-    ReadAudit,
-}
-
-impl AuditAction {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            AuditAction::Read => "read",
-            AuditAction::Create => "create",
-            AuditAction::Update => "update",
-            AuditAction::Process => "process",
-            AuditAction::Export => "export",
-            AuditAction::Erase => "erase",
-            AuditAction::ReadAudit => "read_audit",
-        }
+string_enum! {
+    /// What was done.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+    #[serde(rename_all = "snake_case")]
+    pub enum AuditAction {
+        /// Lead data was shown to the actor.
+        Read => "read",
+        /// A lead was created.
+        Create => "create",
+        /// A lead was changed.
+        Update => "update",
+        /// A system step read the lead and acted on it (the acknowledgement text).
+        Process => "process",
+        /// Everything held about a person was exported.
+        Export => "export",
+        /// A person's data was erased.
+        Erase => "erase",
+        /// The audit trail itself was read.
+        ReadAudit => "read_audit",
     }
 }
 

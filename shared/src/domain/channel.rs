@@ -1,28 +1,16 @@
 //! The ways leadflow reaches a person, used for consent and contact preferences.
 
+use crate::domain::string_enum::string_enum;
 use serde::{Deserialize, Serialize};
 
-/// A channel leadflow (or a team member) uses to reach a person.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ContactChannel {
-    Sms,
-    Call,
-    Email,
-}
-
-impl ContactChannel {
-    pub const ALL: [ContactChannel; 3] = [ContactChannel::Sms, ContactChannel::Call, ContactChannel::Email];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ContactChannel::Sms => "sms",
-            ContactChannel::Call => "call",
-            ContactChannel::Email => "email",
-        }
+string_enum! {
+    /// A channel leadflow (or a team member) uses to reach a person.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+    #[serde(rename_all = "snake_case")]
+    pub enum ContactChannel {
+        Sms => "sms",
+        Call => "call",
+        Email => "email",
     }
-
-    pub fn parse(s: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|c| c.as_str() == s.trim().to_ascii_lowercase())
-    }
+    parse(s) => s.trim().to_ascii_lowercase();
 }

@@ -3,36 +3,21 @@
 
 use super::channel::ContactChannel;
 use super::text::FreeText;
+use crate::domain::string_enum::string_enum;
 use serde::{Deserialize, Serialize};
 
-/// How the attempt went.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ContactOutcome {
-    Answered,
-    NoAnswer,
-    Voicemail,
-    WrongNumber,
-}
-
-impl ContactOutcome {
-    pub const ALL: [ContactOutcome; 4] =
-        [ContactOutcome::Answered, ContactOutcome::NoAnswer, ContactOutcome::Voicemail, ContactOutcome::WrongNumber];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ContactOutcome::Answered => "answered",
-            ContactOutcome::NoAnswer => "no_answer",
-            ContactOutcome::Voicemail => "voicemail",
-            ContactOutcome::WrongNumber => "wrong_number",
-        }
+string_enum! {
+    /// How the attempt went.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+    #[serde(rename_all = "snake_case")]
+    pub enum ContactOutcome {
+        Answered => "answered",
+        NoAnswer => "no_answer",
+        Voicemail => "voicemail",
+        WrongNumber => "wrong_number",
     }
-
-    /// Accepts `no_answer` and `no-answer`.
-    pub fn parse(s: &str) -> Option<Self> {
-        let s = s.trim().to_ascii_lowercase().replace('-', "_");
-        Self::ALL.into_iter().find(|o| o.as_str() == s)
-    }
+    // Accepts `no_answer` and `no-answer`.
+    parse(s) => s.trim().to_ascii_lowercase().replace('-', "_");
 }
 
 /// Longest note accepted with an attempt. Notes are free text: stored on the timeline, never logged.

@@ -8,6 +8,7 @@
 
 use super::email::Email;
 use super::phone::{LineType, Phone};
+use crate::domain::string_enum::string_enum;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;
 use std::sync::OnceLock;
@@ -27,35 +28,24 @@ pub struct ContactFlag {
     pub code: FlagCode,
 }
 
-/// What was found.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum FlagCode {
-    /// A fixed line: no texts (the consent gate refuses them).
-    Landline,
-    /// A toll-free number: no texts.
-    TollFree,
-    /// The numbering plan cannot tell mobile from landline (the US and the rest of NANP, offline):
-    /// texts are attempted, and a carrier refusal is recorded.
-    LineTypeUnknown,
-    /// A throwaway mailbox service.
-    DisposableDomain,
-    /// A reserved or local-only domain that can never receive mail (`example.com`, `.test`).
-    UndeliverableDomain,
-    /// The domain publishes no mail exchanger (only with the optional MX check).
-    NoMailExchanger,
-}
-
-impl FlagCode {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            FlagCode::Landline => "landline",
-            FlagCode::TollFree => "toll_free",
-            FlagCode::LineTypeUnknown => "line_type_unknown",
-            FlagCode::DisposableDomain => "disposable_domain",
-            FlagCode::UndeliverableDomain => "undeliverable_domain",
-            FlagCode::NoMailExchanger => "no_mail_exchanger",
-        }
+string_enum! {
+    /// What was found.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+    #[serde(rename_all = "snake_case")]
+    pub enum FlagCode {
+        /// A fixed line: no texts (the consent gate refuses them).
+        Landline => "landline",
+        /// A toll-free number: no texts.
+        TollFree => "toll_free",
+        /// The numbering plan cannot tell mobile from landline (the US and the rest of NANP, offline):
+        /// texts are attempted, and a carrier refusal is recorded.
+        LineTypeUnknown => "line_type_unknown",
+        /// A throwaway mailbox service.
+        DisposableDomain => "disposable_domain",
+        /// A reserved or local-only domain that can never receive mail (`example.com`, `.test`).
+        UndeliverableDomain => "undeliverable_domain",
+        /// The domain publishes no mail exchanger (only with the optional MX check).
+        NoMailExchanger => "no_mail_exchanger",
     }
 }
 

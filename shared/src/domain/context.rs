@@ -4,6 +4,7 @@
 use super::channel::ContactChannel;
 use super::money::Money;
 use super::text::{FreeText, Label};
+use crate::domain::string_enum::string_enum;
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -51,55 +52,31 @@ impl From<ServiceLineId> for String {
     }
 }
 
-/// Insurance as the person described it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum InsuranceStatus {
-    Insured,
-    Medicare,
-    Medicaid,
-    SelfPay,
-    Unsure,
+string_enum! {
+    /// Insurance as the person described it.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+    #[serde(rename_all = "snake_case")]
+    pub enum InsuranceStatus {
+        Insured => "insured",
+        Medicare => "medicare",
+        Medicaid => "medicaid",
+        SelfPay => "self_pay",
+        Unsure => "unsure",
+    }
+    parse(s) => s.trim();
 }
 
-impl InsuranceStatus {
-    pub const ALL: [InsuranceStatus; 5] =
-        [InsuranceStatus::Insured, InsuranceStatus::Medicare, InsuranceStatus::Medicaid, InsuranceStatus::SelfPay, InsuranceStatus::Unsure];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            InsuranceStatus::Insured => "insured",
-            InsuranceStatus::Medicare => "medicare",
-            InsuranceStatus::Medicaid => "medicaid",
-            InsuranceStatus::SelfPay => "self_pay",
-            InsuranceStatus::Unsure => "unsure",
-        }
+string_enum! {
+    /// How soon the person said they need help (their own words on the form; the detected
+    /// urgency tier is separate).
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+    #[serde(rename_all = "snake_case")]
+    pub enum StatedUrgency {
+        Routine => "routine",
+        Soon => "soon",
+        Urgent => "urgent",
     }
-
-    pub fn parse(s: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|v| v.as_str() == s.trim())
-    }
-}
-
-/// How soon the person said they need help (their own words on the form; the detected
-/// urgency tier is separate).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum StatedUrgency {
-    Routine,
-    Soon,
-    Urgent,
-}
-
-impl StatedUrgency {
-    pub fn parse(s: &str) -> Option<Self> {
-        match s.trim() {
-            "routine" => Some(StatedUrgency::Routine),
-            "soon" => Some(StatedUrgency::Soon),
-            "urgent" => Some(StatedUrgency::Urgent),
-            _ => None,
-        }
-    }
+    parse(s) => s.trim();
 }
 
 /// Where the person is.

@@ -2,90 +2,54 @@
 //! no personal data sits in a queue or a dead-letter queue.
 
 use super::ids::{EventId, LeadId};
+use crate::domain::string_enum::string_enum;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-/// What happened to the lead.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-pub enum LeadEventKind {
-    /// A new lead was stored.
-    #[serde(rename = "lead.captured")]
-    Captured,
-    /// An open lead received another inquiry from the same person.
-    #[serde(rename = "lead.inquiry_repeated")]
-    InquiryRepeated,
-    /// A touchpoint was recorded after capture (a page view, a download, an email open):
-    /// the lead is scored again.
-    #[serde(rename = "lead.touchpoint_added")]
-    TouchpointAdded,
-    /// The lead's data changed (a field edited by staff or an integration): scored again.
-    #[serde(rename = "lead.updated")]
-    Updated,
-    /// The lead was scored (and, when needed, assigned); its score and assignment are on the
-    /// lead. For follow-up cadences to pick the lead's track.
-    #[serde(rename = "lead.scored")]
-    Scored,
-    /// A team member recorded a contact attempt (`first_contact_at` is set on the first).
-    #[serde(rename = "lead.contact_recorded")]
-    ContactRecorded,
-    /// The lifecycle status changed. The event's id is the id of the `status_changed` timeline
-    /// entry, which holds `from`, `to` and the cause.
-    #[serde(rename = "lead.status_changed")]
-    StatusChanged,
-    /// The person replied (a text that is not a keyword): cadences stop.
-    #[serde(rename = "lead.replied")]
-    Replied,
-    /// The person opted out of a channel.
-    #[serde(rename = "lead.opted_out")]
-    OptedOut,
-    /// The instant acknowledgement went out (`acknowledged_at` is on the lead): speed to lead.
-    #[serde(rename = "lead.acknowledged")]
-    Acknowledged,
-    /// A payment was recorded on the lead (revenue; a first payment also converts it).
-    #[serde(rename = "lead.payment_received")]
-    PaymentReceived,
-    /// The record was merged with another one, or a merge was undone: the report
-    /// counters drop a tombstone's share and count the survivor's joined timeline once.
-    #[serde(rename = "lead.merged")]
-    Merged,
-}
-
-impl LeadEventKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            LeadEventKind::Captured => "lead.captured",
-            LeadEventKind::InquiryRepeated => "lead.inquiry_repeated",
-            LeadEventKind::TouchpointAdded => "lead.touchpoint_added",
-            LeadEventKind::Updated => "lead.updated",
-            LeadEventKind::Scored => "lead.scored",
-            LeadEventKind::ContactRecorded => "lead.contact_recorded",
-            LeadEventKind::StatusChanged => "lead.status_changed",
-            LeadEventKind::Replied => "lead.replied",
-            LeadEventKind::OptedOut => "lead.opted_out",
-            LeadEventKind::Acknowledged => "lead.acknowledged",
-            LeadEventKind::PaymentReceived => "lead.payment_received",
-            LeadEventKind::Merged => "lead.merged",
-        }
-    }
-
-    pub const ALL: [LeadEventKind; 12] = [
-        LeadEventKind::Captured,
-        LeadEventKind::InquiryRepeated,
-        LeadEventKind::TouchpointAdded,
-        LeadEventKind::Updated,
-        LeadEventKind::Scored,
-        LeadEventKind::ContactRecorded,
-        LeadEventKind::StatusChanged,
-        LeadEventKind::Replied,
-        LeadEventKind::OptedOut,
-        LeadEventKind::Acknowledged,
-        LeadEventKind::PaymentReceived,
-        LeadEventKind::Merged,
-    ];
-
-    /// Parses a wire name (`lead.captured`).
-    pub fn parse(s: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|k| k.as_str() == s)
+string_enum! {
+    /// What happened to the lead.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+    pub enum LeadEventKind {
+        /// A new lead was stored.
+        #[serde(rename = "lead.captured")]
+        Captured => "lead.captured",
+        /// An open lead received another inquiry from the same person.
+        #[serde(rename = "lead.inquiry_repeated")]
+        InquiryRepeated => "lead.inquiry_repeated",
+        /// A touchpoint was recorded after capture (a page view, a download, an email open):
+        /// the lead is scored again.
+        #[serde(rename = "lead.touchpoint_added")]
+        TouchpointAdded => "lead.touchpoint_added",
+        /// The lead's data changed (a field edited by staff or an integration): scored again.
+        #[serde(rename = "lead.updated")]
+        Updated => "lead.updated",
+        /// The lead was scored (and, when needed, assigned); its score and assignment are on the
+        /// lead. For follow-up cadences to pick the lead's track.
+        #[serde(rename = "lead.scored")]
+        Scored => "lead.scored",
+        /// A team member recorded a contact attempt (`first_contact_at` is set on the first).
+        #[serde(rename = "lead.contact_recorded")]
+        ContactRecorded => "lead.contact_recorded",
+        /// The lifecycle status changed. The event's id is the id of the `status_changed` timeline
+        /// entry, which holds `from`, `to` and the cause.
+        #[serde(rename = "lead.status_changed")]
+        StatusChanged => "lead.status_changed",
+        /// The person replied (a text that is not a keyword): cadences stop.
+        #[serde(rename = "lead.replied")]
+        Replied => "lead.replied",
+        /// The person opted out of a channel.
+        #[serde(rename = "lead.opted_out")]
+        OptedOut => "lead.opted_out",
+        /// The instant acknowledgement went out (`acknowledged_at` is on the lead): speed to lead.
+        #[serde(rename = "lead.acknowledged")]
+        Acknowledged => "lead.acknowledged",
+        /// A payment was recorded on the lead (revenue; a first payment also converts it).
+        #[serde(rename = "lead.payment_received")]
+        PaymentReceived => "lead.payment_received",
+        /// The record was merged with another one, or a merge was undone: the report
+        /// counters drop a tombstone's share and count the survivor's joined timeline once.
+        #[serde(rename = "lead.merged")]
+        Merged => "lead.merged",
     }
 }
 

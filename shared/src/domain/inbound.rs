@@ -9,55 +9,30 @@ use super::phone::Phone;
 use super::redact::redacted_debug;
 use super::source::SourceChannel;
 use super::touchpoint::TouchpointKind;
+use crate::domain::string_enum::string_enum;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
-/// Which integration an event came through.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Provider {
-    /// Twilio Programmable Messaging (inbound SMS, form-encoded).
-    Twilio,
-    /// AWS End User Messaging SMS two-way messages, delivered by SNS.
-    SnsSms,
-    /// Amazon SES event notifications, delivered by SNS.
-    SesEvents,
-    /// A CallRail-style phone system (call completed).
-    Calls,
-    /// A Calendly-like scheduler.
-    Appointments,
-    /// Stripe.
-    Stripe,
-    /// A configured generic source (chat widget, social DMs, event registrations).
-    Source,
-}
-
-impl Provider {
-    pub const ALL: [Provider; 7] = [
-        Provider::Twilio,
-        Provider::SnsSms,
-        Provider::SesEvents,
-        Provider::Calls,
-        Provider::Appointments,
-        Provider::Stripe,
-        Provider::Source,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Provider::Twilio => "twilio",
-            Provider::SnsSms => "sns_sms",
-            Provider::SesEvents => "ses_events",
-            Provider::Calls => "calls",
-            Provider::Appointments => "appointments",
-            Provider::Stripe => "stripe",
-            Provider::Source => "source",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|p| p.as_str() == s)
+string_enum! {
+    /// Which integration an event came through.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+    #[serde(rename_all = "snake_case")]
+    pub enum Provider {
+        /// Twilio Programmable Messaging (inbound SMS, form-encoded).
+        Twilio => "twilio",
+        /// AWS End User Messaging SMS two-way messages, delivered by SNS.
+        SnsSms => "sns_sms",
+        /// Amazon SES event notifications, delivered by SNS.
+        SesEvents => "ses_events",
+        /// A CallRail-style phone system (call completed).
+        Calls => "calls",
+        /// A Calendly-like scheduler.
+        Appointments => "appointments",
+        /// Stripe.
+        Stripe => "stripe",
+        /// A configured generic source (chat widget, social DMs, event registrations).
+        Source => "source",
     }
 }
 
@@ -109,31 +84,20 @@ pub struct CallCompleted {
 
 redacted_debug!(CallCompleted);
 
-/// An email engagement event.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum EmailEventKind {
-    Delivery,
-    /// A permanent bounce: the address does not exist.
-    HardBounce,
-    /// A temporary bounce (mailbox full, greylisting): nothing changes.
-    SoftBounce,
-    /// The person marked the message as spam.
-    Complaint,
-    Open,
-    Click,
-}
-
-impl EmailEventKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            EmailEventKind::Delivery => "delivery",
-            EmailEventKind::HardBounce => "hard_bounce",
-            EmailEventKind::SoftBounce => "soft_bounce",
-            EmailEventKind::Complaint => "complaint",
-            EmailEventKind::Open => "open",
-            EmailEventKind::Click => "click",
-        }
+string_enum! {
+    /// An email engagement event.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+    #[serde(rename_all = "snake_case")]
+    pub enum EmailEventKind {
+        Delivery => "delivery",
+        /// A permanent bounce: the address does not exist.
+        HardBounce => "hard_bounce",
+        /// A temporary bounce (mailbox full, greylisting): nothing changes.
+        SoftBounce => "soft_bounce",
+        /// The person marked the message as spam.
+        Complaint => "complaint",
+        Open => "open",
+        Click => "click",
     }
 }
 
@@ -148,26 +112,16 @@ pub struct EmailEngagement {
     pub link: Option<String>,
 }
 
-/// A scheduler's appointment event.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum AppointmentEventKind {
-    Booked,
-    Rescheduled,
-    Canceled,
-    NoShow,
-    Showed,
-}
-
-impl AppointmentEventKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            AppointmentEventKind::Booked => "booked",
-            AppointmentEventKind::Rescheduled => "rescheduled",
-            AppointmentEventKind::Canceled => "canceled",
-            AppointmentEventKind::NoShow => "no_show",
-            AppointmentEventKind::Showed => "showed",
-        }
+string_enum! {
+    /// A scheduler's appointment event.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+    #[serde(rename_all = "snake_case")]
+    pub enum AppointmentEventKind {
+        Booked => "booked",
+        Rescheduled => "rescheduled",
+        Canceled => "canceled",
+        NoShow => "no_show",
+        Showed => "showed",
     }
 }
 

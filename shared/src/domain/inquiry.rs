@@ -13,30 +13,19 @@ use super::ids::EventId;
 use super::lead::Contact;
 use super::source::Source;
 use super::urgency::UrgencyTier;
+use crate::domain::string_enum::string_enum;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-/// A contact point an inquiry can bring: a phone number or an email address.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum PointKind {
-    Phone,
-    Email,
-}
-
-impl PointKind {
-    pub const ALL: [PointKind; 2] = [PointKind::Phone, PointKind::Email];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            PointKind::Phone => "phone",
-            PointKind::Email => "email",
-        }
+string_enum! {
+    /// A contact point an inquiry can bring: a phone number or an email address.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+    #[serde(rename_all = "snake_case")]
+    pub enum PointKind {
+        Phone => "phone",
+        Email => "email",
     }
-
-    pub fn parse(s: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|k| k.as_str() == s.trim())
-    }
+    parse(s) => s.trim();
 }
 
 /// Who confirmed a held contact point.

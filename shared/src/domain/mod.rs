@@ -30,6 +30,7 @@ pub mod screen;
 pub mod sms_segments;
 pub mod source;
 pub mod status;
+pub mod string_enum;
 pub mod template;
 pub mod text;
 pub mod timeline;

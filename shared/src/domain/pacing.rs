@@ -23,35 +23,27 @@
 //!   minute, doubling with each throttle in the same minute. The refused text is not lost: its
 //!   caller keeps it (the queue message or the due item) and sends it after the cool-down.
 
+use crate::domain::string_enum::string_enum;
 use chrono::{DateTime, TimeZone, Utc};
 use serde::{Deserialize, Serialize};
 
-/// A priority lane, highest first.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Lane {
-    /// Replies to a person in crisis.
-    Crisis,
-    /// Instant acknowledgements of real leads, and keyword replies (STOP, HELP, START).
-    Acknowledgement,
-    /// Appointment reminders and the answers to their replies.
-    Reminder,
-    /// Follow-up cadence steps and anything else automated.
-    FollowUp,
+string_enum! {
+    /// A priority lane, highest first.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+    #[serde(rename_all = "snake_case")]
+    pub enum Lane {
+        /// Replies to a person in crisis.
+        Crisis => "crisis",
+        /// Instant acknowledgements of real leads, and keyword replies (STOP, HELP, START).
+        Acknowledgement => "acknowledgement",
+        /// Appointment reminders and the answers to their replies.
+        Reminder => "reminder",
+        /// Follow-up cadence steps and anything else automated.
+        FollowUp => "follow_up",
+    }
 }
 
 impl Lane {
-    pub const ALL: [Lane; 4] = [Lane::Crisis, Lane::Acknowledgement, Lane::Reminder, Lane::FollowUp];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Lane::Crisis => "crisis",
-            Lane::Acknowledgement => "acknowledgement",
-            Lane::Reminder => "reminder",
-            Lane::FollowUp => "follow_up",
-        }
-    }
-
     /// 0 for the highest lane.
     pub fn rank(self) -> usize {
         self as usize
@@ -114,25 +106,17 @@ pub enum Pace {
     Wait { until: DateTime<Utc>, reason: WaitReason },
 }
 
-/// Why a text waits.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum WaitReason {
-    /// The identity's throughput is taken (or a higher lane is backlogged).
-    Throughput,
-    /// The provider throttled: every lane cools down.
-    Throttled,
-    /// The spend circuit breaker is open: automated follow-ups wait for the next hour.
-    SpendPaused,
-}
-
-impl WaitReason {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            WaitReason::Throughput => "paced",
-            WaitReason::Throttled => "provider_throttled",
-            WaitReason::SpendPaused => "spend_paused",
-        }
+string_enum! {
+    /// Why a text waits.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+    #[serde(rename_all = "snake_case")]
+    pub enum WaitReason {
+        /// The identity's throughput is taken (or a higher lane is backlogged).
+        Throughput => "paced",
+        /// The provider throttled: every lane cools down.
+        Throttled => "provider_throttled",
+        /// The spend circuit breaker is open: automated follow-ups wait for the next hour.
+        SpendPaused => "spend_paused",
     }
 }
 

@@ -21,6 +21,7 @@
 //! [`links_in`] finds every URL, domain and e-mail address in a finished text: the consent gate
 //! refuses a message naming a host the operator did not write into the configuration.
 
+use crate::domain::string_enum::string_enum;
 use regex::Regex;
 use std::sync::OnceLock;
 use unicode_normalization::char::is_combining_mark;
@@ -45,36 +46,21 @@ impl ValueRules {
     }
 }
 
-/// Why a value was left out of a message. Logged and recorded by code, never with the value.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Refusal {
-    Empty,
-    TooLong,
-    Link,
-    EmailAddress,
-    Digits,
-    Invisible,
-    Symbols,
-    CombiningMarks,
-    MixedScript,
-    Confusable,
-}
-
-impl Refusal {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Refusal::Empty => "empty",
-            Refusal::TooLong => "too_long",
-            Refusal::Link => "link",
-            Refusal::EmailAddress => "email_address",
-            Refusal::Digits => "digits",
-            Refusal::Invisible => "invisible_characters",
-            Refusal::Symbols => "symbols",
-            Refusal::CombiningMarks => "combining_marks",
-            Refusal::MixedScript => "mixed_script",
-            Refusal::Confusable => "confusable",
-        }
+string_enum! {
+    /// Why a value was left out of a message. Logged and recorded by code, never with the value.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+    #[serde(rename_all = "snake_case")]
+    pub enum Refusal {
+        Empty => "empty",
+        TooLong => "too_long",
+        Link => "link",
+        EmailAddress => "email_address",
+        Digits => "digits",
+        Invisible => "invisible_characters",
+        Symbols => "symbols",
+        CombiningMarks => "combining_marks",
+        MixedScript => "mixed_script",
+        Confusable => "confusable",
     }
 }
 

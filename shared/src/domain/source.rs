@@ -1,59 +1,27 @@
 //! Where a lead came from: the channel and the campaign tags that came with it.
 
 use super::text::Label;
+use crate::domain::string_enum::string_enum;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-/// The channel an inquiry arrived through.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum SourceChannel {
-    WebForm,
-    PhoneCall,
-    Chat,
-    SocialDm,
-    PhysicianReferral,
-    PatientReferral,
-    Event,
-    WalkIn,
-    PaidAd,
-    Other,
-}
-
-impl SourceChannel {
-    pub const ALL: [SourceChannel; 10] = [
-        SourceChannel::WebForm,
-        SourceChannel::PhoneCall,
-        SourceChannel::Chat,
-        SourceChannel::SocialDm,
-        SourceChannel::PhysicianReferral,
-        SourceChannel::PatientReferral,
-        SourceChannel::Event,
-        SourceChannel::WalkIn,
-        SourceChannel::PaidAd,
-        SourceChannel::Other,
-    ];
-
-    /// The wire name (`web_form`, `phone_call`, ...).
-    pub fn as_str(self) -> &'static str {
-        match self {
-            SourceChannel::WebForm => "web_form",
-            SourceChannel::PhoneCall => "phone_call",
-            SourceChannel::Chat => "chat",
-            SourceChannel::SocialDm => "social_dm",
-            SourceChannel::PhysicianReferral => "physician_referral",
-            SourceChannel::PatientReferral => "patient_referral",
-            SourceChannel::Event => "event",
-            SourceChannel::WalkIn => "walk_in",
-            SourceChannel::PaidAd => "paid_ad",
-            SourceChannel::Other => "other",
-        }
+string_enum! {
+    /// The channel an inquiry arrived through.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+    #[serde(rename_all = "snake_case")]
+    pub enum SourceChannel {
+        WebForm => "web_form",
+        PhoneCall => "phone_call",
+        Chat => "chat",
+        SocialDm => "social_dm",
+        PhysicianReferral => "physician_referral",
+        PatientReferral => "patient_referral",
+        Event => "event",
+        WalkIn => "walk_in",
+        PaidAd => "paid_ad",
+        Other => "other",
     }
-
-    /// Parses a wire name.
-    pub fn parse(s: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|c| c.as_str() == s.trim())
-    }
+    parse(s) => s.trim();
 }
 
 /// Campaign tags and click ids captured with an inquiry or touchpoint. All optional: what the

@@ -8,30 +8,22 @@
 use super::contact_attempt::ContactOutcome;
 use super::routing::MemberId;
 use super::LeadId;
+use crate::domain::string_enum::string_enum;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-/// Where a task stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum TaskStatus {
-    Open,
-    /// A contact attempt was recorded for it.
-    Done,
-    /// Its wait ran out and the cadence went on.
-    Expired,
-    /// The cadence stopped (the lead booked, replied, was paused...).
-    Cancelled,
-}
-
-impl TaskStatus {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            TaskStatus::Open => "open",
-            TaskStatus::Done => "done",
-            TaskStatus::Expired => "expired",
-            TaskStatus::Cancelled => "cancelled",
-        }
+string_enum! {
+    /// Where a task stands.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+    #[serde(rename_all = "snake_case")]
+    pub enum TaskStatus {
+        Open => "open",
+        /// A contact attempt was recorded for it.
+        Done => "done",
+        /// Its wait ran out and the cadence went on.
+        Expired => "expired",
+        /// The cadence stopped (the lead booked, replied, was paused...).
+        Cancelled => "cancelled",
     }
 }
 

@@ -4,33 +4,24 @@
 
 use super::ids::LeadId;
 use super::routing::{MemberId, NotifyChannels};
+use crate::domain::string_enum::string_enum;
 use serde::{Deserialize, Serialize};
 
-/// Why a member is told.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum NoticeKind {
-    /// A lead was assigned to them.
-    Assigned,
-    /// A crisis lead was assigned to them as the on-call member: call now.
-    CrisisPage,
-    /// A lead's first contact is overdue (an escalation ladder step).
-    Overdue,
-    /// A follow-up cadence created a call task for them.
-    CallTask,
-    /// A follow-up cadence's notification step.
-    FollowUp,
-}
-
-impl NoticeKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            NoticeKind::Assigned => "assigned",
-            NoticeKind::CrisisPage => "crisis_page",
-            NoticeKind::Overdue => "overdue",
-            NoticeKind::CallTask => "call_task",
-            NoticeKind::FollowUp => "follow_up",
-        }
+string_enum! {
+    /// Why a member is told.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+    #[serde(rename_all = "snake_case")]
+    pub enum NoticeKind {
+        /// A lead was assigned to them.
+        Assigned => "assigned",
+        /// A crisis lead was assigned to them as the on-call member: call now.
+        CrisisPage => "crisis_page",
+        /// A lead's first contact is overdue (an escalation ladder step).
+        Overdue => "overdue",
+        /// A follow-up cadence created a call task for them.
+        CallTask => "call_task",
+        /// A follow-up cadence's notification step.
+        FollowUp => "follow_up",
     }
 }
 

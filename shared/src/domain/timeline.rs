@@ -9,6 +9,7 @@ use super::source::SourceChannel;
 use super::status::LeadStatus;
 use super::text::FreeText;
 use super::touchpoint::Touchpoint;
+use crate::domain::string_enum::string_enum;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -26,51 +27,32 @@ pub enum Actor {
     Integration(String),
 }
 
-/// Why an automated message was not sent.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum SkipReason {
-    NoConsent,
-    ConsentRevoked,
-    OptedOut,
-    NoPhone,
-    NotMobile,
-    NoEmail,
-    LeadClosed,
-    /// A test submission (`[test_records]`): never messaged.
-    TestRecord,
-    /// The number's region is not in `[messaging] sms_countries` (no SMS pumping).
-    CountryNotAllowed,
-    /// The text names a host nobody configured (a person-supplied link would go out).
-    UnscreenedContent,
-    /// The text is over `[messaging] max_sms_segments`.
-    OverSegmentBudget,
-    /// The person opted out before and was told so once already.
-    AlreadyOptedOut,
-    /// Quiet hours would delay it past its use (a reminder after the appointment).
-    QuietHours,
-    /// An email carrying SMS keyword instructions ("Reply STOP").
-    SmsWordingInEmail,
-}
-
-impl SkipReason {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            SkipReason::NoConsent => "no_consent",
-            SkipReason::ConsentRevoked => "consent_revoked",
-            SkipReason::OptedOut => "opted_out",
-            SkipReason::NoPhone => "no_phone",
-            SkipReason::NotMobile => "not_mobile",
-            SkipReason::NoEmail => "no_email",
-            SkipReason::LeadClosed => "lead_closed",
-            SkipReason::TestRecord => "test_record",
-            SkipReason::CountryNotAllowed => "country_not_allowed",
-            SkipReason::UnscreenedContent => "unscreened_content",
-            SkipReason::OverSegmentBudget => "over_segment_budget",
-            SkipReason::AlreadyOptedOut => "already_opted_out",
-            SkipReason::QuietHours => "quiet_hours",
-            SkipReason::SmsWordingInEmail => "sms_wording_in_email",
-        }
+string_enum! {
+    /// Why an automated message was not sent.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+    #[serde(rename_all = "snake_case")]
+    pub enum SkipReason {
+        NoConsent => "no_consent",
+        ConsentRevoked => "consent_revoked",
+        OptedOut => "opted_out",
+        NoPhone => "no_phone",
+        NotMobile => "not_mobile",
+        NoEmail => "no_email",
+        LeadClosed => "lead_closed",
+        /// A test submission (`[test_records]`): never messaged.
+        TestRecord => "test_record",
+        /// The number's region is not in `[messaging] sms_countries` (no SMS pumping).
+        CountryNotAllowed => "country_not_allowed",
+        /// The text names a host nobody configured (a person-supplied link would go out).
+        UnscreenedContent => "unscreened_content",
+        /// The text is over `[messaging] max_sms_segments`.
+        OverSegmentBudget => "over_segment_budget",
+        /// The person opted out before and was told so once already.
+        AlreadyOptedOut => "already_opted_out",
+        /// Quiet hours would delay it past its use (a reminder after the appointment).
+        QuietHours => "quiet_hours",
+        /// An email carrying SMS keyword instructions ("Reply STOP").
+        SmsWordingInEmail => "sms_wording_in_email",
     }
 }
 

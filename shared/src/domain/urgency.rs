@@ -11,33 +11,21 @@
 //! only recognized for words listed as negators (English by default); it never crosses a
 //! clause boundary (`.`, `,`, `;`, `!`, `?`, `but`).
 
+use crate::domain::string_enum::string_enum;
 use serde::{Deserialize, Serialize};
 use unicode_normalization::UnicodeNormalization;
 
-/// How soon a person needs a human.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum UrgencyTier {
-    Routine,
-    Urgent,
-    /// A person possibly in danger: page the on-call member now, day or night.
-    Crisis,
-}
-
-impl UrgencyTier {
-    pub const ALL: [UrgencyTier; 3] = [UrgencyTier::Routine, UrgencyTier::Urgent, UrgencyTier::Crisis];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            UrgencyTier::Routine => "routine",
-            UrgencyTier::Urgent => "urgent",
-            UrgencyTier::Crisis => "crisis",
-        }
+string_enum! {
+    /// How soon a person needs a human.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+    #[serde(rename_all = "snake_case")]
+    pub enum UrgencyTier {
+        Routine => "routine",
+        Urgent => "urgent",
+        /// A person possibly in danger: page the on-call member now, day or night.
+        Crisis => "crisis",
     }
-
-    pub fn parse(s: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|t| t.as_str() == s.trim())
-    }
+    parse(s) => s.trim();
 }
 
 /// Words that negate a phrase right after them (normalized: no apostrophes).

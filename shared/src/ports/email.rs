@@ -2,40 +2,29 @@
 //! notices go to configured staff addresses.
 
 use super::sms::{SendError, SentMessage};
+use crate::domain::string_enum::string_enum;
 use crate::domain::{Email, LeadId};
 use async_trait::async_trait;
 
-/// Why an email is sent.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum EmailPurpose {
-    /// A follow-up to the person's own inquiry (a cadence step).
-    FollowUp,
-    /// A report to staff (the weekly summary).
-    StaffReport,
-    /// A notice to a team member about a lead.
-    TeamNotice,
-    /// The instant acknowledgement, when the lead's phone cannot take texts (a landline) or
-    /// the person left only an email address.
-    Acknowledgement,
-    /// The link to confirm a contact point a later inquiry gave, sent to the lead's own address.
-    ContactConfirmation,
-    /// A staff member's e-mail from the lead's page (through the consent gate).
-    Staff,
-    /// An appointment reminder.
-    Reminder,
-}
-
-impl EmailPurpose {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            EmailPurpose::FollowUp => "follow_up",
-            EmailPurpose::StaffReport => "staff_report",
-            EmailPurpose::TeamNotice => "team_notice",
-            EmailPurpose::Acknowledgement => "acknowledgement",
-            EmailPurpose::ContactConfirmation => "contact_confirmation",
-            EmailPurpose::Staff => "staff",
-            EmailPurpose::Reminder => "appointment_reminder",
-        }
+string_enum! {
+    /// Why an email is sent.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    pub enum EmailPurpose {
+        /// A follow-up to the person's own inquiry (a cadence step).
+        FollowUp => "follow_up",
+        /// A report to staff (the weekly summary).
+        StaffReport => "staff_report",
+        /// A notice to a team member about a lead.
+        TeamNotice => "team_notice",
+        /// The instant acknowledgement, when the lead's phone cannot take texts (a landline) or
+        /// the person left only an email address.
+        Acknowledgement => "acknowledgement",
+        /// The link to confirm a contact point a later inquiry gave, sent to the lead's own address.
+        ContactConfirmation => "contact_confirmation",
+        /// A staff member's e-mail from the lead's page (through the consent gate).
+        Staff => "staff",
+        /// An appointment reminder.
+        Reminder => "appointment_reminder",
     }
 }
 

@@ -9,6 +9,7 @@
 //! channel, a skip reason or a message purpose. The lead id travels as a property of the log
 //! line, never as a dimension.
 
+use crate::domain::string_enum::string_enum;
 use crate::domain::timeline::SkipReason;
 use crate::domain::{ContactChannel, LeadId};
 use crate::ports::MessagePurpose;
@@ -80,19 +81,12 @@ impl Metric {
     }
 }
 
-/// A CloudWatch unit.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Unit {
-    Seconds,
-    Count,
-}
-
-impl Unit {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Unit::Seconds => "Seconds",
-            Unit::Count => "Count",
-        }
+string_enum! {
+    /// A CloudWatch unit.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    pub enum Unit {
+        Seconds => "Seconds",
+        Count => "Count",
     }
 }
 

@@ -1,38 +1,29 @@
 //! The lead event queue. Events fan out to the consumers that need them; each consumer has its
 //! own queue (and dead-letter queue), so a slow or failing consumer never holds up another.
 
+use crate::domain::string_enum::string_enum;
 use crate::domain::{LeadEvent, LeadEventKind};
 use async_trait::async_trait;
 
-/// A function that consumes lead events.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Consumer {
-    /// Sends the instant acknowledgement.
-    Acknowledge,
-    /// Scores the lead, assigns it, starts its response-time clock.
-    Score,
-    /// Handles verified webhook events (inbound texts, calls, email events, appointments,
-    /// payments, source events). Its messages are `InboundJob`s, not lead events.
-    Webhooks,
-    /// Keeps the report aggregates up to date: every change to a lead.
-    Analytics,
-    /// Follow-up cadences: enrolls, switches and stops them, closes call tasks.
-    Cadence,
+string_enum! {
+    /// A function that consumes lead events.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+    pub enum Consumer {
+        /// Sends the instant acknowledgement.
+        Acknowledge => "acknowledge",
+        /// Scores the lead, assigns it, starts its response-time clock.
+        Score => "score",
+        /// Handles verified webhook events (inbound texts, calls, email events, appointments,
+        /// payments, source events). Its messages are `InboundJob`s, not lead events.
+        Webhooks => "webhooks",
+        /// Keeps the report aggregates up to date: every change to a lead.
+        Analytics => "analytics",
+        /// Follow-up cadences: enrolls, switches and stops them, closes call tasks.
+        Cadence => "cadence",
+    }
 }
 
 impl Consumer {
-    pub const ALL: [Consumer; 5] = [Consumer::Acknowledge, Consumer::Score, Consumer::Webhooks, Consumer::Analytics, Consumer::Cadence];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Consumer::Acknowledge => "acknowledge",
-            Consumer::Score => "score",
-            Consumer::Webhooks => "webhooks",
-            Consumer::Analytics => "analytics",
-            Consumer::Cadence => "cadence",
-        }
-    }
-
     /// Consumers of an event kind. Every change to a lead also goes to the analytics consumer,
     /// which brings the lead's share of the report counters up to date.
     pub fn of(kind: LeadEventKind) -> &'static [Consumer] {

@@ -1,42 +1,33 @@
 //! Sending text messages. Only the consent gate (`app::messaging`) calls this for leads.
 
+use crate::domain::string_enum::string_enum;
 use crate::domain::{LeadId, Phone};
 use async_trait::async_trait;
 
-/// Why a text is sent; providers treat transactional and promotional traffic differently.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum MessagePurpose {
-    /// The instant answer to the person's own inquiry.
-    Acknowledgement,
-    /// The one confirmation allowed after an opt-out (FCC 24-24, CTIA): sent to a number that
-    /// just opted out, so the consent gate's opt-out check does not apply to it. Nothing else.
-    OptOutConfirmation,
-    /// The answer to HELP: program name, contact, "Msg & data rates may apply". It answers the
-    /// person's own request and carriers require it, so it goes out even to opted-out numbers.
-    HelpReply,
-    /// The confirmation of a START: the number is subscribed again, so the normal gate applies.
-    ResubscribeConfirmation,
-    /// A follow-up cadence step: through the consent gate, like everything else.
-    FollowUp,
-    /// A staff member's text from the lead's page: through the consent gate too.
-    Staff,
-    /// An appointment reminder, or the answer to a reminder's reply ("C", "R").
-    Reminder,
+string_enum! {
+    /// Why a text is sent; providers treat transactional and promotional traffic differently.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    pub enum MessagePurpose {
+        /// The instant answer to the person's own inquiry.
+        Acknowledgement => "acknowledgement",
+        /// The one confirmation allowed after an opt-out (FCC 24-24, CTIA): sent to a number that
+        /// just opted out, so the consent gate's opt-out check does not apply to it. Nothing else.
+        OptOutConfirmation => "opt_out_confirmation",
+        /// The answer to HELP: program name, contact, "Msg & data rates may apply". It answers the
+        /// person's own request and carriers require it, so it goes out even to opted-out numbers.
+        HelpReply => "help_reply",
+        /// The confirmation of a START: the number is subscribed again, so the normal gate applies.
+        ResubscribeConfirmation => "resubscribe_confirmation",
+        /// A follow-up cadence step: through the consent gate, like everything else.
+        FollowUp => "follow_up",
+        /// A staff member's text from the lead's page: through the consent gate too.
+        Staff => "staff",
+        /// An appointment reminder, or the answer to a reminder's reply ("C", "R").
+        Reminder => "appointment_reminder",
+    }
 }
 
 impl MessagePurpose {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            MessagePurpose::Acknowledgement => "acknowledgement",
-            MessagePurpose::OptOutConfirmation => "opt_out_confirmation",
-            MessagePurpose::HelpReply => "help_reply",
-            MessagePurpose::ResubscribeConfirmation => "resubscribe_confirmation",
-            MessagePurpose::FollowUp => "follow_up",
-            MessagePurpose::Staff => "staff",
-            MessagePurpose::Reminder => "appointment_reminder",
-        }
-    }
-
     /// Transactional messages answer the person's own request.
     pub fn is_transactional(self) -> bool {
         matches!(

@@ -14,30 +14,24 @@ use crate::domain::analytics::kpi::{group, kpi_row, merge, KpiRow};
 use crate::domain::analytics::spend::SpendEntry;
 use crate::domain::analytics::{histogram, Dimension, Family, Milestone, Period, RowKey, SourceAliases};
 use crate::domain::attribution::Model;
+use crate::domain::string_enum::string_enum;
 use crate::domain::SourceChannel;
 use crate::ports::StoreError;
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
 
-/// Where report rows come from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Engine {
-    /// The incrementally maintained counters: a few reads whatever the number of leads.
-    Aggregates,
-    /// Every lead and timeline read again: slow, for audits.
-    Recompute,
-}
-
-impl Engine {
-    pub fn parse(s: &str) -> Option<Self> {
-        match s.trim() {
-            "aggregates" => Some(Engine::Aggregates),
-            "recompute" => Some(Engine::Recompute),
-            _ => None,
-        }
+string_enum! {
+    /// Where report rows come from.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+    #[serde(rename_all = "snake_case")]
+    pub enum Engine {
+        /// The incrementally maintained counters: a few reads whatever the number of leads.
+        Aggregates => "aggregates",
+        /// Every lead and timeline read again: slow, for audits.
+        Recompute => "recompute",
     }
+    parse(s) => s.trim();
 }
 
 /// What a report is asked for.

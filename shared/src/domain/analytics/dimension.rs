@@ -4,6 +4,7 @@
 
 use super::milestone::Milestone;
 use crate::domain::source::{SourceChannel, SourceDetail};
+use crate::domain::string_enum::string_enum;
 use crate::domain::touchpoint::TouchpointKind;
 use serde::{Deserialize, Serialize};
 
@@ -14,38 +15,21 @@ pub const OTHER: &str = "(other)";
 /// Longest stored value, in characters (aggregate keys stay small).
 pub const MAX_VALUE_CHARS: usize = 100;
 
-/// A report dimension.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Dimension {
-    /// Everything together (one value, `all`).
-    All,
-    Source,
-    Campaign,
-    ServiceLine,
-    Facility,
-    /// The source channel (web form, phone call, chat, ...): SLA targets are per channel.
-    Channel,
-}
-
-impl Dimension {
-    pub const ALL: [Dimension; 6] =
-        [Dimension::All, Dimension::Source, Dimension::Campaign, Dimension::ServiceLine, Dimension::Facility, Dimension::Channel];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Dimension::All => "all",
-            Dimension::Source => "source",
-            Dimension::Campaign => "campaign",
-            Dimension::ServiceLine => "service_line",
-            Dimension::Facility => "facility",
-            Dimension::Channel => "channel",
-        }
+string_enum! {
+    /// A report dimension.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+    #[serde(rename_all = "snake_case")]
+    pub enum Dimension {
+        /// Everything together (one value, `all`).
+        All => "all",
+        Source => "source",
+        Campaign => "campaign",
+        ServiceLine => "service_line",
+        Facility => "facility",
+        /// The source channel (web form, phone call, chat, ...): SLA targets are per channel.
+        Channel => "channel",
     }
-
-    pub fn parse(s: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|d| d.as_str() == s.trim())
-    }
+    parse(s) => s.trim();
 }
 
 /// A family of counter rows: the funnel (keyed by the lead's capture day) or the attribution of

@@ -2,33 +2,23 @@
 //! earlier ones (a lead booked straight from `new` was qualified), so every rate of the funnel
 //! stays within 0..=1.
 
+use crate::domain::string_enum::string_enum;
 use crate::domain::LeadStatus;
 use serde::{Deserialize, Serialize};
 
-/// A conversion milestone attribution can be computed for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Milestone {
-    Qualified,
-    Booked,
-    Converted,
+string_enum! {
+    /// A conversion milestone attribution can be computed for.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+    #[serde(rename_all = "snake_case")]
+    pub enum Milestone {
+        Qualified => "qualified",
+        Booked => "booked",
+        Converted => "converted",
+    }
+    parse(s) => s.trim();
 }
 
 impl Milestone {
-    pub const ALL: [Milestone; 3] = [Milestone::Qualified, Milestone::Booked, Milestone::Converted];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Milestone::Qualified => "qualified",
-            Milestone::Booked => "booked",
-            Milestone::Converted => "converted",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|m| m.as_str() == s.trim())
-    }
-
     /// Whether having had `status` means this milestone was reached.
     pub fn reached_by(self, status: LeadStatus) -> bool {
         use LeadStatus::*;

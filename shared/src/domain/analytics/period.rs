@@ -1,36 +1,25 @@
 //! Report periods: days, ISO weeks (Monday first) and calendar months, in the organization's
 //! time zone.
 
+use crate::domain::string_enum::string_enum;
 use chrono::{Datelike, Duration, NaiveDate};
 use serde::{Deserialize, Serialize};
 
-/// How rows are grouped in time.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Period {
-    Day,
-    Week,
-    Month,
-    /// The whole range as one period (totals per dimension value).
-    All,
+string_enum! {
+    /// How rows are grouped in time.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+    #[serde(rename_all = "snake_case")]
+    pub enum Period {
+        Day => "day",
+        Week => "week",
+        Month => "month",
+        /// The whole range as one period (totals per dimension value).
+        All => "all",
+    }
+    parse(s) => s.trim();
 }
 
 impl Period {
-    pub const ALL: [Period; 4] = [Period::Day, Period::Week, Period::Month, Period::All];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Period::Day => "day",
-            Period::Week => "week",
-            Period::Month => "month",
-            Period::All => "all",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|p| p.as_str() == s.trim())
-    }
-
     /// The first day of the period holding `day`.
     pub fn start(self, day: NaiveDate) -> NaiveDate {
         match self {

@@ -6,6 +6,7 @@
 use super::aliases::SourceAliases;
 use super::dimension::{campaign_of, channel_source, source_of, NONE};
 use crate::domain::source::SourceChannel;
+use crate::domain::string_enum::string_enum;
 use crate::domain::text::Label;
 use crate::domain::touchpoint::TouchpointKind;
 use crate::domain::{Lead, LeadId};
@@ -15,33 +16,20 @@ use serde::{Deserialize, Serialize};
 /// Longest corrected source or campaign value, in characters (as stored in the aggregates).
 pub const MAX_TAG_CHARS: usize = super::dimension::MAX_VALUE_CHARS;
 
-/// What is wrong with a lead's tags.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum SourceIssue {
-    /// A paid visit (a click id, a paid `utm_medium`, the paid-ad channel, or a campaign) that
-    /// names no source: reports can only file it under its channel.
-    SourceMissing,
-    /// The source is neither a canonical name, an alias nor one of leadflow's own names.
-    SourceUnrecognized,
-    /// A paid visit with no `utm_campaign`: its cost cannot be matched to a campaign.
-    CampaignMissing,
-}
-
-impl SourceIssue {
-    pub const ALL: [SourceIssue; 3] = [SourceIssue::SourceMissing, SourceIssue::SourceUnrecognized, SourceIssue::CampaignMissing];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            SourceIssue::SourceMissing => "source_missing",
-            SourceIssue::SourceUnrecognized => "source_unrecognized",
-            SourceIssue::CampaignMissing => "campaign_missing",
-        }
+string_enum! {
+    /// What is wrong with a lead's tags.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+    #[serde(rename_all = "snake_case")]
+    pub enum SourceIssue {
+        /// A paid visit (a click id, a paid `utm_medium`, the paid-ad channel, or a campaign) that
+        /// names no source: reports can only file it under its channel.
+        SourceMissing => "source_missing",
+        /// The source is neither a canonical name, an alias nor one of leadflow's own names.
+        SourceUnrecognized => "source_unrecognized",
+        /// A paid visit with no `utm_campaign`: its cost cannot be matched to a campaign.
+        CampaignMissing => "campaign_missing",
     }
-
-    pub fn parse(s: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|i| i.as_str() == s.trim())
-    }
+    parse(s) => s.trim();
 }
 
 /// One listed lead: its id and tags only (no contact details, no concern).

@@ -2,32 +2,24 @@
 //! switches cadence. Stored with a version for optimistic concurrency (the consumer, the
 //! scheduled steps and the pause route all change it).
 
+use crate::domain::string_enum::string_enum;
 use crate::domain::LeadId;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-/// Where the enrollment stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum EnrollmentState {
-    /// Steps run as scheduled.
-    Active,
-    /// A team member paused it: nothing runs until resumed.
-    Paused,
-    /// A stop event ended it.
-    Stopped,
-    /// Every step ran.
-    Completed,
-}
-
-impl EnrollmentState {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            EnrollmentState::Active => "active",
-            EnrollmentState::Paused => "paused",
-            EnrollmentState::Stopped => "stopped",
-            EnrollmentState::Completed => "completed",
-        }
+string_enum! {
+    /// Where the enrollment stands.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+    #[serde(rename_all = "snake_case")]
+    pub enum EnrollmentState {
+        /// Steps run as scheduled.
+        Active => "active",
+        /// A team member paused it: nothing runs until resumed.
+        Paused => "paused",
+        /// A stop event ended it.
+        Stopped => "stopped",
+        /// Every step ran.
+        Completed => "completed",
     }
 }
 

@@ -19,6 +19,7 @@ use super::status::LeadStatus;
 use super::template::Template;
 use super::urgency::UrgencyTier;
 use super::{Lead, ServiceLineId};
+use crate::domain::string_enum::string_enum;
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;
@@ -27,36 +28,24 @@ pub use enrollment::{Enrollment, EnrollmentState, StepPayload};
 pub use outcome::{StepOutcome, StepRef};
 pub use rules::{Allowed, ContactRules, DeferReason, StateRule, Window};
 
-/// How a step reaches the person (or the team).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum StepChannel {
-    /// A text through the consent gate.
-    Sms,
-    /// An email through the consent gate.
-    Email,
-    /// A task for the assigned team member to call, with a notification; waits for the outcome.
-    CallTask,
-    /// A notification to the assigned team member (nothing goes to the person).
-    Notification,
+string_enum! {
+    /// How a step reaches the person (or the team).
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+    #[serde(rename_all = "snake_case")]
+    pub enum StepChannel {
+        /// A text through the consent gate.
+        Sms => "sms",
+        /// An email through the consent gate.
+        Email => "email",
+        /// A task for the assigned team member to call, with a notification; waits for the outcome.
+        CallTask => "call_task",
+        /// A notification to the assigned team member (nothing goes to the person).
+        Notification => "notification",
+    }
+    parse(s) => s.trim();
 }
 
 impl StepChannel {
-    pub const ALL: [StepChannel; 4] = [StepChannel::Sms, StepChannel::Email, StepChannel::CallTask, StepChannel::Notification];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            StepChannel::Sms => "sms",
-            StepChannel::Email => "email",
-            StepChannel::CallTask => "call_task",
-            StepChannel::Notification => "notification",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|c| c.as_str() == s.trim())
-    }
-
     /// Texts and emails: what the consent gate, quiet hours and the daily cap govern.
     pub fn is_message(self) -> bool {
         matches!(self, StepChannel::Sms | StepChannel::Email)
@@ -68,60 +57,37 @@ impl StepChannel {
     }
 }
 
-/// What a step's offset counts from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Anchor {
-    /// The lead's capture (the brief's "2 minutes", "1 hour", "7 days").
-    Capture,
-    /// Enrollment in this cadence (for cadences started later, such as a rebooking sequence).
-    Enrollment,
-    /// The previous step: when it ran (or when its call task got its outcome).
-    Previous,
+string_enum! {
+    /// What a step's offset counts from.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+    #[serde(rename_all = "snake_case")]
+    pub enum Anchor {
+        /// The lead's capture (the brief's "2 minutes", "1 hour", "7 days").
+        Capture => "capture",
+        /// Enrollment in this cadence (for cadences started later, such as a rebooking sequence).
+        Enrollment => "enrollment",
+        /// The previous step: when it ran (or when its call task got its outcome).
+        Previous => "previous",
+    }
+    parse(s) => s.trim();
 }
 
-impl Anchor {
-    pub fn parse(s: &str) -> Option<Self> {
-        match s.trim() {
-            "capture" => Some(Anchor::Capture),
-            "enrollment" => Some(Anchor::Enrollment),
-            "previous" => Some(Anchor::Previous),
-            _ => None,
-        }
+string_enum! {
+    /// A condition a step needs, checked when it is due; an unmet one skips the step.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+    #[serde(rename_all = "snake_case")]
+    pub enum Condition {
+        /// Skip when the latest call to the person was answered.
+        OnlyIfLastCallUnanswered => "only_if_last_call_unanswered",
+        /// Skip when the person has replied since capture.
+        OnlyIfNoReply => "only_if_no_reply",
+        /// Skip unless a call to the person was actually attempted (recorded by a team member):
+        /// for texts that say "we tried to call you".
+        OnlyAfterCallAttempt => "only_after_call_attempt",
+        /// Wait for the practice's business hours (the team is in).
+        BusinessHoursOnly => "business_hours_only",
     }
-}
-
-/// A condition a step needs, checked when it is due; an unmet one skips the step.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Condition {
-    /// Skip when the latest call to the person was answered.
-    OnlyIfLastCallUnanswered,
-    /// Skip when the person has replied since capture.
-    OnlyIfNoReply,
-    /// Skip unless a call to the person was actually attempted (recorded by a team member):
-    /// for texts that say "we tried to call you".
-    OnlyAfterCallAttempt,
-    /// Wait for the practice's business hours (the team is in).
-    BusinessHoursOnly,
-}
-
-impl Condition {
-    pub const ALL: [Condition; 4] =
-        [Condition::OnlyIfLastCallUnanswered, Condition::OnlyIfNoReply, Condition::OnlyAfterCallAttempt, Condition::BusinessHoursOnly];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Condition::OnlyIfLastCallUnanswered => "only_if_last_call_unanswered",
-            Condition::OnlyIfNoReply => "only_if_no_reply",
-            Condition::OnlyAfterCallAttempt => "only_after_call_attempt",
-            Condition::BusinessHoursOnly => "business_hours_only",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|c| c.as_str() == s.trim())
-    }
+    parse(s) => s.trim();
 }
 
 /// What ends a cadence besides a closed lead (converted, disqualified, archived always do).

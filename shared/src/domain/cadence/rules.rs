@@ -13,6 +13,7 @@
 
 use super::preferred::PreferredTimes;
 use crate::domain::geo::LocalZone;
+use crate::domain::string_enum::string_enum;
 use chrono::{DateTime, Duration, NaiveDate, NaiveTime, TimeZone, Timelike, Utc};
 use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
@@ -99,33 +100,21 @@ impl Default for ContactRules {
     }
 }
 
-/// Why a step waits.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum DeferReason {
-    QuietHours,
-    DailyCap,
-    PreferredTimes,
-    BusinessHours,
-    /// The sender's throughput is taken by higher lanes or earlier texts (`domain::pacing`).
-    Paced,
-    /// The provider throttled: every text cools down.
-    ProviderThrottled,
-    /// The spend circuit breaker is open: automated follow-ups wait for the next hour.
-    SpendPaused,
-}
-
-impl DeferReason {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            DeferReason::QuietHours => "quiet_hours",
-            DeferReason::DailyCap => "daily_cap",
-            DeferReason::PreferredTimes => "preferred_times",
-            DeferReason::BusinessHours => "business_hours",
-            DeferReason::Paced => "paced",
-            DeferReason::ProviderThrottled => "provider_throttled",
-            DeferReason::SpendPaused => "spend_paused",
-        }
+string_enum! {
+    /// Why a step waits.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+    #[serde(rename_all = "snake_case")]
+    pub enum DeferReason {
+        QuietHours => "quiet_hours",
+        DailyCap => "daily_cap",
+        PreferredTimes => "preferred_times",
+        BusinessHours => "business_hours",
+        /// The sender's throughput is taken by higher lanes or earlier texts (`domain::pacing`).
+        Paced => "paced",
+        /// The provider throttled: every text cools down.
+        ProviderThrottled => "provider_throttled",
+        /// The spend circuit breaker is open: automated follow-ups wait for the next hour.
+        SpendPaused => "spend_paused",
     }
 }
 

@@ -11,6 +11,7 @@
 
 use super::lead::Lead;
 use super::phone::Phone;
+use crate::domain::string_enum::string_enum;
 use chrono_tz::Tz;
 use serde::Serialize;
 use std::collections::HashMap;
@@ -20,24 +21,15 @@ const ZIP3: &str = include_str!("zip3.csv");
 const STATES: &str = include_str!("states.csv");
 const AREA_CODES: &str = include_str!("area_codes.csv");
 
-/// Where the zone came from (recorded with quiet-hour decisions).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ZoneSource {
-    PostalCode,
-    State,
-    AreaCode,
-    Practice,
-}
-
-impl ZoneSource {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ZoneSource::PostalCode => "postal_code",
-            ZoneSource::State => "state",
-            ZoneSource::AreaCode => "area_code",
-            ZoneSource::Practice => "practice",
-        }
+string_enum! {
+    /// Where the zone came from (recorded with quiet-hour decisions).
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+    #[serde(rename_all = "snake_case")]
+    pub enum ZoneSource {
+        PostalCode => "postal_code",
+        State => "state",
+        AreaCode => "area_code",
+        Practice => "practice",
     }
 }
 

@@ -1,71 +1,41 @@
 //! Field-level survivorship: for each field, which record's value the merged record keeps.
 //! Configured in `[matching.survivorship]` (`config::matching`).
 
+use crate::domain::string_enum::string_enum;
 use crate::domain::{Lead, SourceChannel};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
-/// How a field's surviving value is chosen.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Rule {
-    /// The value of the record where it was verified (the person was reached, or gave consent
-    /// on that address); among equals, the record changed most recently.
-    MostRecentVerified,
-    /// The longest non-empty value (`Bob` loses to `Robert`).
-    LongestNonEmpty,
-    /// The value of the record whose source channel comes first in `source_priority`.
-    SourcePriority,
-}
-
-impl Rule {
-    pub fn parse(s: &str) -> Option<Rule> {
-        match s {
-            "most_recent_verified" => Some(Rule::MostRecentVerified),
-            "longest_non_empty" => Some(Rule::LongestNonEmpty),
-            "source_priority" => Some(Rule::SourcePriority),
-            _ => None,
-        }
+string_enum! {
+    /// How a field's surviving value is chosen.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+    #[serde(rename_all = "snake_case")]
+    pub enum Rule {
+        /// The value of the record where it was verified (the person was reached, or gave consent
+        /// on that address); among equals, the record changed most recently.
+        MostRecentVerified => "most_recent_verified",
+        /// The longest non-empty value (`Bob` loses to `Robert`).
+        LongestNonEmpty => "longest_non_empty",
+        /// The value of the record whose source channel comes first in `source_priority`.
+        SourcePriority => "source_priority",
     }
 }
 
-/// The fields survivorship decides (the rest of the record: see `merge_leads`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum MergeField {
-    FirstName,
-    LastName,
-    Phone,
-    Email,
-    DateOfBirth,
-    PostalCode,
+string_enum! {
+    /// The fields survivorship decides (the rest of the record: see `merge_leads`).
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+    #[serde(rename_all = "snake_case")]
+    pub enum MergeField {
+        FirstName => "first_name",
+        LastName => "last_name",
+        Phone => "phone",
+        Email => "email",
+        DateOfBirth => "date_of_birth",
+        PostalCode => "postal_code",
+    }
 }
 
 impl MergeField {
-    pub const ALL: [MergeField; 6] = [
-        MergeField::FirstName,
-        MergeField::LastName,
-        MergeField::Phone,
-        MergeField::Email,
-        MergeField::DateOfBirth,
-        MergeField::PostalCode,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            MergeField::FirstName => "first_name",
-            MergeField::LastName => "last_name",
-            MergeField::Phone => "phone",
-            MergeField::Email => "email",
-            MergeField::DateOfBirth => "date_of_birth",
-            MergeField::PostalCode => "postal_code",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<MergeField> {
-        MergeField::ALL.into_iter().find(|f| f.as_str() == s)
-    }
-
     /// The field's value on `lead` as text (for comparing lengths; never logged).
     pub(super) fn text(self, lead: &Lead) -> Option<String> {
         let c = &lead.contact;

@@ -11,35 +11,23 @@ pub mod patient;
 use super::lead::Lead;
 use super::touchpoint::Touchpoint;
 use super::urgency::UrgencyAssessment;
+use crate::domain::string_enum::string_enum;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 pub use franchise::{FranchiseModel, Territories, Territory};
 pub use patient::PatientModel;
 
-/// The score's band, from the model's thresholds.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ScoreBand {
-    Cold,
-    Warm,
-    Hot,
-}
-
-impl ScoreBand {
-    pub const ALL: [ScoreBand; 3] = [ScoreBand::Cold, ScoreBand::Warm, ScoreBand::Hot];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ScoreBand::Cold => "cold",
-            ScoreBand::Warm => "warm",
-            ScoreBand::Hot => "hot",
-        }
+string_enum! {
+    /// The score's band, from the model's thresholds.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+    #[serde(rename_all = "snake_case")]
+    pub enum ScoreBand {
+        Cold => "cold",
+        Warm => "warm",
+        Hot => "hot",
     }
-
-    pub fn parse(s: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|b| b.as_str() == s.trim())
-    }
+    parse(s) => s.trim();
 }
 
 /// Score thresholds: `hot` and above is hot, `warm` and above warm, the rest cold.

@@ -3,32 +3,22 @@
 //! messages for each refusal code intake answers with. One table, so the page, the
 //! no-JavaScript form and intake's localized 422 answers all say the same thing.
 
+use crate::domain::string_enum::string_enum;
 use serde::Serialize;
 
-/// A language the form has built-in texts for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Language {
-    En,
-    Es,
+string_enum! {
+    /// A language the form has built-in texts for.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+    #[serde(rename_all = "snake_case")]
+    pub enum Language {
+        En => "en",
+        Es => "es",
+    }
+    // A language tag's primary subtag (`es-MX` is `es`).
+    parse(s) => s.trim().split(['-', '_']).next()?.to_ascii_lowercase();
 }
 
 impl Language {
-    pub const ALL: [Language; 2] = [Language::En, Language::Es];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Language::En => "en",
-            Language::Es => "es",
-        }
-    }
-
-    /// A language tag's primary subtag (`es-MX` is `es`).
-    pub fn parse(s: &str) -> Option<Self> {
-        let primary = s.trim().split(['-', '_']).next()?.to_ascii_lowercase();
-        Self::ALL.into_iter().find(|l| l.as_str() == primary)
-    }
-
     /// The text of `pair` in this language.
     pub fn pick(self, pair: Tr) -> &'static str {
         match self {
