@@ -146,7 +146,7 @@ async fn the_embedded_configuration_fits_the_parameter<S: ParameterStore>(store:
 /// runs on the embedded file without one.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_function_init_loads_the_parameter_its_setting_names() {
-    use leadflow::runtime::aws::{operator_config, AwsEnv};
+    use leadflow::wiring::aws::{operator_config, AwsEnv};
     let aws = MotoAws::connect().await;
     let name = fresh_name();
     published::publish(&SsmParameters::from_sdk(&aws.config), &name, &renamed("Bayside Clinic"), "bayside.toml").await.unwrap();

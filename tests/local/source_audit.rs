@@ -253,8 +253,8 @@ mod on_moto {
     use leadflow::config::Config;
     use leadflow::domain::analytics::source_audit::Retag;
     use leadflow::domain::text::Label;
-    use leadflow::runtime::embedded::EmbeddedSystem;
     use leadflow::synthetic::demo::{generate, DemoOptions};
+    use leadflow::wiring::embedded::EmbeddedSystem;
     use leadflow_tests::analytics::replay_with;
     use leadflow_tests::aws::MotoAws;
 

@@ -13,7 +13,7 @@ use leadflow::domain::task::TaskStatus;
 use leadflow::domain::{EventId, LeadEvent, LeadEventKind};
 use leadflow::ports::schedule::{DueClaim, DueItem, DueStore};
 use leadflow::ports::{ManualClock, StoreError};
-use leadflow::runtime::embedded::EmbeddedSystem;
+use leadflow::wiring::embedded::EmbeddedSystem;
 use leadflow_tests::cadence::{Kind, World};
 use leadflow_tests::leads::unique_phone;
 use std::sync::atomic::{AtomicUsize, Ordering};

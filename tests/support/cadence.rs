@@ -15,7 +15,7 @@ use leadflow::domain::intake_form::RawSubmission;
 use leadflow::domain::{Lead, LeadId};
 use leadflow::ports::schedule::minute_of;
 use leadflow::ports::{Consumer, ManualClock};
-use leadflow::runtime::embedded::EmbeddedSystem;
+use leadflow::wiring::embedded::EmbeddedSystem;
 use serde_json::Value;
 use std::sync::Arc;
 

@@ -58,7 +58,7 @@ impl System {
             stack.put_secure_string(&format!("{secrets_path}/{secret}"), &value).await.unwrap();
         }
         // The key that signs links, start tokens and console sessions.
-        let link_key = format!("{secrets_path}/{}", leadflow::runtime::aws::LINK_KEY_SECRET);
+        let link_key = format!("{secrets_path}/{}", leadflow::wiring::aws::LINK_KEY_SECRET);
         stack.put_secure_string(&link_key, "aws-mode-link-signing-key-0123456789abcdef").await.unwrap();
         let config = test_config(&name);
         let members = leadflow::config::Config::from_file(&config).expect("the test configuration is valid").team.members;

@@ -105,7 +105,7 @@ enum Command {
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    leadflow::runtime::logging::init();
+    leadflow::wiring::logging::init();
     match parse_args()? {
         Command::Help => {
             println!("{}", usage());

@@ -45,7 +45,7 @@ use lambda_http::{Body, RequestExt};
 use leadflow::config::Config;
 use leadflow::handlers;
 use leadflow::ports::{Consumer, SystemClock};
-use leadflow::runtime::embedded::EmbeddedSystem;
+use leadflow::wiring::embedded::EmbeddedSystem;
 use leadflow_local::{start, Options};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -902,7 +902,7 @@ mod dedupe_bench {
         let start = chrono::Utc::now() - chrono::Duration::days(10);
         let clock = Arc::new(leadflow::ports::ManualClock::new(start));
         let config = leadflow::config::Config::embedded_default().expect("config");
-        let mut system = leadflow::runtime::embedded::EmbeddedSystem::new(config, clock.clone());
+        let mut system = leadflow::wiring::embedded::EmbeddedSystem::new(config, clock.clone());
         system.services.leads = Arc::new(counted.clone());
         system.services.dedupe = Arc::new(counted.clone());
         let s = &system.services;
@@ -964,7 +964,7 @@ mod intake_bench {
     use super::{form, lambda_request, unlimited, Stats};
     use leadflow::handlers;
     use leadflow::ports::SystemClock;
-    use leadflow::runtime::embedded::EmbeddedSystem;
+    use leadflow::wiring::embedded::EmbeddedSystem;
     use std::sync::Arc;
     use std::time::Instant;
 
@@ -1008,7 +1008,7 @@ mod intake_bench {
         use leadflow::adapters::memory::LocalKeys;
         use leadflow::crypto::Sealer;
         use leadflow::ports::Consumer;
-        use leadflow::runtime::settings::Setting;
+        use leadflow::wiring::settings::Setting;
         use leadflow_provision::{Clients, Stack, StackOptions, Template};
         let config = load(AwsOptions {
             endpoint_url: Some(endpoint.to_string()),
@@ -1053,7 +1053,7 @@ mod console_bench {
     use leadflow::domain::text::{Label, PersonName};
     use leadflow::domain::{Contact, Lead, LeadId, Phone, Region};
     use leadflow::ports::SystemClock;
-    use leadflow::runtime::embedded::EmbeddedSystem;
+    use leadflow::wiring::embedded::EmbeddedSystem;
     use std::sync::Arc;
     use std::time::Instant;
 
@@ -1212,7 +1212,7 @@ mod pacing_bench {
     use leadflow::domain::intake_form::{parse_submission, RawSubmission};
     use leadflow::domain::{Lead, LeadId};
     use leadflow::ports::{Clock, Consumer, ManualClock};
-    use leadflow::runtime::embedded::EmbeddedSystem;
+    use leadflow::wiring::embedded::EmbeddedSystem;
     use std::collections::{BTreeMap, HashMap, HashSet};
     use std::sync::Arc;
 
