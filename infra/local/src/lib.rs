@@ -30,7 +30,7 @@ pub use router::{api_routes, Access, Route, Router};
 pub struct Options {
     pub host: String,
     pub port: u16,
-    /// A configuration file; the embedded default (`infra/leadflow.toml`) when absent.
+    /// A configuration file; the embedded default (`config/leadflow.toml`) when absent.
     pub config: Option<PathBuf>,
     /// How often the background ticker runs the SLA checker and the follow-up function
     /// (EventBridge runs them every minute in AWS); `None` for no ticker (tests tick by hand
