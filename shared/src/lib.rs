@@ -23,6 +23,5 @@ pub mod handlers;
 pub mod http;
 pub mod ports;
 pub mod render;
-pub mod synthetic;
 pub mod webhooks;
 pub mod wiring;

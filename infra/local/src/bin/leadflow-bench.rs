@@ -397,7 +397,7 @@ async fn bench_webhooks(n: usize) -> [Stats; 7] {
 async fn bench_reports(leads: usize) {
     use leadflow::app::analytics::reports::{self, Engine, Query};
     use leadflow::domain::analytics::{Dimension, Milestone, Period};
-    use leadflow::synthetic::demo::{end_of, generate, load, DemoOptions};
+    use leadflow_synthetic::demo::{end_of, generate, load, DemoOptions};
     let end = end_of(chrono::NaiveDate::from_ymd_opt(2026, 10, 31).expect("date"));
     let system = EmbeddedSystem::new(Config::embedded_default().expect("config"), Arc::new(leadflow::ports::ManualClock::new(end)));
     let s = &system.services;
@@ -674,7 +674,7 @@ mod dedupe_bench {
     use leadflow::domain::{Email, EventId, Lead, LeadId, Phone, Region};
     use leadflow::ports::dedupe::{MatchIndex, MergeStore, MergeSummary, MergeWrite, PairKey, ReviewItem, ReviewQueue};
     use leadflow::ports::{Alongside, CaptureOutcome, LeadStore, StoreError};
-    use leadflow::synthetic::people::{generate, PersonRecord};
+    use leadflow_synthetic::people::{generate, PersonRecord};
     use std::sync::atomic::{AtomicU64, Ordering};
     use std::sync::Arc;
     use std::time::Instant;
