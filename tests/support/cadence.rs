@@ -150,7 +150,7 @@ impl World {
         self.drain().await;
         leadflow::app::sla::tick(&self.services).await.expect("sla tick");
         self.drain().await;
-        leadflow::app::followup::tick(&self.services).await.expect("followup tick");
+        leadflow::app::timed_work::tick(&self.services).await.expect("followup tick");
         self.drain().await;
     }
 

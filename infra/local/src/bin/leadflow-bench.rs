@@ -527,7 +527,7 @@ async fn bench_cadences(n: usize) -> (Duration, usize, Duration, usize, Stats, u
         let services = system.services.clone();
         async move {
             let t = Instant::now();
-            let report = leadflow::app::followup::tick_with(&services, opts).await.expect("tick");
+            let report = leadflow::app::timed_work::tick_with(&services, opts).await.expect("tick");
             (t.elapsed(), report.handled)
         }
     };
@@ -540,7 +540,7 @@ async fn bench_cadences(n: usize) -> (Duration, usize, Duration, usize, Stats, u
     for m in 3..53 {
         clock.set(start + chrono::Duration::minutes(m));
         let t = Instant::now();
-        let report = leadflow::app::followup::tick(&system.services).await.expect("tick");
+        let report = leadflow::app::timed_work::tick(&system.services).await.expect("tick");
         quiet.push(t.elapsed());
         assert_eq!(report.handled, 0);
         quiet_buckets = quiet_buckets.max(report.buckets_read);
@@ -1308,7 +1308,7 @@ mod pacing_bench {
             clock.set(t0 + Duration::seconds(second));
             system.drain_queues().await;
             if second % 60 == 0 {
-                leadflow::app::followup::tick_with(s, TickOptions::default()).await.expect("tick");
+                leadflow::app::timed_work::tick_with(s, TickOptions::default()).await.expect("tick");
                 system.drain_queues().await;
             }
             let new = system.outbox.entries_since(seen);
