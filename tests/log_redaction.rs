@@ -73,7 +73,7 @@ async fn call(r: &Running, method: &str, path: &str, headers: &[(&str, &str)], b
 async fn nothing_emitted_holds_personal_data() {
     let logs = Captured::default();
     let filter = tracing_subscriber::EnvFilter::new("trace");
-    tracing::subscriber::set_global_default(leadflow::runtime::logging::subscriber(logs.clone(), true, filter)).unwrap();
+    tracing::subscriber::set_global_default(leadflow::wiring::logging::subscriber(logs.clone(), true, filter)).unwrap();
 
     let open = chrono_tz::America::New_York.with_ymd_and_hms(2026, 3, 3, 10, 30, 0).unwrap().with_timezone(&Utc);
     // The scheduled functions run when the test ticks (below), not on a wall-clock timer.

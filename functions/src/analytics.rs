@@ -3,9 +3,9 @@
 //! `leadflow::handlers::analytics`; wired with `ReportBatchItemFailures`.
 
 use crate::serve::{self, Init};
-use leadflow::runtime::settings::FunctionSettings;
+use leadflow::wiring::settings::FunctionSettings;
 
 pub async fn init(settings: &'static FunctionSettings) -> Init {
-    let services = leadflow::runtime::aws::init_from_env(settings).await?;
+    let services = leadflow::wiring::aws::init_from_env(settings).await?;
     Ok(serve::sqs(services, leadflow::handlers::analytics::handle))
 }

@@ -3,10 +3,10 @@
 //! pages act through the API's own handlers in-process. All logic lives in `leadflow::console`.
 
 use crate::serve::{self, Init};
-use leadflow::runtime::settings::FunctionSettings;
+use leadflow::wiring::settings::FunctionSettings;
 
 pub async fn init(settings: &'static FunctionSettings) -> Init {
-    let services = leadflow::runtime::aws::init_from_env(settings).await?;
-    let console = leadflow::runtime::aws::console_from_env(services, settings).await?;
+    let services = leadflow::wiring::aws::init_from_env(settings).await?;
+    let console = leadflow::wiring::aws::console_from_env(services, settings).await?;
     Ok(serve::http_with(console, |console, request| console.handle(request)))
 }

@@ -2,9 +2,9 @@
 //! schedule. All logic lives in `leadflow::handlers::followup`.
 
 use crate::serve::{self, Init};
-use leadflow::runtime::settings::FunctionSettings;
+use leadflow::wiring::settings::FunctionSettings;
 
 pub async fn init(settings: &'static FunctionSettings) -> Init {
-    let services = leadflow::runtime::aws::init_from_env(settings).await?;
+    let services = leadflow::wiring::aws::init_from_env(settings).await?;
     Ok(serve::schedule(services, leadflow::handlers::followup::handle))
 }

@@ -3,9 +3,9 @@
 //! `leadflow::handlers::leads_api`.
 
 use crate::serve::{self, Init};
-use leadflow::runtime::settings::FunctionSettings;
+use leadflow::wiring::settings::FunctionSettings;
 
 pub async fn init(settings: &'static FunctionSettings) -> Init {
-    let services = leadflow::runtime::aws::init_from_env(settings).await?;
+    let services = leadflow::wiring::aws::init_from_env(settings).await?;
     Ok(serve::http(services, leadflow::handlers::leads_api::handle))
 }

@@ -9,7 +9,7 @@
 //! the init error ([`init_error`]).
 //!
 //! Adding a function: its entry point in `src/<module>.rs`, a `mod` line and a row in
-//! [`FUNCTIONS`] here, the settings it reads in `leadflow::runtime::settings`, and in
+//! [`FUNCTIONS`] here, the settings it reads in `leadflow::wiring::settings`, and in
 //! `template.yaml` a function with the same `Metadata` as the others, `LEADFLOW_FUNCTION: <name>`
 //! and those settings (`tests/lambda` checks that the executable and the template know the same
 //! functions, `tests/infra` that the template sets what each reads).
@@ -44,7 +44,7 @@ mod weekly_summary;
 mod init_error;
 mod serve;
 
-use leadflow::runtime::settings::{self, FunctionSettings};
+use leadflow::wiring::settings::{self, FunctionSettings};
 use serve::Init;
 use std::future::Future;
 use std::pin::Pin;
@@ -100,13 +100,13 @@ fn select(name: Option<&str>) -> Result<(Start, &'static FunctionSettings), Stri
         .find(|(n, _)| *n == name)
         .map(|(_, start)| *start)
         .ok_or_else(|| format!("{FUNCTION_VAR} is `{name}`, which names no leadflow function: set it to one of {}", valid()))?;
-    let settings = settings::of(name).ok_or_else(|| format!("the {name} function declares no settings in leadflow::runtime::settings"))?;
+    let settings = settings::of(name).ok_or_else(|| format!("the {name} function declares no settings in leadflow::wiring::settings"))?;
     Ok((start, settings))
 }
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    leadflow::runtime::logging::init();
+    leadflow::wiring::logging::init();
     let (start, settings) = match select(std::env::var(FUNCTION_VAR).ok().as_deref()) {
         Ok(selected) => selected,
         Err(message) => {

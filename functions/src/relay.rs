@@ -5,9 +5,9 @@
 //! number of times and then sends the batch's description to an on-failure queue (alarmed).
 
 use crate::serve::{self, Init};
-use leadflow::runtime::settings::FunctionSettings;
+use leadflow::wiring::settings::FunctionSettings;
 
 pub async fn init(settings: &'static FunctionSettings) -> Init {
-    let services = leadflow::runtime::aws::init_from_env(settings).await?;
+    let services = leadflow::wiring::aws::init_from_env(settings).await?;
     Ok(serve::dynamodb_stream(services, leadflow::handlers::relay::handle))
 }

@@ -5,7 +5,7 @@
 use crate::serve::{self, Init};
 use lambda_http::{Body, Request, Response};
 use leadflow::app::Services;
-use leadflow::runtime::settings::FunctionSettings;
+use leadflow::wiring::settings::FunctionSettings;
 
 async fn route(services: &Services, req: Request) -> Response<Body> {
     if req.method() == lambda_http::http::Method::GET {
@@ -16,6 +16,6 @@ async fn route(services: &Services, req: Request) -> Response<Body> {
 }
 
 pub async fn init(settings: &'static FunctionSettings) -> Init {
-    let services = leadflow::runtime::aws::init_from_env(settings).await?;
+    let services = leadflow::wiring::aws::init_from_env(settings).await?;
     Ok(serve::http(services, route))
 }

@@ -8,6 +8,9 @@
 //! * [`console`] is the staff console: server-rendered pages over the same handlers.
 //! * [`auth`] (who is calling and what they may do) and [`crypto`] (sealed fields) are the
 //!   security mechanisms every route and store goes through; see SECURITY.md.
+//! * [`wiring`] puts adapters and services together for each environment: AWS (the Lambda
+//!   functions) or embedded in-process (the local runner and the tests), plus logging and the
+//!   settings each function reads.
 
 pub mod adapters;
 pub mod app;
@@ -20,6 +23,5 @@ pub mod handlers;
 pub mod http;
 pub mod ports;
 pub mod render;
-pub mod runtime;
-pub mod synthetic;
 pub mod webhooks;
+pub mod wiring;

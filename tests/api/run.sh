@@ -69,7 +69,7 @@ done
 work="$target_dir/api-run"
 rm -rf "$work"
 mkdir -p "$work"
-# The other path parameters name things of the default configuration (infra/leadflow.toml).
+# The other path parameters name things of the default configuration (config/leadflow.toml).
 cat > "$work/schemathesis.toml" <<EOF
 [parameters]
 "path.id" = "$lead_id"

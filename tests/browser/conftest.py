@@ -264,7 +264,7 @@ def around_the_clock_config(tmp_path_factory) -> pathlib.Path:
     """The embedded configuration with the practice open and every team member on shift at all
     hours, so routing and response-time clocks behave the same whenever the tests run (pass it
     as `start_runner("--config", str(path))`)."""
-    src = (ROOT / "infra" / "leadflow.toml").read_text()
+    src = (ROOT / "config" / "leadflow.toml").read_text()
     days = '["mon", "tue", "wed", "thu", "fri", "sat", "sun"]'
     for day in ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]:
         src = re.sub(rf'^{day} = ".*"$', f'{day} = "00:00-24:00"', src, flags=re.M)

@@ -59,7 +59,7 @@ def strict_csp(leadflow: str) -> str:
 
 def start_webform() -> WebForm:
     site = start_site(SITE_ROOT)
-    text = (ROOT / "infra" / "leadflow.toml").read_text()
+    text = (ROOT / "config" / "leadflow.toml").read_text()
     origins = f'["https://www.harborhealth.example", "{site.base_url}"]'
     text, n = re.subn(r"^(redirect_origins|cors_origins) = \[.*\]$", lambda m: f"{m.group(1)} = {origins}", text, flags=re.M)
     assert n == 2, "the shipped configuration names its origins on two lines"

@@ -135,7 +135,7 @@ async fn a_file_that_does_not_validate_is_never_published<S: ParameterStore>(sto
 /// The whole embedded file (39 KB) is stored: over 4 KB, so SSM keeps it on the advanced tier.
 async fn the_embedded_configuration_fits_the_parameter<S: ParameterStore>(store: Arc<S>) {
     let name = fresh_name();
-    let (prepared, _) = published::publish(store.as_ref(), &name, DEFAULT_CONFIG, "infra/leadflow.toml").await.unwrap();
+    let (prepared, _) = published::publish(store.as_ref(), &name, DEFAULT_CONFIG, "config/leadflow.toml").await.unwrap();
     assert!(prepared.bytes() > published::STANDARD_LIMIT && prepared.bytes() <= published::ADVANCED_LIMIT, "{}", prepared.bytes());
     assert_eq!(store.current(&name).await.unwrap().unwrap().value, prepared.value);
     let loaded = published::load(store.as_ref(), &name).await.unwrap();
@@ -146,7 +146,7 @@ async fn the_embedded_configuration_fits_the_parameter<S: ParameterStore>(store:
 /// runs on the embedded file without one.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_function_init_loads_the_parameter_its_setting_names() {
-    use leadflow::runtime::aws::{operator_config, AwsEnv};
+    use leadflow::wiring::aws::{operator_config, AwsEnv};
     let aws = MotoAws::connect().await;
     let name = fresh_name();
     published::publish(&SsmParameters::from_sdk(&aws.config), &name, &renamed("Bayside Clinic"), "bayside.toml").await.unwrap();

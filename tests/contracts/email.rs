@@ -7,7 +7,7 @@ use leadflow::config::Config;
 use leadflow::domain::timeline::SkipReason;
 use leadflow::domain::{ContactChannel, Email};
 use leadflow::ports::{EmailPurpose, EmailSender, ManualClock, OutboundEmail};
-use leadflow::runtime::embedded::EmbeddedSystem;
+use leadflow::wiring::embedded::EmbeddedSystem;
 use leadflow_tests::aws::MotoAws;
 use leadflow_tests::leads::{base_time, rich_lead, sample_lead};
 use std::sync::Arc;

@@ -403,7 +403,7 @@ mod alerts {
     async fn sns() -> Arc<Sns> {
         let aws = MotoAws::connect().await;
         // The template's alert topic, and a queue subscribed to it standing in for the team.
-        let setting = leadflow::runtime::settings::Setting::AlertTopicArn;
+        let setting = leadflow::wiring::settings::Setting::AlertTopicArn;
         let topic = aws.stack().provision(&leadflow_tests::aws::resource_of(setting)).await.unwrap().reference;
         let inbox = aws.subscriber_queue("alerts").await;
         aws.sns.subscribe().topic_arn(&topic).protocol("sqs").endpoint(&inbox.arn).send().await.unwrap();

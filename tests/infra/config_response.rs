@@ -23,7 +23,7 @@ fn the_shipped_configuration_and_the_examples_load() {
     assert_eq!(c.team.members.len(), 8);
     assert!(c.team.on_call.contains_key("counselors"));
     for example in ["med-spa", "addiction-treatment", "franchise-brand"] {
-        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("infra/examples/{example}.toml"));
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("config/examples/{example}.toml"));
         let c = Config::from_file(&path).unwrap_or_else(|e| panic!("{e}"));
         assert!(!c.scoring.models.is_empty(), "{example}");
         assert!(c.team.default.is_some(), "{example}");

@@ -1,6 +1,6 @@
 //! What is deployed, checked on the files themselves: `template.yaml` (least-privilege roles
 //! against `infra/permissions.toml`, one build for every function, schedules, queues, throttling,
-//! TTL) and the operator configuration (`infra/leadflow.toml` and `infra/examples/`, mistakes
+//! TTL) and the operator configuration (`config/leadflow.toml` and `config/examples/`, mistakes
 //! refused with key and line). No AWS, no network.
 //!
 //! One test binary, one module per subject; a new file is one `mod` line below. Run one module

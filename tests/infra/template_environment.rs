@@ -1,10 +1,10 @@
 //! Every function's environment in `template.yaml` against what the function reads
-//! (`leadflow::runtime::settings`, the list its init reads and checks): every setting it reads
+//! (`leadflow::wiring::settings`, the list its init reads and checks): every setting it reads
 //! is set for it, every required one unconditionally and to a value, every `LEADFLOW_*`
 //! variable set for it is one it reads, publishers of one consumer name the same queue, and that
 //! queue feeds a function. Values are read by evaluating the template (a naming-only stack).
 
-use leadflow::runtime::settings::{self, Setting, OUTSIDE_THE_TEMPLATE};
+use leadflow::wiring::settings::{self, Setting, OUTSIDE_THE_TEMPLATE};
 use leadflow_provision::template::intrinsic;
 use leadflow_provision::{Stack, StackOptions, Template};
 use serde_yaml_ng::Value;
@@ -59,7 +59,7 @@ async fn the_template_sets_every_setting_each_function_reads_and_nothing_else() 
     let functions = stack.functions();
     let in_template: BTreeSet<&str> = functions.iter().map(|f| f.name.as_str()).collect();
     let in_code: BTreeSet<&str> = settings::FUNCTIONS.iter().map(|f| f.function).collect();
-    assert_eq!(in_template, in_code, "the template's functions and leadflow::runtime::settings::FUNCTIONS");
+    assert_eq!(in_template, in_code, "the template's functions and leadflow::wiring::settings::FUNCTIONS");
     let mut checked = 0;
     for f in &functions {
         let reads = settings::of(&f.name).unwrap();

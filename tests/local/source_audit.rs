@@ -253,8 +253,8 @@ mod on_moto {
     use leadflow::config::Config;
     use leadflow::domain::analytics::source_audit::Retag;
     use leadflow::domain::text::Label;
-    use leadflow::runtime::embedded::EmbeddedSystem;
-    use leadflow::synthetic::demo::{generate, DemoOptions};
+    use leadflow::wiring::embedded::EmbeddedSystem;
+    use leadflow_synthetic::demo::{generate, DemoOptions};
     use leadflow_tests::analytics::replay_with;
     use leadflow_tests::aws::MotoAws;
 
@@ -276,7 +276,7 @@ mod on_moto {
         let mut data = generate(&services.config, &DemoOptions { leads: 10, seed: 23, end, months: 1, extra_touchpoints: 1.0 });
         // Give three leads a misspelt source at capture.
         let typo = Label::parse("faceboook", 100).unwrap();
-        let eligible = |d: &leadflow::synthetic::demo::DemoLead| !services.config.is_part2(&d.lead.context.service_line);
+        let eligible = |d: &leadflow_synthetic::demo::DemoLead| !services.config.is_part2(&d.lead.context.service_line);
         for d in data.leads.iter_mut().filter(|d| eligible(d)).take(3) {
             d.lead.source.detail.utm_source = Some(typo.clone());
             for e in d.timeline.iter_mut() {

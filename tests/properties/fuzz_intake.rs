@@ -9,7 +9,7 @@ use leadflow::config::Config;
 use leadflow::domain::intake_form::{parse_submission, RawSubmission};
 use leadflow::http::read_form;
 use leadflow::ports::ManualClock;
-use leadflow::runtime::embedded::EmbeddedSystem;
+use leadflow::wiring::embedded::EmbeddedSystem;
 use leadflow_tests::fuzz;
 use leadflow_tests::leads::base_time;
 use proptest::prelude::*;

@@ -11,10 +11,10 @@ use leadflow::domain::inbound::{InboundEvent, InboundKind, Provider, SourceEvent
 use leadflow::domain::touchpoint::TouchpointKind;
 use leadflow::domain::{Region, SourceChannel};
 use leadflow::ports::ManualClock;
-use leadflow::runtime::embedded::EmbeddedSystem;
 use leadflow::webhooks::payloads;
 use leadflow::webhooks::signature::{callrail_sign, timestamped_sign, twilio_sign, verify_callrail, verify_timestamped, verify_twilio};
 use leadflow::webhooks::sns::SnsMessage;
+use leadflow::wiring::embedded::EmbeddedSystem;
 use leadflow_tests::fuzz;
 use leadflow_tests::webhooks::{context, post, BASE_URL, CALLRAIL_KEY, CHAT_SECRET, STRIPE_SECRET, TWILIO_TOKEN};
 use proptest::prelude::*;

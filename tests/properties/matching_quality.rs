@@ -5,7 +5,7 @@
 //! targets at the default thresholds.
 
 use leadflow::domain::matching::{candidate_pairs, score_pair, Decision, MatchThresholds, PersonFacts};
-use leadflow::synthetic::people::{generate, PersonRecord};
+use leadflow_synthetic::people::{generate, PersonRecord};
 use std::collections::HashSet;
 use std::io::Write;
 

@@ -10,7 +10,7 @@ use leadflow::domain::intake_form::RawSubmission;
 use leadflow::domain::{LeadEvent, LeadEventKind, LeadId};
 use leadflow::handlers;
 use leadflow::ports::{Consumer, ManualClock};
-use leadflow::runtime::embedded::EmbeddedSystem;
+use leadflow::wiring::embedded::EmbeddedSystem;
 use std::sync::Arc;
 use std::time::Duration;
 

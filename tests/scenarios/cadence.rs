@@ -272,7 +272,7 @@ async fn two_scheduler_runs_at_once_send_each_step_exactly_once(kind: Kind) {
         w.skip_idle_until(t).await;
         w.clock.set(t);
         w.drain().await;
-        let (a, b) = tokio::join!(leadflow::app::followup::tick(&w.services), leadflow::app::followup::tick(&w.services));
+        let (a, b) = tokio::join!(leadflow::app::timed_work::tick(&w.services), leadflow::app::timed_work::tick(&w.services));
         a.unwrap();
         b.unwrap();
         w.drain().await;

@@ -13,7 +13,7 @@ use leadflow::domain::task::TaskStatus;
 use leadflow::domain::{EventId, LeadEvent, LeadEventKind};
 use leadflow::ports::schedule::{DueClaim, DueItem, DueStore};
 use leadflow::ports::{ManualClock, StoreError};
-use leadflow::runtime::embedded::EmbeddedSystem;
+use leadflow::wiring::embedded::EmbeddedSystem;
 use leadflow_tests::cadence::{Kind, World};
 use leadflow_tests::leads::unique_phone;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -204,13 +204,13 @@ async fn quiet_tick_queries(leads: usize) -> (usize, usize) {
         system.services.due.schedule(&item, start).await.unwrap();
     }
     // Steady state: the function ran a minute ago.
-    leadflow::app::followup::tick(&system.services).await.unwrap();
+    leadflow::app::timed_work::tick(&system.services).await.unwrap();
     clock.set(start + Duration::minutes(1));
-    leadflow::app::followup::tick(&system.services).await.unwrap();
+    leadflow::app::timed_work::tick(&system.services).await.unwrap();
     counting.buckets.store(0, Ordering::SeqCst);
     counting.claims.store(0, Ordering::SeqCst);
     clock.set(start + Duration::minutes(2));
-    let report = leadflow::app::followup::tick(&system.services).await.unwrap();
+    let report = leadflow::app::timed_work::tick(&system.services).await.unwrap();
     assert_eq!(report.handled, 0);
     assert_eq!(report.buckets_read, counting.buckets.load(Ordering::SeqCst));
     (counting.buckets.load(Ordering::SeqCst), counting.claims.load(Ordering::SeqCst))

@@ -9,7 +9,7 @@ use lambda_http::{Body, RequestExt};
 use leadflow::config::Config;
 use leadflow::domain::LeadId;
 use leadflow::ports::ManualClock;
-use leadflow::runtime::embedded::EmbeddedSystem;
+use leadflow::wiring::embedded::EmbeddedSystem;
 use sha2::{Digest, Sha256};
 use std::sync::Arc;
 

@@ -15,7 +15,7 @@ use leadflow::config::Config;
 use leadflow::domain::timeline::SkipReason;
 use leadflow::domain::{Lead, LeadId, LeadStatus, ServiceLineId};
 use leadflow::ports::{Clock, ManualClock};
-use leadflow::runtime::embedded::EmbeddedSystem;
+use leadflow::wiring::embedded::EmbeddedSystem;
 use leadflow_tests::aws::MotoAws;
 use leadflow_tests::leads::{base_time, rich_lead, sample_lead_at, unique_phone};
 use std::sync::Arc;

@@ -10,7 +10,7 @@ use lambda_http::{Body, RequestExt};
 use leadflow::app::hygiene::{test_records, Window};
 use leadflow::config::{Config, DEFAULT_CONFIG};
 use leadflow::ports::{Clock, ManualClock};
-use leadflow::runtime::embedded::EmbeddedSystem;
+use leadflow::wiring::embedded::EmbeddedSystem;
 use std::sync::Arc;
 
 /// The shipped configuration with the fill time on and the rate limits lowered.

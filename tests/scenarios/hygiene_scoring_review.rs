@@ -10,7 +10,7 @@ use leadflow::domain::scoring::{Contribution, LeadScore, ScoreBand};
 use leadflow::domain::urgency::{UrgencyAssessment, UrgencyTier};
 use leadflow::domain::{Lead, LeadStatus};
 use leadflow::ports::ManualClock;
-use leadflow::runtime::embedded::EmbeddedSystem;
+use leadflow::wiring::embedded::EmbeddedSystem;
 use leadflow_tests::aws::MotoAws;
 use leadflow_tests::leads::{base_time, sample_lead_at};
 use std::sync::Arc;

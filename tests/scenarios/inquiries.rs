@@ -556,7 +556,7 @@ async fn a_tracked_call_keeps_the_callers_name_state_source_and_keywords(kind: K
 /// Scores fall back while a lead stays quiet (the model's `decay`), and a new inquiry brings
 /// them back.
 async fn scores_decay_without_activity_and_recover_on_a_new_inquiry(kind: Kind) {
-    let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/infra/leadflow.toml")).unwrap();
+    let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/config/leadflow.toml")).unwrap();
     let text = text.replacen(
         "name = \"patient-standard\"\nversion = 1\n",
         "name = \"patient-standard\"\nversion = 1\ndecay = { after_days = 7, half_life_days = 7 }\n",

@@ -7,7 +7,7 @@ use leadflow::config::Config;
 use leadflow::domain::lifecycle::{Cause, LifecycleError};
 use leadflow::domain::{Actor, Lead, LeadStatus, TimelineKind};
 use leadflow::ports::{LeadStore, ManualClock};
-use leadflow::runtime::embedded::EmbeddedSystem;
+use leadflow::wiring::embedded::EmbeddedSystem;
 use leadflow_tests::leads::sample_lead;
 use std::sync::Arc;
 

@@ -12,7 +12,7 @@ use leadflow::domain::text::PersonName;
 use leadflow::domain::{Actor, ChannelConsent, ContactChannel, Lead, LeadId, TimelineEntry, TimelineKind};
 use leadflow::ports::timeline::all_pages;
 use leadflow::ports::{CaptureOutcome, ManualClock, StoreError};
-use leadflow::runtime::embedded::EmbeddedSystem;
+use leadflow::wiring::embedded::EmbeddedSystem;
 use leadflow_tests::aws::MotoAws;
 use leadflow_tests::leads::{base_time, sample_lead_at, timeline_entry, unique_phone};
 use std::sync::Arc;

@@ -18,7 +18,7 @@ use leadflow::domain::pacing::{Lane, WaitReason};
 use leadflow::domain::screen::links_in;
 use leadflow::domain::{ContactChannel, LeadId, LeadStatus, Phone, Region};
 use leadflow::ports::{Clock, Consumer, ManualClock, MessagePurpose, OutboundSms};
-use leadflow::runtime::embedded::EmbeddedSystem;
+use leadflow::wiring::embedded::EmbeddedSystem;
 use leadflow_tests::cadence::{Kind, World};
 use leadflow_tests::leads::unique_phone;
 use leadflow_tests::webhooks::{appointment, twilio_sms};

@@ -8,7 +8,7 @@ use leadflow::app::contacts::{record, ContactRequest};
 use leadflow::domain::contact_attempt::{ContactAttempt, ContactOutcome};
 use leadflow::domain::ContactChannel;
 use leadflow::ports::metrics::{Metric, MetricRecord};
-use leadflow::runtime::embedded::EmbeddedSystem;
+use leadflow::wiring::embedded::EmbeddedSystem;
 use leadflow_tests::response::{inquire, ny, system_at};
 
 const WEB_LEAD: &[(&str, &str)] =

@@ -19,8 +19,8 @@ use leadflow::config::Config;
 use leadflow::domain::{Email, Lead, LeadEvent, LeadId, Phone};
 use leadflow::handlers;
 use leadflow::ports::{Alongside, CaptureOutcome, Consumer, EventQueue, LeadStore, ManualClock, QueueError, StoreError};
-use leadflow::runtime::embedded::EmbeddedSystem;
-use leadflow::synthetic::rng::Rng;
+use leadflow::wiring::embedded::EmbeddedSystem;
+use leadflow_synthetic::rng::Rng;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 

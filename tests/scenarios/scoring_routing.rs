@@ -77,7 +77,7 @@ async fn new_touchpoints_score_the_lead_again_and_the_history_shows_each_score()
     assert_eq!(entries_of(&s, id, "assigned").await.len(), 1);
 }
 
-fn clock_now(s: &leadflow::runtime::embedded::EmbeddedSystem) -> chrono::DateTime<chrono::Utc> {
+fn clock_now(s: &leadflow::wiring::embedded::EmbeddedSystem) -> chrono::DateTime<chrono::Utc> {
     s.services.clock.now()
 }
 

@@ -8,7 +8,7 @@ use leadflow::domain::contact_attempt::{ContactAttempt, ContactOutcome};
 use leadflow::domain::{ContactChannel, LeadStatus};
 use leadflow_tests::response::{entries_of, inquire, lead, notice_list, notices, ny, system_at};
 
-fn overdue(s: &leadflow::runtime::embedded::EmbeddedSystem) -> Vec<String> {
+fn overdue(s: &leadflow::wiring::embedded::EmbeddedSystem) -> Vec<String> {
     notice_list(s).into_iter().filter(|(p, _)| p == "overdue").map(|(_, r)| r).collect()
 }
 

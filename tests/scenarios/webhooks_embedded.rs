@@ -11,7 +11,7 @@ use leadflow::domain::timeline::SkipReason;
 use leadflow::domain::{ContactChannel, Lead, LeadEvent, LeadEventKind, LeadId, LeadStatus, TimelineEntry, TimelineKind};
 use leadflow::handlers;
 use leadflow::ports::{Consumer, EventQueue, ManualClock, MessagePurpose, QueueError};
-use leadflow::runtime::embedded::EmbeddedSystem;
+use leadflow::wiring::embedded::EmbeddedSystem;
 use leadflow_tests::webhooks::*;
 use std::sync::{Arc, Mutex};
 

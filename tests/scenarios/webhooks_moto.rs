@@ -113,7 +113,7 @@ async fn a_payment_converts_on_dynamodb_and_lists_under_converted() {
 
 #[tokio::test]
 async fn lambda_init_reads_the_webhook_secrets_from_ssm_once() {
-    use leadflow::runtime::aws::{services, webhook_context, AwsEnv};
+    use leadflow::wiring::aws::{services, webhook_context, AwsEnv};
     let aws = MotoAws::connect().await;
     let ssm = aws_sdk_ssm::Client::new(&aws.config);
     let path = format!("/{}/webhooks", leadflow_tests::aws::unique_name("init"));

@@ -11,8 +11,8 @@ use leadflow::domain::analytics::kpi::merge;
 use leadflow::domain::analytics::{Dimension, Family, RowKey};
 use leadflow::domain::{LeadEvent, LeadId};
 use leadflow::ports::Consumer;
-use leadflow::synthetic::demo::{DemoData, DemoLead};
-use leadflow::synthetic::rng::Rng;
+use leadflow_synthetic::demo::{DemoData, DemoLead};
+use leadflow_synthetic::rng::Rng;
 use std::collections::{BTreeMap, HashMap};
 
 /// What a replay did.

@@ -13,7 +13,7 @@ use leadflow::adapters::aws::{DynamoAuditLog, DynamoStore, KmsKeys, SesEmail, Sn
 use leadflow::adapters::memory::LocalKeys;
 use leadflow::crypto::Sealer;
 use leadflow::ports::Consumer;
-use leadflow::runtime::settings::Setting;
+use leadflow::wiring::settings::Setting;
 use leadflow_provision::template::references;
 use leadflow_provision::{Clients, Stack, StackOptions, Template};
 use std::collections::BTreeMap;
@@ -225,7 +225,7 @@ impl MotoAws {
             cadence: store.clone(),
             jobs: Arc::new(queues.queue.clone()),
             alerts: Arc::new(leadflow::adapters::aws::SnsAlerts::new(self.sns.clone(), None)),
-            webhooks: Arc::new(leadflow::runtime::embedded::local_webhooks()),
+            webhooks: Arc::new(leadflow::wiring::embedded::local_webhooks()),
             audit: Arc::new(self.fresh_audit().await),
             aggregates: store.clone(),
             person_data: vec![
@@ -443,8 +443,8 @@ fn lambda_record(r: &aws_sdk_dynamodbstreams::types::Record) -> aws_lambda_event
 
 /// A function's settings on moto with no table, queue, key or topic it would use: a test sets
 /// only what it checks (`AwsEnv { config_parameter: ..., ..bare_env(endpoint) }`).
-pub fn bare_env(endpoint: &str) -> leadflow::runtime::aws::AwsEnv {
-    leadflow::runtime::aws::AwsEnv {
+pub fn bare_env(endpoint: &str) -> leadflow::wiring::aws::AwsEnv {
+    leadflow::wiring::aws::AwsEnv {
         table: "unused".into(),
         audit_table: "unused".into(),
         field_key: "alias/unused".into(),

@@ -15,7 +15,7 @@ use leadflow::domain::intake_form::RawSubmission;
 use leadflow::domain::{Lead, LeadId};
 use leadflow::ports::schedule::minute_of;
 use leadflow::ports::{Consumer, ManualClock};
-use leadflow::runtime::embedded::EmbeddedSystem;
+use leadflow::wiring::embedded::EmbeddedSystem;
 use serde_json::Value;
 use std::sync::Arc;
 
@@ -150,7 +150,7 @@ impl World {
         self.drain().await;
         leadflow::app::sla::tick(&self.services).await.expect("sla tick");
         self.drain().await;
-        leadflow::app::followup::tick(&self.services).await.expect("followup tick");
+        leadflow::app::timed_work::tick(&self.services).await.expect("followup tick");
         self.drain().await;
     }
 

@@ -8,7 +8,7 @@ use leadflow::config::Config;
 use leadflow::domain::intake_form::RawSubmission;
 use leadflow::domain::{Lead, LeadId};
 use leadflow::ports::ManualClock;
-use leadflow::runtime::embedded::EmbeddedSystem;
+use leadflow::wiring::embedded::EmbeddedSystem;
 use std::sync::Arc;
 
 /// A New York wall-clock time in March 2026 (the 3rd is a Tuesday).

@@ -1,7 +1,7 @@
 //! Waiting for the local runner's own outbox relay and queue consumers (its stand-ins for the
 //! stream's and Lambda's SQS triggers) to finish, instead of sleeping for a while and hoping they did.
 
-use leadflow::runtime::embedded::EmbeddedSystem;
+use leadflow::wiring::embedded::EmbeddedSystem;
 use std::time::Duration;
 
 /// A bound on waiting only: the consumers finish in milliseconds on an idle machine, a loaded

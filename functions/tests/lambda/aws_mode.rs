@@ -58,7 +58,7 @@ impl System {
             stack.put_secure_string(&format!("{secrets_path}/{secret}"), &value).await.unwrap();
         }
         // The key that signs links, start tokens and console sessions.
-        let link_key = format!("{secrets_path}/{}", leadflow::runtime::aws::LINK_KEY_SECRET);
+        let link_key = format!("{secrets_path}/{}", leadflow::wiring::aws::LINK_KEY_SECRET);
         stack.put_secure_string(&link_key, "aws-mode-link-signing-key-0123456789abcdef").await.unwrap();
         let config = test_config(&name);
         let members = leadflow::config::Config::from_file(&config).expect("the test configuration is valid").team.members;
@@ -268,7 +268,7 @@ fn stream_record(r: &aws_sdk_dynamodbstreams::types::Record, source_arn: &str) -
 /// The embedded operator configuration, changed so that the result does not depend on the hour
 /// the test runs at (contact allowed all day) and the med-spa cadence has a text due at once.
 fn test_config(stack: &str) -> PathBuf {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../infra/leadflow.toml");
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../config/leadflow.toml");
     let mut config: toml::Table = toml::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
     let followup = config["followup"].as_table_mut().unwrap();
     followup.insert("allowed_hours".into(), "00:00-23:59".into());

@@ -82,7 +82,7 @@ async fn only_a_function_that_declares_phone_numbers_loads_the_phone_metadata_at
     let logs = std::env::temp_dir().join(format!("leadflow-phone-warm-up-{}", std::process::id()));
     std::fs::create_dir_all(&logs).unwrap();
     for (name, warms) in [("intake", true), ("reports", false)] {
-        assert_eq!(leadflow::runtime::settings::of(name).unwrap().phone_numbers, warms, "{name}");
+        assert_eq!(leadflow::wiring::settings::of(name).unwrap().phone_numbers, warms, "{name}");
         let mut env = s.environment(name).await;
         env.insert("AWS_LAMBDA_LOG_FORMAT".into(), "JSON".into());
         let log = logs.join(format!("{name}.log"));

@@ -2,7 +2,7 @@
 //! whose own init fails, is a Lambda init error that names what is wrong, and the process exits.
 
 use leadflow::ports::Consumer;
-use leadflow::runtime::settings::Setting;
+use leadflow::wiring::settings::Setting;
 use leadflow_tests::lambda::{InitError, RuntimeApi};
 use serde_yaml_ng::Value;
 use std::collections::BTreeSet;
@@ -98,7 +98,7 @@ async fn every_function_in_the_template_refuses_to_start_naming_every_required_s
     for name in template_names() {
         let error = init_error(&[("LEADFLOW_FUNCTION", name.as_str())]).await;
         assert_eq!(error.error_type(), "InitError", "{name}: {}", error.message());
-        let reads = leadflow::runtime::settings::of(&name).unwrap_or_else(|| panic!("{name} declares no settings"));
+        let reads = leadflow::wiring::settings::of(&name).unwrap_or_else(|| panic!("{name} declares no settings"));
         let required: Vec<String> =
             reads.needs().filter(|n| n.required && n.setting != Setting::Function).map(|n| n.setting.var()).collect();
         assert!(required.len() >= 3, "{name}");
@@ -113,7 +113,7 @@ async fn a_function_missing_one_queue_does_not_start_and_names_that_queue() {
     // Everything the relay reads, but the cadence queue: it would hand every stored inquiry to
     // the other consumers and fail each record at the cadence send, until the stream gave up;
     // it refuses to start instead, before any network.
-    let relay = leadflow::runtime::settings::of("relay").unwrap();
+    let relay = leadflow::wiring::settings::of("relay").unwrap();
     let mut settings: Vec<(String, String)> =
         relay.needs().filter(|n| n.setting != Setting::Queue(Consumer::Cadence)).map(|n| (n.setting.var(), "set".to_string())).collect();
     settings.retain(|(k, _)| k != "LEADFLOW_FUNCTION");

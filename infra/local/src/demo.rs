@@ -9,7 +9,7 @@ use leadflow::app::analytics::reports::{self, Engine, Query};
 use leadflow::domain::analytics::{Dimension, Milestone, Period};
 use leadflow::ports::SystemClock;
 use leadflow::render::svg;
-use leadflow::synthetic::demo::{end_of, generate, load, DemoOptions};
+use leadflow_synthetic::demo::{end_of, generate, load, DemoOptions};
 use std::path::PathBuf;
 use std::sync::Arc;
 

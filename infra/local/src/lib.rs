@@ -15,7 +15,7 @@ use hyper::server::conn::http1;
 use hyper_util::rt::TokioIo;
 use leadflow::config::Config;
 use leadflow::ports::{Clock, SystemClock};
-use leadflow::runtime::embedded::EmbeddedSystem;
+use leadflow::wiring::embedded::EmbeddedSystem;
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -30,7 +30,7 @@ pub use router::{api_routes, Access, Route, Router};
 pub struct Options {
     pub host: String,
     pub port: u16,
-    /// A configuration file; the embedded default (`infra/leadflow.toml`) when absent.
+    /// A configuration file; the embedded default (`config/leadflow.toml`) when absent.
     pub config: Option<PathBuf>,
     /// How often the background ticker runs the SLA checker and the follow-up function
     /// (EventBridge runs them every minute in AWS); `None` for no ticker (tests tick by hand
@@ -116,7 +116,7 @@ async fn start_with(options: Options, clock: Arc<dyn Clock>, travel: Option<Arc<
         .await
         .with_context(|| format!("cannot listen on {}:{}", options.host, options.port))?;
     let addr = listener.local_addr()?;
-    let mut webhooks = leadflow::runtime::embedded::local_webhooks();
+    let mut webhooks = leadflow::wiring::embedded::local_webhooks();
     if std::env::var_os("LEADFLOW_PUBLIC_BASE_URL").is_none() {
         webhooks.public_base_url = format!("http://{addr}");
     }

@@ -3,10 +3,10 @@
 //! in-process. What would have been sent appears at `GET /local/outbox`.
 //!
 //! ```text
-//! cargo run -p leadflow-local -- [--port 3000] [--host 127.0.0.1] [--config infra/leadflow.toml]
+//! cargo run -p leadflow-local -- [--port 3000] [--host 127.0.0.1] [--config config/leadflow.toml]
 //!                                [--tick-seconds 10] [--time-travel]
-//! cargo run -p leadflow-local -- check-config infra/leadflow.toml
-//! cargo run -p leadflow-local -- publish-config infra/leadflow.toml --parameter /leadflow/prod/config [--dry-run]
+//! cargo run -p leadflow-local -- check-config config/leadflow.toml
+//! cargo run -p leadflow-local -- publish-config config/leadflow.toml --parameter /leadflow/prod/config [--dry-run]
 //! cargo run -p leadflow-local -- sign-webhook stripe --secret whsec_test < events/webhook-stripe-body.json
 //! cargo run -p leadflow-local -- demo [--leads 3000] [--seed 42] [--end 2026-09-30] [--charts docs/charts] [--no-serve]
 //! ```
@@ -105,7 +105,7 @@ enum Command {
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    leadflow::runtime::logging::init();
+    leadflow::wiring::logging::init();
     match parse_args()? {
         Command::Help => {
             println!("{}", usage());

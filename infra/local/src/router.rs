@@ -11,7 +11,7 @@ use hyper::{Method, Request, Response};
 use lambda_http::Body;
 use leadflow::handlers;
 use leadflow::http::{error_response, json_response};
-use leadflow::runtime::embedded::EmbeddedSystem;
+use leadflow::wiring::embedded::EmbeddedSystem;
 use std::collections::HashMap;
 use std::net::SocketAddr;
 

@@ -43,7 +43,8 @@ pub mod hygiene;
 pub mod merge;
 // Follow-up cadences.
 pub mod cadence;
-pub mod followup;
+// The minute tick: due appointment reminders and cadence steps.
+pub mod timed_work;
 // Data hygiene.
 pub mod intake_screen;
 pub mod scoring_review;

@@ -1,4 +1,4 @@
-//! Operator configuration: one TOML file (`infra/leadflow.toml`) holding the organization,
+//! Operator configuration: one TOML file (`config/leadflow.toml`) holding the organization,
 //! business hours, consent texts, service lines and message templates. It is loaded and fully
 //! validated at start-up, with errors that name the key and line. The file compiled into the
 //! executable is the default; a deployment publishes its own to a parameter that the functions
@@ -53,7 +53,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
 /// The configuration shipped with the code, used when no file or published configuration is named.
-pub const DEFAULT_CONFIG: &str = include_str!("../../../infra/leadflow.toml");
+pub const DEFAULT_CONFIG: &str = include_str!("../../../config/leadflow.toml");
 
 /// The service line that is under 42 CFR Part 2 unless its `part2` says otherwise.
 pub const DEFAULT_PART2_LINE: &str = "addiction_treatment";
@@ -181,9 +181,9 @@ impl Config {
         }
     }
 
-    /// The configuration shipped in `infra/leadflow.toml`.
+    /// The configuration shipped in `config/leadflow.toml`.
     pub fn embedded_default() -> Result<Config, ConfigError> {
-        Config::from_toml(DEFAULT_CONFIG, "<embedded infra/leadflow.toml>")
+        Config::from_toml(DEFAULT_CONFIG, "<embedded config/leadflow.toml>")
     }
 
     pub fn service_line(&self, id: &ServiceLineId) -> Option<&ServiceLine> {

@@ -1,6 +1,6 @@
 //! The operator configuration published for a deployment, read by every function at init.
 //!
-//! A file in `infra/leadflow.toml`'s format is published to one parameter (SSM Parameter Store
+//! A file in `config/leadflow.toml`'s format is published to one parameter (SSM Parameter Store
 //! in AWS; its name is `LEADFLOW_CONFIG_PARAMETER`, `/leadflow/<stage>/config` by default) with
 //! `leadflow-local publish-config FILE --parameter NAME` ([`publish`]), which validates it and
 //! stores nothing when it does not validate, so the normal path never stores a bad one.
@@ -20,7 +20,7 @@
 //!
 //! SSM holds a standard parameter up to 4 KB (4,096 bytes) and an advanced one up to 8 KB. The
 //! embedded configuration is 39 KB, more than a third of it comments, and the examples in
-//! `infra/examples` about 7 KB each, so neither fits as it is. The published value is
+//! `config/examples` about 7 KB each, so neither fits as it is. The published value is
 //! [`ENCODED_PREFIX`] followed by the base64 of the file's brotli compression, with its
 //! full-line comments blanked first: the lines stay (empty), so line numbers and columns in
 //! errors are those of the operator's file, and the comments are dropped only when the parsed
@@ -294,12 +294,12 @@ mod tests {
     use crate::config::DEFAULT_CONFIG;
 
     fn example(name: &str) -> String {
-        std::fs::read_to_string(format!("{}/../infra/examples/{name}", env!("CARGO_MANIFEST_DIR"))).unwrap()
+        std::fs::read_to_string(format!("{}/../config/examples/{name}", env!("CARGO_MANIFEST_DIR"))).unwrap()
     }
 
     #[test]
     fn the_embedded_configuration_and_the_examples_fit_a_parameter_and_read_back_the_same() {
-        let embedded = prepare(DEFAULT_CONFIG, "infra/leadflow.toml").unwrap();
+        let embedded = prepare(DEFAULT_CONFIG, "config/leadflow.toml").unwrap();
         assert!(embedded.bytes() <= ADVANCED_LIMIT, "{}", embedded.bytes());
         assert!(DEFAULT_CONFIG.len() > ADVANCED_LIMIT, "the plain file would not fit");
         assert_eq!(Config::from_toml(&decode(&embedded.value).unwrap(), "x").unwrap(), Config::embedded_default().unwrap());

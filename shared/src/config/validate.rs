@@ -441,8 +441,8 @@ acknowledgement_sms = "Hi {first_name|there}, {org_name} will call you {callback
 
     #[test]
     fn the_error_display_names_the_file() {
-        let err = load(&GOOD.replace("patient", "patients"), "infra/leadflow.toml").unwrap_err();
-        assert_eq!(err.to_string(), "invalid configuration in infra/leadflow.toml\n  infra/leadflow.toml: line 24, column 8: `service_lines[0].kind`: must be patient or franchise");
+        let err = load(&GOOD.replace("patient", "patients"), "config/leadflow.toml").unwrap_err();
+        assert_eq!(err.to_string(), "invalid configuration in config/leadflow.toml\n  config/leadflow.toml: line 24, column 8: `service_lines[0].kind`: must be patient or franchise");
     }
 }
 

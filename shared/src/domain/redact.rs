@@ -14,7 +14,7 @@ macro_rules! redacted_debug {
 pub(crate) use redacted_debug;
 
 /// Field names whose values are personal data wherever they appear, whatever the value looks
-/// like: the log writer masks them (`runtime::logging`) and erasure blanks them in side records
+/// like: the log writer masks them (`wiring::logging`) and erasure blanks them in side records
 /// (`domain::erasure`). One list, so a name added for one is covered by the other. (`name` is
 /// not here: log spans use it; erasure adds it.)
 pub const PERSONAL_FIELDS: &[&str] = &[

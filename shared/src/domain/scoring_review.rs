@@ -245,7 +245,28 @@ fn round(v: f64) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::synthetic::rng::Rng;
+
+    /// A seeded SplitMix64: the generated data is the same on every run and machine.
+    struct Rng(u64);
+
+    impl Rng {
+        fn new(seed: u64) -> Self {
+            Rng(seed)
+        }
+
+        fn next_u64(&mut self) -> u64 {
+            self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+            let mut z = self.0;
+            z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+            z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+            z ^ (z >> 31)
+        }
+
+        /// True with probability `p`.
+        fn chance(&mut self, p: f64) -> bool {
+            (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64 <= p
+        }
+    }
 
     #[test]
     fn auc_counts_ties_as_half() {

@@ -8,5 +8,5 @@ use aws_lambda_events::eventbridge::EventBridgeEvent;
 /// Runs one tick of due cadence steps. An error fails the invocation; the next tick (a minute
 /// later) picks up the same work, and the claims make an overlap safe.
 pub async fn handle(services: &Services, _event: EventBridgeEvent) -> Result<TickReport, crate::ports::StoreError> {
-    crate::app::followup::tick(services).await
+    crate::app::timed_work::tick(services).await
 }

@@ -45,7 +45,7 @@ use lambda_http::{Body, RequestExt};
 use leadflow::config::Config;
 use leadflow::handlers;
 use leadflow::ports::{Consumer, SystemClock};
-use leadflow::runtime::embedded::EmbeddedSystem;
+use leadflow::wiring::embedded::EmbeddedSystem;
 use leadflow_local::{start, Options};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -397,7 +397,7 @@ async fn bench_webhooks(n: usize) -> [Stats; 7] {
 async fn bench_reports(leads: usize) {
     use leadflow::app::analytics::reports::{self, Engine, Query};
     use leadflow::domain::analytics::{Dimension, Milestone, Period};
-    use leadflow::synthetic::demo::{end_of, generate, load, DemoOptions};
+    use leadflow_synthetic::demo::{end_of, generate, load, DemoOptions};
     let end = end_of(chrono::NaiveDate::from_ymd_opt(2026, 10, 31).expect("date"));
     let system = EmbeddedSystem::new(Config::embedded_default().expect("config"), Arc::new(leadflow::ports::ManualClock::new(end)));
     let s = &system.services;
@@ -527,7 +527,7 @@ async fn bench_cadences(n: usize) -> (Duration, usize, Duration, usize, Stats, u
         let services = system.services.clone();
         async move {
             let t = Instant::now();
-            let report = leadflow::app::followup::tick_with(&services, opts).await.expect("tick");
+            let report = leadflow::app::timed_work::tick_with(&services, opts).await.expect("tick");
             (t.elapsed(), report.handled)
         }
     };
@@ -540,7 +540,7 @@ async fn bench_cadences(n: usize) -> (Duration, usize, Duration, usize, Stats, u
     for m in 3..53 {
         clock.set(start + chrono::Duration::minutes(m));
         let t = Instant::now();
-        let report = leadflow::app::followup::tick(&system.services).await.expect("tick");
+        let report = leadflow::app::timed_work::tick(&system.services).await.expect("tick");
         quiet.push(t.elapsed());
         assert_eq!(report.handled, 0);
         quiet_buckets = quiet_buckets.max(report.buckets_read);
@@ -674,7 +674,7 @@ mod dedupe_bench {
     use leadflow::domain::{Email, EventId, Lead, LeadId, Phone, Region};
     use leadflow::ports::dedupe::{MatchIndex, MergeStore, MergeSummary, MergeWrite, PairKey, ReviewItem, ReviewQueue};
     use leadflow::ports::{Alongside, CaptureOutcome, LeadStore, StoreError};
-    use leadflow::synthetic::people::{generate, PersonRecord};
+    use leadflow_synthetic::people::{generate, PersonRecord};
     use std::sync::atomic::{AtomicU64, Ordering};
     use std::sync::Arc;
     use std::time::Instant;
@@ -902,7 +902,7 @@ mod dedupe_bench {
         let start = chrono::Utc::now() - chrono::Duration::days(10);
         let clock = Arc::new(leadflow::ports::ManualClock::new(start));
         let config = leadflow::config::Config::embedded_default().expect("config");
-        let mut system = leadflow::runtime::embedded::EmbeddedSystem::new(config, clock.clone());
+        let mut system = leadflow::wiring::embedded::EmbeddedSystem::new(config, clock.clone());
         system.services.leads = Arc::new(counted.clone());
         system.services.dedupe = Arc::new(counted.clone());
         let s = &system.services;
@@ -964,7 +964,7 @@ mod intake_bench {
     use super::{form, lambda_request, unlimited, Stats};
     use leadflow::handlers;
     use leadflow::ports::SystemClock;
-    use leadflow::runtime::embedded::EmbeddedSystem;
+    use leadflow::wiring::embedded::EmbeddedSystem;
     use std::sync::Arc;
     use std::time::Instant;
 
@@ -1008,7 +1008,7 @@ mod intake_bench {
         use leadflow::adapters::memory::LocalKeys;
         use leadflow::crypto::Sealer;
         use leadflow::ports::Consumer;
-        use leadflow::runtime::settings::Setting;
+        use leadflow::wiring::settings::Setting;
         use leadflow_provision::{Clients, Stack, StackOptions, Template};
         let config = load(AwsOptions {
             endpoint_url: Some(endpoint.to_string()),
@@ -1053,7 +1053,7 @@ mod console_bench {
     use leadflow::domain::text::{Label, PersonName};
     use leadflow::domain::{Contact, Lead, LeadId, Phone, Region};
     use leadflow::ports::SystemClock;
-    use leadflow::runtime::embedded::EmbeddedSystem;
+    use leadflow::wiring::embedded::EmbeddedSystem;
     use std::sync::Arc;
     use std::time::Instant;
 
@@ -1212,7 +1212,7 @@ mod pacing_bench {
     use leadflow::domain::intake_form::{parse_submission, RawSubmission};
     use leadflow::domain::{Lead, LeadId};
     use leadflow::ports::{Clock, Consumer, ManualClock};
-    use leadflow::runtime::embedded::EmbeddedSystem;
+    use leadflow::wiring::embedded::EmbeddedSystem;
     use std::collections::{BTreeMap, HashMap, HashSet};
     use std::sync::Arc;
 
@@ -1308,7 +1308,7 @@ mod pacing_bench {
             clock.set(t0 + Duration::seconds(second));
             system.drain_queues().await;
             if second % 60 == 0 {
-                leadflow::app::followup::tick_with(s, TickOptions::default()).await.expect("tick");
+                leadflow::app::timed_work::tick_with(s, TickOptions::default()).await.expect("tick");
                 system.drain_queues().await;
             }
             let new = system.outbox.entries_since(seen);

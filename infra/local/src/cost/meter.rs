@@ -157,7 +157,7 @@ pub fn count_logs() {
         }
     }
     let filter = tracing_subscriber::EnvFilter::new("info");
-    let _ = tracing::subscriber::set_global_default(leadflow::runtime::logging::subscriber(|| Count, true, filter));
+    let _ = tracing::subscriber::set_global_default(leadflow::wiring::logging::subscriber(|| Count, true, filter));
 }
 
 #[derive(Default)]

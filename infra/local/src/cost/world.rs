@@ -1,6 +1,6 @@
 //! A lead's whole life on AWS adapters against moto, function by function, with every client's
 //! requests counted: the services are assembled exactly as a function assembles them
-//! ([`leadflow::runtime::aws::services_on`]), over SDK clients carrying the meter's interceptor,
+//! ([`leadflow::wiring::aws::services_on`]), over SDK clients carrying the meter's interceptor,
 //! with a manual clock. moto runs no triggers, so the world plays them: the table's stream
 //! (the outbox inserts the meter saw), the SQS event source mappings (a receive and a delete per
 //! batch, counted as AWS would bill them) and the one-minute schedules.
@@ -17,8 +17,8 @@ use leadflow::config::Config;
 use leadflow::domain::LeadId;
 use leadflow::handlers;
 use leadflow::ports::{Clock, Consumer, ManualClock};
-use leadflow::runtime::aws::{services_on, AwsEnv, Clients};
-use leadflow::runtime::settings::Setting;
+use leadflow::wiring::aws::{services_on, AwsEnv, Clients};
+use leadflow::wiring::settings::Setting;
 use leadflow_provision::{Clients as ProvisionClients, Stack, StackOptions, Template};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};

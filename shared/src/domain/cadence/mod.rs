@@ -3,7 +3,7 @@
 //! one step at a time, gated by consent and the contact rules, and stopped when the lead books,
 //! converts, replies, opts out or a team member pauses it.
 //!
-//! A cadence is configuration (`[[cadences]]` in `infra/leadflow.toml`, validated by
+//! A cadence is configuration (`[[cadences]]` in `config/leadflow.toml`, validated by
 //! `config::cadence`); this module holds the validated shape and the pure decisions: which
 //! cadence a lead gets, when each step is planned, what stops it.
 

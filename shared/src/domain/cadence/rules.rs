@@ -6,7 +6,7 @@
 //!   called party's local time, and texts count as calls: the default window is 08:00-21:00.
 //! * Florida's Telephone Solicitation Act (FTSA) allows 8 a.m.-8 p.m. only and at most three
 //!   messages on one subject per 24 hours; Oklahoma passed a similar law in 2022. Both are
-//!   configured as state rules in `infra/leadflow.toml`, not hard-coded (not legal advice).
+//!   configured as state rules in `config/leadflow.toml`, not hard-coded (not legal advice).
 //!
 //! A step blocked by a rule is not dropped: [`ContactRules::next_allowed`] gives the first minute
 //! at which every rule holds, and the step waits for it.

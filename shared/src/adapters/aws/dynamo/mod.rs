@@ -52,7 +52,7 @@ pub struct DynamoStore {
     client: Client,
     table: String,
     /// Seals the fields listed in `crypto::fields` (the health concern, notes). Functions always
-    /// have one (`runtime::aws`); without it fields are stored plain and sealed ones refused.
+    /// have one (`wiring::aws`); without it fields are stored plain and sealed ones refused.
     sealer: Option<Sealer>,
 }
 

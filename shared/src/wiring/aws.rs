@@ -12,7 +12,7 @@ use crate::config::{Config, ConfigError};
 use crate::crypto::Sealer;
 use crate::domain::LeadId;
 use crate::ports::{Consumer, SecretError, SnsHttps, SnsHttpsError, SystemClock};
-use crate::runtime::settings::{FunctionSettings, Setting};
+use crate::wiring::settings::{FunctionSettings, Setting};
 use std::sync::Arc;
 
 /// Why the environment cannot be used.
@@ -407,7 +407,7 @@ pub async fn console_from_env(services: Services, function: &FunctionSettings) -
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::runtime::settings::{of, FUNCTIONS};
+    use crate::wiring::settings::{of, FUNCTIONS};
 
     #[test]
     fn only_functions_that_declare_phone_numbers_warm_the_metadata() {

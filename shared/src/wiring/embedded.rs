@@ -136,7 +136,7 @@ impl EmbeddedSystem {
 
     /// Runs one tick of the scheduled follow-up function (due cadence steps) at the clock's now.
     pub async fn followup_tick(&self) -> Result<crate::app::scheduler::TickReport, crate::ports::StoreError> {
-        crate::app::followup::tick(&self.services).await
+        crate::app::timed_work::tick(&self.services).await
     }
 
     /// Runs the SLA checker and the follow-up function every `every` until the task is aborted

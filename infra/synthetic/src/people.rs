@@ -3,7 +3,7 @@
 //! missing fields; and look-alikes that are different people (spouses sharing a phone, parents
 //! and children of the same name, common names in one town).
 
-use super::rng::Rng;
+use crate::rng::Rng;
 use chrono::NaiveDate;
 
 const FIRST: &[&str] = &[
@@ -528,11 +528,11 @@ pub struct PersonRecord {
 impl PersonRecord {
     /// The record as matching sees it after intake's parsing (US phone numbers to E.164, emails
     /// checked and lower-cased), so formatting differences disappear exactly as in production.
-    pub fn facts(&self) -> crate::domain::matching::PersonFacts {
-        use crate::domain::{Email, Phone, Region};
+    pub fn facts(&self) -> leadflow::domain::matching::PersonFacts {
+        use leadflow::domain::{Email, Phone, Region};
         let phone = self.phone.as_deref().and_then(|p| Phone::parse(p, Region::US).ok());
         let email = self.email.as_deref().and_then(|e| Email::parse(e).ok());
-        crate::domain::matching::PersonFacts::new(
+        leadflow::domain::matching::PersonFacts::new(
             &self.first_name,
             &self.last_name,
             phone.as_ref().map(|p| p.as_e164()),

@@ -1,5 +1,4 @@
-//! A small seeded generator (SplitMix64): reproducible without pulling a random-number crate
-//! into the library.
+//! A small seeded generator (SplitMix64): reproducible, without a random-number crate.
 
 /// Seeded pseudo-random numbers.
 #[derive(Debug, Clone)]

@@ -1,4 +1,4 @@
-//! The `followup` function's tick, every minute: runs the due appointment reminders (kind
+//! Timed work, every minute (the `followup` function's tick): runs the due appointment reminders (kind
 //! `reminder`, first: they are time-bound) and cadence steps through the scheduler (kind
 //! `cadence`): claims by conditional write, so overlapping ticks run each step
 //! once; a cursor per kind, so steps due while the function was down are caught up in order

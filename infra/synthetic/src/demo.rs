@@ -11,20 +11,20 @@
 //! [`DemoLead::as_of`] gives a lead as it stood at any moment, so tests can replay its history
 //! as a stream of events.
 
-use super::rng::Rng;
-use crate::config::Config;
-use crate::domain::analytics::spend::SpendEntry;
-use crate::domain::contact_attempt::ContactOutcome;
-use crate::domain::lead::PaymentRecord;
-use crate::domain::money::Money;
-use crate::domain::source::{Source, SourceChannel, SourceDetail};
-use crate::domain::text::{Label, PersonName};
-use crate::domain::urgency::UrgencyTier;
-use crate::domain::{
+use crate::rng::Rng;
+use chrono::{DateTime, Datelike, Duration, NaiveDate, TimeZone, Timelike, Utc};
+use leadflow::config::Config;
+use leadflow::domain::analytics::spend::SpendEntry;
+use leadflow::domain::contact_attempt::ContactOutcome;
+use leadflow::domain::lead::PaymentRecord;
+use leadflow::domain::money::Money;
+use leadflow::domain::source::{Source, SourceChannel, SourceDetail};
+use leadflow::domain::text::{Label, PersonName};
+use leadflow::domain::urgency::UrgencyTier;
+use leadflow::domain::{
     Actor, Contact, ContactChannel, Email, EventId, Lead, LeadContext, LeadEvent, LeadEventKind, LeadId, LeadStatus, Phone, Region,
     ServiceLineId, TimelineEntry, TimelineKind, Touchpoint, TouchpointKind,
 };
-use chrono::{DateTime, Datelike, Duration, NaiveDate, TimeZone, Timelike, Utc};
 
 /// What to generate.
 #[derive(Debug, Clone)]
@@ -360,7 +360,7 @@ fn one_lead(
     line: &(&str, u32, f64, (i64, i64)),
     start: DateTime<Utc>,
     tz: chrono_tz::Tz,
-    currency: &crate::domain::money::Currency,
+    currency: &leadflow::domain::money::Currency,
 ) -> DemoLead {
     let end = options.end;
     let id = LeadId::derived(format!("demo:{}:{i}", options.seed).as_bytes());
@@ -403,7 +403,7 @@ fn one_lead(
     };
     let source = Source { channel: p.channel, detail: detail.clone(), journey: None };
     let mut lead =
-        Lead::capture(id, crate::domain::intake_form::NewLead { contact, context, source, consent: Default::default() }, created);
+        Lead::capture(id, leadflow::domain::intake_form::NewLead { contact, context, source, consent: Default::default() }, created);
     lead.id = id;
     let mut b = Builder { lead_id: id, entries: Vec::new(), n: 0 };
     let capture_kind = TouchpointKind::for_inquiry(p.channel);
@@ -643,7 +643,7 @@ fn spend(config: &Config, rng: &mut Rng, start: DateTime<Utc>, end: DateTime<Utc
     let tz = config.organization.time_zone;
     let first = start.with_timezone(&tz).date_naive().with_day(1).expect("day 1");
     let last = end.with_timezone(&tz).date_naive();
-    let months = crate::domain::analytics::period::months(first, last);
+    let months = leadflow::domain::analytics::period::months(first, last);
     let mut out = Vec::new();
     for (m, month) in months.iter().enumerate() {
         for (source, campaign, base) in SPEND {
@@ -752,13 +752,13 @@ pub struct Loaded {
 /// Stores the data set (leads, timelines, spend) and, with `reconcile`, brings the report
 /// aggregates up to date for every lead, as the analytics consumer would.
 pub async fn load(
-    services: &crate::app::Services,
+    services: &leadflow::app::Services,
     data: &DemoData,
     reconcile: bool,
-) -> Result<Loaded, crate::app::analytics::AnalyticsError> {
+) -> Result<Loaded, leadflow::app::analytics::AnalyticsError> {
     let mut loaded = Loaded::default();
     for d in &data.leads {
-        if services.leads.create_or_match(&d.lead, &Default::default()).await? != crate::ports::CaptureOutcome::Created {
+        if services.leads.create_or_match(&d.lead, &Default::default()).await? != leadflow::ports::CaptureOutcome::Created {
             continue;
         }
         for e in &d.timeline {
@@ -773,7 +773,7 @@ pub async fn load(
     }
     if reconcile {
         for d in &data.leads {
-            crate::app::analytics::reconcile(services, d.lead.id).await?;
+            leadflow::app::analytics::reconcile(services, d.lead.id).await?;
         }
     }
     Ok(loaded)
