@@ -7,7 +7,10 @@
 //! asserts nothing about time.
 //!
 //! `cargo test --release -p leadflow-functions --test lambda cold_start -- --ignored --nocapture`
-//! (debug builds are several times slower). First invocations: intake takes a form post; the
+//! (debug builds are several times slower). `LEADFLOW_COLD_START_EXECUTABLE` names another
+//! `leadflow-functions` executable to measure (a release build from `cargo build --release -p
+//! leadflow-functions`, with a debug test binary driving it); by default the bench runs the one
+//! cargo built for this test binary. First invocations: intake takes a form post; the
 //! relay a stream batch of one outbox record (for a lead that does not exist: its watch and
 //! queue sends); an SQS consumer a batch of one lead event (for a lead that does not exist: one DynamoDB read,
 //! reported failed); a scheduled function a scheduled event; every other HTTP function a request
@@ -17,8 +20,23 @@ use crate::aws_mode::{http_event, scheduled_event, System, EVENTS, EXECUTABLE};
 use leadflow_provision::template::intrinsic;
 use leadflow_tests::lambda::Function;
 use serde_json::{json, Value};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::Instant;
+
+/// Names the executable the bench measures instead of the one built with this test binary.
+const EXECUTABLE_VAR: &str = "LEADFLOW_COLD_START_EXECUTABLE";
+
+/// The executable the bench measures: [`EXECUTABLE_VAR`]'s, else the test build's.
+fn measured_executable() -> PathBuf {
+    match std::env::var_os(EXECUTABLE_VAR).filter(|v| !v.is_empty()) {
+        Some(path) => {
+            let path = PathBuf::from(path);
+            assert!(path.is_file(), "{EXECUTABLE_VAR}={}: no such file", path.display());
+            path
+        }
+        None => PathBuf::from(EXECUTABLE),
+    }
+}
 
 /// The first event for a function, from its trigger in the template.
 fn first_event(s: &System, function: &str) -> (String, Value) {
@@ -96,6 +114,8 @@ async fn only_a_function_that_declares_phone_numbers_loads_the_phone_metadata_at
 #[tokio::test]
 #[ignore = "a benchmark: prints figures"]
 async fn cold_start_of_every_function() {
+    let executable = measured_executable();
+    println!("\nexecutable: {}", executable.display());
     let mut s = System::new().await;
     let mut rows = Vec::new();
     let logs = std::env::temp_dir().join(format!("leadflow-cold-start-{}", std::process::id()));
@@ -105,7 +125,7 @@ async fn cold_start_of_every_function() {
         env.insert("AWS_LAMBDA_LOG_FORMAT".into(), "JSON".into());
         let log = logs.join(format!("{}.log", f.name));
         let (kind, event) = first_event(&s, &f.name);
-        let function = Function::start_logging_to(Path::new(EXECUTABLE), &f.name, &env, Some(&log)).await;
+        let function = Function::start_logging_to(&executable, &f.name, &env, Some(&log)).await;
         let at = Instant::now();
         let outcome = function.invoke(event).await;
         let first = at.elapsed();
