@@ -2,12 +2,16 @@
 //! Runtime API emulator against moto made from the template (a local endpoint: network time is
 //! moto's, not AWS's): init (process start to the first `next`), the first invocation, and where
 //! init goes (the `initialized` log line: the SDK configuration, the operator configuration,
-//! clients, secrets from SSM, phone metadata where the function declares phone numbers, the
-//! link patterns where it composes messages, the DynamoDB warm-up read). Prints a table;
-//! asserts nothing about time.
+//! clients, secrets from SSM, the DynamoDB warm-up read, and the CPU warm-ups that run on threads
+//! of their own meanwhile: phone metadata where the function declares phone numbers, the link
+//! patterns where it composes messages, with how long init waited for them at the end). Prints a
+//! table; asserts nothing about time.
 //!
 //! `cargo test --release -p leadflow-functions --test lambda cold_start -- --ignored --nocapture`
-//! (debug builds are several times slower). First invocations: intake takes a form post; the
+//! (debug builds are several times slower). `LEADFLOW_COLD_START_EXECUTABLE` names another
+//! `leadflow-functions` executable to measure (a release build from `cargo build --release -p
+//! leadflow-functions`, with a debug test binary driving it); by default the bench runs the one
+//! cargo built for this test binary. First invocations: intake takes a form post; the
 //! relay a stream batch of one outbox record (for a lead that does not exist: its watch and
 //! queue sends); an SQS consumer a batch of one lead event (for a lead that does not exist: one DynamoDB read,
 //! reported failed); a scheduled function a scheduled event; every other HTTP function a request
@@ -17,8 +21,23 @@ use crate::aws_mode::{http_event, scheduled_event, System, EVENTS, EXECUTABLE};
 use leadflow_provision::template::intrinsic;
 use leadflow_tests::lambda::Function;
 use serde_json::{json, Value};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::Instant;
+
+/// Names the executable the bench measures instead of the one built with this test binary.
+const EXECUTABLE_VAR: &str = "LEADFLOW_COLD_START_EXECUTABLE";
+
+/// The executable the bench measures: [`EXECUTABLE_VAR`]'s, else the test build's.
+fn measured_executable() -> PathBuf {
+    match std::env::var_os(EXECUTABLE_VAR).filter(|v| !v.is_empty()) {
+        Some(path) => {
+            let path = PathBuf::from(path);
+            assert!(path.is_file(), "{EXECUTABLE_VAR}={}: no such file", path.display());
+            path
+        }
+        None => PathBuf::from(EXECUTABLE),
+    }
+}
 
 /// The first event for a function, from its trigger in the template.
 fn first_event(s: &System, function: &str) -> (String, Value) {
@@ -90,12 +109,16 @@ async fn only_a_function_that_declares_phone_numbers_loads_the_phone_metadata_at
         drop(function);
         let line = initialized_line(&log);
         assert_eq!(line["metadata_warmed"].as_bool(), Some(warms), "{name}: {line}");
+        // Init joined its warm-ups before it asked for work: the line says how long it waited.
+        assert!(line["warm_up_wait_ms"].as_f64().is_some(), "{name}: {line}");
     }
 }
 
 #[tokio::test]
 #[ignore = "a benchmark: prints figures"]
 async fn cold_start_of_every_function() {
+    let executable = measured_executable();
+    println!("\nexecutable: {}", executable.display());
     let mut s = System::new().await;
     let mut rows = Vec::new();
     let logs = std::env::temp_dir().join(format!("leadflow-cold-start-{}", std::process::id()));
@@ -105,7 +128,7 @@ async fn cold_start_of_every_function() {
         env.insert("AWS_LAMBDA_LOG_FORMAT".into(), "JSON".into());
         let log = logs.join(format!("{}.log", f.name));
         let (kind, event) = first_event(&s, &f.name);
-        let function = Function::start_logging_to(Path::new(EXECUTABLE), &f.name, &env, Some(&log)).await;
+        let function = Function::start_logging_to(&executable, &f.name, &env, Some(&log)).await;
         let at = Instant::now();
         let outcome = function.invoke(event).await;
         let first = at.elapsed();
@@ -118,7 +141,7 @@ async fn cold_start_of_every_function() {
             leadflow_tests::lambda::Outcome::Error(_) => "error".into(),
         };
         rows.push(format!(
-            "| {} | {:.1} | {:.1} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
+            "| {} | {:.1} | {:.1} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
             f.name,
             init.as_secs_f64() * 1000.0,
             first.as_secs_f64() * 1000.0,
@@ -135,12 +158,13 @@ async fn cold_start_of_every_function() {
                 _ => part("links_ms"),
             },
             part("warm_ms"),
+            part("warm_up_wait_ms"),
             kind,
             answered,
         ));
     }
-    println!("\n| function | init ms | first invocation ms | SDK config | config | clients | secrets | phone metadata | link patterns | DynamoDB warm-up | first event | answer |");
-    println!("|---|---|---|---|---|---|---|---|---|---|---|---|");
+    println!("\n| function | init ms | first invocation ms | SDK config | config | clients | secrets | phone metadata | link patterns | DynamoDB warm-up | waited for warm-ups | first event | answer |");
+    println!("|---|---|---|---|---|---|---|---|---|---|---|---|---|");
     for r in rows {
         println!("{r}");
     }
