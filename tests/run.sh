@@ -26,16 +26,7 @@ apt_install() {
   }
 }
 
-# A venv at $1 with the requirements file $2 installed, reinstalled when the file changes.
-venv_with() {
-  local venv="$1" requirements="$2"
-  if [ ! -x "$venv/bin/python" ] || ! cmp -s "$requirements" "$venv/requirements.txt"; then
-    echo "--- installing $(basename "$venv") ($requirements)"
-    python3 -m venv "$venv"
-    "$venv/bin/pip" install --quiet --disable-pip-version-check -r "$requirements"
-    cp "$requirements" "$venv/requirements.txt"
-  fi
-}
+source tests/support/venv.sh
 
 echo "--- tools"
 # Debian's python3 makes venvs only with python3-venv; the browser tests need npm.

@@ -17,13 +17,9 @@ here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
 cd "$root"
 
+source "$root/tests/support/venv.sh"
 venv="$root/target/api-venv"
-if [ ! -x "$venv/bin/schemathesis" ] || ! cmp -s "$here/requirements.txt" "$venv/requirements.txt"; then
-  echo "--- installing schemathesis (venv: target/api-venv)"
-  python3 -m venv "$venv"
-  "$venv/bin/pip" install --quiet --disable-pip-version-check -r "$here/requirements.txt"
-  cp "$here/requirements.txt" "$venv/requirements.txt"
-fi
+venv_with "$venv" "$here/requirements.txt"
 
 echo "--- building the local runner"
 cargo build -q -p leadflow-local --bin leadflow-local

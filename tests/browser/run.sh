@@ -16,13 +16,9 @@ if [ ! -x /usr/bin/chromium ]; then
   }
 fi
 
+source "$root/tests/support/venv.sh"
 venv="$root/target/browser-venv"
-if [ ! -x "$venv/bin/pytest" ] || ! cmp -s "$here/requirements.txt" "$venv/requirements.txt"; then
-  echo "--- installing playwright and pytest (venv: target/browser-venv)"
-  python3 -m venv "$venv"
-  "$venv/bin/pip" install --quiet --disable-pip-version-check -r "$here/requirements.txt"
-  cp "$here/requirements.txt" "$venv/requirements.txt"
-fi
+venv_with "$venv" "$here/requirements.txt"
 
 if [ ! -f "$here/node_modules/axe-core/axe.min.js" ]; then
   echo "--- installing axe-core (npm)"
