@@ -330,7 +330,9 @@ async fn a_form_post_is_acknowledged_by_sms_scored_and_its_due_follow_up_text_is
     assert_eq!(s.drain("acknowledge").await, 1);
     let texts = s.texts_to(phone.as_e164()).await;
     assert_eq!(texts.len(), 1, "{texts:?}");
-    assert!(texts[0].contains("will call you within 5 minutes"), "{}", texts[0]);
+    // The real executables read the real clock: within business hours the promise is minutes,
+    // outside them the next opening (the promise logic itself is tested on a manual clock).
+    assert!(texts[0].contains("will call you within 5 minutes") || texts[0].contains("will call you by "), "{}", texts[0]);
     assert!(s.lead(id).await.acknowledged_at.is_some());
 
     // relay -> the score queue -> score.
