@@ -4,7 +4,7 @@
 
 use chrono::{TimeZone, Utc};
 use leadflow_local::cost::world::{Instances, World};
-use leadflow_local::cost::{bill, lead_path, prices::Prices};
+use leadflow_local::cost::{bill, lead_path, prices::Prices, published_configuration};
 
 async fn world(instances: Instances) -> World {
     let open = chrono_tz::America::New_York.with_ymd_and_hms(2026, 3, 3, 10, 30, 0).unwrap().with_timezone(&Utc);
@@ -61,7 +61,8 @@ async fn a_lead_path_is_counted_from_capture_to_conversion_and_priced() {
         assert!(c.functions.get(f).is_some_and(|i| i.count >= 1.0), "{f}: {:?}", c.functions.keys());
     }
     let template = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/template.yaml")).unwrap();
-    let b = bill(&c, &Prices::default(), &template);
+    let b = bill(&c, &Prices::default(), &template, &published_configuration());
     assert!(b.lines["DynamoDB writes"] > 0.0 && b.lines["Lambda requests"] > 0.0, "{b:?}");
+    assert!(!b.lines.contains_key("SSM (configuration)"), "a standard parameter's reads are free: {b:?}");
     assert!(b.total() < 0.01, "a lead costs cents at most: {b:?}");
 }

@@ -144,6 +144,7 @@ async fn publish_config(file: &std::path::Path, parameter: &str, dry_run: bool) 
     if dry_run {
         let prepared = published::prepare(&source, &origin)?;
         println!("{origin}: valid; would be stored as {} bytes ({} tier), not published (--dry-run)", prepared.bytes(), prepared.tier());
+        advise_on_tier(&prepared);
         return Ok(());
     }
     let endpoint = std::env::var("AWS_ENDPOINT_URL").ok().filter(|v| !v.trim().is_empty());
@@ -155,5 +156,13 @@ async fn publish_config(file: &std::path::Path, parameter: &str, dry_run: bool) 
         prepared.bytes(),
         prepared.tier()
     );
+    advise_on_tier(&prepared);
     Ok(())
+}
+
+/// Says so when the stored value needs SSM's advanced tier (billed), and what makes it fit.
+fn advise_on_tier(prepared: &leadflow::config::published::Prepared) {
+    if let Some(advice) = prepared.advanced_tier_notice() {
+        eprintln!("{advice}");
+    }
 }

@@ -18,28 +18,43 @@
 //!
 //! # The stored form
 //!
-//! SSM holds a standard parameter up to 4 KB (4,096 bytes) and an advanced one up to 8 KB. The
-//! embedded configuration is 39 KB, more than a third of it comments, and the examples in
-//! `config/examples` about 7 KB each, so neither fits as it is. The published value is
-//! [`ENCODED_PREFIX`] followed by the base64 of the file's brotli compression, with its
-//! full-line comments blanked first: the lines stay (empty), so line numbers and columns in
-//! errors are those of the operator's file, and the comments are dropped only when the parsed
-//! document is unchanged (a `#` line inside a multi-line string is text). That brings the
-//! examples to about 3 KB, a standard parameter, and the embedded configuration to about
-//! 7.5 KB, an advanced one. [`publish`] stores on the Intelligent-Tiering tier, which picks the
-//! standard tier when the value fits and the advanced one when it does not (an advanced
-//! parameter stays advanced, which Intelligent-Tiering accepts where an explicit standard tier
-//! would be refused), and refuses a value over 8 KB before storing anything. Brotli rather than gzip: gzip leaves the embedded
-//! configuration at 8.8 KB, over the limit. A value without the prefix is read as plain TOML,
-//! so a small file stored by hand (`aws ssm put-parameter --value file://small.toml`) works too.
+//! SSM holds a standard parameter up to 4 KB (4,096 bytes), free, and an advanced one up to
+//! 8 KB, billed per parameter per month and per read. The embedded configuration is 39 KB, more
+//! than a third of it comments, and the examples in `config/examples` about 7 KB each. The
+//! published value is [`ENCODED_PREFIX`] followed by the base64 of the file's brotli
+//! compression against a fixed dictionary ([`DICTIONARY`]: the embedded configuration and the
+//! examples, comments removed), with the file's full-line comments blanked first: the lines
+//! stay (empty), so line numbers and columns in errors are those of the operator's file, and the
+//! comments are dropped only when the parsed document is unchanged (a `#` line inside a
+//! multi-line string is text). A file written from the embedded one or an example stores little
+//! more than what differs from it: the embedded configuration is stored in about 200 bytes and
+//! each example in under 100, standard parameters all; without the dictionary the embedded one
+//! would take about 7.5 KB, and a file that shares little with the dictionary may still need
+//! the advanced tier. [`publish`] stores on the Intelligent-Tiering tier, which keeps the
+//! parameter standard while the value fits 4 KB and makes it advanced only for a value that
+//! does not ([`Prepared::tier`]; `publish-config` says so when it happens, and an advanced
+//! parameter stays advanced until it is deleted), and refuses a value over 8 KB before storing
+//! anything.
+//!
+//! The dictionary is never edited: every stored value needs it byte for byte to decompress. A
+//! better one would be a new file under a new prefix, with this one kept for reading. Values in
+//! two other forms are read as well: [`BROTLI_PREFIX`] (brotli without a dictionary) and plain
+//! TOML (no prefix), so a small file stored by hand (`aws ssm put-parameter --value
+//! file://small.toml`) works too.
 
 use super::{Config, ConfigError, ConfigProblem};
 use crate::ports::{ParameterError, ParameterStore, ParameterVersion};
 use base64::Engine;
-use std::io::{Read, Write};
+use std::io::Read;
 
-/// The start of a compressed value.
-pub const ENCODED_PREFIX: &str = "brotli+base64:";
+/// The start of a value compressed against [`DICTIONARY`] (the form [`encode`] writes).
+pub const ENCODED_PREFIX: &str = "brotli+dict1+base64:";
+
+/// The start of a value compressed without a dictionary.
+pub const BROTLI_PREFIX: &str = "brotli+base64:";
+
+/// The dictionary of [`ENCODED_PREFIX`] values. Never edited (see the module's documentation).
+pub const DICTIONARY: &str = include_str!("published-dictionary-1.txt");
 
 /// The largest value of a standard-tier SSM parameter, in bytes.
 pub const STANDARD_LIMIT: usize = 4096;
@@ -64,31 +79,55 @@ fn blank_comment_lines(source: &str) -> String {
     }
 }
 
-/// The stored form of a configuration file: [`ENCODED_PREFIX`] and the base64 of its brotli
-/// compression (full-line comments blanked).
-pub fn encode(source: &str) -> String {
-    let text = blank_comment_lines(source);
+/// Brotli at its best quality with a 4 MiB window (larger than any configuration), against
+/// `dictionary` (raw text the value may copy from; empty for none).
+fn compress(text: &[u8], dictionary: &[u8]) -> Vec<u8> {
+    let params = brotli::enc::BrotliEncoderParams { quality: 11, lgwin: 22, ..Default::default() };
     let mut compressed = Vec::new();
-    {
-        // Quality 11 (the best), a 4 MiB window (larger than any configuration).
-        let mut writer = brotli::CompressorWriter::new(&mut compressed, 4096, 11, 22);
-        writer.write_all(text.as_bytes()).expect("compressing into memory");
-    }
-    format!("{ENCODED_PREFIX}{}", BASE64.encode(compressed))
+    let (mut input_buffer, mut output_buffer) = ([0u8; 4096], [0u8; 4096]);
+    let mut no_callback = |_: &mut brotli::interface::PredictionModeContextMap<brotli::InputReferenceMut>,
+                           _: &mut [brotli::interface::StaticCommand],
+                           _: brotli::InputPair,
+                           _: &mut brotli::enc::StandardAlloc| ();
+    brotli::BrotliCompressCustomIoCustomDict(
+        &mut brotli::IoReaderWrapper(&mut &text[..]),
+        &mut brotli::IoWriterWrapper(&mut compressed),
+        &mut input_buffer,
+        &mut output_buffer,
+        &params,
+        brotli::enc::StandardAlloc::default(),
+        &mut no_callback,
+        dictionary,
+        std::io::Error::from(std::io::ErrorKind::UnexpectedEof),
+    )
+    .expect("compressing into memory");
+    compressed
 }
 
-/// The configuration text a stored value holds: decompressed when it has [`ENCODED_PREFIX`],
-/// the value itself (plain TOML) otherwise.
+/// The stored form of a configuration file: [`ENCODED_PREFIX`] and the base64 of its brotli
+/// compression against [`DICTIONARY`] (full-line comments blanked).
+pub fn encode(source: &str) -> String {
+    let text = blank_comment_lines(source);
+    format!("{ENCODED_PREFIX}{}", BASE64.encode(compress(text.as_bytes(), DICTIONARY.as_bytes())))
+}
+
+/// The configuration text a stored value holds: decompressed when it has [`ENCODED_PREFIX`] or
+/// [`BROTLI_PREFIX`], the value itself (plain TOML) otherwise.
 pub fn decode(value: &str) -> Result<String, String> {
-    let Some(encoded) = value.trim().strip_prefix(ENCODED_PREFIX) else {
+    let trimmed = value.trim();
+    let (prefix, encoded, dictionary) = if let Some(encoded) = trimmed.strip_prefix(ENCODED_PREFIX) {
+        (ENCODED_PREFIX, encoded, DICTIONARY.as_bytes())
+    } else if let Some(encoded) = trimmed.strip_prefix(BROTLI_PREFIX) {
+        (BROTLI_PREFIX, encoded, &[][..])
+    } else {
         return Ok(value.to_string());
     };
-    let compressed = BASE64.decode(encoded.trim()).map_err(|_| format!("the value after `{ENCODED_PREFIX}` is not base64"))?;
+    let compressed = BASE64.decode(encoded.trim()).map_err(|_| format!("the value after `{prefix}` is not base64"))?;
     let mut text = String::new();
-    brotli::Decompressor::new(compressed.as_slice(), 4096)
+    brotli::Decompressor::new_with_custom_dict(compressed.as_slice(), 4096, dictionary.to_vec().into())
         .take(MAX_DECODED + 1)
         .read_to_string(&mut text)
-        .map_err(|_| format!("the value after `{ENCODED_PREFIX}` is not brotli-compressed UTF-8 text"))?;
+        .map_err(|_| format!("the value after `{prefix}` is not brotli-compressed UTF-8 text"))?;
     if text.len() as u64 > MAX_DECODED {
         return Err(format!("the value expands to more than {MAX_DECODED} bytes"));
     }
@@ -257,6 +296,20 @@ impl Prepared {
             "Advanced"
         }
     }
+
+    /// For a value over [`STANDARD_LIMIT`]: what the advanced tier costs and what makes the
+    /// file fit a standard parameter.
+    pub fn advanced_tier_notice(&self) -> Option<String> {
+        (self.tier() == "Advanced").then(|| {
+            format!(
+                "note: {} bytes stored is over the {STANDARD_LIMIT} bytes of a standard SSM parameter, so the parameter is an advanced one: \
+                 $0.05 a month and $0.05 per 10,000 reads (one per new execution environment). The stored form keeps only what differs \
+                 from config/leadflow.toml and the examples: start from one of them, keep their wording where it serves, and remove \
+                 what the deployment does not use. An advanced parameter stays advanced until it is deleted.",
+                self.bytes()
+            )
+        })
+    }
 }
 
 /// Validates `source` (errors name the key and line of `origin`), encodes it, checks that it
@@ -298,17 +351,50 @@ mod tests {
     }
 
     #[test]
-    fn the_embedded_configuration_and_the_examples_fit_a_parameter_and_read_back_the_same() {
+    fn the_embedded_configuration_and_the_examples_fit_a_standard_parameter_and_read_back_the_same() {
         let embedded = prepare(DEFAULT_CONFIG, "config/leadflow.toml").unwrap();
-        assert!(embedded.bytes() <= ADVANCED_LIMIT, "{}", embedded.bytes());
-        assert!(DEFAULT_CONFIG.len() > ADVANCED_LIMIT, "the plain file would not fit");
+        assert!(embedded.bytes() < 300, "{}", embedded.bytes());
+        assert_eq!(embedded.tier(), "Standard");
         assert_eq!(Config::from_toml(&decode(&embedded.value).unwrap(), "x").unwrap(), Config::embedded_default().unwrap());
         for name in ["addiction-treatment.toml", "franchise-brand.toml", "med-spa.toml"] {
             let text = example(name);
             assert!(text.len() > STANDARD_LIMIT, "{name}: the plain file would not fit a standard parameter");
             let prepared = prepare(&text, name).unwrap();
-            assert_eq!(prepared.tier(), "Standard", "{name}: {} bytes", prepared.bytes());
+            assert!(prepared.bytes() < 200, "{name}: {} bytes", prepared.bytes());
+            assert_eq!(Config::from_toml(&decode(&prepared.value).unwrap(), name).unwrap(), Config::from_toml(&text, name).unwrap());
         }
+    }
+
+    #[test]
+    fn a_file_unlike_the_dictionary_is_stored_compressed_and_an_advanced_one_when_it_must_be() {
+        // The embedded file with every service line renamed: the dictionary helps less.
+        let renamed = DEFAULT_CONFIG.replace("med_spa", "line_a").replace("dental", "line_b").replace("addiction", "line_c");
+        let prepared = prepare(&renamed, "renamed.toml").unwrap();
+        assert!(prepared.bytes() > embedded_size() && prepared.bytes() <= ADVANCED_LIMIT, "{}", prepared.bytes());
+        assert_eq!(decode(&prepared.value).unwrap().lines().count(), renamed.lines().count());
+        // Without the dictionary the embedded file needs the advanced tier.
+        let without = format!("{BROTLI_PREFIX}{}", BASE64.encode(compress(blank_comment_lines(DEFAULT_CONFIG).as_bytes(), &[])));
+        assert!(without.len() > STANDARD_LIMIT, "{}", without.len());
+        assert_eq!(Prepared { value: without.clone() }.tier(), "Advanced");
+        assert!(Prepared { value: without.clone() }.advanced_tier_notice().unwrap().contains("advanced one"));
+        assert_eq!(prepared.advanced_tier_notice(), None);
+        // A value in that form is still read.
+        assert_eq!(Config::from_toml(&decode(&without).unwrap(), "x").unwrap(), Config::embedded_default().unwrap());
+    }
+
+    fn embedded_size() -> usize {
+        prepare(DEFAULT_CONFIG, "config/leadflow.toml").unwrap().bytes()
+    }
+
+    #[test]
+    fn the_dictionary_is_the_one_stored_values_were_compressed_against() {
+        use sha2::Digest;
+        let digest = sha2::Sha256::digest(DICTIONARY.as_bytes());
+        let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
+        assert_eq!(
+            hex, "79ef55327a1f4ae2494ffc9e6931cd2c3749ec087976d2fde3d270456c4234f3",
+            "the dictionary must never change: values stored against it would not read"
+        );
     }
 
     #[test]
@@ -338,7 +424,11 @@ mod tests {
 
     #[test]
     fn a_value_that_is_not_a_stored_configuration_is_a_problem_not_a_panic() {
-        for value in [format!("{ENCODED_PREFIX}not base64!"), format!("{ENCODED_PREFIX}{}", BASE64.encode(b"not brotli at all"))] {
+        for value in [
+            format!("{ENCODED_PREFIX}not base64!"),
+            format!("{ENCODED_PREFIX}{}", BASE64.encode(b"not brotli at all")),
+            format!("{BROTLI_PREFIX}{}", BASE64.encode(b"not brotli at all")),
+        ] {
             let e = validate_version("p", &ParameterVersion { version: 1, value }).unwrap_err();
             assert_eq!(e.problems.len(), 1, "{e}");
             assert_eq!(e.problems[0].line, None);

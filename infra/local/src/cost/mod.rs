@@ -8,6 +8,7 @@ pub mod prices;
 pub mod world;
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
+use leadflow::config::published::{self, Prepared};
 use leadflow_provision::moto::MotoServer;
 use meter::Counts;
 use prices::Prices;
@@ -134,7 +135,9 @@ impl Bill {
 
 /// A lead's bill from its counts at `prices`, with Lambda durations estimated from the calls
 /// each invocation made and the functions' memory in `template`.
-pub fn bill(counts: &Counts, prices: &Prices, template: &str) -> Bill {
+/// `config` is the operator configuration as stored: its reads at init are billed only when it
+/// needs SSM's advanced tier.
+pub fn bill(counts: &Counts, prices: &Prices, template: &str, config: &Prepared) -> Bill {
     let mut b = Bill::default();
     let mut line = |name: &'static str, dollars: f64| *b.lines.entry(name).or_default() += dollars;
     for ((service, op), t) in &counts.operations {
@@ -154,9 +157,9 @@ pub fn bill(counts: &Counts, prices: &Prices, template: &str) -> Bill {
             _ => {}
         }
     }
-    // Every new instance reads the operator configuration, an advanced parameter, at init.
+    // Every new instance reads the operator configuration at init: free on the standard tier.
     let inits: f64 = counts.functions.values().map(|f| f.cold_starts).sum();
-    if inits > 0.0 {
+    if inits > 0.0 && config.tier() == "Advanced" {
         line("SSM (configuration)", inits * prices.ssm_advanced_request);
     }
     let http: f64 = HTTP_FUNCTIONS.iter().filter_map(|f| counts.functions.get(*f)).map(|i| i.count).sum();
@@ -276,7 +279,14 @@ pub fn report(warm: &Measured, cold: &Measured, prices: &Prices, template: &str)
         let _ = writeln!(out, "  {kind:<24} {:>5.1} {:>6.1} WRU {:>6} B", w.writes, w.units, w.largest);
     }
     let _ = writeln!(out);
-    let (mut bw, mut bc) = (bill(&warm.per_lead, prices, template), bill(&cold.per_lead, prices, template));
+    let config = published_configuration();
+    let _ = writeln!(
+        out,
+        "operator configuration (the embedded file) stored as {} bytes: a {} SSM parameter",
+        config.bytes(),
+        config.tier().to_lowercase()
+    );
+    let (mut bw, mut bc) = (bill(&warm.per_lead, prices, template, &config), bill(&cold.per_lead, prices, template, &config));
     // SQS's own KMS requests, at a clinic's volume of 1,000 leads a month.
     let reuse = sqs_key_reuse_seconds(template);
     let sends = warm.per_lead.get("SQS", "SendMessage").calls;
@@ -313,7 +323,7 @@ pub fn report(warm: &Measured, cold: &Measured, prices: &Prices, template: &str)
     let _ = writeln!(out);
     let idle: Vec<String> = warm.idle_tick.operations.iter().map(|((s, o), t)| format!("{s} {o} {}", t.calls)).collect();
     let _ = writeln!(out, "an idle minute's schedule runs (SLA checker + follow-up function): {}", idle.join(", "));
-    let fixed = fixed_monthly(&warm.idle_tick, prices, template);
+    let fixed = fixed_monthly(&warm.idle_tick, prices, template, &config);
     let _ = writeln!(
         out,
         "fixed per month whatever the volume: {}",
@@ -370,15 +380,22 @@ pub fn sqs_encryption_requests(messages: f64, reuse_seconds: f64) -> f64 {
 
 /// The schedules' idle runs for a month (two one-minute schedules), the SQS event source
 /// mappings' empty polls of the five lead-event queues, and the operator configuration's
-/// advanced parameter.
-pub fn fixed_monthly(idle_tick: &Counts, prices: &Prices, template: &str) -> BTreeMap<&'static str, f64> {
+/// parameter when it needs the advanced tier.
+pub fn fixed_monthly(idle_tick: &Counts, prices: &Prices, template: &str, config: &Prepared) -> BTreeMap<&'static str, f64> {
     let minutes = 30.0 * 24.0 * 60.0;
-    let b = bill(idle_tick, prices, template);
+    let b = bill(idle_tick, prices, template, config);
     let mut out = BTreeMap::new();
     out.insert("schedules (2 x 1/minute)", b.total() * minutes);
     out.insert("SQS polling (5 queues)", 5.0 * prices.sqs_polls_per_queue_month * prices.sqs_request);
-    out.insert("SSM configuration parameter (advanced)", prices.ssm_advanced_parameter_month);
+    if config.tier() == "Advanced" {
+        out.insert("SSM configuration parameter (advanced)", prices.ssm_advanced_parameter_month);
+    }
     out
+}
+
+/// The operator configuration as the bench's deployment publishes it: the embedded file.
+pub fn published_configuration() -> Prepared {
+    published::prepare(leadflow::config::DEFAULT_CONFIG, "config/leadflow.toml").expect("the embedded configuration is published")
 }
 
 /// The bench: warm and cold runs of `leads` leads on moto at `moto` (or on a moto server started
@@ -434,7 +451,8 @@ mod tests {
         c.functions.insert("BigFunction".into(), inv);
         c.log_bytes = 1e9;
         let p = Prices::default();
-        let b = bill(&c, &p, TEMPLATE);
+        let advanced = Prepared { value: "x".repeat(published::STANDARD_LIMIT + 1) };
+        let b = bill(&c, &p, TEMPLATE, &advanced);
         assert_eq!(b.lines["DynamoDB writes"], 4.0 * p.dynamodb_write_unit);
         assert_eq!(b.lines["SQS"], p.sqs_request);
         assert_eq!(b.lines["CloudWatch Logs"], 0.5);
@@ -442,6 +460,9 @@ mod tests {
         assert!((b.lines["Lambda duration"] - 0.014 * 0.5 * p.lambda_gb_second).abs() < 1e-15);
         assert!(!b.lines.contains_key("SSM (configuration)"), "no new instance, no configuration read");
         c.functions.get_mut("BigFunction").unwrap().cold_starts = 1.0;
-        assert_eq!(bill(&c, &p, TEMPLATE).lines["SSM (configuration)"], p.ssm_advanced_request);
+        assert_eq!(bill(&c, &p, TEMPLATE, &advanced).lines["SSM (configuration)"], p.ssm_advanced_request);
+        // The embedded configuration is a standard parameter: its reads are free.
+        assert_eq!(published_configuration().tier(), "Standard");
+        assert!(!bill(&c, &p, TEMPLATE, &published_configuration()).lines.contains_key("SSM (configuration)"));
     }
 }

@@ -19,11 +19,11 @@ pub struct Prices {
     /// KMS request ($0.03 per 10,000).
     pub kms_request: f64,
     /// SSM Parameter Store API interaction with an advanced parameter ($0.05 per 10,000). The
-    /// published operator configuration is one when its stored value is over the standard
-    /// tier's 4 KB (the embedded configuration's is about 7.5 KB): every new instance reads it
-    /// at init with one GetParameter (GetParameterHistory only when the newest version does not
-    /// validate, which publishing prevents). The webhook secrets and the link key are standard
-    /// parameters, read at standard throughput: free.
+    /// published operator configuration is one only when its stored value is over the standard
+    /// tier's 4 KB (the embedded configuration's is about 200 bytes, a standard parameter):
+    /// every new instance reads it at init with one GetParameter (GetParameterHistory only when
+    /// the newest version does not validate, which publishing prevents). The webhook secrets
+    /// and the link key are standard parameters, read at standard throughput: free.
     pub ssm_advanced_request: f64,
     /// SSM Parameter Store advanced parameter storage ($0.05 per parameter per month): the
     /// published operator configuration.
@@ -95,7 +95,7 @@ impl Prices {
              \x20 SNS: ${:.2} per million publishes (SMS delivery fees excluded)\n\
              \x20 KMS: ${:.2} per 10,000 requests\n\
              \x20 SSM Parameter Store: standard parameters free; advanced ${:.2} per parameter per month and ${:.2} per 10,000 API interactions\n\
-             \x20   (the operator configuration, over 4 KB stored: an advanced parameter, read once per new instance)\n\
+             \x20   (the operator configuration is one only when over 4 KB stored; it is read once per new instance)\n\
              \x20 SES: ${:.2} per 1,000 emails (a message fee, shown apart like SMS)\n\
              \x20 CloudWatch Logs: ${:.2} per GB ingested\n\
              \x20 API Gateway HTTP API: ${:.2} per million requests\n\
