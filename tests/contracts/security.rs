@@ -71,6 +71,13 @@ mod audit {
             log.by_actor(&format!("user:{user}"), None, 10).await.unwrap().items.iter().map(|e| e.action).collect();
         assert_eq!(mine, [AuditAction::Read, AuditAction::Update, AuditAction::ReadAudit]);
         assert!(log.by_actor("user:nobody-at-all", None, 10).await.unwrap().items.is_empty());
+        // The public form and system components have no trail of their own: found by lead only.
+        let system = AuditEntry::new(at(4), AuditActor::system("acknowledge"), AuditAction::Process).lead(a);
+        log.append(&system).await.unwrap();
+        assert_eq!(log.by_lead(a, None, 10).await.unwrap().items.last(), Some(&system));
+        for key in ["public_form", "system:acknowledge", "acknowledge"] {
+            assert!(log.by_actor(key, None, 10).await.unwrap().items.is_empty(), "{key}");
+        }
     }
 
     async fn pages_hold_exactly_the_limit<S: AuditLog + ?Sized>(log: Arc<S>) {

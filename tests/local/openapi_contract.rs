@@ -304,11 +304,12 @@ async fn real_answers_match_the_contract() {
     let audit = format!("/audit/leads/{id}");
     assert_eq!(api.call("GET", "/audit/leads/{id}", &audit, Some(&admin), &[], "").await.status, 200);
     assert_eq!(api.call("GET", "/audit/leads/{id}", &audit, Some(&analyst), &[], "").await.status, 403);
-    for actor in ["public_form", "contract-admin", "system:relay"] {
+    assert_eq!(api.call("GET", "/audit/users/{id}", "/audit/users/contract-admin", Some(&admin), &[], "").await.status, 200);
+    for actor in ["public_form", "system:relay"] {
         let trail = format!("/audit/users/{actor}");
-        assert_eq!(api.call("GET", "/audit/users/{id}", &trail, Some(&admin), &[], "").await.status, 200);
+        assert_eq!(api.call("GET", "/audit/users/{id}", &trail, Some(&admin), &[], "").await.status, 422);
     }
-    assert_eq!(api.call("GET", "/audit/users/{id}", "/audit/users/public_form?limit=501", Some(&admin), &[], "").await.status, 400);
+    assert_eq!(api.call("GET", "/audit/users/{id}", "/audit/users/contract-admin?limit=501", Some(&admin), &[], "").await.status, 400);
 
     // Webhooks: a bad signature, an unknown source.
     let event = json!({"id": "evt_1", "type": "checkout.session.completed"}).to_string();

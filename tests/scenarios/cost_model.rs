@@ -61,6 +61,9 @@ async fn a_lead_path_is_counted_from_capture_to_conversion_and_priced() {
         assert!(c.functions.get(f).is_some_and(|i| i.count >= 1.0), "{f}: {:?}", c.functions.keys());
     }
     let template = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/template.yaml")).unwrap();
+    // No audit entry on the path is by a staff user: none is on the ByActor index.
+    let audit = &c.written["LEAD/AUDIT"];
+    assert!(audit.writes >= 1.0 && audit.units == audit.writes, "{audit:?}");
     let b = bill(&c, &Prices::default(), &template, &published_configuration());
     assert!(b.lines["DynamoDB writes"] > 0.0 && b.lines["Lambda requests"] > 0.0, "{b:?}");
     assert!(!b.lines.contains_key("SSM (configuration)"), "a standard parameter's reads are free: {b:?}");

@@ -23,13 +23,20 @@ pub enum AuditActor {
 }
 
 impl AuditActor {
-    /// The key the trail is queried by per actor: the user id, `public_form` or `system:{name}`.
+    /// The actor as one string: `user:{id}`, `public_form` or `system:{name}`.
     pub fn key(&self) -> String {
         match self {
             AuditActor::User { user_id, .. } => format!("user:{user_id}"),
             AuditActor::PublicForm => "public_form".into(),
             AuditActor::System { component } => format!("system:{component}"),
         }
+    }
+
+    /// The key of the actor's own trail ([`AuditLog::by_actor`](crate::ports::AuditLog::by_actor)):
+    /// staff users have one, `user:{id}`. The public form and system components do not: their
+    /// entries are many (most of a lead's) and are found in each lead's trail.
+    pub fn trail_key(&self) -> Option<String> {
+        matches!(self, AuditActor::User { .. }).then(|| self.key())
     }
 
     pub fn system(component: &str) -> Self {

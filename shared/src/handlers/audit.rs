@@ -2,7 +2,10 @@
 //! Reading the trail is itself recorded, before the entries are returned.
 //!
 //! Query: `after` (an entry id, to page on) and `limit` (1-500, default 100). A user id is a
-//! JWT `sub`; `public_form` and `system:{component}` select those actors.
+//! staff user's JWT `sub`. The public form (`public_form`) and system components
+//! (`system:{component}`) have no trail of their own: their entries, most of a lead's, are kept
+//! by lead only (an index entry each would double the trail's writes), so asking for one is a
+//! 422 naming `id` that points to the lead's trail.
 
 // The `Err` of these helpers is the HTTP answer itself, built once per request and returned
 // straight to the caller: boxing it would only add an allocation.
@@ -66,18 +69,27 @@ fn listing(page: Page<AuditEntry>) -> Response<Body> {
 /// Whose trail is asked for.
 enum Subject {
     Lead(LeadId),
-    /// A user id (JWT `sub`), `public_form` or `system:{component}`.
+    /// A staff user id (JWT `sub`).
     Actor(String),
 }
 
-impl Subject {
-    fn actor_key(user: &str) -> String {
-        if user == "public_form" || user.starts_with("system:") {
-            user.to_string()
-        } else {
-            format!("user:{user}")
-        }
+/// The staff user `id` names; a 422 naming `id` for the public form and system components.
+fn staff_user(id: String) -> Result<Subject, Response<Body>> {
+    if id == "public_form" || id.starts_with("system:") {
+        return Err(json_response(
+            422,
+            &Invalid {
+                error: "validation_failed",
+                message: "only staff users have a trail of their own",
+                fields: vec![FieldError::new(
+                    "id",
+                    "not_a_staff_user",
+                    "entries by the public form and by system components are in each lead's trail: GET /audit/leads/{id}",
+                )],
+            },
+        ));
     }
+    Ok(Subject::Actor(id))
 }
 
 /// Routes the audit function's requests by path.
@@ -96,7 +108,7 @@ pub async fn by_lead(services: &Services, req: Request) -> Response<Body> {
 
 /// `GET /audit/users/{id}`.
 pub async fn by_user(services: &Services, req: Request) -> Response<Body> {
-    read_trail(services, &req, "GET /audit/users/{id}", |req| path_text(req, "id").map(Subject::Actor)).await
+    read_trail(services, &req, "GET /audit/users/{id}", |req| path_text(req, "id").and_then(staff_user)).await
 }
 
 /// Checks the caller, records the read of the trail (before anything is returned), then reads it.
@@ -135,7 +147,7 @@ async fn read_trail(
     }
     let page = match &subject {
         Subject::Lead(id) => services.audit.by_lead(*id, after, limit).await,
-        Subject::Actor(user) => services.audit.by_actor(&Subject::actor_key(user), after, limit).await,
+        Subject::Actor(user) => services.audit.by_actor(&format!("user:{user}"), after, limit).await,
     };
     match page {
         Ok(page) => listing(page),

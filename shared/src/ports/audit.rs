@@ -1,4 +1,4 @@
-//! The audit trail: append-only, queryable per lead and per actor. No operation changes or
+//! The audit trail: append-only, queryable per lead and per staff user. No operation changes or
 //! removes an entry; the AWS adapter's table is written by PutItem with `attribute_not_exists`
 //! only, and no function's IAM role may update or delete its items (`tests/infra/template_policies.rs`).
 
@@ -17,7 +17,8 @@ pub trait AuditLog: Send + Sync {
     /// Entries about one lead, oldest first, after `after`, at most `limit`.
     async fn by_lead(&self, lead_id: LeadId, after: Option<EventId>, limit: usize) -> Result<Page<AuditEntry>, StoreError>;
 
-    /// Entries by one actor ([`AuditActor::key`](crate::domain::AuditActor::key): `user:{id}`,
-    /// `public_form`, `system:{name}`), oldest first, after `after`, at most `limit`.
+    /// Entries by one staff user (`user:{id}`, [`AuditActor::trail_key`](crate::domain::AuditActor::trail_key)),
+    /// oldest first, after `after`, at most `limit`. Entries by the public form and by system
+    /// components are kept by lead only: no key finds them here.
     async fn by_actor(&self, actor_key: &str, after: Option<EventId>, limit: usize) -> Result<Page<AuditEntry>, StoreError>;
 }

@@ -1,4 +1,4 @@
-//! The embedded audit trail: entries indexed by lead and by actor, never changed once added.
+//! The embedded audit trail: entries indexed by lead and by staff user, never changed once added.
 
 use crate::domain::{AuditEntry, EventId, LeadId};
 use crate::ports::{AuditLog, Page, StoreError};
@@ -54,7 +54,9 @@ impl AuditLog for MemoryAuditLog {
         if let Some(lead) = entry.lead_id {
             s.by_lead.entry(lead).or_default().insert(entry.id, ());
         }
-        s.by_actor.entry(entry.actor.key()).or_default().insert(entry.id, ());
+        if let Some(key) = entry.actor.trail_key() {
+            s.by_actor.entry(key).or_default().insert(entry.id, ());
+        }
         Ok(true)
     }
 

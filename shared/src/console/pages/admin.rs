@@ -25,7 +25,7 @@ pub(crate) async fn audit(ctx: &Ctx<'_>) -> Response<Body> {
     let form = html! {
         form.inline method="get" action="/console/audit" aria-label="Whose trail" {
             (input("lead", "Lead id", "text", lead.as_deref(), false))
-            (input("user", "or user id (system:sla, public_form)", "text", user.as_deref(), false))
+            (input("user", "or staff user id", "text", user.as_deref(), false))
             button.secondary type="submit" { "Show" }
         }
     };

@@ -2,7 +2,12 @@
 //!
 //! | item        | PK                                  | SK                | ByActorPK       | ByActorSK  |
 //! |-------------|-------------------------------------|-------------------|-----------------|------------|
-//! | audit entry | `LEAD#{lead_id}` (or `NOLEAD#{day}`)| `AUDIT#{event_id}`| `{actor key}`   | `{event_id}` |
+//! | audit entry | `LEAD#{lead_id}` (or `NOLEAD#{day}`)| `AUDIT#{event_id}`| `user:{id}`     | `{event_id}` |
+//!
+//! `ByActor` is sparse: only an entry by a staff user carries its key attributes
+//! ([`AuditActor::trail_key`](crate::domain::AuditActor::trail_key)), so only those entries cost
+//! an index write. Entries by the public form and by system components, most of a lead's, are
+//! found by lead.
 //!
 //! Entries are written with PutItem and `attribute_not_exists(PK)`, nothing else: no code path
 //! updates or deletes an item, and no function's IAM role allows UpdateItem, DeleteItem,
@@ -19,7 +24,7 @@ use aws_sdk_dynamodb::Client;
 
 const PK: &str = "PK";
 const SK: &str = "SK";
-/// The per-actor index (user, public form, system component).
+/// The per-staff-user index (sparse: entries by staff users only).
 pub const BY_ACTOR: &str = "ByActor";
 const ACTOR_PK: &str = "ActorPK";
 const ACTOR_SK: &str = "ActorSK";
@@ -86,8 +91,10 @@ impl AuditLog for DynamoAuditLog {
         let mut item = Item::new();
         item.insert(PK.into(), s(partition(entry)));
         item.insert(SK.into(), s(format!("{SK_PREFIX}{}", entry.id)));
-        item.insert(ACTOR_PK.into(), s(entry.actor.key()));
-        item.insert(ACTOR_SK.into(), s(entry.id.to_string()));
+        if let Some(key) = entry.actor.trail_key() {
+            item.insert(ACTOR_PK.into(), s(key));
+            item.insert(ACTOR_SK.into(), s(entry.id.to_string()));
+        }
         item.insert(DATA.into(), to_map(entry)?);
         let request = self
             .client
