@@ -363,9 +363,16 @@ async fn real_answers_match_the_contract() {
     assert_eq!(api.call("GET", "/unsubscribe", "/unsubscribe?t=forged", None, &[], "").await.status, 400);
     assert_eq!(api.call("GET", "/links/confirm", "/links/confirm?token=forged", None, &[], "").await.status, 400);
 
-    // The person's export, then their erasure.
+    // The person's export, then their erasure; a note retried with its key after the erasure
+    // answers as the first request did.
+    let keyed = [("content-type", "application/json"), ("idempotency-key", "contract-note-1")];
+    let note = json!({"note": "asked for a callback"}).to_string();
+    let first = api.call("POST", "/leads/{id}/notes", &notes, Some(&admin), &keyed, &note).await;
+    assert_eq!(first.status, 201, "{}", first.body);
     let person = format!("/people/{id}");
     assert_eq!(api.call("GET", "/people/{id}/export", &format!("{person}/export"), Some(&admin), &[], "").await.status, 200);
     let erased = api.call("DELETE", "/people/{id}", &person, Some(&admin), &[], "").await;
     assert_eq!(erased.status, 200, "{}", erased.body);
+    let retried = api.call("POST", "/leads/{id}/notes", &notes, Some(&admin), &keyed, &note).await;
+    assert_eq!((retried.status, retried.json()["entry_id"].clone()), (201, first.json()["entry_id"].clone()), "{}", retried.body);
 }
