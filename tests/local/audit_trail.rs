@@ -130,7 +130,14 @@ async fn each_read_and_write_appears_once_with_its_actor_and_no_values() {
     let mut sorted = seen.clone();
     sorted.dedup();
     assert_eq!(sorted, seen);
-    assert_eq!(call(&r, "GET", &format!("/audit/leads/{id}?limit=0"), Some(&admin), "").await.0, 400);
+    // Unusable and unknown parameters are a 422 naming each.
+    let (status, bad) = call(&r, "GET", &format!("/audit/leads/{id}?limit=0&after=x&colour=red"), Some(&admin), "").await;
+    assert_eq!(status, 422);
+    assert_eq!(bad["error"], "validation_failed");
+    let named: Vec<&str> = bad["fields"].as_array().unwrap().iter().map(|f| f["field"].as_str().unwrap()).collect();
+    for field in ["limit", "after", "colour"] {
+        assert!(named.contains(&field), "{field} not named in {named:?}");
+    }
 
     // No value anywhere in the trail.
     let text = serde_json::to_string(&r.system.audit.all()).unwrap();

@@ -237,8 +237,8 @@ async fn real_answers_match_the_contract() {
     let accepted = api.json("POST", "/leads", "/leads", None, lead).await;
     assert_eq!(accepted.status, 202, "{}", accepted.body);
     let form = "first_name=Bo&phone=%28201%29+555-0143&service_line=med_spa&consent_sms=on";
-    let reply = api.call("POST", "/leads", "/leads", None, &[("content-type", "application/x-www-form-urlencoded")], form).await;
-    assert_eq!(reply.status, 202, "{}", reply.body);
+    let second = api.call("POST", "/leads", "/leads", None, &[("content-type", "application/x-www-form-urlencoded")], form).await;
+    assert_eq!(second.status, 202, "{}", second.body);
     assert_eq!(api.json("POST", "/leads", "/leads", None, json!({"first_name": "Ann"})).await.status, 422);
     assert_eq!(api.json("POST", "/leads", "/leads", None, json!({"first_name": {"nested": 1}})).await.status, 422);
     assert_eq!(api.call("POST", "/leads", "/leads", None, &[("content-type", "application/json")], "{\"a\":").await.status, 400);
@@ -249,6 +249,7 @@ async fn real_answers_match_the_contract() {
     assert_eq!(api.call("POST", "/leads", "/leads", None, &bad_key, "{\"first_name\":\"Ann\"}").await.status, 422);
     wait_for_consumers(&api.runner.system).await;
     let id = leadflow_tests::http::lead_of_receipt(&api.runner.base_url(), &accepted.json()).await;
+    let other = leadflow_tests::http::lead_of_receipt(&api.runner.base_url(), &second.json()).await;
 
     // Staff routes: no token, a role that may not, and one that may.
     assert_eq!(api.call("GET", "/leads", "/leads?status=new", None, &[], "").await.status, 401);
@@ -309,7 +310,41 @@ async fn real_answers_match_the_contract() {
         let trail = format!("/audit/users/{actor}");
         assert_eq!(api.call("GET", "/audit/users/{id}", &trail, Some(&admin), &[], "").await.status, 422);
     }
-    assert_eq!(api.call("GET", "/audit/users/{id}", "/audit/users/contract-admin?limit=501", Some(&admin), &[], "").await.status, 400);
+    assert_eq!(api.call("GET", "/audit/users/{id}", "/audit/users/contract-admin?limit=501", Some(&admin), &[], "").await.status, 422);
+
+    // Follow-up, spend, source tags, merges and the form's start token, each answer as documented.
+    let review = "/reports/scoring-review?model=patient-standard&from=2026-01-01&to=2026-03-04";
+    assert_eq!(api.call("GET", "/reports/scoring-review", review, Some(&analyst), &[], "").await.status, 200);
+    assert_eq!(api.call("GET", "/reports/scoring-review", "/reports/scoring-review", Some(&analyst), &[], "").await.status, 422);
+    assert_eq!(api.call("GET", "/tasks", "/tasks", Some(&admin), &[], "").await.status, 200);
+    assert_eq!(api.call("GET", "/tasks", "/tasks?member=maria&limit=5", Some(&admin), &[], "").await.status, 200);
+    assert_eq!(api.call("GET", "/leads/{id}/tasks", &format!("/leads/{id}/tasks"), Some(&admin), &[], "").await.status, 200);
+    let cadence = api.call("GET", "/leads/{id}/cadence", &format!("/leads/{id}/cadence"), Some(&admin), &[], "").await;
+    assert_eq!(cadence.status, 200, "{}", cadence.body);
+    let paused = api.call("POST", "/leads/{id}/cadence/pause", &format!("/leads/{id}/cadence/pause"), Some(&admin), &[], "").await;
+    assert_eq!(paused.status, 200, "{}", paused.body);
+    assert_eq!(paused.json()["enrollment"]["state"], "paused");
+    let resumed = api.call("POST", "/leads/{id}/cadence/resume", &format!("/leads/{id}/cadence/resume"), Some(&admin), &[], "").await;
+    assert_eq!(resumed.status, 200, "{}", resumed.body);
+    let spend = json!({"month": "2026-02", "source": "google", "campaign": "spring", "amount": "1250.50"});
+    let entered = api.json("POST", "/spend", "/spend", Some(&admin), spend).await;
+    assert_eq!(entered.status, 200, "{}", entered.body);
+    assert_eq!(entered.json()["entry"]["amount"]["minor"], 125050);
+    let csv = [("content-type", "text/csv")];
+    let imported =
+        api.call("POST", "/spend/import", "/spend/import", Some(&admin), &csv, "month,source,amount\n2026-02,facebook,300\n").await;
+    assert_eq!((imported.status, imported.json()["imported"].clone()), (200, json!(1)), "{}", imported.body);
+    assert_eq!(api.call("GET", "/sources/audit", "/sources/audit", Some(&admin), &[], "").await.status, 200);
+    let retag = json!({"lead_ids": [id.to_string()], "source": "google"});
+    let retagged = api.json("POST", "/sources/retag", "/sources/retag", Some(&admin), retag).await;
+    assert_eq!(retagged.status, 200, "{}", retagged.body);
+    assert_eq!(api.call("GET", "/forms/{form}/start", "/forms/inquiry/start", None, &[], "").await.status, 200);
+    let merged =
+        api.json("POST", "/leads/{id}/merge", &format!("/leads/{id}/merge"), Some(&admin), json!({"absorb": other.to_string()})).await;
+    assert_eq!(merged.status, 200, "{}", merged.body);
+    let unmerged = api.call("POST", "/leads/{id}/unmerge", &format!("/leads/{id}/unmerge"), Some(&admin), &[], "").await;
+    assert_eq!(unmerged.status, 200, "{}", unmerged.body);
+    assert_eq!(unmerged.json()["restored"], json!(other.to_string()));
 
     // Webhooks: a bad signature, an unknown source.
     let event = json!({"id": "evt_1", "type": "checkout.session.completed"}).to_string();
@@ -328,4 +363,17 @@ async fn real_answers_match_the_contract() {
     assert_eq!(api.call("GET", "/forms/{form}", "/forms/nosuch", None, &[], "").await.status, 404);
     assert_eq!(api.call("GET", "/unsubscribe", "/unsubscribe?t=forged", None, &[], "").await.status, 400);
     assert_eq!(api.call("GET", "/links/confirm", "/links/confirm?token=forged", None, &[], "").await.status, 400);
+
+    // The person's export, then their erasure; a note retried with its key after the erasure
+    // answers as the first request did.
+    let keyed = [("content-type", "application/json"), ("idempotency-key", "contract-note-1")];
+    let note = json!({"note": "asked for a callback"}).to_string();
+    let first = api.call("POST", "/leads/{id}/notes", &notes, Some(&admin), &keyed, &note).await;
+    assert_eq!(first.status, 201, "{}", first.body);
+    let person = format!("/people/{id}");
+    assert_eq!(api.call("GET", "/people/{id}/export", &format!("{person}/export"), Some(&admin), &[], "").await.status, 200);
+    let erased = api.call("DELETE", "/people/{id}", &person, Some(&admin), &[], "").await;
+    assert_eq!(erased.status, 200, "{}", erased.body);
+    let retried = api.call("POST", "/leads/{id}/notes", &notes, Some(&admin), &keyed, &note).await;
+    assert_eq!((retried.status, retried.json()["entry_id"].clone()), (201, first.json()["entry_id"].clone()), "{}", retried.body);
 }

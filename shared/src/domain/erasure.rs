@@ -338,9 +338,13 @@ pub fn anonymize_json(value: &mut serde_json::Value) {
     }
 }
 
-/// A marker outcome (JSON text) with its personal values removed; text that is not JSON is
-/// replaced whole.
+/// A marker outcome (JSON text) with its personal values removed; an id (the timeline entry a
+/// note became) names nothing and stays, so a retry with the same idempotency key still finds
+/// it; other text that is not JSON is replaced whole.
 pub fn anonymize_outcome(outcome: &str) -> String {
+    if outcome.parse::<super::ids::EventId>().is_ok() {
+        return outcome.to_string();
+    }
     match serde_json::from_str::<serde_json::Value>(outcome) {
         Ok(mut v) => {
             anonymize_json(&mut v);
@@ -499,5 +503,7 @@ mod tests {
         assert_eq!(v["text"], ERASED);
         assert_eq!(v["nested"][0]["phone"], ERASED);
         assert_eq!(anonymize_outcome("Hi Ann, plain text"), ERASED);
+        let entry = crate::domain::ids::EventId::new_at("2026-03-03T15:30:00Z".parse().unwrap()).to_string();
+        assert_eq!(anonymize_outcome(&entry), entry);
     }
 }

@@ -112,8 +112,10 @@ string_enum! {
     #[serde(rename_all = "snake_case")]
     pub enum WaitReason {
         /// The identity's throughput is taken (or a higher lane is backlogged).
+        #[serde(rename = "paced")]
         Throughput => "paced",
         /// The provider throttled: every lane cools down.
+        #[serde(rename = "provider_throttled")]
         Throttled => "provider_throttled",
         /// The spend circuit breaker is open: automated follow-ups wait for the next hour.
         SpendPaused => "spend_paused",

@@ -56,6 +56,7 @@ string_enum! {
         Link => "link",
         EmailAddress => "email_address",
         Digits => "digits",
+        #[serde(rename = "invisible_characters")]
         Invisible => "invisible_characters",
         Symbols => "symbols",
         CombiningMarks => "combining_marks",

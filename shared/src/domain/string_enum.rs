@@ -147,9 +147,7 @@ mod tests {
     }
 
     /// The library's string enums and their serde derives agree, so stored records, config and
-    /// HTTP bodies carry the same names as `as_str`. (Not so for
-    /// `pacing::WaitReason` and `screen::Refusal::Invisible`, whose `as_str` and serde names differ
-    /// and both stay as they are.)
+    /// HTTP bodies carry the same names as `as_str`.
     #[test]
     fn serde_names_are_the_wire_names() {
         use crate::domain::analytics::{dimension, milestone, period, source_audit};
@@ -161,7 +159,7 @@ mod tests {
                 ContactChannel, contact_attempt::ContactOutcome, contact_check::FlagCode, context::InsuranceStatus,
                 context::StatedUrgency, LeadEventKind, franchise::StakeholderRole, franchise::Milestone, inbound::Provider,
                 inbound::EmailEventKind, inbound::AppointmentEventKind, inquiry::PointKind, merge::Rule, merge::MergeField,
-                pacing::Lane, scoring::ScoreBand, SourceChannel, LeadStatus, task::TaskStatus,
+                pacing::Lane, pacing::WaitReason, scoring::ScoreBand, screen::Refusal, SourceChannel, LeadStatus, task::TaskStatus,
                 team_notice::NoticeKind, timeline::SkipReason, urgency::UrgencyTier;
         };
         assert_eq!(wrong, Vec::<String>::new());

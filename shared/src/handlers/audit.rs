@@ -1,7 +1,8 @@
 //! `GET /audit/leads/{id}` and `GET /audit/users/{id}`: the audit trail, for administrators.
 //! Reading the trail is itself recorded, before the entries are returned.
 //!
-//! Query: `after` (an entry id, to page on) and `limit` (1-500, default 100). A user id is a
+//! Query: `after` (an entry id, to page on) and `limit` (1-500, default 100); a value that is not
+//! usable, or another parameter, is a 422 naming each. A user id is a
 //! staff user's JWT `sub`. The public form (`public_form`) and system components
 //! (`system:{component}`) have no trail of their own: their entries, most of a lead's, are kept
 //! by lead only (an index entry each would double the trail's writes), so asking for one is a
@@ -12,6 +13,7 @@
 #![allow(clippy::result_large_err)]
 
 use super::guard::{authenticate, path_lead_id, path_text, record_entry, refuse, unavailable};
+use super::staff::invalid;
 use crate::app::Services;
 use crate::auth::policy;
 use crate::domain::intake_form::FieldError;
@@ -20,6 +22,7 @@ use crate::http::json_response;
 use crate::ports::Page;
 use lambda_http::{Body, Request, RequestExt, Response};
 use serde::Serialize;
+use std::collections::BTreeSet;
 
 const DEFAULT_LIMIT: usize = 100;
 const MAX_LIMIT: usize = 500;
@@ -31,35 +34,40 @@ struct Listing {
     next: Option<EventId>,
 }
 
-#[derive(Serialize)]
-struct Invalid<'a> {
-    error: &'a str,
-    message: &'a str,
-    fields: Vec<FieldError>,
-}
+/// The query parameters of both routes.
+const PARAMETERS: [&str; 2] = ["after", "limit"];
 
-/// `after` and `limit` from the query string.
+/// `after` and `limit` from the query string; a parameter that is not usable, or not one of
+/// these, is a 422 naming it (every one at once).
 fn paging(req: &Request) -> Result<(Option<EventId>, usize), Response<Body>> {
     let q = req.query_string_parameters_ref();
-    let bad = |field: &str, message: &str| {
-        json_response(
-            400,
-            &Invalid {
-                error: "invalid_query",
-                message: "some query parameters are invalid",
-                fields: vec![FieldError::new(field, "invalid", message)],
-            },
-        )
-    };
-    let after = match q.and_then(|q| q.first("after")) {
+    let mut errors: Vec<FieldError> = q
+        .map(|q| q.iter().map(|(k, _)| k).filter(|k| !PARAMETERS.contains(k)).collect::<BTreeSet<_>>())
+        .unwrap_or_default()
+        .into_iter()
+        .map(|k| FieldError::new(k, "unknown_parameter", format!("{k} is not a parameter here (after, limit)")))
+        .collect();
+    let after = match q.and_then(|q| q.first("after")).map(|a| a.trim().parse::<EventId>()) {
         None => None,
-        Some(a) => Some(a.parse::<EventId>().map_err(|_| bad("after", "after must be an entry id from a previous page"))?),
+        Some(Ok(a)) => Some(a),
+        Some(Err(_)) => {
+            errors.push(FieldError::new("after", "invalid_cursor", "after must be the `next` of an earlier page"));
+            None
+        }
     };
-    let limit = match q.and_then(|q| q.first("limit")) {
+    let limit = match q.and_then(|q| q.first("limit")).map(|l| l.trim().parse::<usize>()) {
         None => DEFAULT_LIMIT,
-        Some(l) => l.parse::<usize>().ok().filter(|l| (1..=MAX_LIMIT).contains(l)).ok_or_else(|| bad("limit", "limit must be 1 to 500"))?,
+        Some(Ok(n)) if (1..=MAX_LIMIT).contains(&n) => n,
+        Some(_) => {
+            errors.push(FieldError::new("limit", "invalid_number", format!("limit must be a number from 1 to {MAX_LIMIT}")));
+            DEFAULT_LIMIT
+        }
     };
-    Ok((after, limit))
+    if errors.is_empty() {
+        Ok((after, limit))
+    } else {
+        Err(invalid(&errors))
+    }
 }
 
 fn listing(page: Page<AuditEntry>) -> Response<Body> {
@@ -76,18 +84,11 @@ enum Subject {
 /// The staff user `id` names; a 422 naming `id` for the public form and system components.
 fn staff_user(id: String) -> Result<Subject, Response<Body>> {
     if id == "public_form" || id.starts_with("system:") {
-        return Err(json_response(
-            422,
-            &Invalid {
-                error: "validation_failed",
-                message: "only staff users have a trail of their own",
-                fields: vec![FieldError::new(
-                    "id",
-                    "not_a_staff_user",
-                    "entries by the public form and by system components are in each lead's trail: GET /audit/leads/{id}",
-                )],
-            },
-        ));
+        return Err(invalid(&[FieldError::new(
+            "id",
+            "not_a_staff_user",
+            "entries by the public form and by system components are in each lead's trail: GET /audit/leads/{id}",
+        )]));
     }
     Ok(Subject::Actor(id))
 }
