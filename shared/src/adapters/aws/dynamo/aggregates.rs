@@ -31,7 +31,6 @@ use crate::domain::LeadId;
 use crate::ports::aggregates::{AggregateStore, Ledger, MAX_ROWS_PER_UPDATE};
 use crate::ports::StoreError;
 use async_trait::async_trait;
-use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{AttributeValue, TransactWriteItem, Update};
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use sha2::Digest;
@@ -186,23 +185,10 @@ impl AggregateStore for DynamoStore {
                 items.push(self.row_update(k, counters)?);
             }
         }
-        let Err(e) = self.client.transact_write_items().set_transact_items(Some(items)).send().await else {
-            return Ok(true);
-        };
-        let Some(TransactWriteItemsError::TransactionCanceledException(canceled)) = e.as_service_error() else {
-            return Err(store_error("TransactWriteItems", e));
-        };
-        let reasons: Vec<&str> = canceled.cancellation_reasons().iter().map(|r| r.code().unwrap_or("None")).collect();
-        // The ledger moved on (ConditionalCheckFailed), or another transaction held one of the
-        // rows (TransactionConflict, common on the busiest rows): nothing was written; the
-        // caller reads again and recomputes.
-        match reasons.iter().find(|c| !matches!(**c, "None" | "ConditionalCheckFailed" | "TransactionConflict")) {
-            None => Ok(false),
-            Some(&("ThrottlingError" | "ProvisionedThroughputExceeded" | "RequestLimitExceeded")) => {
-                Err(StoreError::Unavailable(format!("DynamoDB TransactWriteItems throttled: {reasons:?}")))
-            }
-            Some(_) => Err(StoreError::Invalid(format!("DynamoDB TransactWriteItems refused: {reasons:?}"))),
-        }
+        // `false` when the ledger moved on (a false condition) or another transaction held one
+        // of the rows (a conflict, common on the busiest rows): nothing was written; the caller
+        // reads again and recomputes.
+        Ok(self.transact_write(items).await?.is_ok())
     }
 
     async fn rows(

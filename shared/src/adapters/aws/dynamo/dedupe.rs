@@ -15,7 +15,7 @@
 //! holding the two lead items exactly as they were stored (sealed fields stay sealed), so unmerge
 //! puts the very same bytes back. The change index is GSI7 on the lead items themselves.
 
-use super::item::{get_n, get_s, query_items, s, store_error, to_map, Expr, Item};
+use super::item::{get_n, get_s, query_items, s, to_map, Expr, Item};
 use super::keys::{changed_pk, changed_sk, key, lead_id_from_pk, lead_pk, CLAIM_SK, GSI7, GSI7_PK, GSI7_SK, LEAD_SK, PK, SK};
 use super::DynamoStore;
 use crate::domain::{EventId, LeadId};
@@ -120,22 +120,9 @@ impl DynamoStore {
         Ok(out)
     }
 
+    /// Runs a transaction; a lost race is `Conflict` (the caller reads again).
     async fn transact_or_conflict(&self, items: Vec<TransactWriteItem>) -> Result<(), StoreError> {
-        let Err(e) = self.client.transact_write_items().set_transact_items(Some(items)).send().await else {
-            return Ok(());
-        };
-        use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
-        let Some(TransactWriteItemsError::TransactionCanceledException(canceled)) = e.as_service_error() else {
-            return Err(store_error("TransactWriteItems", e));
-        };
-        let reasons: Vec<&str> = canceled.cancellation_reasons().iter().map(|r| r.code().unwrap_or("None")).collect();
-        match reasons.iter().find(|c| !matches!(**c, "None" | "ConditionalCheckFailed" | "TransactionConflict")) {
-            Some(&("ThrottlingError" | "ProvisionedThroughputExceeded" | "RequestLimitExceeded")) => {
-                Err(StoreError::Unavailable(format!("DynamoDB TransactWriteItems throttled: {reasons:?}")))
-            }
-            Some(_) => Err(StoreError::Invalid(format!("DynamoDB TransactWriteItems refused: {reasons:?}"))),
-            None => Err(StoreError::Conflict),
-        }
+        self.transact_write(items).await?.map_err(|_| StoreError::Conflict)
     }
 
     /// The lead item exactly as stored, if its version is `expected`.

@@ -6,17 +6,17 @@
 //! this claim, or only the closed lead we saw": two concurrent captures of one person cannot
 //! both succeed, and the loser re-reads and matches the winner.
 
-use super::item::{get_n, get_s, n, query_items, s, store_error, Expr, Item};
+use super::item::{get_n, get_s, n, query_items, s, Expr, Item};
 use super::keys::{
     created_sort_key, email_claim_pk, email_index_pk, key, lead_id_from_pk, lead_pk, name_pk, phone_claim_pk, phone_index_pk, CLAIM_SK,
     GSI1, GSI1_PK, GSI1_SK, GSI2, GSI2_PK, GSI2_SK, GSI8_PK, GSI8_SK, LEAD_SK, LISTING_INDEXES, NAMES_SK, PK,
 };
 use super::sealing::lead_scope;
+use super::transaction::Canceled;
 use super::DynamoStore;
 use crate::domain::{Email, Lead, LeadId, LeadStatus, Phone};
 use crate::ports::{Alongside, CaptureOutcome, LeadStore, StoreError};
 use async_trait::async_trait;
-use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{Delete, Put, TransactWriteItem};
 
 pub(crate) const DATA: &str = "data";
@@ -51,9 +51,6 @@ struct ClaimPlan {
     /// The first open lead (phone before email) holding one of them.
     held_by: Option<LeadId>,
 }
-
-/// A transaction lost a race: a condition failed or another transaction got in the way.
-struct Canceled;
 
 impl DynamoStore {
     async fn holder(&self, claim_pk: String, me: LeadId) -> Result<Holder, StoreError> {
@@ -144,25 +141,6 @@ impl DynamoStore {
             out.push(TransactWriteItem::builder().put(put).build());
         }
         Ok(out)
-    }
-
-    /// Runs a transaction; `Err(Canceled)` inside `Ok` when a condition failed or another
-    /// transaction got in the way, so the caller re-reads and decides again.
-    async fn transact(&self, items: Vec<TransactWriteItem>) -> Result<Result<(), Canceled>, StoreError> {
-        let Err(e) = self.client.transact_write_items().set_transact_items(Some(items)).send().await else {
-            return Ok(Ok(()));
-        };
-        let Some(TransactWriteItemsError::TransactionCanceledException(canceled)) = e.as_service_error() else {
-            return Err(store_error("TransactWriteItems", e));
-        };
-        let reasons: Vec<&str> = canceled.cancellation_reasons().iter().map(|r| r.code().unwrap_or("None")).collect();
-        match reasons.iter().find(|c| !matches!(**c, "None" | "ConditionalCheckFailed" | "TransactionConflict")) {
-            Some(&("ThrottlingError" | "ProvisionedThroughputExceeded" | "RequestLimitExceeded")) => {
-                Err(StoreError::Unavailable(format!("DynamoDB TransactWriteItems throttled: {reasons:?}")))
-            }
-            Some(_) => Err(StoreError::Invalid(format!("DynamoDB TransactWriteItems refused: {reasons:?}"))),
-            None => Ok(Err(Canceled)),
-        }
     }
 
     async fn query_index(&self, index: &str, hash_attribute: &str, value: String) -> Result<Vec<LeadId>, StoreError> {
@@ -359,10 +337,10 @@ impl LeadStore for DynamoStore {
             items.extend(self.blocking_key_puts(lead)?);
             items.extend(self.alongside_puts(alongside).await?);
             items.extend(self.name_index_writes(lead, &[])?);
-            match self.transact(items).await? {
+            match self.transact_write(items).await? {
                 Ok(()) => return Ok(CaptureOutcome::Created),
-                Err(Canceled) if self.stored_version(lead.id).await?.is_some() => return Ok(CaptureOutcome::Created),
-                Err(Canceled) => continue,
+                Err(Canceled { .. }) if self.stored_version(lead.id).await?.is_some() => return Ok(CaptureOutcome::Created),
+                Err(Canceled { .. }) => continue,
             }
         }
         Err(StoreError::Conflict)
@@ -394,11 +372,13 @@ impl LeadStore for DynamoStore {
             let mut items = vec![self.lead_put(lead, condition, expr()).await?];
             items.extend(claims);
             items.extend(self.alongside_puts(alongside).await?);
-            match self.transact(items).await? {
+            match self.transact_write(items).await? {
                 Ok(()) => return Ok(()),
-                Err(Canceled) if self.stored_version(lead.id).await? != i64::try_from(expected).ok() => return Err(StoreError::Conflict),
+                Err(Canceled { .. }) if self.stored_version(lead.id).await? != i64::try_from(expected).ok() => {
+                    return Err(StoreError::Conflict)
+                }
                 // Only a claim changed hands meanwhile: look again.
-                Err(Canceled) => continue,
+                Err(Canceled { .. }) => continue,
             }
         }
         Err(StoreError::Conflict)
