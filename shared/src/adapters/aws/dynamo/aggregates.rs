@@ -19,7 +19,7 @@
 //! writes one unit for it, not two. A month's rows of one dimension are one partition, read
 //! with one Query (paged): a monthly report is a handful of requests whatever the lead count.
 
-use super::item::{from_map, get_n, get_s, n, s, store_error, to_map, Expr, Item};
+use super::item::{from_map, get_n, get_s, n, query_items, s, store_error, to_map, Expr, Item};
 use super::keys::{key, lead_pk, EXPIRES_AT, PK, SK};
 use super::DynamoStore;
 use crate::domain::analytics::contribution::Counters;
@@ -114,34 +114,25 @@ impl DynamoStore {
         Ok(TransactWriteItem::builder().update(update).build())
     }
 
-    /// A page-through Query of one partition with an optional sort-key range.
+    /// Every item of one partition (all pages, strongly consistent), only sort keys in the
+    /// inclusive `range` when given.
     async fn query_all(&self, pk: String, range: Option<(String, String)>) -> Result<Vec<Item>, StoreError> {
-        let mut out = Vec::new();
-        let mut start = None;
-        loop {
-            let mut q = self
-                .client
-                .query()
-                .table_name(&self.table)
-                .expression_attribute_names("#pk", PK)
-                .expression_attribute_values(":pk", s(pk.clone()))
-                .consistent_read(true)
-                .set_exclusive_start_key(start);
-            q = match &range {
-                Some((lo, hi)) => q
-                    .key_condition_expression("#pk = :pk AND #sk BETWEEN :lo AND :hi")
-                    .expression_attribute_names("#sk", SK)
-                    .expression_attribute_values(":lo", s(lo.clone()))
-                    .expression_attribute_values(":hi", s(hi.clone())),
-                None => q.key_condition_expression("#pk = :pk"),
-            };
-            let page = q.send().await.map_err(|e| store_error("Query", e))?;
-            out.extend(page.items.unwrap_or_default());
-            match page.last_evaluated_key {
-                Some(last) if !last.is_empty() => start = Some(last),
-                _ => return Ok(out),
-            }
-        }
+        let q = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .expression_attribute_names("#pk", PK)
+            .expression_attribute_values(":pk", s(pk))
+            .consistent_read(true);
+        let q = match range {
+            Some((lo, hi)) => q
+                .key_condition_expression("#pk = :pk AND #sk BETWEEN :lo AND :hi")
+                .expression_attribute_names("#sk", SK)
+                .expression_attribute_values(":lo", s(lo))
+                .expression_attribute_values(":hi", s(hi)),
+            None => q.key_condition_expression("#pk = :pk"),
+        };
+        query_items(q, None, None).await
     }
 }
 
