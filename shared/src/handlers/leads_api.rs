@@ -23,6 +23,8 @@
 //! * `POST /leads/{id}/details` `{"first_name"?, "phone"?, "concern"?, ...}`: correct contact
 //!   details and context (an empty value clears a field); recorded with before and after.
 //! * `POST /leads/{id}/notes` `{"note"}`: a note on the timeline (sealed at rest).
+//! * `GET /reports/scoring-review?model=&from=&to=`: a scoring model's bands against actual
+//!   outcomes ([`scoring_review`]; the reports' role matrix, aggregates only).
 //!
 //! A lead outside the caller's scope answers 403 (recorded as denied) and an unknown id 404.
 
@@ -47,6 +49,9 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 use tracing::error;
 
+// `GET /reports/scoring-review`, served by this function too.
+pub mod scoring_review;
+
 const DEFAULT_LIMIT: usize = 25;
 const MAX_LIMIT: usize = 100;
 
@@ -69,7 +74,7 @@ pub async fn handle(services: &Services, req: Request) -> Response<Body> {
         ("POST", ["leads", _, "details"]) => details(services, &req).await,
         ("POST", ["leads", _, "notes"]) => note(services, &req).await,
         // The scoring review: served by this function (it already reads leads through the status index).
-        ("GET", ["reports", "scoring-review"]) => super::reports::scoring_review(services, req).await,
+        ("GET", ["reports", "scoring-review"]) => scoring_review::scoring_review(services, req).await,
         _ => error_response(404, "not_found", "no such route", None),
     }
 }
