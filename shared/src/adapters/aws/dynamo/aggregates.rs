@@ -21,6 +21,7 @@
 
 use super::item::{from_map, get_n, get_s, n, query_items, s, store_error, to_map, Expr, Item};
 use super::keys::{key, lead_pk, EXPIRES_AT, PK, SK};
+use super::transaction::build_error;
 use super::DynamoStore;
 use crate::domain::analytics::contribution::Counters;
 use crate::domain::analytics::period::{months, next_month};
@@ -63,10 +64,6 @@ fn spend_pk(month: NaiveDate) -> String {
 
 fn delivery_key(k: &str) -> Item {
     key(format!("DELIVERY#{}", hex::encode(sha2::Sha256::digest(k.as_bytes()))), DELIVERY_SK)
-}
-
-fn build_error(e: aws_sdk_dynamodb::error::BuildError) -> StoreError {
-    StoreError::Invalid(format!("cannot build a DynamoDB request: {e}"))
 }
 
 impl DynamoStore {

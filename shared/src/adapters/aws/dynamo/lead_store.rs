@@ -12,12 +12,12 @@ use super::keys::{
     GSI1, GSI1_PK, GSI1_SK, GSI2, GSI2_PK, GSI2_SK, GSI8_PK, GSI8_SK, LEAD_SK, LISTING_INDEXES, NAMES_SK, PK,
 };
 use super::sealing::lead_scope;
-use super::transaction::Canceled;
+use super::transaction::{delete, put, put_if, Canceled};
 use super::DynamoStore;
 use crate::domain::{Email, Lead, LeadId, LeadStatus, Phone};
 use crate::ports::{Alongside, CaptureOutcome, LeadStore, StoreError};
 use async_trait::async_trait;
-use aws_sdk_dynamodb::types::{Delete, Put, TransactWriteItem};
+use aws_sdk_dynamodb::types::TransactWriteItem;
 
 pub(crate) const DATA: &str = "data";
 const STATUS: &str = "status";
@@ -98,27 +98,17 @@ impl DynamoStore {
     fn claim_put(&self, claim_pk: String, holder: LeadId, stale: Option<LeadId>) -> Result<TransactWriteItem, StoreError> {
         let mut item = key(claim_pk, CLAIM_SK);
         item.insert(LEAD_ID.into(), s(holder.to_string()));
-        let put = Put::builder().table_name(&self.table).set_item(Some(item));
-        let put = match stale {
-            None => put.condition_expression("attribute_not_exists(PK)"),
-            Some(old) => put
-                .condition_expression("attribute_not_exists(PK) OR #lead_id = :stale")
-                .expression_attribute_names("#lead_id", LEAD_ID)
-                .expression_attribute_values(":stale", s(old.to_string())),
+        let (condition, expr) = match stale {
+            None => ("attribute_not_exists(PK)", Expr::new()),
+            Some(old) => {
+                ("attribute_not_exists(PK) OR #lead_id = :stale", Expr::new().name("#lead_id", LEAD_ID).value(":stale", s(old.to_string())))
+            }
         };
-        Ok(TransactWriteItem::builder().put(put.build().map_err(build_error)?).build())
+        put_if(&self.table, item, condition, expr)
     }
 
     async fn lead_put(&self, lead: &Lead, condition: &str, expr: Expr) -> Result<TransactWriteItem, StoreError> {
-        let put = Put::builder()
-            .table_name(&self.table)
-            .set_item(Some(self.lead_item(lead).await?))
-            .condition_expression(condition)
-            .set_expression_attribute_names(expr.names())
-            .set_expression_attribute_values(expr.values())
-            .build()
-            .map_err(build_error)?;
-        Ok(TransactWriteItem::builder().put(put).build())
+        put_if(&self.table, self.lead_item(lead).await?, condition, expr)
     }
 
     /// The timeline entries (sealed, unconditional: their ids derive from the change, so a
@@ -129,16 +119,14 @@ impl DynamoStore {
             let mut item = key(lead_pk(e.lead_id), super::keys::timeline_sk(e.id));
             let scope = super::sealing::timeline_scope(e.lead_id, e.id);
             item.insert(DATA.into(), self.encode_sealed(e, crate::crypto::fields::TIMELINE, &scope).await?);
-            let put = Put::builder().table_name(&self.table).set_item(Some(item)).build().map_err(build_error)?;
-            out.push(TransactWriteItem::builder().put(put).build());
+            out.push(put(&self.table, item)?);
         }
         for event in &alongside.events {
             let (pk, sk) = crate::ports::outbox::record_key(event);
             let mut item = key(pk, sk);
             let expires = event.occurred_at + chrono::Duration::days(crate::ports::outbox::RETENTION_DAYS);
             item.insert(super::keys::EXPIRES_AT.into(), n(expires.timestamp()));
-            let put = Put::builder().table_name(&self.table).set_item(Some(item)).build().map_err(build_error)?;
-            out.push(TransactWriteItem::builder().put(put).build());
+            out.push(put(&self.table, item)?);
         }
         Ok(out)
     }
@@ -274,26 +262,21 @@ impl DynamoStore {
             if let Some(e) = &expires {
                 item.insert(super::keys::EXPIRES_AT.into(), e.clone());
             }
-            let put = Put::builder().table_name(&self.table).set_item(Some(item)).build().map_err(build_error)?;
-            out.push(TransactWriteItem::builder().put(put).build());
+            out.push(put(&self.table, item)?);
         }
         for pk in current.iter().filter(|pk| !wanted.contains(pk)) {
-            let delete =
-                Delete::builder().table_name(&self.table).set_key(Some(key(pk.clone(), lead_pk(lead.id)))).build().map_err(build_error)?;
-            out.push(TransactWriteItem::builder().delete(delete).build());
+            out.push(delete(&self.table, key(pk.clone(), lead_pk(lead.id)))?);
         }
         let record = key(lead_pk(lead.id), NAMES_SK);
         if wanted.is_empty() {
-            let delete = Delete::builder().table_name(&self.table).set_key(Some(record)).build().map_err(build_error)?;
-            out.push(TransactWriteItem::builder().delete(delete).build());
+            out.push(delete(&self.table, record)?);
         } else {
             let mut item = record;
             item.insert(NAMES.into(), aws_sdk_dynamodb::types::AttributeValue::L(wanted.iter().map(|p| s(p.clone())).collect()));
             if let Some(e) = &expires {
                 item.insert(super::keys::EXPIRES_AT.into(), e.clone());
             }
-            let put = Put::builder().table_name(&self.table).set_item(Some(item)).build().map_err(build_error)?;
-            out.push(TransactWriteItem::builder().put(put).build());
+            out.push(put(&self.table, item)?);
         }
         Ok(out)
     }
@@ -310,10 +293,6 @@ impl DynamoStore {
         }
         Ok(indexed.len())
     }
-}
-
-fn build_error(e: aws_sdk_dynamodb::error::BuildError) -> StoreError {
-    StoreError::Invalid(format!("cannot build a DynamoDB request: {e}"))
 }
 
 #[async_trait]

@@ -1,4 +1,4 @@
-//! TransactWriteItems, and what a canceled one says.
+//! TransactWriteItems: building its items, running it, and reading what a canceled one says.
 //!
 //! DynamoDB cancels a whole transaction, writing none of it, and gives one reason code per item
 //! in the request's order (`None` for an item that was fine). A false condition or another
@@ -6,11 +6,43 @@
 //! again. Throttling is an outage (`Unavailable`, retried later); any other reason is a request
 //! DynamoDB refuses (`Invalid`).
 
-use super::item::store_error;
+use super::item::{store_error, Expr, Item};
 use super::DynamoStore;
 use crate::ports::StoreError;
+use aws_sdk_dynamodb::error::BuildError;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
-use aws_sdk_dynamodb::types::TransactWriteItem;
+use aws_sdk_dynamodb::types::{Delete, Put, TransactWriteItem};
+
+/// A transaction item the SDK's builder refuses (a required part missing).
+pub(crate) fn build_error(e: BuildError) -> StoreError {
+    StoreError::Invalid(format!("cannot build a DynamoDB request: {e}"))
+}
+
+/// A transaction item that writes `item`, whatever is stored under its key.
+pub(crate) fn put(table: &str, item: Item) -> Result<TransactWriteItem, StoreError> {
+    let put = Put::builder().table_name(table).set_item(Some(item)).build().map_err(build_error)?;
+    Ok(TransactWriteItem::builder().put(put).build())
+}
+
+/// A transaction item that writes `item` if `condition` holds (the transaction is canceled
+/// otherwise).
+pub(crate) fn put_if(table: &str, item: Item, condition: &str, expr: Expr) -> Result<TransactWriteItem, StoreError> {
+    let put = Put::builder()
+        .table_name(table)
+        .set_item(Some(item))
+        .condition_expression(condition)
+        .set_expression_attribute_names(expr.names())
+        .set_expression_attribute_values(expr.values())
+        .build()
+        .map_err(build_error)?;
+    Ok(TransactWriteItem::builder().put(put).build())
+}
+
+/// A transaction item that removes the item under `key`, if there is one.
+pub(crate) fn delete(table: &str, key: Item) -> Result<TransactWriteItem, StoreError> {
+    let delete = Delete::builder().table_name(table).set_key(Some(key)).build().map_err(build_error)?;
+    Ok(TransactWriteItem::builder().delete(delete).build())
+}
 
 /// A transaction that lost a race: nothing was written.
 #[derive(Debug, Clone, PartialEq, Eq)]
