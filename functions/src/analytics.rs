@@ -2,10 +2,4 @@
 //! brings that lead's share of the counters to its current truth). All logic lives in
 //! `leadflow::handlers::analytics`; wired with `ReportBatchItemFailures`.
 
-use crate::serve::{self, Init};
-use leadflow::wiring::settings::FunctionSettings;
-
-pub async fn init(settings: &'static FunctionSettings) -> Init {
-    let services = leadflow::wiring::aws::init_from_env(settings).await?;
-    Ok(serve::sqs(services, leadflow::handlers::analytics::handle))
-}
+crate::serve::entry!(sqs, leadflow::handlers::analytics::handle);

@@ -1,10 +1,4 @@
 //! `cadence-api`: an HTTP API Lambda behind the Cognito JWT authorizer (tasks, cadence pause and
 //! resume). All logic lives in `leadflow::handlers::cadence_api`.
 
-use crate::serve::{self, Init};
-use leadflow::wiring::settings::FunctionSettings;
-
-pub async fn init(settings: &'static FunctionSettings) -> Init {
-    let services = leadflow::wiring::aws::init_from_env(settings).await?;
-    Ok(serve::http(services, leadflow::handlers::cadence_api::handle))
-}
+crate::serve::entry!(http, leadflow::handlers::cadence_api::handle);

@@ -4,9 +4,10 @@
 //! them) and runs the entry point its `LEADFLOW_FUNCTION` setting names. Each entry point is a
 //! module here (`intake.rs`, `acknowledge.rs`, ...): an `init` that builds what its function
 //! needs and hands the function's handler (in `leadflow::handlers`) to the invocation loop for
-//! its trigger ([`serve`]). Nothing else runs at start, so one function's cold start never pays
-//! for another's set-up. A missing or unknown name, or a failing init, is reported to Lambda as
-//! the init error ([`init_error`]).
+//! its trigger ([`serve`]); a function that needs only the services is the one line
+//! `serve::entry!(<trigger>, <handler>)`. Nothing else runs at start, so one function's cold
+//! start never pays for another's set-up. A missing or unknown name, or a failing init, is
+//! reported to Lambda as the init error ([`init_error`]).
 //!
 //! Adding a function: its entry point in `src/<module>.rs`, a `mod` line and a row in
 //! [`FUNCTIONS`] here, the settings it reads in `leadflow::wiring::settings`, and in

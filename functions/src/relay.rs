@@ -4,10 +4,4 @@
 //! `template.yaml`) reports batch item failures, bisects a failing batch, retries a bounded
 //! number of times and then sends the batch's description to an on-failure queue (alarmed).
 
-use crate::serve::{self, Init};
-use leadflow::wiring::settings::FunctionSettings;
-
-pub async fn init(settings: &'static FunctionSettings) -> Init {
-    let services = leadflow::wiring::aws::init_from_env(settings).await?;
-    Ok(serve::dynamodb_stream(services, leadflow::handlers::relay::handle))
-}
+crate::serve::entry!(dynamodb_stream, leadflow::handlers::relay::handle);

@@ -21,6 +21,23 @@ pub type Serving = Pin<Box<dyn Future<Output = Result<(), Error>>>>;
 /// (reported to Lambda as the init error).
 pub type Init = Result<Serving, Error>;
 
+/// An entry point whose function needs only the services: its `init` builds them from the
+/// function's settings and hands `handler` to the invocation loop for its trigger, one of
+/// [`http`], [`sqs`], [`schedule`] or [`dynamodb_stream`]:
+///
+/// ```ignore
+/// crate::serve::entry!(sqs, leadflow::handlers::acknowledge::handle);
+/// ```
+macro_rules! entry {
+    ($trigger:ident, $handler:path) => {
+        pub async fn init(settings: &'static leadflow::wiring::settings::FunctionSettings) -> $crate::serve::Init {
+            let services = leadflow::wiring::aws::init_from_env(settings).await?;
+            Ok($crate::serve::$trigger(services, $handler))
+        }
+    };
+}
+pub(crate) use entry;
+
 fn for_the_process<S>(state: S) -> &'static S {
     Box::leak(Box::new(state))
 }

@@ -161,6 +161,16 @@ fn business_schedule(hours: &BusinessHours) -> WeeklySchedule {
     WeeklySchedule { time_zone: hours.time_zone, shifts }
 }
 
+/// US state codes as configured (a facility's, a rule's), trimmed and upper-case.
+fn states<C: FromIterator<String>>(raw: &[String]) -> C {
+    raw.iter().map(|s| s.trim().to_ascii_uppercase()).collect()
+}
+
+/// Postal code prefixes as configured, trimmed.
+fn postal_prefixes<C: FromIterator<String>>(raw: &[String]) -> C {
+    raw.iter().map(|s| s.trim().to_string()).collect()
+}
+
 fn zone(raw: Option<&str>, default: Tz, at: &KeyPath, p: &mut Problems<'_>) -> Tz {
     match raw {
         None => default,
@@ -196,6 +206,14 @@ pub(super) fn validate(
     let root = KeyPath::root();
     let mut team = Team::default();
     let facility_ids: BTreeSet<String> = facilities.iter().map(|f| f.id.clone()).collect();
+    // Every facility a member or a rule names (`facilities` under `at`) is configured.
+    let check_facilities = |named: &[String], at: &KeyPath, p: &mut Problems<'_>| {
+        for (j, f) in named.iter().enumerate() {
+            if !facility_ids.contains(f) {
+                p.add(&at.key("facilities").index(j), "names no configured facility");
+            }
+        }
+    };
     let line_id = |s: &str| ServiceLineId::parse(s).filter(|id| lines.contains_key(id));
 
     for (i, f) in facilities.iter().enumerate() {
@@ -206,8 +224,8 @@ pub(super) fn validate(
         team.facilities.push(Facility {
             id: f.id.clone(),
             name: f.name.clone(),
-            states: f.states.iter().map(|s| s.trim().to_ascii_uppercase()).collect(),
-            postal_prefixes: f.postal_prefixes.iter().map(|s| s.trim().to_string()).collect(),
+            states: states(&f.states),
+            postal_prefixes: postal_prefixes(&f.postal_prefixes),
         });
     }
 
@@ -221,6 +239,12 @@ pub(super) fn validate(
                 None
             }
         }
+    };
+    // Whom a member or an on-call rota (at `at`) escalates to: its backup and its manager.
+    let escalation = |backup: Option<&str>, manager: Option<&str>, at: &KeyPath, p: &mut Problems<'_>| {
+        let backup = backup.and_then(|b| member_ref(b, &at.key("backup"), p));
+        let manager = manager.and_then(|m| member_ref(m, &at.key("manager"), p));
+        (backup, manager)
     };
     for (i, m) in members.iter().enumerate() {
         let here = root.key("team").index(i);
@@ -240,11 +264,7 @@ pub(super) fn validate(
                 None => p.add(&here.key("specialties").index(j), "names no configured service line"),
             }
         }
-        for (j, f) in m.facilities.iter().enumerate() {
-            if !facility_ids.contains(f) {
-                p.add(&here.key("facilities").index(j), "names no configured facility");
-            }
-        }
+        check_facilities(&m.facilities, &here, p);
         let tz = zone(m.time_zone.as_deref(), hours.time_zone, &here.key("time_zone"), p);
         let daily = ["daily".to_string()];
         let days: &[String] = if m.days.is_empty() { &daily } else { &m.days };
@@ -274,8 +294,7 @@ pub(super) fn validate(
                 _ => p.add(&here.key("notify").index(j), "must be sms or email"),
             }
         }
-        let backup = m.backup.as_deref().and_then(|b| member_ref(b, &here.key("backup"), p));
-        let manager = m.manager.as_deref().and_then(|b| member_ref(b, &here.key("manager"), p));
+        let (backup, manager) = escalation(m.backup.as_deref(), m.manager.as_deref(), &here, p);
         let team_name = m.team.as_deref().map(str::trim);
         if team_name.is_some_and(|t| MemberId::parse(t).is_none()) {
             p.add(&here.key("team"), "must be a lower-case slug (letters, digits, _ and -)");
@@ -329,8 +348,7 @@ pub(super) fn validate(
         if o.shifts.is_empty() {
             p.add(&here.key("shifts"), "needs at least one shift");
         }
-        let backup = o.backup.as_deref().and_then(|b| member_ref(b, &here.key("backup"), p));
-        let manager = o.manager.as_deref().and_then(|b| member_ref(b, &here.key("manager"), p));
+        let (backup, manager) = escalation(o.backup.as_deref(), o.manager.as_deref(), &here, p);
         team.on_call.insert(
             o.id.clone(),
             OnCallSchedule { id: o.id.clone(), schedule: WeeklySchedule { time_zone: tz, shifts: parsed }, members: who, backup, manager },
@@ -375,14 +393,10 @@ pub(super) fn validate(
             SourceChannel::parse,
             p,
         ));
-        for (j, f) in r.facilities.iter().enumerate() {
-            if !facility_ids.contains(f) {
-                p.add(&here.key("facilities").index(j), "names no configured facility");
-            }
-        }
+        check_facilities(&r.facilities, &here, p);
         when.languages = r.languages.iter().map(|l| language_key(l)).collect();
-        when.states = r.states.iter().map(|s| s.trim().to_ascii_uppercase()).collect();
-        when.postal_prefixes = r.postal_prefixes.iter().map(|s| s.trim().to_string()).collect();
+        when.states = states(&r.states);
+        when.postal_prefixes = postal_prefixes(&r.postal_prefixes);
         when.facilities = r.facilities.iter().cloned().collect();
         if let Some(t) = target(&r.members, r.on_call.as_deref(), r.specialists, r.same_facility, &here, p) {
             rules.push(RoutingRule { name: r.name.clone(), when, target: t });

@@ -19,11 +19,14 @@ use crate::http::{error_response, json_response};
 use lambda_http::{Body, Request, Response};
 use tracing::{error, warn};
 
+// `POST /leads/{id}/messages`, served by this function too.
+pub mod messages;
+
 /// Handles one request: a contact attempt, or (`.../messages`, the same function in AWS) a
-/// staff message (`handlers::conversation`).
+/// staff message ([`messages`]).
 pub async fn handle(services: &Services, req: Request) -> Response<Body> {
     if req.uri().path().trim_end_matches('/').ends_with("/messages") {
-        return super::conversation::handle(services, req).await;
+        return messages::handle(services, req).await;
     }
     let ChangeRequest { caller, lead_id, idempotency_key: key, fields } =
         match change_request(services, &req, "POST /leads/{id}/contacts", &["channel", "outcome", "note"]).await {

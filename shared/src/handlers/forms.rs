@@ -7,7 +7,7 @@
 //! | `GET /forms/{id}?lang=es` | the form's definition in a language; cacheable |
 //! | `GET /forms/{id}/start` | a fresh signed start token (`no-store`) |
 //! | `GET /forms/{id}/page?lang=es&return=URL` | the form as a plain HTML page, for visitors without JavaScript |
-//! | `POST /visits` | a page-view or key-event beacon (`handlers::visits`) |
+//! | `POST /visits` | a page-view or key-event beacon ([`visits`]) |
 //!
 //! Browsers read the JSON answers across origins only from the configured origins (CORS is
 //! answered by API Gateway in AWS, by the local runner here). No answer sets a cookie.
@@ -24,6 +24,9 @@ use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
 use std::sync::OnceLock;
 use tracing::error;
+
+// `POST /visits`, served by this function too.
+pub mod visits;
 
 /// How long browsers and CDNs may keep the script and the definitions: short, so a changed
 /// configuration reaches pages within minutes (revalidation by ETag is cheap).
@@ -88,7 +91,7 @@ pub async fn handle(services: &Services, req: Request) -> Response<Body> {
             Some(f) => page(services, &req, f),
             None => unknown_form(),
         },
-        ("POST", ["visits"]) => super::visits::handle(services, req).await,
+        ("POST", ["visits"]) => visits::handle(services, req).await,
         _ => error_response(404, "not_found", "no such route", None),
     }
 }

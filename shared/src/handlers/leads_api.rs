@@ -23,6 +23,8 @@
 //! * `POST /leads/{id}/details` `{"first_name"?, "phone"?, "concern"?, ...}`: correct contact
 //!   details and context (an empty value clears a field); recorded with before and after.
 //! * `POST /leads/{id}/notes` `{"note"}`: a note on the timeline (sealed at rest).
+//! * `GET /reports/scoring-review?model=&from=&to=`: a scoring model's bands against actual
+//!   outcomes ([`scoring_review`]; the reports' role matrix, aggregates only).
 //!
 //! A lead outside the caller's scope answers 403 (recorded as denied) and an unknown id 404.
 
@@ -47,6 +49,9 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 use tracing::error;
 
+// `GET /reports/scoring-review`, served by this function too.
+pub mod scoring_review;
+
 const DEFAULT_LIMIT: usize = 25;
 const MAX_LIMIT: usize = 100;
 
@@ -69,7 +74,7 @@ pub async fn handle(services: &Services, req: Request) -> Response<Body> {
         ("POST", ["leads", _, "details"]) => details(services, &req).await,
         ("POST", ["leads", _, "notes"]) => note(services, &req).await,
         // The scoring review: served by this function (it already reads leads through the status index).
-        ("GET", ["reports", "scoring-review"]) => super::reports::scoring_review(services, req).await,
+        ("GET", ["reports", "scoring-review"]) => scoring_review::scoring_review(services, req).await,
         _ => error_response(404, "not_found", "no such route", None),
     }
 }
@@ -215,6 +220,45 @@ async fn answer_with(services: &Services, caller: &Caller, lead: &Lead, extra: V
 
 /// A strict JSON body: `application/json` only (415 otherwise), at most 16 KiB, the documented
 /// fields only; an error never repeats what was sent.
+/// What a change to a lead starts with: the caller (401 without one), and the lead `allowed`
+/// lets them change (404 for no such lead; 403, recorded as denied, when the matrix says no).
+async fn changing_lead(
+    services: &Services,
+    req: &Request,
+    route: &str,
+    allowed: fn(&crate::auth::Principal, &crate::domain::routing::Team, &Lead) -> bool,
+) -> Result<(Caller, Lead), Response<Body>> {
+    let caller = authenticate(req, route)?;
+    let lead = guard::lead(services, &caller, req, AuditAction::Update, allowed).await?;
+    Ok((caller, lead))
+}
+
+/// [`changing_lead`] for whoever may change the lead (`policy::can_change_lead`), with the
+/// request's JSON body (400 when it is not one).
+async fn lead_change<T: serde::de::DeserializeOwned>(
+    services: &Services,
+    req: &Request,
+    route: &str,
+) -> Result<(Caller, Lead, T), Response<Body>> {
+    let (caller, lead) = changing_lead(services, req, route, policy::can_change_lead).await?;
+    let body = json_body(req)?;
+    Ok((caller, lead, body))
+}
+
+/// [`changing_lead`] for a change a client may retry: with its `Idempotency-Key`, if any, and
+/// the request's JSON body.
+async fn keyed_lead_change<T: serde::de::DeserializeOwned>(
+    services: &Services,
+    req: &Request,
+    route: &str,
+    allowed: fn(&crate::auth::Principal, &crate::domain::routing::Team, &Lead) -> bool,
+) -> Result<(Caller, Lead, Option<String>, T), Response<Body>> {
+    let (caller, lead) = changing_lead(services, req, route, allowed).await?;
+    let key = super::staff::idempotency_key(req)?;
+    let body = json_body(req)?;
+    Ok((caller, lead, key, body))
+}
+
 fn json_body<T: serde::de::DeserializeOwned>(req: &Request) -> Result<T, Response<Body>> {
     let content_type = req.headers().get("content-type").and_then(|v| v.to_str().ok()).unwrap_or("");
     if !content_type.split(';').next().is_some_and(|m| m.trim().eq_ignore_ascii_case("application/json")) {
@@ -243,19 +287,11 @@ struct StatusBody {
 }
 
 async fn change_status(services: &Services, req: &Request) -> Response<Body> {
-    let caller = match authenticate(req, "POST /leads/{id}/status") {
+    let (caller, lead, body) = match lead_change::<StatusBody>(services, req, "POST /leads/{id}/status").await {
         Ok(c) => c,
         Err(r) => return r,
     };
-    let lead = match guard::lead(services, &caller, req, AuditAction::Update, policy::can_change_lead).await {
-        Ok(l) => l,
-        Err(r) => return r,
-    };
     let rid = caller.request_id();
-    let body: StatusBody = match json_body(req) {
-        Ok(b) => b,
-        Err(r) => return r,
-    };
     let Some(to) = LeadStatus::parse(body.to.trim()) else {
         return invalid("to", "is not a lead status");
     };
@@ -309,19 +345,11 @@ struct ConfirmPointBody {
 async fn confirm_point(services: &Services, req: &Request) -> Response<Body> {
     use crate::app::contact_points::{confirm, PointError, PointRef};
     use crate::domain::inquiry::{ConfirmedBy, PointKind};
-    let caller = match authenticate(req, "POST /leads/{id}/contact-points/confirm") {
+    let (caller, lead, body) = match lead_change::<ConfirmPointBody>(services, req, "POST /leads/{id}/contact-points/confirm").await {
         Ok(c) => c,
         Err(r) => return r,
     };
-    let lead = match guard::lead(services, &caller, req, AuditAction::Update, policy::can_change_lead).await {
-        Ok(l) => l,
-        Err(r) => return r,
-    };
     let rid = caller.request_id();
-    let body: ConfirmPointBody = match json_body(req) {
-        Ok(b) => b,
-        Err(r) => return r,
-    };
     let Ok(inquiry) = body.inquiry.trim().parse::<EventId>() else {
         return invalid("inquiry", "is not an inquiry (receipt) id");
     };
@@ -385,16 +413,8 @@ fn change_error(e: LeadChangeError, rid: Option<&str>) -> Response<Body> {
 }
 
 async fn stakeholder(services: &Services, req: &Request) -> Response<Body> {
-    let caller = match authenticate(req, "POST /leads/{id}/stakeholders") {
+    let (caller, lead, body) = match lead_change::<StakeholderBody>(services, req, "POST /leads/{id}/stakeholders").await {
         Ok(c) => c,
-        Err(r) => return r,
-    };
-    let lead = match guard::lead(services, &caller, req, AuditAction::Update, policy::can_change_lead).await {
-        Ok(l) => l,
-        Err(r) => return r,
-    };
-    let body: StakeholderBody = match json_body(req) {
-        Ok(b) => b,
         Err(r) => return r,
     };
     let Ok(name) = PersonName::parse(&body.name) else { return invalid("name", "is not a name") };
@@ -436,16 +456,8 @@ struct MilestoneBody {
 }
 
 async fn milestone(services: &Services, req: &Request) -> Response<Body> {
-    let caller = match authenticate(req, "POST /leads/{id}/milestones") {
+    let (caller, lead, body) = match lead_change::<MilestoneBody>(services, req, "POST /leads/{id}/milestones").await {
         Ok(c) => c,
-        Err(r) => return r,
-    };
-    let lead = match guard::lead(services, &caller, req, AuditAction::Update, policy::can_change_lead).await {
-        Ok(l) => l,
-        Err(r) => return r,
-    };
-    let body: MilestoneBody = match json_body(req) {
-        Ok(b) => b,
         Err(r) => return r,
     };
     let Some(m) = Milestone::parse(&body.milestone) else {
@@ -584,20 +596,8 @@ struct AssignBody {
 }
 
 async fn assign(services: &Services, req: &Request) -> Response<Body> {
-    let caller = match authenticate(req, "POST /leads/{id}/assign") {
+    let (caller, lead, key, body) = match keyed_lead_change::<AssignBody>(services, req, "POST /leads/{id}/assign", may_assign).await {
         Ok(c) => c,
-        Err(r) => return r,
-    };
-    let lead = match guard::lead(services, &caller, req, AuditAction::Update, may_assign).await {
-        Ok(l) => l,
-        Err(r) => return r,
-    };
-    let key = match super::staff::idempotency_key(req) {
-        Ok(k) => k,
-        Err(r) => return r,
-    };
-    let body: AssignBody = match json_body(req) {
-        Ok(b) => b,
         Err(r) => return r,
     };
     let team = &services.config.team;
@@ -649,12 +649,8 @@ async fn assign(services: &Services, req: &Request) -> Response<Body> {
 }
 
 async fn details(services: &Services, req: &Request) -> Response<Body> {
-    let caller = match authenticate(req, "POST /leads/{id}/details") {
+    let (caller, lead) = match changing_lead(services, req, "POST /leads/{id}/details", policy::can_change_lead).await {
         Ok(c) => c,
-        Err(r) => return r,
-    };
-    let lead = match guard::lead(services, &caller, req, AuditAction::Update, policy::can_change_lead).await {
-        Ok(l) => l,
         Err(r) => return r,
     };
     let edits = match super::staff::json_fields(req, crate::app::leads::EDITABLE_FIELDS) {
@@ -690,22 +686,11 @@ struct NoteBody {
 }
 
 async fn note(services: &Services, req: &Request) -> Response<Body> {
-    let caller = match authenticate(req, "POST /leads/{id}/notes") {
-        Ok(c) => c,
-        Err(r) => return r,
-    };
-    let lead = match guard::lead(services, &caller, req, AuditAction::Update, policy::can_change_lead).await {
-        Ok(l) => l,
-        Err(r) => return r,
-    };
-    let key = match super::staff::idempotency_key(req) {
-        Ok(k) => k,
-        Err(r) => return r,
-    };
-    let body: NoteBody = match json_body(req) {
-        Ok(b) => b,
-        Err(r) => return r,
-    };
+    let (caller, lead, key, body) =
+        match keyed_lead_change::<NoteBody>(services, req, "POST /leads/{id}/notes", policy::can_change_lead).await {
+            Ok(c) => c,
+            Err(r) => return r,
+        };
     let note = match FreeText::parse(&body.note, 2000) {
         Ok(n) if !n.as_str().trim().is_empty() => n,
         Ok(_) => return invalid("note", "note is empty"),

@@ -23,12 +23,9 @@ pub mod sla;
 pub mod staff;
 pub mod team;
 pub mod touchpoints;
-pub mod visits;
 
 // Attribution and KPIs.
 pub mod analytics;
-// The staff console's messages to a person.
-pub mod conversation;
 // Data hygiene: duplicates and merges.
 pub mod hygiene;
 pub mod merges;

@@ -18,10 +18,6 @@
 //! `format` (`json`, `csv`), `engine` (`aggregates`, `recompute`). Unknown parameters are refused
 //! by name.
 
-// `GET /reports/scoring-review`, served by the leads API function.
-pub mod scoring_review;
-pub use scoring_review::scoring_review;
-
 use super::guard::{self, Caller};
 use super::staff::{invalid, json_fields};
 use crate::app::analytics::reports::{self, Engine, Query};

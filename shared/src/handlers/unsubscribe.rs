@@ -40,6 +40,16 @@ fn token(req: &Request) -> Option<String> {
     query_param(req, "t").filter(|t| t.len() <= 512 && t.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'-' || b == b'_'))
 }
 
+/// The `unsubscribe` function's one entry: `GET` is [`confirm_page`], every other method
+/// [`handle`].
+pub async fn route(services: &Services, req: Request) -> Response<Body> {
+    if req.method() == lambda_http::http::Method::GET {
+        confirm_page(services, req).await
+    } else {
+        handle(services, req).await
+    }
+}
+
 /// `GET`: the confirmation page (changes nothing).
 pub async fn confirm_page(services: &Services, req: Request) -> Response<Body> {
     let Some(t) = token(&req) else { return invalid() };

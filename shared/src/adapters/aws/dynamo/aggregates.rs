@@ -19,8 +19,9 @@
 //! writes one unit for it, not two. A month's rows of one dimension are one partition, read
 //! with one Query (paged): a monthly report is a handful of requests whatever the lead count.
 
-use super::item::{from_map, get_n, get_s, n, s, store_error, to_map, Expr, Item};
+use super::item::{from_map, get_n, get_s, n, query_items, s, store_error, to_map, Expr, Item};
 use super::keys::{key, lead_pk, EXPIRES_AT, PK, SK};
+use super::transaction::build_error;
 use super::DynamoStore;
 use crate::domain::analytics::contribution::Counters;
 use crate::domain::analytics::period::{months, next_month};
@@ -31,7 +32,6 @@ use crate::domain::LeadId;
 use crate::ports::aggregates::{AggregateStore, Ledger, MAX_ROWS_PER_UPDATE};
 use crate::ports::StoreError;
 use async_trait::async_trait;
-use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{AttributeValue, TransactWriteItem, Update};
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use sha2::Digest;
@@ -64,10 +64,6 @@ fn spend_pk(month: NaiveDate) -> String {
 
 fn delivery_key(k: &str) -> Item {
     key(format!("DELIVERY#{}", hex::encode(sha2::Sha256::digest(k.as_bytes()))), DELIVERY_SK)
-}
-
-fn build_error(e: aws_sdk_dynamodb::error::BuildError) -> StoreError {
-    StoreError::Invalid(format!("cannot build a DynamoDB request: {e}"))
 }
 
 impl DynamoStore {
@@ -115,34 +111,25 @@ impl DynamoStore {
         Ok(TransactWriteItem::builder().update(update).build())
     }
 
-    /// A page-through Query of one partition with an optional sort-key range.
+    /// Every item of one partition (all pages, strongly consistent), only sort keys in the
+    /// inclusive `range` when given.
     async fn query_all(&self, pk: String, range: Option<(String, String)>) -> Result<Vec<Item>, StoreError> {
-        let mut out = Vec::new();
-        let mut start = None;
-        loop {
-            let mut q = self
-                .client
-                .query()
-                .table_name(&self.table)
-                .expression_attribute_names("#pk", PK)
-                .expression_attribute_values(":pk", s(pk.clone()))
-                .consistent_read(true)
-                .set_exclusive_start_key(start);
-            q = match &range {
-                Some((lo, hi)) => q
-                    .key_condition_expression("#pk = :pk AND #sk BETWEEN :lo AND :hi")
-                    .expression_attribute_names("#sk", SK)
-                    .expression_attribute_values(":lo", s(lo.clone()))
-                    .expression_attribute_values(":hi", s(hi.clone())),
-                None => q.key_condition_expression("#pk = :pk"),
-            };
-            let page = q.send().await.map_err(|e| store_error("Query", e))?;
-            out.extend(page.items.unwrap_or_default());
-            match page.last_evaluated_key {
-                Some(last) if !last.is_empty() => start = Some(last),
-                _ => return Ok(out),
-            }
-        }
+        let q = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .expression_attribute_names("#pk", PK)
+            .expression_attribute_values(":pk", s(pk))
+            .consistent_read(true);
+        let q = match range {
+            Some((lo, hi)) => q
+                .key_condition_expression("#pk = :pk AND #sk BETWEEN :lo AND :hi")
+                .expression_attribute_names("#sk", SK)
+                .expression_attribute_values(":lo", s(lo))
+                .expression_attribute_values(":hi", s(hi)),
+            None => q.key_condition_expression("#pk = :pk"),
+        };
+        query_items(q, None, None).await
     }
 }
 
@@ -186,23 +173,10 @@ impl AggregateStore for DynamoStore {
                 items.push(self.row_update(k, counters)?);
             }
         }
-        let Err(e) = self.client.transact_write_items().set_transact_items(Some(items)).send().await else {
-            return Ok(true);
-        };
-        let Some(TransactWriteItemsError::TransactionCanceledException(canceled)) = e.as_service_error() else {
-            return Err(store_error("TransactWriteItems", e));
-        };
-        let reasons: Vec<&str> = canceled.cancellation_reasons().iter().map(|r| r.code().unwrap_or("None")).collect();
-        // The ledger moved on (ConditionalCheckFailed), or another transaction held one of the
-        // rows (TransactionConflict, common on the busiest rows): nothing was written; the
-        // caller reads again and recomputes.
-        match reasons.iter().find(|c| !matches!(**c, "None" | "ConditionalCheckFailed" | "TransactionConflict")) {
-            None => Ok(false),
-            Some(&("ThrottlingError" | "ProvisionedThroughputExceeded" | "RequestLimitExceeded")) => {
-                Err(StoreError::Unavailable(format!("DynamoDB TransactWriteItems throttled: {reasons:?}")))
-            }
-            Some(_) => Err(StoreError::Invalid(format!("DynamoDB TransactWriteItems refused: {reasons:?}"))),
-        }
+        // `false` when the ledger moved on (a false condition) or another transaction held one
+        // of the rows (a conflict, common on the busiest rows): nothing was written; the caller
+        // reads again and recomputes.
+        Ok(self.transact_write(items).await?.is_ok())
     }
 
     async fn rows(

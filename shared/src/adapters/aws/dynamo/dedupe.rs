@@ -15,14 +15,15 @@
 //! holding the two lead items exactly as they were stored (sealed fields stay sealed), so unmerge
 //! puts the very same bytes back. The change index is GSI7 on the lead items themselves.
 
-use super::item::{get_n, get_s, query_items, s, store_error, to_map, Expr, Item};
+use super::item::{get_n, get_s, query_items, s, to_map, Expr, Item};
 use super::keys::{changed_pk, changed_sk, key, lead_id_from_pk, lead_pk, CLAIM_SK, GSI7, GSI7_PK, GSI7_SK, LEAD_SK, PK, SK};
+use super::transaction::{delete, put, put_if};
 use super::DynamoStore;
 use crate::domain::{EventId, LeadId};
 use crate::ports::dedupe::{MatchIndex, MergeStore, MergeSummary, MergeWrite, PairKey, ReviewItem, ReviewQueue};
 use crate::ports::{HeldRecord, PersonDataStore, PersonKeys, StoreError};
 use async_trait::async_trait;
-use aws_sdk_dynamodb::types::{AttributeValue, Delete, Put, TransactWriteItem};
+use aws_sdk_dynamodb::types::{AttributeValue, TransactWriteItem};
 use chrono::{DateTime, Duration, SecondsFormat, Utc};
 use sha2::Digest;
 
@@ -33,10 +34,6 @@ const BEFORE: &str = "before";
 const MERGE_PREFIX: &str = "MERGE#";
 /// DynamoDB's limit of items in one transaction.
 const MAX_TRANSACTION_ITEMS: usize = 100;
-
-fn build_error(e: aws_sdk_dynamodb::error::BuildError) -> StoreError {
-    StoreError::Invalid(format!("cannot build a DynamoDB request: {e}"))
-}
 
 fn key_pk(blocking_key: &str) -> String {
     format!("MKEY#{}", &hex::encode(sha2::Sha256::digest(blocking_key.as_bytes()))[..32])
@@ -65,19 +62,6 @@ fn time(at: DateTime<Utc>) -> AttributeValue {
 fn parse_time(item: &Item, name: &str) -> Result<DateTime<Utc>, StoreError> {
     DateTime::parse_from_rfc3339(get_s(item, name)?).map(|t| t.to_utc()).map_err(|_| StoreError::Invalid(format!("bad time in `{name}`")))
 }
-
-fn put(table: &str, item: Item, condition: &str, expr: Expr) -> Result<TransactWriteItem, StoreError> {
-    let put = Put::builder()
-        .table_name(table)
-        .set_item(Some(item))
-        .condition_expression(condition)
-        .set_expression_attribute_names(expr.names())
-        .set_expression_attribute_values(expr.values())
-        .build()
-        .map_err(build_error)?;
-    Ok(TransactWriteItem::builder().put(put).build())
-}
-
 fn version_is(v: i64) -> Expr {
     Expr::new().name("#version", VERSION).value(":v", super::item::n(v))
 }
@@ -110,32 +94,17 @@ impl DynamoStore {
         for pk in &digests {
             let mut item = key(pk.clone(), lead_pk(lead.id));
             item.insert(LEAD_ID.into(), s(lead.id.to_string()));
-            let put = Put::builder().table_name(&self.table).set_item(Some(item)).build().map_err(build_error)?;
-            out.push(TransactWriteItem::builder().put(put).build());
+            out.push(put(&self.table, item)?);
         }
         let mut item = lead_keys_key(lead.id);
         item.insert("keys".into(), AttributeValue::L(digests.into_iter().map(AttributeValue::S).collect()));
-        let put = Put::builder().table_name(&self.table).set_item(Some(item)).build().map_err(build_error)?;
-        out.push(TransactWriteItem::builder().put(put).build());
+        out.push(put(&self.table, item)?);
         Ok(out)
     }
 
+    /// Runs a transaction; a lost race is `Conflict` (the caller reads again).
     async fn transact_or_conflict(&self, items: Vec<TransactWriteItem>) -> Result<(), StoreError> {
-        let Err(e) = self.client.transact_write_items().set_transact_items(Some(items)).send().await else {
-            return Ok(());
-        };
-        use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
-        let Some(TransactWriteItemsError::TransactionCanceledException(canceled)) = e.as_service_error() else {
-            return Err(store_error("TransactWriteItems", e));
-        };
-        let reasons: Vec<&str> = canceled.cancellation_reasons().iter().map(|r| r.code().unwrap_or("None")).collect();
-        match reasons.iter().find(|c| !matches!(**c, "None" | "ConditionalCheckFailed" | "TransactionConflict")) {
-            Some(&("ThrottlingError" | "ProvisionedThroughputExceeded" | "RequestLimitExceeded")) => {
-                Err(StoreError::Unavailable(format!("DynamoDB TransactWriteItems throttled: {reasons:?}")))
-            }
-            Some(_) => Err(StoreError::Invalid(format!("DynamoDB TransactWriteItems refused: {reasons:?}"))),
-            None => Err(StoreError::Conflict),
-        }
+        self.transact_write(items).await?.map_err(|_| StoreError::Conflict)
     }
 
     /// The lead item exactly as stored, if its version is `expected`.
@@ -156,8 +125,8 @@ impl MergeStore for DynamoStore {
         let survivor_before = self.raw_lead(sid, sv).await?;
         let absorbed_before = self.raw_lead(aid, av).await?;
         let mut items = vec![
-            put(&self.table, self.lead_item(&w.survivor).await?, "#version = :v", version_is(sv as i64))?,
-            put(&self.table, self.lead_item(&w.tombstone).await?, "#version = :v", version_is(av as i64))?,
+            put_if(&self.table, self.lead_item(&w.survivor).await?, "#version = :v", version_is(sv as i64))?,
+            put_if(&self.table, self.lead_item(&w.tombstone).await?, "#version = :v", version_is(av as i64))?,
         ];
         // The claims the absorbed record holds: its own addresses (named by its index keys: no
         // decryption needed) and those earlier merges moved to it.
@@ -184,7 +153,7 @@ impl MergeStore for DynamoStore {
             let mut moved = claim.clone();
             moved.insert(LEAD_ID.into(), s(sid.to_string()));
             let expr = Expr::new().name("#lead_id", LEAD_ID).value(":holder", s(aid.to_string()));
-            items.push(put(&self.table, moved, "#lead_id = :holder", expr)?);
+            items.push(put_if(&self.table, moved, "#lead_id = :holder", expr)?);
             claims_before.push(AttributeValue::M(claim));
         }
         let mut entries = Vec::new();
@@ -193,7 +162,7 @@ impl MergeStore for DynamoStore {
             let scope = super::sealing::timeline_scope(e.lead_id, e.id);
             item.insert(DATA.into(), self.encode_sealed(e, crate::crypto::fields::TIMELINE, &scope).await?);
             entries.push(AttributeValue::M(key(lead_pk(e.lead_id), super::keys::timeline_sk(e.id))));
-            items.push(put(&self.table, item, "attribute_not_exists(PK)", Expr::new())?);
+            items.push(put_if(&self.table, item, "attribute_not_exists(PK)", Expr::new())?);
         }
         let before = AttributeValue::M(Item::from([
             ("survivor".to_string(), AttributeValue::M(survivor_before)),
@@ -208,7 +177,7 @@ impl MergeStore for DynamoStore {
         record.insert("at".into(), time(w.at));
         record.insert("by".into(), s(w.by.clone()));
         record.insert(BEFORE.into(), before);
-        items.push(put(&self.table, record, "attribute_not_exists(PK)", Expr::new())?);
+        items.push(put_if(&self.table, record, "attribute_not_exists(PK)", Expr::new())?);
         if items.len() > MAX_TRANSACTION_ITEMS {
             return Err(StoreError::Invalid(format!(
                 "a merge writing {} items does not fit in one transaction (at most {MAX_TRANSACTION_ITEMS}): the absorbed timeline is too long",
@@ -232,22 +201,21 @@ impl MergeStore for DynamoStore {
         let after_s = get_n(&before, "after_survivor")?;
         let after_a = get_n(&before, "after_absorbed")?;
         let mut items = vec![
-            put(&self.table, take_map("survivor")?, "#version = :v", version_is(after_s))?,
-            put(&self.table, take_map("absorbed")?, "#version = :v", version_is(after_a))?,
+            put_if(&self.table, take_map("survivor")?, "#version = :v", version_is(after_s))?,
+            put_if(&self.table, take_map("absorbed")?, "#version = :v", version_is(after_a))?,
         ];
         for claim in take_list("claims")? {
             let AttributeValue::M(claim) = claim else { continue };
             let expr = Expr::new().name("#lead_id", LEAD_ID).value(":holder", s(survivor.to_string()));
-            items.push(put(&self.table, claim, "#lead_id = :holder", expr)?);
+            items.push(put_if(&self.table, claim, "#lead_id = :holder", expr)?);
         }
         for entry in take_list("entries")? {
             let AttributeValue::M(k) = entry else { continue };
-            let delete = Delete::builder().table_name(&self.table).set_key(Some(k)).build().map_err(build_error)?;
-            items.push(TransactWriteItem::builder().delete(delete).build());
+            items.push(delete(&self.table, k)?);
         }
         // The merge is remembered (ids and times), its before-image dropped.
         record.insert("undone_at".into(), time(at));
-        items.push(put(&self.table, record, "attribute_exists(#before)", Expr::new().name("#before", BEFORE))?);
+        items.push(put_if(&self.table, record, "attribute_exists(#before)", Expr::new().name("#before", BEFORE))?);
         self.transact_or_conflict(items).await.map(|()| true)
     }
 

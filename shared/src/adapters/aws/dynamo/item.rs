@@ -4,6 +4,8 @@ use crate::adapters::aws::error::failure;
 use crate::ports::StoreError;
 use aws_sdk_dynamodb::config::http::HttpResponse;
 use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
+use aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder;
+use aws_sdk_dynamodb::operation::query::QueryOutput;
 use aws_sdk_dynamodb::types::AttributeValue;
 use chrono::{DateTime, Utc};
 use serde::de::DeserializeOwned;
@@ -110,24 +112,51 @@ impl Expr {
     }
 }
 
-/// Runs `query` page by page, from `start` (an exclusive start key) until it is exhausted or
-/// `wanted` items were read (each page asks for no more than are still wanted).
-pub(crate) async fn query_items(
-    query: aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder,
-    mut start: Option<Item>,
-    wanted: Option<usize>,
-) -> Result<Vec<Item>, StoreError> {
-    let mut out = Vec::new();
-    loop {
-        let mut request = query.clone().set_exclusive_start_key(start);
-        if let Some(w) = wanted {
-            request = request.limit(i32::try_from(w.saturating_sub(out.len())).unwrap_or(i32::MAX));
+/// A Query read page by page: each [`Pages::next`] sends it once more from where the last page
+/// ended, until DynamoDB says there is nothing after it. Callers that stop early (a limit, a
+/// bound on what they examine) just stop asking.
+pub(crate) struct Pages {
+    query: QueryFluentBuilder,
+    /// The exclusive start key of the next page; `None` before the first one.
+    start: Option<Item>,
+    exhausted: bool,
+}
+
+impl Pages {
+    /// The pages of `query`, from `start` (an exclusive start key) or from its beginning.
+    pub(crate) fn new(query: QueryFluentBuilder, start: Option<Item>) -> Self {
+        Pages { query, start, exhausted: false }
+    }
+
+    /// The next page, of at most `limit` items when given (DynamoDB may answer fewer, even
+    /// none, before the query's end); `None` once the query is exhausted.
+    pub(crate) async fn next(&mut self, limit: Option<usize>) -> Result<Option<QueryOutput>, StoreError> {
+        if self.exhausted {
+            return Ok(None);
+        }
+        let mut request = self.query.clone().set_exclusive_start_key(self.start.take());
+        if let Some(limit) = limit {
+            request = request.limit(i32::try_from(limit).unwrap_or(i32::MAX));
         }
         let page = request.send().await.map_err(|e| store_error("Query", e))?;
+        match &page.last_evaluated_key {
+            Some(last) if !last.is_empty() => self.start = Some(last.clone()),
+            _ => self.exhausted = true,
+        }
+        Ok(Some(page))
+    }
+}
+
+/// Runs `query` page by page, from `start` (an exclusive start key) until it is exhausted or
+/// `wanted` items were read (each page asks for no more than are still wanted).
+pub(crate) async fn query_items(query: QueryFluentBuilder, start: Option<Item>, wanted: Option<usize>) -> Result<Vec<Item>, StoreError> {
+    let mut pages = Pages::new(query, start);
+    let mut out = Vec::new();
+    while let Some(page) = pages.next(wanted.map(|w| w.saturating_sub(out.len()))).await? {
         out.extend(page.items.unwrap_or_default());
-        match page.last_evaluated_key {
-            Some(last) if !last.is_empty() && wanted.is_none_or(|w| out.len() < w) => start = Some(last),
-            _ => return Ok(out),
+        if wanted.is_some_and(|w| out.len() >= w) {
+            break;
         }
     }
+    Ok(out)
 }

@@ -6,18 +6,18 @@
 //! this claim, or only the closed lead we saw": two concurrent captures of one person cannot
 //! both succeed, and the loser re-reads and matches the winner.
 
-use super::item::{get_n, get_s, n, query_items, s, store_error, Expr, Item};
+use super::item::{get_n, get_s, n, query_items, s, Expr, Item};
 use super::keys::{
     created_sort_key, email_claim_pk, email_index_pk, key, lead_id_from_pk, lead_pk, name_pk, phone_claim_pk, phone_index_pk, CLAIM_SK,
     GSI1, GSI1_PK, GSI1_SK, GSI2, GSI2_PK, GSI2_SK, GSI8_PK, GSI8_SK, LEAD_SK, LISTING_INDEXES, NAMES_SK, PK,
 };
 use super::sealing::lead_scope;
+use super::transaction::{delete, put, put_if, Canceled};
 use super::DynamoStore;
 use crate::domain::{Email, Lead, LeadId, LeadStatus, Phone};
 use crate::ports::{Alongside, CaptureOutcome, LeadStore, StoreError};
 use async_trait::async_trait;
-use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
-use aws_sdk_dynamodb::types::{Delete, Put, TransactWriteItem};
+use aws_sdk_dynamodb::types::TransactWriteItem;
 
 pub(crate) const DATA: &str = "data";
 const STATUS: &str = "status";
@@ -51,9 +51,6 @@ struct ClaimPlan {
     /// The first open lead (phone before email) holding one of them.
     held_by: Option<LeadId>,
 }
-
-/// A transaction lost a race: a condition failed or another transaction got in the way.
-struct Canceled;
 
 impl DynamoStore {
     async fn holder(&self, claim_pk: String, me: LeadId) -> Result<Holder, StoreError> {
@@ -101,27 +98,17 @@ impl DynamoStore {
     fn claim_put(&self, claim_pk: String, holder: LeadId, stale: Option<LeadId>) -> Result<TransactWriteItem, StoreError> {
         let mut item = key(claim_pk, CLAIM_SK);
         item.insert(LEAD_ID.into(), s(holder.to_string()));
-        let put = Put::builder().table_name(&self.table).set_item(Some(item));
-        let put = match stale {
-            None => put.condition_expression("attribute_not_exists(PK)"),
-            Some(old) => put
-                .condition_expression("attribute_not_exists(PK) OR #lead_id = :stale")
-                .expression_attribute_names("#lead_id", LEAD_ID)
-                .expression_attribute_values(":stale", s(old.to_string())),
+        let (condition, expr) = match stale {
+            None => ("attribute_not_exists(PK)", Expr::new()),
+            Some(old) => {
+                ("attribute_not_exists(PK) OR #lead_id = :stale", Expr::new().name("#lead_id", LEAD_ID).value(":stale", s(old.to_string())))
+            }
         };
-        Ok(TransactWriteItem::builder().put(put.build().map_err(build_error)?).build())
+        put_if(&self.table, item, condition, expr)
     }
 
     async fn lead_put(&self, lead: &Lead, condition: &str, expr: Expr) -> Result<TransactWriteItem, StoreError> {
-        let put = Put::builder()
-            .table_name(&self.table)
-            .set_item(Some(self.lead_item(lead).await?))
-            .condition_expression(condition)
-            .set_expression_attribute_names(expr.names())
-            .set_expression_attribute_values(expr.values())
-            .build()
-            .map_err(build_error)?;
-        Ok(TransactWriteItem::builder().put(put).build())
+        put_if(&self.table, self.lead_item(lead).await?, condition, expr)
     }
 
     /// The timeline entries (sealed, unconditional: their ids derive from the change, so a
@@ -132,37 +119,16 @@ impl DynamoStore {
             let mut item = key(lead_pk(e.lead_id), super::keys::timeline_sk(e.id));
             let scope = super::sealing::timeline_scope(e.lead_id, e.id);
             item.insert(DATA.into(), self.encode_sealed(e, crate::crypto::fields::TIMELINE, &scope).await?);
-            let put = Put::builder().table_name(&self.table).set_item(Some(item)).build().map_err(build_error)?;
-            out.push(TransactWriteItem::builder().put(put).build());
+            out.push(put(&self.table, item)?);
         }
         for event in &alongside.events {
             let (pk, sk) = crate::ports::outbox::record_key(event);
             let mut item = key(pk, sk);
             let expires = event.occurred_at + chrono::Duration::days(crate::ports::outbox::RETENTION_DAYS);
             item.insert(super::keys::EXPIRES_AT.into(), n(expires.timestamp()));
-            let put = Put::builder().table_name(&self.table).set_item(Some(item)).build().map_err(build_error)?;
-            out.push(TransactWriteItem::builder().put(put).build());
+            out.push(put(&self.table, item)?);
         }
         Ok(out)
-    }
-
-    /// Runs a transaction; `Err(Canceled)` inside `Ok` when a condition failed or another
-    /// transaction got in the way, so the caller re-reads and decides again.
-    async fn transact(&self, items: Vec<TransactWriteItem>) -> Result<Result<(), Canceled>, StoreError> {
-        let Err(e) = self.client.transact_write_items().set_transact_items(Some(items)).send().await else {
-            return Ok(Ok(()));
-        };
-        let Some(TransactWriteItemsError::TransactionCanceledException(canceled)) = e.as_service_error() else {
-            return Err(store_error("TransactWriteItems", e));
-        };
-        let reasons: Vec<&str> = canceled.cancellation_reasons().iter().map(|r| r.code().unwrap_or("None")).collect();
-        match reasons.iter().find(|c| !matches!(**c, "None" | "ConditionalCheckFailed" | "TransactionConflict")) {
-            Some(&("ThrottlingError" | "ProvisionedThroughputExceeded" | "RequestLimitExceeded")) => {
-                Err(StoreError::Unavailable(format!("DynamoDB TransactWriteItems throttled: {reasons:?}")))
-            }
-            Some(_) => Err(StoreError::Invalid(format!("DynamoDB TransactWriteItems refused: {reasons:?}"))),
-            None => Ok(Err(Canceled)),
-        }
     }
 
     async fn query_index(&self, index: &str, hash_attribute: &str, value: String) -> Result<Vec<LeadId>, StoreError> {
@@ -296,26 +262,21 @@ impl DynamoStore {
             if let Some(e) = &expires {
                 item.insert(super::keys::EXPIRES_AT.into(), e.clone());
             }
-            let put = Put::builder().table_name(&self.table).set_item(Some(item)).build().map_err(build_error)?;
-            out.push(TransactWriteItem::builder().put(put).build());
+            out.push(put(&self.table, item)?);
         }
         for pk in current.iter().filter(|pk| !wanted.contains(pk)) {
-            let delete =
-                Delete::builder().table_name(&self.table).set_key(Some(key(pk.clone(), lead_pk(lead.id)))).build().map_err(build_error)?;
-            out.push(TransactWriteItem::builder().delete(delete).build());
+            out.push(delete(&self.table, key(pk.clone(), lead_pk(lead.id)))?);
         }
         let record = key(lead_pk(lead.id), NAMES_SK);
         if wanted.is_empty() {
-            let delete = Delete::builder().table_name(&self.table).set_key(Some(record)).build().map_err(build_error)?;
-            out.push(TransactWriteItem::builder().delete(delete).build());
+            out.push(delete(&self.table, record)?);
         } else {
             let mut item = record;
             item.insert(NAMES.into(), aws_sdk_dynamodb::types::AttributeValue::L(wanted.iter().map(|p| s(p.clone())).collect()));
             if let Some(e) = &expires {
                 item.insert(super::keys::EXPIRES_AT.into(), e.clone());
             }
-            let put = Put::builder().table_name(&self.table).set_item(Some(item)).build().map_err(build_error)?;
-            out.push(TransactWriteItem::builder().put(put).build());
+            out.push(put(&self.table, item)?);
         }
         Ok(out)
     }
@@ -332,10 +293,6 @@ impl DynamoStore {
         }
         Ok(indexed.len())
     }
-}
-
-fn build_error(e: aws_sdk_dynamodb::error::BuildError) -> StoreError {
-    StoreError::Invalid(format!("cannot build a DynamoDB request: {e}"))
 }
 
 #[async_trait]
@@ -359,10 +316,10 @@ impl LeadStore for DynamoStore {
             items.extend(self.blocking_key_puts(lead)?);
             items.extend(self.alongside_puts(alongside).await?);
             items.extend(self.name_index_writes(lead, &[])?);
-            match self.transact(items).await? {
+            match self.transact_write(items).await? {
                 Ok(()) => return Ok(CaptureOutcome::Created),
-                Err(Canceled) if self.stored_version(lead.id).await?.is_some() => return Ok(CaptureOutcome::Created),
-                Err(Canceled) => continue,
+                Err(Canceled { .. }) if self.stored_version(lead.id).await?.is_some() => return Ok(CaptureOutcome::Created),
+                Err(Canceled { .. }) => continue,
             }
         }
         Err(StoreError::Conflict)
@@ -394,11 +351,13 @@ impl LeadStore for DynamoStore {
             let mut items = vec![self.lead_put(lead, condition, expr()).await?];
             items.extend(claims);
             items.extend(self.alongside_puts(alongside).await?);
-            match self.transact(items).await? {
+            match self.transact_write(items).await? {
                 Ok(()) => return Ok(()),
-                Err(Canceled) if self.stored_version(lead.id).await? != i64::try_from(expected).ok() => return Err(StoreError::Conflict),
+                Err(Canceled { .. }) if self.stored_version(lead.id).await? != i64::try_from(expected).ok() => {
+                    return Err(StoreError::Conflict)
+                }
                 // Only a claim changed hands meanwhile: look again.
-                Err(Canceled) => continue,
+                Err(Canceled { .. }) => continue,
             }
         }
         Err(StoreError::Conflict)

@@ -2,7 +2,7 @@
 //! leads with one BatchGetItem. A lead whose index entry lags behind a change (GSIs are
 //! eventually consistent) is left out of the page rather than shown under the wrong filter.
 
-use super::item::{get_s, s, store_error, Item};
+use super::item::{get_s, query_items, s, store_error, Item, Pages};
 use super::keys::{key, lead_id_from_pk, lead_pk, GSI8, GSI8_PK, LEAD_SK, LISTING_INDEXES, PK};
 use super::DynamoStore;
 use crate::domain::{Lead, LeadId};
@@ -68,35 +68,25 @@ impl LeadListing for DynamoStore {
         let limit = limit.clamp(1, MAX_PAGE);
         let (index, pk_attr, sk_attr) = index_of(filter);
         let before = cursor.and_then(ListCursor::sort_key);
-        let wanted = limit + 1;
+        let q = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .index_name(index)
+            .expression_attribute_names("#pk", pk_attr)
+            .expression_attribute_values(":pk", s(filter.partition()))
+            .scan_index_forward(false);
+        let q = match before {
+            Some(b) => q
+                .key_condition_expression("#pk = :pk AND #sk < :before")
+                .expression_attribute_names("#sk", sk_attr)
+                .expression_attribute_values(":before", s(b)),
+            None => q.key_condition_expression("#pk = :pk"),
+        };
+        // One more than asked: whether there is a next page.
         let mut found: Vec<(LeadId, String)> = Vec::new();
-        let mut start = None;
-        while found.len() < wanted {
-            let mut q = self
-                .client
-                .query()
-                .table_name(&self.table)
-                .index_name(index)
-                .expression_attribute_names("#pk", pk_attr)
-                .expression_attribute_values(":pk", s(filter.partition()))
-                .scan_index_forward(false)
-                .limit(i32::try_from(wanted - found.len()).unwrap_or(i32::MAX))
-                .set_exclusive_start_key(start);
-            q = match &before {
-                Some(b) => q
-                    .key_condition_expression("#pk = :pk AND #sk < :before")
-                    .expression_attribute_names("#sk", sk_attr)
-                    .expression_attribute_values(":before", s(b.clone())),
-                None => q.key_condition_expression("#pk = :pk"),
-            };
-            let page = q.send().await.map_err(|e| store_error("Query", e))?;
-            for item in page.items() {
-                found.push((lead_id_from_pk(get_s(item, PK)?)?, get_s(item, sk_attr)?.to_string()));
-            }
-            match page.last_evaluated_key {
-                Some(last) if !last.is_empty() => start = Some(last),
-                _ => break,
-            }
+        for item in query_items(q, None, Some(limit + 1)).await? {
+            found.push((lead_id_from_pk(get_s(&item, PK)?)?, get_s(&item, sk_attr)?.to_string()));
         }
         let more = found.len() > limit;
         found.truncate(limit);
@@ -114,37 +104,30 @@ impl LeadListing for DynamoStore {
         }
         let (_, facility_attr, _) = LISTING_INDEXES[3];
         let mut found: Vec<LeadId> = Vec::new();
-        let (mut start, mut examined) = (None, 0usize);
-        while found.len() < limit && examined < MAX_INBOX_EXAMINED {
-            let mut q = self
-                .client
-                .query()
-                .table_name(&self.table)
-                .index_name(GSI8)
-                .key_condition_expression("#pk = :pk")
-                .expression_attribute_names("#pk", GSI8_PK)
-                .expression_attribute_values(":pk", s(queue.partition()))
-                .scan_index_forward(true)
-                .limit(i32::try_from(limit - found.len()).unwrap_or(100).max(25))
-                .set_exclusive_start_key(start);
-            // A manager's facilities, checked on the projected facility key before any lead is read.
-            if let Some(facilities) = facilities {
-                let names: Vec<String> = (0..facilities.len().min(100)).map(|i| format!(":f{i}")).collect();
-                q = q
-                    .filter_expression(format!("#facility IN ({})", names.join(", ")))
-                    .expression_attribute_names("#facility", facility_attr);
-                for (name, f) in names.iter().zip(facilities) {
-                    q = q.expression_attribute_values(name, s(LeadFilter::Facility(f.clone()).partition()));
-                }
+        let mut q = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .index_name(GSI8)
+            .key_condition_expression("#pk = :pk")
+            .expression_attribute_names("#pk", GSI8_PK)
+            .expression_attribute_values(":pk", s(queue.partition()))
+            .scan_index_forward(true);
+        // A manager's facilities, checked on the projected facility key before any lead is read.
+        if let Some(facilities) = facilities {
+            let names: Vec<String> = (0..facilities.len().min(100)).map(|i| format!(":f{i}")).collect();
+            q = q.filter_expression(format!("#facility IN ({})", names.join(", "))).expression_attribute_names("#facility", facility_attr);
+            for (name, f) in names.iter().zip(facilities) {
+                q = q.expression_attribute_values(name, s(LeadFilter::Facility(f.clone()).partition()));
             }
-            let page = q.send().await.map_err(|e| store_error("Query", e))?;
+        }
+        let (mut pages, mut examined) = (Pages::new(q, None), 0usize);
+        while found.len() < limit && examined < MAX_INBOX_EXAMINED {
+            // Pages of at least 25: the filter may pass over most of what a page reads.
+            let Some(page) = pages.next(Some((limit - found.len()).max(25))).await? else { break };
             examined += usize::try_from(page.scanned_count()).unwrap_or(0);
             for item in page.items() {
                 found.push(lead_id_from_pk(get_s(item, PK)?)?);
-            }
-            match page.last_evaluated_key {
-                Some(last) if !last.is_empty() => start = Some(last),
-                _ => break,
             }
         }
         found.truncate(limit);

@@ -18,6 +18,7 @@ mod person_data;
 mod sealing;
 mod suppression;
 mod timeline;
+mod transaction;
 
 // Scoring, routing, SLAs.
 mod schedule;

@@ -8,13 +8,13 @@
 //! the lead), 422 naming bad fields. With an `Idempotency-Key` a retry sends nothing twice. The
 //! text is never logged; the audit trail records the fields written.
 
-use super::guard;
-use super::staff::{change_request, invalid, ChangeRequest};
 use crate::app::conversation::{send, ConversationError, StaffMessage, MAX_TEXT_CHARS};
 use crate::app::Services;
 use crate::domain::intake_form::FieldError;
 use crate::domain::text::FreeText;
 use crate::domain::{AuditAction, ContactChannel, TimelineKind};
+use crate::handlers::guard;
+use crate::handlers::staff::{change_request, invalid, ChangeRequest};
 use crate::http::{error_response, json_response};
 use lambda_http::{Body, Request, Response};
 use tracing::warn;
