@@ -267,7 +267,10 @@ async fn real_answers_match_the_contract() {
     let status = format!("/leads/{id}/status");
     let changed = api.json("POST", "/leads/{id}/status", &status, Some(&admin), json!({"to": "contacted"})).await;
     assert_eq!(changed.status, 200, "{}", changed.body);
-    assert_eq!(api.json("POST", "/leads/{id}/status", &status, Some(&admin), json!({"to": "contacted", "x": 1})).await.status, 400);
+    let unknown_field = api.json("POST", "/leads/{id}/status", &status, Some(&admin), json!({"to": "contacted", "x": 1})).await;
+    assert_eq!(unknown_field.status, 422, "{}", unknown_field.body);
+    assert_eq!(unknown_field.json()["fields"][0]["code"], "unknown_field");
+    assert_eq!(api.json("POST", "/leads/{id}/status", &status, Some(&admin), json!({"to": 1})).await.status, 400);
     assert_eq!(api.call("POST", "/leads/{id}/status", &status, Some(&admin), &[("content-type", "text/plain")], "x").await.status, 415);
     let notes = format!("/leads/{id}/notes");
     assert_eq!(api.json("POST", "/leads/{id}/notes", &notes, Some(&admin), json!({"note": "called back"})).await.status, 201);

@@ -98,6 +98,9 @@ async fn a_form_post_keeps_message_extras_journey_and_consent_wording_and_joins_
     assert_eq!(beacon(json!({"visitor": visitor, "type": "event", "event": "guide_download"}), SITE).await.status, 204);
     assert_eq!(beacon(json!({"visitor": visitor, "type": "event", "event": "made_up"}), SITE).await.status, 422);
     assert_eq!(beacon(json!({"visitor": "short", "type": "page_view"}), SITE).await.status, 422);
+    let unknown = beacon(json!({"visitor": visitor, "type": "page_view", "referrer": "x"}), SITE).await;
+    assert_eq!((unknown.status, unknown.json()["fields"][0]["field"].clone()), (422, json!("referrer")));
+    assert_eq!(beacon(json!({"visitor": visitor}), SITE).await.status, 400);
     assert_eq!(beacon(json!({"visitor": visitor, "type": "page_view"}), "https://evil.example").await.status, 403);
 
     let token = start_token(&r).await;

@@ -32,6 +32,7 @@
 #![allow(clippy::result_large_err)]
 
 use super::guard::{self, authenticate, Caller};
+use super::request::strict_json;
 use crate::app::leads::{add_stakeholder, reach_milestone, LeadChangeError};
 use crate::app::lifecycle::{transition, TransitionError, TransitionOutcome};
 use crate::app::Services;
@@ -218,8 +219,6 @@ async fn answer_with(services: &Services, caller: &Caller, lead: &Lead, extra: V
     json_response(200, &body)
 }
 
-/// A strict JSON body: `application/json` only (415 otherwise), at most 16 KiB, the documented
-/// fields only; an error never repeats what was sent.
 /// What a change to a lead starts with: the caller (401 without one), and the lead `allowed`
 /// lets them change (404 for no such lead; 403, recorded as denied, when the matrix says no).
 async fn changing_lead(
@@ -234,7 +233,7 @@ async fn changing_lead(
 }
 
 /// [`changing_lead`] for whoever may change the lead (`policy::can_change_lead`), with the
-/// request's JSON body (400 when it is not one).
+/// request's JSON body ([`json_body`]).
 async fn lead_change<T: serde::de::DeserializeOwned>(
     services: &Services,
     req: &Request,
@@ -259,6 +258,9 @@ async fn keyed_lead_change<T: serde::de::DeserializeOwned>(
     Ok((caller, lead, key, body))
 }
 
+/// A strict JSON body: `application/json` only (415 otherwise), at most 16 KiB, the documented
+/// fields only: a body that is not such a JSON object is 400, one with fields the route does not
+/// take is 422 naming each (`unknown_field`); an error never repeats a value that was sent.
 fn json_body<T: serde::de::DeserializeOwned>(req: &Request) -> Result<T, Response<Body>> {
     let content_type = req.headers().get("content-type").and_then(|v| v.to_str().ok()).unwrap_or("");
     if !content_type.split(';').next().is_some_and(|m| m.trim().eq_ignore_ascii_case("application/json")) {
@@ -272,12 +274,10 @@ fn json_body<T: serde::de::DeserializeOwned>(req: &Request) -> Result<T, Respons
     if bytes.len() > 16 * 1024 {
         return Err(error_response(413, "payload_too_large", "the body is too large", None));
     }
-    serde_json::from_slice(bytes)
-        .map_err(|_| error_response(400, "malformed_body", "the body must be a JSON object with the documented fields", None))
+    strict_json(bytes, "the body must be a JSON object with the documented fields")
 }
 
 #[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
 struct StatusBody {
     to: String,
     #[serde(default)]
@@ -336,7 +336,6 @@ async fn change_status(services: &Services, req: &Request) -> Response<Body> {
 }
 
 #[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
 struct ConfirmPointBody {
     inquiry: String,
     point: String,
@@ -394,7 +393,6 @@ async fn confirm_point(services: &Services, req: &Request) -> Response<Body> {
 }
 
 #[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
 struct StakeholderBody {
     name: String,
     role: String,
@@ -448,7 +446,6 @@ async fn changed(services: &Services, caller: &Caller, lead: &Lead, field: &'sta
 }
 
 #[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
 struct MilestoneBody {
     milestone: String,
     #[serde(default)]
@@ -548,7 +545,6 @@ async fn inbox(services: &Services, req: &Request) -> Response<Body> {
 }
 
 #[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
 struct SearchBody {
     q: String,
     #[serde(default)]
@@ -587,7 +583,6 @@ fn may_assign(p: &crate::auth::Principal, _team: &crate::domain::routing::Team, 
 }
 
 #[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
 struct AssignBody {
     member: String,
     reason: String,
@@ -680,7 +675,6 @@ async fn details(services: &Services, req: &Request) -> Response<Body> {
 }
 
 #[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
 struct NoteBody {
     note: String,
 }

@@ -2,14 +2,15 @@
 //! after the site's visitor accepted analytics). The body is a small JSON object, sent as
 //! `text/plain` so the browser needs no preflight: `{"visitor": "<id>", "type": "page_view",
 //! "page": "/pricing"}` or `{"visitor": "<id>", "type": "event", "event": "guide_download"}`.
-//! Answers 204 (nothing to read), 422 naming a bad field, 403 from a page of another site, 429
-//! over the per-IP limit, 404 when the beacons are off.
+//! Answers 204 (nothing to read), 400 for a body that cannot be read, 422 naming a bad or
+//! unknown field, 403 from a page of another site, 429 over the per-IP limit, 404 when the
+//! beacons are off.
 
 use crate::app::visits::{record, Beacon, BeaconError};
 use crate::app::Services;
 use crate::domain::intake_form::FieldError;
 use crate::domain::source::VisitorId;
-use crate::handlers::request::{header, source_ip};
+use crate::handlers::request::{header, source_ip, strict_json};
 use crate::http::{error_response, json_response};
 use lambda_http::{Body, Response};
 use serde::Deserialize;
@@ -19,7 +20,6 @@ use tracing::warn;
 const MAX_BYTES: usize = 2048;
 
 #[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
 struct RawBeacon {
     visitor: String,
     #[serde(rename = "type")]
@@ -52,8 +52,9 @@ pub async fn handle(services: &Services, req: lambda_http::Request) -> Response<
     if bytes.len() > MAX_BYTES {
         return error_response(413, "payload_too_large", "a beacon is at most 2 KiB", None);
     }
-    let Ok(raw) = serde_json::from_slice::<RawBeacon>(bytes) else {
-        return error_response(400, "malformed_body", "send {\"visitor\", \"type\": \"page_view\"|\"event\", \"page\" or \"event\"}", None);
+    let raw: RawBeacon = match strict_json(bytes, "send {\"visitor\", \"type\": \"page_view\"|\"event\", \"page\" or \"event\"}") {
+        Ok(raw) => raw,
+        Err(r) => return r,
     };
     let Some(visitor) = VisitorId::parse(&raw.visitor) else { return invalid("visitor", "visitor must be 16-64 URL-safe characters") };
     let beacon = match raw.kind.as_str() {
