@@ -292,6 +292,7 @@ async fn real_answers_match_the_contract() {
     assert_eq!(api.json("POST", "/leads/{id}/details", &details, Some(&admin), json!({"score": "99"})).await.status, 422);
     assert_eq!(api.json("POST", "/leads/search", "/leads/search", Some(&admin), json!({"q": "Ann"})).await.status, 200);
     assert_eq!(api.call("GET", "/inbox", "/inbox", Some(&admin), &[], "").await.status, 200);
+    franchise_lead_matches_the_contract(&api, &admin).await;
     assert_eq!(api.call("GET", "/team", "/team", Some(&admin), &[], "").await.status, 200);
     assert_eq!(api.call("GET", "/team", "/team", Some(&analyst), &[], "").await.status, 403);
     let away = "/team/maria/availability";
@@ -304,6 +305,21 @@ async fn real_answers_match_the_contract() {
     );
     assert_eq!(api.call("GET", "/reports/kpis", "/reports/kpis", Some(&analyst), &[], "").await.status, 200);
     assert_eq!(api.call("GET", "/reports/kpis", "/reports/kpis?bogus=1", Some(&analyst), &[], "").await.status, 422);
+    // Each report's JSON body, in each of its shapes.
+    for (pattern, query) in [
+        ("/reports/kpis", "?period=day&dimension=source"),
+        ("/reports/attribution", "?dimension=campaign&milestone=qualified"),
+        ("/reports/cohorts", "?dimension=source&value=google"),
+        ("/reports/sla", ""),
+        ("/reports/sources/unrecognized", ""),
+    ] {
+        let report = api.call("GET", pattern, &format!("{pattern}{query}"), Some(&analyst), &[], "").await;
+        assert_eq!(report.status, 200, "{pattern}: {}", report.body);
+    }
+    let recomputed = api.call("GET", "/reports/kpis", "/reports/kpis?engine=recompute", Some(&admin), &[], "").await;
+    assert_eq!((recomputed.status, recomputed.json()["engine"].clone()), (200, json!("recompute")), "{}", recomputed.body);
+    let audited = api.call("GET", "/reports/audit", "/reports/audit", Some(&admin), &[], "").await;
+    assert_eq!((audited.status, audited.json()["report"].clone()), (200, json!("audit")), "{}", audited.body);
     assert_eq!(api.call("GET", "/merge/reviews", "/merge/reviews", Some(&admin), &[], "").await.status, 200);
     let audit = format!("/audit/leads/{id}");
     assert_eq!(api.call("GET", "/audit/leads/{id}", &audit, Some(&admin), &[], "").await.status, 200);
@@ -342,6 +358,10 @@ async fn real_answers_match_the_contract() {
     let retagged = api.json("POST", "/sources/retag", "/sources/retag", Some(&admin), retag).await;
     assert_eq!(retagged.status, 200, "{}", retagged.body);
     assert_eq!(api.call("GET", "/forms/{form}/start", "/forms/inquiry/start", None, &[], "").await.status, 200);
+    for lang in ["en", "es"] {
+        let definition = api.call("GET", "/forms/{form}", &format!("/forms/inquiry?lang={lang}"), None, &[], "").await;
+        assert_eq!((definition.status, definition.json()["language"].clone()), (200, json!(lang)), "{}", definition.body);
+    }
     let merged =
         api.json("POST", "/leads/{id}/merge", &format!("/leads/{id}/merge"), Some(&admin), json!({"absorb": other.to_string()})).await;
     assert_eq!(merged.status, 200, "{}", merged.body);
@@ -379,4 +399,42 @@ async fn real_answers_match_the_contract() {
     assert_eq!(erased.status, 200, "{}", erased.body);
     let retried = api.call("POST", "/leads/{id}/notes", &notes, Some(&admin), &keyed, &note).await;
     assert_eq!((retried.status, retried.json()["entry_id"].clone()), (201, first.json()["entry_id"].clone()), "{}", retried.body);
+}
+
+/// A franchise lead with its profile, campaign tags, consent evidence, a stakeholder and a
+/// milestone: every inner part of the lead and its timeline, read back whole.
+async fn franchise_lead_matches_the_contract(api: &Api, admin: &str) {
+    let inquiry = json!({
+        "first_name": "Dana", "last_name": "Lee", "phone": "201-555-0161", "email": "dana@example.com",
+        "service_line": "franchise", "preferred_facility": "Austin", "concern": "Looking at a second territory",
+        "liquid_capital": "250000", "net_worth": "1200000", "industry_experience": ["retail", "fitness"],
+        "investment_timeline": "3_6_months", "desired_territory": "Travis County", "preferred_channel": "email",
+        "postal_code": "78701", "utm_source": "google", "utm_campaign": "spring", "gclid": "Cj0abc",
+        "consent_sms": true, "consent_email": true, "how_did_you_hear": "a friend",
+    });
+    let accepted = api.json("POST", "/leads", "/leads", None, inquiry).await;
+    assert_eq!(accepted.status, 202, "{}", accepted.body);
+    wait_for_consumers(&api.runner.system).await;
+    let id = leadflow_tests::http::lead_of_receipt(&api.runner.base_url(), &accepted.json()).await;
+    let stakeholders = format!("/leads/{id}/stakeholders");
+    let spouse = json!({"name": "Sam Lee", "role": "spouse", "phone": "201-555-0162", "email": "sam@example.com"});
+    let added = api.json("POST", "/leads/{id}/stakeholders", &stakeholders, Some(admin), spouse).await;
+    assert_eq!(added.status, 200, "{}", added.body);
+    let unknown =
+        api.json("POST", "/leads/{id}/stakeholders", &stakeholders, Some(admin), json!({"name": "X", "role": "spouse", "age": 40})).await;
+    assert_eq!((unknown.status, unknown.json()["fields"][0]["field"].clone()), (422, json!("age")), "{}", unknown.body);
+    let milestones = format!("/leads/{id}/milestones");
+    let reached = api
+        .json("POST", "/leads/{id}/milestones", &milestones, Some(admin), json!({"milestone": "discovery_call", "note": "booked"}))
+        .await;
+    assert_eq!(reached.status, 200, "{}", reached.body);
+    let read = api.call("GET", "/leads/{id}", &format!("/leads/{id}?timeline_limit=100"), Some(admin), &[], "").await;
+    assert_eq!(read.status, 200, "{}", read.body);
+    let lead = &read.json()["lead"];
+    assert_eq!(lead["context"]["franchise"]["investment_timeline"], "three_to_six_months");
+    assert_eq!(lead["stakeholders"][0]["role"], "spouse");
+    assert_eq!(lead["milestones"][0]["milestone"], "discovery_call");
+    assert_eq!(lead["inquiries"][0]["source"]["detail"]["gclid"], "Cj0abc");
+    assert_eq!(lead["consent"]["email"]["granted"], true);
+    assert!(lead["score"]["contributions"].as_array().is_some_and(|c| !c.is_empty()), "{lead}");
 }
