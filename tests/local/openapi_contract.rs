@@ -353,6 +353,8 @@ async fn real_answers_match_the_contract() {
     let imported =
         api.call("POST", "/spend/import", "/spend/import", Some(&admin), &csv, "month,source,amount\n2026-02,facebook,300\n").await;
     assert_eq!((imported.status, imported.json()["imported"].clone()), (200, json!(1)), "{}", imported.body);
+    let listed = api.call("GET", "/spend", "/spend?from=2026-01&to=2026-03", Some(&analyst), &[], "").await;
+    assert_eq!((listed.status, listed.json()["entries"].as_array().map(Vec::len)), (200, Some(2)), "{}", listed.body);
     assert_eq!(api.call("GET", "/sources/audit", "/sources/audit", Some(&admin), &[], "").await.status, 200);
     let retag = json!({"lead_ids": [id.to_string()], "source": "google"});
     let retagged = api.json("POST", "/sources/retag", "/sources/retag", Some(&admin), retag).await;
