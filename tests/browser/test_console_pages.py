@@ -69,7 +69,7 @@ def test_every_page_for_an_administrator(clinic, page):
     check(page, "console-dashboard")
 
     page.get_by_role("link", name="Audit trail").click()
-    page.get_by_label("or user id").fill("root-1")
+    page.get_by_label("or staff user id").fill("root-1")
     page.get_by_role("button", name="Show").click()
     expect(page.locator("tbody tr").first).to_be_visible()
     check(page, "console-audit")
